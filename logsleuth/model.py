@@ -126,3 +126,25 @@ RECORD_SCHEMA = pa.schema(
         ("root_exception", pa.string()),
     ]
 )
+
+
+@dataclass(slots=True)
+class EvidenceResult:
+    """What a structured-evidence parser (GC log, thread dump, nginx) returns for one file.
+
+    ``tables`` maps a typed table name (``gc_events``, ``thread_states``, ``locks``,
+    ``http_requests``, ``metrics``, ``records``...) to its Arrow table; every table
+    has a ``source`` column and an epoch-ms UTC ``ts`` column where time is known.
+    Every input line is counted either in ``parsed_lines`` or ``unparsed_lines``.
+    """
+
+    source: str
+    kind: Kind
+    lines: int = 0
+    parsed_lines: int = 0
+    unparsed_lines: int = 0
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    unparsed_samples: list[tuple[int, str]] = field(default_factory=list)  # first few (line, text)
+    diagnostics: list[object] = field(default_factory=list)  # errors.Diagnostic
+    timezone: str | None = None  # zone name/offset when known, None when not
+    notes: list[str] = field(default_factory=list)  # e.g. "uptime-only: anchored via --jvm-start"
