@@ -1,0 +1,1 @@
+"""Parsers for application logs and structured JVM evidence."""

@@ -1,0 +1,206 @@
+"""Structural parsing of Java stack traces as log4j2, logback and the JDK print them.
+
+Floods repeat one trace with a varying message, so parsing is split: the
+frames-and-causes tail of a trace is parsed once and cached by its text, and
+only the leading ``Class: message`` lines are parsed per record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from logsleuth.model import Frame, Throwable
+
+# `at pkg.Cls.method(File.java:12) ~[jar:ver]`, JDK 9+ `at java.base/pkg.Cls.m(...)`,
+# `at app//pkg.Cls.m(...)`, and `(Native Method)` / `(Unknown Source)`.
+_FRAME = re.compile(
+    r"^\s+at (?:[\w.$-]+(?:@[\w.$-]+)?/{1,2})?(?P<cls>[\w.$/<>]+)\.(?P<method>[\w$<>-]+)"
+    r"\((?P<loc>[^)]*)\)(?:\s*~?\[(?P<module>[^\]]*)\])?\s*$"
+)
+_MORE = re.compile(r"^\s+\.\.\. (?P<n>\d+) (?:more|common frames omitted)\s*$")
+_CAUSED = re.compile(r"^\s*(?P<kw>Caused by|Suppressed|Wrapped by): (?P<rest>.*)$")
+# A throwable header: a dotted Java class name, optionally `: message`.
+_HEADER = re.compile(
+    r"^(?:Exception in thread \"[^\"]*\" )?(?P<cls>(?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)"
+    r"(?::\s?(?P<msg>.*))?$"
+)
+_LOC = re.compile(r"^(?P<file>[^:]+?)(?::(?P<line>\d+))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """A throwable under construction: header known, children appended."""
+
+    cls: str
+    message: str | None
+    indent: int
+
+
+def parse_frame(line: str) -> Frame | None:
+    m = _FRAME.match(line)
+    if m is None:
+        return None
+    loc = m["loc"]
+    file: str | None = None
+    lineno: int | None = None
+    if loc and loc not in ("Native Method", "Unknown Source"):
+        lm = _LOC.match(loc)
+        if lm:
+            file = lm["file"]
+            lineno = int(lm["line"]) if lm["line"] else None
+    return Frame(m["cls"], m["method"], file, lineno, m["module"])
+
+
+def looks_like_header(line: str) -> bool:
+    return _HEADER.match(line.strip()) is not None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip("\t "))
+
+
+def parse_throwable(text: str) -> Throwable | None:
+    """Parse the continuation lines of a record (or any text holding one trace).
+
+    Returns None when the text holds no ``Class: message`` line followed by frames.
+    Message lines between the header and the first frame are joined to the message.
+    """
+    lines = text.split("\n")
+    start = None
+    for i, line in enumerate(lines):
+        if _HEADER.match(line.strip()) and i + 1 < len(lines):
+            # a header counts only if frames follow (possibly after message lines)
+            for nxt in lines[i + 1 : i + 40]:
+                if _FRAME.match(nxt) or _CAUSED.match(nxt):
+                    start = i
+                    break
+                if _MORE.match(nxt):
+                    break
+            if start is not None:
+                break
+    if start is None:
+        return None
+    return _build(lines[start:])
+
+
+def _build(lines: list[str]) -> Throwable:
+    # Each entry: [cls, message parts, frames, omitted, cause, suppressed, indent, parent kw]
+    stack: list[dict] = []
+    root: dict | None = None
+    current: dict | None = None
+
+    def new(cls: str, msg: str | None, indent: int) -> dict:
+        return {"cls": cls, "msg": [msg] if msg is not None else [], "frames": [],
+                "omitted": 0, "cause": None, "suppressed": [], "indent": indent}
+
+    for raw in lines:
+        line = raw.rstrip("\r")
+        if not line.strip():
+            continue
+        fm = _FRAME.match(line)
+        if fm is not None and current is not None:
+            fr = parse_frame(line)
+            if fr is not None:
+                current["frames"].append(fr)
+            continue
+        mm = _MORE.match(line)
+        if mm is not None and current is not None:
+            current["omitted"] = int(mm["n"])
+            continue
+        cm = _CAUSED.match(line)
+        if cm is not None and current is not None:
+            hm = _HEADER.match(cm["rest"].strip())
+            cls, msg = (hm["cls"], hm["msg"]) if hm else (cm["rest"].strip(), None)
+            ind = _indent(line)
+            node = new(cls, msg, ind)
+            if cm["kw"] == "Suppressed":
+                # attach to the nearest open throwable indented less than this line
+                while stack and stack[-1]["indent"] >= ind:
+                    stack.pop()
+                parent = stack[-1] if stack else current
+                parent["suppressed"].append(node)
+            else:
+                # a cause belongs to the throwable at the same indentation level
+                while stack and stack[-1]["indent"] > ind:
+                    stack.pop()
+                parent = stack[-1] if stack else current
+                while parent["cause"] is not None:
+                    parent = parent["cause"]
+                parent["cause"] = node
+            stack.append(node)
+            current = node
+            continue
+        if current is None:
+            hm = _HEADER.match(line.strip())
+            if hm is None:
+                continue
+            root = new(hm["cls"], hm["msg"], _indent(line))
+            current = root
+            stack.append(root)
+            continue
+        if not current["frames"]:
+            current["msg"].append(line)  # multi-line message before the first frame
+    assert root is not None
+    return _freeze(root)
+
+
+def _freeze(node: dict) -> Throwable:
+    msg = "\n".join(node["msg"]) if node["msg"] else None
+    return Throwable(
+        cls=node["cls"],
+        message=msg,
+        frames=tuple(node["frames"]),
+        omitted=node["omitted"],
+        cause=_freeze(node["cause"]) if node["cause"] is not None else None,
+        suppressed=tuple(_freeze(s) for s in node["suppressed"]),
+    )
+
+
+_FIRST_FRAME = re.compile(r"\n[ \t]+at ")
+
+
+class ThrowableCache:
+    """Parse many records' traces cheaply: the tail after the first frame is cached.
+
+    Bounded (LRU) so a scan of millions of distinct traces keeps flat memory.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._tails: OrderedDict[str, Throwable | None] = OrderedDict()
+        self._max = max_entries
+
+    def parse(self, continuation: str) -> Throwable | None:
+        m = _FIRST_FRAME.search(continuation)
+        if m is None:
+            return None
+        head, tail = continuation[: m.start()], continuation[m.start() :]
+        hm = None
+        head_lines = head.split("\n")
+        for i, hl in enumerate(head_lines):
+            hm = _HEADER.match(hl.strip())
+            if hm:
+                msg_lines = [hm["msg"]] if hm["msg"] is not None else []
+                msg_lines += head_lines[i + 1 :]
+                break
+        if hm is None:
+            return None
+        cached = self._tails.get(tail)
+        if cached is None and tail not in self._tails:
+            cached = _build(("X.Placeholder" + tail).split("\n"))
+            self._tails[tail] = cached
+            if len(self._tails) > self._max:
+                self._tails.popitem(last=False)
+        else:
+            self._tails.move_to_end(tail)
+        if cached is None:
+            return None
+        return Throwable(
+            cls=hm["cls"],
+            message="\n".join(msg_lines) if msg_lines else None,
+            frames=cached.frames,
+            omitted=cached.omitted,
+            cause=cached.cause,
+            suppressed=cached.suppressed,
+        )
