@@ -121,7 +121,9 @@ class _Generator:
         self.size = size
         self.w = writer
         self.m = m
-        self.sessions: list[str] = []
+        # the file is a slice of a running service: sessions opened before it are live
+        self.sessions = [f"{x:016x}" for x in
+                         self.rng.integers(0, 1 << 64, TARGET_SESSIONS, dtype=np.uint64).tolist()]
         self.msg_id = 1_000_000
         self.ms = [f"{i:03d}" for i in range(1000)]
         self.t = 0  # seconds since START
