@@ -1,0 +1,165 @@
+"""The Python API: what the CLI and notebooks call.
+
+``scan`` reads evidence and returns a ``ScanResult``; ``parse_text`` turns a
+snippet of log text into ``Record`` objects (rule tests use it).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from datetime import tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pyarrow as pa
+
+from logsleuth.engine.applog import AppLogParser, ChunkBatch
+from logsleuth.engine.local import default_workers, execute, make_units, reduce_partials
+from logsleuth.engine.planner import LayoutChoice, choose_layout, parse_kind_overrides, plan_inputs
+from logsleuth.engine.reader import DEFAULT_CHUNK, feed_stream
+from logsleuth.engine.stats import InputStats
+from logsleuth.engine.units import UnitOptions, WorkUnit
+from logsleuth.errors import PatternError
+from logsleuth.model import RECORD_SCHEMA, Kind, Record
+from logsleuth.result import ScanResult, SkippedInput
+
+PathLike = str | Path
+
+
+def resolve_tz(name: str | None) -> tzinfo | None:
+    if name is None:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PatternError.at("--tz", "bad-timezone",
+                              f"unknown time zone '{name}' (use an IANA name such as "
+                              "Europe/Berlin or UTC)") from None
+
+
+def layout_choice(pattern: str | None = None, log4j2_config: PathLike | None = None,
+                  logback_config: PathLike | None = None) -> LayoutChoice:
+    from logsleuth import layouts
+
+    if pattern is not None:
+        layouts.compile_pattern(pattern)  # fail early, before any input is read
+        return LayoutChoice(pattern=pattern)
+    if log4j2_config is not None:
+        pats = layouts.patterns_from_log4j2_xml(Path(log4j2_config))
+        return LayoutChoice(config_patterns=tuple(pats))
+    if logback_config is not None:
+        pats = layouts.patterns_from_logback_xml(Path(logback_config))
+        return LayoutChoice(flavor="logback", config_patterns=tuple(pats))
+    return LayoutChoice()
+
+
+def scan(
+    paths: Sequence[PathLike] | PathLike,
+    *,
+    pattern: str | None = None,
+    log4j2_config: PathLike | None = None,
+    logback_config: PathLike | None = None,
+    tz: str | None = None,
+    kinds: Sequence[str] = (),
+    workers: int | None = None,
+    keep_records: bool = True,
+    chunk_size: int = DEFAULT_CHUNK,
+    max_decompressed_bytes: int = 20 * 2**30,
+    collectors: Sequence[str] = ("levels",),
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanResult:
+    """Scan files, directories, globs and archives of evidence.
+
+    Expected input problems (missing paths, corrupt archives, odd lines) become
+    diagnostics on the result; a bad pattern, config or zone raises PatternError.
+    """
+    from logsleuth.sources import discover
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    default_tz = resolve_tz(tz)
+    choice = layout_choice(pattern, log4j2_config, logback_config)
+    overrides = parse_kind_overrides(kinds)
+    found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
+    diagnostics = list(found.diagnostics)
+    planned = plan_inputs(found.sources, choice, overrides, diagnostics, default_tz)
+    n_workers = workers or default_workers()
+    units = make_units(planned, n_workers)
+    options = UnitOptions(default_tz=default_tz, chunk_size=chunk_size,
+                          keep_records=keep_records, collectors=tuple(collectors))
+    done = [0]
+    total = len(units)
+
+    def tick(_unit: WorkUnit) -> None:
+        done[0] += 1
+        if progress:
+            progress(done[0], total)
+
+    partials = reduce_partials(execute(units, options, n_workers, tick))
+    tz_label = tz
+    for p, plan in zip(partials, planned, strict=True):
+        p.stats.timezone = p.stats.timezone or _zone_label(plan.layout, tz_label)
+    tables: dict[str, pa.Table] = {}
+    for p in partials:
+        for name, parts in p.tables.items():
+            tables.setdefault(name, []).extend(parts)  # type: ignore[arg-type]
+    merged = {name: pa.concat_tables(parts, promote_options="default")  # type: ignore[arg-type]
+              for name, parts in tables.items()}
+    if keep_records and "records" not in merged:
+        merged["records"] = RECORD_SCHEMA.empty_table()
+    result = ScanResult(
+        inputs=[p.stats for p in partials],
+        skipped=[SkippedInput(s.path, s.reason) for s in found.skipped],
+        diagnostics=diagnostics,
+        tables=merged,
+    )
+    levels = [p.collectors.get("levels") for p in partials]
+    if levels and levels[0] is not None:
+        first = levels[0]
+        for other in levels[1:]:
+            first.merge(other)
+        result.tables["level_counts"] = first.table()
+    return result
+
+
+def _zone_label(layout: object | None, tz: str | None) -> str | None:
+    fmt = getattr(layout, "timestamp", None)
+    if fmt is None:
+        return None
+    if getattr(fmt, "has_zone", False):
+        return "from-log"
+    return tz or "unknown"
+
+
+def parse_text(text: str, *, source: str = "<text>", layout: str | None = None,
+               tz: str | None = None) -> list[Record]:
+    """Parse a snippet of log text into Records (with parsed throwables).
+
+    ``layout`` is a PatternLayout string; by default the layout is detected.
+    """
+    from logsleuth import layouts
+
+    data = text.encode("utf-8")
+    default_tz = resolve_tz(tz)
+    lines = text.split("\n")[:2000]
+    if layout is not None:
+        compiled = layouts.compile_pattern(layout)
+    else:
+        compiled, _ = choose_layout(lines, LayoutChoice())
+    converter = None
+    if compiled is not None and compiled.timestamp is not None:
+        ts_format = compiled.timestamp
+
+        def converter(values: pa.Array) -> pa.Array:
+            return ts_format.to_epoch_ms(values, default_tz)
+
+    records: list[Record] = []
+
+    def sink(cb: ChunkBatch) -> None:
+        records.extend(cb.make_record(i) for i in range(cb.batch.num_rows))
+
+    stats = InputStats(source, kind=str(Kind.APP_LOG))
+    parser = AppLogParser(source, compiled, converter, stats, sink, default_tz=default_tz)
+    feed_stream(io.BytesIO(data), parser, chunk_size=max(len(data) + 1, 1024))
+    return records

@@ -1,0 +1,57 @@
+"""The typer application and the one edge where errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+import typer
+
+from logsleuth.errors import ExitCode, LogsleuthError
+
+app = typer.Typer(
+    name="logsleuth",
+    help="Log forensics for JVM services: read the evidence, say what happened.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_registered: list[bool] = []
+
+
+def build_app() -> typer.Typer:
+    """Attach the command modules once (no work at import time)."""
+    if not _registered:
+        from logsleuth.cli import scan_cmd
+
+        scan_cmd.register(app)
+        _registered.append(True)
+    return app
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI in-process and return its ExitCode (tests call this)."""
+    build_app()
+    try:
+        app(args=argv, standalone_mode=False, prog_name="logsleuth")
+    except LogsleuthError as err:
+        print(err.diagnostic.render(), file=sys.stderr)
+        return ExitCode.USAGE
+    except click.exceptions.Exit as ex:
+        return int(ex.exit_code)
+    except click.exceptions.ClickException as ex:
+        ex.show()
+        return ExitCode.USAGE
+    except click.exceptions.Abort:
+        return ExitCode.USAGE
+    except Exception:  # a bug: keep the traceback
+        traceback.print_exc()
+        return ExitCode.INTERNAL
+    return ExitCode.OK
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run(sys.argv[1:]))

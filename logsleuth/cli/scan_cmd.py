@@ -1,0 +1,66 @@
+"""``logsleuth scan``: read evidence, print a summary or the JSON document."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from logsleuth.reports import console
+from logsleuth.result import ScanResult
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan")(scan)
+
+
+def scan(
+    paths: Annotated[list[str], typer.Argument(help="Files, directories, globs or archives.")],
+    format: Annotated[str, typer.Option("--format", "-f",
+                                        help="Output: text (summary) or json.")] = "text",
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write the output to FILE.")] = None,
+    pattern: Annotated[str | None, typer.Option(
+        help="log4j2/logback PatternLayout of the app logs (overrides detection).")] = None,
+    log4j2_config: Annotated[Path | None, typer.Option(
+        help="Read appender patterns from this log4j2.xml.")] = None,
+    logback_config: Annotated[Path | None, typer.Option(
+        help="Read encoder patterns from this logback.xml.")] = None,
+    tz: Annotated[str | None, typer.Option(
+        help="Time zone of logs whose timestamps carry no offset (IANA name).")] = None,
+    kind: Annotated[list[str] | None, typer.Option(
+        "--kind", help="Force an input's kind: GLOB=KIND (repeatable).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes (default: the number of cores).")] = None,
+    parquet: Annotated[Path | None, typer.Option(
+        help="Also write the result tables as Parquet into DIR.")] = None,
+    progress: Annotated[bool, typer.Option(
+        help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Scan evidence and report what it holds; exits 0 whenever the scan completed."""
+    from logsleuth import api
+
+    if format not in ("text", "json"):
+        raise typer.BadParameter(f"'{format}' is not text or json", param_hint="--format")
+    with console.progress_bar(enabled=progress and sys.stderr.isatty()) as tick:
+        result = api.scan(paths, pattern=pattern, log4j2_config=log4j2_config,
+                          logback_config=logback_config, tz=tz, kinds=kind or (),
+                          workers=workers, keep_records=parquet is not None, progress=tick)
+    if parquet is not None:
+        result.to_parquet(parquet)
+    text = render(result, format)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    for line in console.diagnostic_lines(result):
+        print(line, file=sys.stderr)
+
+
+def render(result: ScanResult, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return console.summary(result)

@@ -1,0 +1,1 @@
+"""Scan engines: the app-log chunk parser, map/reduce units and their executors."""

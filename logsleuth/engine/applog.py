@@ -1,0 +1,315 @@
+"""Vectorised parsing of application logs (log4j2/logback text layouts).
+
+A chunk of bytes becomes an Arrow array of lines without copying; header lines
+are found with one RE2 pass, records are the zero-copy spans between headers,
+and fields come from one ``extract_regex`` per chunk. Python runs per record
+only for records with continuation lines (stack traces), through a tail cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from logsleuth.engine.stats import InputStats
+from logsleuth.model import RECORD_SCHEMA, Kind, Record
+from logsleuth.parsers.stacktrace import ThrowableCache
+
+
+class LayoutLike(Protocol):
+    """What the engine needs of a compiled layout (see logsleuth.layouts)."""
+
+    name: str
+
+    @property
+    def header_regex(self) -> str: ...
+
+    @property
+    def fields_regex(self) -> str: ...
+
+
+TsConverter = Callable[[pa.Array], pa.Array]  # ts strings -> int64 epoch ms (nulls allowed)
+
+_STRING_FIELDS = ("thread", "logger", "msg")
+# Lines that continue a record as a stack trace; used by the no-layout mode too.
+TRACE_LINE = r"^(?:\s+at |\s+\.\.\. \d+ (?:more|common)|\s*(?:Caused by|Suppressed|Wrapped by): )"
+
+
+@dataclass(slots=True)
+class ChunkBatch:
+    """One chunk's records: the Arrow batch plus what lazy consumers need."""
+
+    batch: pa.RecordBatch  # RECORD_SCHEMA columns
+    texts: pa.Array  # raw record text (large_binary), valid only during the callback
+    fields: dict[str, pa.Array]  # extra layout fields (mdc_*, pid, cls, method...)
+    make_record: Callable[[int], Record]  # build a full Record (with throwable) for row i
+
+
+BatchSink = Callable[[ChunkBatch], None]
+
+
+def _as_str(arr: pa.Array) -> pa.Array:
+    try:
+        return arr.cast(pa.large_string()).cast(pa.string())
+    except pa.ArrowInvalid:  # invalid UTF-8 survives only in the rare slow path
+        return pa.array(
+            [None if v is None else v.decode("utf-8", "replace") for v in arr.to_pylist()],
+            pa.string(),
+        )
+
+
+class AppLogParser:
+    """Parses the chunks of one input; keeps only what spans chunk boundaries."""
+
+    def __init__(
+        self,
+        source: str,
+        layout: LayoutLike | None,
+        ts_converter: TsConverter | None,
+        stats: InputStats,
+        sink: BatchSink | None = None,
+        *,
+        default_tz: tzinfo | None = None,
+        starts_mid_record: bool = False,
+    ) -> None:
+        self.source = source
+        self.layout = layout
+        self.ts_converter = ts_converter
+        self.stats = stats
+        self.sink = sink
+        self.default_tz = default_tz
+        self._cache = ThrowableCache()
+        self._header_regex = layout.header_regex if layout else TRACE_HEADER_REGEX
+        self._fields_regex = layout.fields_regex if layout else None
+        # True once a record has been seen: later leading lines continue it
+        self._in_record = starts_mid_record
+        self._mask = np.empty(0, dtype=bool)
+
+    # -- chunk entry point -------------------------------------------------
+    def feed(self, buf: memoryview, first_line: int, final: bool) -> tuple[int, int]:
+        """Parse whole records in ``buf``; return the bytes and lines consumed.
+
+        Unless ``final``, the last record is left unconsumed so the caller can
+        carry it to the front of the next chunk (records never straddle chunks).
+        """
+        n = len(buf)
+        if n == 0:
+            return 0, 0
+        raw = np.frombuffer(buf, dtype=np.uint8)
+        if self._mask.shape[0] < n:
+            self._mask = np.empty(n, dtype=bool)
+        mask = self._mask[:n]
+        np.equal(raw, 10, out=mask)
+        nl = np.flatnonzero(mask)
+        trailing = final and (len(nl) == 0 or nl[-1] != n - 1)
+        n_lines = len(nl) + (1 if trailing else 0)
+        starts = np.empty(n_lines + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1 : len(nl) + 1] = nl + 1
+        if trailing:
+            starts[-1] = n
+        data = pa.py_buffer(buf)
+        lines = pa.Array.from_buffers(pa.large_binary(), n_lines,
+                                      [None, pa.py_buffer(starts), data])
+        is_header = pc.match_substring_regex(lines, self._header_regex)
+        heads = np.flatnonzero(is_header.to_numpy(zero_copy_only=False))
+        if self.layout is None:
+            return self._feed_unknown(buf, lines, starts, heads, first_line, final)
+        if not final and len(heads) >= 1:
+            end_line = int(heads[-1])
+            if end_line == 0:  # one record fills the chunk: process it as it is
+                end_line = n_lines
+        else:
+            end_line = n_lines
+        consumed = int(starts[end_line])
+        heads = heads[heads < end_line]
+        self.stats.bytes += consumed
+        self.stats.lines += end_line
+        if len(heads) == 0:
+            self._leading(lines, 0, end_line, first_line)
+            return consumed, end_line
+        texts = self._spans(data, starts, heads, end_line)
+        parts = pc.extract_regex(texts, self._fields_regex)
+        ok = parts.is_valid().to_numpy(zero_copy_only=False)
+        if not ok.all():
+            # a header-looking line that is not a header continues the previous record
+            heads = heads[ok]
+            parts = parts.filter(pa.array(ok))
+            if len(heads) == 0:
+                self._leading(lines, 0, end_line, first_line)
+                return consumed, end_line
+            texts = self._spans(data, starts, heads, end_line)
+        self._leading(lines, 0, int(heads[0]), first_line)
+        self._emit(texts, parts, heads, end_line, first_line, buf, starts)
+        self._in_record = True
+        return consumed, end_line
+
+    # -- helpers -------------------------------------------------------------
+    @staticmethod
+    def _spans(data: pa.Buffer, starts: np.ndarray, heads: np.ndarray,
+               end_line: int) -> pa.Array:
+        offs = np.empty(len(heads) + 1, dtype=np.int64)
+        offs[:-1] = starts[heads]
+        offs[-1] = starts[end_line]
+        return pa.Array.from_buffers(pa.large_binary(), len(heads),
+                                     [None, pa.py_buffer(offs), data])
+
+    def _leading(self, lines: pa.Array, lo: int, hi: int, first_line: int) -> None:
+        """Lines before the first header: a continuation of the previous record, or unparsed."""
+        if hi <= lo:
+            return
+        if self._in_record:
+            return  # counted in stats.lines, and belong to the record carried before
+        sample = lines[lo].as_py().decode("utf-8", "replace").rstrip("\r\n")
+        self.stats.add_unparsed(first_line + lo, sample, hi - lo)
+
+    def _emit(self, texts: pa.Array, parts: pa.StructArray, heads: np.ndarray, end_line: int,
+              first_line: int, buf: memoryview, starts: np.ndarray) -> None:
+        n = len(heads)
+        nlines = np.diff(np.append(heads, end_line)).astype(np.int32)
+        names = [parts.type.field(i).name for i in range(parts.type.num_fields)]
+        cols = {name: parts.field(name) for name in names}
+        if "ts" in cols and self.ts_converter is not None:
+            ms = self.ts_converter(cols["ts"])
+            ts = ms.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
+            lo, hi = pc.min_max(ms).values()
+            self.stats.see_times(lo.as_py(), hi.as_py())
+        else:
+            ts = pa.nulls(n, pa.timestamp("ms", tz="UTC"))
+        exc, root = self._exceptions(buf, starts, heads, nlines)
+        level = cols.get("level")
+        batch = pa.RecordBatch.from_arrays(
+            [
+                pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), [self.source]),
+                pa.DictionaryArray.from_arrays(np.zeros(n, np.int8), [str(Kind.APP_LOG)]),
+                pa.array(heads + first_line, pa.int64()),
+                pa.array(nlines),
+                ts,
+                (_as_str(level).dictionary_encode() if level is not None
+                 else pa.nulls(n, RECORD_SCHEMA.field("level").type)),
+                *[_as_str(cols[f]) if f in cols else pa.nulls(n, pa.string())
+                  for f in _STRING_FIELDS],
+                exc,
+                root,
+            ],
+            schema=RECORD_SCHEMA,
+        )
+        self.stats.records += n
+        if self.sink is None:
+            return
+        extra = {k: v for k, v in cols.items() if k not in ("ts", "level", *_STRING_FIELDS)}
+        self.sink(ChunkBatch(batch, texts, extra, lambda i: self._record(batch, texts, extra, i)))
+
+    def _exceptions(self, buf: memoryview, starts: np.ndarray, heads: np.ndarray,
+                    nlines: np.ndarray) -> tuple[pa.Array, pa.Array]:
+        """Outermost and root exception class of each record that carries a trace."""
+        exc: list[str | None] = [None] * len(heads)
+        root: list[str | None] = [None] * len(heads)
+        for i in np.flatnonzero(nlines > 1):
+            h = int(heads[i])
+            cont = bytes(buf[starts[h + 1] : starts[h + int(nlines[i])]])
+            if b"\tat " not in cont and b"    at " not in cont:
+                continue
+            th = self._cache.parse(cont.decode("utf-8", "replace"))
+            if th is not None:
+                exc[i] = th.cls
+                root[i] = th.root_cause.cls
+        return pa.array(exc, pa.string()), pa.array(root, pa.string())
+
+    def _record(self, batch: pa.RecordBatch, texts: pa.Array, extra: dict[str, pa.Array],
+                i: int) -> Record:
+        text = texts[i].as_py().decode("utf-8", "replace")
+        _, _, cont = text.partition("\n")
+        row = {name: batch.column(name)[i].as_py() for name in ("line", "n_lines", "ts", "level",
+                                                                 "thread", "logger", "message")}
+        ts = row["ts"]
+        fields = {k: v[i].as_py() for k, v in extra.items()}
+        return Record(
+            source=self.source,
+            line=row["line"],
+            n_lines=row["n_lines"],
+            ts_ms=None if ts is None else int(ts.timestamp() * 1000),
+            level=row["level"],
+            thread=row["thread"],
+            logger=row["logger"],
+            message=row["message"] or "",
+            text=text.rstrip("\n"),
+            fields={k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+                    for k, v in fields.items() if v is not None},
+            throwable=self._cache.parse(cont) if cont else None,
+        )
+
+    # -- no recognisable layout --------------------------------------------------
+    def _feed_unknown(self, buf: memoryview, lines: pa.Array, starts: np.ndarray,
+                      trace_lines: np.ndarray, first_line: int, final: bool) -> tuple[int, int]:
+        """Group stack traces into records without timestamps; other lines are unparsed.
+
+        A trace record starts at the line before its first ``at``/``Caused by`` line.
+        """
+        n_lines = len(starts) - 1
+        end_line = n_lines
+        consumed = int(starts[end_line])
+        self.stats.bytes += consumed
+        self.stats.lines += n_lines
+        in_trace = np.zeros(n_lines, dtype=bool)
+        in_trace[trace_lines] = True
+        # header = a non-trace line immediately followed by a trace line
+        is_head = np.zeros(n_lines, dtype=bool)
+        is_head[:-1] = ~in_trace[:-1] & in_trace[1:]
+        heads = np.flatnonzero(is_head)
+        covered = np.zeros(n_lines, dtype=bool)
+        ends = []
+        for h in heads:
+            j = h + 1
+            while j < n_lines and in_trace[j]:
+                j += 1
+            covered[h:j] = True
+            ends.append(j)
+        unparsed = np.flatnonzero(~covered)
+        if len(unparsed):
+            sample = lines[int(unparsed[0])].as_py().decode("utf-8", "replace").rstrip("\r\n")
+            self.stats.add_unparsed(first_line + int(unparsed[0]), sample, len(unparsed))
+        if len(heads) == 0:
+            return consumed, n_lines
+        n = len(heads)
+        offs = np.empty(2 * n, dtype=np.int64)
+        texts_list = []
+        for k, (h, e) in enumerate(zip(heads, ends, strict=True)):
+            offs[2 * k], offs[2 * k + 1] = starts[h], starts[e]
+            texts_list.append(bytes(buf[starts[h] : starts[e]]))
+        texts = pa.array(texts_list, pa.large_binary())
+        msgs = pa.array([t.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+                         for t in texts_list], pa.string())
+        nlines = np.array(ends, dtype=np.int32) - heads.astype(np.int32)
+        # the header line of a pasted trace is the exception line itself
+        exc_heads = heads - 1
+        exc, root = self._exceptions(buf, starts, exc_heads, nlines + 1)
+        batch = pa.RecordBatch.from_arrays(
+            [
+                pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), [self.source]),
+                pa.DictionaryArray.from_arrays(np.zeros(n, np.int8), [str(Kind.APP_LOG)]),
+                pa.array(heads + first_line, pa.int64()),
+                pa.array(nlines),
+                pa.nulls(n, pa.timestamp("ms", tz="UTC")),
+                pa.nulls(n, RECORD_SCHEMA.field("level").type),
+                pa.nulls(n, pa.string()),
+                pa.nulls(n, pa.string()),
+                msgs,
+                exc,
+                root,
+            ],
+            schema=RECORD_SCHEMA,
+        )
+        self.stats.records += n
+        if self.sink is not None:
+            self.sink(ChunkBatch(batch, texts, {}, lambda i: self._record(batch, texts, {}, i)))
+        return consumed, n_lines
+
+
+TRACE_HEADER_REGEX = TRACE_LINE

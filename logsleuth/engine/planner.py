@@ -1,0 +1,129 @@
+"""Per-input decisions made before parsing: kind, layout, order of rolled files."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from logsleuth.engine.local import HEAD_BYTES, PlannedInput
+from logsleuth.errors import DiagLevel, Diagnostic, InputError, PatternError, SourceLocation
+from logsleuth.model import Kind
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutChoice:
+    """Where an input's layout comes from, in priority order."""
+
+    pattern: str | None = None
+    flavor: str = "log4j2"
+    config_patterns: tuple[tuple[str, str], ...] = ()  # (appender, pattern) from XML configs
+
+
+def parse_kind_overrides(specs: Sequence[str]) -> list[tuple[str, Kind]]:
+    """``GLOB=KIND`` strings from ``--kind``; a bad one is a usage error."""
+    out: list[tuple[str, Kind]] = []
+    for i, spec in enumerate(specs):
+        glob, sep, kind = spec.partition("=")
+        try:
+            out.append((glob, Kind(kind.strip())))
+        except ValueError:
+            sep = ""
+        if not sep or not glob:
+            kinds = ", ".join(k.value for k in Kind)
+            raise PatternError.at("--kind", "bad-kind-override",
+                                  f"'{spec}' is not GLOB=KIND with KIND one of {kinds}",
+                                  column=i + 1)
+    return out
+
+
+def read_head(source: Any) -> bytes:
+    with source.open() as f:
+        return f.read(HEAD_BYTES)
+
+
+def head_lines(head: bytes) -> list[str]:
+    text = head.decode("utf-8", "replace")
+    lines = text.split("\n")
+    if len(head) >= HEAD_BYTES:
+        lines = lines[:-1]  # the last one may be cut
+    return [ln.rstrip("\r") for ln in lines]
+
+
+def classify_kind(source: Any, head: bytes, overrides: Sequence[tuple[str, Kind]]) -> Kind:
+    for glob, kind in overrides:
+        if fnmatch.fnmatch(source.path, glob) or fnmatch.fnmatch(source.path.rsplit("/", 1)[-1],
+                                                                  glob):
+            return kind
+    from logsleuth.parsers.classify import classify
+
+    return classify(head, name=source.path)
+
+
+def choose_layout(lines: list[str], choice: LayoutChoice) -> tuple[Any | None, str | None]:
+    """The compiled layout for an app log, and a note when none fits."""
+    from logsleuth import layouts
+
+    if choice.pattern is not None:
+        return layouts.compile_pattern(choice.pattern, flavor=choice.flavor), None
+    candidates = None
+    if choice.config_patterns:
+        candidates = [layouts.compile_pattern(p, flavor=choice.flavor, name=f"config:{name}")
+                      for name, p in choice.config_patterns]
+    detection = layouts.detect_layout(lines, candidates)
+    if detection.layout is None:
+        return None, "no known layout matched: stack traces grouped without timestamps"
+    return detection.layout, None
+
+
+def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
+                overrides: Sequence[tuple[str, Kind]], diagnostics: list[Diagnostic],
+                default_tz: tzinfo | None) -> list[PlannedInput]:
+    planned: list[PlannedInput] = []
+    for src in sources:
+        try:
+            head = read_head(src)
+        except InputError as err:
+            diagnostics.append(err.diagnostic)
+            head = b""
+        except OSError as err:
+            diagnostics.append(Diagnostic(SourceLocation(src.path), "unreadable",
+                                          f"cannot read: {err.strerror or err}"))
+            continue
+        kind = classify_kind(src, head, overrides)
+        layout = None
+        if kind == Kind.APP_LOG:
+            layout, note = choose_layout(head_lines(head), choice)
+            if note:
+                diagnostics.append(Diagnostic(SourceLocation(src.path), "layout-unknown", note,
+                                              level=DiagLevel.WARNING))
+        planned.append(PlannedInput(src, kind, layout, head))
+    return _order_families(planned, default_tz)
+
+
+def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
+    """Epoch ms of the first timestamp in an input's head, for ordering rolled files."""
+    layout = p.layout
+    if layout is None or layout.timestamp is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lines = pa.array(head_lines(p.head), pa.large_string())
+    parts = pc.extract_regex(lines.filter(pc.match_substring_regex(lines, layout.header_regex)),
+                             layout.fields_regex)
+    if len(parts) == 0:
+        return None
+    ms = layout.timestamp.to_epoch_ms(parts.field("ts"), default_tz)
+    return pc.min(ms).as_py()
+
+
+def _order_families(planned: list[PlannedInput], default_tz: tzinfo | None) -> list[PlannedInput]:
+    from logsleuth.sources import order_family
+
+    by_source = {id(p.source): p for p in planned}
+    instants = {id(p.source): _first_instant(p, default_tz) for p in planned}
+    ordered = order_family([p.source for p in planned], lambda s: instants.get(id(s)))
+    return [by_source[id(s)] for s in ordered]

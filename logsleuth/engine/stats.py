@@ -1,0 +1,72 @@
+"""Per-input accounting: every line is either in a record or counted as unparsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from logsleuth.errors import Diagnostic
+
+MAX_SAMPLES = 5
+
+
+@dataclass(slots=True)
+class InputStats:
+    """Mergeable counters for one input (or one byte range of it)."""
+
+    path: str
+    kind: str = "app-log"
+    layout: str | None = None
+    timezone: str | None = None
+    bytes: int = 0
+    lines: int = 0
+    records: int = 0
+    unparsed_lines: int = 0
+    invalid_bytes: int = 0
+    oversized_lines: int = 0
+    first_ts_ms: int | None = None
+    last_ts_ms: int | None = None
+    unparsed_samples: list[tuple[int, str]] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add_unparsed(self, line: int, text: str, count: int = 1) -> None:
+        self.unparsed_lines += count
+        if len(self.unparsed_samples) < MAX_SAMPLES:
+            self.unparsed_samples.append((line, text[:200]))
+
+    def see_times(self, lo: int | None, hi: int | None) -> None:
+        if lo is not None and (self.first_ts_ms is None or lo < self.first_ts_ms):
+            self.first_ts_ms = lo
+        if hi is not None and (self.last_ts_ms is None or hi > self.last_ts_ms):
+            self.last_ts_ms = hi
+
+    def merge(self, other: InputStats) -> None:
+        """Fold a later byte range of the same input into this one."""
+        self.bytes += other.bytes
+        self.lines += other.lines
+        self.records += other.records
+        self.unparsed_lines += other.unparsed_lines
+        self.invalid_bytes += other.invalid_bytes
+        self.oversized_lines += other.oversized_lines
+        self.see_times(other.first_ts_ms, other.last_ts_ms)
+        room = MAX_SAMPLES - len(self.unparsed_samples)
+        self.unparsed_samples.extend(other.unparsed_samples[: max(room, 0)])
+        self.diagnostics.extend(other.diagnostics)
+        self.notes.extend(n for n in other.notes if n not in self.notes)
+
+    @property
+    def parsed_fraction(self) -> float:
+        return 1.0 if self.lines == 0 else 1 - self.unparsed_lines / self.lines
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "layout": self.layout,
+            "bytes": self.bytes,
+            "lines": self.lines,
+            "records": self.records,
+            "unparsed_lines": self.unparsed_lines,
+            "invalid_bytes": self.invalid_bytes,
+            "timezone": self.timezone,
+        }

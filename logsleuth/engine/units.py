@@ -1,0 +1,151 @@
+"""Map/reduce units: one input (or byte range of one) in, one ``Partial`` out.
+
+Units and partials are plain picklable values so the same functions run
+inline, in a local process pool, or on a distributed engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from logsleuth.engine.applog import AppLogParser, ChunkBatch
+from logsleuth.engine.collectors import CollectorSet
+from logsleuth.engine.reader import DEFAULT_CHUNK, feed_stream
+from logsleuth.engine.stats import InputStats
+from logsleuth.errors import Diagnostic, InputError, SourceLocation
+from logsleuth.model import Kind
+
+# Structured-evidence parsers by kind: module path and function name, imported lazily.
+EVIDENCE_PARSERS: dict[Kind, tuple[str, str]] = {
+    Kind.GC_LOG: ("logsleuth.parsers.gc", "parse_gc_log"),
+    Kind.THREAD_DUMP: ("logsleuth.parsers.jstack", "parse_thread_dumps"),
+    Kind.NGINX_ACCESS: ("logsleuth.parsers.nginx", "parse_nginx_access"),
+    Kind.NGINX_ERROR: ("logsleuth.parsers.nginx", "parse_nginx_error"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UnitOptions:
+    """The scan options a worker needs; picklable."""
+
+    default_tz: tzinfo | None = None
+    jvm_start_ms: int | None = None
+    chunk_size: int = DEFAULT_CHUNK
+    keep_records: bool = False
+    collectors: tuple[str, ...] = ()
+    collector_config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkUnit:
+    source: Any  # logsleuth.sources.Source
+    kind: Kind
+    layout: Any | None  # a compiled layout (picklable frozen dataclass) or None
+    start: int = 0  # byte range of a split plain file; end None = to EOF
+    end: int | None = None
+    part: int = 0
+
+
+@dataclass(slots=True)
+class Partial:
+    """What one unit produced; ``merge`` folds the next part of the same input in."""
+
+    path: str
+    part: int
+    stats: InputStats
+    collectors: CollectorSet
+    tables: dict[str, list[pa.Table]] = field(default_factory=dict)
+
+    def shift_lines(self, delta: int) -> None:
+        """Byte-range parts count lines from 1; make them absolute."""
+        if delta == 0:
+            return
+        for name, parts in self.tables.items():
+            self.tables[name] = [
+                t.set_column(t.schema.get_field_index("line"), "line", pc.add(t["line"], delta))
+                if "line" in t.schema.names else t
+                for t in parts
+            ]
+        self.collectors.shift_lines(self.path, delta)
+        self.stats.unparsed_samples = [(ln + delta, s) for ln, s in self.stats.unparsed_samples]
+
+
+def run_unit(unit: WorkUnit, options: UnitOptions) -> Partial:
+    """Parse one unit; expected input problems become diagnostics, never exceptions."""
+    src = unit.source
+    stats = InputStats(src.path, kind=str(unit.kind),
+                       layout=getattr(unit.layout, "name", None) if unit.kind == Kind.APP_LOG
+                       else None)
+    collectors = CollectorSet.create(options.collectors, options.collector_config)
+    partial = Partial(src.path, unit.part, stats, collectors)
+    try:
+        if unit.kind in EVIDENCE_PARSERS:
+            _run_evidence(unit, options, partial)
+        else:
+            _run_applog(unit, options, partial)
+    except InputError as err:
+        stats.diagnostics.append(err.diagnostic)
+    except OSError as err:
+        stats.diagnostics.append(Diagnostic(SourceLocation(src.path), "unreadable",
+                                            f"cannot read: {err.strerror or err}"))
+    return partial
+
+
+def _run_applog(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
+    keep: list[pa.RecordBatch] = []
+
+    def sink(cb: ChunkBatch) -> None:
+        partial.collectors.consume(cb)
+        if options.keep_records:
+            keep.append(cb.batch)
+
+    layout = unit.layout
+    converter = None
+    if layout is not None and layout.timestamp is not None:
+        ts_format = layout.timestamp
+
+        def converter(values: pa.Array) -> pa.Array:
+            return ts_format.to_epoch_ms(values, options.default_tz)
+
+    parser = AppLogParser(partial.path, layout, converter, partial.stats, sink,
+                          default_tz=options.default_tz, starts_mid_record=unit.start > 0)
+    with unit.source.open() as stream:
+        limit = None
+        if unit.start or unit.end is not None:
+            stream.seek(unit.start)
+            limit = None if unit.end is None else unit.end - unit.start
+        feed_stream(stream, parser, chunk_size=options.chunk_size, limit=limit)
+    if keep:
+        partial.tables["records"] = [pa.Table.from_batches(keep)]
+
+
+def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
+    module, func = EVIDENCE_PARSERS[unit.kind]
+    parse = getattr(importlib.import_module(module), func)
+    with unit.source.open() as stream:
+        data = stream.read()
+    kwargs: dict[str, Any] = {"default_tz": options.default_tz}
+    if unit.kind == Kind.GC_LOG:
+        kwargs["jvm_start_ms"] = options.jvm_start_ms
+    result = parse(data, partial.path, **kwargs)
+    st = partial.stats
+    st.bytes = len(data)
+    st.lines = result.lines
+    st.records = result.parsed_lines
+    st.unparsed_lines = result.unparsed_lines
+    st.timezone = result.timezone
+    st.unparsed_samples = list(result.unparsed_samples)[:5]
+    st.diagnostics.extend(d for d in result.diagnostics if isinstance(d, Diagnostic))
+    st.notes.extend(result.notes)
+    for name, table in result.tables.items():
+        partial.tables.setdefault(name, []).append(table)
+        if "ts" in table.schema.names and table.num_rows:
+            lo, hi = pc.min_max(table["ts"].cast(pa.int64())).values()
+            st.see_times(lo.as_py(), hi.as_py())
+    partial.collectors.consume_evidence(unit.kind, result)

@@ -1,0 +1,1 @@
+"""Renderers of scan results: console, JSON, SARIF, JUnit, GitHub, HTML."""

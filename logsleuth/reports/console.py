@@ -1,0 +1,66 @@
+"""Terminal rendering: the human summary and the progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from logsleuth.result import ScanResult
+
+
+@contextlib.contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    with Progress(TextColumn("scanning"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task("scan", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield tick
+
+
+def _iso(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def summary(result: ScanResult) -> str:
+    """What was read and what it holds, as plain text (no colour when not a tty)."""
+    buf = io.StringIO()
+    con = Console(file=buf, width=120, color_system=None, highlight=False)
+    t = Table(title="Inputs", show_lines=False)
+    for col in ("path", "kind", "layout", "bytes", "lines", "records", "unparsed", "timezone",
+                "first", "last"):
+        t.add_column(col, overflow="fold")
+    for s in result.inputs:
+        t.add_row(s.path, s.kind, s.layout or "-", f"{s.bytes:,}", f"{s.lines:,}",
+                  f"{s.records:,}", f"{s.unparsed_lines:,}", s.timezone or "-",
+                  _iso(s.first_ts_ms), _iso(s.last_ts_ms))
+    con.print(t)
+    tot = result.totals()
+    con.print(f"Totals: {tot['inputs']} inputs, {tot['bytes']:,} bytes, {tot['lines']:,} lines, "
+              f"{tot['records']:,} records, {tot['unparsed_lines']:,} unparsed lines, "
+              f"{tot['invalid_bytes']:,} invalid bytes replaced")
+    if result.skipped:
+        con.print("Skipped: " + ", ".join(f"{s.path} ({s.reason})" for s in result.skipped))
+    if result.findings:
+        con.print(f"Findings: {len(result.findings)}")
+    return buf.getvalue()
+
+
+def diagnostic_lines(result: ScanResult) -> list[str]:
+    lines = [d.render() for d in result.diagnostics]
+    for s in result.inputs:
+        lines.extend(d.render() for d in s.diagnostics)
+    return lines

@@ -1,0 +1,81 @@
+"""The typed result of a scan: what the CLI renders and notebooks explore."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from logsleuth.engine.stats import InputStats
+from logsleuth.errors import Diagnostic
+from logsleuth.model import RECORD_SCHEMA
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedInput:
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """Inputs with their accounting, typed tables, findings and the incident."""
+
+    inputs: list[InputStats]
+    skipped: list[SkippedInput] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    findings: list[Any] = field(default_factory=list)
+    incident: Any | None = None
+
+    # -- tables as pandas (Arrow-backed) ----------------------------------------
+    def table(self, name: str) -> pa.Table:
+        t = self.tables.get(name)
+        if t is None and name == "records":
+            return RECORD_SCHEMA.empty_table()
+        return t if t is not None else pa.table({})
+
+    def frame(self, name: str) -> pd.DataFrame:
+        return self.table(name).to_pandas(types_mapper=pd.ArrowDtype)
+
+    @property
+    def records(self) -> pd.DataFrame:
+        return self.frame("records")
+
+    def to_parquet(self, directory: str | Path) -> Path:
+        """Write each table as ``<dir>/<table>.parquet``."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, table in sorted(self.tables.items()):
+            pq.write_table(table, out / f"{name}.parquet")
+        return out
+
+    # -- the output contract ------------------------------------------------
+    def totals(self) -> dict[str, int]:
+        keys = ("bytes", "lines", "records", "unparsed_lines", "invalid_bytes")
+        out = {k: sum(getattr(s, k) for s in self.inputs) for k in keys}
+        out["inputs"] = len(self.inputs)
+        out["skipped"] = len(self.skipped)
+        out["diagnostics"] = len(self.diagnostics) + sum(len(s.diagnostics) for s in self.inputs)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON document (docs/json-output.md); stable for equal inputs."""
+        diags = [d.to_json() for d in self.diagnostics]
+        for s in self.inputs:
+            diags.extend(d.to_json() for d in s.diagnostics)
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "inputs": [s.to_json() for s in self.inputs],
+            "totals": self.totals(),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "diagnostics": diags,
+            "findings": [f.to_json() for f in self.findings],
+            "incident": None if self.incident is None else self.incident.to_json(),
+        }

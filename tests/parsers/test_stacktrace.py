@@ -1,0 +1,75 @@
+from logsleuth.parsers.stacktrace import ThrowableCache, parse_frame, parse_throwable
+
+NETTY = """io.netty.util.internal.OutOfDirectMemoryError: failed to allocate 64 byte(s) of direct memory (used: 4194240, max: 4194304)
+\tat io.netty.util.internal.PlatformDependent.incrementMemoryCounter(PlatformDependent.java:754) ~[netty-all-4.1.48.Final.jar:4.1.48.Final]
+\tat io.netty.util.internal.PlatformDependent.allocateDirectNoCleaner(PlatformDependent.java:709) ~[netty-all-4.1.48.Final.jar:4.1.48.Final]
+\tat io.netty.channel.nio.NioEventLoop.run(NioEventLoop.java:500) [netty-all-4.1.48.Final.jar:4.1.48.Final]
+\tat java.base/java.lang.Thread.run(Thread.java:833) [?:?]
+"""
+
+NESTED = """java.lang.RuntimeException: outer
+\tat com.example.A.run(A.java:10) ~[app.jar:1.0]
+\tSuppressed: java.io.IOException: close failed
+\t\tat com.example.C.close(C.java:5)
+\t\t... 1 more
+Caused by: io.grpc.netty.shaded.io.netty.util.internal.OutOfDirectMemoryError: failed
+\tat io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent.incrementMemoryCounter(PlatformDependent.java:754)
+\t... 2 more
+Caused by: java.lang.NullPointerException
+\tat com.example.push.PacketEncoder.encodePacket(PacketEncoder.java:42)
+\t... 7 common frames omitted
+"""
+
+
+def test_frame_fields_and_module_suffix() -> None:
+    f = parse_frame("\tat io.netty.util.internal.PlatformDependent.incrementMemoryCounter"
+                    "(PlatformDependent.java:754) ~[netty-all-4.1.48.Final.jar:4.1.48.Final]")
+    assert f is not None
+    assert (f.cls, f.method, f.file, f.line) == (
+        "io.netty.util.internal.PlatformDependent", "incrementMemoryCounter",
+        "PlatformDependent.java", 754)
+    assert f.module == "netty-all-4.1.48.Final.jar:4.1.48.Final"
+
+
+def test_jdk9_module_prefix_and_native() -> None:
+    f = parse_frame("\tat java.base/java.lang.Thread.run(Thread.java:833)")
+    assert f is not None and f.cls == "java.lang.Thread" and f.line == 833
+    n = parse_frame("\tat sun.nio.ch.EPoll.wait(Native Method)")
+    assert n is not None and n.file is None and n.line is None
+
+
+def test_netty_oom_trace() -> None:
+    t = parse_throwable(NETTY)
+    assert t is not None
+    assert t.cls == "io.netty.util.internal.OutOfDirectMemoryError"
+    assert t.message is not None and "used: 4194240" in t.message
+    assert len(t.frames) == 4
+    assert t.frames[0].method == "incrementMemoryCounter"
+
+
+def test_causes_suppressed_and_omitted() -> None:
+    t = parse_throwable(NESTED)
+    assert t is not None
+    chain = [x.cls for x in t.chain()]
+    assert chain == ["java.lang.RuntimeException", "java.io.IOException",
+                     "io.grpc.netty.shaded.io.netty.util.internal.OutOfDirectMemoryError",
+                     "java.lang.NullPointerException"]
+    assert t.suppressed[0].omitted == 1
+    assert t.cause is not None and t.cause.omitted == 2
+    assert t.root_cause.cls == "java.lang.NullPointerException"
+    assert t.root_cause.omitted == 7
+    assert t.root_cause.frames[0].method == "encodePacket"
+
+
+def test_text_without_frames_is_not_a_throwable() -> None:
+    assert parse_throwable("java.lang.String: not a trace\nsecond line") is None
+
+
+def test_cache_gives_equal_result_and_varies_message() -> None:
+    cache = ThrowableCache(max_entries=2)
+    a = cache.parse(NETTY)
+    b = cache.parse(NETTY.replace("used: 4194240", "used: 4194176"))
+    assert a == parse_throwable(NETTY)
+    assert b is not None and a is not None
+    assert b.frames is a.frames  # the tail was parsed once
+    assert b.message != a.message
