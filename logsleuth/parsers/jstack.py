@@ -1,0 +1,445 @@
+"""Thread dumps (jstack, ``jcmd Thread.print``, kill -3) into typed tables.
+
+HotSpot has printed the same line grammar since JDK 6 with small additions
+(``#N`` and ``os_prio`` in 8, ``cpu=``/``elapsed=`` in 11, ``[ostid]`` and a
+decimal ``nid`` in 19+), so one per-line grammar with optional groups covers
+JDK 8-21. Dumps are rare and small next to app logs: lines are parsed one by one
+in Python, but dumps are located in big console logs with one regex pass.
+
+Tables (``ts`` is the dump's timestamp line; null when the dump has none):
+
+- ``thread_states``: one row per thread per dump. ``blocked_on_lock`` is the
+  monitor a thread waits to *enter* (``waiting to lock`` / ``waiting to re-lock``);
+  ``waiting_on_lock`` is what it waits *for* (``waiting on`` = Object.wait(),
+  ``parking to wait for`` = LockSupport.park on an AQS lock or condition).
+- ``locks``: aggregated, one row per (dump, lock object) that has an owner or any
+  waiter: ``owner`` holds it (``- locked`` / ownable synchronizer, minus threads
+  that released it inside wait()), ``waiters`` want to acquire it (blocked on a
+  monitor, or parked on a lock that is not a ``ConditionObject``), ``wait_set``
+  wait for a notify/signal on it (Object.wait(), Condition.await()).
+- ``deadlocks``: one row per "Found one Java-level deadlock:" section.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+import pandas as pd
+import pyarrow as pa
+
+from logsleuth.model import EvidenceResult, Kind, Record
+from logsleuth.parsers.classify import resolve_tz, rows_to_records
+
+_BANNER = re.compile(r"^Full thread dump (?P<vm>.*?):?\s*$")
+_TS = re.compile(r"^(?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\s*$")
+_PID = re.compile(r"^\d+:\s*$")
+_HEADER = re.compile(
+    r'^"(?P<name>.*)"(?: #(?P<no>\d+))?(?: \[(?P<ostid>\d+)\])?(?P<daemon> daemon)?'
+    r"(?: prio=(?P<prio>\d+))?(?: os_prio=(?P<os_prio>-?\d+))?(?: cpu=(?P<cpu>[\d.]+)ms)?"
+    r"(?: elapsed=(?P<elapsed>[\d.]+)s)?(?: allocated=\S+)?(?: defined_classes=\d+)?"
+    r" tid=(?P<tid>0x[0-9a-fA-F]+)(?: nid=(?P<nid>0x[0-9a-fA-F]+|\d+))?\s*(?P<status>.*?)\s*"
+    r"(?:\[0x[0-9a-fA-F]+\])?\s*$"
+)
+_STATE = re.compile(r"^\s+java\.lang\.Thread\.State: (?P<state>[A-Z_]+)(?: \((?P<detail>[^)]*)\))?")
+_FRAME = re.compile(r"^\s+at (?P<frame>\S.*?)\s*$")
+_LOCK = re.compile(
+    r"^\s+- (?P<rel>locked|waiting to lock|waiting on|parking to wait for|eliminated(?: owner)?"
+    r"|waiting to re-lock in wait\(\))\s+(?:<(?P<lock>0x[0-9a-fA-F]+)> \(a (?P<cls>.*)\)"
+    r"|<no object reference available>)\s*$"
+)
+_OWNABLE_HDR = re.compile(r"^\s+Locked ownable synchronizers:\s*$")
+_OWNABLE = re.compile(r"^\s+- (?:<(?P<lock>0x[0-9a-fA-F]+)> \(a (?P<cls>.*)\)|None)\s*$")
+_THREAD_NOTE = re.compile(
+    r"^\s+(?:No compile task|Compiling:.*|(?:Carrying|Mounted) virtual thread #\d+)\s*$")
+# jcmd Thread.dump_to_file -format=text (JDK 21+): `#22 "name" virtual`, frames without `at`.
+_VHEADER = re.compile(r'^#(?P<no>\d+) "(?P<name>.*)"(?P<virtual> virtual)?\s*$')
+_BARE_FRAME = re.compile(r"^\s+(?P<frame>[\w$./@<>-]+\(.*\))\s*$")
+_JNI = re.compile(r"^JNI global ref(?:erence)?s: \d+")
+_SMR = re.compile(
+    r"^(?:Threads class SMR info:|_\w+=.*|0x[0-9a-fA-F]+(?:, 0x[0-9a-fA-F]+)*,?|\})\s*$")
+_DL_START = re.compile(r"^Found one Java-level deadlock:\s*$")
+_DL_LINE = re.compile(
+    r'^(?:=+|"(?P<who>.*)":|Java stack information for the threads listed above:'
+    r"|\s+waiting to lock monitor 0x\w+ \(object (?P<obj>0x\w+), a .*\),?"
+    r"|\s+waiting for ownable synchronizer (?P<own>0x\w+), \(a .*\),?"
+    r'|\s+which is held by (?:"(?P<holder>.*)"|.*))\s*$'
+)
+_DL_END = re.compile(r"^Found (?P<n>\d+) deadlocks?\.\s*$")
+_HEAP = re.compile(r"^Heap\s*$")
+_HEAP_LINE = re.compile(r"^ {1,4}\S.*$")
+
+_BANNER_SCAN = re.compile(r"^Full thread dump ", re.M)
+_FIRST_HEADER_SCAN = re.compile(r'^(?:"[^\n]*" [^\n]*tid=0x|#\d+ "[^\n]*"\s*$)', re.M)
+
+_TS_TYPE = pa.timestamp("ms", tz="UTC")
+THREAD_STATES_SCHEMA = pa.schema([
+    ("source", pa.string()), ("dump_index", pa.int32()), ("ts", _TS_TYPE), ("line", pa.int64()),
+    ("thread", pa.string()), ("thread_no", pa.int64()), ("tid", pa.string()), ("nid", pa.int64()),
+    ("daemon", pa.bool_()), ("priority", pa.int32()), ("cpu_ms", pa.float64()),
+    ("elapsed_s", pa.float64()), ("status", pa.string()), ("state", pa.string()),
+    ("state_detail", pa.string()), ("top_frame", pa.string()), ("frames", pa.list_(pa.string())),
+    ("waiting_on_lock", pa.string()), ("blocked_on_lock", pa.string()),
+    ("locks_held", pa.list_(pa.string())), ("virtual", pa.bool_()),
+    ("carrying_virtual", pa.int64()),
+])
+LOCKS_SCHEMA = pa.schema([
+    ("source", pa.string()), ("dump_index", pa.int32()), ("ts", _TS_TYPE), ("lock", pa.string()),
+    ("lock_class", pa.string()), ("owner", pa.string()), ("owner_top_frame", pa.string()),
+    ("waiters", pa.list_(pa.string())), ("wait_set", pa.list_(pa.string())),
+    ("n_waiters", pa.int32()),
+])
+DEADLOCKS_SCHEMA = pa.schema([
+    ("source", pa.string()), ("dump_index", pa.int32()), ("ts", _TS_TYPE), ("line", pa.int64()),
+    ("threads", pa.list_(pa.string())), ("locks", pa.list_(pa.string())), ("text", pa.string()),
+])
+
+
+def _line_tag(line: str, in_heap: bool) -> str | None:
+    """Which piece of dump grammar a line is, or None when it is not dump text."""
+    if not line.strip():
+        return "blank"
+    if in_heap and _HEAP_LINE.match(line):
+        return "heap"
+    for tag, rx in _TAGGERS:
+        if rx.match(line):
+            return tag
+    return None
+
+
+_TAGGERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("frame", _FRAME), ("lock", _LOCK), ("state", _STATE), ("header", _HEADER),
+    ("vheader", _VHEADER), ("bare_frame", _BARE_FRAME),
+    ("ownable_hdr", _OWNABLE_HDR), ("ownable", _OWNABLE), ("note", _THREAD_NOTE),
+    ("banner", _BANNER), ("jni", _JNI), ("smr", _SMR), ("dl_start", _DL_START),
+    ("dl_end", _DL_END), ("dl", _DL_LINE), ("heap_start", _HEAP), ("ts", _TS),
+)
+
+
+def find_dumps(text: str) -> list[tuple[int, int]]:
+    """Line ranges ``[start, end)`` (0-based, as in ``text.splitlines()``) of each dump.
+
+    A range starts at the dump's timestamp line (and a jcmd ``<pid>:`` line above
+    it) when present, else at the ``Full thread dump`` banner, and ends after the
+    last line that still fits the dump grammar (heap summary included), so an app
+    log can carve kill -3 output out from between its own records.
+    """
+    lines = text.splitlines()
+    starts = [text.count("\n", 0, m.start()) for m in _BANNER_SCAN.finditer(text)]
+    out: list[tuple[int, int]] = []
+    for i, b in enumerate(starts):
+        if out and b < out[-1][1]:
+            continue
+        start = b
+        if start > 0 and _TS.match(lines[start - 1]):
+            start -= 1
+            if start > 0 and _PID.match(lines[start - 1]):
+                start -= 1
+        limit = starts[i + 1] if i + 1 < len(starts) else len(lines)
+        out.append((start, _walk_end(lines, b + 1, limit)))
+    return out
+
+
+def _walk_end(lines: list[str], pos: int, limit: int) -> int:
+    end = pos
+    in_heap = False
+    while pos < limit:
+        tag = _line_tag(lines[pos], in_heap)
+        if tag is None or (tag == "ts" and pos + 1 < len(lines) and _BANNER.match(lines[pos + 1])):
+            break
+        in_heap = tag in ("heap_start", "heap") or (in_heap and tag == "blank")
+        pos += 1
+        if tag != "blank":
+            end = pos
+    return end
+
+
+@dataclass(slots=True)
+class _Thread:
+    line: int
+    m: re.Match[str]
+    virtual: bool = False
+    carrying: int | None = None
+    state: str | None = None
+    detail: str | None = None
+    frames: list[str] = field(default_factory=list)
+    waiting_on: str | None = None
+    blocked_on: str | None = None
+    held: list[str] = field(default_factory=list)
+    lock_rel: list[tuple[str, str, str]] = field(default_factory=list)  # (rel, lock, cls)
+
+
+@dataclass(slots=True)
+class _Out:
+    """Column lists for one parse call."""
+
+    threads: list[dict[str, object]] = field(default_factory=list)
+    locks: list[dict[str, object]] = field(default_factory=list)
+    deadlocks: list[dict[str, object]] = field(default_factory=list)
+    parsed: int = 0
+    unparsed: list[tuple[int, str]] = field(default_factory=list)
+    n_unparsed: int = 0
+
+
+def parse_thread_dumps(data: bytes, source: str, *, default_tz: str | tzinfo | None = None,
+                       line_offset: int = 0) -> EvidenceResult:
+    """Parse every dump in ``data``; lines outside dumps count as unparsed.
+
+    ``line_offset`` is added to reported line numbers (for a carved slice).
+    Dump timestamps have no zone: they are read in ``default_tz``, else as UTC with
+    ``timezone`` left None (unknown) and a note.
+    """
+    text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    ranges = find_dumps(text)
+    if not ranges:  # a dump cut before its banner: start at the first thread header
+        m = _FIRST_HEADER_SCAN.search(text)
+        if m is not None:
+            b = text.count("\n", 0, m.start())
+            ranges = [(b, _walk_end(lines, b, len(lines)))]
+    tz = resolve_tz(default_tz)
+    out = _Out()
+    prev = 0
+    for idx, (a, b) in enumerate(ranges):
+        _unparsed(out, lines, prev, a, line_offset)
+        _parse_dump(out, lines, a, b, idx, source, tz, line_offset)
+        prev = b
+    _unparsed(out, lines, prev, len(lines), line_offset)
+    res = EvidenceResult(source=source, kind=Kind.THREAD_DUMP, lines=len(lines),
+                         parsed_lines=out.parsed, unparsed_lines=out.n_unparsed,
+                         unparsed_samples=out.unparsed,
+                         timezone=None if tz is None else str(default_tz))
+    if tz is None and ranges:
+        res.notes.append("dump timestamps have no zone and no default_tz: read as UTC")
+    res.tables["thread_states"] = pa.Table.from_pylist(out.threads, THREAD_STATES_SCHEMA)
+    res.tables["locks"] = pa.Table.from_pylist(out.locks, LOCKS_SCHEMA)
+    res.tables["deadlocks"] = pa.Table.from_pylist(out.deadlocks, DEADLOCKS_SCHEMA)
+    return res
+
+
+def _unparsed(out: _Out, lines: list[str], a: int, b: int, off: int) -> None:
+    for i in range(a, b):
+        if lines[i].strip():
+            out.n_unparsed += 1
+            if len(out.unparsed) < 10:
+                out.unparsed.append((i + 1 + off, lines[i]))
+        else:
+            out.parsed += 1  # blank lines carry nothing to miss
+
+
+def _parse_dump(out: _Out, lines: list[str], a: int, b: int, idx: int, source: str,
+                tz: tzinfo | None, off: int) -> None:
+    ts: datetime | None = None
+    threads: list[_Thread] = []
+    cur: _Thread | None = None
+    in_deadlock = in_heap = ownable = dl_stacks = False
+    dl: dict[str, object] | None = None
+    for i in range(a, b):
+        line = lines[i]
+        tag = _line_tag(line, in_heap)
+        in_heap = tag in ("heap_start", "heap") or (in_heap and tag == "blank")
+        if tag is None:
+            out.n_unparsed += 1
+            if len(out.unparsed) < 10:
+                out.unparsed.append((i + 1 + off, line))
+            continue
+        out.parsed += 1
+        if tag == "ts" and ts is None:
+            ts = datetime.strptime(line.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz)
+        elif tag == "dl_start":
+            in_deadlock, dl_stacks, cur = True, False, None
+            dl = {"line": i + 1 + off, "threads": [], "locks": [], "text": [line]}
+            out.deadlocks.append(dl)
+        elif in_deadlock and dl is not None:
+            dl["text"].append(line)  # type: ignore[union-attr]
+            m = _DL_LINE.match(line)
+            dl_stacks = dl_stacks or line.startswith("Java stack information")
+            if m is not None and m["who"] is not None and not dl_stacks:
+                dl["threads"].append(m["who"])  # type: ignore[union-attr]
+            if m is not None and (m["obj"] or m["own"]):
+                dl["locks"].append(m["obj"] or m["own"])  # type: ignore[union-attr]
+            if tag == "dl_end":
+                in_deadlock = False
+        elif tag in ("header", "vheader"):
+            hm = (_HEADER if tag == "header" else _VHEADER).match(line)
+            assert hm is not None
+            cur = _Thread(line=i + 1 + off, m=hm, virtual=tag == "vheader" and bool(hm["virtual"]))
+            threads.append(cur)
+            ownable = False
+        elif cur is None:
+            continue
+        elif tag == "state":
+            sm = _STATE.match(line)
+            assert sm is not None
+            cur.state, cur.detail = sm["state"], sm["detail"]
+        elif tag in ("frame", "bare_frame"):
+            fm = (_FRAME if tag == "frame" else _BARE_FRAME).match(line)
+            assert fm is not None
+            cur.frames.append(fm["frame"])
+        elif tag == "note" and "virtual thread #" in line:
+            cur.carrying = int(line.rsplit("#", 1)[1])
+        elif tag == "ownable_hdr":
+            ownable = True
+        elif tag == "lock" or (tag == "ownable" and ownable):
+            _add_lock(cur, line, ownable)
+    for d in out.deadlocks:
+        if "dump_index" not in d:
+            d.update(source=source, dump_index=idx, ts=ts, text="\n".join(d["text"]))  # type: ignore[arg-type]
+    _emit(out, threads, source, idx, ts)
+
+
+def _add_lock(cur: _Thread, line: str, ownable: bool) -> None:
+    lm = (_OWNABLE if ownable else _LOCK).match(line)
+    if lm is None or lm["lock"] is None:
+        return
+    rel = "ownable" if ownable else lm["rel"]
+    cur.lock_rel.append((rel, lm["lock"], lm["cls"]))
+    if rel in ("waiting to lock", "waiting to re-lock in wait()"):
+        cur.blocked_on = cur.blocked_on or lm["lock"]
+    elif rel in ("waiting on", "parking to wait for"):
+        cur.waiting_on = cur.waiting_on or lm["lock"]
+    elif (rel in ("locked", "ownable") and lm["lock"] != cur.waiting_on
+          and lm["lock"] not in cur.held):
+        cur.held.append(lm["lock"])
+
+
+def _emit(out: _Out, threads: list[_Thread], source: str, idx: int, ts: datetime | None) -> None:
+    locks: dict[str, dict[str, object]] = {}
+    for t in threads:
+        m = t.m
+        g = m.groupdict()
+        nid = g.get("nid") or g.get("ostid")
+        out.threads.append({
+            "source": source, "dump_index": idx, "ts": ts, "line": t.line, "thread": m["name"],
+            "thread_no": _int(m["no"]), "tid": g.get("tid"),
+            "nid": None if nid is None else int(nid, 16) if nid.startswith("0x") else int(nid),
+            "daemon": g.get("daemon") is not None, "priority": _int(g.get("prio")),
+            "cpu_ms": _float(g.get("cpu")), "elapsed_s": _float(g.get("elapsed")),
+            "status": g.get("status") or None, "state": t.state, "state_detail": t.detail,
+            "virtual": t.virtual, "carrying_virtual": t.carrying,
+            "top_frame": t.frames[0] if t.frames else None, "frames": t.frames,
+            "waiting_on_lock": t.waiting_on, "blocked_on_lock": t.blocked_on,
+            "locks_held": t.held,
+        })
+        for rel, lock, cls in t.lock_rel:
+            row = locks.setdefault(lock, {
+                "source": source, "dump_index": idx, "ts": ts, "lock": lock, "lock_class": cls,
+                "owner": None, "owner_top_frame": None, "waiters": [], "wait_set": []})
+            name = m["name"]
+            if rel in ("locked", "ownable") and lock in t.held:
+                row["owner"] = name
+                row["owner_top_frame"] = t.frames[0] if t.frames else None
+            elif rel in ("waiting to lock", "waiting to re-lock in wait()") or (
+                    rel == "parking to wait for" and not cls.endswith("ConditionObject")):
+                _append_once(row["waiters"], name)
+            elif rel in ("waiting on", "parking to wait for"):
+                _append_once(row["wait_set"], name)
+    for row in locks.values():
+        row["n_waiters"] = len(row["waiters"])  # type: ignore[arg-type]
+        if row["owner"] or row["waiters"] or row["wait_set"]:
+            out.locks.append(row)
+
+
+def _append_once(xs: object, x: str) -> None:
+    assert isinstance(xs, list)
+    if x not in xs:
+        xs.append(x)
+
+
+def _int(s: str | None) -> int | None:
+    return None if s is None else int(s)
+
+
+def _float(s: str | None) -> float | None:
+    return None if s is None else float(s)
+
+
+# ---------------------------------------------------------------- derived views
+
+
+def thread_state_records(thread_states: pa.Table) -> Iterator[Record]:
+    """Thread rows as ``Record(kind=THREAD_DUMP)`` for rules: ``thread`` is the thread
+    name, ``message`` is ``"name" STATE at top_frame``; fields: state, state_detail,
+    status, top_frame, blocked_on_lock, waiting_on_lock, locks_held, nid, dump_index,
+    daemon."""
+    def msg(r: object) -> str:
+        assert isinstance(r, dict)
+        return f'"{r["thread"]}" {r["state"] or r["status"] or ""} at {r["top_frame"] or "-"}'
+
+    return rows_to_records(
+        thread_states, kind=Kind.THREAD_DUMP, message=msg, thread="thread",
+        fields=("state", "state_detail", "status", "top_frame", "blocked_on_lock",
+                "waiting_on_lock", "locks_held", "nid", "dump_index", "daemon"))
+
+
+def blocked_per_dump(thread_states: pa.Table) -> pd.DataFrame:
+    """Thread counts per state for each dump (columns: one per state, plus ``threads``)."""
+    df = thread_states.select(["source", "dump_index", "ts", "state"]).to_pandas()
+    df["state"] = df["state"].fillna("NONE")
+    out = df.groupby(["source", "dump_index", "ts", "state"], dropna=False).size().unstack(
+        fill_value=0)
+    out.columns.name = None
+    out["threads"] = out.sum(axis=1)
+    for s in ("BLOCKED", "WAITING", "TIMED_WAITING", "RUNNABLE"):
+        if s not in out.columns:
+            out[s] = 0
+    return out.reset_index()
+
+
+def lock_graph(locks: pa.Table) -> pd.DataFrame:
+    """Waits-for edges ``waiter -> lock -> owner``, one row per waiter per dump."""
+    df = locks.to_pandas().explode("waiters").dropna(subset=["waiters"])
+    df = df.rename(columns={"waiters": "waiter"})
+    return df[["source", "dump_index", "ts", "waiter", "lock", "lock_class", "owner",
+               "owner_top_frame"]].reset_index(drop=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ContendedLock:
+    lock: str
+    lock_class: str
+    owner: str | None
+    owner_top_frame: str | None
+    max_waiters: int  # in the worst dump
+    dumps: int  # dumps in which it had waiters
+
+
+def most_contended_lock(locks: pa.Table) -> ContendedLock | None:
+    """The lock with the most waiters in any one dump (ties: seen in more dumps)."""
+    df = locks.to_pandas()
+    df = df[df["n_waiters"] > 0]
+    if df.empty:
+        return None
+    g = df.groupby("lock")["n_waiters"].agg(["max", "count"]).sort_values(
+        ["max", "count"], ascending=False)
+    lock = str(g.index[0])
+    worst = df[df["lock"] == lock].sort_values("n_waiters", ascending=False).iloc[0]
+    return ContendedLock(lock, str(worst["lock_class"]), worst["owner"], worst["owner_top_frame"],
+                         int(g.iloc[0]["max"]), int(g.iloc[0]["count"]))
+
+
+def stuck_threads(thread_states: pa.Table, *, min_dumps: int = 2,
+                  states: tuple[str, ...] | None = ("BLOCKED", "RUNNABLE")) -> pd.DataFrame:
+    """Threads in the same state at the same top frame across consecutive dumps.
+
+    Threads are matched across dumps of one source by name and ``nid``. Idle
+    states (pool workers parked in ``take()``) are excluded by default.
+    """
+    cols = ["source", "dump_index", "ts", "thread", "nid", "state", "top_frame"]
+    df = thread_states.select(cols).to_pandas().dropna(subset=["state", "top_frame"])
+    if states is not None:
+        df = df[df["state"].isin(states)]
+    df = df.sort_values(["source", "thread", "nid", "dump_index"])
+    key = ["source", "thread", "nid"]
+    prev = df.groupby(key)[["state", "top_frame", "dump_index"]].shift()
+    same = ((df["state"] == prev["state"]) & (df["top_frame"] == prev["top_frame"])
+            & (df["dump_index"] - prev["dump_index"] == 1))
+    df["run"] = (~same).cumsum()
+    agg = df.groupby("run").agg(
+        source=("source", "first"), thread=("thread", "first"), nid=("nid", "first"),
+        state=("state", "first"), top_frame=("top_frame", "first"),
+        first_dump=("dump_index", "min"), last_dump=("dump_index", "max"),
+        first_ts=("ts", "min"), last_ts=("ts", "max"), dumps=("dump_index", "count"))
+    return agg[agg["dumps"] >= min_dumps].reset_index(drop=True)
