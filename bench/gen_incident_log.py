@@ -152,7 +152,7 @@ class _Generator:
             if self.t + i >= self.phase_end:
                 self.burst = not self.burst
                 mean = BURST_MEAN_S if self.burst else self.quiet_mean
-                self.phase_end = self.t + i + max(30.0, self.rng.exponential(mean))
+                self.phase_end = self.t + i + max(30.0, self.rng.gamma(4.0, mean / 4))
                 self.phase_rate = (float(self.rng.uniform(*BURST_RATE)) if self.burst
                                    else QUIET_RATE)
             out[i] = self.phase_rate
