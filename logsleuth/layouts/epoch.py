@@ -1,0 +1,214 @@
+"""Vectorised conversion of rendered timestamps to UTC epoch milliseconds.
+
+One ``extract_regex`` splits the strings into calendar components, Arrow casts
+them to integers, and numpy does the civil-date arithmetic (Howard Hinnant's
+days-from-civil). Time-zone rules are consulted in Python once per distinct
+local hour (or distinct zone id), never per value.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from logsleuth.layouts.datefmt import EpochMs, TimestampFormat
+
+_HOUR = 3_600_000
+_DAY = 86_400_000
+_MONTHS = pa.array(["jan", "feb", "mar", "apr", "may", "jun",
+                    "jul", "aug", "sep", "oct", "nov", "dec"])
+_DIM = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+# Common abbreviations that are not IANA keys (IST is ambiguous: India is assumed).
+_ABBREV_MIN = {
+    "PST": -480, "PDT": -420, "MST": -420, "MDT": -360, "CST": -360, "CDT": -300,
+    "EST": -300, "EDT": -240, "AKST": -540, "AKDT": -480, "HST": -600,
+    "WET": 0, "WEST": 60, "BST": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
+    "MSK": 180, "IST": 330, "SGT": 480, "HKT": 480, "JST": 540, "KST": 540,
+    "AEST": 600, "AEDT": 660, "NZST": 720, "NZDT": 780, "UTC": 0, "GMT": 0, "UT": 0, "Z": 0,
+}
+
+
+def zone_from_name(name: str) -> tzinfo | None:
+    """A tzinfo for a zone id, abbreviation or ``GMT+01:00`` form; None when unknown."""
+    key = name.strip()
+    if key in _ABBREV_MIN:
+        return timezone(timedelta(minutes=_ABBREV_MIN[key]))
+    up = key.upper()
+    for prefix in ("GMT", "UTC", "UT"):
+        if up.startswith(prefix) and key[len(prefix):len(prefix) + 1] in ("+", "-"):
+            rest = key[len(prefix) + 1:].replace(":", "")
+            if not rest.isdigit() or len(rest) > 4:
+                return None
+            hh, mm = (rest, "0") if len(rest) <= 2 else (rest[:-2], rest[-2:])
+            sign = -1 if key[len(prefix)] == "-" else 1
+            return timezone(sign * timedelta(hours=int(hh), minutes=int(mm)))
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _ints(col: pa.Array, default: int = 0) -> np.ndarray:
+    """Digit strings to int64 (empty or null -> default)."""
+    col = pc.if_else(pc.equal(col, ""), None, col)
+    return pc.fill_null(pc.cast(col, pa.int64()), default).to_numpy(zero_copy_only=False)
+
+
+def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of a proleptic Gregorian date (vectorised)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = np.where(m > 2, m - 3, m + 9)
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def local_offsets_ms(local_ms: np.ndarray, valid: np.ndarray, tz: tzinfo) -> np.ndarray:
+    """UTC offset (ms) of each local wall-clock time in ``tz``, looked up per distinct hour.
+
+    Ambiguous hours (clocks going back) resolve to the first occurrence (fold=0).
+    """
+    out = np.zeros(len(local_ms), dtype=np.int64)
+    if not valid.any():
+        return out
+    buckets = np.floor_divide(local_ms, _HOUR)
+    vb = buckets[valid]
+    lo, hi = int(vb.min()), int(vb.max())
+    epoch = datetime(1970, 1, 1)
+
+    def off(h: int) -> int:
+        dt = (epoch + timedelta(hours=h)).replace(tzinfo=tz)
+        delta = dt.utcoffset()
+        return 0 if delta is None else int(delta.total_seconds() * 1000)
+
+    if hi - lo <= 20_000:
+        table = np.array([off(h) for h in range(lo, hi + 1)], dtype=np.int64)
+        out[valid] = table[vb - lo]
+    else:
+        uniq, inv = np.unique(vb, return_inverse=True)
+        out[valid] = np.array([off(int(h)) for h in uniq], dtype=np.int64)[inv]
+    return out
+
+
+def _unix(fmt: TimestampFormat, values: pa.Array) -> EpochMs:
+    from logsleuth.layouts.datefmt import EpochMs
+
+    parts = pc.extract_regex(values, fmt.parts_regex)
+    num = pc.cast(parts.flatten()[0], pa.int64())
+    ms = pc.multiply(num, 1000) if fmt.kind == "unix_s" else num
+    return EpochMs(ms, pc.if_else(pc.is_null(ms), None, pa.scalar(0, pa.int64())))
+
+
+def convert(
+    fmt: TimestampFormat,
+    values: pa.Array | pa.ChunkedArray,
+    default_tz: tzinfo | None,
+    *,
+    base_date: date | None = None,
+    rollover: bool = True,
+) -> EpochMs:
+    """Implementation of ``TimestampFormat.to_epoch_ms`` (see there)."""
+    from logsleuth.layouts.datefmt import EpochMs
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        values = pc.cast(values, pa.string())
+    if fmt.kind != "civil":
+        return _unix(fmt, values)
+    if fmt.needs_base_date and base_date is None:
+        raise ValueError(f"date pattern '{fmt.pattern}' has no year: pass base_date")
+    parts = pc.extract_regex(values, fmt.parts_regex)
+    valid = parts.is_valid().to_numpy(zero_copy_only=False).copy()
+    cols = dict(zip([f.name for f in parts.type], parts.flatten(), strict=True))
+    n = len(values)
+    zeros = np.zeros(n, dtype=np.int64)
+
+    if "Y" in cols:
+        year = _ints(cols["Y"])
+    elif "y2" in cols:
+        year = _ints(cols["y2"]) + 2000
+    else:
+        year = zeros + (base_date.year if base_date else 1970)
+    if "Mo" in cols:
+        month = _ints(cols["Mo"])
+    elif "Mon" in cols:
+        low = pc.utf8_slice_codeunits(pc.utf8_lower(cols["Mon"]), 0, 3)
+        month = pc.fill_null(pc.index_in(low, value_set=_MONTHS), -1).to_numpy(
+            zero_copy_only=False).astype(np.int64) + 1
+    else:
+        month = zeros + (base_date.month if base_date and not fmt.has_date else 1)
+    day = _ints(cols["D"]) if "D" in cols else zeros + (base_date.day if base_date else 1)
+
+    if "H" in cols:
+        hour = _ints(cols["H"])
+    elif "k" in cols:
+        hour = _ints(cols["k"]) % 24
+    elif "h" in cols or "K" in cols:
+        hour = _ints(cols["h"] if "h" in cols else cols["K"]) % 12
+        if "AP" in cols:
+            pm = pc.starts_with(pc.utf8_lower(cols["AP"]), "p")
+            hour = hour + 12 * pc.fill_null(pm, False).to_numpy(zero_copy_only=False)
+    else:
+        hour = zeros
+    minute = _ints(cols["Mi"]) if "Mi" in cols else zeros
+    second = _ints(cols["S"]) if "S" in cols else zeros
+    if "F" in cols:
+        frac = pc.utf8_slice_codeunits(pc.utf8_rpad(pc.fill_null(cols["F"], ""), 3, "0"), 0, 3)
+        millis = _ints(frac)
+    else:
+        millis = zeros
+
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    mclip = np.clip(month, 1, 12)
+    dim = _DIM[mclip - 1] + ((mclip == 2) & leap)
+    valid &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
+    valid &= (hour <= 23) & (minute <= 59) & (second <= 60)
+    local = (days_from_civil(year, mclip, np.clip(day, 1, 31)) * _DAY
+             + hour * _HOUR + minute * 60_000 + second * 1000 + millis)
+
+    if not fmt.has_date and rollover and valid.sum() > 1:
+        idx = np.flatnonzero(valid)
+        back = np.diff(local[idx]) < -12 * _HOUR
+        local[idx[1:]] += np.cumsum(back) * _DAY
+
+    offset = np.zeros(n, dtype=np.int64)
+    known = np.zeros(n, dtype=bool)
+    if "off" in cols or "oz" in cols:
+        sign = pc.fill_null(pc.equal(cols["osg"], "-"), False).to_numpy(zero_copy_only=False)
+        mins = _ints(cols["oh"]) * 60 + _ints(cols["om"])
+        offset = np.where(sign, -mins, mins) * 60_000
+        has = pc.or_(pc.not_equal(cols["oz"], ""), pc.not_equal(cols["osg"], ""))
+        known = pc.fill_null(has, False).to_numpy(zero_copy_only=False).copy()
+        valid &= (np.abs(mins) <= 18 * 60)
+    if "zid" in cols:
+        zid = cols["zid"]
+        enc = pc.dictionary_encode(pc.fill_null(zid, "")).combine_chunks() if isinstance(
+            zid, pa.ChunkedArray) else pc.dictionary_encode(pc.fill_null(zid, ""))
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        for k, name in enumerate(enc.dictionary.to_pylist()):
+            rows = (codes == k) & valid & ~known
+            if not name or not rows.any():
+                continue
+            tz = zone_from_name(name)
+            if tz is None:
+                valid &= ~(codes == k)
+                continue
+            offset[rows] = local_offsets_ms(local[rows], np.ones(rows.sum(), bool), tz)
+            known |= rows
+    rest = valid & ~known
+    if rest.any():
+        tz = zone_from_name(fmt.zone) if fmt.zone else default_tz
+        if tz is not None and tz is not UTC:
+            offset[rest] = local_offsets_ms(local[rest], np.ones(rest.sum(), bool), tz)
+    mask = ~valid
+    return EpochMs(pa.array(local - offset, type=pa.int64(), mask=mask),
+                   pa.array(offset, type=pa.int64(), mask=mask))
