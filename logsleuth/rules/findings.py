@@ -1,0 +1,234 @@
+"""Rule matches and their aggregation into findings, map/reduce friendly.
+
+Each worker process owns a ``FindingAggregator``; aggregators pickle and merge
+(counters add, extremes combine, the example is the earliest record), and
+``finish()`` runs once on the merged state. Threshold windows are evaluated in
+``finish()`` over per-second counts kept per fingerprint, so they are exact at
+one-second resolution no matter how records were split across workers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from logsleuth.model import Record, Severity
+from logsleuth.rules.model import RuleInfo
+
+TEXT_CAP = 4000  # characters of example text kept
+STACK_CAP = 20000
+DISTINCT_CAP = 1000  # distinct threads/sources tracked per finding
+LIST_CAP = 10  # shown in a finding
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """One record that satisfied one rule."""
+
+    rule: RuleInfo
+    record: Record
+    fingerprint: str
+    signature: str
+    extracted: dict[str, tuple[float, str]] = field(default_factory=dict)  # name: (value, unit)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: a rule plus a fingerprint, with its counts and evidence."""
+
+    rule: str
+    severity: Severity
+    title: str
+    count: int
+    first_seen: str | None
+    last_seen: str | None
+    fingerprint: str
+    signature: str
+    example: dict[str, object]
+    peak_per_minute: int
+    advice: str
+    extracted: dict[str, dict[str, object]]
+    sources: dict[str, object]
+    threads: dict[str, object]
+    stack: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    threshold: dict[str, object] | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rule": self.rule, "severity": str(self.severity), "title": self.title,
+            "count": self.count, "first_seen": self.first_seen, "last_seen": self.last_seen,
+            "fingerprint": self.fingerprint, "signature": self.signature,
+            "example": dict(self.example), "peak_per_minute": self.peak_per_minute,
+            "advice": self.advice, "extracted": {k: dict(v) for k, v in self.extracted.items()},
+            "sources": dict(self.sources), "threads": dict(self.threads), "stack": self.stack,
+            "description": self.description, "tags": list(self.tags),
+            "threshold": self.threshold,
+        }
+
+
+def iso(ts_ms: int | None) -> str | None:
+    if ts_ms is None:
+        return None
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def _capped_add(counter: Counter[str], key: str | None, n: int = 1) -> None:
+    if key is None:
+        return
+    if key in counter or len(counter) < DISTINCT_CAP:
+        counter[key] += n
+
+
+class _Group:
+    """Running state of one (rule, fingerprint)."""
+
+    __slots__ = ("count", "example", "extracted", "first_ts", "last_ts", "minutes", "rule",
+                 "seconds", "signature", "sources", "stack", "threads")
+
+    def __init__(self, rule: RuleInfo, signature: str) -> None:
+        self.rule = rule
+        self.signature = signature
+        self.count = 0
+        self.first_ts: int | None = None
+        self.last_ts: int | None = None
+        self.minutes: Counter[int] = Counter()
+        self.seconds: Counter[int] = Counter()  # only for threshold rules
+        self.sources: Counter[str] = Counter()
+        self.threads: Counter[str] = Counter()
+        self.example: tuple[tuple[float, str, int], str] | None = None
+        self.stack = ""
+        # name -> [min, max, last_ts, last_value, unit]
+        self.extracted: dict[str, list[object]] = {}
+
+    def add(self, m: RuleMatch) -> None:
+        rec = m.record
+        self.count += 1
+        ts = rec.ts_ms
+        if ts is not None:
+            self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
+            self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
+            self.minutes[ts // 60000] += 1
+            if self.rule.threshold is not None:
+                self.seconds[ts // 1000] += 1
+        _capped_add(self.sources, rec.source)
+        _capped_add(self.threads, rec.thread)
+        key = (float("inf") if ts is None else float(ts), rec.source, rec.line)
+        if self.example is None or key < self.example[0]:
+            self.example = (key, rec.text[:TEXT_CAP])
+            nl = rec.text.find("\n")
+            self.stack = rec.text[nl + 1:][:STACK_CAP] if nl >= 0 else ""
+        order = -1 if ts is None else ts
+        for name, (value, unit) in m.extracted.items():
+            self._extract(name, value, unit, order)
+
+    def _extract(self, name: str, lo: float, unit: str, order: int, hi: float | None = None,
+                 last: float | None = None) -> None:
+        hi = lo if hi is None else hi
+        last = lo if last is None else last
+        cur = self.extracted.get(name)
+        if cur is None:
+            self.extracted[name] = [lo, hi, order, last, unit]
+            return
+        cur[0] = min(cur[0], lo)  # type: ignore[call-overload]
+        cur[1] = max(cur[1], hi)  # type: ignore[call-overload]
+        if order >= cur[2]:  # type: ignore[operator]
+            cur[2], cur[3] = order, last
+
+    def merge(self, o: _Group) -> None:
+        self.count += o.count
+        for ts in (o.first_ts, o.last_ts):
+            if ts is not None:
+                self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
+                self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
+        self.minutes.update(o.minutes)
+        self.seconds.update(o.seconds)
+        for k, n in o.sources.items():
+            _capped_add(self.sources, k, n)
+        for k, n in o.threads.items():
+            _capped_add(self.threads, k, n)
+        if o.example is not None and (self.example is None or o.example[0] < self.example[0]):
+            self.example, self.stack = o.example, o.stack
+        for name, (lo, hi, order, last, unit) in o.extracted.items():
+            self._extract(name, lo, unit, order, hi, last)  # type: ignore[arg-type]
+
+    def window_peak(self) -> int:
+        """Most matches inside any window of the rule's threshold length."""
+        assert self.rule.threshold is not None
+        width = max(1, int(self.rule.threshold.window_s))
+        secs = sorted(self.seconds.items())
+        best = total = lo = 0
+        for t, n in secs:
+            total += n
+            while secs[lo][0] <= t - width:
+                total -= secs[lo][1]
+                lo += 1
+            best = max(best, total)
+        return best
+
+    def finding(self, fp: str) -> Finding | None:
+        r = self.rule
+        threshold = None
+        if r.threshold is not None:
+            peak = self.window_peak()
+            if peak < r.threshold.count:
+                return None
+            threshold = {"count": r.threshold.count, "window": r.threshold.window,
+                         "peak_in_window": peak}
+        (_, path, line), text = self.example  # type: ignore[misc]
+        return Finding(
+            rule=r.id, severity=r.severity, title=r.title, count=self.count,
+            first_seen=iso(self.first_ts), last_seen=iso(self.last_ts), fingerprint=fp,
+            signature=self.signature, example={"path": path, "line": line, "text": text},
+            peak_per_minute=max(self.minutes.values(), default=0), advice=r.advice,
+            extracted={k: {"min": v[0], "max": v[1], "last": v[3], "unit": v[4]}
+                       for k, v in sorted(self.extracted.items())},
+            sources=_summary(self.sources), threads=_summary(self.threads), stack=self.stack,
+            description=r.description, tags=r.tags, threshold=threshold)
+
+
+def _summary(counter: Counter[str]) -> dict[str, object]:
+    return {"count": len(counter), "truncated": len(counter) >= DISTINCT_CAP,
+            "top": [k for k, _ in counter.most_common(LIST_CAP)]}
+
+
+class FindingAggregator:
+    """Collects ``RuleMatch``es into findings; mergeable and picklable."""
+
+    __slots__ = ("_groups",)
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, str], _Group] = {}
+
+    def __getstate__(self) -> dict[tuple[str, str], _Group]:
+        return self._groups
+
+    def __setstate__(self, state: dict[tuple[str, str], _Group]) -> None:
+        self._groups = state
+
+    def add(self, match: RuleMatch) -> None:
+        key = (match.rule.id, match.fingerprint)
+        g = self._groups.get(key)
+        if g is None:
+            g = self._groups[key] = _Group(match.rule, match.signature)
+        g.add(match)
+
+    def add_all(self, matches: list[RuleMatch]) -> None:
+        for m in matches:
+            self.add(m)
+
+    def merge(self, other: FindingAggregator) -> FindingAggregator:
+        for key, g in other._groups.items():
+            mine = self._groups.get(key)
+            if mine is None:
+                mine = self._groups[key] = _Group(g.rule, g.signature)
+            mine.merge(g)
+        return self
+
+    def finish(self) -> list[Finding]:
+        """Findings ordered by severity (highest first), then count."""
+        out = [f for (_, fp), g in self._groups.items() if (f := g.finding(fp)) is not None]
+        out.sort(key=lambda f: (-f.severity.rank, -f.count, f.rule, f.fingerprint))
+        return out

@@ -1,0 +1,168 @@
+"""Semgrep-style rule tests over real-shaped log text.
+
+``<rule-id>.test.log`` sits beside ``<rule-id>.yaml``. Annotation lines
+``# ruleid: <id>``, ``# ok: <id>``, ``# todoruleid: <id>`` and ``# todook: <id>``
+apply to the next *record* (a stack trace spans many lines); other lines
+starting with "# " are comments. The runner strips both, parses the rest into
+records, and maps every record back to its line in the original file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
+from logsleuth.model import Record
+from logsleuth.rules.compile import RuleSet
+from logsleuth.rules.loader import read_rule, rule_files
+from logsleuth.rules.model import Rule
+
+ANNOTATION = re.compile(r"^\s*#\s*(ruleid|ok|todoruleid|todook)\s*:\s*(.*?)\s*$")
+COMMENT = re.compile(r"^# ")  # test-file comments; netty's "#1:" access records stay
+TEST_SUFFIX = ".test.log"
+
+Parse = Callable[[str, str], list[Record]]
+
+
+def default_parse(text: str, source: str) -> list[Record]:
+    """The one switch to the engine's parser (records with throwables parsed)."""
+    from logsleuth.api import parse_text
+
+    return parse_text(text, source=source)
+
+
+@dataclass(slots=True)
+class RuleTestResult:
+    rule: str
+    missed: list[SourceLocation] = field(default_factory=list)  # ruleid: but no match
+    unexpected: list[SourceLocation] = field(default_factory=list)  # matched, not expected
+    todo: list[SourceLocation] = field(default_factory=list)  # known miss / false alarm, still
+    todo_fixed: list[SourceLocation] = field(default_factory=list)  # todo that now passes
+    positives: int = 0
+    negatives: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.missed and not self.unexpected
+
+
+@dataclass(slots=True)
+class RuleTestReport:
+    results: dict[str, RuleTestResult] = field(default_factory=dict)
+    untested: list[str] = field(default_factory=list)  # rule ids without any ruleid: test
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results.values()) and not any(
+            d.level == DiagLevel.ERROR for d in self.diagnostics)
+
+    def render(self) -> str:
+        out: list[str] = []
+        for rid, r in sorted(self.results.items()):
+            status = "ok" if r.ok else "FAIL"
+            out.append(f"{status:4} {rid}: {r.positives} positive, {r.negatives} negative"
+                       + (f", {len(r.todo)} todo" if r.todo else ""))
+            out += [f"  {loc}: missed: expected {rid} to match" for loc in r.missed]
+            out += [f"  {loc}: unexpected: {rid} matched" for loc in r.unexpected]
+            out += [f"  {loc}: todo now passes, turn it into a real annotation"
+                    for loc in r.todo_fixed]
+        out += [f"untested rule: {rid}" for rid in self.untested]
+        out += [d.render() for d in self.diagnostics]
+        return "\n".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ann:
+    kind: str
+    rule: str
+    line: int  # of the annotation, in the original file
+
+
+def _strip(text: str) -> tuple[str, list[int], list[_Ann]]:
+    """Remove annotation lines; returns kept text, original line of each kept line, annotations."""
+    kept: list[str] = []
+    orig: list[int] = []
+    anns: list[_Ann] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        m = ANNOTATION.match(line)
+        if m is None and COMMENT.match(line):
+            continue
+        if m is None:
+            kept.append(line)
+            orig.append(n)
+            continue
+        anns += [_Ann(m[1], rid.strip(), n) for rid in m[2].split(",") if rid.strip()]
+    return "\n".join(kept) + "\n", orig, anns
+
+
+def _run_file(log: Path, rules: dict[str, Rule], stem_rule: str | None, parse: Parse,
+              report: RuleTestReport) -> None:
+    text, orig, anns = _strip(log.read_text(encoding="utf-8"))
+    src = str(log)
+    records = parse(text, src)
+    starts = [orig[r.line - 1] for r in records]
+    expect: dict[tuple[str, int], str] = {}  # (rule, record index) -> annotation kind
+    for a in anns:
+        loc = SourceLocation(src, a.line, 1)
+        if a.rule not in rules:
+            report.diagnostics.append(Diagnostic(loc, "T001", f"annotation names unknown rule "
+                                                 f"{a.rule!r}"))
+            continue
+        idx = next((i for i, s in enumerate(starts) if s > a.line), None)
+        if idx is None:
+            report.diagnostics.append(Diagnostic(loc, "T002", "annotation is not followed by "
+                                                 "a record"))
+            continue
+        expect[(a.rule, idx)] = a.kind
+    tested = {a.rule for a in anns if a.rule in rules} | ({stem_rule} if stem_rule else set())
+    compiled = RuleSet.compile([rules[r] for r in sorted(tested)])
+    for i, rec in enumerate(records):
+        fired = {m.rule.id for m in compiled.evaluate(rec)}
+        loc = SourceLocation(src, starts[i], 1)
+        for rid in tested:
+            res = report.results.setdefault(rid, RuleTestResult(rid))
+            kind = expect.get((rid, i))
+            hit = rid in fired
+            if kind == "ruleid":
+                res.positives += 1
+                if not hit:
+                    res.missed.append(loc)
+            elif kind in ("ok", None):
+                res.negatives += kind == "ok"
+                if hit:
+                    res.unexpected.append(loc)
+            elif (kind == "todoruleid") == hit:  # a known miss now matches, or vice versa
+                res.todo_fixed.append(loc)
+            else:
+                res.todo.append(loc)
+
+
+def test_rules(dirs: Iterable[str | Path], *, parse: Parse | None = None) -> RuleTestReport:
+    """Run every ``*.test.log`` under ``dirs`` against the rules there."""
+    parse = parse or default_parse
+    report = RuleTestReport()
+    rules: dict[str, Rule] = {}
+    logs: list[tuple[Path, str | None]] = []
+    for d in map(Path, dirs):
+        for path in rule_files(d):
+            rule, diags, _ = read_rule(path, collect_errors=True)
+            report.diagnostics += diags
+            if rule is not None:
+                rules[rule.id] = rule
+        for log in sorted(d.rglob("*" + TEST_SUFFIX)):
+            stem = log.name[: -len(TEST_SUFFIX)]
+            if not log.with_name(stem + ".yaml").exists():
+                report.diagnostics.append(Diagnostic(
+                    SourceLocation(str(log), 1, 1), "T003",
+                    f"test file without a rule file {stem}.yaml", DiagLevel.WARNING))
+            logs.append((log, stem))
+    for log, stem in logs:
+        _run_file(log, rules, stem if stem in rules else None, parse, report)
+    report.untested = sorted(rid for rid in rules
+                             if rid not in report.results or not report.results[rid].positives)
+    return report
+
