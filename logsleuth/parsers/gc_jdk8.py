@@ -1,0 +1,164 @@
+"""JDK 8 ``-XX:+PrintGCDetails`` logs (Serial, Parallel, CMS, G1).
+
+Lines look like ``<date>: <uptime>: [GC (cause) [Gen: a->b(c)] a->b(c), d secs]``
+with either prefix optional. Generation sub-groups and ``[Times: ...]`` are innermost
+bracket groups: removing them leaves the whole-heap figure and the total duration
+as the last size and the last ``secs]`` on the line. G1 writes its heap figures on
+an indented ``[Eden: ... Heap: ...]`` line after the event line; they are matched
+with their own regex and given to the G1 pause just before them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from logsleuth.parsers.gc_common import TIME_RE, Clock, EventRows, LineCounter, size_kb
+
+_PFX = rf"(?:(?P<date>{TIME_RE}): )?(?:(?P<up>\d+\.\d+): )?(?:#\d+: )?"
+EVENT8_RE = re.compile(rf"^{_PFX}\[(?P<full>Full GC|GC)(?P<rest>[^\n]*)", re.M)
+CMS_CONC_RE = re.compile(
+    rf"^{_PFX}\[CMS-concurrent-(?P<name>[a-z-]+): (?P<cpu>[\d.]+)/(?P<wall>[\d.]+) secs\]", re.M
+)
+G1_HEAP_RE = re.compile(
+    r"^\s+\[Eden: [^\n]*?Heap: (?P<b>[\d.]+)(?P<bu>[BKMG])\([\d.]+[BKMG]\)"
+    r"->(?P<a>[\d.]+)(?P<au>[BKMG])\((?P<c>[\d.]+)(?P<cu>[BKMG])\)\]",
+    re.M,
+)
+PREFIX8_RE = re.compile(rf"^{_PFX}")
+BAD_LINE8_RE = re.compile(
+    rf"\n(?!{TIME_RE}: |\d+\.\d+: |#\d+: |\[|\s|\{{Heap|Heap|\}}|Java HotSpot|OpenJDK"
+    r"|Memory: |CommandLine flags: |Total time for which|Application time:"
+    r"|(?:Desired survivor size|- age ))[^\n]*"
+)
+
+_LEAD_PARENS = re.compile(r"\s*\(((?:[^()]|\([^()]*\))*)\)")
+_INNER_GROUP = re.compile(r"\[[^\[\]]*\]")
+_HEAP8 = re.compile(
+    r"(?:(?P<b>[\d.]+)(?P<bu>[BKMG])(?:\([\d.]+[BKMG]\))?->)?"
+    r"(?P<a>[\d.]+)(?P<au>[BKMG])\((?P<c>[\d.]+)(?P<cu>[BKMG])\)"
+)
+_SECS = re.compile(r"([\d.]+) secs\]")
+_G1_FLAGS = frozenset({"young", "mixed", "initial-mark", "to-space exhausted",
+                       "to-space overflow"})
+
+
+def detect_collector8(head: str) -> str:
+    if "[GC pause" in head or "garbage-first heap" in head or "UseG1GC" in head:
+        return "G1"
+    if "ParNew" in head or "CMS" in head:
+        return "CMS"
+    if "PSYoungGen" in head or "ParOldGen" in head or "PSOldGen" in head:
+        return "Parallel"
+    if "DefNew" in head or "Tenured" in head:
+        return "Serial"
+    return "unknown"
+
+
+def clock8(date: str | None, up: str | None) -> Clock:
+    return Clock(time=date, uptime_ms=float(up) * 1000.0 if up else None)
+
+
+def _classify(full: bool, rest: str) -> tuple[str, str, str | None, str] | None:
+    """Return kind, phase, cause and the remaining text; None for ``-start`` lines."""
+    if full:
+        parens = _lead(rest)
+        return "full", "Pause Full", (parens[0][0] if parens else None), _tail(rest, parens)
+    if rest.startswith(" concurrent-"):
+        name, _, after = rest[12:].partition(",")
+        if not name.endswith("-end"):
+            return None  # -start / -abort markers carry no duration
+        return "concurrent", f"Concurrent {name[:-4]}", None, after
+    for word, kind, phase in ((" remark", "remark", "Pause Remark"),
+                              (" cleanup", "cleanup", "Pause Cleanup")):
+        if rest.startswith(word):
+            return kind, phase, None, rest[len(word):]
+    g1 = rest.startswith(" pause")
+    if g1:
+        rest = rest[6:]
+    parens = _lead(rest)
+    names = [p for p, _ in parens]
+    tail = _tail(rest, parens)
+    if g1:
+        flags = [p for p in names if p in _G1_FLAGS]
+        cause = next((p for p in names if p not in _G1_FLAGS), None)
+        if "mixed" in flags:
+            return "mixed", "Pause Young (Mixed)", cause, tail
+        sub = "Concurrent Start" if "initial-mark" in flags else "Normal"
+        return "young", f"Pause Young ({sub})", cause, tail
+    if names and names[0] == "CMS Initial Mark":
+        return "pause-other", "Pause Initial Mark", None, tail
+    if names and names[0] == "CMS Final Remark":
+        return "remark", "Pause Remark", None, tail
+    return "young", "Pause Young", (names[0] if names else None), tail
+
+
+def _lead(rest: str) -> list[tuple[str, int]]:
+    out, pos = [], 0
+    while (m := _LEAD_PARENS.match(rest, pos)) is not None:
+        out.append((m.group(1), m.end()))
+        pos = m.end()
+    return out
+
+
+def _tail(rest: str, parens: list[tuple[str, int]]) -> str:
+    return rest[parens[-1][1]:] if parens else rest
+
+
+def parse_jdk8(text: str, rows: EventRows) -> None:
+    """Append every JDK 8 GC event of ``text`` to ``rows``."""
+    counter = LineCounter(text)
+    g1_pending: list[tuple[int, int]] = []  # (text offset, row index) of G1 pauses w/o heap
+    for m in EVENT8_RE.finditer(text):
+        rest = m["rest"].rstrip("\r")
+        got = _classify(m["full"] == "Full GC", rest)
+        if got is None:
+            continue
+        kind, phase, cause, tail = got
+        if "secs]" not in tail:  # CMS failure reports continue on the next line
+            nxt = text.find("\n", m.end() + 1)
+            cont = text[m.end() + 1: nxt if nxt >= 0 else len(text)]
+            if cont[:1].isspace():
+                tail += cont
+                if "concurrent mode failure" in cont:
+                    kind, phase = "full", "Pause Full"
+        flat = tail
+        while True:  # generation groups, nested timestamps and [Times: ...] removed
+            stripped = _INNER_GROUP.sub("", flat)
+            if stripped == flat:
+                break
+            flat = stripped
+        heaps = list(_HEAP8.finditer(flat))
+        secs = _SECS.findall(flat) or _SECS.findall(tail)
+        dur = float(secs[-1]) * 1000.0 if secs else None
+        h = heaps[-1] if heaps else None
+        idx = len(rows.line)
+        rows.add(counter.line_at(m.start()), clock8(m["date"], m["up"]), None, kind, phase,
+                 cause, None if kind == "concurrent" else dur, dur,
+                 size_kb(h["b"], h["bu"]) if h else None, size_kb(h["a"], h["au"]) if h else None,
+                 size_kb(h["c"], h["cu"]) if h else None, kind == "full",
+                 text[m.start():m.end()].rstrip("\r"))
+        if h is None and phase.startswith("Pause Young ("):
+            g1_pending.append((m.start(), idx))
+    _attach_g1_heaps(text, rows, g1_pending)
+    counter = LineCounter(text)
+    for m in CMS_CONC_RE.finditer(text):
+        wall = float(m["wall"]) * 1000.0
+        rows.add(counter.line_at(m.start()), clock8(m["date"], m["up"]), None, "concurrent",
+                 f"Concurrent {m['name']}", None, None, wall, None, None, None, False,
+                 text[m.start():m.end()])
+
+
+def _attach_g1_heaps(text: str, rows: EventRows, pending: list[tuple[int, int]]) -> None:
+    if not pending:
+        return
+    offsets = [p for p, _ in pending]
+    for m in G1_HEAP_RE.finditer(text):
+        k = bisect.bisect_left(offsets, m.start()) - 1
+        if k < 0:
+            continue
+        i = pending[k][1]
+        if rows.after[i] is None:
+            rows.before[i] = size_kb(m["b"], m["bu"])
+            rows.after[i] = size_kb(m["a"], m["au"])
+            rows.capacity[i] = size_kb(m["c"], m["cu"])
