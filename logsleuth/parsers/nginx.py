@@ -1,0 +1,292 @@
+"""nginx access and error logs into ``http_requests`` and ``nginx_errors`` tables.
+
+Access logs are large, so nothing here loops over lines in Python: the buffer is
+cut into lines with numpy (newline offsets become the offsets of a zero-copy
+Arrow string array) and every field comes from RE2 ``extract_regex`` over that
+array. Only unparsed lines (for samples) are touched one by one.
+
+Access formats: ``common``, ``combined``, and combined followed by
+``$request_time $upstream_response_time $upstream_addr $upstream_status`` in that
+order, each optionally quoted; also ``rt=``/``urt=``/``uaddr=``/``us=`` style
+key=value extras (``request_time=``, ``upstream_response_time=``,
+``upstream_addr=``, ``upstream_status=`` spelled out work too). Extras are
+recognised by shape per line, so one file may mix formats. With several upstream
+tries (``0.000, 1.001``) ``upstream_time_s`` is their sum, ``upstream_status`` the
+last status and ``upstream_tries`` the count.
+
+Error logs carry local time without an offset: ``default_tz`` places them on the
+UTC clock; without it they are read as UTC and ``timezone`` stays None (unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import tzinfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from logsleuth.model import EvidenceResult, Kind, Record
+from logsleuth.parsers.classify import resolve_tz, rows_to_records
+
+_Q = r'(?:[^"\\]|\\.)*'  # inside double quotes, nginx escapes " as \x22 but be lenient
+_NUM = r"(?:\d+(?:\.\d+)?|-)"
+_SEP = r"(?:, | : )"
+_ACCESS = (
+    r"^(?P<remote_addr>\S+) \S+ (?P<remote_user>\S+) \[(?P<time>[^\]]+)\] "
+    rf'"(?P<request>{_Q})" (?P<status>\d{{3}}) (?P<bytes>\d+|-)'
+    rf'(?: "(?P<referer>{_Q})" "(?P<user_agent>{_Q})")?(?P<extra>.*?)\s*$'
+)
+_EXTRA_POS = (
+    rf'^ "?(?P<rt>{_NUM})"? "?(?P<ut>{_NUM}(?:{_SEP}{_NUM})*)"? '
+    rf'"?(?P<ua>[^\s",]+(?:{_SEP}[^\s",]+)*)"? "?(?P<us>(?:\d{{3}}|-)(?:{_SEP}(?:\d{{3}}|-))*)"?'
+)
+_KV = {
+    "rt": r'(?:^|\s)(?:rt|request_time)="?(?P<v>\d+(?:\.\d+)?)',
+    "ut": rf'(?:^|\s)(?:urt|upstream_response_time)="?(?P<v>{_NUM}(?:{_SEP}{_NUM})*)',
+    "ua": rf'(?:^|\s)(?:uaddr|ua|upstream_addr)="?(?P<v>[^\s",]+(?:{_SEP}[^\s",]+)*)',
+    "us": rf'(?:^|\s)(?:us|upstream_status)="?(?P<v>(?:\d{{3}}|-)(?:{_SEP}(?:\d{{3}}|-))*)',
+}
+_REQUEST = r"^(?P<method>[A-Z][A-Z_-]*) (?P<path>\S+)(?: (?P<protocol>[A-Z]+/[\d.]+))?$"
+_ERROR = (
+    r"^(?P<time>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[(?P<level>[a-z]+)\] "
+    r"(?P<pid>\d+)#(?P<tid>\d+): (?:\*(?P<conn>\d+) )?(?P<body>.*?)\s*$"
+)
+_ERR_FIELDS = {
+    "message": r"^(?P<v>.*?)(?:, client: |$)",
+    "client": r", client: (?P<v>[^,]+)",
+    "server": r", server: (?P<v>[^,]*)",
+    "request": rf', request: "(?P<v>{_Q})"',
+    "upstream": r', upstream: "(?P<v>[^"]*)"',
+    "host": r', host: "(?P<v>[^"]*)"',
+}
+# First match wins; order matters only for messages that say two things.
+CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("no-live-upstreams", r"no live upstreams"),
+    ("upstream-refused", r"connect\(\) (?:to \S+ )?failed \(\d+: Connection refused\)"),
+    ("upstream-timeout", r"upstream timed out"),
+    ("upstream-prematurely-closed", r"upstream prematurely closed connection"),
+    ("upstream-reset", r"Connection reset by peer\).*upstream"),
+)
+_TS = pa.timestamp("ms", tz="UTC")
+
+
+def split_lines(data: bytes) -> pa.StringArray:
+    """Lines of ``data`` as a zero-copy Arrow string array (each keeps its ``\\n``)."""
+    nl = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    ends = nl + 1
+    if len(data) and (not len(nl) or nl[-1] != len(data) - 1):
+        ends = np.append(ends, len(data))
+    big = len(data) >= 2**31
+    offsets = np.empty(len(ends) + 1, dtype=np.int64 if big else np.int32)
+    offsets[0] = 0
+    offsets[1:] = ends
+    typ = pa.large_string() if big else pa.string()
+    arr = pa.Array.from_buffers(typ, len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    try:
+        arr.validate(full=True)
+    except pa.ArrowInvalid:  # invalid UTF-8 somewhere: rare, so pay for a copy
+        return split_lines(data.decode("utf-8", errors="replace").encode())
+    return arr
+
+
+def _num(arr: pa.Array) -> pa.Array:
+    """``"1.001"`` -> 1.001, ``"-"``/empty/null -> null."""
+    s = pc.if_else(pc.match_substring_regex(arr, r"^\d"), arr, pa.scalar(None, pa.string()))
+    return pc.cast(s, pa.float64())
+
+
+def _sum_list(arr: pa.Array) -> pa.Array:
+    """Sum of the numbers in ``"0.000, 1.001"``-style strings (null when none)."""
+    parts = pc.split_pattern_regex(pc.fill_null(arr, ""), _SEP)
+    vals = _num(pc.list_flatten(parts)).to_numpy(zero_copy_only=False)
+    parent = pc.list_parent_indices(parts).to_numpy()
+    ok = ~np.isnan(vals)
+    total = np.bincount(parent[ok], weights=vals[ok], minlength=len(arr))
+    seen = np.bincount(parent[ok], minlength=len(arr)) > 0
+    return pa.array(total, mask=~seen)
+
+
+def _field(struct: pa.StructArray, name: str) -> pa.Array:
+    return pc.struct_field(struct, name)
+
+
+def _first_nonempty(*arrs: pa.Array) -> pa.Array:
+    out = arrs[0]
+    for a in arrs[1:]:
+        out = pc.if_else(pc.fill_null(pc.not_equal(out, ""), False), out, a)
+    return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
+
+
+def _counted(res: EvidenceResult, lines: pa.Array, ok: pa.Array) -> pa.Array:
+    """Fill line counts and unparsed samples; return 1-based line numbers of ``ok`` rows."""
+    blank = pc.match_substring_regex(lines, r"^\s*$")
+    bad = pc.and_(pc.invert(ok), pc.invert(blank))
+    res.lines = len(lines)
+    res.unparsed_lines = pc.sum(bad).as_py() or 0
+    res.parsed_lines = res.lines - res.unparsed_lines
+    bad_idx = np.flatnonzero(bad.to_numpy(zero_copy_only=False))[:10]
+    res.unparsed_samples = [(int(i) + 1, lines[int(i)].as_py().rstrip("\r\n")) for i in bad_idx]
+    return pa.array(np.flatnonzero(ok.to_numpy(zero_copy_only=False)) + 1, pa.int64())
+
+
+def parse_nginx_access(data: bytes, source: str, *,
+                       default_tz: str | tzinfo | None = None) -> EvidenceResult:
+    """Access log -> ``http_requests``; times carry their own offset, so ``default_tz``
+    is unused (accepted for a uniform parser signature)."""
+    del default_tz
+    res = EvidenceResult(source=source, kind=Kind.NGINX_ACCESS)
+    lines = split_lines(data)
+    m = pc.extract_regex(lines, _ACCESS)
+    ok = pc.is_valid(m)
+    line_no = _counted(res, lines, ok)
+    m = pc.filter(m, ok)
+    g = {k: _field(m, k) for k in ("remote_addr", "time", "request", "status", "bytes",
+                                   "referer", "user_agent", "extra")}
+    ts = pc.strptime(g["time"], format="%d/%b/%Y:%H:%M:%S %z", unit="ms", error_is_null=True)
+    req = pc.extract_regex(g["request"], _REQUEST)
+    pos = pc.extract_regex(g["extra"], _EXTRA_POS)
+    ext = {}
+    for k, rx in _KV.items():
+        kv = pc.extract_regex(g["extra"], rx)
+        kv_v = pc.if_else(pc.is_valid(kv), _field(kv, "v"), pa.scalar(None, pa.string()))
+        pos_v = pc.if_else(pc.is_valid(pos), _field(pos, k), pa.scalar(None, pa.string()))
+        ext[k] = _first_nonempty(pc.fill_null(pos_v, ""), kv_v)
+    us_last = pc.extract_regex(pc.fill_null(ext["us"], ""), r"(?P<v>\d{3})\s*$")
+    ua = _dash_null(ext["ua"])
+    tries = pc.if_else(pc.is_valid(ua),
+                       pc.add(pc.count_substring_regex(pc.fill_null(ua, ""), _SEP), 1),
+                       pa.scalar(None, pa.int32()))
+    res.tables["http_requests"] = pa.table({
+        "source": pa.repeat(pa.scalar(source), len(m)),
+        "line": line_no,
+        "ts": pc.cast(ts, _TS),
+        "remote_addr": g["remote_addr"],
+        "method": _field(req, "method"),
+        "path": _field(req, "path"),
+        "protocol": _first_nonempty(pc.fill_null(_field(req, "protocol"), "")),
+        "request": g["request"],
+        "status": pc.cast(g["status"], pa.int32()),
+        "bytes": pc.cast(pc.if_else(pc.equal(g["bytes"], "-"), "0", g["bytes"]), pa.int64()),
+        "referer": _dash_null(g["referer"]),
+        "user_agent": _dash_null(g["user_agent"]),
+        "request_time_s": _num(ext["rt"]),
+        "upstream_time_s": _sum_list(ext["ut"]),
+        "upstream_status": pc.cast(pc.if_else(pc.is_valid(us_last), _field(us_last, "v"),
+                                              pa.scalar(None, pa.string())), pa.int32()),
+        "upstream_addr": ua,
+        "upstream_tries": pc.cast(tries, pa.int32()),
+    })
+    offsets = pc.unique(pc.utf8_slice_codeunits(g["time"], -5)).to_pylist()
+    res.timezone = offsets[0] if len(offsets) == 1 else None
+    if len(offsets) > 1:
+        res.notes.append(f"several UTC offsets in one file: {sorted(offsets)}")
+    return res
+
+
+def _dash_null(a: pa.Array) -> pa.Array:
+    """nginx writes ``-`` for no value; an optional group that did not match gives ``""``."""
+    empty = pc.fill_null(pc.is_in(a, pa.array(["-", ""])), True)
+    return pc.if_else(empty, pa.scalar(None, pa.string()), a)
+
+
+def parse_nginx_error(data: bytes, source: str, *,
+                      default_tz: str | tzinfo | None = None) -> EvidenceResult:
+    """Error log -> ``nginx_errors`` with an upstream-failure ``category`` per line."""
+    res = EvidenceResult(source=source, kind=Kind.NGINX_ERROR)
+    lines = split_lines(data)
+    m = pc.extract_regex(lines, _ERROR)
+    ok = pc.is_valid(m)
+    line_no = _counted(res, lines, ok)
+    m = pc.filter(m, ok)
+    body = _field(m, "body")
+    naive = pc.strptime(_field(m, "time"), format="%Y/%m/%d %H:%M:%S", unit="ms",
+                        error_is_null=True)
+    tz = resolve_tz(default_tz)
+    if tz is None:
+        ts = pc.assume_timezone(naive, timezone="UTC")
+        if len(m):
+            res.notes.append("error-log times have no offset and no default_tz: read as UTC")
+    else:
+        ts = pc.assume_timezone(naive, timezone=_arrow_tz(tz), ambiguous="earliest",
+                                nonexistent="earliest")
+        res.timezone = _arrow_tz(tz)
+    category = pa.array(["other"] * len(m), pa.string())
+    for name, rx in reversed(CATEGORIES):
+        category = pc.if_else(pc.match_substring_regex(body, rx), name, category)
+    cols: dict[str, pa.Array] = {
+        "source": pa.repeat(pa.scalar(source), len(m)),
+        "line": line_no,
+        "ts": pc.cast(ts, _TS),
+        "level": _field(m, "level"),
+        "pid": pc.cast(_field(m, "pid"), pa.int64()),
+        "tid": pc.cast(_field(m, "tid"), pa.int64()),
+        "connection": pc.cast(_first_nonempty(_field(m, "conn")), pa.int64()),
+        "category": category,
+    }
+    for k, rx in _ERR_FIELDS.items():
+        x = pc.extract_regex(body, rx)
+        cols[k] = _first_nonempty(pc.fill_null(
+            pc.if_else(pc.is_valid(x), _field(x, "v"), pa.scalar(None, pa.string())), ""))
+    res.tables["nginx_errors"] = pa.table(cols)
+    return res
+
+
+def _arrow_tz(tz: tzinfo) -> str:
+    """Arrow wants an IANA name or ``+HH:MM``."""
+    key = getattr(tz, "key", None)
+    if key:
+        return str(key)
+    off = tz.utcoffset(None)
+    if off is None:
+        return "UTC"
+    mins = int(off.total_seconds() // 60)
+    return f"{'-' if mins < 0 else '+'}{abs(mins) // 60:02d}:{abs(mins) % 60:02d}"
+
+
+# ---------------------------------------------------------------- derived views
+
+
+def status_class_series(http_requests: pa.Table, freq: str = "1min") -> pd.DataFrame:
+    """Requests per time bucket by status class (columns ``1xx``..``5xx``, index ``ts``)."""
+    df = http_requests.select(["ts", "status"]).to_pandas()
+    df["class"] = (df["status"] // 100).astype("Int64").astype(str) + "xx"
+    out = df.groupby([pd.Grouper(key="ts", freq=freq), "class"]).size().unstack(fill_value=0)
+    for c in ("2xx", "3xx", "4xx", "5xx"):
+        if c not in out.columns:
+            out[c] = 0
+    out.columns.name = None
+    return out[sorted(out.columns)]
+
+
+def upstream_error_series(nginx_errors: pa.Table, freq: str = "1min") -> pd.DataFrame:
+    """Error-log lines per time bucket by ``category`` (``other`` left out)."""
+    df = nginx_errors.select(["ts", "category"]).to_pandas()
+    df = df[df["category"] != "other"]
+    out = df.groupby([pd.Grouper(key="ts", freq=freq), "category"]).size().unstack(fill_value=0)
+    for c, _ in CATEGORIES:
+        if c not in out.columns:
+            out[c] = 0
+    out.columns.name = None
+    return out[sorted(out.columns)]
+
+
+def request_records(http_requests: pa.Table) -> Iterator[Record]:
+    """Requests as ``Record(kind=NGINX_ACCESS)``: message ``"METHOD path" status``;
+    fields: status, method, path, upstream_status, upstream_addr, request_time_s,
+    upstream_time_s, remote_addr, user_agent."""
+    return rows_to_records(
+        http_requests, kind=Kind.NGINX_ACCESS,
+        message=lambda r: f'"{r["request"]}" {r["status"]}',
+        fields=("status", "method", "path", "upstream_status", "upstream_addr",
+                "request_time_s", "upstream_time_s", "remote_addr", "user_agent"))
+
+
+def error_records(nginx_errors: pa.Table) -> Iterator[Record]:
+    """Error lines as ``Record(kind=NGINX_ERROR)`` with ``level`` set; fields: category,
+    upstream, client, request, connection, pid."""
+    return rows_to_records(
+        nginx_errors, kind=Kind.NGINX_ERROR, message=lambda r: str(r["message"]),
+        level="level", fields=("category", "upstream", "client", "request", "connection", "pid"))
