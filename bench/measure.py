@@ -1,0 +1,139 @@
+"""Process measurement for the benchmarks: wall clock and peak RSS of one child.
+
+Peak RSS comes from GNU ``/usr/bin/time -f %M`` wrapped around the command. Asking
+the kernel directly (``os.wait4`` or ``RUSAGE_CHILDREN``) is wrong for children of a
+Python process: Linux carries the high-water mark of the forked image across
+``exec``, so a 2 MiB ``grep`` reports the harness's 50 MiB. Without GNU time we fall
+back to ``wait4`` and say so in ``Run.rss_source``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(slots=True)
+class Run:
+    wall_s: float
+    max_rss_kib: int
+    returncode: int
+    timed_out: bool = False
+    rss_source: str = "gnu-time"
+
+
+@dataclass(slots=True)
+class Summary:
+    """All runs of one tool; figures are filled by ``summarise``."""
+
+    name: str
+    command: list[str]
+    runs: list[Run] = field(default_factory=list)
+    available: bool = True
+    note: str = ""
+    check: str = ""  # what the output proved, e.g. "count 5354726 == true records"
+
+    @property
+    def ok_runs(self) -> list[Run]:
+        return [r for r in self.runs if r.returncode == 0 and not r.timed_out]
+
+    @property
+    def best_s(self) -> float | None:
+        ok = self.ok_runs
+        return min(r.wall_s for r in ok) if ok else None
+
+    @property
+    def median_s(self) -> float | None:
+        ok = self.ok_runs
+        return statistics.median(r.wall_s for r in ok) if ok else None
+
+    @property
+    def peak_rss_mib(self) -> float | None:
+        ok = self.ok_runs
+        return max(r.max_rss_kib for r in ok) / 1024 if ok else None
+
+
+def run_once(cmd: list[str], stdout: Path, stderr: Path, env: dict[str, str] | None = None,
+             cwd: Path | None = None, timeout_s: float = 1800) -> Run:
+    """Run ``cmd`` with output to files; measure wall time and the command's peak RSS."""
+    gnu_time = Path("/usr/bin/time")
+    rss_file = stderr.with_suffix(".rss")
+    rss_file.unlink(missing_ok=True)
+    full = [str(gnu_time), "-f", "%M", "-o", str(rss_file), *cmd] if gnu_time.exists() else cmd
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                env=env, cwd=cwd)
+        fired = threading.Event()
+
+        def _kill() -> None:
+            fired.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout_s, _kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen it was reaped
+    rss, source = int(usage.ru_maxrss), "wait4 (includes the forked harness image)"
+    if rss_file.exists():
+        # GNU time writes "Command exited with non-zero status N" before the figure
+        figures = [x for x in rss_file.read_text().split() if x.isdigit()]
+        if figures:
+            rss, source = int(figures[-1]), "gnu-time"
+    return Run(wall, rss, proc.returncode, fired.is_set(), source)
+
+
+def warm_cache(path: Path, chunk: int = 16 << 20) -> float:
+    """Read the file once through the page cache (one reused buffer); return seconds."""
+    buf = bytearray(chunk)
+    view = memoryview(buf)
+    t0 = time.perf_counter()
+    with path.open("rb", buffering=0) as fh:
+        while fh.readinto(view):
+            pass
+    return time.perf_counter() - t0
+
+
+def _first_line(cmd: list[str]) -> str:
+    if shutil.which(cmd[0]) is None:
+        return "not installed"
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    return (res.stdout or res.stderr).strip().splitlines()[0] if (res.stdout or res.stderr) else ""
+
+
+def machine() -> dict[str, object]:
+    """What the figures depend on: CPUs, model, memory, kernel, tool versions."""
+    model = ""
+    lscpu = shutil.which("lscpu")
+    if lscpu:
+        out = subprocess.run([lscpu], capture_output=True, text=True, check=False).stdout
+        m = re.search(r"^Model name:\s*(.+)$", out, re.MULTILINE)
+        model = m.group(1).strip() if m else ""
+    mem_kib = 0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        m = re.search(r"^MemTotal:\s*(\d+) kB", meminfo.read_text(), re.MULTILINE)
+        mem_kib = int(m.group(1)) if m else 0
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_model": model,
+        "mem_total_gib": round(mem_kib / (1 << 20), 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "grep": _first_line(["grep", "--version"]),
+        "rg": _first_line(["rg", "--version"]),
+        "lnav": _first_line(["lnav", "-V"]),
+        "lang": os.environ.get("LC_ALL") or os.environ.get("LANG", ""),
+    }
