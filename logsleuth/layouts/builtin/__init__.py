@@ -1,0 +1,1 @@
+"""Built-in layout files (package data); see logsleuth.layouts.library."""

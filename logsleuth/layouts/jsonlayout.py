@@ -1,0 +1,209 @@
+"""JSON-lines layouts (log4j2 JsonLayout / JsonTemplateLayout, logstash encoder, ECS).
+
+``parse_json_lines`` hands the whole chunk to ``pyarrow.json.read_json`` in one
+call; only when that fails (a bad line, a type clash) does it bisect, so the
+cost of bad lines is logarithmic per line, not a Python loop over all lines.
+``JsonLayout.extract`` maps the parsed columns onto the record fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from logsleuth.layouts.datefmt import iso8601_lenient
+
+TsUnit = Literal["iso", "ms", "s"]
+_OBJECT_LINE = r"^\s*\{.*\}\s*$"
+_ERROR_CLASS = r"^(?P<cls>[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+)(?::|\s|$)"
+TEXT_FIELDS = ("level", "thread", "logger", "msg", "error_class", "error_message",
+               "stack_trace")
+
+
+@dataclass(frozen=True, slots=True)
+class TsSource:
+    """Where a JSON layout keeps its timestamp: ``path`` (``a/b`` nests) and unit."""
+
+    path: str
+    unit: TsUnit = "iso"
+    nanos: str | None = None  # e.g. instant/nanoOfSecond next to instant/epochSecond
+
+
+@dataclass(frozen=True, slots=True)
+class JsonLayout:
+    """Field mapping of a JSON-lines layout; each field lists candidate paths, first wins.
+
+    Paths use ``/`` for nesting; dots are part of key names (ECS writes flat
+    ``"log.level"`` keys).
+    """
+
+    name: str
+    description: str
+    timestamp: tuple[TsSource, ...]
+    level: tuple[str, ...] = ()
+    thread: tuple[str, ...] = ()
+    logger: tuple[str, ...] = ()
+    msg: tuple[str, ...] = ()
+    error_class: tuple[str, ...] = ()
+    error_message: tuple[str, ...] = ()
+    stack_trace: tuple[str, ...] = ()
+    header_regex: str = r"^\s*\{"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        derived = {"error_class"} if self.stack_trace else set()
+        return ("ts", *(f for f in TEXT_FIELDS if getattr(self, f) or f in derived))
+
+    def parse(self, lines: pa.Array | pa.ChunkedArray,
+              default_tz: tzinfo | None = None) -> pa.Table:
+        """Parse and map in one go: see ``parse_json_lines`` and ``extract``."""
+        return self.extract(parse_json_lines(lines), default_tz)
+
+    def extract(self, raw: pa.Table, default_tz: tzinfo | None = None) -> pa.Table:
+        """Map a ``parse_json_lines`` table to ts (epoch ms), level, thread, logger, msg,
+        error_class, error_message, stack_trace, plus ``_ok`` (line was a JSON object)."""
+        n = raw.num_rows
+        ts = pa.nulls(n, pa.int64())
+        for src in self.timestamp:
+            col = _ts_column(raw, src, default_tz)
+            if col is not None:
+                ts = pc.coalesce(ts, col)
+        cols: dict[str, pa.Array] = {"ts": ts}
+        for f in TEXT_FIELDS:
+            out = pa.nulls(n, pa.string())
+            for path in getattr(self, f):
+                text = _text(_path(raw, path))
+                if text is not None:
+                    out = pc.coalesce(out, text)
+            cols[f] = out
+        if self.stack_trace:
+            first = pc.extract_regex(pc.fill_null(cols["stack_trace"], ""), _ERROR_CLASS)
+            cols["error_class"] = pc.coalesce(cols["error_class"], pc.struct_field(first, "cls"))
+        cols["_ok"] = _column(raw, "_ok")
+        return pa.table(cols)
+
+
+def _column(table: pa.Table, name: str) -> pa.Array:
+    col = table.column(name)
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
+def _path(table: pa.Table, path: str) -> pa.Array | None:
+    head, *rest = path.split("/")
+    if head not in table.column_names:
+        return None
+    arr = _column(table, head)
+    for key in rest:
+        if not pa.types.is_struct(arr.type) or arr.type.get_field_index(key) < 0:
+            return None
+        arr = pc.struct_field(arr, key)
+    return arr
+
+
+def _text(arr: pa.Array | None) -> pa.Array | None:
+    if arr is None or pa.types.is_null(arr.type):
+        return None
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return pc.cast(arr, pa.string())
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
+        return pc.cast(arr, pa.string())
+    return None  # structs / lists (e.g. JsonLayout's extendedStackTrace) are not text
+
+
+def _ts_column(raw: pa.Table, src: TsSource, default_tz: tzinfo | None) -> pa.Array | None:
+    arr = _path(raw, src.path)
+    if arr is None:
+        return None
+    if src.unit == "iso":
+        if not pa.types.is_string(arr.type):
+            return None
+        return iso8601_lenient().to_epoch_ms(arr, default_tz).ms
+    num = pc.cast(arr, pa.int64(), safe=False) if not pa.types.is_string(arr.type) else (
+        pc.cast(pc.if_else(pc.match_substring_regex(arr, r"^\d+$"), arr, None), pa.int64()))
+    if src.unit == "ms":
+        return num
+    ms = pc.multiply(num, 1000)
+    nanos = _path(raw, src.nanos) if src.nanos else None
+    if nanos is not None:
+        ms = pc.add(ms, pc.fill_null(pc.divide(pc.cast(nanos, pa.int64()), 1_000_000), 0))
+    return ms
+
+
+def _read(buf: pa.Buffer, block: int) -> pa.Table:
+    return pj.read_json(pa.BufferReader(buf), read_options=pj.ReadOptions(block_size=block))
+
+
+def _joined(lines: pa.Array) -> pa.Buffer:
+    """The lines concatenated with newlines, as one buffer (no Python per line)."""
+    joined = pc.binary_join_element_wise(lines, "", "\n")
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32,
+                            count=len(joined) + 1, offset=joined.offset * 4)
+    return joined.buffers()[2][int(offsets[0]):int(offsets[-1])]
+
+
+def _parse_rows(lines: pa.Array, rows: np.ndarray, block: int,
+                failed: list[np.ndarray]) -> list[tuple[np.ndarray, pa.Table]]:
+    if len(rows) == 0:
+        return []
+    try:
+        table = _read(_joined(lines.take(pa.array(rows))), block)
+        if table.num_rows == len(rows):
+            return [(rows, table)]
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    if len(rows) == 1:
+        failed.append(rows)
+        return []
+    mid = len(rows) // 2
+    return (_parse_rows(lines, rows[:mid], block, failed)
+            + _parse_rows(lines, rows[mid:], block, failed))
+
+
+def parse_json_lines(lines: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """Parse one JSON object per line into a table with one row per input line.
+
+    Columns are inferred by Arrow; ``_ok`` is false (and every other column
+    null) for lines that are not a JSON object or do not parse. Failed line
+    numbers: ``np.flatnonzero(~table["_ok"].to_numpy())`` (0-based).
+    """
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    lines = pc.cast(lines, pa.string())
+    n = len(lines)
+    shaped = pc.fill_null(pc.match_substring_regex(lines, _OBJECT_LINE), False)
+    rows = np.flatnonzero(shaped.to_numpy(zero_copy_only=False))
+    longest = pc.max(pc.binary_length(lines)).as_py() or 0
+    block = max(1 << 20, 2 * longest + 2)
+    failed: list[np.ndarray] = []
+    parts = _parse_rows(lines, rows, block, failed)
+    pos = np.full(n, -1, dtype=np.int64)
+    tables: list[pa.Table] = []
+    start = 0
+    for part_rows, table in parts:
+        tables.append(table)
+        pos[part_rows] = np.arange(start, start + len(part_rows))
+        start += len(part_rows)
+    if tables:
+        try:
+            merged = pa.concat_tables(tables, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # type clash between halves
+            merged = tables[0]
+            pos[pos >= merged.num_rows] = -1
+        merged = merged.combine_chunks()
+    else:
+        merged = pa.table({})
+    ok = pos >= 0
+    if merged.num_columns:
+        idx = pa.array(np.where(ok, pos, 0), mask=~ok)
+        out = merged.take(idx)
+    else:
+        out = pa.table({"_dummy": pa.nulls(n)}).drop_columns(["_dummy"])
+    return out.append_column("_ok", pa.array(ok)) if out.num_columns else pa.table(
+        {"_ok": pa.array(ok)})
