@@ -21,17 +21,18 @@ from logsleuth.rules.loader import read_rule, rule_files
 from logsleuth.rules.model import Rule
 
 ANNOTATION = re.compile(r"^\s*#\s*(ruleid|ok|todoruleid|todook)\s*:\s*(.*?)\s*$")
+LAYOUT = re.compile(r"^#\s*layout\s*:\s*(.*?)\s*$")  # starts a section parsed with this layout
 COMMENT = re.compile(r"^# ")  # test-file comments; netty's "#1:" access records stay
 TEST_SUFFIX = ".test.log"
 
-Parse = Callable[[str, str], list[Record]]
+Parse = Callable[[str, str, str | None], list[Record]]  # (text, source, layout or None)
 
 
-def default_parse(text: str, source: str) -> list[Record]:
+def default_parse(text: str, source: str, layout: str | None) -> list[Record]:
     """The one switch to the engine's parser (records with throwables parsed)."""
     from logsleuth.api import parse_text
 
-    return parse_text(text, source=source)
+    return parse_text(text, source=source, layout=layout)
 
 
 @dataclass(slots=True)
@@ -82,29 +83,40 @@ class _Ann:
     line: int  # of the annotation, in the original file
 
 
-def _strip(text: str) -> tuple[str, list[int], list[_Ann]]:
-    """Remove annotation lines; returns kept text, original line of each kept line, annotations."""
-    kept: list[str] = []
-    orig: list[int] = []
+@dataclass(slots=True)
+class _Section:
+    """Lines parsed together (one layout), with the original line number of each."""
+
+    layout: str | None
+    lines: list[str] = field(default_factory=list)
+    orig: list[int] = field(default_factory=list)
+
+
+def _strip(text: str) -> tuple[list[_Section], list[_Ann]]:
+    """Remove annotations and comments; split into sections at ``# layout:`` lines."""
+    sections = [_Section(None)]
     anns: list[_Ann] = []
     for n, line in enumerate(text.splitlines(), start=1):
-        m = ANNOTATION.match(line)
-        if m is None and COMMENT.match(line):
-            continue
-        if m is None:
-            kept.append(line)
-            orig.append(n)
-            continue
-        anns += [_Ann(m[1], rid.strip(), n) for rid in m[2].split(",") if rid.strip()]
-    return "\n".join(kept) + "\n", orig, anns
+        if (m := ANNOTATION.match(line)) is not None:
+            anns += [_Ann(m[1], rid.strip(), n) for rid in m[2].split(",") if rid.strip()]
+        elif (m := LAYOUT.match(line)) is not None:
+            sections.append(_Section(m[1] or None))
+        elif not COMMENT.match(line):
+            sections[-1].lines.append(line)
+            sections[-1].orig.append(n)
+    return [s for s in sections if s.lines], anns
 
 
 def _run_file(log: Path, rules: dict[str, Rule], stem_rule: str | None, parse: Parse,
               report: RuleTestReport) -> None:
-    text, orig, anns = _strip(log.read_text(encoding="utf-8"))
+    sections, anns = _strip(log.read_text(encoding="utf-8"))
     src = str(log)
-    records = parse(text, src)
-    starts = [orig[r.line - 1] for r in records]
+    records: list[Record] = []
+    starts: list[int] = []  # original line of each record's header
+    for sec in sections:
+        for rec in parse("\n".join(sec.lines) + "\n", src, sec.layout):
+            records.append(rec)
+            starts.append(sec.orig[rec.line - 1])
     expect: dict[tuple[str, int], str] = {}  # (rule, record index) -> annotation kind
     for a in anns:
         loc = SourceLocation(src, a.line, 1)

@@ -7,6 +7,7 @@ Java stack traces (causes, suppressed, ``... N more``). Tests only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from logsleuth.model import Frame, Record, Throwable
@@ -107,3 +108,32 @@ def parse_text(text: str, *, source: str = "<text>", layout: str | None = None) 
                           logger=lm["logger"] if lm else None, message=message,
                           text="\n".join(lines[i:end]), throwable=thr))
     return out
+
+
+Parse = Callable[[str, str, str | None], list[Record]]
+
+
+def splitter_parser(text: str, source: str, layout: str | None) -> list[Record]:
+    return parse_text(text, source=source, layout=layout)
+
+
+class _Engine:
+    """The engine's ``logsleuth.api.parse_text``, through the runner's own seam."""
+
+    def __call__(self, text: str, source: str, layout: str | None) -> list[Record]:
+        from logsleuth.rules.testing import default_parse
+
+        return default_parse(text, source, layout)
+
+    def unavailable(self) -> str | None:
+        """Why the engine cannot parse a known-good sample yet (None when it can)."""
+        sample = "2024-03-11 14:02:17,123 ERROR [main] a.B - x\njava.lang.IllegalStateException\n"
+        try:
+            recs = self(sample, "<probe>", "%d{yyyy-MM-dd HH:mm:ss,SSS} %-5level [%t] %logger "
+                        "- %msg%n")
+        except Exception as exc:  # the engine is still being built: report why, do not hide
+            return f"{type(exc).__name__}: {exc}"
+        return None if len(recs) == 1 else f"probe parsed into {len(recs)} records"
+
+
+engine_parser = _Engine()
