@@ -28,6 +28,7 @@ class Run:
     returncode: int
     timed_out: bool = False
     rss_source: str = "gnu-time"
+    cpu_s: float | None = None  # user + sys, from GNU time; steadier than wall on a busy box
 
 
 @dataclass(slots=True)
@@ -56,6 +57,11 @@ class Summary:
         return statistics.median(r.wall_s for r in ok) if ok else None
 
     @property
+    def best_cpu_s(self) -> float | None:
+        cpu = [r.cpu_s for r in self.ok_runs if r.cpu_s is not None]
+        return min(cpu) if cpu else None
+
+    @property
     def peak_rss_mib(self) -> float | None:
         ok = self.ok_runs
         return max(r.max_rss_kib for r in ok) / 1024 if ok else None
@@ -67,7 +73,7 @@ def run_once(cmd: list[str], stdout: Path, stderr: Path, env: dict[str, str] | N
     gnu_time = Path("/usr/bin/time")
     rss_file = stderr.with_suffix(".rss")
     rss_file.unlink(missing_ok=True)
-    full = [str(gnu_time), "-f", "%M", "-o", str(rss_file), *cmd] if gnu_time.exists() else cmd
+    full = [str(gnu_time), "-f", "%M %U %S", "-o", str(rss_file), *cmd] if gnu_time.exists() else cmd
     with stdout.open("wb") as out, stderr.open("wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
@@ -89,10 +95,15 @@ def run_once(cmd: list[str], stdout: Path, stderr: Path, env: dict[str, str] | N
     rss, source = int(usage.ru_maxrss), "wait4 (includes the forked harness image)"
     if rss_file.exists():
         # GNU time writes "Command exited with non-zero status N" before the figure
-        figures = [x for x in rss_file.read_text().split() if x.isdigit()]
-        if figures:
-            rss, source = int(figures[-1]), "gnu-time"
-    return Run(wall, rss, proc.returncode, fired.is_set(), source)
+        figures = rss_file.read_text().split()[-3:]
+        try:
+            rss, source = int(figures[0]), "gnu-time"
+            cpu: float | None = float(figures[1]) + float(figures[2])
+        except (ValueError, IndexError):
+            cpu = None
+    else:
+        cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, rss, proc.returncode, fired.is_set(), source, cpu)
 
 
 def warm_cache(path: Path, chunk: int = 16 << 20) -> float:
