@@ -130,6 +130,9 @@ def parse_gc_log(data: bytes, source: str, *, default_tz: tzinfo | None = None,
     times = resolve_times(rows.clock + safe_clocks, default_tz, jvm_start_ms, hint)
     n = len(rows.line)
     result.timezone = times.timezone
+    if rows.clock and all(c.time is None and c.wall_ms is None and c.uptime_ms is None
+                          for c in rows.clock):
+        result.notes.append("no time decorations: ts and uptime_ms are null")
     if not times.anchored:
         result.notes.append("uptime-only, not anchored: pass jvm_start_ms to place events in time")
     elif jvm_start_ms is not None:

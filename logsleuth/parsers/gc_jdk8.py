@@ -29,7 +29,7 @@ PREFIX8_RE = re.compile(rf"^{_PFX}")
 BAD_LINE8_RE = re.compile(
     rf"\n(?!{TIME_RE}: |\d+\.\d+: |#\d+: |\[|\s|\{{Heap|Heap|\}}|Java HotSpot|OpenJDK"
     r"|Memory: |CommandLine flags: |Total time for which|Application time:"
-    r"|(?:Desired survivor size|- age ))[^\n]*"
+    r"|(?:Desired survivor size|- age ))[^\n]+"
 )
 
 _LEAD_PARENS = re.compile(r"\s*\(((?:[^()]|\([^()]*\))*)\)")
@@ -115,21 +115,17 @@ def parse_jdk8(text: str, rows: EventRows) -> None:
         if got is None:
             continue
         kind, phase, cause, tail = got
-        if "secs]" not in tail:  # CMS failure reports continue on the next line
+        flat = _flatten(tail)
+        if not _SECS.search(flat):  # CMS failure reports go on over the next line
             nxt = text.find("\n", m.end() + 1)
-            cont = text[m.end() + 1: nxt if nxt >= 0 else len(text)]
+            cont = text[m.end() + 1: nxt if nxt >= 0 else len(text)].rstrip("\r")
             if cont[:1].isspace():
                 tail += cont
+                flat = _flatten(tail)
                 if "concurrent mode failure" in cont:
                     kind, phase = "full", "Pause Full"
-        flat = tail
-        while True:  # generation groups, nested timestamps and [Times: ...] removed
-            stripped = _INNER_GROUP.sub("", flat)
-            if stripped == flat:
-                break
-            flat = stripped
         heaps = list(_HEAP8.finditer(flat))
-        secs = _SECS.findall(flat) or _SECS.findall(tail)
+        secs = _SECS.findall(flat)
         dur = float(secs[-1]) * 1000.0 if secs else None
         h = heaps[-1] if heaps else None
         idx = len(rows.line)
@@ -147,6 +143,15 @@ def parse_jdk8(text: str, rows: EventRows) -> None:
         rows.add(counter.line_at(m.start()), clock8(m["date"], m["up"]), None, "concurrent",
                  f"Concurrent {m['name']}", None, None, wall, None, None, None, False,
                  text[m.start():m.end()])
+
+
+def _flatten(tail: str) -> str:
+    """Remove generation groups, nested timestamps' groups and ``[Times: ...]``."""
+    while True:
+        stripped = _INNER_GROUP.sub("", tail)
+        if stripped == tail:
+            return tail
+        tail = stripped
 
 
 def _attach_g1_heaps(text: str, rows: EventRows, pending: list[tuple[int, int]]) -> None:

@@ -41,7 +41,8 @@ STALL_RE = re.compile(
 )
 SHENANDOAH_TRIGGER_RE = re.compile(r"\] Trigger: (?P<why>[^\n]*?)\r?$", re.M)
 USING_RE = re.compile(
-    r"\] Using (G1|Parallel|Serial|The Z Garbage Collector|Shenandoah|Concurrent Mark Sweep)\r?$",
+    r"(?:^|\] )Using (G1|Parallel|Serial|The Z Garbage Collector|Shenandoah"
+    r"|Concurrent Mark Sweep)\r?$",
     re.M,
 )
 _USING = {"The Z Garbage Collector": "ZGC", "Concurrent Mark Sweep": "CMS"}
@@ -58,7 +59,7 @@ BARE_BAD_LINE_RE = re.compile(
     r"|Allocation Stall|Relocation Stall|Version:|CPUs:|Memory:|Large Page|NUMA|Compressed"
     r"|Min |Initial |Max |Soft Max|Pre-touch|Parallel Workers|Concurrent |Periodic GC"
     r"|Alignments|CDS|Narrow klass|Uncommit|Runtime Workers|Address Space|Mode:|Heuristics"
-    r"|Free:|Pacer|\s|\r?$)[^\n]*"
+    r"|Free:|Pacer|\s)[^\n]+"
 )
 
 _G1_YOUNG_TYPES = frozenset({"Normal", "Concurrent Start", "Prepare Mixed", "Mixed"})
