@@ -9,7 +9,7 @@ returns every located problem (the linter); otherwise the first one raises
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -111,7 +111,7 @@ class _Builder:
 
     def schema_errors(self, data: object) -> None:
         validator = jsonschema.Draft202012Validator(rule_schema())
-        for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        for err in _leaf_errors(validator.iter_errors(data)):
             where: KeyPath = tuple(err.absolute_path)
             if err.validator == "additionalProperties" and isinstance(err.instance, dict):
                 allowed = err.schema.get("properties", {})
@@ -193,6 +193,23 @@ class _Builder:
         assert isinstance(value, list)
         built = [self.condition(v, (*where, i)) for i, v in enumerate(value)]
         return None if any(b is None for b in built) else tuple(b for b in built if b)
+
+
+def _leaf_errors(errors: Iterable[jsonschema.ValidationError]
+                 ) -> list[jsonschema.ValidationError]:
+    """Replace a failed ``anyOf`` by the errors of the alternative of the right type.
+
+    ``message: {contain: x}`` should say "unknown field 'contain'", not "expected a
+    string or a mapping".
+    """
+    out: list[jsonschema.ValidationError] = []
+    for err in errors:
+        inner = [e for e in err.context or () if e.validator != "type"]
+        if err.validator == "anyOf" and inner:
+            out += _leaf_errors(inner)
+        else:
+            out.append(err)
+    return sorted(out, key=lambda e: list(map(str, e.absolute_path)))
 
 
 def _split_window(w: str) -> tuple[int, str]:
