@@ -1,0 +1,112 @@
+"""Rank exception fingerprints as root causes of a leak.
+
+A cause tracks the growth (its per-window counts explain the leaking metric's
+increments: R² from ``attribution.rank_candidates``) and shows up early (long
+before onset). The onset exception itself is a symptom: it appears at onset and
+cannot explain growth that happened before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from logsleuth.timeline._cols import NAT_MS, to_ms
+from logsleuth.timeline.attribution import rank_candidates
+from logsleuth.timeline.templates import mine_templates
+from logsleuth.timeline.trend import LeakEstimate, _iso
+
+TRACK_WEIGHT = 0.7  # the rest of the score is earliness
+
+
+@dataclass(frozen=True, slots=True)
+class RootCauseCandidate:
+    fingerprint: str
+    exception: str | None
+    message: str
+    template: str
+    score: float  # TRACK_WEIGHT * tracking R² + (1 - TRACK_WEIGHT) * earliness, in [0, 1]
+    count: int
+    first_seen_ms: int
+    example: dict[str, object]  # {path, line}
+    tracking_r2: float
+    earliness: float
+    why: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"exception": self.exception, "fingerprint": self.fingerprint,
+                "message": self.message, "template": self.template, "score": self.score,
+                "count": self.count, "first_seen": _iso(self.first_seen_ms),
+                "example": self.example, "tracking_r2": self.tracking_r2,
+                "earliness": self.earliness, "why": self.why}
+
+
+def _tracking(leaks: Sequence[LeakEstimate], metrics: pd.DataFrame | None, onset_ms: int | None,
+              ts: np.ndarray, fps: np.ndarray) -> dict[str, float]:
+    """Best R² per fingerprint against any leaking metric, before onset."""
+    out: dict[str, float] = {}
+    if metrics is None or not leaks:
+        return out
+    for leak in leaks:
+        m = metrics[metrics["metric"].astype(str) == leak.metric]
+        mts = to_ms(m["ts"])
+        keep = mts < onset_ms if onset_ms is not None else np.ones(len(mts), bool)
+        for fit in rank_candidates(mts[keep], m["value"].to_numpy(np.float64)[keep], ts, fps,
+                                   min_events=5):
+            out[fit.key] = max(out.get(fit.key, 0.0), max(fit.best_r2, 0.0))
+    return out
+
+
+def rank_root_causes(records: pd.DataFrame, leaks: Sequence[LeakEstimate],
+                     onset_ms: int | None, *, metrics: pd.DataFrame | None = None,
+                     limit: int = 10) -> list[RootCauseCandidate]:
+    """Exception fingerprints ranked by how well they track leak growth and how early.
+
+    ``metrics`` (columns ``metric, ts, value``) gives the series of ``leaks``;
+    without it only earliness ranks.
+    """
+    if "fingerprint" not in records.columns or not len(records):
+        return []
+    has = records["fingerprint"].notna().to_numpy()
+    ts_all = to_ms(records["ts"])
+    has = has & (ts_all != NAT_MS)
+    if not has.any():
+        return []
+    sub = records.loc[has]
+    ts = ts_all[has]
+    fps = sub["fingerprint"].astype(str).to_numpy(dtype=object)
+    order = np.argsort(ts, kind="stable")
+    frame = pd.DataFrame({"fp": fps[order], "ts": ts[order], "row": np.arange(len(ts))[order]})
+    grouped = frame.groupby("fp", sort=True)
+    first = grouped.head(1).set_index("fp")
+    counts = grouped.size()
+    track = _tracking(leaks, metrics, onset_ms, ts, fps)
+    start = int(ts.min())
+    end = onset_ms if onset_ms is not None else int(ts.max())
+    rows = first["row"].to_numpy()
+    msgs = sub["message"].astype(str).to_numpy(dtype=object)[rows]
+    tpl = mine_templates(pa.array(list(msgs), pa.string()))
+    out = []
+    for i, (fp, r) in enumerate(first.iterrows()):
+        row = sub.iloc[int(r["row"])]
+        t = int(r["ts"])
+        early = float(np.clip((end - t) / (end - start), 0, 1)) if end > start else 0.0
+        tr = track.get(str(fp), 0.0)
+        why = (f"counts track {leaks[0].metric if leaks else 'the metric'} growth (R² {tr:.2f}); "
+               if tr > 0 else "no tracking data; ")
+        why += (f"first seen {(end - t) / 60000:.1f} min before onset" if t < end
+                else "appears only at/after onset (a symptom)")
+        out.append(RootCauseCandidate(
+            fingerprint=str(fp),
+            exception=None if pd.isna(row.get("exception")) else str(row.get("exception")),
+            message=str(row["message"]), template=tpl.templates[tpl.template_ids[i]],
+            score=TRACK_WEIGHT * tr + (1 - TRACK_WEIGHT) * early, count=int(counts[fp]),
+            first_seen_ms=t, example={"path": str(row.get("source", "")),
+                                      "line": int(row["line"]) if "line" in row else None},
+            tracking_r2=tr, earliness=early, why=why))
+    out.sort(key=lambda c: (-c.score, c.first_seen_ms))
+    return out[:limit]
