@@ -17,9 +17,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
 from logsleuth.engine.stats import InputStats
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
-from logsleuth.parsers.stacktrace import ThrowableCache
+from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes
 
 
 class LayoutLike(Protocol):
@@ -56,7 +57,7 @@ BatchSink = Callable[[ChunkBatch], None]
 
 def _as_str(arr: pa.Array) -> pa.Array:
     try:
-        return arr.cast(pa.large_string()).cast(pa.string())
+        return arr.cast(pa.string())
     except pa.ArrowInvalid:  # invalid UTF-8 survives only in the rare slow path
         return pa.array(
             [None if v is None else v.decode("utf-8", "replace") for v in arr.to_pylist()],
@@ -86,7 +87,7 @@ class AppLogParser:
         self.default_tz = default_tz
         self._cache = ThrowableCache()
         self._header_regex = layout.header_regex if layout else TRACE_HEADER_REGEX
-        self._fields_regex = layout.fields_regex if layout else None
+        self._plan = plan_extraction(layout.fields_regex) if layout else None
         # True once a record has been seen: later leading lines continue it
         self._in_record = starts_mid_record
         self._mask = np.empty(0, dtype=bool)
@@ -135,18 +136,22 @@ class AppLogParser:
             self._leading(lines, 0, end_line, first_line)
             return consumed, end_line
         texts = self._spans(data, starts, heads, end_line)
-        parts = pc.extract_regex(texts, self._fields_regex)
-        ok = parts.is_valid().to_numpy(zero_copy_only=False)
+        valid, cols = extract(texts, self._plan)
+        ok = valid.to_numpy(zero_copy_only=False)
         if not ok.all():
             # a header-looking line that is not a header continues the previous record
             heads = heads[ok]
-            parts = parts.filter(pa.array(ok))
+            cols = {k: v.filter(valid) for k, v in cols.items()}
             if len(heads) == 0:
                 self._leading(lines, 0, end_line, first_line)
                 return consumed, end_line
             texts = self._spans(data, starts, heads, end_line)
+        if self._plan.msg_from_prefix:
+            cols["msg"] = self._messages(data, raw, starts, heads, self._prefix_lengths(cols))
+        for name in self._plan.trim:
+            cols[name] = pc.utf8_trim(cols[name].cast(pa.large_string()), " ")
         self._leading(lines, 0, int(heads[0]), first_line)
-        self._emit(texts, parts, heads, end_line, first_line, buf, starts)
+        self._emit(texts, cols, heads, end_line, first_line, buf, starts)
         self._in_record = True
         return consumed, end_line
 
@@ -169,12 +174,31 @@ class AppLogParser:
         sample = lines[lo].as_py().decode("utf-8", "replace").rstrip("\r\n")
         self.stats.add_unparsed(first_line + lo, sample, hi - lo)
 
-    def _emit(self, texts: pa.Array, parts: pa.StructArray, heads: np.ndarray, end_line: int,
-              first_line: int, buf: memoryview, starts: np.ndarray) -> None:
+    def _prefix_lengths(self, cols: dict[str, pa.Array]) -> np.ndarray:
+        plan = self._plan
+        assert plan is not None
+        if not plan.prefix_groups:
+            return pc.binary_length(cols.pop("_prefix")).to_numpy(zero_copy_only=False)
+        total = np.full(len(cols[plan.prefix_groups[0]]), plan.prefix_fixed, dtype=np.int64)
+        for name in plan.prefix_groups:
+            total += pc.binary_length(cols[name]).to_numpy(zero_copy_only=False)
+        return total
+
+    @staticmethod
+    def _messages(data: pa.Buffer, raw: np.ndarray, starts: np.ndarray, heads: np.ndarray,
+                  prefix_len: np.ndarray) -> pa.Array:
+        """The rest of each header line after the layout's prefix, without a regex pass."""
+        begin = starts[heads] + prefix_len
+        end = starts[heads + 1].copy()
+        nonempty = end > begin
+        end[nonempty & (raw[np.maximum(end - 1, 0)] == 10)] -= 1
+        end[(end > begin) & (raw[np.maximum(end - 1, 0)] == 13)] -= 1
+        return spans_to_strings(data, raw, begin, np.maximum(end, begin))
+
+    def _emit(self, texts: pa.Array, cols: dict[str, pa.Array], heads: np.ndarray,
+              end_line: int, first_line: int, buf: memoryview, starts: np.ndarray) -> None:
         n = len(heads)
         nlines = np.diff(np.append(heads, end_line)).astype(np.int32)
-        names = [parts.type.field(i).name for i in range(parts.type.num_fields)]
-        cols = {name: parts.field(name) for name in names}
         if "ts" in cols and self.ts_converter is not None:
             ms = self.ts_converter(cols["ts"])
             ts = ms.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
@@ -214,12 +238,7 @@ class AppLogParser:
         for i in np.flatnonzero(nlines > 1):
             h = int(heads[i])
             cont = bytes(buf[starts[h + 1] : starts[h + int(nlines[i])]])
-            if b"\tat " not in cont and b"    at " not in cont:
-                continue
-            th = self._cache.parse(cont.decode("utf-8", "replace"))
-            if th is not None:
-                exc[i] = th.cls
-                root[i] = th.root_cause.cls
+            exc[i], root[i] = exception_classes(cont)
         return pa.array(exc, pa.string()), pa.array(root, pa.string())
 
     def _record(self, batch: pa.RecordBatch, texts: pa.Array, extra: dict[str, pa.Array],

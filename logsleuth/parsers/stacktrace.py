@@ -204,3 +204,34 @@ class ThrowableCache:
             cause=cached.cause,
             suppressed=cached.suppressed,
         )
+
+
+_HEADER_BYTES = re.compile(
+    rb"(?:Exception in thread \"[^\"\n]*\" )?((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)(?::|\r?$)",
+    re.M,
+)
+_CAUSE_BYTES = re.compile(rb"\nCaused by: ((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)")
+
+
+def exception_classes(continuation: bytes) -> tuple[str | None, str | None]:
+    """Outermost and root throwable class of a record's continuation lines, cheaply.
+
+    The vectorised path needs only these two columns for every trace in a flood;
+    the full structure is parsed lazily for the records a rule looks at.
+    """
+    first_frame = continuation.find(b"\tat ")
+    if first_frame < 0:
+        first_frame = continuation.find(b"    at ")
+        if first_frame < 0:
+            return None, None
+    m = _HEADER_BYTES.search(continuation, 0, first_frame)
+    if m is None:
+        return None, None
+    cls = m.group(1).decode("ascii", "replace")
+    root = cls
+    last = continuation.rfind(b"\nCaused by: ")
+    if last >= 0:
+        cm = _CAUSE_BYTES.match(continuation, last)
+        if cm is not None:
+            root = cm.group(1).decode("ascii", "replace")
+    return cls, root

@@ -1,0 +1,243 @@
+"""Field extraction tuned to RE2's fast path.
+
+RE2 runs its one-pass engine only for anchored, unambiguous regexes with at
+most four capture groups; with more groups it falls back to slower engines
+(measured: 4 groups 75 ms, 5 groups 220 ms per 32 MiB chunk). So a layout's
+fields regex is split into passes of at most four groups, and a trailing
+message is not captured at all: one pass captures the prefix before it, and
+the message is the rest of the first line, cut from the buffer as string views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+MAX_ONE_PASS_GROUPS = 4
+_PREFIX = "_prefix"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    name: str
+    start: int  # index of "(" of "(?P<name>"
+    body: int  # index after ">"
+    end: int  # index after ")"
+
+
+def named_groups(regex: str) -> list[Group]:
+    """Top-level ``(?P<name>...)`` groups, honouring escapes and character classes."""
+    groups: list[Group] = []
+    depth = 0
+    stack: list[tuple[int, str | None, int]] = []
+    i = 0
+    in_class = False
+    while i < len(regex):
+        ch = regex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+            i += 1
+            continue
+        if ch == "[":
+            in_class = True
+            i += 1
+            if i < len(regex) and regex[i] == "^":
+                i += 1
+            if i < len(regex) and regex[i] == "]":
+                i += 1
+            continue
+        if ch == "(":
+            name = None
+            body = i + 1
+            if regex.startswith("(?P<", i):
+                close = regex.index(">", i)
+                name = regex[i + 4 : close]
+                body = close + 1
+            stack.append((i, name, body))
+            depth += 1
+        elif ch == ")":
+            start, name, body = stack.pop()
+            depth -= 1
+            if name is not None and depth == 0:
+                groups.append(Group(name, start, body, i + 1))
+        i += 1
+    return groups
+
+
+def _with_only(regex: str, groups: list[Group], keep: set[str]) -> str:
+    out: list[str] = []
+    pos = 0
+    for g in groups:
+        if g.name in keep:
+            continue
+        out.append(regex[pos : g.start])
+        out.append("(?:")
+        pos = g.body
+    out.append(regex[pos:])
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionPlan:
+    """The passes that extract a layout's fields from record texts.
+
+    ``msg_from_prefix``: the message is the rest of the first line after a prefix
+    whose length is ``prefix_fixed`` plus the lengths of ``prefix_groups`` (or of
+    the ``_prefix`` group when the prefix is not made of groups and literals).
+    """
+
+    passes: tuple[tuple[str, tuple[str, ...]], ...]  # (regex, group names)
+    msg_from_prefix: bool
+    fields: tuple[str, ...]
+    prefix_groups: tuple[str, ...] = ()
+    prefix_fixed: int = 0
+    trim: tuple[str, ...] = ()  # groups that swallowed padding spaces
+
+
+_META = set(".[](){}*+?|^$")
+
+
+def _literal_length(fragment: str) -> int | None:
+    """Length of a regex fragment that matches one fixed string, else None."""
+    n = 0
+    i = 0
+    while i < len(fragment):
+        ch = fragment[i]
+        if ch == "\\":
+            if i + 1 >= len(fragment) or (fragment[i + 1].isalnum() and fragment[i + 1] != "t"):
+                return None
+            n += 1
+            i += 2
+            continue
+        if ch in _META:
+            return None
+        n += 1
+        i += 1
+    return n
+
+
+_PADS = (" *", " +", "\\s*", "\\s+", "\\ *")
+
+
+def _fixed_prefix_plan(regex: str, groups: list[Group]) -> ExtractionPlan | None:
+    """One pass when every gap between groups is a literal (padding moves into groups)."""
+    head = regex[: groups[-1].start]
+    gaps: list[str] = []
+    pos = 0
+    for g in groups[:-1]:
+        gaps.append(head[pos : g.start])
+        pos = g.end
+    gaps.append(head[pos:])
+    if gaps[0].startswith("^"):
+        gaps[0] = gaps[0][1:]
+    else:
+        return None
+    bodies = [regex[g.body : g.end - 1] for g in groups[:-1]]
+    trim: set[str] = set()
+    for k in range(len(gaps)):
+        for pad in _PADS:
+            if k > 0 and gaps[k].startswith(pad):  # trailing padding of the previous field
+                bodies[k - 1] = f"(?:{bodies[k - 1]}){pad}"
+                gaps[k] = gaps[k][len(pad):]
+                trim.add(groups[k - 1].name)
+            if k < len(bodies) and gaps[k].endswith(pad):  # leading padding of the next field
+                bodies[k] = f"{pad}(?:{bodies[k]})"
+                gaps[k] = gaps[k][: -len(pad)]
+                trim.add(groups[k].name)
+    lengths = [_literal_length(gap) for gap in gaps]
+    if any(x is None for x in lengths):
+        return None
+    names = tuple(g.name for g in groups[:-1])
+    rx = "^" + "".join(gap + f"(?P<{name}>{body})"
+                       for gap, name, body in zip(gaps, names, bodies, strict=False)) + gaps[-1]
+    return ExtractionPlan(((rx, names),), True, (*names, "msg"), names,
+                          sum(x or 0 for x in lengths), tuple(sorted(trim)))
+
+
+def plan_extraction(fields_regex: str) -> ExtractionPlan:
+    groups = named_groups(fields_regex)
+    if (groups and groups[-1].name == "msg" and len(groups) - 1 <= MAX_ONE_PASS_GROUPS
+            and _tail_is_trivial(fields_regex[groups[-1].end :])):
+        fixed = _fixed_prefix_plan(fields_regex, groups)
+        if fixed is not None:
+            return fixed
+    names = [g.name for g in groups]
+    msg_last = bool(groups) and groups[-1].name == "msg" and _tail_is_trivial(
+        fields_regex[groups[-1].end :])
+    passes: list[tuple[str, tuple[str, ...]]] = []
+    others = names[:-1] if msg_last else names
+    if msg_last:
+        # the prefix pass also carries up to three fields, saving a pass
+        first = others[: MAX_ONE_PASS_GROUPS - 1]
+        head = _with_only(fields_regex[: groups[-1].start], groups[:-1], set(first))
+        anchor = "^" if head.startswith("^") else ""
+        passes.append((f"{anchor}(?P<{_PREFIX}>{head[len(anchor):]})", (_PREFIX, *first)))
+        others = others[len(first):]
+    # later passes stop before the message: nothing after it needs matching
+    base = fields_regex[: groups[-1].start] if msg_last else fields_regex
+    base_groups = groups[:-1] if msg_last else groups
+    for k in range(0, len(others), MAX_ONE_PASS_GROUPS):
+        batch = others[k : k + MAX_ONE_PASS_GROUPS]
+        passes.append((_with_only(base, base_groups, set(batch)), tuple(batch)))
+    return ExtractionPlan(tuple(passes), msg_last, tuple(names))
+
+
+def _tail_is_trivial(tail: str) -> bool:
+    return tail in ("", "$", r"\r?", r"\r?$", r"(?:\r)?", r"\r?\n?", r"\n?")
+
+
+def extract(texts: pa.Array, plan: ExtractionPlan) -> tuple[pa.Array, dict[str, pa.Array]]:
+    """Run the passes; returns the validity mask and the captured columns (binary)."""
+    cols: dict[str, pa.Array] = {}
+    valid: pa.Array | None = None
+    for regex, names in plan.passes:
+        parts = pc.extract_regex(texts, regex)
+        v = parts.is_valid()
+        valid = v if valid is None else pc.and_(valid, v)
+        for name in names:
+            cols[name] = parts.field(name)
+    assert valid is not None
+    return valid, cols
+
+
+def spans_to_strings(data: pa.Buffer, raw: np.ndarray, starts: np.ndarray,
+                     ends: np.ndarray) -> pa.Array:
+    """Strings for byte spans of one buffer, built as Arrow string views (no regex).
+
+    Views of up to 12 bytes carry their bytes inline, longer ones a 4-byte prefix
+    and an offset; both come from one gather over a sliding window of the buffer.
+    """
+    n = len(starts)
+    lens = (ends - starts).astype(np.int32)
+    views = np.zeros((n, 4), dtype=np.int32)
+    views[:, 0] = lens
+    vb = views.view(np.uint8).reshape(n, 16)
+    if n and len(raw) >= 12:
+        window = np.lib.stride_tricks.sliding_window_view(raw, 12)
+        at = np.minimum(starts, len(raw) - 12)
+        head = window[at]  # n x 12 copy
+        tail_rows = np.flatnonzero(at != starts)  # spans in the last 12 bytes
+        for r in tail_rows:
+            k = int(lens[r])
+            head[r, :] = 0
+            head[r, :k] = raw[starts[r] : starts[r] + k]
+        head[np.arange(12)[None, :] >= lens[:, None]] = 0
+    else:
+        head = np.zeros((n, 12), np.uint8)
+        for r in range(n):
+            k = int(lens[r])
+            head[r, :k] = raw[starts[r] : starts[r] + k]
+    short = lens <= 12
+    vb[short, 4:16] = head[short]
+    long_ = ~short
+    vb[long_, 4:8] = head[long_, :4]
+    views[long_, 3] = starts[long_].astype(np.int32)
+    arr = pa.Array.from_buffers(pa.binary_view(), n, [None, pa.py_buffer(views), data])
+    return arr.cast(pa.large_binary())
