@@ -42,7 +42,7 @@ class _Reader:
         self.stream = stream
         self.chunk_size = chunk_size
         self.limit = max_line_bytes
-        self.max_size = max(chunk_size, max_line_bytes + 1)
+        self.max_size = max(chunk_size, max_line_bytes)
         if buffer is None or len(buffer) < chunk_size:
             buffer = bytearray(chunk_size)
         self.buf = buffer
@@ -141,13 +141,17 @@ def read_chunks(stream: BinaryIO, chunk_size: int = CHUNK_SIZE,
 
 
 def _chunks(r: _Reader) -> Iterator[Chunk]:
-    target = r.chunk_size
+    target = r.chunk_size  # bytes looked at this round; grows only for one long line
     while True:
         r.fill(target)
-        last_nl = r.buf.rfind(b"\n", 0, r.filled)
-        complete = last_nl + 1  # bytes of whole lines at the front
+        end = min(r.filled, target)
+        at_end = r.eof and end == r.filled  # the window holds the rest of the stream
+        growing = target > r.chunk_size
+        # A long line that made the buffer grow is yielded alone, up to its newline.
+        nl = r.buf.find(b"\n", 0, end) if growing else r.buf.rfind(b"\n", 0, end)
+        complete = nl + 1  # bytes of whole lines at the front
         long_at = _long_line_start(r.buf, 0, complete, r.limit) if complete > r.limit else -1
-        if long_at < 0 and r.filled - complete > r.limit:
+        if long_at < 0 and end - complete >= r.limit:
             long_at = complete  # the unfinished line at the end is already too long
         if long_at >= 0:
             if long_at > 0:
@@ -156,16 +160,22 @@ def _chunks(r: _Reader) -> Iterator[Chunk]:
             yield from _oversized(r, 0)
             target = r.chunk_size
             continue
-        if complete and not (r.eof and complete == r.filled):
-            yield r.chunk(0, complete)
+        if complete and (growing or not at_end or complete == r.filled):
+            last = at_end and complete == r.filled
+            yield r.chunk(0, complete, final=last)
             r.consume(complete)
+            if last:
+                break
             target = r.chunk_size
-        if r.eof:
+            continue
+        if at_end:
+            if complete:
+                yield r.chunk(0, complete)
+                r.consume(complete)
             yield r.chunk(0, r.filled, final=True)
             r.consume(r.filled)
             break
-        if r.filled >= target:  # one line fills the buffer: grow for it, up to the limit
-            target = min(2 * target, r.max_size)
-            r.grow(target)
+        target = min(2 * target, r.max_size)  # no newline in the window: grow for this line
+        r.grow(target)
     if r.error is not None:
         raise r.error

@@ -69,7 +69,7 @@ def _expand(arg: str, out: Discovery) -> list[_Found]:
         if not found:
             _diag(out, arg, "empty-directory", f"directory {arg} holds no files to scan",
                   DiagLevel.WARNING)
-        return found
+        return sorted(found, key=lambda f: f.display)
     if os.path.lexists(path):
         return [_Found(path, path.name, path.as_posix())]
     if glob.has_magic(arg):
@@ -84,7 +84,7 @@ def _expand(arg: str, out: Discovery) -> list[_Found]:
                 found.append(_Found(m, m.relative_to(root).as_posix(), m.as_posix()))
         if not found:
             _diag(out, arg, "glob-no-match", f"no file matches {arg}")
-        return found
+        return sorted(found, key=lambda f: f.display)
     _diag(out, arg, "missing-path", f"{arg} does not exist")
     return []
 
@@ -93,18 +93,14 @@ def discover(paths: Sequence[str | Path], *,
              max_decompressed_bytes: int = DEFAULT_CAP) -> Discovery:
     """Every text source under ``paths``, what was skipped and why, and what went wrong."""
     out = Discovery()
-    found: list[_Found] = []
+    found: dict[str, _Found] = {}  # by real path: a file named twice is read once
     for arg in paths:
-        found.extend(_expand(str(arg), out))
+        for f in _expand(str(arg), out):
+            found.setdefault(os.path.realpath(f.fs_path), f)
     counts: dict[str, int] = {}
-    for f in found:
+    for f in found.values():
         counts[f.display] = counts.get(f.display, 0) + 1
-    seen: set[str] = set()
-    for f in found:
-        real = os.path.realpath(f.fs_path)
-        if real in seen:
-            continue
-        seen.add(real)
+    for f in found.values():
         display = f.display if counts[f.display] == 1 else f.fallback
         _examine_file(f.fs_path, display, out, max_decompressed_bytes)
     return out

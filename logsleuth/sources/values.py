@@ -71,8 +71,8 @@ class Chunk:
     number of the line that starts ``data``; ``offset`` its byte offset in the
     decompressed stream; ``newlines`` how many ``\\n`` bytes ``data`` holds.
 
-    Oversized lines (longer than ``max_line_bytes``, counting the ``\\n``) are
-    never held whole: they come as one or more chunks of at most
+    Oversized lines (``max_line_bytes`` or more bytes before their ``\\n`` or the
+    end of the stream) are never held whole: they come as one or more chunks of at most
     ``max_line_bytes`` bytes with ``partial=True`` and ``first_line`` set to that
     line's number. The first piece has ``oversized_lines == 1`` (count the line
     as unparsed there, once); the following pieces have 0. The last piece ends
