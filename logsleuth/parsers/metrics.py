@@ -1,0 +1,263 @@
+"""Numbers printed inside log messages (direct-memory gauges, pool sizes) as a ``metrics`` table.
+
+A ``MetricDef`` is declarative: a literal ``contains`` needle, an RE2 regex whose
+named groups hold the numbers, and the metric each group feeds. Built-ins live in
+``metrics_builtin/*.yaml`` (found by glob, so adding a file is enough); every
+definition carries samples that are checked when it loads.
+
+Units are normalised to a base unit per dimension: bytes (``B``; ``k``/``K``/
+``KB``/``KiB`` all mean 1024, as JVM and netty tooling use them, likewise M and G)
+and seconds (``s``; ns, us, ms, s, min, h). A unit the regex captures overrides
+the definition's default; a value whose unit is not known for its dimension is
+dropped. Other units (``count``) pass through unchanged.
+
+Extraction is vectorised: ``match_substring`` on the needle picks the few
+candidate messages, then ``extract_regex`` runs on those hits only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+
+from logsleuth.errors import PatternError, RuleError
+
+_BYTES = {"": 1, "b": 1, "byte": 1, "bytes": 1, **{
+    f"{p}{s}": 1024 ** (i + 1) for i, p in enumerate("kmgt") for s in ("", "b", "ib")}}
+_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "sec": 1.0, "secs": 1.0,
+            "second": 1.0, "seconds": 1.0, "m": 60.0, "min": 60.0, "mins": 60.0, "h": 3600.0}
+
+METRICS_SCHEMA = pa.schema([
+    ("source", pa.string()), ("line", pa.int64()), ("ts", pa.timestamp("ms", tz="UTC")),
+    ("metric", pa.string()), ("value", pa.float64()), ("unit", pa.string()),
+])
+
+_NAME = r"^[a-z][a-z0-9_]*$"
+DEF_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["metrics"], "additionalProperties": False,
+    "properties": {"metrics": {"type": "array", "minItems": 1, "items": {
+        "type": "object", "additionalProperties": False,
+        "required": ["name", "description", "contains", "regex", "samples"],
+        "properties": {
+            "name": {"type": "string", "pattern": _NAME},
+            "description": {"type": "string"},
+            "contains": {"type": "string", "minLength": 1},
+            "logger": {"type": "string"},
+            "regex": {"type": "string"},
+            "unit": {"type": "string"},
+            "values": {"type": "object", "minProperties": 1, "additionalProperties": {"oneOf": [
+                {"type": "string", "pattern": _NAME},
+                {"type": "object", "required": ["metric"], "additionalProperties": False,
+                 "properties": {"metric": {"type": "string", "pattern": _NAME},
+                                "unit": {"type": "string"}}}]}},
+            "samples": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["message", "values"], "additionalProperties": False,
+                "properties": {"message": {"type": "string"}, "logger": {"type": "string"},
+                               "values": {"type": "object",
+                                          "additionalProperties": {"type": "number"}}}}},
+        }}}},
+}
+
+
+def unit_factor(unit: str | None, default_unit: str) -> tuple[float | None, str]:
+    """(multiplier to the base unit, base unit) for ``unit`` in ``default_unit``'s dimension.
+
+    The multiplier is None when ``unit`` is not a unit of that dimension.
+    """
+    dim = default_unit.strip().lower()
+    u = (unit or default_unit).strip()
+    ul = u.lower()
+    if dim in _BYTES:
+        return (float(_BYTES[ul]) if ul in _BYTES else None), "B"
+    if dim in _SECONDS or default_unit.strip() == "µs":
+        if ul == "m" and u == "M":
+            return None, "s"
+        return _SECONDS.get(ul), "s"
+    return (1.0 if not unit or u == default_unit else None), default_unit
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSpec:
+    group: str  # regex group holding the number
+    metric: str
+    unit: str  # default unit for this value
+    unit_group: str | None  # regex group holding its unit, if any
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDef:
+    """One declarative extractor; ``where`` is ``path:line`` of its YAML entry."""
+
+    name: str
+    description: str
+    contains: str
+    regex: str
+    values: tuple[ValueSpec, ...]
+    logger: str | None = None
+    where: str = "<memory>"
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, path: str = "<memory>",
+                  line: int | None = None) -> MetricDef:
+        """Build and check one definition (regex compiles in RE2, groups exist)."""
+        unit = d.get("unit", "")
+        try:
+            groups = set(re.compile(d["regex"]).groupindex)
+            pc.extract_regex(pa.array([""], pa.string()), d["regex"])  # RE2 must accept it
+        except (re.error, pa.ArrowInvalid) as e:
+            msg = f"metric {d['name']}: regex does not compile: {e}"
+            raise PatternError.at(path, "LS-METRIC-REGEX", msg, line) from None
+        raw = d.get("values") or {"value": d["name"]}
+        specs = []
+        for group, target in raw.items():
+            metric, vunit = (target, unit) if isinstance(target, str) else (
+                target["metric"], target.get("unit", unit))
+            ug = "unit" if group == "value" else f"{group}_unit"
+            if group not in groups:
+                raise RuleError.at(path, "LS-METRIC-GROUP",
+                                   f"metric {d['name']}: regex has no group (?P<{group}>...)",
+                                   line)
+            specs.append(ValueSpec(group, metric, vunit, ug if ug in groups else None))
+        return cls(d["name"], d["description"], d["contains"], d["regex"], tuple(specs),
+                   d.get("logger"), f"{path}:{line}" if line else path)
+
+
+def _glob_regex(glob: str) -> str:
+    return "^" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
+                         for c in glob) + "$"
+
+
+def extract_metrics(records: pa.Table, defs: Iterable[MetricDef]) -> pa.Table:
+    """``metrics`` rows from a records table (columns source, line, ts, message[, logger])."""
+    parts: list[pa.Table] = []
+    msg = records["message"]
+    for d in defs:
+        mask = pc.fill_null(pc.match_substring(msg, d.contains), False)
+        if d.logger and "logger" in records.column_names:
+            mask = pc.and_(mask, pc.fill_null(
+                pc.match_substring_regex(records["logger"], _glob_regex(d.logger)), False))
+        if not pc.any(mask).as_py():
+            continue
+        hits = records.select(["source", "line", "ts", "message"]).filter(mask)
+        m = pc.extract_regex(hits["message"], d.regex)
+        for v in d.values:
+            parts.append(_values(hits, m, v))
+    if not parts:
+        return METRICS_SCHEMA.empty_table()
+    out = pa.concat_tables(parts)
+    return out.sort_by([("source", "ascending"), ("line", "ascending")])
+
+
+def _values(hits: pa.Table, m: pa.ChunkedArray, v: ValueSpec) -> pa.Table:
+    raw = pc.struct_field(m, v.group)
+    num = pc.cast(pc.if_else(pc.fill_null(pc.not_equal(raw, ""), False), raw,
+                             pa.scalar(None, pa.string())), pa.float64())
+    base = unit_factor(None, v.unit)[1]
+    if v.unit_group is None:
+        factor = unit_factor(None, v.unit)[0]
+        value = pc.multiply(num, factor) if factor is not None else pc.multiply(num, np.nan)
+    else:
+        units = pc.fill_null(pc.struct_field(m, v.unit_group), "").combine_chunks()
+        enc = units.dictionary_encode()
+        factors = [unit_factor(u or None, v.unit)[0] for u in enc.dictionary.to_pylist()]
+        table = pa.array([np.nan if f is None else f for f in factors], pa.float64())
+        value = pc.multiply(num, pc.take(table, enc.indices))
+    value = pc.if_else(pc.is_nan(value), pa.scalar(None, pa.float64()), value)
+    keep = pc.is_valid(value)
+    n = len(hits)
+    t = pa.table({
+        "source": pc.cast(hits["source"], pa.string()), "line": pc.cast(hits["line"], pa.int64()),
+        "ts": pc.cast(hits["ts"], pa.timestamp("ms", tz="UTC")),
+        "metric": pa.repeat(pa.scalar(v.metric), n), "value": value,
+        "unit": pa.repeat(pa.scalar(base), n)})
+    return t.filter(keep)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _line_of(node: yaml.Node, *path: str | int) -> int:
+    """1-based line of the YAML node at ``path`` (nearest existing parent otherwise)."""
+    for key in path:
+        nxt: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            nxt = node.value[key]
+        if nxt is None:
+            break
+        node = nxt
+    return node.start_mark.line + 1
+
+
+def load_metric_text(text: str, path: str) -> list[MetricDef]:
+    """Definitions from YAML text; schema, regex and sample failures raise located errors."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise RuleError.at(path, "LS-METRIC-YAML", f"not valid YAML: {e}",
+                           None if mark is None else mark.line + 1) from None
+    err = next(iter(sorted(jsonschema.Draft202012Validator(DEF_SCHEMA).iter_errors(data),
+                           key=lambda e: list(e.absolute_path).__len__())), None)
+    if err is not None:
+        line = _line_of(node, *err.absolute_path) if node is not None else None
+        loc = "/".join(str(p) for p in err.absolute_path) or "<root>"
+        raise RuleError.at(path, "LS-METRIC-SCHEMA", f"{loc}: {err.message}", line)
+    defs = []
+    for i, d in enumerate(data["metrics"]):
+        md = MetricDef.from_dict(d, path=path, line=_line_of(node, "metrics", i))
+        for j, s in enumerate(d["samples"]):
+            _check_sample(md, s, path, _line_of(node, "metrics", i, "samples", j))
+        defs.append(md)
+    return defs
+
+
+def _check_sample(md: MetricDef, sample: Mapping[str, Any], path: str, line: int) -> None:
+    rec = pa.table({"source": [path], "line": [line], "ts": pa.array([None], pa.timestamp("ms")),
+                    "message": [sample["message"]], "logger": [sample.get("logger")]})
+    got = {r["metric"]: r["value"] for r in extract_metrics(rec, [md]).to_pylist()}
+    want = {k: float(v) for k, v in sample["values"].items()}
+    if set(got) != set(want) or any(abs(got[k] - want[k]) > 1e-9 * max(1.0, abs(want[k]))
+                                    for k in want):
+        raise RuleError.at(path, "LS-METRIC-SAMPLE",
+                           f"metric {md.name}: sample gives {got}, expected {want}", line)
+
+
+def load_metric_file(path: str | Path) -> list[MetricDef]:
+    """A user's metric YAML file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise RuleError.at(str(path), "LS-METRIC-READ", f"cannot read: {e.strerror}") from None
+    return load_metric_text(text, str(path))
+
+
+def builtin_metric_defs() -> list[MetricDef]:
+    """Every ``metrics_builtin/*.yaml`` shipped in the package, in file-name order."""
+    root = resources.files("logsleuth.parsers") / "metrics_builtin"
+    files = sorted((f for f in root.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
+    out: list[MetricDef] = []
+    for f in files:
+        out.extend(load_metric_text(f.read_text(encoding="utf-8"), f"metrics_builtin/{f.name}"))
+    return out
+
+
+def metric_defs(extra: Sequence[str | Path] = ()) -> list[MetricDef]:
+    """Built-ins followed by user files."""
+    defs = builtin_metric_defs()
+    for p in extra:
+        defs.extend(load_metric_file(p))
+    return defs
