@@ -31,9 +31,9 @@ ANSI = r"(?:\x1b\[[0-9;]*m)*"
 # content regex of value-like conversions; None means free text (lazy, or greedy when last)
 _CONTENT: dict[str, str | None] = {
     "level": r"[A-Za-z]+",
-    "logger": r"\S*",
-    "class": r"[^\s(]*",
-    "method": r"[^\s(]*",
+    "logger": r"[^\s\x1b]*",
+    "class": r"[^\s(\x1b]*",
+    "method": r"[^\s(\x1b]*",
     "file": r"[^\s:()]*",
     "line": r"(?:\d+|\?)",
     "pid": r"\d+",
@@ -43,7 +43,7 @@ _CONTENT: dict[str, str | None] = {
     "nano": r"-?\d+",
     "tid": r"\d+",
     "tprio": r"\d+",
-    "context": r"\S*",
+    "context": r"[^\s\x1b]*",
     "thread": None,
     "msg": None,
     "mdc": None,
@@ -144,6 +144,8 @@ class _Renderer:
                 self.mdc_keys[name] = key
             else:
                 name = "mdc"
+                if self.flavor == "log4j2":  # log4j2 prints the whole map as {k=v, ...}
+                    content = r"\{[^}]*\}"
         return self.pad(nd, self.group(name, content, capture) if name else f"(?:{content})")
 
     def pad(self, nd: Conv, rx: str) -> str:

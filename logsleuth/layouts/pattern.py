@@ -196,7 +196,8 @@ def parse(pattern: str, *, where: str = "<pattern>", line: int = 1, base_col: in
         conv = Conv(CANONICAL[name], name, _offset + col, left=m.group(1) == "-",
                     min_width=int(m.group(2)) if m.group(2) else None,
                     max_width=int(m.group(4)) if m.group(4) else None)
-        if j < n and pattern[j] == "(" and len(name) == len(word):
+        if (j < n and pattern[j] == "(" and len(name) == len(word)
+                and CANONICAL[name] in COMPOSITE | {"optbracket"}):
             end = _balanced(pattern, j, "(", ")")
             if end < 0:
                 raise _error(where, full, _offset + j, "unbalanced '('", line, base_col)
