@@ -94,7 +94,7 @@ def change_points(values: np.ndarray, *, max_points: int = 5, min_size: int = 5,
     """Binary segmentation for shifts in the mean; returns sorted split indices.
 
     A split is kept when it lowers the squared error by more than ``penalty``
-    (default ``3 σ² log n`` with σ from the median absolute step, robust to the
+    (default ``6 σ² log n`` with σ from the median absolute step, robust to the
     shifts themselves).
     """
     y = np.asarray(values, dtype=np.float64)
@@ -105,7 +105,7 @@ def change_points(values: np.ndarray, *, max_points: int = 5, min_size: int = 5,
         sigma = 1.4826 * float(np.median(np.abs(np.diff(y)))) / np.sqrt(2.0)
         if sigma == 0.0:
             sigma = max(float(np.std(y)) * 1e-3, 1e-12)
-        penalty = 3.0 * sigma * sigma * np.log(n)
+        penalty = 6.0 * sigma * sigma * np.log(n)
     splits: list[int] = []
     segments = [(0, n)]
     while segments and len(splits) < max_points:
