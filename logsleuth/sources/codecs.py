@@ -239,24 +239,23 @@ class DecodedStream(io.RawIOBase):
     def _start_member(self, leftover: bytes) -> bool:
         """Start the next member/frame if more compressed data follows; False at the end."""
         first = self._dec is None
-        while len(leftover) < len(self._magic):
-            more = self._read_raw()
-            if not more:
-                break
-            leftover += more
-        if leftover.startswith(self._magic):
-            self._dec = self._new()
-            self._input = leftover
-            return True
-        if not leftover:
-            return False
-        if not first and not leftover.strip(b"\x00"):
-            rest = self._read_raw()
-            while rest and not rest.strip(b"\x00"):
-                rest = self._read_raw()
-            if not rest:
-                return False  # zero padding after the last member, as tar and dd leave
-        raise self._fail("corrupt-archive", "unexpected bytes where compressed data should be")
+        while True:
+            while len(leftover) < len(self._magic):
+                more = self._read_raw()
+                if not more:
+                    break
+                leftover += more
+            if leftover.startswith(self._magic):
+                self._dec = self._new()
+                self._input = leftover
+                return True
+            if not leftover:
+                return False
+            stripped = leftover.lstrip(b"\x00")
+            if first or stripped == leftover:
+                raise self._fail("corrupt-archive",
+                                 "unexpected bytes where compressed data should be")
+            leftover = stripped  # zero padding between or after members (xz, dd, tar)
 
 
 class MeteredStream(io.RawIOBase):

@@ -123,6 +123,20 @@ def test_zero_padding_after_gzip_is_accepted(tmp_path: Path, app_log: bytes) -> 
     assert read_all(p) == app_log
 
 
+def test_xz_stream_padding_between_streams(tmp_path: Path, app_log: bytes) -> None:
+    p = tmp_path / "padded.log.xz"
+    p.write_bytes(lzma.compress(app_log[:7000]) + b"\x00" * 8 + lzma.compress(app_log[7000:]))
+    assert read_all(p) == app_log
+
+
+def test_trailing_garbage_is_corrupt(tmp_path: Path, app_log: bytes) -> None:
+    p = tmp_path / "junk.log.gz"
+    p.write_bytes(gzip.compress(app_log) + b"\x00\x00garbage")
+    got, err = _read_until_error(p)
+    assert got == app_log
+    assert err.diagnostic.code == "corrupt-archive"
+
+
 def test_decompressed_size_cap(tmp_path: Path, app_log: bytes) -> None:
     p = tmp_path / "bomb.log.gz"
     p.write_bytes(gzip.compress(app_log))
