@@ -41,7 +41,7 @@ _GC = re.compile(
 _APP = re.compile(
     r"^(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\[?\d{2}:\d{2}:\d{2}[.,]\d{3}"
     r"|\[?\d{2}/\w{3}/\d{4}[: ]\d{2}:|\w{3} \d{1,2}, \d{4} \d|\w{3} [ \d]\d \d{2}:\d{2}:\d{2}"
-    r"|\[?(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|SEVERE)\b"
+    r"|[^\n]{0,80}?\b(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|SEVERE)\b"
     r"|\{\s*\"|\s+at \S|\s+\.\.\. \d+ (?:more|common)|Caused by: |\S+(?:Exception|Error)\b)",
     re.M)
 
@@ -59,10 +59,22 @@ def _sniff_gc(head: bytes, text: str, n: int) -> bool:
     sniff = getattr(gc, "sniff_gc_log", None)
     if callable(sniff):
         try:
-            return bool(sniff(head))
-        except TypeError:
             return bool(sniff(text))
+        except TypeError:  # a bytes-based sniffer
+            return bool(sniff(head))
     return _share(_GC, text, n) >= 0.3
+
+
+def _without_dumps(text: str) -> str:
+    """Drop kill -3 dumps printed into a console log: they say nothing about its kind."""
+    if "Full thread dump " not in text:
+        return text
+    from logsleuth.parsers.jstack import find_dumps  # jstack imports this module
+
+    lines = text.splitlines()
+    for a, b in reversed(find_dumps(text)):
+        del lines[a:b]
+    return "\n".join(lines)
 
 
 def classify(head: bytes, *, name: str = "") -> Kind:
@@ -76,6 +88,7 @@ def classify(head: bytes, *, name: str = "") -> Kind:
     text = text.lstrip("\ufeff")
     if _TD_TOP.match(text.lstrip("\r\n")):
         return Kind.THREAD_DUMP
+    text = _without_dumps(text)
     n = sum(1 for ln in text.splitlines() if ln.strip())
     if _share(_NGINX_ACCESS, text, n) >= 0.5:
         return Kind.NGINX_ACCESS
