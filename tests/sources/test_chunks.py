@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,30 @@ def test_truncated_source_yields_what_it_read_then_raises(tmp_path: Path,
     assert info.value.diagnostic.code == "truncated-archive"
     assert f"; {len(data)} decompressed bytes read" in info.value.diagnostic.message
     assert big.startswith(data) and got[-1].final
+
+
+def test_random_line_lengths_against_a_line_split() -> None:
+    """Many seeded layouts: oversized lines are exactly those the split says are long."""
+    rng = random.Random(20261126)
+    for _ in range(300):
+        lengths = [rng.choice([0, 1, 5, 40, 80, rng.randint(100, 3000)])
+                   for _ in range(rng.randint(0, 60))]
+        data = b"".join(b"x" * n + b"\n" for n in lengths)
+        if rng.random() < 0.5:
+            data += b"y" * rng.randint(1, 2000)  # an unterminated last line
+        chunk_size = rng.randint(1, 1500)
+        limit = rng.randint(1, 1500)
+        chunks = _collect(io.BytesIO(data), chunk_size=chunk_size, max_line_bytes=limit)
+        _check_whole_lines(data, chunks)
+        lines = data.split(b"\n")
+        if data.endswith(b"\n"):
+            lines.pop()
+        expected = [i + 1 for i, line in enumerate(lines) if len(line) >= limit]
+        assert [c.first_line for c in chunks if c.oversized_lines] == expected
+        for c in chunks:
+            if c.partial:
+                assert len(c.data) <= limit
+            else:
+                assert all(len(x) < limit for x in bytes(c.data).split(b"\n"))
+                if c.newlines > 1:  # several lines: the chunk_size bound holds
+                    assert len(c.data) <= chunk_size
