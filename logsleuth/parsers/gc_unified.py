@@ -28,7 +28,8 @@ HEAP_RE = re.compile(
 )
 # ZGC prints the cycle summary without a duration: take it from the gc,start line.
 CYCLE_START_RE = re.compile(
-    r"GC\((?P<id>\d+)\) (?:Garbage Collection|Major Collection|Minor Collection) \([^\n]*\)\r?$",
+    r"GC\((?P<id>\d+)\) (?:Garbage Collection|Major Collection|Minor Collection) "
+    r"\((?:[^()\n]|\([^()\n]*\))*\)\r?$",
     re.M,
 )
 ZGC_CAPACITY_RE = re.compile(
