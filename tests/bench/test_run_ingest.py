@@ -1,0 +1,78 @@
+"""The ingestion harness must check each tool's output and measure the tool, not itself."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCH / f"{name}.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up while being built
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_peak_rss_is_the_commands_own(tmp_path: Path) -> None:
+    measure = _load("measure")
+    # 64 MiB touched by the child itself must show; the harness's own image must not
+    # (this test process has pytest, numpy and friends loaded: well over 20 MiB)
+    big = measure.run_once(
+        [sys.executable, "-c", "b = bytearray(64 << 20); b[::4096] = b'x' * (16384)"],
+        tmp_path / "o", tmp_path / "e")
+    small = measure.run_once(["true"], tmp_path / "o", tmp_path / "e")
+    assert big.returncode == 0 and small.returncode == 0
+    if not Path("/usr/bin/time").exists():
+        pytest.skip("GNU time not installed: rusage includes the forked harness")
+    assert big.rss_source == small.rss_source == "gnu-time"
+    assert big.max_rss_kib >= 64 * 1024
+    assert small.max_rss_kib < 20 * 1024
+
+
+def test_parse_size() -> None:
+    gen = _load_gen()
+    assert gen.parse_size("1GiB") == 1 << 30
+    assert gen.parse_size("64MiB") == 64 << 20
+    assert gen.parse_size("500MB") == 500_000_000
+    assert gen.parse_size("4096") == 4096
+    with pytest.raises(ValueError):
+        gen.parse_size("lots")
+
+
+def _load_gen() -> ModuleType:
+    sys.path.insert(0, str(BENCH))  # gen_incident_log imports its sibling incident_traces
+    try:
+        return _load("gen_incident_log")
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+@pytest.mark.skipif(not (shutil.which("rg") and shutil.which("lnav")), reason="needs rg, lnav")
+def test_harness_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "out" / "ingest.json"
+    subprocess.run([sys.executable, str(BENCH / "run_ingest.py"), "--size", "1MiB",
+                    "--repeat", "1", "--no-logsleuth", "--data", str(tmp_path),
+                    "--out", str(out)], check=True, capture_output=True, timeout=300)
+    doc = json.loads(out.read_text())
+    manifest = json.loads((tmp_path / "incident-1MiB.log.json").read_text())
+    assert doc["file"]["records"] == manifest["records"]
+    rows = {r["name"]: r for r in doc["results"]}
+    assert set(rows) == {"grep -c", "rg -c", "lnav index", "lnav body LIKE"}
+    for row in rows.values():
+        assert row["available"], row["note"]
+        assert not row["check"].startswith("WRONG"), row["check"]
+        assert len(row["runs"]) == 1 and row["best_s"] > 0
+    assert rows["lnav index"]["check"].startswith(f"{manifest['records']} log4j2 records")
+    assert rows["lnav body LIKE"]["check"] == f"{manifest['oom_records']} OOM records"
+    assert rows["lnav index"]["ratio_vs_lnav_index"] == 1.0
