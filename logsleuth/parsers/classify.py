@@ -71,7 +71,7 @@ def _without_dumps(text: str) -> str:
         return text
     from logsleuth.parsers.jstack import find_dumps  # jstack imports this module
 
-    lines = text.splitlines()
+    lines = text.split("\n")
     for a, b in reversed(find_dumps(text)):
         del lines[a:b]
     return "\n".join(lines)

@@ -126,7 +126,7 @@ def test_jdk21_carrier_and_virtual_thread_without_banner() -> None:
 
 def test_find_dumps_carves_kill3_out_of_console_log() -> None:
     text = (DATA / "console_kill3.log").read_text()
-    lines = text.splitlines()
+    lines = text.split("\n")
     ranges = find_dumps(text)
     assert len(ranges) == 2
     app_line = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} INFO ")
