@@ -92,7 +92,13 @@ def _resolver(where: str, line: int) -> Callable[[str, int], str]:
 
 
 def _resolve(text: str, props: dict[str, str], where: str, line: int) -> str:
-    return expand_properties(text, props, _resolver(where, line))
+    return expand_properties(_protect(text), props, _resolver(where, line))
+
+
+def _protect(text: str) -> str:
+    """Escape ``${PID}``: a runtime value that compile_pattern maps to the pid field."""
+    return text.replace("$${PID", "${PID").replace("${PID}", "$${PID}").replace(
+        "${PID:", "$${PID:")
 
 
 def _missing_pattern(where: str, el: _El, appender: str) -> PatternError:
@@ -110,7 +116,7 @@ def patterns_from_log4j2_xml(path: str | Path) -> list[tuple[str, str]]:
         if el.tag.lower() == "properties":
             for p in el.children:
                 if p.tag.lower() == "property" and "name" in p.attrs:
-                    props[p.attrs["name"]] = p.attrs.get("value", p.text.strip())
+                    props[p.attrs["name"]] = _protect(p.attrs.get("value", p.text.strip()))
     out: list[tuple[str, str]] = []
     appenders = root.child("Appenders")
     for app in appenders.children if appenders is not None else []:
@@ -141,11 +147,12 @@ def patterns_from_logback_xml(path: str | Path) -> list[tuple[str, str]]:
     props: dict[str, str] = {}
     for el in root.iter():
         if el.tag in ("property", "variable") and "name" in el.attrs and "value" in el.attrs:
-            props[el.attrs["name"]] = _resolve(el.attrs["value"], props, where, el.line)
+            props[el.attrs["name"]] = _protect(
+                _resolve(el.attrs["value"], props, where, el.line))
     if any(e.tag == "include" and "springframework/boot" in e.attrs.get("resource", "")
            for e in root.iter()):
         for key, value in SPRING_BOOT_PATTERNS.items():
-            props.setdefault(key, value)
+            props.setdefault(key, _protect(value))
     out: list[tuple[str, str]] = []
     for app in (e for e in root.iter() if e.tag == "appender"):
         name = app.attrs.get("name", "")
