@@ -185,20 +185,20 @@ def parse_json_lines(lines: pa.Array | pa.ChunkedArray) -> pa.Table:
     parts = _parse_rows(lines, rows, block, failed)
     pos = np.full(n, -1, dtype=np.int64)
     tables: list[pa.Table] = []
+    schema: pa.Schema | None = None
     start = 0
     for part_rows, table in parts:
+        try:  # a part whose types clash with earlier parts counts as failed lines
+            unified = table.schema if schema is None else pa.unify_schemas(
+                [schema, table.schema], promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            continue
+        schema = unified
         tables.append(table)
         pos[part_rows] = np.arange(start, start + len(part_rows))
         start += len(part_rows)
-    if tables:
-        try:
-            merged = pa.concat_tables(tables, promote_options="permissive")
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # type clash between halves
-            merged = tables[0]
-            pos[pos >= merged.num_rows] = -1
-        merged = merged.combine_chunks()
-    else:
-        merged = pa.table({})
+    merged = (pa.concat_tables(tables, promote_options="permissive").combine_chunks()
+              if tables else pa.table({}))
     ok = pos >= 0
     if merged.num_columns:
         idx = pa.array(np.where(ok, pos, 0), mask=~ok)
