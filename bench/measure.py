@@ -29,6 +29,8 @@ class Run:
     timed_out: bool = False
     rss_source: str = "gnu-time"
     cpu_s: float | None = None  # user + sys, from GNU time; steadier than wall on a busy box
+    tree_pss_kib: int = 0  # peak summed PSS of the whole process tree (workers included)
+    tree_cpu_s: float = 0.0  # user + sys of every process of the tree, as last sampled
 
 
 @dataclass(slots=True)
@@ -62,9 +64,74 @@ class Summary:
         return min(cpu) if cpu else None
 
     @property
+    def tree_pss_mib(self) -> float | None:
+        ok = self.ok_runs
+        return max(r.tree_pss_kib for r in ok) / 1024 if ok else None
+
+    @property
+    def best_tree_cpu_s(self) -> float | None:
+        ok = self.ok_runs
+        return min(r.tree_cpu_s for r in ok) if ok else None
+
+    @property
     def peak_rss_mib(self) -> float | None:
         ok = self.ok_runs
         return max(r.max_rss_kib for r in ok) / 1024 if ok else None
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+class TreeSampler(threading.Thread):
+    """Samples a process tree every ``interval`` s: peak summed PSS and total CPU.
+
+    GNU time sees only processes its child reaps; a pool of forkserver workers is
+    reaped by the forkserver, so its memory and CPU would vanish from the figures.
+    PSS splits shared pages between processes, so forked workers are not counted twice.
+    """
+
+    def __init__(self, root: int, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.interval = interval
+        self.stop = threading.Event()
+        self.peak_pss_kib = 0
+        self.cpu_ticks: dict[int, int] = {}
+
+    def _tree(self) -> list[int]:
+        todo, seen = [self.root], []
+        while todo:
+            pid = todo.pop()
+            seen.append(pid)
+            try:
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children") as fh:
+                        todo.extend(int(c) for c in fh.read().split())
+            except OSError:
+                continue
+        return seen
+
+    def sample(self) -> None:
+        pss = 0
+        for pid in self._tree():
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as fh:
+                    m = re.search(r"^Pss:\s+(\d+) kB", fh.read(), re.MULTILINE)
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pss += int(m.group(1)) if m else 0
+            self.cpu_ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+        self.peak_pss_kib = max(self.peak_pss_kib, pss)
+
+    def run(self) -> None:
+        while not self.stop.wait(self.interval):
+            self.sample()
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu_ticks.values()) / _TICK
 
 
 def run_once(cmd: list[str], stdout: Path, stderr: Path, env: dict[str, str] | None = None,
@@ -86,11 +153,15 @@ def run_once(cmd: list[str], stdout: Path, stderr: Path, env: dict[str, str] | N
 
         timer = threading.Timer(timeout_s, _kill)
         timer.start()
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - t0
         finally:
             timer.cancel()
-        wall = time.perf_counter() - t0
+            sampler.stop.set()
+            sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen it was reaped
     rss, source = int(usage.ru_maxrss), "wait4 (includes the forked harness image)"
     if rss_file.exists():
@@ -103,7 +174,8 @@ def run_once(cmd: list[str], stdout: Path, stderr: Path, env: dict[str, str] | N
             cpu = None
     else:
         cpu = usage.ru_utime + usage.ru_stime
-    return Run(wall, rss, proc.returncode, fired.is_set(), source, cpu)
+    return Run(wall, rss, proc.returncode, fired.is_set(), source, cpu,
+               sampler.peak_pss_kib, sampler.cpu_s)
 
 
 def warm_cache(path: Path, chunk: int = 16 << 20) -> float:

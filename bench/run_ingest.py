@@ -221,8 +221,9 @@ def _fmt(v: float | None, spec: str) -> str:
 def report(tools: list[Tool], size: int, records: int) -> tuple[str, list[dict]]:
     """Markdown table and JSON rows; ratios are against ``lnav index``."""
     lnav = next((t.summary.best_s for t in tools if t.name == "lnav index"), None)
-    lines = ["| tool | best s | median s | CPU s | MB/s | records/s | peak RSS MiB | × lnav "
-             "| check |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| tool | best s | median s | CPU s | tree CPU s | MB/s | records/s "
+             "| peak RSS MiB | tree PSS MiB | × lnav | check |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     rows = []
     for t in tools:
         s = t.summary
@@ -232,11 +233,13 @@ def report(tools: list[Tool], size: int, records: int) -> tuple[str, list[dict]]
         ratio = best / lnav if best and lnav else None
         check = s.check if s.available else f"unavailable: {s.note}"
         lines.append(f"| {t.name} | {_fmt(best, '.3f')} | {_fmt(s.median_s, '.3f')} | "
-                     f"{_fmt(s.best_cpu_s, '.2f')} | "
+                     f"{_fmt(s.best_cpu_s, '.2f')} | {_fmt(s.best_tree_cpu_s, '.2f')} | "
                      f"{_fmt(mb_s, ',.0f')} | {_fmt(rec_s, ',.0f')} | "
-                     f"{_fmt(s.peak_rss_mib, ',.0f')} | {_fmt(ratio, '.2f')} | {check} |")
+                     f"{_fmt(s.peak_rss_mib, ',.0f')} | {_fmt(s.tree_pss_mib, ',.0f')} | "
+                     f"{_fmt(ratio, '.2f')} | {check} |")
         rows.append({**asdict(s), "best_s": best, "median_s": s.median_s,
-                     "best_cpu_s": s.best_cpu_s,
+                     "best_cpu_s": s.best_cpu_s, "best_tree_cpu_s": s.best_tree_cpu_s,
+                     "tree_pss_mib": s.tree_pss_mib,
                      "mb_per_s": mb_s, "records_per_s": rec_s,
                      "peak_rss_mib": s.peak_rss_mib, "ratio_vs_lnav_index": ratio})
     return "\n".join(lines), rows
