@@ -8,6 +8,7 @@ where their decorations are read and the name is split into phase and cause.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from logsleuth.parsers.gc_common import Clock, EventRows, LineCounter, parse_decorations, size_kb
@@ -97,6 +98,7 @@ def infer_collector(phases: list[str], text_head: str) -> str:
     return "unknown"
 
 
+@functools.lru_cache(maxsize=4096)
 def split_name(name: str) -> tuple[str, str | None, str]:
     """``Pause Young (Normal) (G1 Evacuation Pause)`` -> phase, cause, kind."""
     cut = name.find(" (")
@@ -104,19 +106,18 @@ def split_name(name: str) -> tuple[str, str | None, str]:
     plain = base[3:] if base[:3] in ("Y: ", "O: ") else base
     phase, cause = name, None
     if plain in _CAUSE_BASES and cut >= 0:
+        # [G1 young type] cause [extras such as JDK 21's (Evacuation Failure: ...)]
         parens = _PAREN_RE.findall(name, cut)
-        if parens and parens[0] in _G1_YOUNG_TYPES:
-            phase = f"{base} ({parens[0]})"
-            cause = parens[-1] if len(parens) > 1 else None
-        else:
-            phase, cause = base, (parens[-1] if parens else None)
+        kept = [parens.pop(0)] if parens and parens[0] in _G1_YOUNG_TYPES else []
+        cause = parens.pop(0) if parens else None
+        phase = "".join([base, *(f" ({p})" for p in kept + parens)])
     return phase, cause, _kind(plain, phase)
 
 
 def _kind(plain: str, phase: str) -> str:
     if plain.startswith("Pause"):
         if plain in ("Pause Young", "Pause Initial Mark"):
-            return "mixed" if phase.endswith("(Mixed)") else "young"
+            return "mixed" if "(Mixed)" in phase else "young"
         if plain == "Pause Mixed":
             return "mixed"
         if plain == "Pause Full":
@@ -158,12 +159,19 @@ def _prefix(text: str, pos: int) -> tuple[int, str]:
 
 def parse_unified(text: str, rows: EventRows) -> str | None:
     """Append every event of ``text`` to ``rows``; return the collector named in the log."""
+    collector = detect_collector(text)
     counter = LineCounter(text)
     starts: dict[int, Clock] = {}
-    for m in CYCLE_START_RE.finditer(text):
-        starts[int(m["id"])] = parse_decorations(_prefix(text, m.start())[1])
-    capacity = {int(m["id"]): size_kb(m["c"], m["cu"]) for m in ZGC_CAPACITY_RE.finditer(text)}
-    triggers = [(m.start(), m["why"]) for m in SHENANDOAH_TRIGGER_RE.finditer(text)]
+    capacity: dict[int, int | None] = {}
+    triggers: list[tuple[int, str]] = []
+    # collector-specific side lines: each scan costs a pass over the text, skip if not needed
+    if collector in (None, "ZGC"):
+        for m in CYCLE_START_RE.finditer(text):
+            starts[int(m["id"])] = parse_decorations(_prefix(text, m.start())[1])
+        capacity = {int(m["id"]): size_kb(m["c"], m["cu"])
+                    for m in ZGC_CAPACITY_RE.finditer(text)}
+    if collector in (None, "Shenandoah"):
+        triggers = [(m.start(), m["why"]) for m in SHENANDOAH_TRIGGER_RE.finditer(text)]
     t_idx, trigger = 0, None
     for m in EVENT_RE.finditer(text):
         ls, prefix = _prefix(text, m.start())
@@ -189,10 +197,12 @@ def parse_unified(text: str, rows: EventRows) -> str | None:
         rows.add(counter.line_at(ls), clock, gc_id, kind, phase, cause,
                  dur if kind in PAUSE_KINDS else None, dur, before, after, cap,
                  kind == "full", text[m.start():m.end()].rstrip("\r"))
+    if collector not in (None, "ZGC"):
+        return collector
     counter = LineCounter(text)
     for m in STALL_RE.finditer(text):
         ls, prefix = _prefix(text, m.start() + 1)
         rows.add(counter.line_at(ls), parse_decorations(prefix), None,
                  "stall", m["what"], None, None, float(m["d"]), None, None, None, False,
                  text[m.start() + 2:m.end()].rstrip("\r"))
-    return detect_collector(text)
+    return collector

@@ -391,3 +391,48 @@ def test_records_mapping_supports_rules() -> None:
     slow = [r for r in records if float(r.fields["pause_ms"]) > 40]
     assert [r.line for r in slow] == [11]
     assert "gc_id" not in records[0].fields  # JDK 8 has no GC ids: absent, not "None"
+
+
+@pytest.mark.parametrize(("message", "phase", "cause", "kind"), [
+    # JDK 17 G1: young type kept in the phase, the cause split off
+    ("Pause Young (Normal) (G1 Evacuation Pause) 6M->1M(128M) 9.102ms",
+     "Pause Young (Normal)", "G1 Evacuation Pause", "young"),
+    # JDK 21 G1 appends the evacuation failure: it stays in the phase, not the cause
+    ("Pause Young (Mixed) (G1 Evacuation Pause) (Evacuation Failure: Allocation) "
+     "100M->99M(128M) 30.5ms",
+     "Pause Young (Mixed) (Evacuation Failure: Allocation)", "G1 Evacuation Pause", "mixed"),
+    # JDK 11 G1 had no young type
+    ("Pause Young (G1 Evacuation Pause) 6M->1M(128M) 9.1ms", "Pause Young", "G1 Evacuation Pause",
+     "young"),
+    ("Pause Initial Mark (G1 Humongous Allocation) 60M->50M(128M) 2.0ms", "Pause Initial Mark",
+     "G1 Humongous Allocation", "young"),
+    ("Pause Degenerated GC (Mark) 120M->100M(128M) 35.2ms", "Pause Degenerated GC (Mark)", None,
+     "degenerated"),
+    ("Pause Full (G1 Compaction Pause) 127M->90M(128M) 250.0ms", "Pause Full",
+     "G1 Compaction Pause", "full"),
+])
+def test_unified_names_split_into_phase_cause_kind(message: str, phase: str, cause: str | None,
+                                                   kind: str) -> None:
+    line = f"[2026-11-26T10:00:00.000+0100][5.000s][info][gc] GC(7) {message}\r\n"
+    res = parse_gc_log(line.encode(), "one.log")
+    (row,) = res.tables["gc_events"].to_pylist()
+    assert (row["phase"], row["cause"], row["kind"]) == (phase, cause, kind)
+    assert row["pause_ms"] == float(message.rsplit(" ", 1)[1][:-2])
+    assert row["ts"] == datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    assert res.timezone == "+01:00" and res.parsed_lines == 1
+
+
+def test_crlf_line_endings() -> None:
+    path = EXTRA / "jdk8_parallel_datestamps.log"
+    crlf = path.read_bytes().replace(b"\n", b"\r\n")
+    res = parse_gc_log(crlf, "crlf.log")
+    want = _events(path)
+    got = res.tables["gc_events"].to_pylist()
+    assert [(r["line"], r["heap_after_kb"], r["cause"]) for r in got] == [
+        (r["line"], r["heap_after_kb"], r["cause"]) for r in want]
+    assert res.parsed_lines == res.lines
+    ul = (EXTRA / "jdk17_g1_time_uptime_level_tags.log").read_bytes()
+    res = parse_gc_log(ul.replace(b"\n", b"\r\n"), "crlf.log")
+    assert res.tables["gc_events"].num_rows == len(
+        _events(EXTRA / "jdk17_g1_time_uptime_level_tags.log"))
+    assert not any(r["message"].endswith("\r") for r in res.tables["gc_events"].to_pylist())
