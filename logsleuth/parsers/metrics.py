@@ -247,7 +247,7 @@ def load_metric_file(path: str | Path) -> list[MetricDef]:
 
 def builtin_metric_defs() -> list[MetricDef]:
     """Every ``metrics_builtin/*.yaml`` shipped in the package, in file-name order."""
-    root = resources.files("logsleuth.parsers") / "metrics_builtin"
+    root = resources.files("logsleuth.parsers.metrics_builtin")
     files = sorted((f for f in root.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
     out: list[MetricDef] = []
     for f in files:
