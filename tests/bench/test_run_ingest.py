@@ -40,6 +40,18 @@ def test_peak_rss_is_the_commands_own(tmp_path: Path) -> None:
     assert small.max_rss_kib < 20 * 1024
 
 
+def test_tree_sampler_sees_grandchildren(tmp_path: Path) -> None:
+    measure = _load("measure")
+    # the shell forks a python grandchild holding 64 MiB for a while; the sampler must
+    # find it through /proc/<pid>/task/*/children and add its PSS
+    hold = "import time; b = bytearray(64 << 20); b[::4096] = b'x' * 16384; time.sleep(1)"
+    run = measure.run_once(["sh", "-c", f'"{sys.executable}" -c "{hold}"; true'],
+                           tmp_path / "o", tmp_path / "e")
+    assert run.returncode == 0
+    assert run.tree_pss_kib >= 64 * 1024
+    assert run.tree_cpu_s > 0
+
+
 def test_parse_size() -> None:
     gen = _load_gen()
     assert gen.parse_size("1GiB") == 1 << 30
