@@ -104,7 +104,7 @@ def scan(
     for p in partials:
         for name, parts in p.tables.items():
             tables.setdefault(name, []).extend(parts)  # type: ignore[arg-type]
-    merged = {name: pa.concat_tables(parts, promote_options="default")  # type: ignore[arg-type]
+    merged = {name: pa.concat_tables(parts, promote_options="permissive")  # type: ignore[arg-type]
               for name, parts in tables.items()}
     if keep_records and "records" not in merged:
         merged["records"] = RECORD_SCHEMA.empty_table()
@@ -152,7 +152,7 @@ def parse_text(text: str, *, source: str = "<text>", layout: str | None = None,
         ts_format = compiled.timestamp
 
         def converter(values: pa.Array) -> pa.Array:
-            return ts_format.to_epoch_ms(values, default_tz)
+            return ts_format.to_epoch_ms(values, default_tz).ms
 
     records: list[Record] = []
 

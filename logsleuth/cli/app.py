@@ -21,6 +21,11 @@ app = typer.Typer(
 _registered: list[bool] = []
 
 
+@app.callback()
+def _root() -> None:
+    """Log forensics for JVM services: read the evidence, say what happened."""
+
+
 def build_app() -> typer.Typer:
     """Attach the command modules once (no work at import time)."""
     if not _registered:

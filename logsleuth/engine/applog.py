@@ -124,8 +124,8 @@ class AppLogParser:
             return self._feed_unknown(buf, lines, starts, heads, first_line, final)
         if not final and len(heads) >= 1:
             end_line = int(heads[-1])
-            if end_line == 0:  # one record fills the chunk: process it as it is
-                end_line = n_lines
+            if end_line == 0:  # one record fills the chunk: the reader reads more
+                return 0, 0
         else:
             end_line = n_lines
         consumed = int(starts[end_line])

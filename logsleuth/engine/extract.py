@@ -139,7 +139,17 @@ def _fixed_prefix_plan(regex: str, groups: list[Group]) -> ExtractionPlan | None
         gaps[0] = gaps[0][1:]
     else:
         return None
+    # " * " (padding then a separator space) is " +": unambiguous, so RE2 stays one-pass
+    gaps = [gap.replace(" * ", " +") for gap in gaps]
     bodies = [regex[g.body : g.end - 1] for g in groups[:-1]]
+    for k, body in enumerate(bodies):
+        # a lazy ".*?" up to a delimiter is ambiguous for RE2's one-pass engine;
+        # "anything but the delimiter" is not (threads named with "]" are rare)
+        nxt = gaps[k + 1]
+        if body in (".*?", ".+?") and nxt[:1] not in ("", "(", "[", ".", "^", "$", "|"):
+            delim = nxt[:2] if nxt.startswith("\\") else nxt[0]
+            if _literal_length(delim) == 1:
+                bodies[k] = f"[^{delim}\\n]{body[1]}"
     trim: set[str] = set()
     for k in range(len(gaps)):
         for pad in _PADS:

@@ -116,7 +116,7 @@ def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
                              layout.fields_regex)
     if len(parts) == 0:
         return None
-    ms = layout.timestamp.to_epoch_ms(parts.field("ts"), default_tz)
+    ms = layout.timestamp.to_epoch_ms(parts.field("ts"), default_tz).ms
     return pc.min(ms).as_py()
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from logsleuth.engine.stats import InputStats
-from logsleuth.errors import Diagnostic, SourceLocation
+from logsleuth.errors import Diagnostic, InputError, SourceLocation
 
 DEFAULT_CHUNK = 32 * 2**20
 
@@ -64,22 +64,32 @@ def _repair_utf8(view: memoryview) -> int:
 
 
 def feed_stream(stream: BinaryIO, feeder: ChunkFeeder, *, chunk_size: int = DEFAULT_CHUNK,
-                first_line: int = 1, limit: int | None = None) -> None:
-    """Read ``stream`` (up to ``limit`` bytes) and feed whole records to ``feeder``."""
+                first_line: int = 1, limit: int | None = None, max_record_chunks: int = 4) -> None:
+    """Read ``stream`` (up to ``limit`` bytes) and feed whole records to ``feeder``.
+
+    A record larger than the buffer grows it (up to ``max_record_chunks`` chunks,
+    then it is cut); a single line longer than ``chunk_size`` is skipped, counted
+    as unparsed and reported. A stream that fails mid-way (truncated archive)
+    first delivers everything read, then raises.
+    """
     buf = bytearray(chunk_size)
     mv = memoryview(buf)
     fill = 0
     line = first_line
     eof = False
     remaining = limit
+    failure: Exception | None = None
     stats = feeder.stats
+    # readinto1 makes one raw read: BufferedReader.readinto would drop the bytes of
+    # earlier raw reads when a later one raises (a truncated archive)
+    read = getattr(stream, "readinto1", stream.readinto)
     while True:
-        while fill < chunk_size and not eof:
-            want = chunk_size - fill if remaining is None else min(chunk_size - fill, remaining)
-            if want == 0:
-                eof = True
-                break
-            k = stream.readinto(mv[fill : fill + want])
+        while fill < len(buf) and not eof:
+            want = len(buf) - fill if remaining is None else min(len(buf) - fill, remaining)
+            try:
+                k = read(mv[fill : fill + want]) if want else 0
+            except InputError as err:
+                failure, k = err, 0
             if not k:
                 eof = True
                 break
@@ -87,47 +97,66 @@ def feed_stream(stream: BinaryIO, feeder: ChunkFeeder, *, chunk_size: int = DEFA
             if remaining is not None:
                 remaining -= k
         if fill == 0:
-            return
-        if eof:
-            cut = fill
-        else:
-            cut = buf.rfind(b"\n", 0, fill) + 1
-            if cut == 0:
-                fill, eof, remaining = _skip_oversized(stream, mv, stats, line, remaining)
-                line += 1
+            break
+        cut = fill if eof else buf.rfind(b"\n", 0, fill) + 1
+        if fill - cut >= chunk_size:  # the last line alone fills a chunk
+            if cut:
+                line += _feed(feeder, mv, cut, line, True, stats)[1]
+            fill, eof, remaining = _skip_oversized(stream, mv, cut, fill, stats, line, remaining)
+            line += 1
+            continue
+        consumed, lines = _feed(feeder, mv, cut, line, eof, stats)
+        if consumed == 0 and not eof:
+            if len(buf) < max_record_chunks * chunk_size:  # one record fills the buffer
+                bigger = bytearray(2 * len(buf))
+                bigger[:fill] = mv[:fill]
+                mv.release()
+                buf, mv = bigger, memoryview(bigger)
                 continue
-        view = mv[:cut]
-        if not _is_utf8(view):
-            stats.invalid_bytes += _repair_utf8(view)
-        consumed, lines = feeder.feed(view, line, eof)
-        view.release()
+            consumed, lines = _feed(feeder, mv, cut, line, True, stats)
         line += lines
         rest = fill - consumed
         if rest and consumed:
             mv[0:rest] = bytes(mv[consumed:fill])
         fill = rest
-        if eof and (fill == 0 or consumed == 0):
-            return
+        if eof:
+            break
+    if failure is not None:
+        raise failure
 
 
-def _skip_oversized(stream: BinaryIO, mv: memoryview, stats: InputStats, line: int,
-                    remaining: int | None) -> tuple[int, bool, int | None]:
-    """Drop one line longer than the buffer; count it as unparsed and keep what follows."""
-    skipped = len(mv)
+def _feed(feeder: ChunkFeeder, mv: memoryview, cut: int, line: int, final: bool,
+          stats: InputStats) -> tuple[int, int]:
+    view = mv[:cut]
+    if not _is_utf8(view):
+        stats.invalid_bytes += _repair_utf8(view)
+    try:
+        return feeder.feed(view, line, final)
+    finally:
+        view.release()
+
+
+def _skip_oversized(stream: BinaryIO, mv: memoryview, start: int, fill: int, stats: InputStats,
+                    line: int, remaining: int | None) -> tuple[int, bool, int | None]:
+    """Drop the line at ``mv[start:fill]`` up to its newline; count and report it."""
+    skipped = fill - start
+    fill, eof = 0, False
     while True:
         want = len(mv) if remaining is None else min(len(mv), remaining)
-        k = stream.readinto(mv[:want]) if want else 0
+        try:
+            k = stream.readinto(mv[:want]) if want else 0
+        except InputError:
+            k = 0
         if remaining is not None:
             remaining -= k
         if not k:
-            fill, eof = 0, True
+            eof = True
             break
-        pos = bytes(mv[:k]).find(b"\n")
+        pos = mv[:k].tobytes().find(b"\n")
         if pos >= 0:
             skipped += pos + 1
-            rest = k - pos - 1
-            mv[0:rest] = bytes(mv[pos + 1 : k])
-            fill, eof = rest, False
+            fill = k - pos - 1
+            mv[0:fill] = bytes(mv[pos + 1 : k])
             break
         skipped += k
     stats.bytes += skipped
@@ -136,5 +165,5 @@ def _skip_oversized(stream: BinaryIO, mv: memoryview, stats: InputStats, line: i
     stats.add_unparsed(line, f"<line of {skipped} bytes skipped>")
     stats.diagnostics.append(Diagnostic(
         SourceLocation(stats.path, line), "oversized-line",
-        f"line of {skipped} bytes exceeds the {len(mv)}-byte chunk; counted as unparsed"))
+        f"line of {skipped} bytes is longer than the {len(mv)}-byte chunk; counted as unparsed"))
     return fill, eof, remaining

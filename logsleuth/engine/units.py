@@ -111,7 +111,7 @@ def _run_applog(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
         ts_format = layout.timestamp
 
         def converter(values: pa.Array) -> pa.Array:
-            return ts_format.to_epoch_ms(values, options.default_tz)
+            return ts_format.to_epoch_ms(values, options.default_tz).ms
 
     parser = AppLogParser(partial.path, layout, converter, partial.stats, sink,
                           default_tz=options.default_tz, starts_mid_record=unit.start > 0)

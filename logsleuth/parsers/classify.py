@@ -80,8 +80,9 @@ def _without_dumps(text: str) -> str:
 def classify(head: bytes, *, name: str = "") -> Kind:
     """The kind of a file from its first few KB (``name`` is only for diagnostics)."""
     del name  # content decides; the name is accepted so callers can pass it uniformly
-    if not head or b"\x00" in head[:4096]:
+    if not head:
         return Kind.UNKNOWN
+    head = head.replace(b"\x00", b"")  # binary files were skipped by discovery already
     text = head.decode("utf-8", errors="replace")
     if "\n" in text and len(head) >= 4096:
         text = text[: text.rindex("\n")]  # drop a cut-off last line
