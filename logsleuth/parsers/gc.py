@@ -28,8 +28,15 @@ import re
 from datetime import tzinfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from logsleuth.model import EvidenceResult, Kind, Record
+from logsleuth.parsers.gc_columns import (
+    Clocks,
+    EventColumns,
+    build_events_table,
+    resolve_times,
+)
 from logsleuth.parsers.gc_common import (
     GC_EVENTS_SCHEMA,
     SAFEPOINTS_SCHEMA,
@@ -37,10 +44,9 @@ from logsleuth.parsers.gc_common import (
     Clock,
     EventRows,
     LineCounter,
-    build_events_table,
-    find_unparsed,
+    line_start_matches,
     parse_decorations,
-    resolve_times,
+    unparsed_summary,
 )
 from logsleuth.parsers.gc_jdk8 import (
     BAD_LINE8_RE,
@@ -50,8 +56,8 @@ from logsleuth.parsers.gc_jdk8 import (
     parse_jdk8,
 )
 from logsleuth.parsers.gc_unified import (
-    BAD_LINE_RE,
     BARE_BAD_LINE_RE,
+    bad_line_starts,
     infer_collector,
     parse_unified,
 )
@@ -112,52 +118,55 @@ def parse_gc_log(data: bytes, source: str, *, default_tz: tzinfo | None = None,
     head = text[:_HEAD]
     result = EvidenceResult(source=source, kind=Kind.GC_LOG)
     result.lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
-    rows = EventRows()
     if _is_unified(head):
-        collector = parse_unified(text, rows) or infer_collector(rows.phase, head)
+        events, named = parse_unified(text)
+        collector = named or infer_collector(events.columns["phase"].to_pylist(), head)
         bare = _UL_BARE.search(head) is not None and _UL_LINE.search(head) is None
-        bad = BARE_BAD_LINE_RE if bare else BAD_LINE_RE
+        bad = line_start_matches(text, BARE_BAD_LINE_RE) if bare else bad_line_starts(text)
         anchor_re = _ANCHOR_UL
     else:
+        rows = EventRows()
         parse_jdk8(text, rows)
+        events = EventColumns.from_rows(rows)
         collector = detect_collector8(head)
-        bad = BAD_LINE8_RE
+        bad = line_start_matches(text, BAD_LINE8_RE)
         anchor_re = _ANCHOR_8
-    unparsed, samples = find_unparsed("\n" + text, bad, MAX_SAMPLES)
-    _account_truncated_tail(text, rows, result, bad, unparsed, samples)
+    event_lines = events.columns["line"]
+    _account_truncated_tail(text, event_lines, result, bad)
     safe_clocks, safe_cols = _safepoints(text)
-    hint = _anchor_hint(text, anchor_re, rows.clock + safe_clocks, jvm_start_ms, default_tz)
-    times = resolve_times(rows.clock + safe_clocks, default_tz, jvm_start_ms, hint)
-    n = len(rows.line)
+    clocks = events.clocks.concat(Clocks.from_objects(safe_clocks))
+    hint = _anchor_hint(text, anchor_re, clocks, jvm_start_ms, default_tz)
+    times = resolve_times(clocks, default_tz, jvm_start_ms, hint)
+    n = len(events)
     result.timezone = times.timezone
-    if rows.clock and all(c.time is None and c.wall_ms is None and c.uptime_ms is None
-                          for c in rows.clock):
+    if n and not pc.any(pc.or_(pc.or_(pc.is_valid(events.clocks.iso),
+                                      pc.is_valid(events.clocks.wall_ms)),
+                               pc.is_valid(events.clocks.uptime_ms))).as_py():
         result.notes.append("no time decorations: ts and uptime_ms are null")
     if not times.anchored:
         result.notes.append("uptime-only, not anchored: pass jvm_start_ms to place events in time")
     elif jvm_start_ms is not None:
         result.notes.append("uptime-only events anchored via jvm_start_ms")
-    table = build_events_table(rows, source, collector, times.ts[:n])
-    result.tables["gc_events"] = table.sort_by([("line", "ascending")])
+    result.tables["gc_events"] = build_events_table(events, source, collector,
+                                                    times.ts.slice(0, n))
     if safe_cols["line"]:
         result.tables["safepoints"] = _safepoint_table(source, safe_clocks, safe_cols,
-                                                       times.ts[n:])
+                                                       times.ts.slice(n))
     result.notes.append(f"collector: {collector}")
     return result
 
 
-def _account_truncated_tail(text: str, rows: EventRows, result: EvidenceResult,
-                            bad: re.Pattern[str], unparsed: int,
-                            samples: list[tuple[int, str]]) -> None:
-    """A last line without newline is a write cut short unless it produced an event."""
-    tail = text[text.rfind("\n") + 1:]
-    if tail.strip():  # no trailing newline
+def _account_truncated_tail(text: str, event_lines: pa.Array, result: EvidenceResult,
+                            bad: list[int]) -> None:
+    """Fill the line counts; a last line without newline is cut short unless it is an event."""
+    tail_start = text.rfind("\n") + 1
+    if text[tail_start:].strip():  # no trailing newline
         last = result.lines
         result.notes.append(f"last line {last} has no newline (file cut short?)")
-        if last not in rows.line and not bad.fullmatch("\n" + tail):
-            unparsed += 1
-            if len(samples) < MAX_SAMPLES:
-                samples.append((last, tail))
+        has_event = pc.any(pc.equal(event_lines, last)).as_py()
+        if not has_event and (not bad or bad[-1] != tail_start):
+            bad = [*bad, tail_start]
+    unparsed, samples = unparsed_summary(text, bad, MAX_SAMPLES)
     result.unparsed_lines = unparsed
     result.parsed_lines = result.lines - unparsed
     result.unparsed_samples = [(ln, _fix(s)) for ln, s in samples]
@@ -203,12 +212,12 @@ def _safepoints(text: str) -> tuple[list[Clock], dict[str, list]]:
 
 
 def _safepoint_table(source: str, clocks: list[Clock], cols: dict[str, list],
-                     ts: list[int | None]) -> pa.Table:
+                     ts: pa.Array) -> pa.Table:
     n = len(clocks)
     arrays = [
         pa.array([source] * n, pa.string()).dictionary_encode(),
         pa.array(cols["line"], pa.int64()),
-        pa.array(ts, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
+        ts.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
         pa.array([c.uptime_ms for c in clocks], pa.float64()),
         pa.array(cols["op"], pa.string()),
         pa.array(cols["reach"], pa.float64()),
@@ -219,11 +228,14 @@ def _safepoint_table(source: str, clocks: list[Clock], cols: dict[str, list],
     return pa.Table.from_arrays(arrays, schema=SAFEPOINTS_SCHEMA)
 
 
-def _anchor_hint(text: str, anchor_re: re.Pattern[str], clocks: list[Clock],
+def _anchor_hint(text: str, anchor_re: re.Pattern[str], clocks: Clocks,
                  jvm_start_ms: int | None, default_tz: tzinfo | None) -> int | None:
     """JVM start from any line with both wall time and uptime, when no event has both."""
-    if jvm_start_ms is not None or all(c.uptime_ms is None or c.time or c.wall_ms
-                                       for c in clocks):
+    if jvm_start_ms is not None:
+        return None
+    has_wall = pc.or_(pc.is_valid(clocks.iso), pc.is_valid(clocks.wall_ms))
+    uptime_only = pc.and_(pc.invert(has_wall), pc.is_valid(clocks.uptime_ms))
+    if not pc.any(uptime_only).as_py():
         return None
     m = anchor_re.search(text)
     if m is None:
@@ -231,7 +243,8 @@ def _anchor_hint(text: str, anchor_re: re.Pattern[str], clocks: list[Clock],
     up = m.group(2)
     clock = parse_decorations(f"[{up}]") if not up[-1].isdigit() else clock8(None, up)
     clock.time = m.group(1)
-    return resolve_times([clock], default_tz, None, None).ts[0]
+    wall = resolve_times(Clocks.from_objects([clock]), default_tz, None, None).ts[0].as_py()
+    return None if wall is None or clock.uptime_ms is None else round(wall - clock.uptime_ms)
 
 
 def gc_events_to_records(table: pa.Table) -> list[Record]:

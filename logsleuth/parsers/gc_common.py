@@ -1,19 +1,15 @@
-"""Shared pieces of the GC log parsers: event rows, sizes, clocks and line counting.
+"""Shared pieces of the GC log parsers: schemas, sizes, scalar clocks, line counting.
 
-Both the unified-logging (JDK 9+) and the JDK 8 parser fill an ``EventRows``
-(column lists, one append per event: events are rare next to lines) and hand
-it to ``build_events_table``, which resolves wall-clock time in one vectorised
-step: ``time`` strings are parsed by numpy, uptime-only events are anchored
-with a per-file offset (wall time minus uptime), and everything else stays null.
+The JDK 8 parser and the rare side lines (ZGC stalls, safepoints) fill an
+``EventRows`` one event at a time; the unified-logging parser builds columns
+directly (``gc_columns``), where wall-clock time is also resolved.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
 
-import numpy as np
 import pyarrow as pa
 
 GC_EVENTS_SCHEMA = pa.schema(
@@ -122,39 +118,6 @@ def parse_decorations(prefix: str) -> Clock:
     return clock
 
 
-def _offset_minutes(suffix: str, default_tz: tzinfo | None, iso: str) -> int:
-    if suffix == "Z":
-        return 0
-    if suffix:
-        sign = -1 if suffix[0] == "-" else 1
-        return sign * (int(suffix[1:3]) * 60 + int(suffix[3:5]))
-    if default_tz is not None:
-        off = default_tz.utcoffset(datetime.fromisoformat(iso))
-        return int(off.total_seconds() // 60) if off is not None else 0
-    return 0
-
-
-def zone_name(suffix: str) -> str:
-    """``+0100`` -> ``+01:00``; ``Z``/``+0000`` -> ``UTC``."""
-    if suffix in ("Z", "+0000", "-0000"):
-        return "UTC"
-    return f"{suffix[:3]}:{suffix[3:5]}"
-
-
-def iso_to_epoch_ms(times: list[str], default_tz: tzinfo | None) -> np.ndarray:
-    """Vectorised ISO -> epoch ms (int64); offsets handled per distinct suffix."""
-    base = np.array([t[:_ISO_LEN] for t in times], dtype="datetime64[ms]").astype(np.int64)
-    cache: dict[str, int] = {}
-    offs = np.empty(len(times), dtype=np.int64)
-    for i, t in enumerate(times):
-        suf = t[_ISO_LEN:]
-        m = cache.get(suf)
-        if m is None:
-            m = cache[suf] = _offset_minutes(suf, default_tz, t[:_ISO_LEN])
-        offs[i] = m
-    return base - offs * 60_000
-
-
 @dataclass(slots=True)
 class EventRows:
     """Column lists of gc_events, filled one event at a time."""
@@ -192,87 +155,25 @@ class EventRows:
         self.message.append(message)
 
 
-@dataclass(slots=True)
-class TimeResolution:
-    """Epoch-ms per clock plus what the caller should report (zone, notes)."""
+def line_start_matches(text: str, pattern: re.Pattern[str]) -> list[int]:
+    """Offsets of the lines ``pattern`` (led by ``\\n``) matches, the first line included.
 
-    ts: list[int | None]
-    timezone: str | None
-    anchored: bool  # every uptime-only clock got a wall time
-
-
-def resolve_times(clocks: list[Clock], default_tz: tzinfo | None,
-                  jvm_start_ms: int | None, anchor_hint: int | None) -> TimeResolution:
-    """Turn decorations into epoch ms; anchor uptime-only clocks via a JVM start time.
-
-    The start is ``jvm_start_ms`` when given, else (wall - uptime) from the first clock
-    that has both, else ``anchor_hint`` (found elsewhere in the file).
+    The first line has no newline before it and is tested on its own, so the
+    whole text is never copied.
     """
-    idx = [i for i, c in enumerate(clocks) if c.time is not None]
-    wall: list[int | None] = [c.wall_ms for c in clocks]
-    zone = None
-    if idx:
-        ms = iso_to_epoch_ms([clocks[i].time for i in idx], default_tz)  # type: ignore[misc]
-        for i, v in zip(idx, ms.tolist(), strict=True):
-            wall[i] = v
-        suf = clocks[idx[-1]].time[_ISO_LEN:]  # type: ignore[index]
-        zone = zone_name(suf) if suf else (str(default_tz) if default_tz else None)
-    start = jvm_start_ms
-    if start is None:
-        for c, w in zip(clocks, wall, strict=True):
-            if w is not None and c.uptime_ms is not None:
-                start = round(w - c.uptime_ms)
-                break
-    if start is None:
-        start = anchor_hint
-    anchored = True
-    for i, c in enumerate(clocks):
-        if wall[i] is None and c.uptime_ms is not None:
-            if start is None:
-                anchored = False
-            else:
-                wall[i] = round(start + c.uptime_ms)
-    return TimeResolution(wall, zone, anchored)
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
+    starts = [0] if first and pattern.match("\n" + first) else []
+    starts.extend(m.start() + 1 for m in pattern.finditer(text))
+    return starts
 
 
-def build_events_table(rows: EventRows, source: str, collector: str,
-                       ts: list[int | None]) -> pa.Table:
-    n = len(rows.line)
-    cols = [
-        pa.array([source] * n, pa.string()).dictionary_encode(),
-        pa.array(rows.line, pa.int64()),
-        pa.array(ts, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
-        pa.array([c.uptime_ms for c in rows.clock], pa.float64()),
-        pa.array(rows.gc_id, pa.int64()),
-        pa.array([collector] * n, pa.string()).dictionary_encode(),
-        pa.array(rows.kind, pa.string()).dictionary_encode(),
-        pa.array(rows.phase, pa.string()),
-        pa.array(rows.cause, pa.string()),
-        pa.array(rows.pause_ms, pa.float64()),
-        pa.array(rows.duration_ms, pa.float64()),
-        pa.array(rows.before, pa.int64()),
-        pa.array(rows.after, pa.int64()),
-        pa.array(rows.capacity, pa.int64()),
-        pa.array(rows.is_full, pa.bool_()),
-        pa.array(rows.message, pa.string()),
-    ]
-    cols = [c.cast(f.type) for c, f in zip(cols, GC_EVENTS_SCHEMA, strict=True)]
-    return pa.Table.from_arrays(cols, schema=GC_EVENTS_SCHEMA)
-
-
-def find_unparsed(text: str, bad_line: re.Pattern[str], limit: int,
-                  ) -> tuple[int, list[tuple[int, str]]]:
-    """Count lines matched by ``bad_line`` (which starts at a ``\\n``); keep the first few.
-
-    ``text`` must start with a newline sentinel so the first line is seen too; line
-    numbers are therefore the count of newlines before the match's line.
-    """
-    count = 0
-    samples: list[tuple[int, str]] = []
+def unparsed_summary(text: str, starts: list[int], limit: int,
+                     ) -> tuple[int, list[tuple[int, str]]]:
+    """Count of unparsed lines and the first ``limit`` as (1-based line, text)."""
     counter = LineCounter(text)
-    for m in bad_line.finditer(text):
-        count += 1
-        if len(samples) < limit:
-            line = counter.line_at(m.start() + 1) - 1
-            samples.append((line, m.group(0)[1:].rstrip("\r")))
-    return count, samples
+    samples = []
+    for ls in starts[:limit]:
+        end = text.find("\n", ls)
+        samples.append((counter.line_at(ls), text[ls:end if end >= 0 else len(text)].rstrip("\r")))
+    return len(starts), samples

@@ -29,7 +29,7 @@ PREFIX8_RE = re.compile(rf"^{_PFX}")
 BAD_LINE8_RE = re.compile(
     rf"\n(?!{TIME_RE}: |\d+\.\d+: |#\d+: |\[|\s|\{{Heap|Heap|\}}|Java HotSpot|OpenJDK"
     r"|Memory: |CommandLine flags: |Total time for which|Application time:"
-    r"|(?:Desired survivor size|- age ))[^\n]+"
+    r"|(?:Desired survivor size|- age ))(?=[^\n])"
 )
 
 _LEAD_PARENS = re.compile(r"\s*\(((?:[^()]|\([^()]*\))*)\)")

@@ -11,21 +11,33 @@ from __future__ import annotations
 import functools
 import re
 
-from logsleuth.parsers.gc_common import Clock, EventRows, LineCounter, parse_decorations, size_kb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from logsleuth.parsers.gc_columns import Clocks, EventColumns, sizes_kb, to_number
+from logsleuth.parsers.gc_common import (
+    EventRows,
+    LineCounter,
+    line_start_matches,
+    parse_decorations,
+    size_kb,
+)
 
 # Greedy to the end of the line (a lazy name with optional tails is 3x slower);
 # the lookbehinds keep only lines that end in a heap figure or a duration.
 EVENT_RE = re.compile(
-    r"GC\((?P<id>\d+)\) (?P<name>(?:[YO]: )?(?:Pause|Concurrent|Garbage Collection"
+    r"(?P<msg>GC\((?P<id>\d+)\) (?P<name>(?:[YO]: )?(?:Pause|Concurrent|Garbage Collection"
     r"|Major Collection|Minor Collection|Young Generation|Old Generation|Phase \d"
-    r"|Marking Phase|Summary Phase|Adjust Roots|Compaction Phase|Post Compact)[^\r\n]*)"
+    r"|Marking Phase|Summary Phase|Adjust Roots|Compaction Phase|Post Compact)[^\r\n]*))"
     r"(?:(?<=[BKMG%]\))|(?<=\dms)|(?<=\ds))\r?$",
     re.M,
 )
 _SIZE = r"\d+(?:\.\d+)?"
-HEAP_RE = re.compile(
-    rf"(?P<b>{_SIZE})(?P<bu>[BKMG])(?:\(\d+%\))?->(?P<a>{_SIZE})(?P<au>[BKMG])"
-    rf"(?:\((?P<c>{_SIZE})(?P<cu>[BKMG])\)|\(\d+%\))"
+# Applied to all event names at once (RE2 via Arrow): name, heap figure, duration.
+TAIL_RE = (
+    rf"^(?P<name>.*?)(?: (?P<b>{_SIZE})(?P<bu>[BKMG])(?:\(\d+%\))?->(?P<a>{_SIZE})(?P<au>[BKMG])"
+    rf"(?:\((?P<c>{_SIZE})(?P<cu>[BKMG])\)|\(\d+%\)))?(?: (?P<d>{_SIZE})(?P<du>ms|s))?$"
 )
 # ZGC prints the cycle summary without a duration: take it from the gc,start line.
 CYCLE_START_RE = re.compile(
@@ -50,18 +62,32 @@ USING_RE = re.compile(
 _USING = {"The Z Garbage Collector": "ZGC", "Concurrent Mark Sweep": "CMS"}
 
 # A line that is not GC logging: no decorations, or a last tag set that is not GC's.
+# Two cheap scans: lines not led by a decoration (or led by a foreign tag set), then
+# "][tags] " candidates anywhere, kept when everything before them is decorations.
 _GC_TAGS = r"(?:gc|safepoint|metaspace|cds|heap|pagesize|trace|debug|info|warning|error)"
-BAD_LINE_RE = re.compile(
-    r"\n(?:(?=[^\[\s])[^\n]*|[ \t]+\S[^\n]*"
-    rf"|(?:\[[^\]\n]*\])*?\[(?!{_GC_TAGS}[\],\s])[a-z][a-z0-9_]*(?:,[a-z0-9_]+)*\s*\] [^\n]*)"
-)
+_TAG_TOKEN = rf"(?!{_GC_TAGS}[\],\s])[a-z][a-z0-9_]*(?:,[a-z0-9_]+)*\s*\] "
+BAD_START_RE = re.compile(rf"\n(?:(?=[^\[\s])|[ \t]+\S|\[{_TAG_TOKEN})")
+FOREIGN_TAGS_RE = re.compile(rf"\]\[{_TAG_TOKEN}")
+_DECORATIONS = re.compile(r"(?:\[[^\]\n]*\])+")
+
+
+def bad_line_starts(text: str) -> list[int]:
+    """Offsets of the lines of a decorated unified log that are not GC logging."""
+    starts = line_start_matches(text, BAD_START_RE)
+    for m in FOREIGN_TAGS_RE.finditer(text):
+        ls = text.rfind("\n", 0, m.start()) + 1
+        if _DECORATIONS.fullmatch(text, ls, m.start() + 1):
+            starts.append(ls)
+    return sorted(set(starts))
+
+
 # Logs written with -Xlog:...::none carry no decorations: recognise the messages.
 BARE_BAD_LINE_RE = re.compile(
     r"\n(?!GC\(\d+\) |Using |Safepoint |Total time for which|Application time:|Heap|Trigger:"
     r"|Allocation Stall|Relocation Stall|Version:|CPUs:|Memory:|Large Page|NUMA|Compressed"
     r"|Min |Initial |Max |Soft Max|Pre-touch|Parallel Workers|Concurrent |Periodic GC"
     r"|Alignments|CDS|Narrow klass|Uncommit|Runtime Workers|Address Space|Mode:|Heuristics"
-    r"|Free:|Pacer|\s)[^\n]+"
+    r"|Free:|Pacer|\s)(?=[^\n])"
 )
 
 _G1_YOUNG_TYPES = frozenset({"Normal", "Concurrent Start", "Prepare Mixed", "Mixed"})
@@ -136,73 +162,127 @@ def _kind(plain: str, phase: str) -> str:
     return "phase"
 
 
-def split_tail(line: str) -> tuple[str, re.Match[str] | None, float | None]:
-    """``Pause Full (System.gc()) 89M->41M(128M) 3.368ms`` -> name, heap match, ms."""
-    name, _, last = line.rpartition(" ")
-    dur = None
-    if last.endswith("s") and last[0].isdigit():
-        if last.endswith("ms"):
-            dur = float(last[:-2])
-        elif last[-2].isdigit():
-            dur = float(last[:-1]) * 1000.0
-        if dur is not None:
-            line = name
-            name, _, last = line.rpartition(" ")
-    heap = HEAP_RE.fullmatch(last) if "->" in last else None
-    return (name if heap else line), heap, dur
-
-
 def _prefix(text: str, pos: int) -> tuple[int, str]:
     start = text.rfind("\n", 0, pos) + 1
     return start, text[start:pos]
 
 
-def parse_unified(text: str, rows: EventRows) -> str | None:
-    """Append every event of ``text`` to ``rows``; return the collector named in the log."""
+def _line_numbers(text: str, offsets: list[int]) -> list[int]:
+    """1-based line numbers of ascending text offsets (one count over the text)."""
+    out, line, prev = [], 1, 0
+    for pos in offsets:
+        line += text.count("\n", prev, pos)
+        prev = pos
+        out.append(line)
+    return out
+
+
+def parse_unified(text: str) -> tuple[EventColumns, str | None]:
+    """Every event of ``text`` as columns, and the collector the log names.
+
+    Python touches each event line once (offsets and three strings); decorations,
+    sizes, durations and name splitting are vectorised afterwards.
+    """
     collector = detect_collector(text)
-    counter = LineCounter(text)
-    starts: dict[int, Clock] = {}
-    capacity: dict[int, int | None] = {}
-    triggers: list[tuple[int, str]] = []
-    # collector-specific side lines: each scan costs a pass over the text, skip if not needed
-    if collector in (None, "ZGC"):
-        for m in CYCLE_START_RE.finditer(text):
-            starts[int(m["id"])] = parse_decorations(_prefix(text, m.start())[1])
-        capacity = {int(m["id"]): size_kb(m["c"], m["cu"])
-                    for m in ZGC_CAPACITY_RE.finditer(text)}
-    if collector in (None, "Shenandoah"):
-        triggers = [(m.start(), m["why"]) for m in SHENANDOAH_TRIGGER_RE.finditer(text)]
-    t_idx, trigger = 0, None
+    line_starts: list[int] = []
+    prefixes: list[str] = []
+    ids: list[str] = []
+    names: list[str] = []
+    messages: list[str] = []
+    rfind = text.rfind
     for m in EVENT_RE.finditer(text):
-        ls, prefix = _prefix(text, m.start())
-        clock = parse_decorations(prefix)
-        gc_id = int(m["id"])
-        name, heap, dur = split_tail(m["name"])
-        phase, cause, kind = split_name(name)
-        while t_idx < len(triggers) and triggers[t_idx][0] < ls:
-            trigger = triggers[t_idx][1]
-            t_idx += 1
-        if cause is None and trigger is not None and kind != "phase":
-            cause = trigger  # Shenandoah names its reason on a Trigger: line before the cycle
-        if dur is None and kind == "cycle":
-            begin = starts.get(gc_id)
-            if begin and begin.uptime_ms is not None and clock.uptime_ms is not None:
-                dur = round(clock.uptime_ms - begin.uptime_ms, 3)
-        if heap is None:
-            before = after = None
-            cap = capacity.get(gc_id)
-        else:
-            before, after = size_kb(heap["b"], heap["bu"]), size_kb(heap["a"], heap["au"])
-            cap = size_kb(heap["c"], heap["cu"]) if heap["c"] else capacity.get(gc_id)
-        rows.add(counter.line_at(ls), clock, gc_id, kind, phase, cause,
-                 dur if kind in PAUSE_KINDS else None, dur, before, after, cap,
-                 kind == "full", text[m.start():m.end()].rstrip("\r"))
-    if collector not in (None, "ZGC"):
-        return collector
+        msg, gc_id, name = m.group("msg", "id", "name")
+        start = m.start()
+        ls = rfind("\n", 0, start) + 1
+        line_starts.append(ls)
+        prefixes.append(text[ls:start])
+        ids.append(gc_id)
+        names.append(name)
+        messages.append(msg)
+    events = _columns(names, ids, messages, _line_numbers(text, line_starts),
+                      Clocks.from_prefixes(pa.array(prefixes, pa.string())))
+    if collector in (None, "ZGC"):
+        _zgc_extras(text, events)
+        stalls = _stalls(text)
+        if stalls.line:
+            events = events.concat(EventColumns.from_rows(stalls))
+    if collector in (None, "Shenandoah"):
+        _shenandoah_causes(text, events, line_starts)
+    return events, collector
+
+
+def _columns(names: list[str], ids: list[str], messages: list[str], lines: list[int],
+             clocks: Clocks) -> EventColumns:
+    tail = pc.extract_regex(pa.array(names, pa.string()), TAIL_RE)
+    f = {k: pc.struct_field(tail, k) for k in ("name", "b", "bu", "a", "au", "c", "cu", "d", "du")}
+    base = f["name"].dictionary_encode()
+    split = [split_name(n) for n in base.dictionary.to_pylist()]
+    phase, cause, kind = (pc.take(pa.array([t[i] for t in split], pa.string()), base.indices)
+                          for i in range(3))
+    dur = pc.multiply(to_number(f["d"]), pc.if_else(pc.equal(f["du"], "s"), 1000.0, 1.0))
+    is_pause = pc.is_in(kind, value_set=pa.array(sorted(PAUSE_KINDS)))
+    cols = {
+        "line": pa.array(lines, pa.int64()),
+        "gc_id": to_number(pa.array(ids, pa.string()), pa.int64()),
+        "kind": kind, "phase": phase, "cause": cause,
+        "pause_ms": pc.if_else(is_pause, dur, pa.scalar(None, pa.float64())),
+        "duration_ms": dur,
+        "heap_before_kb": sizes_kb(f["b"], f["bu"]),
+        "heap_after_kb": sizes_kb(f["a"], f["au"]),
+        "heap_capacity_kb": sizes_kb(f["c"], f["cu"]),
+        "is_full": pc.equal(kind, "full"),
+        "message": pa.array(messages, pa.string()),
+    }
+    return EventColumns(cols, clocks)
+
+
+def _zgc_extras(text: str, events: EventColumns) -> None:
+    """ZGC cycle summaries lack a duration (taken from their gc,start line) and a capacity."""
+    starts: dict[int, float | None] = {}
+    for m in CYCLE_START_RE.finditer(text):
+        starts[int(m["id"])] = parse_decorations(_prefix(text, m.start())[1]).uptime_ms
+    capacity = {int(m["id"]): size_kb(m["c"], m["cu"]) for m in ZGC_CAPACITY_RE.finditer(text)}
+    cols = events.columns
+    if capacity:
+        keys = pa.array(list(capacity), pa.int64())
+        looked_up = pc.take(pa.array(list(capacity.values()), pa.int64()),
+                            pc.index_in(cols["gc_id"], value_set=keys))
+        cols["heap_capacity_kb"] = pc.coalesce(cols["heap_capacity_kb"], looked_up)
+    if not starts:
+        return
+    kinds = cols["kind"].to_pylist()
+    durations = cols["duration_ms"].to_pylist()
+    ids = cols["gc_id"].to_pylist()
+    uptimes = events.clocks.uptime_ms.to_pylist()
+    for i, kind in enumerate(kinds):
+        begin = starts.get(ids[i]) if kind == "cycle" and durations[i] is None else None
+        if begin is not None and uptimes[i] is not None:
+            durations[i] = round(uptimes[i] - begin, 3)
+    cols["duration_ms"] = pa.array(durations, pa.float64())
+
+
+def _stalls(text: str) -> EventRows:
+    rows = EventRows()
     counter = LineCounter(text)
     for m in STALL_RE.finditer(text):
         ls, prefix = _prefix(text, m.start() + 1)
         rows.add(counter.line_at(ls), parse_decorations(prefix), None,
                  "stall", m["what"], None, None, float(m["d"]), None, None, None, False,
                  text[m.start() + 2:m.end()].rstrip("\r"))
-    return collector
+    return rows
+
+
+def _shenandoah_causes(text: str, events: EventColumns, line_starts: list[int]) -> None:
+    """Shenandoah names a cycle's reason on a ``Trigger:`` line before it."""
+    triggers = [(m.start(), m["why"]) for m in SHENANDOAH_TRIGGER_RE.finditer(text)]
+    if not triggers or not line_starts:
+        return
+    cols = events.columns
+    n = len(line_starts)
+    which = np.searchsorted(np.array([p for p, _ in triggers]), np.array(line_starts)) - 1
+    why = pa.array([None] + [w for _, w in triggers], pa.string())
+    trig = pc.take(why, pa.array(which + 1))
+    kinds = cols["kind"].slice(0, n)
+    use = pc.and_(pc.is_null(cols["cause"].slice(0, n)), pc.not_equal(kinds, "phase"))
+    filled = pc.if_else(use, trig, cols["cause"].slice(0, n))
+    cols["cause"] = pa.concat_arrays([filled, cols["cause"].slice(n)])
