@@ -436,3 +436,41 @@ def test_crlf_line_endings() -> None:
     assert res.tables["gc_events"].num_rows == len(
         _events(EXTRA / "jdk17_g1_time_uptime_level_tags.log"))
     assert not any(r["message"].endswith("\r") for r in res.tables["gc_events"].to_pylist())
+
+
+def test_anchor_from_a_non_event_line_with_both_clocks() -> None:
+    """Only the init lines carry ``time``: every event is placed via start = time - uptime."""
+    path = EXTRA / "jdk17_g1_time_uptime_level_tags.log"
+    lines = path.read_text().splitlines(keepends=True)
+    first_event = min(r["line"] for r in _events(path))
+    head = lines[: first_event - 5]
+    rest = [re.sub(r"^\[[^\]]*\]", "", ln) for ln in lines[first_event - 5:]]
+    res = parse_gc_log("".join(head + rest).encode(), "late.log")
+    rows = res.tables["gc_events"].to_pylist()
+    first = head[0]
+    start = _iso_ms(first[1:first.index("]")]) - round(
+        float(re.match(r"\[[^\]]*\]\[(\d+\.\d+)s\]", first)[1]) * 1000)
+    for r in rows:
+        assert int(r["ts"].timestamp() * 1000) == start + round(r["uptime_ms"])
+    original = {r["line"]: r["ts"] for r in _events(path)}
+    assert all(abs((r["ts"] - original[r["line"]]).total_seconds()) <= 0.001 for r in rows)
+    assert not any("not anchored" in n for n in res.notes)
+
+
+def test_foreign_tag_sets_and_decorations() -> None:
+    text = (
+        "[2026-11-26T10:00:00.000+0000][0.100s][info][gc] Using G1\n"
+        "[2026-11-26T10:00:00.001+0000][0.101s][info][class,load] java.lang.Object\n"
+        "[class,init] 12 Initializing 'java/lang/String'\n"
+        "[2026-11-26T10:00:00.002+0000][0.102s][info][gc,heap,exit] Heap\n"
+        "[2026-11-26T10:00:00.003+0000][0.103s][info][safepoint] Safepoint \"Cleanup\", "
+        "Time since last: 1000 ns, Reaching safepoint: 2000 ns, At safepoint: 3000 ns, "
+        "Total: 5000 ns\n"
+        "  indented stray text\n"
+    )
+    res = parse_gc_log(text.encode(), "x.log")
+    assert [n for n, _ in res.unparsed_samples] == [2, 3, 6]
+    (sp,) = res.tables["safepoints"].to_pylist()
+    assert (sp["operation"], sp["reaching_ms"], sp["at_safepoint_ms"], sp["total_ms"]) == (
+        "Cleanup", 0.002, 0.003, 0.005)
+    assert sp["line"] == 5 and sp["uptime_ms"] == 103.0
