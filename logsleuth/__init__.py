@@ -1,0 +1,27 @@
+"""logsleuth: log forensics for JVM services.
+
+``scan``, ``parse_text``, ``open`` and ``query`` are imported on first use
+(module ``__getattr__``), so ``import logsleuth`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["open", "parse_text", "query", "scan"]
+
+_EXPORTS = {
+    "scan": ("logsleuth.api", "scan"),
+    "parse_text": ("logsleuth.api", "parse_text"),
+    "open": ("logsleuth.store", "open_store"),
+    "query": ("logsleuth.store", "query"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'logsleuth' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(target[0]), target[1])

@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from logsleuth.engine.stats import InputStats
 from logsleuth.errors import Diagnostic
@@ -49,12 +48,10 @@ class ScanResult:
         return self.frame("records")
 
     def to_parquet(self, directory: str | Path) -> Path:
-        """Write each table as ``<dir>/<table>.parquet``."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, table in sorted(self.tables.items()):
-            pq.write_table(table, out / f"{name}.parquet")
-        return out
+        """Save as a Parquet dataset with a manifest; ``logsleuth.open`` reads it back."""
+        from logsleuth import store
+
+        return store.write(self, directory)
 
     # -- the output contract ------------------------------------------------
     def totals(self) -> dict[str, int]:
