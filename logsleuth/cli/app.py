@@ -29,9 +29,10 @@ def _root() -> None:
 def build_app() -> typer.Typer:
     """Attach the command modules once (no work at import time)."""
     if not _registered:
-        from logsleuth.cli import scan_cmd
+        from logsleuth.cli import query_cmd, scan_cmd
 
         scan_cmd.register(app)
+        query_cmd.register(app)
         _registered.append(True)
     return app
 
