@@ -30,6 +30,7 @@ from datetime import tzinfo
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 from logsleuth.model import EvidenceResult, Kind, Record
 from logsleuth.parsers.gc_columns import (
     Clocks,
@@ -160,8 +161,9 @@ def _account_truncated_tail(text: str, event_lines: pa.Array, result: EvidenceRe
                             bad: list[int]) -> None:
     """Fill the line counts; a last line without newline is cut short unless it is an event."""
     tail_start = text.rfind("\n") + 1
-    if text[tail_start:].strip():  # no trailing newline
-        last = result.lines
+    cut = bool(text[tail_start:].strip())  # no trailing newline
+    last = result.lines
+    if cut:
         result.notes.append(f"last line {last} has no newline (file cut short?)")
         has_event = pc.any(pc.equal(event_lines, last)).as_py()
         if not has_event and (not bad or bad[-1] != tail_start):
@@ -170,6 +172,16 @@ def _account_truncated_tail(text: str, event_lines: pa.Array, result: EvidenceRe
     result.unparsed_lines = unparsed
     result.parsed_lines = result.lines - unparsed
     result.unparsed_samples = [(ln, _fix(s)) for ln, s in samples]
+    if samples:
+        result.diagnostics.append(Diagnostic(
+            SourceLocation(result.source, samples[0][0], 1), "GC001",
+            f"{unparsed} of {result.lines} lines are not GC log output; first one here",
+            DiagLevel.WARNING, note=result.unparsed_samples[0][1][:200],
+            help="lines from other writers (stdout, other -Xlog tags) are counted, not parsed"))
+    if cut:
+        result.diagnostics.append(Diagnostic(
+            SourceLocation(result.source, last, len(text) - tail_start + 1), "GC002",
+            "last line has no newline: the log was cut short", DiagLevel.WARNING))
 
 
 def _fix(s: str) -> str:

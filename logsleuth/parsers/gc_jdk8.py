@@ -50,16 +50,20 @@ _G1_FLAGS = frozenset({"young", "mixed", "initial-mark", "to-space exhausted",
                        "to-space overflow"})
 
 
+_FLAGS = (("UseG1GC", "G1"), ("UseConcMarkSweepGC", "CMS"), ("UseParallelOldGC", "Parallel"),
+          ("UseParallelGC", "Parallel"), ("UseSerialGC", "Serial"))
+_MARKERS = (("[GC pause", "G1"), ("garbage-first heap", "G1"), ("ParNew", "CMS"),
+            ("CMS", "CMS"), ("PSYoungGen", "Parallel"), ("ParOldGen", "Parallel"),
+            ("PSOldGen", "Parallel"), ("DefNew", "Serial"), ("Tenured", "Serial"))
+
+
 def detect_collector8(head: str) -> str:
-    if "[GC pause" in head or "garbage-first heap" in head or "UseG1GC" in head:
-        return "G1"
-    if "ParNew" in head or "CMS" in head:
-        return "CMS"
-    if "PSYoungGen" in head or "ParOldGen" in head or "PSOldGen" in head:
-        return "Parallel"
-    if "DefNew" in head or "Tenured" in head:
-        return "Serial"
-    return "unknown"
+    """The collector from ``CommandLine flags: -XX:+Use...`` or else from generation names."""
+    flags = next((ln for ln in head.splitlines() if ln.startswith("CommandLine flags:")), "")
+    for marker, name in _FLAGS:
+        if f"+{marker}" in flags:
+            return name
+    return next((name for marker, name in _MARKERS if marker in head), "unknown")
 
 
 def clock8(date: str | None, up: str | None) -> Clock:
@@ -134,7 +138,9 @@ def parse_jdk8(text: str, rows: EventRows) -> None:
                     kind, phase = "full", "Pause Full"
         heaps = list(_HEAP8.finditer(flat))
         secs = _SECS.findall(flat)
-        dur = float(secs[-1]) * 1000.0 if secs else None
+        if not secs:
+            continue  # cut short: every complete JDK 8 event ends in ", <d> secs]"
+        dur = float(secs[-1]) * 1000.0
         h = heaps[-1] if heaps else None
         idx = len(rows.line)
         rows.add(counter.line_at(ls), clock8(m["date"], m["up"]), None, kind, phase,

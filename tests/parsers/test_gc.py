@@ -474,3 +474,22 @@ def test_foreign_tag_sets_and_decorations() -> None:
     assert (sp["operation"], sp["reaching_ms"], sp["at_safepoint_ms"], sp["total_ms"]) == (
         "Cleanup", 0.002, 0.003, 0.005)
     assert sp["line"] == 5 and sp["uptime_ms"] == 103.0
+
+
+def test_diagnostics_are_located() -> None:
+    data = (EXTRA / "jdk8_serial_timestamps.log").read_bytes()
+    data = data.replace(b"Heap\n", b"app says hello\nHeap\n") + b"1.500: [GC (Allocation Fai"
+    res = parse_gc_log(data, "gc/old.log")
+    rendered = [d.render() for d in res.diagnostics]
+    assert rendered == [
+        "gc/old.log:8:1: warning[GC001]: 2 of 18 lines are not GC log output; first one here",
+        "gc/old.log:18:27: warning[GC002]: last line has no newline: the log was cut short",
+    ]
+    assert [n for n, _ in res.unparsed_samples] == [8, 18]
+
+
+def test_collector_from_jdk8_command_line_flags() -> None:
+    text = ("CommandLine flags: -XX:+PrintGCDetails -XX:+UseSerialGC \n"
+            "0.100: [GC (Allocation Failure)  1000K->500K(2000K), 0.0010000 secs]\n")
+    rows = parse_gc_log(text.encode(), "x.log").tables["gc_events"].to_pylist()
+    assert [r["collector"] for r in rows] == ["Serial"]
