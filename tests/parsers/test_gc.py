@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from logsleuth.model import Kind
-from logsleuth.parsers.gc import gc_events_to_records, parse_gc_log, sniff_gc_log
+from logsleuth.parsers.gc import (
+    GC_EVENTS_SCHEMA,
+    SAFEPOINTS_SCHEMA,
+    gc_events_to_records,
+    parse_gc_log,
+    sniff_gc_log,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 EXTRA = DATA / "gc_extra"
@@ -493,3 +499,22 @@ def test_collector_from_jdk8_command_line_flags() -> None:
             "0.100: [GC (Allocation Failure)  1000K->500K(2000K), 0.0010000 secs]\n")
     rows = parse_gc_log(text.encode(), "x.log").tables["gc_events"].to_pylist()
     assert [r["collector"] for r in rows] == ["Serial"]
+
+
+def test_jdk11_safepoint_lines_and_table_schema() -> None:
+    text = (
+        "[12.000s][info][gc] GC(3) Pause Young (G1 Evacuation Pause) 24M->4M(256M) 3.500ms\n"
+        "[12.004s][info][safepoint] Total time for which application threads were stopped: "
+        "0.0036000 seconds, Stopping threads took: 0.0001000 seconds\n"
+    )
+    res = parse_gc_log(text.encode(), "jdk11.log", jvm_start_ms=1_000_000)
+    (sp,) = res.tables["safepoints"].to_pylist()
+    assert (sp["line"], sp["uptime_ms"], sp["total_ms"], sp["reaching_ms"]) == (
+        2, 12004.0, pytest.approx(3.6), pytest.approx(0.1))
+    assert int(sp["ts"].timestamp() * 1000) == 1_012_004
+    assert res.tables["gc_events"].schema == GC_EVENTS_SCHEMA
+    assert res.tables["safepoints"].schema == SAFEPOINTS_SCHEMA
+    (rec,) = gc_events_to_records(res.tables["gc_events"])
+    assert rec.fields["gc_id"] == "3" and rec.fields["heap_after_kb"] == "4096"
+    assert rec.message == "GC(3) Pause Young (G1 Evacuation Pause) 24M->4M(256M) 3.500ms"
+    assert rec.ts_ms == 1_012_000 and rec.line == 1
