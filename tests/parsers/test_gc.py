@@ -518,3 +518,18 @@ def test_jdk11_safepoint_lines_and_table_schema() -> None:
     assert rec.fields["gc_id"] == "3" and rec.fields["heap_after_kb"] == "4096"
     assert rec.message == "GC(3) Pause Young (G1 Evacuation Pause) 24M->4M(256M) 3.500ms"
     assert rec.ts_ms == 1_012_000 and rec.line == 1
+
+
+@pytest.mark.parametrize(("name", "collector"), [
+    ("jdk17_zgc_time_uptimenanos_level_tags.log", "ZGC"),
+    ("jdk17_shenandoah_uptime_tags_level.log", "Shenandoah"),
+    ("jdk17_g1_time_uptime_level_tags.log", "G1"),
+    ("jdk17_serial_default.log", "Serial"),
+    ("jdk17_parallel_uptime_level_tags.log", "Parallel"),
+])
+def test_collector_inferred_when_using_line_rotated_away(name: str, collector: str) -> None:
+    lines = (EXTRA / name).read_text().splitlines(keepends=True)
+    rotated = "".join(ln for ln in lines if "] Using " not in ln or "GC(" in ln)
+    assert len(rotated) < sum(map(len, lines))
+    rows = parse_gc_log(rotated.encode(), name).tables["gc_events"].to_pylist()
+    assert {r["collector"] for r in rows} == {collector}
