@@ -1,0 +1,387 @@
+package com.example.push;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.util.AttributeKey;
+import io.netty.util.CharsetUtil;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.internal.PlatformDependent;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Reproduction of the "256 bytes of direct memory per disconnect" incident.
+ *
+ * A websocket push server. On disconnect it publishes an "offline" presence packet. With
+ * -Dpush.bug.leakOnDisconnect=true (the shipped bug) the session is cleared BEFORE the packet is
+ * encoded, so PacketEncoder.encodePacket throws a NullPointerException after it has allocated a
+ * 256-byte direct ByteBuf; nobody releases that buffer, so every disconnect leaks exactly 256 B
+ * (with -Dio.netty.allocator.type=unpooled each allocation goes straight through
+ * PlatformDependent.incrementMemoryCounter). Once io.netty.maxDirectMemory is used up every
+ * allocation fails with io.netty.util.internal.OutOfDirectMemoryError.
+ */
+public final class PushServer {
+    private static final Logger LOG = LogManager.getLogger(PushServer.class);
+
+    public static void main(String[] args) throws Exception {
+        int port = Integer.getInteger("push.port", 18081);
+        boolean leakOnDisconnect = Boolean.parseBoolean(System.getProperty("push.bug.leakOnDisconnect", "true"));
+        LOG.info("PushServer starting: port={} leakOnDisconnect={} io.netty.maxDirectMemory={} io.netty.allocator.type={} java={} tz={}",
+                port, leakOnDisconnect, PlatformDependent.maxDirectMemory(),
+                System.getProperty("io.netty.allocator.type"), System.getProperty("java.version"),
+                java.util.TimeZone.getDefault().getID());
+        LOG.info("Netty direct memory accounting: usesDirectBufferNoCleaner={} hasUnsafe={}",
+                PlatformDependent.useDirectBufferNoCleaner(), PlatformDependent.hasUnsafe());
+
+        SessionRegistry registry = new SessionRegistry();
+        PacketEncoder encoder = new PacketEncoder();
+        EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("push-boss"));
+        EventLoopGroup workers = new NioEventLoopGroup(4, new DefaultThreadFactory("push-worker"));
+        ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, new DefaultThreadFactory("push-scheduler"));
+        DirectMemoryMonitor monitor = new DirectMemoryMonitor();
+        monitor.start();
+        try {
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(boss, workers)
+                    .channel(NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ChannelPipeline p = ch.pipeline();
+                            p.addLast("http", new HttpServerCodec());
+                            p.addLast("aggregator", new HttpObjectAggregator(8192));
+                            p.addLast("rest", new HttpRequestHandler());
+                            p.addLast("ws", new WebSocketServerProtocolHandler("/ws", null, true, 65536, false, true));
+                            p.addLast("push", new PushHandler(registry, encoder, leakOnDisconnect));
+                        }
+                    });
+            Channel server = b.bind("127.0.0.1", port).sync().channel();
+            LOG.info("PushServer listening on 127.0.0.1:{}", port);
+            scheduler.scheduleAtFixedRate(() -> registry.pushQuotes(encoder), 500, 500, TimeUnit.MILLISECONDS);
+            scheduler.scheduleAtFixedRate(() -> registry.heartbeat(), 1000, 1000, TimeUnit.MILLISECONDS);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                LOG.info("Shutdown requested, closing {} sessions", registry.size());
+                monitor.interrupt();
+                scheduler.shutdownNow();
+                server.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+                workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+                boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+                LOG.info("PushServer stopped");
+                LogManager.shutdown();
+            }, "push-shutdown"));
+            server.closeFuture().sync();
+        } finally {
+            scheduler.shutdownNow();
+            workers.shutdownGracefully();
+            boss.shutdownGracefully();
+        }
+    }
+}
+
+/** One websocket client; userName is what the presence packets carry. */
+final class Session {
+    final String id;
+    final Channel channel;
+    final long connectedAt = System.currentTimeMillis();
+    volatile String userName;
+    volatile boolean closed;
+    private final AtomicInteger seq = new AtomicInteger();
+
+    Session(String id, String userName, Channel channel) {
+        this.id = id;
+        this.userName = userName;
+        this.channel = channel;
+    }
+
+    int nextSeq() {
+        return seq.incrementAndGet();
+    }
+
+    /** Logout: drops user state so the session can be garbage collected. */
+    void clear() {
+        closed = true;
+        userName = null;
+    }
+}
+
+/** A small application packet: type byte + text body. */
+final class Packet {
+    static final byte WELCOME = 1;
+    static final byte QUOTE = 2;
+    static final byte PRESENCE = 3;
+    static final byte ACK = 4;
+
+    final byte type;
+    final String body;
+
+    Packet(byte type, String body) {
+        this.type = type;
+        this.body = body;
+    }
+}
+
+/** Encodes packets into a fixed 256-byte direct buffer (the wire format is capped at 256 B). */
+final class PacketEncoder {
+    static final int PACKET_SIZE = 256;
+
+    ByteBuf encodePacket(ByteBufAllocator alloc, Session session, Packet packet) {
+        ByteBuf buf = alloc.directBuffer(PACKET_SIZE, PACKET_SIZE);
+        buf.writeByte(packet.type);
+        buf.writeInt(session.nextSeq());
+        byte[] user = session.userName.getBytes(StandardCharsets.UTF_8);
+        buf.writeByte(user.length);
+        buf.writeBytes(user);
+        byte[] body = packet.body.getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(body.length, buf.writableBytes() - 2);
+        buf.writeShort(n);
+        buf.writeBytes(body, 0, n);
+        return buf;
+    }
+}
+
+/** Live sessions plus the periodic quote push and heartbeat. */
+final class SessionRegistry {
+    private static final Logger LOG = LogManager.getLogger(SessionRegistry.class);
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final ChannelGroup presenceSubscribers = new DefaultChannelGroup("presence", GlobalEventExecutor.INSTANCE);
+    private final AtomicLong quoteSeq = new AtomicLong();
+
+    void add(Session s) {
+        sessions.put(s.id, s);
+        presenceSubscribers.add(s.channel);
+    }
+
+    void remove(Session s) {
+        sessions.remove(s.id);
+    }
+
+    int size() {
+        return sessions.size();
+    }
+
+    void broadcastPresence(ByteBuf packet) {
+        presenceSubscribers.writeAndFlush(new BinaryWebSocketFrame(packet));
+    }
+
+    /** Pushes a quote to every session, on the session's own event loop so it never races a disconnect. */
+    void pushQuotes(PacketEncoder encoder) {
+        long seq = quoteSeq.incrementAndGet();
+        double price = 100 + ThreadLocalRandom.current().nextGaussian();
+        String body = String.format("{\"sym\":\"ACME\",\"px\":%.4f,\"seq\":%d}", price, seq);
+        for (Session s : sessions.values()) {
+            s.channel.eventLoop().execute(() -> {
+                if (s.closed || !s.channel.isActive()) {
+                    return;
+                }
+                try {
+                    ByteBuf buf = encoder.encodePacket(s.channel.alloc(), s, new Packet(Packet.QUOTE, body));
+                    s.channel.writeAndFlush(new BinaryWebSocketFrame(buf));
+                    LOG.debug("Pushed quote seq={} to sessionId={}", seq, s.id);
+                } catch (Throwable t) {
+                    LOG.error("Failed to push quote seq={} to sessionId={}", seq, s.id, t);
+                }
+            });
+        }
+    }
+
+    /** Sends a 64-byte ping to each session. */
+    void heartbeat() {
+        for (Session s : sessions.values()) {
+            s.channel.eventLoop().execute(() -> {
+                if (s.closed || !s.channel.isActive()) {
+                    return;
+                }
+                try {
+                    ByteBuf ping = s.channel.alloc().directBuffer(64, 64);
+                    ping.writeLong(System.currentTimeMillis());
+                    s.channel.writeAndFlush(new PingWebSocketFrame(ping));
+                } catch (Throwable t) {
+                    LOG.error("Heartbeat failed for sessionId={}", s.id, t);
+                }
+            });
+        }
+    }
+}
+
+/** Plain HTTP: /health answers 200, /ws goes on to the websocket handshake. */
+final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    HttpRequestHandler() {
+        super(false);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        String path = new QueryStringDecoder(req.uri()).path();
+        if ("/ws".equals(path)) {
+            ctx.fireChannelRead(req);
+            return;
+        }
+        try {
+            HttpResponseStatus status = "/health".equals(path) ? HttpResponseStatus.OK : HttpResponseStatus.NOT_FOUND;
+            ByteBuf body = ctx.alloc().buffer();
+            body.writeCharSequence("{\"status\":\"" + (status == HttpResponseStatus.OK ? "UP" : "NOT_FOUND") + "\"}\n", CharsetUtil.UTF_8);
+            FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+            resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+            ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+        } finally {
+            ReferenceCountUtil.release(req);
+        }
+    }
+}
+
+/** Websocket session lifecycle: connect, client messages, disconnect with presence broadcast. */
+final class PushHandler extends SimpleChannelInboundHandler<Object> {
+    private static final Logger LOG = LogManager.getLogger(PushHandler.class);
+    private static final AttributeKey<Session> SESSION = AttributeKey.valueOf("session");
+    private static final AtomicLong USERS = new AtomicLong();
+
+    private final SessionRegistry registry;
+    private final PacketEncoder encoder;
+    private final boolean leakOnDisconnect;
+
+    PushHandler(SessionRegistry registry, PacketEncoder encoder, boolean leakOnDisconnect) {
+        this.registry = registry;
+        this.encoder = encoder;
+        this.leakOnDisconnect = leakOnDisconnect;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            WebSocketServerProtocolHandler.HandshakeComplete hs = (WebSocketServerProtocolHandler.HandshakeComplete) evt;
+            String user = new QueryStringDecoder(hs.requestUri()).parameters()
+                    .getOrDefault("user", java.util.List.of("user-" + USERS.incrementAndGet())).get(0);
+            String id = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+            Session s = new Session(id, user, ctx.channel());
+            ctx.channel().attr(SESSION).set(s);
+            registry.add(s);
+            LOG.info("Client connected: sessionId={} user={} remote={} sessions={}", id, user, ctx.channel().remoteAddress(), registry.size());
+            ByteBuf welcome = encoder.encodePacket(ctx.alloc(), s, new Packet(Packet.WELCOME, "welcome " + user));
+            ctx.writeAndFlush(new BinaryWebSocketFrame(welcome));
+        } else {
+            super.userEventTriggered(ctx, evt);
+        }
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+        Session s = ctx.channel().attr(SESSION).get();
+        if (msg instanceof TextWebSocketFrame && s != null) {
+            String text = ((TextWebSocketFrame) msg).text();
+            LOG.debug("Message from sessionId={}: {}", s.id, text);
+            ByteBuf ack = encoder.encodePacket(ctx.alloc(), s, new Packet(Packet.ACK, "ack " + text.length()));
+            ctx.writeAndFlush(new BinaryWebSocketFrame(ack));
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        Session s = ctx.channel().attr(SESSION).get();
+        if (s != null) {
+            registry.remove(s);
+            LOG.info("Client disconnected: sessionId={} user={} durationMs={} sessions={}",
+                    s.id, s.userName, System.currentTimeMillis() - s.connectedAt, registry.size());
+            String user = s.userName;
+            if (leakOnDisconnect) {
+                s.clear(); // BUG: state cleared before the offline notice below is encoded
+            }
+            try {
+                ByteBuf presence = encoder.encodePacket(ctx.alloc(), s, new Packet(Packet.PRESENCE, "offline " + user));
+                registry.broadcastPresence(presence);
+            } catch (Exception e) {
+                LOG.error("Failed to publish offline presence for sessionId={}", s.id, e);
+            }
+            s.clear();
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Session s = ctx.channel().attr(SESSION).get();
+        LOG.error("Unhandled exception on channel {} sessionId={}", ctx.channel().remoteAddress(), s == null ? "-" : s.id, cause);
+        ctx.close();
+    }
+}
+
+/** Logs netty's direct memory counter once per second as "netty_direct_memory: <KiB>k". */
+final class DirectMemoryMonitor extends Thread {
+    private static final Logger LOG = LogManager.getLogger("com.example.push.metrics");
+
+    DirectMemoryMonitor() {
+        super("direct-memory-monitor");
+        setDaemon(true);
+    }
+
+    @Override
+    public void run() {
+        AtomicLong counter;
+        try {
+            Field f = PlatformDependent.class.getDeclaredField("DIRECT_MEMORY_COUNTER");
+            f.setAccessible(true);
+            counter = (AtomicLong) f.get(null);
+        } catch (ReflectiveOperationException e) {
+            LOG.error("Cannot read PlatformDependent.DIRECT_MEMORY_COUNTER", e);
+            return;
+        }
+        if (counter == null) {
+            LOG.warn("Netty direct memory counter is disabled; no netty_direct_memory metric");
+            return;
+        }
+        long max = PlatformDependent.maxDirectMemory();
+        while (!isInterrupted()) {
+            long used = counter.get();
+            LOG.info("netty_direct_memory: {}k", used / 1024);
+            if (used > max * 3 / 4) {
+                LOG.warn("Direct memory usage high: used={} max={} ({}%), requesting System.gc()", used, max, used * 100 / max);
+                System.gc();
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+}
