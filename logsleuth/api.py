@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
@@ -19,7 +20,7 @@ from logsleuth.engine.local import default_workers, execute, make_units, reduce_
 from logsleuth.engine.planner import LayoutChoice, choose_layout, parse_kind_overrides, plan_inputs
 from logsleuth.engine.reader import DEFAULT_CHUNK, feed_stream
 from logsleuth.engine.stats import InputStats
-from logsleuth.engine.units import UnitOptions, WorkUnit
+from logsleuth.engine.units import Partial, UnitOptions, WorkUnit
 from logsleuth.errors import PatternError
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
 from logsleuth.result import ScanResult, SkippedInput
@@ -66,7 +67,10 @@ def scan(
     keep_records: bool = True,
     chunk_size: int = DEFAULT_CHUNK,
     max_decompressed_bytes: int = 20 * 2**30,
-    collectors: Sequence[str] = ("levels",),
+    rules: bool = True,
+    rules_dirs: Sequence[PathLike] = (),
+    only: Sequence[str] = (),
+    exclude: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> ScanResult:
     """Scan files, directories, globs and archives of evidence.
@@ -81,13 +85,23 @@ def scan(
     default_tz = resolve_tz(tz)
     choice = layout_choice(pattern, log4j2_config, logback_config)
     overrides = parse_kind_overrides(kinds)
+    collectors = ["levels"]
+    rule_config: dict[str, object] = {}
+    if rules:
+        from logsleuth.rules.loader import load_rules
+
+        rule_config = {"rules_dirs": [str(d) for d in rules_dirs], "only": list(only) or None,
+                       "exclude": list(exclude) or None}
+        load_rules(rules_dirs, only=rule_config["only"], exclude=rule_config["exclude"])
+        collectors.append("rules")
     found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
     diagnostics = list(found.diagnostics)
     planned = plan_inputs(found.sources, choice, overrides, diagnostics, default_tz)
     n_workers = workers or default_workers()
     units = make_units(planned, n_workers)
     options = UnitOptions(default_tz=default_tz, chunk_size=chunk_size,
-                          keep_records=keep_records, collectors=tuple(collectors))
+                          keep_records=keep_records, collectors=tuple(collectors),
+                          collector_config=rule_config)
     done = [0]
     total = len(units)
 
@@ -114,13 +128,24 @@ def scan(
         diagnostics=diagnostics,
         tables=merged,
     )
-    levels = [p.collectors.get("levels") for p in partials]
-    if levels and levels[0] is not None:
-        first = levels[0]
-        for other in levels[1:]:
-            first.merge(other)
-        result.tables["level_counts"] = first.table()
+    levels = _merged(partials, "levels")
+    if levels is not None:
+        result.tables["level_counts"] = levels.table()
+    found = _merged(partials, "rules")
+    if found is not None:
+        result.findings = found.findings()
     return result
+
+
+def _merged(partials: Sequence[Partial], name: str) -> Any | None:
+    """One input's collectors were merged already; fold the inputs together."""
+    items = [c for p in partials if (c := p.collectors.get(name)) is not None]
+    if not items:
+        return None
+    first = items[0]
+    for other in items[1:]:
+        first.merge(other)
+    return first
 
 
 def _zone_label(layout: object | None, tz: str | None) -> str | None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 
 from logsleuth.engine.stats import InputStats
 from logsleuth.errors import Diagnostic
 from logsleuth.model import RECORD_SCHEMA
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = "1.0"
 
@@ -41,6 +43,8 @@ class ScanResult:
         return t if t is not None else pa.table({})
 
     def frame(self, name: str) -> pd.DataFrame:
+        import pandas as pd
+
         return self.table(name).to_pandas(types_mapper=pd.ArrowDtype)
 
     @property

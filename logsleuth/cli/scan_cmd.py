@@ -37,6 +37,14 @@ def scan(
         help="Worker processes (default: the number of cores).")] = None,
     parquet: Annotated[Path | None, typer.Option(
         help="Also write the result tables as Parquet into DIR.")] = None,
+    rules: Annotated[list[Path] | None, typer.Option(
+        "--rules", help="Directory of extra rules (repeatable).")] = None,
+    no_rules: Annotated[bool, typer.Option(
+        "--no-rules", help="Ingest only: run no rules.")] = False,
+    only: Annotated[list[str] | None, typer.Option(
+        help="Run only rules with this id or tag (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        help="Skip rules with this id or tag (repeatable).")] = None,
     progress: Annotated[bool, typer.Option(
         help="Show a progress bar on stderr.")] = True,
 ) -> None:
@@ -48,7 +56,9 @@ def scan(
     with console.progress_bar(enabled=progress and sys.stderr.isatty()) as tick:
         result = api.scan(paths, pattern=pattern, log4j2_config=log4j2_config,
                           logback_config=logback_config, tz=tz, kinds=kind or (),
-                          workers=workers, keep_records=parquet is not None, progress=tick)
+                          workers=workers, keep_records=parquet is not None,
+                          rules=not no_rules, rules_dirs=rules or (), only=only or (),
+                          exclude=exclude or (), progress=tick)
     if parquet is not None:
         result.to_parquet(parquet)
     text = render(result, format)

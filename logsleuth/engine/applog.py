@@ -86,8 +86,10 @@ class AppLogParser:
         self.sink = sink
         self.default_tz = default_tz
         self._cache = ThrowableCache()
+        # matching without captures runs on RE2's DFA: the layout's own regex is fast here
         self._header_regex = layout.header_regex if layout else TRACE_HEADER_REGEX
         self._plan = plan_extraction(layout.fields_regex) if layout else None
+        self._layout_regex = layout.fields_regex if layout else ""
         # True once a record has been seen: later leading lines continue it
         self._in_record = starts_mid_record
         self._mask = np.empty(0, dtype=bool)
@@ -138,16 +140,19 @@ class AppLogParser:
         texts = self._spans(data, starts, heads, end_line)
         valid, cols = extract(texts, self._plan)
         ok = valid.to_numpy(zero_copy_only=False)
-        if not ok.all():
-            # a header-looking line that is not a header continues the previous record
-            heads = heads[ok]
-            cols = {k: v.filter(valid) for k, v in cols.items()}
-            if len(heads) == 0:
-                self._leading(lines, 0, end_line, first_line)
-                return consumed, end_line
-            texts = self._spans(data, starts, heads, end_line)
         if self._plan.msg_from_prefix:
             cols["msg"] = self._messages(data, raw, starts, heads, self._prefix_lengths(cols))
+        if not ok.all():
+            keep = self._rescue(texts, ok, cols)
+            # a header-looking line that is not a header continues the previous record
+            if not keep.all():
+                heads = heads[keep]
+                mask = pa.array(keep)
+                cols = {k: v.filter(mask) for k, v in cols.items()}
+                if len(heads) == 0:
+                    self._leading(lines, 0, end_line, first_line)
+                    return consumed, end_line
+                texts = self._spans(data, starts, heads, end_line)
         for name in self._plan.trim:
             cols[name] = pc.utf8_trim(cols[name].cast(pa.large_string()), " ")
         self._leading(lines, 0, int(heads[0]), first_line)
@@ -174,14 +179,37 @@ class AppLogParser:
         sample = lines[lo].as_py().decode("utf-8", "replace").rstrip("\r\n")
         self.stats.add_unparsed(first_line + lo, sample, hi - lo)
 
+    def _rescue(self, texts: pa.Array, ok: np.ndarray, cols: dict[str, pa.Array]) -> np.ndarray:
+        """Rows the one-pass regex missed, tried with the layout's own regex.
+
+        The one-pass rewrite reads ``[%t]`` as "no ]" for speed; a thread named
+        ``AsyncLogger[AsyncContext@5c6]-1`` is recovered here. Returns rows to keep.
+        """
+        bad = np.flatnonzero(~ok)
+        second = pc.extract_regex(texts.take(pa.array(bad)), self._layout_regex)
+        rescued = second.is_valid().to_numpy(zero_copy_only=False)
+        keep = ok.copy()
+        if not rescued.any():
+            return keep
+        keep[bad[rescued]] = True
+        where = np.zeros(len(ok), dtype=bool)
+        where[bad[rescued]] = True
+        good = pa.array(rescued)
+        for name in list(cols):
+            if name in second.type.names or name == "msg":
+                values = second.field(name).filter(good).cast(cols[name].type)
+                cols[name] = pc.replace_with_mask(cols[name], pa.array(where), values)
+        return keep
+
     def _prefix_lengths(self, cols: dict[str, pa.Array]) -> np.ndarray:
         plan = self._plan
         assert plan is not None
         if not plan.prefix_groups:
-            return pc.binary_length(cols.pop("_prefix")).to_numpy(zero_copy_only=False)
+            lengths = pc.binary_length(cols.pop("_prefix")).fill_null(0)
+            return lengths.to_numpy(zero_copy_only=False).astype(np.int64)
         total = np.full(len(cols[plan.prefix_groups[0]]), plan.prefix_fixed, dtype=np.int64)
         for name in plan.prefix_groups:
-            total += pc.binary_length(cols[name]).to_numpy(zero_copy_only=False)
+            total += pc.binary_length(cols[name]).fill_null(0).to_numpy(zero_copy_only=False)
         return total
 
     @staticmethod

@@ -78,6 +78,7 @@ class LevelCounts:
 # name -> "module:Class"; classes take a config dict. Heavy modules load only when asked for.
 REGISTRY: dict[str, str] = {
     "levels": "logsleuth.engine.collectors:LevelCounts",
+    "rules": "logsleuth.engine.rulescan:RuleCollector",
 }
 
 

@@ -10,6 +10,7 @@ the message is the rest of the first line, cut from the buffer as string views.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,14 +143,6 @@ def _fixed_prefix_plan(regex: str, groups: list[Group]) -> ExtractionPlan | None
     # " * " (padding then a separator space) is " +": unambiguous, so RE2 stays one-pass
     gaps = [gap.replace(" * ", " +") for gap in gaps]
     bodies = [regex[g.body : g.end - 1] for g in groups[:-1]]
-    for k, body in enumerate(bodies):
-        # a lazy ".*?" up to a delimiter is ambiguous for RE2's one-pass engine;
-        # "anything but the delimiter" is not (threads named with "]" are rare)
-        nxt = gaps[k + 1]
-        if body in (".*?", ".+?") and nxt[:1] not in ("", "(", "[", ".", "^", "$", "|"):
-            delim = nxt[:2] if nxt.startswith("\\") else nxt[0]
-            if _literal_length(delim) == 1:
-                bodies[k] = f"[^{delim}\\n]{body[1]}"
     trim: set[str] = set()
     for k in range(len(gaps)):
         for pad in _PADS:
@@ -171,7 +164,22 @@ def _fixed_prefix_plan(regex: str, groups: list[Group]) -> ExtractionPlan | None
                           sum(x or 0 for x in lengths), tuple(sorted(trim)))
 
 
+def one_pass_friendly(regex: str) -> str:
+    """Rewrite the two shapes layouts produce that keep RE2 off its one-pass engine.
+
+    ``" * "`` is ``" +"``; a lazy ``.*?`` up to a one-character delimiter is
+    "anything but the delimiter" (a thread name containing ``]`` is the rare loss).
+    """
+    regex = regex.replace(" * ", " +")
+    return _LAZY_TO_DELIM.sub(lambda m: f"[^{m['d']}\\n]*{m['close'] or ''}{m['d']}", regex)
+
+
+# ".*?" optionally closing its group, then a one-character literal delimiter
+_LAZY_TO_DELIM = re.compile(r"\.\*\?(?P<close>\))?(?P<d>\\[\]\)|]|[,;=\]])")
+
+
 def plan_extraction(fields_regex: str) -> ExtractionPlan:
+    fields_regex = one_pass_friendly(fields_regex)
     groups = named_groups(fields_regex)
     if (groups and groups[-1].name == "msg" and len(groups) - 1 <= MAX_ONE_PASS_GROUPS
             and _tail_is_trivial(fields_regex[groups[-1].end :])):

@@ -80,7 +80,11 @@ def execute(units: Sequence[WorkUnit], options: UnitOptions, workers: int,
             if progress:
                 progress(u)
         return results
-    ctx = multiprocessing.get_context("forkserver")
+    # fork: workers start in milliseconds with the engine imported, and scripts or
+    # notebooks calling scan() need no __main__ guard (spawn/forkserver re-run
+    # __main__). Arrow and jemalloc re-initialise their thread pools after fork.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
     # largest first keeps both cores busy to the end
     order = sorted(range(len(units)), key=lambda i: -(units[i].source.size or 0) / (
         1 + sum(1 for v in units if v.source is units[i].source)))

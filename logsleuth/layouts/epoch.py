@@ -8,7 +8,9 @@ local hour (or distinct zone id), never per value.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -98,6 +100,96 @@ def local_offsets_ms(local_ms: np.ndarray, valid: np.ndarray, tz: tzinfo) -> np.
     return out
 
 
+_FIXED_GROUP = re.compile(r"\(\?P<(Y|Mo|D|H|Mi|S|F)>\\d\{(\d)\}\)")
+_FIXED_LIT = re.compile(r"\\?[^\\()\[\]{}*+?|^$]|\[[^\]]+\]")
+
+
+@lru_cache(maxsize=64)
+def _fixed_positions(parts_regex: str) -> tuple[tuple[tuple[str, int, int], ...], int] | None:
+    """(group, offset, width) when every part is a fixed-width digit group or one char."""
+    body = parts_regex
+    if not (body.startswith("^") and body.endswith("$")):
+        return None
+    body = body[1:-1]
+    pos = i = 0
+    fields: list[tuple[str, int, int]] = []
+    while i < len(body):
+        m = _FIXED_GROUP.match(body, i)
+        if m is not None:
+            width = int(m.group(2))
+            fields.append((m.group(1), pos, width))
+            pos += width
+            i = m.end()
+            continue
+        m = _FIXED_LIT.match(body, i)
+        if m is None:
+            return None
+        pos += 1
+        i = m.end()
+    names = {f[0] for f in fields}
+    if not {"Y", "Mo", "D"} <= names:
+        return None
+    return tuple(fields), pos
+
+
+def _convert_fixed(fmt: TimestampFormat, values: pa.Array,
+                   default_tz: tzinfo | None) -> EpochMs | None:
+    """Fast path for fixed-width numeric timestamps (``yyyy-MM-dd HH:mm:ss.SSS`` ...).
+
+    The strings are viewed as an n x width byte matrix and the digits summed with
+    numpy: no regex pass. Returns None to fall back when any value differs.
+    """
+    from logsleuth.layouts.datefmt import EpochMs
+
+    plan = _fixed_positions(fmt.parts_regex)
+    n = len(values)
+    if plan is None or n == 0 or values.null_count or fmt.zone:
+        return None
+    fields, width = plan
+    lengths = pc.binary_length(values)
+    lo, hi = pc.min_max(lengths).values()
+    if lo.as_py() != width or hi.as_py() != width:
+        return None
+    off_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(values.buffers()[1], dtype=off_type)[values.offset:]
+    start = int(offsets[0])
+    raw = np.frombuffer(values.buffers()[2], dtype=np.uint8)[start : start + n * width]
+    mat = raw.reshape(n, width)
+    nums: dict[str, np.ndarray] = {}
+    cols = [at + k for _, at, w in fields for k in range(w)]
+    digits = mat[:, cols] - np.uint8(48)  # wraps below '0', so one bound check suffices
+    if (digits > 9).any():
+        return None
+    k = 0
+    for name, _, w in fields:
+        value = digits[:, k].astype(np.int64)
+        for j in range(1, w):
+            value = value * 10 + digits[:, k + j]
+        nums[name] = value
+        k += w
+    zeros = np.zeros(n, dtype=np.int64)
+    year, month, day = nums["Y"], nums["Mo"], nums["D"]
+    hour, minute, second = (nums.get(k, zeros) for k in ("H", "Mi", "S"))
+    millis = zeros
+    for name, _, w in fields:
+        if name == "F":
+            f = nums["F"]
+            millis = f * 10 ** (3 - w) if w <= 3 else f // 10 ** (w - 3)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    mclip = np.clip(month, 1, 12)
+    dim = _DIM[mclip - 1] + ((mclip == 2) & leap)
+    valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
+    valid &= (hour <= 23) & (minute <= 59) & (second <= 60)
+    local = (days_from_civil(year, mclip, np.clip(day, 1, 31)) * _DAY
+             + hour * _HOUR + minute * 60_000 + second * 1000 + millis)
+    offset = np.zeros(n, dtype=np.int64)
+    if default_tz is not None and default_tz is not UTC:
+        offset = local_offsets_ms(local, valid, default_tz)
+    mask = ~valid
+    return EpochMs(pa.array(local - offset, type=pa.int64(), mask=mask),
+                   pa.array(offset, type=pa.int64(), mask=mask))
+
+
 def _unix(fmt: TimestampFormat, values: pa.Array) -> EpochMs:
     from logsleuth.layouts.datefmt import EpochMs
 
@@ -126,6 +218,9 @@ def convert(
         return _unix(fmt, values)
     if fmt.needs_base_date and base_date is None:
         raise ValueError(f"date pattern '{fmt.pattern}' has no year: pass base_date")
+    fast = _convert_fixed(fmt, values, default_tz)
+    if fast is not None:
+        return fast
     parts = pc.extract_regex(values, fmt.parts_regex)
     valid = parts.is_valid().to_numpy(zero_copy_only=False).copy()
     cols = dict(zip([f.name for f in parts.type], parts.flatten(), strict=True))

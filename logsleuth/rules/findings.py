@@ -10,8 +10,11 @@ one-second resolution no matter how records were split across workers.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+import numpy as np
 
 from logsleuth.model import Record, Severity
 from logsleuth.rules.model import RuleInfo
@@ -105,24 +108,72 @@ class _Group:
 
     def add(self, m: RuleMatch) -> None:
         rec = m.record
+        self.add_hit(rec.ts_ms, rec.source, rec.line, rec.thread, m.extracted, lambda: rec.text)
+
+    def add_hit(self, ts: int | None, source: str, line: int, thread: str | None,
+                extracted: dict[str, tuple[float, str]], text: Callable[[], str]) -> None:
+        """Count one matching record; ``text`` is called only if it becomes the example."""
         self.count += 1
-        ts = rec.ts_ms
         if ts is not None:
             self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
             self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
             self.minutes[ts // 60000] += 1
             if self.rule.threshold is not None:
                 self.seconds[ts // 1000] += 1
-        _capped_add(self.sources, rec.source)
-        _capped_add(self.threads, rec.thread)
-        key = (float("inf") if ts is None else float(ts), rec.source, rec.line)
+        _capped_add(self.sources, source)
+        _capped_add(self.threads, thread)
+        key = (float("inf") if ts is None else float(ts), source, line)
         if self.example is None or key < self.example[0]:
-            self.example = (key, rec.text[:TEXT_CAP])
-            nl = rec.text.find("\n")
-            self.stack = rec.text[nl + 1:][:STACK_CAP] if nl >= 0 else ""
+            full = text()
+            self.example = (key, full[:TEXT_CAP])
+            nl = full.find("\n")
+            self.stack = full[nl + 1:][:STACK_CAP] if nl >= 0 else ""
         order = -1 if ts is None else ts
-        for name, (value, unit) in m.extracted.items():
+        for name, (value, unit) in extracted.items():
             self._extract(name, value, unit, order)
+
+    def add_bulk(self, ts: np.ndarray, lines: np.ndarray, source: str, threads: list[str | None],
+                 extracted: dict[str, tuple[np.ndarray, str]], text: Callable[[int], str]) -> None:
+        """Count many matching records of one source at once (arrays aligned by row).
+
+        ``ts`` uses -1 for records without a time; ``extracted`` values use NaN
+        where the number was absent; ``text(k)`` gives row k's text for the example.
+        """
+        n = len(ts)
+        if n == 0:
+            return
+        self.count += n
+        timed = ts[ts >= 0]
+        if len(timed):
+            lo, hi = int(timed.min()), int(timed.max())
+            self.first_ts = lo if self.first_ts is None else min(self.first_ts, lo)
+            self.last_ts = hi if self.last_ts is None else max(self.last_ts, hi)
+            mins, counts = np.unique(timed // 60000, return_counts=True)
+            self.minutes.update(dict(zip(mins.tolist(), counts.tolist(), strict=True)))
+            if self.rule.threshold is not None:
+                secs, counts = np.unique(timed // 1000, return_counts=True)
+                self.seconds.update(dict(zip(secs.tolist(), counts.tolist(), strict=True)))
+        _capped_add(self.sources, source, n)
+        for name, k in Counter(threads).items():
+            _capped_add(self.threads, name, k)
+        order_key = np.where(ts >= 0, ts, np.iinfo(np.int64).max)
+        best = int(np.lexsort((lines, order_key))[0])
+        key = (float("inf") if ts[best] < 0 else float(ts[best]), source, int(lines[best]))
+        if self.example is None or key < self.example[0]:
+            full = text(best)
+            self.example = (key, full[:TEXT_CAP])
+            nl = full.find("\n")
+            self.stack = full[nl + 1:][:STACK_CAP] if nl >= 0 else ""
+        for name, (values, unit) in extracted.items():
+            ok = ~np.isnan(values)
+            if not ok.any():
+                continue
+            v = values[ok]
+            o = order_key[ok]
+            last_i = int(np.argmax(o))
+            last_order = -1 if ts[ok][last_i] < 0 else int(ts[ok][last_i])
+            self._extract(name, float(v.min()), unit, last_order, float(v.max()),
+                          float(v[last_i]))
 
     def _extract(self, name: str, lo: float, unit: str, order: int, hi: float | None = None,
                  last: float | None = None) -> None:
@@ -215,6 +266,26 @@ class FindingAggregator:
             g = self._groups[key] = _Group(match.rule, match.signature)
         g.add(match)
 
+    def add_hit(self, rule: RuleInfo, fingerprint: str, signature: str, ts: int | None,
+                source: str, line: int, thread: str | None,
+                extracted: dict[str, tuple[float, str]], text: Callable[[], str]) -> None:
+        """Count a match known without a Record (the scan's evaluation cache)."""
+        key = (rule.id, fingerprint)
+        g = self._groups.get(key)
+        if g is None:
+            g = self._groups[key] = _Group(rule, signature)
+        g.add_hit(ts, source, line, thread, extracted, text)
+
+    def add_bulk(self, rule: RuleInfo, fingerprint: str, signature: str, ts: np.ndarray,
+                 lines: np.ndarray, source: str, threads: list[str | None],
+                 extracted: dict[str, tuple[np.ndarray, str]], text: Callable[[int], str]) -> None:
+        """Count many records known to match (see ``_Group.add_bulk``)."""
+        key = (rule.id, fingerprint)
+        g = self._groups.get(key)
+        if g is None:
+            g = self._groups[key] = _Group(rule, signature)
+        g.add_bulk(ts, lines, source, threads, extracted, text)
+
     def add_all(self, matches: list[RuleMatch]) -> None:
         for m in matches:
             self.add(m)
@@ -226,6 +297,13 @@ class FindingAggregator:
                 mine = self._groups[key] = _Group(g.rule, g.signature)
             mine.merge(g)
         return self
+
+    def shift_lines(self, path: str, delta: int) -> None:
+        """A later byte range of ``path`` counted lines from 1: make examples absolute."""
+        for g in self._groups.values():
+            if g.example is not None and g.example[0][1] == path:
+                (ts, src, line), text = g.example
+                g.example = ((ts, src, line + delta), text)
 
     def finish(self) -> list[Finding]:
         """Findings ordered by severity (highest first), then count."""

@@ -1,0 +1,75 @@
+"""The one-pass extraction plan must give what the layout's own regex gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+import yaml
+
+from logsleuth.engine.applog import AppLogParser
+from logsleuth.engine.extract import named_groups, one_pass_friendly, plan_extraction
+from logsleuth.engine.reader import feed_stream
+from logsleuth.engine.stats import InputStats
+from logsleuth.layouts import CompiledLayout, load_builtin_layouts
+
+BUILTIN = Path(__import__("logsleuth.layouts", fromlist=["x"]).__file__).parent / "builtin"
+
+
+def _samples(name: str) -> list[str]:
+    for f in BUILTIN.glob("*.yaml"):
+        data = yaml.safe_load(f.read_text())
+        if data.get("name") == name:
+            return [s if isinstance(s, str) else s["line"] for s in data["samples"]]
+    raise AssertionError(f"no yaml for {name}")
+
+
+TEXT_LAYOUTS = [lay for lay in load_builtin_layouts() if isinstance(lay, CompiledLayout)]
+
+
+@pytest.mark.parametrize("layout", TEXT_LAYOUTS, ids=lambda lay: lay.name)
+def test_engine_fields_equal_layout_regex(layout: CompiledLayout) -> None:
+    lines = [s for s in _samples(layout.name) if "\n" not in s]
+    ref = pc.extract_regex(pa.array(lines), layout.fields_regex)
+    got: list[dict] = []
+
+    def sink(cb) -> None:
+        got.extend(cb.batch.to_pylist())
+
+    stats = InputStats("x")
+    parser = AppLogParser("x", layout, None, stats, sink)
+    data = ("\n".join(lines) + "\n").encode()
+    import io
+
+    feed_stream(io.BytesIO(data), parser, chunk_size=1 << 16)
+    assert stats.records == len(lines)
+    for row, want in zip(got, ref.to_pylist(), strict=True):
+        assert row["message"] == want["msg"]
+        for col, group in (("thread", "thread"), ("logger", "logger")):
+            if group in want:
+                assert row[col] == want[group]
+        if "level" in want:
+            assert row["level"] == want["level"].strip()
+
+
+def test_named_groups_skip_classes_and_escapes() -> None:
+    rx = r"^(?P<a>[(\]]+)\((?:x)(?P<b>\d+)\)(?P<c>.*)"
+    assert [g.name for g in named_groups(rx)] == ["a", "b", "c"]
+
+
+def test_one_pass_rewrites_keep_meaning_for_single_char_delimiters() -> None:
+    assert one_pass_friendly(r"\[(?P<t>.*?)\] x") == r"\[(?P<t>[^\]\n]*)\] x"
+    assert one_pass_friendly(r"(?P<l>[A-Z]+) * \[") == r"(?P<l>[A-Z]+) +\["
+    # a multi-character delimiter cannot become a class: left alone
+    assert one_pass_friendly(r"(?P<t>.*?) : ") == r"(?P<t>.*?) : "
+
+
+def test_plan_uses_one_pass_for_the_common_log4j2_layout() -> None:
+    from logsleuth.layouts import compile_pattern
+
+    lay = compile_pattern("%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%t] %logger{36} - %msg%n")
+    plan = plan_extraction(lay.fields_regex)
+    assert len(plan.passes) == 1
+    assert plan.msg_from_prefix and plan.prefix_groups == ("ts", "level", "thread", "logger")
