@@ -99,9 +99,10 @@ def _write_table(table: pa.Table, where: Path, name: str) -> dict[str, Any]:
     if not parts:
         pq.write_table(table, where / "part-0.parquet")
         return entry
+    import numpy as np
     import pyarrow.compute as pc
 
-    data = table.append_column(ROW_COL, pa.array(range(table.num_rows), pa.int64()))
+    data = table.append_column(ROW_COL, pa.array(np.arange(table.num_rows, dtype=np.int64)))
     if DAY_COL in parts:
         data = data.append_column(DAY_COL, pc.strftime(data["ts"], format="%Y-%m-%d"))
     part_schema = pa.schema([(p, pa.string()) for p in parts])
