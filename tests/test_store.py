@@ -218,3 +218,22 @@ def test_import_logsleuth_stays_light() -> None:
             "print(sorted(heavy)); assert callable(logsleuth.open)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_incident_round_trips_as_a_json_view(scanned: tuple[ScanResult, Path],
+                                             tmp_path: Path) -> None:
+    from logsleuth.timeline.incident import analyze_incident
+
+    result, _ = scanned
+    incident = analyze_incident(result.records, [f.to_json() for f in result.findings])
+    assert incident.onset is not None  # the first OutOfDirectMemoryError
+    with_incident = ScanResult(inputs=result.inputs, tables=dict(result.tables),
+                               findings=result.findings, incident=incident)
+    back = logsleuth.open(with_incident.to_parquet(tmp_path / "ds"))
+    assert back.incident.to_json() == incident.to_json()
+    assert back.to_json() == with_incident.to_json()
+    # the first OOM is record 89 (after 89 records of 1 line and 2 NPE records of 4 lines)
+    assert back.incident.onset_evidence.line == 1 + 89 + 3 * 2
+    assert back.incident.onset_evidence.path == "app.log"
+    with pytest.raises(AttributeError):
+        _ = back.incident.no_such_field
