@@ -85,13 +85,13 @@ def scan(
     default_tz = resolve_tz(tz)
     choice = layout_choice(pattern, log4j2_config, logback_config)
     overrides = parse_kind_overrides(kinds)
-    collectors = ["levels"]
-    rule_config: dict[str, object] = {}
+    collectors = ["levels", "metrics", "dumps"]
+    rule_config: dict[str, object] = {"default_tz": default_tz}
     if rules:
         from logsleuth.rules.loader import load_rules
 
-        rule_config = {"rules_dirs": [str(d) for d in rules_dirs], "only": list(only) or None,
-                       "exclude": list(exclude) or None}
+        rule_config.update({"rules_dirs": [str(d) for d in rules_dirs],
+                            "only": list(only) or None, "exclude": list(exclude) or None})
         load_rules(rules_dirs, only=rule_config["only"], exclude=rule_config["exclude"])
         collectors.append("rules")
     found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
@@ -116,10 +116,11 @@ def scan(
         p.stats.timezone = p.stats.timezone or _zone_label(plan.layout, tz_label)
     tables: dict[str, pa.Table] = {}
     for p in partials:
-        for name, parts in p.tables.items():
-            tables.setdefault(name, []).extend(parts)  # type: ignore[arg-type]
+        for source in (p.tables, p.collectors.tables()):
+            for name, parts in source.items():
+                tables.setdefault(name, []).extend(parts)  # type: ignore[arg-type]
     merged = {name: pa.concat_tables(parts, promote_options="permissive")  # type: ignore[arg-type]
-              for name, parts in tables.items()}
+              for name, parts in tables.items() if parts}
     if keep_records and "records" not in merged:
         merged["records"] = RECORD_SCHEMA.empty_table()
     result = ScanResult(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 import traceback
 
-import click
 import typer
+
+try:  # typer >= 0.24 bundles its own click; older releases use the click package
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from logsleuth.errors import ExitCode, LogsleuthError
 
@@ -29,10 +33,12 @@ def _root() -> None:
 def build_app() -> typer.Typer:
     """Attach the command modules once (no work at import time)."""
     if not _registered:
-        from logsleuth.cli import query_cmd, scan_cmd
+        from logsleuth.cli import check_cmd, query_cmd, rules_cmd, scan_cmd
 
         scan_cmd.register(app)
         query_cmd.register(app)
+        check_cmd.register(app)
+        rules_cmd.register(app)
         _registered.append(True)
     return app
 
@@ -45,12 +51,12 @@ def run(argv: list[str] | None = None) -> int:
     except LogsleuthError as err:
         print(err.diagnostic.render(), file=sys.stderr)
         return ExitCode.USAGE
-    except click.exceptions.Exit as ex:
+    except typer.Exit as ex:
         return int(ex.exit_code)
-    except click.exceptions.ClickException as ex:
+    except click_errors.ClickException as ex:
         ex.show()
         return ExitCode.USAGE
-    except click.exceptions.Abort:
+    except click_errors.Abort:
         return ExitCode.USAGE
     except Exception:  # a bug: keep the traceback
         traceback.print_exc()

@@ -19,9 +19,11 @@ from logsleuth.model import EvidenceResult, Kind
 
 
 class Collector(Protocol):
+    """A reduce-side consumer; ``consume`` may return evidence found in the batch."""
+
     name: str
 
-    def consume(self, cb: ChunkBatch) -> None: ...
+    def consume(self, cb: ChunkBatch) -> list[tuple[Kind, EvidenceResult]] | None: ...
 
     def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None: ...
 
@@ -79,6 +81,8 @@ class LevelCounts:
 REGISTRY: dict[str, str] = {
     "levels": "logsleuth.engine.collectors:LevelCounts",
     "rules": "logsleuth.engine.rulescan:RuleCollector",
+    "metrics": "logsleuth.engine.evidence:MetricCollector",
+    "dumps": "logsleuth.engine.evidence:EmbeddedDumpCollector",
 }
 
 
@@ -101,8 +105,12 @@ class CollectorSet:
         return next((c for c in self.items if c.name == name), None)
 
     def consume(self, cb: ChunkBatch) -> None:
+        """Feed a batch; evidence a collector finds inside it goes to all of them."""
+        found: list[tuple[Kind, EvidenceResult]] = []
         for c in self.items:
-            c.consume(cb)
+            found.extend(c.consume(cb) or ())
+        for kind, result in found:
+            self.consume_evidence(kind, result)
 
     def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None:
         for c in self.items:
@@ -115,3 +123,11 @@ class CollectorSet:
     def shift_lines(self, path: str, delta: int) -> None:
         for c in self.items:
             c.shift_lines(path, delta)
+
+    def tables(self) -> dict[str, list[pa.Table]]:
+        """Typed tables the collectors built (metrics, embedded thread dumps...)."""
+        out: dict[str, list[pa.Table]] = {}
+        for c in self.items:
+            for name, parts in getattr(c, "tables", dict)().items():
+                out.setdefault(name, []).extend(parts)
+        return out

@@ -72,10 +72,23 @@ def choose_layout(lines: list[str], choice: LayoutChoice) -> tuple[Any | None, s
     if choice.config_patterns:
         candidates = [layouts.compile_pattern(p, flavor=choice.flavor, name=f"config:{name}")
                       for name, p in choice.config_patterns]
-    detection = layouts.detect_layout(lines, candidates)
+    detection = layouts.detect_layout(_without_dumps(lines), candidates)
     if detection.layout is None:
         return None, "no known layout matched: stack traces grouped without timestamps"
     return detection.layout, None
+
+
+def _without_dumps(lines: list[str]) -> list[str]:
+    """Drop kill -3 thread dumps from a console log's head before detecting its layout."""
+    from logsleuth.parsers.jstack import find_dumps
+
+    ranges = find_dumps("\n".join(lines))
+    if not ranges:
+        return lines
+    keep = [True] * len(lines)
+    for start, end in ranges:
+        keep[start:end] = [False] * (end - start)
+    return [ln for ln, k in zip(lines, keep, strict=True) if k]
 
 
 def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,

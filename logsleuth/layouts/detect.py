@@ -54,6 +54,54 @@ def _matches(layout: Layout, lines: pa.Array) -> tuple[int, int]:
     return count, count * len(layout.fields)
 
 
+def _date_literals(pattern: str) -> list[tuple[int, str]] | None:
+    """(offset, char) of the literal characters of a fixed-width date pattern."""
+    out: list[tuple[int, str]] = []
+    pos = i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "'":
+            end = pattern.find("'", i + 1)
+            if end < 0:
+                return None
+            for lit in pattern[i + 1 : end]:
+                out.append((pos, lit))
+                pos += 1
+            i = end + 1
+            continue
+        if ch.isalpha():
+            j = i
+            while j < len(pattern) and pattern[j] == ch:
+                j += 1
+            if ch not in "yMdHhmsSk" or (ch == "M" and j - i > 2) or (ch == "y" and j - i == 3):
+                return None  # month names, zones, am/pm: not fixed width
+            pos += j - i
+            i = j
+            continue
+        out.append((pos, ch))
+        pos += 1
+        i += 1
+    return out
+
+
+def _exactness(layout: Layout, lines: pa.Array) -> int:
+    """Matched lines whose timestamp has the layout's own separators (``.`` vs ``,``).
+
+    Lenient date regexes let log4j 1.x ISO8601 (``,SSS``) and log4j2 (``.SSS``)
+    layouts match the same lines; the literal characters tell them apart.
+    """
+    if not isinstance(layout, CompiledLayout) or layout.timestamp is None:
+        return 0
+    lits = _date_literals(layout.timestamp.pattern)
+    if not lits:
+        return 0
+    ts = pc.extract_regex(lines, layout.fields_regex).field("ts").drop_null()
+    score = 0
+    for value in ts.to_pylist()[:200]:
+        score += all(at < len(value) and value[at] == ch for at, ch in lits)
+    return score
+
+
 def _specificity(layout: Layout) -> int:
     return len(layout.header_regex) if isinstance(layout, CompiledLayout) else 0
 
@@ -79,12 +127,13 @@ def detect_layout(sample_lines: Sequence[str] | pa.Array,
     for i, layout in enumerate(layouts):
         count, filled = _matches(layout, lines)
         if count:
-            scored.append((count, filled, _specificity(layout), -i, layout))
-    scored.sort(key=lambda s: s[:4], reverse=True)
+            scored.append((count, filled, _exactness(layout, lines), _specificity(layout), -i,
+                           layout))
+    scored.sort(key=lambda s: s[:5], reverse=True)
     best = scored[0] if scored else None
     second = scored[1] if len(scored) > 1 else None
     if best is None or best[0] / total < MIN_FRACTION:
         return Detection(None, best[0] / total if best else 0.0,
-                         best[4] if best else None, best[0] / total if best else 0.0, total)
-    return Detection(best[4], best[0] / total, second[4] if second else None,
+                         best[-1] if best else None, best[0] / total if best else 0.0, total)
+    return Detection(best[-1], best[0] / total, second[-1] if second else None,
                      second[0] / total if second else 0.0, total)

@@ -174,7 +174,9 @@ class ThrowableCache:
     def parse(self, continuation: str) -> Throwable | None:
         m = _FIRST_FRAME.search(continuation)
         if m is None:
-            return None
+            # the JVM omits traces of hot exceptions (OmitStackTraceInFastThrow)
+            bare = _BARE.match(continuation.split("\n", 1)[0].rstrip("\r"))
+            return None if bare is None else Throwable(cls=bare[1], message=bare[2])
         head, tail = continuation[: m.start()], continuation[m.start() :]
         hm = None
         head_lines = head.split("\n")
@@ -210,6 +212,12 @@ _HEADER_BYTES = re.compile(
     rb"(?:Exception in thread \"[^\"\n]*\" )?((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)(?::|\r?$)",
     re.M,
 )
+_BARE_BYTES = re.compile(
+    rb"((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error|Throwable))(?::[^\n]*)?\r?(?:\n|$)"
+)
+_BARE = re.compile(
+    r"^((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error|Throwable))(?::\s?(.*))?$"
+)
 _CAUSE_BYTES = re.compile(rb"\nCaused by: ((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)")
 
 
@@ -222,8 +230,12 @@ def exception_classes(continuation: bytes) -> tuple[str | None, str | None]:
     first_frame = continuation.find(b"\tat ")
     if first_frame < 0:
         first_frame = continuation.find(b"    at ")
-        if first_frame < 0:
-            return None, None
+        if first_frame < 0:  # a JIT-omitted trace: a bare "java.lang.NullPointerException"
+            bare = _BARE_BYTES.match(continuation)
+            if bare is None:
+                return None, None
+            cls = bare.group(1).decode("ascii", "replace")
+            return cls, cls
     m = _HEADER_BYTES.search(continuation, 0, first_frame)
     if m is None:
         return None, None

@@ -73,3 +73,13 @@ def test_cache_gives_equal_result_and_varies_message() -> None:
     assert b is not None and a is not None
     assert b.frames is a.frames  # the tail was parsed once
     assert b.message != a.message
+
+
+def test_bare_exception_without_frames() -> None:
+    from logsleuth.parsers.stacktrace import exception_classes
+
+    assert exception_classes(b"java.lang.NullPointerException\n") == (
+        "java.lang.NullPointerException", "java.lang.NullPointerException")
+    assert exception_classes(b"not an exception line\n") == (None, None)
+    t = ThrowableCache().parse("java.lang.NullPointerException")
+    assert t is not None and t.cls == "java.lang.NullPointerException" and t.frames == ()

@@ -1,0 +1,123 @@
+"""Collectors for evidence that lives inside application logs.
+
+Metric lines (a direct-memory monitor) become the ``metrics`` table; thread
+dumps printed into a console log (kill -3) are carved out and parsed like a
+jstack file, so their threads reach the timeline and the rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from logsleuth.engine.applog import ChunkBatch
+from logsleuth.model import EvidenceResult, Kind
+
+
+def _shift(tables: list[pa.Table], path: str, delta: int) -> list[pa.Table]:
+    out = []
+    for t in tables:
+        if t.num_rows and "line" in t.column_names and "source" in t.column_names:
+            hit = pc.equal(t["source"].cast(pa.string()), path)
+            t = t.set_column(t.schema.get_field_index("line"), "line",
+                             pc.if_else(hit, pc.add(t["line"], delta), t["line"]))
+        out.append(t)
+    return out
+
+
+class MetricCollector:
+    """Numeric series declared by metric definitions, read from record messages."""
+
+    name = "metrics"
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        from logsleuth.parsers.metrics import metric_defs
+
+        self._defs = metric_defs(config.get("metric_files") or ())
+        self.parts: list[pa.Table] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"parts": self.parts}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.parts = state["parts"]
+        self._defs = []
+
+    def consume(self, cb: ChunkBatch) -> list[tuple[Kind, EvidenceResult]]:
+        from logsleuth.parsers.metrics import extract_metrics
+
+        b = cb.batch
+        table = pa.table({"source": b.column("source").cast(pa.string()), "line": b.column("line"),
+                          "ts": b.column("ts"), "message": b.column("message"),
+                          "logger": b.column("logger")})
+        got = extract_metrics(table, self._defs)
+        if got.num_rows:
+            self.parts.append(got)
+        return []
+
+    def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None:
+        return None
+
+    def merge(self, other: MetricCollector) -> None:
+        self.parts.extend(other.parts)
+
+    def shift_lines(self, path: str, delta: int) -> None:
+        self.parts = _shift(self.parts, path, delta)
+
+    def tables(self) -> dict[str, list[pa.Table]]:
+        return {"metrics": self.parts}
+
+
+class EmbeddedDumpCollector:
+    """kill -3 thread dumps inside console logs, parsed as thread-dump evidence."""
+
+    name = "dumps"
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.parts: dict[str, list[pa.Table]] = {}
+        self._tz = config.get("default_tz")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"parts": self.parts}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.parts = state["parts"]
+        self._tz = None
+
+    def consume(self, cb: ChunkBatch) -> list[tuple[Kind, EvidenceResult]]:
+        hits = pc.match_substring(cb.texts, b"Full thread dump")
+        rows = np.flatnonzero(hits.fill_null(False).to_numpy(zero_copy_only=False))
+        if len(rows) == 0:
+            return []
+        from logsleuth.parsers.jstack import find_dumps, parse_thread_dumps
+
+        source = str(cb.batch.column("source")[0])
+        out: list[tuple[Kind, EvidenceResult]] = []
+        for i in rows.tolist():
+            text = cb.texts[i].as_py().decode("utf-8", "replace")
+            first = int(cb.batch.column("line")[i].as_py())
+            lines = text.split("\n")
+            for start, end in find_dumps(text):
+                piece = "\n".join(lines[start:end]).encode()
+                result = parse_thread_dumps(piece, source, default_tz=self._tz,
+                                            line_offset=first - 1 + start)
+                for name, table in result.tables.items():
+                    self.parts.setdefault(name, []).append(table)
+                out.append((Kind.THREAD_DUMP, result))
+        return out
+
+    def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None:
+        return None
+
+    def merge(self, other: EmbeddedDumpCollector) -> None:
+        for name, tables in other.parts.items():
+            self.parts.setdefault(name, []).extend(tables)
+
+    def shift_lines(self, path: str, delta: int) -> None:
+        self.parts = {k: _shift(v, path, delta) for k, v in self.parts.items()}
+
+    def tables(self) -> dict[str, list[pa.Table]]:
+        return self.parts
