@@ -1,0 +1,171 @@
+"""``logsleuth check``: scan evidence, run the rules, fail CI on serious findings.
+
+The command is a thin wrapper: ``run_check`` does the work through the Python
+API (``api.scan`` then ``logsleuth.rules.api``) and returns a typed outcome;
+the typer function parses options, prints, and maps the outcome to an exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from logsleuth.errors import Diagnostic, ExitCode, InputError, SourceLocation
+from logsleuth.model import Severity
+
+if TYPE_CHECKING:
+    from logsleuth.rules.findings import Finding
+    from logsleuth.rules.model import RuleInfo
+
+FORMATS = ("text", "json", "sarif", "junit", "github")
+FAIL_ON = (*(str(s) for s in Severity), "none")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """What one check found: every finding, the ones not in the baseline, the verdict."""
+
+    findings: list[Finding]  # everything the rules found
+    new: list[Finding]  # not in the baseline (all of them without one)
+    rules: list[RuleInfo]  # every rule that ran (SARIF and JUnit list them)
+    diagnostics: list[Diagnostic]  # input problems that did not stop the scan
+    exit_code: ExitCode
+    inputs: int  # inputs actually read
+    error: Diagnostic | None = None  # why the check could not run (exit 2)
+
+    @property
+    def suppressed(self) -> int:
+        return len(self.findings) - len(self.new)
+
+
+def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
+              only: Sequence[str] = (), exclude: Sequence[str] = (),
+              fail_on: str = "high", baseline: Path | None = None,
+              write_baseline: Path | None = None, pattern: str | None = None,
+              tz: str | None = None, kinds: Sequence[str] = (), workers: int | None = None,
+              path_prefix: str = "") -> CheckOutcome:
+    """Scan ``paths`` with the rules and decide the exit code.
+
+    A check that read no input at all must not pass: the outcome then carries
+    an ``error`` and exit code USAGE (the input diagnostics say why), and no
+    baseline is written. Writing a baseline accepts what was found (exit 0).
+    Broken rules, a bad pattern or zone and an unreadable baseline raise.
+    """
+    from logsleuth import api
+    from logsleuth.rules import api as rules_api
+
+    result = api.scan(list(paths), pattern=pattern, tz=tz, kinds=kinds, workers=workers,
+                      keep_records=False, rules=True, rules_dirs=rules_dirs,
+                      only=only, exclude=exclude)
+    diagnostics = list(result.diagnostics)
+    for s in result.inputs:
+        diagnostics.extend(s.diagnostics)
+    if not result.inputs:
+        skipped = "; ".join(f"{s.path}: {s.reason}" for s in result.skipped)
+        error = Diagnostic(SourceLocation(paths[0] if paths else "."), "no-input",
+                           "no readable input: nothing was checked"
+                           + (f" (skipped {skipped})" if skipped else ""))
+        return CheckOutcome([], [], [], diagnostics, ExitCode.USAGE, 0, error)
+    findings = list(result.findings)
+    if path_prefix:
+        findings = [_prefixed(f, path_prefix) for f in findings]
+    if write_baseline is not None:
+        rules_api.write_baseline(findings, write_baseline)
+    new = rules_api.apply_baseline(findings, baseline)
+    infos = rules_api.list_rules(rules_dirs, only=only or None, exclude=exclude or None)
+    code = ExitCode.OK if write_baseline is not None else rules_api.exit_code_for(new, fail_on)
+    return CheckOutcome(findings, new, infos, diagnostics, code, len(result.inputs))
+
+
+def _prefixed(f: Finding, prefix: str) -> Finding:
+    """Point the example at the file as the repository sees it (SARIF, annotations)."""
+    path = f.example.get("path")
+    if not isinstance(path, str):
+        return f
+    joined = prefix.rstrip("/") + "/" + path if prefix else path
+    return replace(f, example={**f.example, "path": joined})
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+
+
+def check(
+    paths: Annotated[list[str], typer.Argument(help="Files, directories, globs or archives.")],
+    rules: Annotated[list[Path] | None, typer.Option(
+        "--rules", help="Directory of extra rules (repeatable).")] = None,
+    only: Annotated[list[str] | None, typer.Option(
+        help="Run only rules with this id or tag (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        help="Skip rules with this id or tag (repeatable).")] = None,
+    fail_on: Annotated[str, typer.Option(
+        "--fail-on", help="Exit 1 when a finding is at or above this severity: "
+                          "info, low, medium, high, critical (none: never).")] = "high",
+    baseline: Annotated[Path | None, typer.Option(
+        help="Fail only on findings not in this baseline file.")] = None,
+    write_baseline: Annotated[Path | None, typer.Option(
+        "--write-baseline", help="Record the current findings in FILE and exit 0.")] = None,
+    format: Annotated[str, typer.Option(
+        "--format", "-f", help="Output: text, json, sarif, junit or github.")] = "text",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the output to FILE.")] = None,
+    path_prefix: Annotated[str, typer.Option(
+        "--path-prefix", help="Prefix finding paths with this (e.g. the logs directory "
+                              "relative to the repository, for SARIF and annotations).")] = "",
+    pattern: Annotated[str | None, typer.Option(
+        help="log4j2/logback PatternLayout of the app logs (overrides detection).")] = None,
+    tz: Annotated[str | None, typer.Option(
+        help="Time zone of logs whose timestamps carry no offset (IANA name).")] = None,
+    kind: Annotated[list[str] | None, typer.Option(
+        "--kind", help="Force an input's kind: GLOB=KIND (repeatable).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes (default: the number of cores).")] = None,
+) -> None:
+    """Scan evidence and run the rules for CI: exit 1 on findings at or above --fail-on.
+
+    Exit codes: 0 no finding at or above --fail-on (after the baseline), 1 there
+    are, 2 bad options, a broken rule, an unreadable baseline or no readable input.
+    """
+    if format not in FORMATS:
+        raise typer.BadParameter(f"'{format}' is not one of {', '.join(FORMATS)}",
+                                 param_hint="--format")
+    if fail_on not in FAIL_ON:
+        raise typer.BadParameter(f"'{fail_on}' is not one of {', '.join(FAIL_ON)}",
+                                 param_hint="--fail-on")
+    outcome = run_check(paths, rules_dirs=rules or (), only=only or (),
+                        exclude=exclude or (), fail_on=fail_on, baseline=baseline,
+                        write_baseline=write_baseline, pattern=pattern, tz=tz,
+                        kinds=kind or (), workers=workers, path_prefix=path_prefix)
+    for d in outcome.diagnostics:
+        print(d.render(), file=sys.stderr)
+    if outcome.error is not None:
+        raise InputError(outcome.error)
+    from logsleuth.rules.api import render_check
+
+    text = render_check(outcome.new, format, outcome.rules)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    print(_verdict(outcome, fail_on, write_baseline), file=sys.stderr)
+    if outcome.exit_code != ExitCode.OK:
+        raise typer.Exit(int(outcome.exit_code))
+
+
+def _verdict(o: CheckOutcome, fail_on: str, written: Path | None) -> str:
+    """One stderr line a CI log reader can scan: counts and why it passed or failed."""
+    parts = [f"{len(o.findings)} finding(s) from {len(o.rules)} rule(s) over "
+             f"{o.inputs} input(s)"]
+    if o.suppressed:
+        parts.append(f"{o.suppressed} in the baseline")
+    if written is not None:
+        parts.append(f"baseline written to {written}")
+    floor = None if fail_on == "none" else Severity(fail_on).rank
+    failing = 0 if floor is None else sum(1 for f in o.new if f.severity.rank >= floor)
+    parts.append(f"{failing} new at or above {fail_on}")
+    return "check: " + ", ".join(parts) + ("" if o.exit_code == ExitCode.OK else ": FAIL")
