@@ -47,7 +47,8 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI in-process and return its ExitCode (tests call this)."""
     build_app()
     try:
-        app(args=argv, standalone_mode=False, prog_name="logsleuth")
+        # without standalone mode click returns a command's typer.Exit code
+        code = app(args=argv, standalone_mode=False, prog_name="logsleuth")
     except LogsleuthError as err:
         print(err.diagnostic.render(), file=sys.stderr)
         return ExitCode.USAGE
@@ -61,7 +62,7 @@ def run(argv: list[str] | None = None) -> int:
     except Exception:  # a bug: keep the traceback
         traceback.print_exc()
         return ExitCode.INTERNAL
-    return ExitCode.OK
+    return int(code) if isinstance(code, int) else ExitCode.OK
 
 
 def main() -> None:
