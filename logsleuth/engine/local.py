@@ -59,8 +59,8 @@ def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
     units: list[WorkUnit] = []
     for p in planned:
         src = p.source
-        if (p.kind == Kind.APP_LOG and p.layout is not None and getattr(src, "splittable", False)
-                and workers > 1):
+        if (p.kind == Kind.APP_LOG and hasattr(p.layout, "header_regex")
+                and getattr(src, "splittable", False) and workers > 1):
             ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, workers * 2)
         else:
             ranges = [(0, None)]

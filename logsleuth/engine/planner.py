@@ -119,7 +119,7 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
 def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
     """Epoch ms of the first timestamp in an input's head, for ordering rolled files."""
     layout = p.layout
-    if layout is None or layout.timestamp is None:
+    if layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None:
         return None
     import pyarrow as pa
     import pyarrow.compute as pc

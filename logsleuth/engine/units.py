@@ -106,6 +106,16 @@ def _run_applog(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
             keep.append(cb.batch)
 
     layout = unit.layout
+    if layout is not None and not hasattr(layout, "fields_regex"):  # a JSON-lines layout
+        from logsleuth.engine.jsonlog import JsonLogParser
+
+        json_parser = JsonLogParser(partial.path, layout, partial.stats, sink,
+                                    default_tz=options.default_tz)
+        with unit.source.open() as stream:
+            feed_stream(stream, json_parser, chunk_size=options.chunk_size)
+        if keep:
+            partial.tables["records"] = [pa.Table.from_batches(keep)]
+        return
     converter = None
     if layout is not None and layout.timestamp is not None:
         ts_format = layout.timestamp

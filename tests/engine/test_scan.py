@@ -169,3 +169,30 @@ def test_parse_text_gives_records_with_throwables(app_lines, pattern) -> None:
     th = recs[2].throwable
     assert th is not None and th.frames[0].method == "incrementMemoryCounter"
     assert recs[0].throwable is None
+
+
+def test_ecs_json_lines(write) -> None:
+    lines = [
+        '{"@timestamp":"2026-11-26T03:00:00.117Z","log.level":"INFO","message":"Client disconnected: sessionId=ab12",'
+        '"process.thread.name":"nioEventLoopGroup-3-2","log.logger":"com.example.push.SessionHandler"}',
+        "this line is not json",
+        "",
+        '{"@timestamp":"2026-11-26T04:00:00.000+01:00","log.level":"ERROR","message":"push failed",'
+        '"process.thread.name":"nioEventLoopGroup-3-1","log.logger":"io.netty.channel.DefaultChannelPipeline",'
+        '"error.type":"io.netty.util.internal.OutOfDirectMemoryError",'
+        '"error.stack_trace":"io.netty.util.internal.OutOfDirectMemoryError: failed to allocate 64 byte(s) of direct memory (used: 4194240, max: 4194304)\\n'
+        '\\tat io.netty.util.internal.PlatformDependent.incrementMemoryCounter(PlatformDependent.java:754)\\n'
+        'Caused by: java.lang.NullPointerException\\n\\tat com.example.push.PacketEncoder.encodePacket(PacketEncoder.java:42)\\n"}',
+    ]
+    result = api.scan(write("app.json", "\n".join(lines) + "\n"), workers=1)
+    s = only_input(result)
+    assert s.layout == "ecs"
+    assert (s.lines, s.records, s.unparsed_lines) == (4, 2, 2)
+    assert s.unparsed_samples[0] == (2, "this line is not json")
+    t = result.table("records").to_pylist()
+    assert [r["line"] for r in t] == [1, 4]
+    assert t[1]["exception"] == "io.netty.util.internal.OutOfDirectMemoryError"
+    assert t[1]["root_exception"] == "java.lang.NullPointerException"
+    # 04:00+01:00 is 03:00 UTC: offsets in the JSON are honoured
+    assert t[1]["ts"].isoformat() == "2026-11-26T03:00:00+00:00"
+    assert "netty-out-of-direct-memory" in {f.rule for f in result.findings}
