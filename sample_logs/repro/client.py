@@ -139,8 +139,9 @@ def churn_worker(
             stop.wait(1.0 / rate)
             continue
         if conn is None:
+            # Like the real mobile clients: retry a failed handshake almost at once (no backoff).
             stats.bump("handshakes_failed")
-            stop.wait(1.0 / rate)
+            stop.wait(0.01)
             continue
         stats.bump("handshakes_ok")
         try:

@@ -41,6 +41,7 @@ def app_facts(root: Path) -> dict[str, object]:
     npe_with_trace = npe_without_trace = 0
     oom_by_size: Counter[str] = Counter()
     metric_max = 0
+    netty_leak_reports = 0
     first_line = last_line = ""
     for path in app_log_files(root):
         lines = read_lines(path)
@@ -52,6 +53,8 @@ def app_facts(root: Path) -> dict[str, object]:
                 last_line = m.group(1)
                 if m.group(5).startswith("Client disconnected:"):
                     disconnects += 1
+                if m.group(5).startswith("LEAK: ByteBuf.release() was not called"):
+                    netty_leak_reports += 1
                 mm = METRIC.search(m.group(5))
                 if mm:
                     metric_max = max(metric_max, int(mm.group(1)))
@@ -83,6 +86,7 @@ def app_facts(root: Path) -> dict[str, object]:
         "out_of_direct_memory_errors_by_size": dict(oom_by_size),
         "first_out_of_direct_memory_error": onset,
         "netty_direct_memory_max_k": metric_max,
+        "netty_leak_reports": netty_leak_reports,
     }
 
 

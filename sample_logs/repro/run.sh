@@ -89,9 +89,9 @@ if [ "$MODE" = incident ]; then
     sleep 0.25
   done
   log "first OutOfDirectMemoryError seen"
-  sleep 2; take_jstack
-  sleep 4; take_jstack
-  sleep 2
+  sleep 1.5; take_jstack
+  sleep 1.5; take_jstack
+  sleep 1.5
 else
   python3 "$HERE/client.py" --seconds 30 --subscribers 6 --churners 2 --rate 10 >"$RUN/client.json" &
   CLIENT_PID=$!
