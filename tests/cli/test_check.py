@@ -281,3 +281,36 @@ def test_unreadable_baseline_exits_2(logs: Path, tmp_path: Path,
     assert check(logs, "--baseline", bad) == ExitCode.USAGE
     assert re.fullmatch(rf"{re.escape(str(bad))}:1:2: error\[B002\]: .+\n",
                         capsys.readouterr().err)
+
+
+def test_the_same_failure_in_another_file_stays_accepted(
+        logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Fingerprints hold no path, count or time (docs/ci.md promises this)."""
+    base = tmp_path / "baseline.json"
+    assert check(logs, "--write-baseline", base) == ExitCode.OK
+    (logs / "app-2.log").write_text(OOM_TRACE.format(ts="2024-03-12 09:00:00,000", used=1024))
+    assert check(logs, "--baseline", base, "--fail-on", "info") == ExitCode.OK
+    assert check(logs, "--fail-on", "info") == ExitCode.FINDINGS
+
+
+# -- docs/ci.md ------------------------------------------------------------------
+
+def test_ci_doc_examples_use_real_options_and_valid_yaml() -> None:
+    import typer
+    import yaml
+
+    from logsleuth.cli.app import build_app
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ci.md").read_text()
+    group = typer.main.get_command(build_app())
+    cmd = group.get_command(None, "check")  # type: ignore[attr-defined]
+    known = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
+    blocks = re.findall(r"```(\w+)\n(.*?)```", doc, re.S)
+    jobs = [yaml.safe_load(body) for lang, body in blocks if lang == "yaml"]
+    assert len(jobs) == 2  # the GitHub Actions workflow and the GitLab job
+    text = " ".join(body for _, body in blocks).replace(">\n", " ")
+    used = set(re.findall(r"(?<=\s)--[a-z-]+", " ".join(re.findall(
+        r"logsleuth check[^\n]*(?:\n\s+--[^\n]*)*", text))))
+    assert used and used <= known, used - known
+    for code in ExitCode:
+        assert f"| {code.value} | `{code.name}` |" in doc
