@@ -68,6 +68,7 @@ def scan(
     chunk_size: int = DEFAULT_CHUNK,
     max_decompressed_bytes: int = 20 * 2**30,
     rules: bool = True,
+    analysis: bool = True,
     rules_dirs: Sequence[PathLike] = (),
     only: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -94,6 +95,8 @@ def scan(
                             "only": list(only) or None, "exclude": list(exclude) or None})
         load_rules(rules_dirs, only=rule_config["only"], exclude=rule_config["exclude"])
         collectors.append("rules")
+    if analysis:
+        collectors.append("analysis")
     found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
     diagnostics = list(found.diagnostics)
     planned = plan_inputs(found.sources, choice, overrides, diagnostics, default_tz)
@@ -135,7 +138,25 @@ def scan(
     found = _merged(partials, "rules")
     if found is not None:
         result.findings = found.findings()
+    studied = _merged(partials, "analysis")
+    if studied is not None:
+        from logsleuth.timeline.scan import analyze_scan
+
+        result.incident = analyze_scan(result, studied, _timezone_guess(result, tz))
     return result
+
+
+def _timezone_guess(result: ScanResult, tz: str | None) -> Any:
+    """How the incident's times were anchored: --tz, offsets in the logs, or unknown."""
+    from logsleuth.timeline.tz import TimezoneGuess
+
+    if tz is not None:
+        return TimezoneGuess(tz, 0, 1.0, 1.0, "--tz")
+    zones = {s.timezone for s in result.inputs if s.kind == "app-log" and s.timezone}
+    if zones and zones <= {"from-log"}:
+        return TimezoneGuess("from-log", 0, 1.0, 1.0, "offsets written in the app logs")
+    return TimezoneGuess("unknown", 0, 0.0, 0.0,
+                         "app logs carry no zone and none was given (--tz): read as UTC")
 
 
 def _merged(partials: Sequence[Partial], name: str) -> Any | None:

@@ -108,9 +108,10 @@ class Record:
         return datetime.fromtimestamp(self.ts_ms / 1000, tz=UTC)
 
 
-# Columns of the records table every scan produces (Arrow). ``text`` is the raw
-# record; ``exception`` is the outermost throwable class, ``root_exception`` the
-# deepest cause, both null when the record carries no stack trace.
+# Columns of the records table every scan produces (Arrow). ``exception`` is the
+# outermost throwable class, ``root_exception`` the deepest cause and
+# ``root_frame`` the top frame of that cause (``pkg.Class.method``), all null when
+# the record carries no stack trace.
 RECORD_SCHEMA = pa.schema(
     [
         ("source", pa.dictionary(pa.int32(), pa.string())),
@@ -124,6 +125,7 @@ RECORD_SCHEMA = pa.schema(
         ("message", pa.string()),
         ("exception", pa.string()),
         ("root_exception", pa.string()),
+        ("root_frame", pa.string()),
     ]
 )
 

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
 from logsleuth.engine.stats import InputStats
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
-from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes
+from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
 
 
 class LayoutLike(Protocol):
@@ -234,7 +234,7 @@ class AppLogParser:
             self.stats.see_times(lo.as_py(), hi.as_py())
         else:
             ts = pa.nulls(n, pa.timestamp("ms", tz="UTC"))
-        exc, root = self._exceptions(buf, starts, heads, nlines)
+        exc, root, frame = self._exceptions(buf, starts, heads, nlines)
         level = cols.get("level")
         batch = pa.RecordBatch.from_arrays(
             [
@@ -249,6 +249,7 @@ class AppLogParser:
                   for f in _STRING_FIELDS],
                 exc,
                 root,
+                frame,
             ],
             schema=RECORD_SCHEMA,
         )
@@ -259,15 +260,18 @@ class AppLogParser:
         self.sink(ChunkBatch(batch, texts, extra, lambda i: self._record(batch, texts, extra, i)))
 
     def _exceptions(self, buf: memoryview, starts: np.ndarray, heads: np.ndarray,
-                    nlines: np.ndarray) -> tuple[pa.Array, pa.Array]:
-        """Outermost and root exception class of each record that carries a trace."""
+                    nlines: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """Outermost and root exception class, and the root's top frame, per record."""
         exc: list[str | None] = [None] * len(heads)
         root: list[str | None] = [None] * len(heads)
+        frame: list[str | None] = [None] * len(heads)
         for i in np.flatnonzero(nlines > 1):
             h = int(heads[i])
             cont = bytes(buf[starts[h + 1] : starts[h + int(nlines[i])]])
             exc[i], root[i] = exception_classes(cont)
-        return pa.array(exc, pa.string()), pa.array(root, pa.string())
+            if exc[i] is not None:
+                frame[i] = root_frame(cont)
+        return pa.array(exc, pa.string()), pa.array(root, pa.string()), pa.array(frame, pa.string())
 
     def _record(self, batch: pa.RecordBatch, texts: pa.Array, extra: dict[str, pa.Array],
                 i: int) -> Record:
@@ -336,7 +340,7 @@ class AppLogParser:
         nlines = np.array(ends, dtype=np.int32) - heads.astype(np.int32)
         # the header line of a pasted trace is the exception line itself
         exc_heads = heads - 1
-        exc, root = self._exceptions(buf, starts, exc_heads, nlines + 1)
+        exc, root, frame = self._exceptions(buf, starts, exc_heads, nlines + 1)
         batch = pa.RecordBatch.from_arrays(
             [
                 pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), [self.source]),
@@ -350,6 +354,7 @@ class AppLogParser:
                 msgs,
                 exc,
                 root,
+                frame,
             ],
             schema=RECORD_SCHEMA,
         )

@@ -83,6 +83,7 @@ REGISTRY: dict[str, str] = {
     "rules": "logsleuth.engine.rulescan:RuleCollector",
     "metrics": "logsleuth.engine.evidence:MetricCollector",
     "dumps": "logsleuth.engine.evidence:EmbeddedDumpCollector",
+    "analysis": "logsleuth.engine.analysis:AnalysisCollector",
 }
 
 

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from logsleuth.engine.applog import BatchSink, ChunkBatch
 from logsleuth.engine.stats import InputStats
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
-from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes
+from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
 
 
 class JsonLogParser:
@@ -71,7 +71,7 @@ class JsonLogParser:
         stack = t["stack_trace"]
         texts = pc.binary_join_element_wise(msgs, pc.fill_null(stack, ""), "\n")
         texts = pc.if_else(pc.is_null(stack), msgs, texts).cast(pa.large_binary())
-        exc, root = self._exceptions(stack, t["error_class"])
+        exc, root, frame = self._exceptions(stack, t["error_class"])
         m = len(rows)
         ms = t["ts"]
         lo, hi = pc.min_max(ms).values()
@@ -90,6 +90,7 @@ class JsonLogParser:
                 msgs.cast(pa.string()),
                 exc,
                 root,
+                frame,
             ],
             schema=RECORD_SCHEMA,
         )
@@ -98,15 +99,20 @@ class JsonLogParser:
             self.sink(ChunkBatch(batch, texts, {}, lambda i: self._record(batch, texts, i)))
         return n, n_lines
 
-    def _exceptions(self, stack: pa.Array, error_class: pa.Array) -> tuple[pa.Array, pa.Array]:
+    def _exceptions(self, stack: pa.Array,
+                    error_class: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
         exc = error_class.to_pylist()
         root = list(exc)
+        frame: list[str | None] = [None] * len(exc)
         for i, st in enumerate(stack.to_pylist()):
             if st:
-                top, deep = exception_classes(st.encode())
+                raw = st.encode()
+                top, deep = exception_classes(raw)
                 exc[i] = exc[i] or top
                 root[i] = deep or exc[i]
-        return pa.array(exc, pa.string()), pa.array(root, pa.string())
+                frame[i] = root_frame(raw)
+        return (pa.array(exc, pa.string()), pa.array(root, pa.string()),
+                pa.array(frame, pa.string()))
 
     def _record(self, batch: pa.RecordBatch, texts: pa.Array, i: int) -> Record:
         text = texts[i].as_py().decode("utf-8", "replace")

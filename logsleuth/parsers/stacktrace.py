@@ -209,7 +209,7 @@ class ThrowableCache:
 
 
 _HEADER_BYTES = re.compile(
-    rb"(?:Exception in thread \"[^\"\n]*\" )?((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)(?::|\r?$)",
+    rb"^(?:Exception in thread \"[^\"\n]*\" )?((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)(?::|\r?$)",
     re.M,
 )
 _BARE_BYTES = re.compile(
@@ -219,6 +219,16 @@ _BARE = re.compile(
     r"^((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error|Throwable))(?::\s?(.*))?$"
 )
 _CAUSE_BYTES = re.compile(rb"\nCaused by: ((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)")
+
+
+_FRAME_NAME = re.compile(rb"[ \t]+at (?:[\w.$-]+(?:@[\w.$-]+)?/{1,2})?([\w.$/<>]+)\(")
+
+
+def root_frame(continuation: bytes) -> str | None:
+    """``pkg.Class.method`` of the first frame of the deepest ``Caused by:`` (or the top)."""
+    last = continuation.rfind(b"\nCaused by: ")
+    m = _FRAME_NAME.search(continuation, max(last, 0))
+    return None if m is None else m.group(1).decode("ascii", "replace")
 
 
 def exception_classes(continuation: bytes) -> tuple[str | None, str | None]:

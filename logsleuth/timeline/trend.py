@@ -164,7 +164,10 @@ def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = 
     # a change point i splits steps[:i] from steps[i:]; step i ends at bin edge i + 1
     cp_ms = tuple(int(edges[first_edge[i]]) for i in change_points(steps))
     rise = slope * span
-    is_leak = bool(slope > 0 and r2 >= 0.6 and nonneg >= 0.6 and drawdown <= 0.25 * rise)
+    # a steady line, or growth that is bursty (it follows traffic) but never released
+    never_released = nonneg >= 0.95 and drawdown <= 0.01 * rise and v[-1] > v[0] * 1.05
+    is_leak = bool(slope > 0 and (r2 >= 0.6 or never_released) and nonneg >= 0.6
+                   and drawdown <= 0.25 * rise)
     return LeakEstimate(
         metric=metric, unit=unit, n=len(t), start_ms=int(t[0]), end_ms=int(t[-1]),
         first_value=float(v[0]), last_value=float(v[-1]),

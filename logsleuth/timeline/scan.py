@@ -1,0 +1,93 @@
+"""Incident analysis over a finished scan: the glue between the scan and the timeline.
+
+The scan streams what analysis needs (findings, per-second template counts,
+warning/error rows, typed evidence tables); this module turns them into the
+``Incident``. No incident (None) when no finding of high severity or worse fired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from logsleuth.model import Severity
+from logsleuth.timeline.attribution import attribute_increments
+from logsleuth.timeline.incident import Incident, Onset
+from logsleuth.timeline.rootcause import rank_root_causes
+from logsleuth.timeline.symptoms import first_symptoms, precursors
+from logsleuth.timeline.trend import estimate_leaks
+from logsleuth.timeline.tz import TimezoneGuess
+
+DEFINING = (Severity.CRITICAL, Severity.HIGH)
+
+
+def onset_from_findings(findings: Sequence[Any]) -> Onset | None:
+    """The first record of the most severe finding cluster (its example is the earliest)."""
+    ranked = [f for f in findings if f.severity in DEFINING and f.first_seen]
+    if not ranked:
+        return None
+    top = max(f.severity.rank for f in ranked)
+    cands = [f for f in ranked if f.severity.rank == top]
+    first = min(cands, key=lambda f: (pd.Timestamp(f.first_seen), str(f.example.get("path")),
+                                      int(f.example.get("line") or 0)))
+    text = str(first.example.get("text") or "").split("\n", 1)[0]
+    ms = int(pd.Timestamp(first.first_seen).value // 1_000_000)
+    exc = first.signature.split(" > ")[0].split(" @ ")[0] if first.signature else None
+    return Onset(ms, str(first.example.get("path")), int(first.example.get("line") or 0), text,
+                 first.rule, first.fingerprint, exc)
+
+
+def _maxima(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, float]:
+    """Known maxima in bytes: the ``max`` a direct-memory OOM message reported."""
+    best = None
+    for f in findings:
+        got = f.extracted.get("max") if isinstance(f.extracted, dict) else None
+        if got and got.get("unit") in ("bytes", "B"):
+            best = max(best or 0.0, float(got["max"]))
+    if best is None:
+        return {}
+    names = metrics.loc[metrics["unit"].astype(str) == "B", "metric"].astype(str).unique()
+    return dict.fromkeys(names, best)
+
+
+def _frame(result: Any, name: str) -> pd.DataFrame | None:
+    t = result.tables.get(name)
+    return None if t is None or t.num_rows == 0 else t.to_pandas()
+
+
+def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> Incident | None:
+    onset = onset_from_findings(result.findings)
+    if onset is None:
+        return None
+    notable = analysis.notable_table().to_pandas()
+    if len(notable):
+        fp = (notable["exception"].fillna("") + " > " + notable["root_exception"].fillna("")
+              + " @ " + notable["root_frame"].fillna(""))
+        notable["fingerprint"] = fp.where(notable["exception"].notna(), None)
+    metrics = _frame(result, "metrics")
+    gc = _frame(result, "gc_events")
+    threads = _frame(result, "thread_states")
+    http = _frame(result, "http_requests")
+    leaks = []
+    if metrics is not None:
+        leaks = estimate_leaks(metrics, _maxima(result.findings, metrics))
+        ev_ts, ev_ids, templates = analysis.events()
+        for i, leak in enumerate(leaks):
+            series = metrics[metrics["metric"].astype(str) == leak.metric]
+            mts = series["ts"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
+            before = mts < onset.ts_ms
+            per = attribute_increments(mts[before], series["value"].to_numpy(np.float64)[before],
+                                       ev_ts, ev_ids, unit=leak.unit)
+            if per is not None:
+                per = replace(per, template=templates[int(per.template)])
+            leaks[i] = leak.with_per_event(per)
+    symptoms = first_symptoms(notable, onset.ts_ms, http_requests=http, thread_states=threads,
+                              gc_events=gc) if len(notable) else []
+    pre = precursors(notable, onset.ts_ms, gc_events=gc, thread_states=threads) \
+        if len(notable) else []
+    causes = rank_root_causes(notable, leaks, onset.ts_ms, metrics=metrics)
+    return Incident(onset, timezone, symptoms, pre, leaks, causes)
