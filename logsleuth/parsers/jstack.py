@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
 import pandas as pd
@@ -393,15 +393,52 @@ def thread_state_records(thread_states: pa.Table) -> Iterator[Record]:
     """Thread rows as ``Record(kind=THREAD_DUMP)`` for rules: ``thread`` is the thread
     name, ``message`` is ``"name" STATE at top_frame``; fields: state, state_detail,
     status, top_frame, blocked_on_lock, waiting_on_lock, locks_held, nid, dump_index,
-    daemon."""
+    daemon, and ``frames`` (one frame per line, top first).
+
+    ``text`` is the message followed by ``\tat <frame>`` lines, as in the dump, so
+    text and ``frame`` conditions (and the prefilter's needles) see the whole stack,
+    not only the top frame: a thread waiting on a lock is usually parked a few
+    frames above the code that asked for it.
+    """
     def msg(r: object) -> str:
         assert isinstance(r, dict)
         return f'"{r["thread"]}" {r["state"] or r["status"] or ""} at {r["top_frame"] or "-"}'
 
-    return rows_to_records(
+    records = rows_to_records(
         thread_states, kind=Kind.THREAD_DUMP, message=msg, thread="thread",
         fields=("state", "state_detail", "status", "top_frame", "blocked_on_lock",
                 "waiting_on_lock", "locks_held", "nid", "dump_index", "daemon"))
+    stacks = thread_states.column("frames").to_pylist()
+    for rec, frames in zip(records, stacks, strict=True):
+        if not frames:
+            yield rec
+            continue
+        yield replace(rec, text=rec.message + "".join("\n\tat " + f for f in frames),
+                      n_lines=1 + len(frames), fields={**rec.fields, "frames": "\n".join(frames)})
+
+
+def deadlock_records(deadlocks: pa.Table) -> Iterator[Record]:
+    """Each "Found one Java-level deadlock:" section as ``Record(kind=THREAD_DUMP)``.
+
+    ``message`` is ``Java-level deadlock: "A" -> "B" -> "A"`` (the threads in the
+    order the JVM lists them, so the cycle reads like the dump), ``text`` is the
+    whole section, ``thread`` the first thread; fields: threads and locks (one per
+    line), n_threads, dump_index.
+    """
+    for row in deadlocks.to_pylist():
+        names: list[str] = row["threads"] or []
+        cycle = " -> ".join(f'"{n}"' for n in [*names, *names[:1]])
+        msg = f"Java-level deadlock: {cycle}" if names else "Java-level deadlock"
+        text = row["text"] or msg
+        ts = row["ts"]
+        yield Record(
+            source=str(row["source"]), line=int(row["line"] or 0),
+            n_lines=text.count("\n") + 1,
+            ts_ms=None if ts is None else int(ts.timestamp() * 1000), level=None,
+            thread=names[0] if names else None, logger=None, message=msg, text=text,
+            kind=Kind.THREAD_DUMP,
+            fields={"threads": "\n".join(names), "locks": "\n".join(row["locks"] or []),
+                    "n_threads": str(len(names)), "dump_index": str(row["dump_index"])})
 
 
 def blocked_per_dump(thread_states: pa.Table) -> pd.DataFrame:
