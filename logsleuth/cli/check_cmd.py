@@ -58,7 +58,9 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
     """
     from logsleuth import api
     from logsleuth.rules import api as rules_api
+    from logsleuth.rules.baseline import filter_new, load_baseline
 
+    known = None if baseline is None else load_baseline(baseline)  # fail before a long scan
     result = api.scan(list(paths), pattern=pattern, tz=tz, kinds=kinds, workers=workers,
                       keep_records=False, rules=True, rules_dirs=rules_dirs,
                       only=only, exclude=exclude)
@@ -76,7 +78,7 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
         findings = [_prefixed(f, path_prefix) for f in findings]
     if write_baseline is not None:
         rules_api.write_baseline(findings, write_baseline)
-    new = rules_api.apply_baseline(findings, baseline)
+    new = findings if known is None else filter_new(findings, known)
     infos = rules_api.list_rules(rules_dirs, only=only or None, exclude=exclude or None)
     code = ExitCode.OK if write_baseline is not None else rules_api.exit_code_for(new, fail_on)
     return CheckOutcome(findings, new, infos, diagnostics, code, len(result.inputs))
