@@ -1,0 +1,100 @@
+"""Metric lanes: the series, its known maximum, the fitted leak trend and exhaustion.
+
+The incident's leak estimate gives a Theil–Sen slope; the line drawn is that
+slope through the median residual of the plotted metric, from the first sample
+to the projected exhaustion (when it falls near the evidence) or the last sample.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from logsleuth.reports.html import series as S
+from logsleuth.reports.html.figure import MAX_METRIC_LANES, PALETTE, Lane, _to_ms, iso
+from logsleuth.reports.html.safe import plot_text
+
+HOUR_MS = 3_600_000
+
+
+def metric_lanes(tables: dict[str, pa.Table], leaks: list[dict[str, Any]],
+                 span: tuple[int, int]) -> list[Lane]:
+    """One lane per metric (leaking metrics first), at most ``MAX_METRIC_LANES``."""
+    mt = tables.get("metrics")
+    if mt is None or not mt.num_rows or not {"metric", "value"} <= set(mt.column_names):
+        return []
+    names = [str(n) for n in pc.unique(mt.column("metric")).to_pylist() if n is not None]
+    by_leak = {str(k.get("metric")): k for k in leaks}
+    names.sort(key=lambda n: (n not in by_leak, n))
+    ms_all = S.column_ms(mt)
+    values_all = mt.column("value").to_numpy(zero_copy_only=False).astype(np.float64)
+    metric_col = mt.column("metric")
+    lanes = []
+    for i, name in enumerate(names[:MAX_METRIC_LANES]):
+        sel = pc.equal(metric_col, name).to_numpy(zero_copy_only=False).astype(bool)
+        sel &= (ms_all != S.NAT) & np.isfinite(values_all)
+        if not sel.any():
+            continue
+        ms, v = ms_all[sel], values_all[sel]
+        unit = str(mt.column("unit")[int(np.flatnonzero(sel)[0])]) \
+            if "unit" in mt.column_names else ""
+        lanes.append(_lane(name, unit, ms, v, by_leak.get(name), span, PALETTE[i % 10]))
+    return lanes
+
+
+def _lane(name: str, unit: str, ms: np.ndarray, v: np.ndarray, leak: dict[str, Any] | None,
+          span: tuple[int, int], color: str) -> Lane:
+    keep = S.extremes(ms, v)
+    label = plot_text(name)
+    traces: list[dict[str, Any]] = [{
+        "type": "scatter", "mode": "lines", "name": label, "x": iso(ms[keep]),
+        "y": v[keep].tolist(), "line": {"color": color, "width": 1.5}, "legend": "",
+        "hovertemplate": f"%{{x}}<br>{label}: %{{y:,.0f}} {plot_text(unit)}<extra></extra>"}]
+    t0, t1 = int(ms.min()), int(ms.max())
+    maximum = leak.get("maximum") if leak else None
+    ex_ms = _to_ms(leak["exhaustion_at"]) if leak and leak.get("exhaustion_at") else None
+    if leak and leak.get("slope_per_hour") is not None:
+        slope = float(leak["slope_per_hour"]) / HOUR_MS
+        b = float(np.median(v - slope * (ms - t0)))
+        # draw to exhaustion if it is within half the evidence span after its end
+        end = ex_ms if ex_ms is not None and ex_ms <= span[1] + (span[1] - span[0]) // 2 else t1
+        per = leak.get("per_event") or {}
+        words = f"{_human(float(leak['slope_per_hour']), unit)}/h, R² {float(leak['r2']):.3f}"
+        if per.get("amount") is not None:
+            words += (f"<br>≈ {_human(float(per['amount']), unit)} per "
+                      f"“{plot_text(per.get('template'), 80)}”")
+        traces.append({"type": "scatter", "mode": "lines", "name": "fitted trend",
+                       "x": iso([t0, end]), "y": [b, b + slope * (end - t0)], "legend": "",
+                       "line": {"color": "#424242", "width": 1.5, "dash": "dash"},
+                       "hovertemplate": f"trend: {words}<extra></extra>"})
+        if ex_ms is not None and maximum is not None and end == ex_ms:
+            traces.append({"type": "scatter", "mode": "markers+text", "name": "exhaustion",
+                           "x": iso([ex_ms]), "y": [maximum], "text": ["projected exhaustion"],
+                           "textposition": "top left", "legend": "",
+                           "marker": {"symbol": "x", "size": 12, "color": "#b71c1c"},
+                           "hovertemplate": f"projected exhaustion %{{x}} UTC<br>{words}"
+                                            "<extra></extra>"})
+    if maximum is not None:
+        lo = min(t0, span[0])
+        hi = max(t1, span[1], ex_ms or t1)
+        traces.append({"type": "scatter", "mode": "lines", "name": "known maximum",
+                       "x": iso([lo, hi]), "y": [maximum, maximum], "legend": "",
+                       "line": {"color": "#b71c1c", "width": 1, "dash": "dot"},
+                       "hovertemplate": f"maximum {_human(float(maximum), unit)}"
+                                        "<extra></extra>"})
+    title = f"metric {label}" + (f" ({plot_text(unit)})" if unit else "")
+    return Lane(f"metric:{name}", title, 200, traces,
+                {"title": {"text": plot_text(unit) or "value"}, "rangemode": "tozero"})
+
+
+def _human(value: float, unit: str) -> str:
+    """Bytes in KiB/MiB/GiB, other units as they are."""
+    if unit in ("B", "bytes"):
+        for u, f in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+            if abs(value) >= f:
+                return f"{value / f:,.1f} {u}"
+        return f"{value:,.0f} B"
+    return f"{value:,.4g} {plot_text(unit)}".strip()
