@@ -17,7 +17,13 @@ import pyarrow as pa
 
 from logsleuth.engine.applog import AppLogParser, ChunkBatch
 from logsleuth.engine.local import default_workers, execute, make_units, reduce_partials
-from logsleuth.engine.planner import LayoutChoice, choose_layout, parse_kind_overrides, plan_inputs
+from logsleuth.engine.planner import (
+    LayoutChoice,
+    choose_layout,
+    infer_app_zone,
+    parse_kind_overrides,
+    plan_inputs,
+)
 from logsleuth.engine.reader import DEFAULT_CHUNK, feed_stream
 from logsleuth.engine.stats import InputStats
 from logsleuth.engine.units import Partial, UnitOptions, WorkUnit
@@ -100,6 +106,11 @@ def scan(
     found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
     diagnostics = list(found.diagnostics)
     planned = plan_inputs(found.sources, choice, overrides, diagnostics, default_tz)
+    inferred = None
+    if default_tz is None:
+        inferred = infer_app_zone(planned)
+        if inferred is not None:
+            default_tz = inferred.tz
     n_workers = workers or default_workers()
     units = make_units(planned, n_workers)
     options = UnitOptions(default_tz=default_tz, chunk_size=chunk_size,
@@ -114,7 +125,7 @@ def scan(
             progress(done[0], total)
 
     partials = reduce_partials(execute(units, options, n_workers, tick))
-    tz_label = tz
+    tz_label = tz or (f"{inferred.label} (inferred)" if inferred else None)
     for p, plan in zip(partials, planned, strict=True):
         p.stats.timezone = p.stats.timezone or _zone_label(plan.layout, tz_label)
     tables: dict[str, pa.Table] = {}
@@ -142,16 +153,18 @@ def scan(
     if studied is not None:
         from logsleuth.timeline.scan import analyze_scan
 
-        result.incident = analyze_scan(result, studied, _timezone_guess(result, tz))
+        result.incident = analyze_scan(result, studied, _timezone_guess(result, tz, inferred))
     return result
 
 
-def _timezone_guess(result: ScanResult, tz: str | None) -> Any:
-    """How the incident's times were anchored: --tz, offsets in the logs, or unknown."""
+def _timezone_guess(result: ScanResult, tz: str | None, inferred: Any) -> Any:
+    """How the incident's times were anchored: --tz, offsets in the logs, inferred, unknown."""
     from logsleuth.timeline.tz import TimezoneGuess
 
     if tz is not None:
         return TimezoneGuess(tz, 0, 1.0, 1.0, "--tz")
+    if inferred is not None:
+        return TimezoneGuess(inferred.label, 0, 1.0, 1.0, inferred.why)
     zones = {s.timezone for s in result.inputs if s.kind == "app-log" and s.timezone}
     if zones and zones <= {"from-log"}:
         return TimezoneGuess("from-log", 0, 1.0, 1.0, "offsets written in the app logs")

@@ -57,7 +57,7 @@ def run(argv: list[str] | None = None) -> int:
     except click_errors.ClickException as ex:
         ex.show()
         return ExitCode.USAGE
-    except click_errors.Abort:
+    except typer.Abort:
         return ExitCode.USAGE
     except Exception:  # a bug: keep the traceback
         traceback.print_exc()

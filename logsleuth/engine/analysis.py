@@ -1,8 +1,10 @@
 """The streaming side of incident analysis: what the timeline needs, kept small.
 
 Per batch: message templates are mined (vectorised), and template counts are
-kept per second (not per record), which is what leak attribution regresses
-against; warning/error/exception records are kept as a small table for onset,
+kept per (time, template): exact to the millisecond while they are few, per
+second once there are more than ``EXACT_KEYS`` (long evidence has windows wide
+enough for that), which is what leak attribution regresses against; warning, error
+and exception records are kept as a small table for onset,
 symptoms, precursors and root-cause ranking. Memory grows with seconds and
 templates, not with records.
 """
@@ -18,8 +20,9 @@ import pyarrow.compute as pc
 from logsleuth.engine.applog import ChunkBatch
 from logsleuth.model import EvidenceResult, Kind
 
+EXACT_KEYS = 2_000_000  # (ms, template) keys kept before time is bucketed per second
 MAX_NOTABLE_ROWS = 400_000  # warning/error rows kept for analysis; beyond, counted only
-_KEY_BITS = 24  # template id bits in the (second, template) key
+_KEY_BITS = 20  # template id bits in the key; epoch ms needs 41 of the other 43
 _NOTABLE_LEVELS = pa.array(["WARN", "WARNING", "ERROR", "SEVERE", "FATAL", "CRITICAL"])
 _NOTABLE_COLS = ("source", "line", "ts", "level", "thread", "logger", "message", "exception",
                  "root_exception", "root_frame")
@@ -32,7 +35,8 @@ class AnalysisCollector:
         from logsleuth.timeline.templates import TemplateMiner
 
         self.miner = TemplateMiner()
-        self.keys: list[np.ndarray] = []  # (second << _KEY_BITS | template) keys
+        self.keys: list[np.ndarray] = []  # (time bucket << _KEY_BITS | template) keys
+        self.res_ms = 1  # time bucket width
         self.counts: list[np.ndarray] = []
         self.notable: list[pa.Table] = []
         self.notable_rows = 0
@@ -42,9 +46,9 @@ class AnalysisCollector:
         b = cb.batch
         ids = self.miner.add(b.column("message"))
         ts = b.column("ts").cast(pa.int64()).fill_null(-1).to_numpy()
-        timed = (ts >= 0) & (ids >= 0)
+        timed = (ts >= 0) & (ids >= 0) & (ids < 1 << _KEY_BITS)
         if timed.any():
-            key = (ts[timed] // 1000) << _KEY_BITS | ids[timed].astype(np.int64)
+            key = (ts[timed] // self.res_ms) << _KEY_BITS | ids[timed].astype(np.int64)
             uniq, counts = np.unique(key, return_counts=True)
             self.keys.append(uniq)
             self.counts.append(counts)
@@ -64,10 +68,21 @@ class AnalysisCollector:
                 self.notable_rows += rows
 
     def _compact(self) -> None:
+        if not self.keys:
+            return
         keys = np.concatenate(self.keys)
         counts = np.concatenate(self.counts)
         uniq, inv = np.unique(keys, return_inverse=True)
         self.keys, self.counts = [uniq], [np.bincount(inv, weights=counts).astype(np.int64)]
+        if len(uniq) > EXACT_KEYS and self.res_ms < 1000:
+            self._rebucket(1000)
+
+    def _rebucket(self, res_ms: int) -> None:
+        mask = (1 << _KEY_BITS) - 1
+        factor = res_ms // self.res_ms
+        self.keys = [(k >> _KEY_BITS) // factor << _KEY_BITS | (k & mask) for k in self.keys]
+        self.res_ms = res_ms
+        self._compact()
 
     def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None:
         return None
@@ -75,9 +90,13 @@ class AnalysisCollector:
     def merge(self, other: AnalysisCollector) -> None:
         remap = self.miner.merge(other.miner)
         mask = (1 << _KEY_BITS) - 1
+        res = max(self.res_ms, other.res_ms)
+        if res != self.res_ms:
+            self._rebucket(res)
+        factor = res // other.res_ms
         for keys, counts in zip(other.keys, other.counts, strict=True):
-            sec, tid = keys >> _KEY_BITS, keys & mask
-            self.keys.append(sec << _KEY_BITS | remap[tid].astype(np.int64))
+            bucket, tid = (keys >> _KEY_BITS) // factor, keys & mask
+            self.keys.append(bucket << _KEY_BITS | remap[tid].astype(np.int64))
             self.counts.append(counts)
         self._compact()
         self.notable.extend(other.notable)
@@ -90,14 +109,14 @@ class AnalysisCollector:
         self.notable = _shift(self.notable, path, delta)
 
     def events(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(second start in ms, template id, count) arrays and the template texts."""
+        """Per event: epoch ms (bucket middle) and template id; and the template texts."""
         if not self.keys:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), []
         self._compact()
         keys, counts = self.keys[0], self.counts[0]
-        sec = keys >> _KEY_BITS
+        bucket = keys >> _KEY_BITS
         tid = keys & ((1 << _KEY_BITS) - 1)
-        ts = np.repeat(sec * 1000 + 500, counts)
+        ts = np.repeat(bucket * self.res_ms + self.res_ms // 2, counts)
         return ts, np.repeat(tid, counts), self.miner.templates
 
     def notable_table(self) -> pa.Table:

@@ -116,6 +116,13 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
     return _order_families(planned, default_tz)
 
 
+def infer_app_zone(planned: Sequence[PlannedInput]) -> Any:
+    """ZoneInference for zone-less app logs from GC/nginx siblings (see engine.zone)."""
+    from logsleuth.engine.zone import zone_for
+
+    return zone_for(planned, lambda p: _first_instant(p, None))  # type: ignore[arg-type]
+
+
 def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
     """Epoch ms of the first timestamp in an input's head, for ordering rolled files."""
     layout = p.layout

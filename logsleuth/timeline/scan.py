@@ -54,6 +54,13 @@ def _maxima(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, float]:
     return dict.fromkeys(names, best)
 
 
+def _family(path: str) -> str:
+    from logsleuth.sources import family_of
+
+    head, _, name = path.rpartition("/")
+    return f"{head}/{family_of(name)}" if head else family_of(name)
+
+
 def _frame(result: Any, name: str) -> pd.DataFrame | None:
     t = result.tables.get(name)
     return None if t is None or t.num_rows == 0 else t.to_pandas()
@@ -65,8 +72,9 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> 
         return None
     notable = analysis.notable_table().to_pandas()
     if len(notable):
-        fp = (notable["exception"].fillna("") + " > " + notable["root_exception"].fillna("")
-              + " @ " + notable["root_frame"].fillna(""))
+        # by classes, not frames: once the JIT omits a hot exception's trace
+        # (OmitStackTraceInFastThrow) the same failure continues without frames
+        fp = notable["exception"].fillna("") + " > " + notable["root_exception"].fillna("")
         notable["fingerprint"] = fp.where(notable["exception"].notna(), None)
     metrics = _frame(result, "metrics")
     gc = _frame(result, "gc_events")
@@ -85,7 +93,9 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> 
             if per is not None:
                 per = replace(per, template=templates[int(per.template)])
             leaks[i] = leak.with_per_event(per)
-    symptoms = first_symptoms(notable, onset.ts_ms, http_requests=http, thread_states=threads,
+    # symptoms per log, not per rolled file of it
+    by_log = notable.assign(source=notable["source"].map(_family)) if len(notable) else notable
+    symptoms = first_symptoms(by_log, onset.ts_ms, http_requests=http, thread_states=threads,
                               gc_events=gc) if len(notable) else []
     pre = precursors(notable, onset.ts_ms, gc_events=gc, thread_states=threads) \
         if len(notable) else []
