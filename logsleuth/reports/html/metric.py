@@ -56,6 +56,7 @@ def _lane(name: str, unit: str, ms: np.ndarray, v: np.ndarray, leak: dict[str, A
     t0, t1 = int(ms.min()), int(ms.max())
     maximum = leak.get("maximum") if leak else None
     ex_ms = _to_ms(leak["exhaustion_at"]) if leak and leak.get("exhaustion_at") else None
+    end = t1
     if leak and leak.get("slope_per_hour") is not None:
         slope = float(leak["slope_per_hour"]) / HOUR_MS
         b = float(np.median(v - slope * (ms - t0)))
@@ -79,7 +80,7 @@ def _lane(name: str, unit: str, ms: np.ndarray, v: np.ndarray, leak: dict[str, A
                                             "<extra></extra>"})
     if maximum is not None:
         lo = min(t0, span[0])
-        hi = max(t1, span[1], ex_ms or t1)
+        hi = max(t1, span[1], end)
         traces.append({"type": "scatter", "mode": "lines", "name": "known maximum",
                        "x": iso([lo, hi]), "y": [maximum, maximum], "legend": "",
                        "line": {"color": "#b71c1c", "width": 1, "dash": "dot"},
