@@ -396,9 +396,10 @@ def thread_state_records(thread_states: pa.Table) -> Iterator[Record]:
     daemon, and ``frames`` (one frame per line, top first).
 
     ``text`` is the message followed by ``\tat <frame>`` lines, as in the dump, so
-    text and ``frame`` conditions (and the prefilter's needles) see the whole stack,
-    not only the top frame: a thread waiting on a lock is usually parked a few
-    frames above the code that asked for it.
+    ``text`` conditions and the prefilter's needles see the whole stack, not only the
+    top frame: a thread waiting on a lock is usually parked a few frames above the
+    code that asked for it. ``frame`` conditions stay about throwables: a thread
+    merely running in ``encode()`` is not an exception thrown there.
     """
     def msg(r: object) -> str:
         assert isinstance(r, dict)

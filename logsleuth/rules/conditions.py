@@ -7,8 +7,7 @@ record text for it to possibly match (``None``: cannot say, always evaluate).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import ClassVar
@@ -220,45 +219,9 @@ class ExceptionCond(Condition):
         return _union(_needle(glob_literal(p)) for p in self.patterns)
 
 
-# A thread-dump frame: ``[loader/][module@ver/]pkg.Cls.method([module@ver/]File.java:12)``;
-# hidden classes (``Foo$$Lambda$17/0x0000...``) keep their ``/0x`` suffix in the class.
-# Python ``re``: the input is parser output, not a user pattern, and needs a lookahead.
-_DUMP_FRAME = re.compile(r"^(?:[\w.$@-]*/(?!0x))*(?P<cls>[^\s(]+)\.(?P<m>[^.\s(]+)"
-                         r"\((?:(?P<mod>[^/():]*)/)?(?P<file>[^:)]*)(?::(?P<line>\d+))?\)")
-
-
-def parse_dump_frame(s: str) -> Frame | None:
-    """One frame string of a thread dump (``Record.fields["frames"]`` line) as a ``Frame``."""
-    m = _DUMP_FRAME.match(s)
-    if m is None:
-        return None
-    return Frame(m["cls"], m["m"], m["file"] or None, int(m["line"]) if m["line"] else None,
-                 m["mod"] or None)
-
-
-def record_stacks(rec: Record) -> Iterator[tuple[Frame, ...]]:
-    """The stacks a ``frame`` condition looks at, top frame first.
-
-    App-log records: each throwable of the chain. Evidence records without a
-    throwable (thread dumps) carry their stack as a ``frames`` field, one frame per
-    line, so one condition finds ``OutputStreamManager.writeBytes`` in a stack trace
-    and in a BLOCKED thread alike.
-    """
-    if rec.throwable is not None:
-        for t in rec.throwable.chain():
-            yield t.frames
-        return
-    raw = rec.fields.get("frames")
-    if raw:
-        yield tuple(f for f in map(parse_dump_frame, raw.split("\n")) if f is not None)
-
-
 @dataclass(frozen=True, slots=True)
 class FrameCond(Condition):
-    """A stack frame: ``cls.method`` glob, or separate class/method globs; ``top`` limits depth.
-
-    Frames are those of every throwable in the chain, or a thread dump's stack.
-    """
+    """A stack frame: ``cls.method`` glob, or separate class/method globs; ``top`` limits depth."""
 
     key: ClassVar[str] = "frame"
     qualified: str | None = None
@@ -282,8 +245,10 @@ class FrameCond(Condition):
         return self.method is None or fnmatchcase(f.method, self.method)
 
     def matches(self, rec: Record) -> bool:
-        for stack in record_stacks(rec):
-            frames = stack if self.top is None else stack[: self.top]
+        if rec.throwable is None:
+            return False
+        for t in rec.throwable.chain():
+            frames = t.frames if self.top is None else t.frames[: self.top]
             if any(self._frame_ok(f) for f in frames):
                 return True
         return False
