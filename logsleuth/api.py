@@ -45,6 +45,23 @@ def resolve_tz(name: str | None) -> tzinfo | None:
                               "Europe/Berlin or UTC)") from None
 
 
+def parse_instant(text: str | None) -> int | None:
+    """Epoch ms of an ISO 8601 instant with an offset (``--jvm-start``)."""
+    if text is None:
+        return None
+    from datetime import datetime
+
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        t = None
+    if t is None or t.tzinfo is None:
+        raise PatternError.at("--jvm-start", "bad-instant",
+                              f"'{text}' is not an ISO 8601 instant with an offset "
+                              "(e.g. 2026-11-26T03:00:00+01:00)")
+    return int(t.timestamp() * 1000)
+
+
 def layout_choice(pattern: str | None = None, log4j2_config: PathLike | None = None,
                   logback_config: PathLike | None = None) -> LayoutChoice:
     from logsleuth import layouts
@@ -75,6 +92,7 @@ def scan(
     max_decompressed_bytes: int = 20 * 2**30,
     rules: bool = True,
     analysis: bool = True,
+    jvm_start: str | None = None,
     rules_dirs: Sequence[PathLike] = (),
     only: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -113,7 +131,8 @@ def scan(
             default_tz = inferred.tz
     n_workers = workers or default_workers()
     units = make_units(planned, n_workers)
-    options = UnitOptions(default_tz=default_tz, chunk_size=chunk_size,
+    options = UnitOptions(default_tz=default_tz, jvm_start_ms=parse_instant(jvm_start),
+                          chunk_size=chunk_size,
                           keep_records=keep_records, collectors=tuple(collectors),
                           collector_config=rule_config)
     done = [0]

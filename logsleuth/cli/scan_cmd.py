@@ -45,6 +45,10 @@ def scan(
         help="Run only rules with this id or tag (repeatable).")] = None,
     exclude: Annotated[list[str] | None, typer.Option(
         help="Skip rules with this id or tag (repeatable).")] = None,
+    no_analysis: Annotated[bool, typer.Option(
+        "--no-analysis", help="Skip incident analysis (onset, leaks, root causes).")] = False,
+    jvm_start: Annotated[str | None, typer.Option(
+        help="JVM start time (ISO 8601 with offset) to anchor uptime-only GC logs.")] = None,
     progress: Annotated[bool, typer.Option(
         help="Show a progress bar on stderr.")] = True,
 ) -> None:
@@ -58,7 +62,8 @@ def scan(
                           logback_config=logback_config, tz=tz, kinds=kind or (),
                           workers=workers, keep_records=parquet is not None,
                           rules=not no_rules, rules_dirs=rules or (), only=only or (),
-                          exclude=exclude or (), progress=tick)
+                          exclude=exclude or (), analysis=not no_analysis,
+                          jvm_start=jvm_start, progress=tick)
     if parquet is not None:
         result.to_parquet(parquet)
     text = render(result, format)

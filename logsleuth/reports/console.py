@@ -37,16 +37,26 @@ def _iso(ms: int | None) -> str:
 
 def summary(result: ScanResult) -> str:
     """What was read and what it holds, as plain text (no colour when not a tty)."""
+    from logsleuth.reports.narrative import incident_paragraph
+
     buf = io.StringIO()
     con = Console(file=buf, width=120, color_system=None, highlight=False)
+    con.print(incident_paragraph(result), soft_wrap=False)
+    con.print()
+    if result.findings:
+        f_table = Table(title="Findings", show_lines=False)
+        for col in ("severity", "rule", "count", "first seen", "last seen", "example"):
+            f_table.add_column(col, overflow="fold")
+        for f in result.findings:
+            f_table.add_row(str(f.severity), f.rule, f"{f.count:,}", f.first_seen or "-",
+                            f.last_seen or "-", f"{f.example.get('path')}:{f.example.get('line')}")
+        con.print(f_table)
     t = Table(title="Inputs", show_lines=False)
-    for col in ("path", "kind", "layout", "bytes", "lines", "records", "unparsed", "timezone",
-                "first", "last"):
+    for col in ("path", "kind", "layout", "bytes", "lines", "records", "unparsed", "timezone"):
         t.add_column(col, overflow="fold")
     for s in result.inputs:
         t.add_row(s.path, s.kind, s.layout or "-", f"{s.bytes:,}", f"{s.lines:,}",
-                  f"{s.records:,}", f"{s.unparsed_lines:,}", s.timezone or "-",
-                  _iso(s.first_ts_ms), _iso(s.last_ts_ms))
+                  f"{s.records:,}", f"{s.unparsed_lines:,}", s.timezone or "-")
     con.print(t)
     tot = result.totals()
     con.print(f"Totals: {tot['inputs']} inputs, {tot['bytes']:,} bytes, {tot['lines']:,} lines, "
@@ -54,8 +64,6 @@ def summary(result: ScanResult) -> str:
               f"{tot['invalid_bytes']:,} invalid bytes replaced")
     if result.skipped:
         con.print("Skipped: " + ", ".join(f"{s.path} ({s.reason})" for s in result.skipped))
-    if result.findings:
-        con.print(f"Findings: {len(result.findings)}")
     return buf.getvalue()
 
 

@@ -1,0 +1,85 @@
+"""The one paragraph an on-call engineer reads first: what, when, what led to it, where to look.
+
+Used by the terminal summary and the HTML report, so both say the same thing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return "an unknown time"
+    t = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
+    return t.strftime("%Y-%m-%d %H:%M:%S.") + f"{t.microsecond // 1000:03d} UTC"
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:,.1f} {unit}" if unit != "B" else f"{n:,.1f} B"
+        n /= 1024
+    return f"{n:.1f}"
+
+
+def _amount(value: float, unit: str) -> str:
+    return _bytes(value) if unit in ("B", "bytes") else f"{value:,.3g} {unit}".strip()
+
+
+def _lead(ms: int) -> str:
+    s = abs(ms) / 1000
+    text = f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.1f} h"
+    return f"{text} {'before' if ms < 0 else 'after'} onset"
+
+
+def incident_paragraph(result: Any) -> str:
+    """Plain text; no markup (renderers escape it)."""
+    inc = result.incident.to_json() if result.incident is not None else None
+    if inc is None:
+        if result.findings:
+            worst = result.findings[0]
+            return (f"No incident: the most severe finding is {worst.severity} "
+                    f"({worst.rule}, {worst.count:,} records, first at "
+                    f"{worst.example.get('path')}:{worst.example.get('line')}).")
+        tot = result.totals()
+        return (f"No incident: {tot['records']:,} records in {tot['inputs']} inputs, no rule "
+                f"fired at high or critical severity.")
+    ev = inc["onset_evidence"] or {}
+    top = next((f for f in result.findings if f.first_seen and f.example.get("line") ==
+                ev.get("line") and f.example.get("path") == ev.get("path")), None)
+    what = (f"{top.title} ({top.rule}, {top.count:,} records until {_when(top.last_seen)})"
+            if top else "the defining failure")
+    parts = [f"At {_when(inc['onset'])} the service began failing: {what}; first record at "
+             f"{ev.get('path')}:{ev.get('line')}."]
+    tz = inc.get("timezone") or {}
+    if tz.get("zone") == "unknown":
+        parts.append("The app logs carry no time zone (read as UTC; use --tz).")
+    for leak in inc["leaks"]:
+        rate = _amount(leak["slope_per_hour"], leak["unit"])
+        text = f"Before that, {leak['metric']} grew {rate} per hour without release"
+        per = leak.get("per_event")
+        if per:
+            text += (f", {_amount(per['amount'], leak['unit'])} per \"{per['template']}\" "
+                     f"(R² {per['r2']:.2f}, {per['n']} windows)")
+        if leak.get("exhaustion_at"):
+            text += f"; at that rate it is exhausted at {_when(leak['exhaustion_at'])}"
+        parts.append(text + ".")
+    if inc["precursors"]:
+        pre = "; ".join(f"{p['detail']} ({_lead(-int(p['lead_ms']))})"
+                        for p in inc["precursors"][:3])
+        parts.append(f"What led to it: {pre}.")
+    symptoms = [s for s in inc["first_symptoms"] if s["kind"] != "first-error-burst"]
+    if symptoms:
+        parts.append("Around it: " + "; ".join(
+            f"{s['kind'].replace('-', ' ')} in {s['source']} {_lead(int(s['offset_ms']))}"
+            for s in symptoms[:4]) + ".")
+    causes = inc["root_cause_candidates"]
+    if causes:
+        c = causes[0]
+        ex = c.get("example") or {}
+        parts.append(f"Look at {c['exception']} logged as \"{c['template']}\" ({c['count']:,} "
+                     f"times since {_when(c['first_seen'])}, first at {ex.get('path')}:"
+                     f"{ex.get('line')}): {c['why']}.")
+    return " ".join(parts)
