@@ -222,3 +222,20 @@ def test_same_deadlock_in_two_dumps_is_one_finding() -> None:
     assert f.threads["top"] == ["deadlock-A"]
     assert str(f.example["text"]).startswith("Found one Java-level deadlock:")
     assert f.example["line"] == 272  # the section's first line in the file
+
+
+def test_pause_limit_changed_by_exclude_and_copy(tmp_path: Path) -> None:
+    """The way docs/rules.md documents: exclude the built-in, load a copy with a new id."""
+    rule = (REPO / "rules" / "gc" / "jvm-long-gc-pause.yaml").read_text()
+    assert "gt: 500" in rule
+    (tmp_path / "long-gc-pause-200.yaml").write_text(
+        rule.replace("id: jvm-long-gc-pause", "id: long-gc-pause-200").replace("gt: 500",
+                                                                               "gt: 200"))
+    rules = load_rules([tmp_path], exclude=["jvm-long-gc-pause"], only=["gc"])
+    assert "jvm-long-gc-pause" not in {r.id for r in rules}
+    path = DATA / "gc_extra" / "jdk8_g1_details.log"  # one 250 ms full GC, the rest shorter
+    compiled = RuleSet.compile(rules)
+    hits = [r.line for r in _records(path, Kind.GC_LOG)
+            for m in compiled.evaluate(r) if m.rule.id == "long-gc-pause-200"]
+    assert hits == [49]  # "[Full GC (System.gc())  120M->80M(256M), 0.2500000 secs]"
+    assert _findings(_records(path, Kind.GC_LOG), ["jvm-long-gc-pause"]) == []
