@@ -28,11 +28,13 @@ CP_LIBS=$CP_LIBS:$J/log4j-api.jar:$J/log4j-core.jar
 RUN=$(mktemp -d /tmp/pushrun.XXXXXX)
 APP=$RUN/app
 mkdir -p "$RUN/classes" "$APP" "$RUN/nginx/logs" "$RUN/nginx/tmp"
+mkfifo "$RUN/console.fifo"
+CONSOLE_RATE=${PUSH_CONSOLE_RATE:-327680}  # bytes/s the console reader keeps up with (320 KiB/s)
 javac -g -cp "$CP_LIBS" -d "$RUN/classes" "$HERE/PushServer.java"
 
-JAVA_PID="" NGINX_PID="" CLIENT_PID=""
+JAVA_PID="" NGINX_PID="" CLIENT_PID="" SINK_PID=""
 cleanup() {
-  for pid in $CLIENT_PID $JAVA_PID $NGINX_PID; do
+  for pid in $CLIENT_PID $JAVA_PID $NGINX_PID $SINK_PID; do
     kill "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
@@ -67,9 +69,12 @@ NGINX_PID=$!
     -Dpush.logDir="$APP" \
     -Dpush.logRollSize="${PUSH_LOG_ROLL_SIZE:-1 MB}" \
     -Dpush.bug.leakOnDisconnect=$LEAK \
-    -cp "$RUN/classes:$CP_LIBS" com.example.push.PushServer >"$APP/console.out" 2>&1
+    -cp "$RUN/classes:$CP_LIBS" com.example.push.PushServer >"$RUN/console.fifo" 2>&1
 ) &
 JAVA_PID=$!
+# stdout is drained at a bounded rate, like a container log driver (see console_sink.py)
+python3 "$HERE/console_sink.py" "$CONSOLE_RATE" "$APP/console.out" <"$RUN/console.fifo" &
+SINK_PID=$!
 
 for _ in $(seq 1 60); do
   curl -fsS -o /dev/null http://127.0.0.1:18081/health 2>/dev/null && break
@@ -107,6 +112,8 @@ for _ in $(seq 1 40); do kill -0 "$JAVA_PID" 2>/dev/null || break; sleep 0.25; d
 kill -KILL "$JAVA_PID" 2>/dev/null || true
 wait "$JAVA_PID" 2>/dev/null || true
 JAVA_PID=""
+wait "$SINK_PID" 2>/dev/null || true
+SINK_PID=""
 if [ "$MODE" = incident ]; then
   # Probes after the backend is gone: nginx answers 502 (connection refused upstream).
   for _ in 1 2 3; do curl -s -o /dev/null -A lb-probe/1.0 http://127.0.0.1:18080/health || true; sleep 0.5; done
