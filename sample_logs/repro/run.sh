@@ -89,11 +89,12 @@ if [ "$MODE" = incident ]; then
   CLIENT_PID=$!
   sleep 8
   take_jstack
-  for _ in $(seq 1 600); do
-    grep -q OutOfDirectMemoryError "$APP/push-server.log" && break
+  seen=no
+  for _ in $(seq 1 600); do  # at most 150 s; the flood keeps writing to the active file
+    if grep -q OutOfDirectMemoryError "$APP/push-server.log"; then seen=yes; break; fi
     sleep 0.25
   done
-  log "first OutOfDirectMemoryError seen"
+  log "OutOfDirectMemoryError seen: $seen"
   sleep 1.5; take_jstack
   sleep 1.5; take_jstack
   sleep 1.5
