@@ -7,6 +7,7 @@ jstack file, so their threads reach the timeline and the rules.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,9 @@ class MetricCollector:
         return {"metrics": self.parts}
 
 
+_DUMP_BANNER = re.compile(b"Full thread dump")
+
+
 class EmbeddedDumpCollector:
     """kill -3 thread dumps inside console logs, parsed as thread-dump evidence."""
 
@@ -88,6 +92,9 @@ class EmbeddedDumpCollector:
         self._tz = None
 
     def consume(self, cb: ChunkBatch) -> list[tuple[Kind, EvidenceResult]]:
+        # one memchr-speed search of the chunk's bytes decides whether any row can hit
+        if _DUMP_BANNER.search(memoryview(cb.texts.buffers()[2])) is None:
+            return []
         hits = pc.match_substring(cb.texts, b"Full thread dump")
         rows = np.flatnonzero(hits.fill_null(False).to_numpy(zero_copy_only=False))
         if len(rows) == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -62,13 +63,21 @@ def classify_kind(source: Any, head: bytes, overrides: Sequence[tuple[str, Kind]
     return classify(head, name=source.path)
 
 
+@functools.cache
+def _builtin_layouts() -> tuple[Any, ...]:
+    """Loaded (and their samples checked) once per process."""
+    from logsleuth import layouts
+
+    return tuple(layouts.load_builtin_layouts())
+
+
 def choose_layout(lines: list[str], choice: LayoutChoice) -> tuple[Any | None, str | None]:
     """The compiled layout for an app log, and a note when none fits."""
     from logsleuth import layouts
 
     if choice.pattern is not None:
         return layouts.compile_pattern(choice.pattern, flavor=choice.flavor), None
-    candidates = None
+    candidates = _builtin_layouts()
     if choice.config_patterns:
         candidates = [layouts.compile_pattern(p, flavor=choice.flavor, name=f"config:{name}")
                       for name, p in choice.config_patterns]

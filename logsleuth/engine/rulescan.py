@@ -22,7 +22,8 @@ from logsleuth.model import EvidenceResult, Kind, Record
 # (module, function, table) turning an evidence table into Records for rules
 EVIDENCE_RECORDS: dict[Kind, tuple[tuple[str, str, str], ...]] = {
     Kind.GC_LOG: (("logsleuth.parsers.gc", "gc_events_to_records", "gc_events"),),
-    Kind.THREAD_DUMP: (("logsleuth.parsers.jstack", "thread_state_records", "thread_states"),),
+    Kind.THREAD_DUMP: (("logsleuth.parsers.jstack", "thread_state_records", "thread_states"),
+                       ("logsleuth.parsers.jstack", "deadlock_records", "deadlocks")),
     Kind.NGINX_ACCESS: (("logsleuth.parsers.nginx", "request_records", "http_requests"),),
     Kind.NGINX_ERROR: (("logsleuth.parsers.nginx", "error_records", "nginx_errors"),),
 }

@@ -138,8 +138,20 @@ def _glob_regex(glob: str) -> str:
 
 
 def extract_metrics(records: pa.Table, defs: Iterable[MetricDef]) -> pa.Table:
-    """``metrics`` rows from a records table (columns source, line, ts, message[, logger])."""
+    """``metrics`` rows from a records table (columns source, line, ts, message[, logger]).
+
+    One RE2 pass over all the definitions' needles picks the few candidate rows;
+    each definition then looks only at those.
+    """
     parts: list[pa.Table] = []
+    defs = list(defs)
+    if not defs or records.num_rows == 0:
+        return METRICS_SCHEMA.empty_table()
+    needles = "|".join(re.escape(n) for n in sorted({d.contains for d in defs}))
+    any_hit = pc.fill_null(pc.match_substring_regex(records["message"], needles), False)
+    if not pc.any(any_hit).as_py():
+        return METRICS_SCHEMA.empty_table()
+    records = records.filter(any_hit)
     msg = records["message"]
     for d in defs:
         mask = pc.fill_null(pc.match_substring(msg, d.contains), False)
