@@ -154,7 +154,7 @@ def test_timeline_lanes_and_counts(page, result, evidence):
     level_bars = [t for t in fig["data"] if t["type"] == "bar" and "records" in
                   t["hovertemplate"]]
     assert sum(sum(t["y"]) for t in level_bars) == counts["app_records"]
-    http_bars = [t for t in fig["data"] if "responses" in t.get("hovertemplate", "")]
+    http_bars = [t for t in fig["data"] if t["type"] == "bar" and "responses" in t["hovertemplate"]]
     assert sum(sum(t["y"]) for t in http_bars) == counts["http"]
     gc = [t for t in fig["data"] if t.get("name") in ("full GC", "young / mixed")]
     assert sum(len(t["x"]) for t in gc) == counts["gc_events"]  # few enough to keep all
