@@ -93,6 +93,7 @@ def scan(
     rules: bool = True,
     analysis: bool = True,
     jvm_start: str | None = None,
+    html: PathLike | None = None,
     rules_dirs: Sequence[PathLike] = (),
     only: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -168,11 +169,23 @@ def scan(
     found = _merged(partials, "rules")
     if found is not None:
         result.findings = found.findings()
+        rows = found.aggregator.minutes_table()
+        result.tables["finding_minutes"] = pa.table({
+            "rule": pa.array([r[0] for r in rows], pa.string()),
+            "fingerprint": pa.array([r[1] for r in rows], pa.string()),
+            "minute": pa.array([r[2] for r in rows], pa.int64()).cast(
+                pa.timestamp("ms", tz="UTC")),
+            "count": pa.array([r[3] for r in rows], pa.int64()),
+        })
     studied = _merged(partials, "analysis")
     if studied is not None:
         from logsleuth.timeline.scan import analyze_scan
 
         result.incident = analyze_scan(result, studied, _timezone_guess(result, tz, inferred))
+    if html is not None:
+        from logsleuth.reports.html import write_html
+
+        write_html(result, html)
     return result
 
 

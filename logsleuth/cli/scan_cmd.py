@@ -37,6 +37,8 @@ def scan(
         help="Worker processes (default: the number of cores).")] = None,
     parquet: Annotated[Path | None, typer.Option(
         help="Also write the result tables as Parquet into DIR.")] = None,
+    html: Annotated[Path | None, typer.Option(
+        help="Also write the self-contained HTML incident timeline to FILE.")] = None,
     rules: Annotated[list[Path] | None, typer.Option(
         "--rules", help="Directory of extra rules (repeatable).")] = None,
     no_rules: Annotated[bool, typer.Option(
@@ -63,7 +65,7 @@ def scan(
                           workers=workers, keep_records=parquet is not None,
                           rules=not no_rules, rules_dirs=rules or (), only=only or (),
                           exclude=exclude or (), analysis=not no_analysis,
-                          jvm_start=jvm_start, progress=tick)
+                          jvm_start=jvm_start, html=html, progress=tick)
     if parquet is not None:
         result.to_parquet(parquet)
     text = render(result, format)

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from logsleuth.engine.applog import ChunkBatch
 from logsleuth.model import EvidenceResult, Kind
 
-EXACT_KEYS = 2_000_000  # (ms, template) keys kept before time is bucketed per second
+EXACT_KEYS = 300_000  # (ms, template) keys kept before time is bucketed per second
 MAX_NOTABLE_ROWS = 400_000  # warning/error rows kept for analysis; beyond, counted only
 _KEY_BITS = 20  # template id bits in the key; epoch ms needs 41 of the other 43
 _NOTABLE_LEVELS = pa.array(["WARN", "WARNING", "ERROR", "SEVERE", "FATAL", "CRITICAL"])
@@ -37,6 +37,7 @@ class AnalysisCollector:
         self.miner = TemplateMiner()
         self.keys: list[np.ndarray] = []  # (time bucket << _KEY_BITS | template) keys
         self.res_ms = 1  # time bucket width
+        self._pending = 0
         self.counts: list[np.ndarray] = []
         self.notable: list[pa.Table] = []
         self.notable_rows = 0
@@ -52,7 +53,8 @@ class AnalysisCollector:
             uniq, counts = np.unique(key, return_counts=True)
             self.keys.append(uniq)
             self.counts.append(counts)
-            if len(self.keys) > 16:
+            self._pending += len(uniq)
+            if self._pending > EXACT_KEYS // 2:
                 self._compact()
         level = b.column("level").cast(pa.string())
         notable = pc.or_(pc.fill_null(pc.is_in(pc.utf8_upper(level), _NOTABLE_LEVELS), False),
@@ -67,6 +69,13 @@ class AnalysisCollector:
                                     .set_column(3, "level", t["level"].cast(pa.string())))
                 self.notable_rows += rows
 
+    def __getstate__(self) -> dict[str, Any]:
+        self._compact()  # ship one compact array, not a pile of per-chunk pieces
+        return self.__dict__.copy()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     def _compact(self) -> None:
         if not self.keys:
             return
@@ -74,6 +83,7 @@ class AnalysisCollector:
         counts = np.concatenate(self.counts)
         uniq, inv = np.unique(keys, return_inverse=True)
         self.keys, self.counts = [uniq], [np.bincount(inv, weights=counts).astype(np.int64)]
+        self._pending = len(uniq)
         if len(uniq) > EXACT_KEYS and self.res_ms < 1000:
             self._rebucket(1000)
 
@@ -108,16 +118,17 @@ class AnalysisCollector:
 
         self.notable = _shift(self.notable, path, delta)
 
-    def events(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Per event: epoch ms (bucket middle) and template id; and the template texts."""
+    def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Per (time bucket, template): epoch ms (bucket middle), template id, count;
+        and the template texts."""
         if not self.keys:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), []
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), []
         self._compact()
         keys, counts = self.keys[0], self.counts[0]
         bucket = keys >> _KEY_BITS
         tid = keys & ((1 << _KEY_BITS) - 1)
-        ts = np.repeat(bucket * self.res_ms + self.res_ms // 2, counts)
-        return ts, np.repeat(tid, counts), self.miner.templates
+        ts = bucket * self.res_ms + self.res_ms // 2
+        return ts, tid, counts, self.miner.templates
 
     def notable_table(self) -> pa.Table:
         if not self.notable:

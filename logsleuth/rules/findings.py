@@ -298,6 +298,11 @@ class FindingAggregator:
             mine.merge(g)
         return self
 
+    def minutes_table(self) -> list[tuple[str, str, int, int]]:
+        """(rule, fingerprint, minute epoch ms, count) rows: the rule lane of a timeline."""
+        return [(rule, fp, m * 60_000, n) for (rule, fp), g in sorted(self._groups.items())
+                for m, n in sorted(g.minutes.items())]
+
     def shift_lines(self, path: str, delta: int) -> None:
         """A later byte range of ``path`` counted lines from 1: make examples absolute."""
         for g in self._groups.values():

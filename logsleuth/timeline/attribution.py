@@ -22,6 +22,8 @@ import pandas as pd
 from logsleuth.timeline._cols import NAT_MS, to_ms
 
 WINDOW_SAMPLES = (1, 2, 5, 10, 20, 30, 60, 120, 300)
+MAX_WINDOWS = 20_000  # windows x candidates is the memory of a fit: days of 1 Hz samples
+                      # are regressed in windows of several samples, not per sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +72,12 @@ def _windows(t: np.ndarray, v: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarr
 
 
 def _count_matrix(edges: np.ndarray, ets: np.ndarray, codes: np.ndarray,
-                  ncand: int) -> np.ndarray:
+                  ncand: int, weights: np.ndarray | None = None) -> np.ndarray:
     nwin = len(edges) - 1
     w = np.searchsorted(edges, ets, side="left") - 1
     ok = (w >= 0) & (w < nwin) & (codes >= 0)
-    flat = np.bincount(codes[ok] * nwin + w[ok], minlength=ncand * nwin)
+    flat = np.bincount(codes[ok] * nwin + w[ok], minlength=ncand * nwin,
+                       weights=None if weights is None else weights[ok])
     return flat.reshape(ncand, nwin).T.astype(np.float64)
 
 
@@ -100,17 +103,20 @@ def _fits(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
 def rank_candidates(metric_ts: object, metric_values: object, event_ts: object,
                     event_keys: Sequence[str] | pd.Series | np.ndarray, *,
                     samples_per_window: int | None = None, min_events: int = 10,
-                    max_candidates: int = 200, min_windows: int = 30) -> list[CandidateFit]:
+                    max_candidates: int = 200, min_windows: int = 30,
+                    event_weights: np.ndarray | None = None) -> list[CandidateFit]:
     """Fits of every candidate at the chosen window size, best first."""
     fits, _, _ = _rank(metric_ts, metric_values, event_ts, event_keys,
-                       samples_per_window, min_events, max_candidates, min_windows)
+                       samples_per_window, min_events, max_candidates, min_windows,
+                       event_weights)
     return fits
 
 
 def _rank(metric_ts: object, metric_values: object, event_ts: object,
           event_keys: Sequence[str] | pd.Series | np.ndarray, k_fixed: int | None,
-          min_events: int, max_candidates: int,
-          min_windows: int) -> tuple[list[CandidateFit], tuple[np.ndarray, np.ndarray], int]:
+          min_events: int, max_candidates: int, min_windows: int,
+          weights: np.ndarray | None = None,
+          ) -> tuple[list[CandidateFit], tuple[np.ndarray, np.ndarray], int]:
     t = to_ms(metric_ts)
     v = np.asarray(metric_values, dtype=np.float64)
     ok = (t != NAT_MS) & np.isfinite(v)
@@ -122,7 +128,9 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
     codes, uniques = pd.factorize(keys, use_na_sentinel=True)
     codes = np.asarray(codes, dtype=np.int64)
     codes = np.where(ets == NAT_MS, -1, codes)
-    totals = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    has = codes >= 0
+    totals = np.bincount(codes[has], minlength=len(uniques),
+                         weights=None if weights is None else weights[has]).astype(np.int64)
     keep = np.flatnonzero(totals >= min_events)
     keep = keep[np.argsort(-totals[keep], kind="stable")][:max_candidates]
     remap = np.full(len(uniques) + 1, -1, dtype=np.int64)
@@ -130,11 +138,14 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
     codes = remap[codes]  # -1 stays -1 via the last slot
     if len(t) < 3 or len(keep) == 0:
         return [], (np.zeros((0, 0)), np.zeros(0)), 0
-    ks = [k_fixed] if k_fixed else [k for k in WINDOW_SAMPLES if len(t) // k >= min_windows]
+    ks = [k_fixed] if k_fixed else [k for k in WINDOW_SAMPLES
+                                     if min_windows <= len(t) // k <= MAX_WINDOWS]
+    if not ks and not k_fixed and len(t) // WINDOW_SAMPLES[-1] > MAX_WINDOWS:
+        ks = [len(t) // MAX_WINDOWS + 1]
     best: tuple[float, list[CandidateFit], tuple[np.ndarray, np.ndarray], int] | None = None
     for k in ks or [1]:
         edges, y = _windows(t, v, k)
-        x = _count_matrix(edges, ets, codes, len(keep))
+        x = _count_matrix(edges, ets, codes, len(keep), weights)
         b0, r2_0, b1, a1, r2_1 = _fits(x, y)
         present = (x > 0).sum(axis=0)
         mean = x.mean(axis=0)
@@ -158,15 +169,18 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
                          event_keys: Sequence[str] | pd.Series | np.ndarray, *, unit: str = "",
                          samples_per_window: int | None = None, min_r2: float = 0.5,
                          min_events: int = 10, permutations: int = 200, alpha: float = 0.01,
-                         min_windows: int = 30, seed: int = 0) -> PerEventAttribution | None:
+                         min_windows: int = 30, seed: int = 0,
+                         event_weights: np.ndarray | None = None) -> PerEventAttribution | None:
     """The event that best explains the metric's increments, or None when none does.
 
     ``event_keys`` are labels per event (template text, ``fingerprint``...). The
     origin model (no growth without events) is preferred unless the intercept
-    model fits clearly better (by 0.02 R²).
+    model fits clearly better (by 0.02 R²). ``event_weights`` lets one row stand for
+    several events (counts per time bucket), so long evidence need not be expanded.
     """
     fits, (x, y), window_ms = _rank(metric_ts, metric_values, event_ts, event_keys,
-                                    samples_per_window, min_events, 200, min_windows)
+                                    samples_per_window, min_events, 200, min_windows,
+                                    event_weights)
     if not fits:
         return None
     top = fits[0]

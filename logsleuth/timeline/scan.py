@@ -83,13 +83,14 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> 
     leaks = []
     if metrics is not None:
         leaks = estimate_leaks(metrics, _maxima(result.findings, metrics))
-        ev_ts, ev_ids, templates = analysis.events()
+        ev_ts, ev_ids, ev_counts, templates = analysis.events()
         for i, leak in enumerate(leaks):
             series = metrics[metrics["metric"].astype(str) == leak.metric]
             mts = series["ts"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
             before = mts < onset.ts_ms
             per = attribute_increments(mts[before], series["value"].to_numpy(np.float64)[before],
-                                       ev_ts, ev_ids, unit=leak.unit)
+                                       ev_ts, ev_ids, unit=leak.unit,
+                                       event_weights=ev_counts.astype(np.float64))
             if per is not None:
                 per = replace(per, template=templates[int(per.template)])
             leaks[i] = leak.with_per_event(per)
