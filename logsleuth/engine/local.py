@@ -61,7 +61,7 @@ def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
         src = p.source
         if (p.kind == Kind.APP_LOG and hasattr(p.layout, "header_regex")
                 and getattr(src, "splittable", False) and workers > 1):
-            ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, workers * 2)
+            ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, workers * 4)
         else:
             ranges = [(0, None)]
         for i, (s, e) in enumerate(ranges):

@@ -155,33 +155,37 @@ def _convert_fixed(fmt: TimestampFormat, values: pa.Array,
     start = int(offsets[0])
     raw = np.frombuffer(values.buffers()[2], dtype=np.uint8)[start : start + n * width]
     mat = raw.reshape(n, width)
-    nums: dict[str, np.ndarray] = {}
     cols = [at + k for _, at, w in fields for k in range(w)]
     digits = mat[:, cols] - np.uint8(48)  # wraps below '0', so one bound check suffices
     if (digits > 9).any():
         return None
+    nums: dict[str, np.ndarray] = {}
     k = 0
-    for name, _, w in fields:
-        value = digits[:, k].astype(np.int64)
+    for name, _, w in fields:  # int32 is plenty for any field of up to 9 digits
+        value = digits[:, k].astype(np.int32)
         for j in range(1, w):
-            value = value * 10 + digits[:, k + j]
+            value *= 10
+            value += digits[:, k + j]
         nums[name] = value
         k += w
-    zeros = np.zeros(n, dtype=np.int64)
-    year, month, day = nums["Y"], nums["Mo"], nums["D"]
+    zeros = np.zeros(n, dtype=np.int32)
     hour, minute, second = (nums.get(k, zeros) for k in ("H", "Mi", "S"))
     millis = zeros
     for name, _, w in fields:
         if name == "F":
-            f = nums["F"]
-            millis = f * 10 ** (3 - w) if w <= 3 else f // 10 ** (w - 3)
+            millis = nums["F"] * 10 ** (3 - w) if w <= 3 else nums["F"] // 10 ** (w - 3)
+    # dates repeat for hours on end: the calendar arithmetic runs per distinct date
+    dates, inverse = np.unique(nums["Y"] * 10000 + nums["Mo"] * 100 + nums["D"],
+                               return_inverse=True)
+    year, month, day = dates // 10000, dates // 100 % 100, dates % 100
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     mclip = np.clip(month, 1, 12)
     dim = _DIM[mclip - 1] + ((mclip == 2) & leap)
-    valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
-    valid &= (hour <= 23) & (minute <= 59) & (second <= 60)
-    local = (days_from_civil(year, mclip, np.clip(day, 1, 31)) * _DAY
-             + hour * _HOUR + minute * 60_000 + second * 1000 + millis)
+    date_ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
+    days = days_from_civil(year.astype(np.int64), mclip.astype(np.int64),
+                           np.clip(day, 1, 31).astype(np.int64))
+    valid = date_ok[inverse] & (hour <= 23) & (minute <= 59) & (second <= 60)
+    local = days[inverse] * _DAY + (((hour * 60 + minute) * 60 + second) * 1000 + millis)
     offset = np.zeros(n, dtype=np.int64)
     if default_tz is not None and default_tz is not UTC:
         offset = local_offsets_ms(local, valid, default_tz)

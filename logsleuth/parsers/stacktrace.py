@@ -221,14 +221,25 @@ _BARE = re.compile(
 _CAUSE_BYTES = re.compile(rb"\nCaused by: ((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)")
 
 
-_FRAME_NAME = re.compile(rb"[ \t]+at (?:[\w.$-]+(?:@[\w.$-]+)?/{1,2})?([\w.$/<>]+)\(")
-
-
 def root_frame(continuation: bytes) -> str | None:
-    """``pkg.Class.method`` of the first frame of the deepest ``Caused by:`` (or the top)."""
+    """``pkg.Class.method`` of the first frame of the deepest ``Caused by:`` (or the top).
+
+    Plain byte searches: this runs for every record of a stack-trace flood.
+    """
     last = continuation.rfind(b"\nCaused by: ")
-    m = _FRAME_NAME.search(continuation, max(last, 0))
-    return None if m is None else m.group(1).decode("ascii", "replace")
+    at = continuation.find(b"\tat ", max(last, 0))
+    if at < 0:
+        at = continuation.find(b"    at ", max(last, 0))
+        if at < 0:
+            return None
+    start = continuation.find(b"at ", at) + 3
+    end = continuation.find(b"(", start)
+    eol = continuation.find(b"\n", start)
+    if end < 0 or (0 <= eol < end):
+        return None
+    name = continuation[start:end]
+    slash = name.rfind(b"/")  # JDK 9+ "java.base/java.lang.Thread.run", "app//a.B.c"
+    return name[slash + 1 :].decode("ascii", "replace")
 
 
 def exception_classes(continuation: bytes) -> tuple[str | None, str | None]:

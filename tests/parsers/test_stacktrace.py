@@ -83,3 +83,15 @@ def test_bare_exception_without_frames() -> None:
     assert exception_classes(b"not an exception line\n") == (None, None)
     t = ThrowableCache().parse("java.lang.NullPointerException")
     assert t is not None and t.cls == "java.lang.NullPointerException" and t.frames == ()
+
+
+def test_root_frame_of_deepest_cause() -> None:
+    from logsleuth.parsers.stacktrace import root_frame
+
+    text = (b"java.lang.IllegalStateException: failed at step 2\n"
+            b"\tat a.b.Outer.run(Outer.java:1)\n"
+            b"Caused by: java.lang.NullPointerException\n"
+            b"\tat java.base/com.example.push.PacketEncoder.encodePacket(PacketEncoder.java:88)\n")
+    assert root_frame(text) == "com.example.push.PacketEncoder.encodePacket"
+    assert root_frame(b"java.lang.X: at the start\n\tat app//a.B.c(B.java:3)\n") == "a.B.c"
+    assert root_frame(b"java.lang.X: no frames at all\n") is None
