@@ -21,7 +21,6 @@ from logsleuth.engine.planner import (
     LayoutChoice,
     choose_layout,
     infer_app_zone,
-    parse_kind_overrides,
     plan_inputs,
 )
 from logsleuth.engine.reader import DEFAULT_CHUNK, feed_stream
@@ -110,7 +109,9 @@ def scan(
         paths = [paths]
     default_tz = resolve_tz(tz)
     choice = layout_choice(pattern, log4j2_config, logback_config)
-    overrides = parse_kind_overrides(kinds)
+    from logsleuth.parsers.classify import KindOverrides
+
+    overrides = KindOverrides.parse(list(kinds))
     collectors = ["levels", "metrics", "dumps"]
     rule_config: dict[str, object] = {"default_tz": default_tz}
     if rules:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from logsleuth.cli import options as opt
 from logsleuth.errors import Diagnostic, ExitCode, InputError, SourceLocation
 from logsleuth.model import Severity
 
@@ -98,13 +99,10 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories, globs or archives.")],
-    rules: Annotated[list[Path] | None, typer.Option(
-        "--rules", help="Directory of extra rules (repeatable).")] = None,
-    only: Annotated[list[str] | None, typer.Option(
-        help="Run only rules with this id or tag (repeatable).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(
-        help="Skip rules with this id or tag (repeatable).")] = None,
+    paths: opt.Paths,
+    rules: opt.RulesDirs = None,
+    only: opt.Only = None,
+    exclude: opt.Exclude = None,
     fail_on: Annotated[str, typer.Option(
         "--fail-on", help="Exit 1 when a finding is at or above this severity: "
                           "info, low, medium, high, critical (none: never).")] = "high",
@@ -114,19 +112,14 @@ def check(
         "--write-baseline", help="Record the current findings in FILE and exit 0.")] = None,
     format: Annotated[str, typer.Option(
         "--format", "-f", help="Output: text, json, sarif, junit or github.")] = "text",
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the output to FILE.")] = None,
+    output: opt.Output = None,
     path_prefix: Annotated[str, typer.Option(
         "--path-prefix", help="Prefix finding paths with this (e.g. the logs directory "
                               "relative to the repository, for SARIF and annotations).")] = "",
-    pattern: Annotated[str | None, typer.Option(
-        help="log4j2/logback PatternLayout of the app logs (overrides detection).")] = None,
-    tz: Annotated[str | None, typer.Option(
-        help="Time zone of logs whose timestamps carry no offset (IANA name).")] = None,
-    kind: Annotated[list[str] | None, typer.Option(
-        "--kind", help="Force an input's kind: GLOB=KIND (repeatable).")] = None,
-    workers: Annotated[int | None, typer.Option(
-        help="Worker processes (default: the number of cores).")] = None,
+    pattern: opt.Pattern = None,
+    tz: opt.Tz = None,
+    kind: opt.Kinds = None,
+    workers: opt.Workers = None,
 ) -> None:
     """Scan evidence and run the rules for CI: exit 1 on findings at or above --fail-on.
 

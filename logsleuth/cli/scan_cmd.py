@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from logsleuth.cli import options as opt
 from logsleuth.reports import console
 from logsleuth.result import ScanResult
 
@@ -18,35 +19,27 @@ def register(app: typer.Typer) -> None:
 
 
 def scan(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories, globs or archives.")],
+    paths: opt.Paths,
     format: Annotated[str, typer.Option("--format", "-f",
                                         help="Output: text (summary) or json.")] = "text",
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Write the output to FILE.")] = None,
-    pattern: Annotated[str | None, typer.Option(
-        help="log4j2/logback PatternLayout of the app logs (overrides detection).")] = None,
+    output: opt.Output = None,
+    pattern: opt.Pattern = None,
     log4j2_config: Annotated[Path | None, typer.Option(
         help="Read appender patterns from this log4j2.xml.")] = None,
     logback_config: Annotated[Path | None, typer.Option(
         help="Read encoder patterns from this logback.xml.")] = None,
-    tz: Annotated[str | None, typer.Option(
-        help="Time zone of logs whose timestamps carry no offset (IANA name).")] = None,
-    kind: Annotated[list[str] | None, typer.Option(
-        "--kind", help="Force an input's kind: GLOB=KIND (repeatable).")] = None,
-    workers: Annotated[int | None, typer.Option(
-        help="Worker processes (default: the number of cores).")] = None,
+    tz: opt.Tz = None,
+    kind: opt.Kinds = None,
+    workers: opt.Workers = None,
     parquet: Annotated[Path | None, typer.Option(
         help="Also write the result tables as Parquet into DIR.")] = None,
     html: Annotated[Path | None, typer.Option(
         help="Also write the self-contained HTML incident timeline to FILE.")] = None,
-    rules: Annotated[list[Path] | None, typer.Option(
-        "--rules", help="Directory of extra rules (repeatable).")] = None,
+    rules: opt.RulesDirs = None,
     no_rules: Annotated[bool, typer.Option(
         "--no-rules", help="Ingest only: run no rules.")] = False,
-    only: Annotated[list[str] | None, typer.Option(
-        help="Run only rules with this id or tag (repeatable).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(
-        help="Skip rules with this id or tag (repeatable).")] = None,
+    only: opt.Only = None,
+    exclude: opt.Exclude = None,
     no_analysis: Annotated[bool, typer.Option(
         "--no-analysis", help="Skip incident analysis (onset, leaks, root causes).")] = False,
     jvm_start: Annotated[str | None, typer.Option(

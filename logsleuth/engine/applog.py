@@ -65,6 +65,28 @@ def _as_str(arr: pa.Array) -> pa.Array:
         )
 
 
+def record_batch(source: str, lines: np.ndarray, n_lines: np.ndarray,
+                 **columns: pa.Array | None) -> pa.RecordBatch:
+    """A batch of RECORD_SCHEMA; columns not given (or None) are null.
+
+    Keyword names are the schema's, with ``msg`` for ``message``; every parser of
+    app logs builds its batches here so the schema has one construction site.
+    """
+    n = len(lines)
+    columns = {("message" if k == "msg" else k): v for k, v in columns.items()}
+    fixed = {
+        "source": pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), [source]),
+        "kind": pa.DictionaryArray.from_arrays(np.zeros(n, np.int8), [str(Kind.APP_LOG)]),
+        "line": pa.array(lines, pa.int64()),
+        "n_lines": pa.array(n_lines, pa.int32()),
+    }
+    arrays = []
+    for field in RECORD_SCHEMA:
+        value = fixed.get(field.name, columns.get(field.name))
+        arrays.append(pa.nulls(n, field.type) if value is None else value)
+    return pa.RecordBatch.from_arrays(arrays, schema=RECORD_SCHEMA)
+
+
 class AppLogParser:
     """Parses the chunks of one input; keeps only what spans chunk boundaries."""
 
@@ -236,23 +258,11 @@ class AppLogParser:
             ts = pa.nulls(n, pa.timestamp("ms", tz="UTC"))
         exc, root, frame = self._exceptions(buf, starts, heads, nlines)
         level = cols.get("level")
-        batch = pa.RecordBatch.from_arrays(
-            [
-                pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), [self.source]),
-                pa.DictionaryArray.from_arrays(np.zeros(n, np.int8), [str(Kind.APP_LOG)]),
-                pa.array(heads + first_line, pa.int64()),
-                pa.array(nlines),
-                ts,
-                (_as_str(level).dictionary_encode() if level is not None
-                 else pa.nulls(n, RECORD_SCHEMA.field("level").type)),
-                *[_as_str(cols[f]) if f in cols else pa.nulls(n, pa.string())
-                  for f in _STRING_FIELDS],
-                exc,
-                root,
-                frame,
-            ],
-            schema=RECORD_SCHEMA,
-        )
+        batch = record_batch(
+            self.source, heads + first_line, nlines, ts=ts,
+            level=_as_str(level).dictionary_encode() if level is not None else None,
+            **{f: _as_str(cols[f]) for f in _STRING_FIELDS if f in cols},
+            exception=exc, root_exception=root, root_frame=frame)
         self.stats.records += n
         if self.sink is None:
             return
@@ -341,23 +351,8 @@ class AppLogParser:
         # the header line of a pasted trace is the exception line itself
         exc_heads = heads - 1
         exc, root, frame = self._exceptions(buf, starts, exc_heads, nlines + 1)
-        batch = pa.RecordBatch.from_arrays(
-            [
-                pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), [self.source]),
-                pa.DictionaryArray.from_arrays(np.zeros(n, np.int8), [str(Kind.APP_LOG)]),
-                pa.array(heads + first_line, pa.int64()),
-                pa.array(nlines),
-                pa.nulls(n, pa.timestamp("ms", tz="UTC")),
-                pa.nulls(n, RECORD_SCHEMA.field("level").type),
-                pa.nulls(n, pa.string()),
-                pa.nulls(n, pa.string()),
-                msgs,
-                exc,
-                root,
-                frame,
-            ],
-            schema=RECORD_SCHEMA,
-        )
+        batch = record_batch(self.source, heads + first_line, nlines, msg=msgs, exception=exc,
+                             root_exception=root, root_frame=frame)
         self.stats.records += n
         if self.sink is not None:
             self.sink(ChunkBatch(batch, texts, {}, lambda i: self._record(batch, texts, {}, i)))

@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from logsleuth.engine.applog import BatchSink, ChunkBatch
+from logsleuth.engine.applog import BatchSink, ChunkBatch, record_batch
 from logsleuth.engine.stats import InputStats
-from logsleuth.model import RECORD_SCHEMA, Kind, Record
+from logsleuth.model import Record
 from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
 
 
@@ -77,23 +77,12 @@ class JsonLogParser:
         lo, hi = pc.min_max(ms).values()
         self.stats.see_times(lo.as_py(), hi.as_py())
         level = pc.utf8_upper(t["level"]) if t["level"].null_count < m else t["level"]
-        batch = pa.RecordBatch.from_arrays(
-            [
-                pa.DictionaryArray.from_arrays(np.zeros(m, np.int32), [self.source]),
-                pa.DictionaryArray.from_arrays(np.zeros(m, np.int8), [str(Kind.APP_LOG)]),
-                pa.array(rows + first_line, pa.int64()),
-                pa.array(np.ones(m, np.int32)),
-                ms.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
-                level.cast(pa.string()).dictionary_encode(),
-                t["thread"].cast(pa.string()),
-                t["logger"].cast(pa.string()),
-                msgs.cast(pa.string()),
-                exc,
-                root,
-                frame,
-            ],
-            schema=RECORD_SCHEMA,
-        )
+        batch = record_batch(
+            self.source, rows + first_line, np.ones(m, np.int32),
+            ts=ms.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
+            level=level.cast(pa.string()).dictionary_encode(),
+            thread=t["thread"].cast(pa.string()), logger=t["logger"].cast(pa.string()),
+            msg=msgs.cast(pa.string()), exception=exc, root_exception=root, root_frame=frame)
         self.stats.records += m
         if self.sink is not None:
             self.sink(ChunkBatch(batch, texts, {}, lambda i: self._record(batch, texts, i)))

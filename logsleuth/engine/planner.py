@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from datetime import tzinfo
 from typing import Any
 
 from logsleuth.engine.local import HEAD_BYTES, PlannedInput
-from logsleuth.errors import DiagLevel, Diagnostic, InputError, PatternError, SourceLocation
+from logsleuth.errors import DiagLevel, Diagnostic, InputError, SourceLocation
 from logsleuth.model import Kind
 
 
@@ -21,23 +20,6 @@ class LayoutChoice:
     pattern: str | None = None
     flavor: str = "log4j2"
     config_patterns: tuple[tuple[str, str], ...] = ()  # (appender, pattern) from XML configs
-
-
-def parse_kind_overrides(specs: Sequence[str]) -> list[tuple[str, Kind]]:
-    """``GLOB=KIND`` strings from ``--kind``; a bad one is a usage error."""
-    out: list[tuple[str, Kind]] = []
-    for i, spec in enumerate(specs):
-        glob, sep, kind = spec.partition("=")
-        try:
-            out.append((glob, Kind(kind.strip())))
-        except ValueError:
-            sep = ""
-        if not sep or not glob:
-            kinds = ", ".join(k.value for k in Kind)
-            raise PatternError.at("--kind", "bad-kind-override",
-                                  f"'{spec}' is not GLOB=KIND with KIND one of {kinds}",
-                                  column=i + 1)
-    return out
 
 
 def read_head(source: Any) -> bytes:
@@ -53,14 +35,12 @@ def head_lines(head: bytes) -> list[str]:
     return [ln.rstrip("\r") for ln in lines]
 
 
-def classify_kind(source: Any, head: bytes, overrides: Sequence[tuple[str, Kind]]) -> Kind:
-    for glob, kind in overrides:
-        if fnmatch.fnmatch(source.path, glob) or fnmatch.fnmatch(source.path.rsplit("/", 1)[-1],
-                                                                  glob):
-            return kind
+def classify_kind(source: Any, head: bytes, overrides: Any) -> Kind:
+    """``--kind`` overrides first, then the content decides."""
     from logsleuth.parsers.classify import classify
 
-    return classify(head, name=source.path)
+    forced = overrides.lookup(source.path) if overrides is not None else None
+    return forced if forced is not None else classify(head, name=source.path)
 
 
 @functools.cache
@@ -101,7 +81,7 @@ def _without_dumps(lines: list[str]) -> list[str]:
 
 
 def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
-                overrides: Sequence[tuple[str, Kind]], diagnostics: list[Diagnostic],
+                overrides: Any, diagnostics: list[Diagnostic],
                 default_tz: tzinfo | None) -> list[PlannedInput]:
     planned: list[PlannedInput] = []
     for src in sources:

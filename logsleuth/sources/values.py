@@ -1,4 +1,4 @@
-"""What discovery hands to the engine: sources, skipped files, chunks."""
+"""What discovery hands to the engine: sources and skipped files."""
 
 from __future__ import annotations
 
@@ -60,32 +60,3 @@ class Discovery:
     sources: list[Source] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """A slice of a decompressed stream, normally whole lines.
-
-    ``data`` is a view into a buffer that ``read_chunks`` reuses: consume it (or
-    copy it) before asking for the next chunk. ``first_line`` is the 1-based
-    number of the line that starts ``data``; ``offset`` its byte offset in the
-    decompressed stream; ``newlines`` how many ``\\n`` bytes ``data`` holds.
-
-    Oversized lines (``max_line_bytes`` or more bytes before their ``\\n`` or the
-    end of the stream) are never held whole: they come as one or more chunks of at most
-    ``max_line_bytes`` bytes with ``partial=True`` and ``first_line`` set to that
-    line's number. The first piece has ``oversized_lines == 1`` (count the line
-    as unparsed there, once); the following pieces have 0. The last piece ends
-    with the line's ``\\n``; the next chunk starts at the following line.
-    Concatenating every ``data`` in order always gives back the whole stream.
-    ``final`` marks the last chunk; it may be empty when the stream ended
-    exactly at a chunk boundary (an empty stream yields one empty final chunk).
-    """
-
-    data: memoryview | bytes
-    first_line: int
-    offset: int
-    final: bool = False
-    newlines: int = 0
-    oversized_lines: int = 0
-    partial: bool = False

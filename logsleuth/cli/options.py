@@ -1,0 +1,25 @@
+"""Options shared by commands, defined once so their names and help never drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Paths = Annotated[list[str], typer.Argument(help="Files, directories, globs or archives.")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write the output to FILE.")]
+Pattern = Annotated[str | None, typer.Option(
+    help="log4j2/logback PatternLayout of the app logs (overrides detection).")]
+Tz = Annotated[str | None, typer.Option(
+    help="Time zone of logs whose timestamps carry no offset (IANA name).")]
+Kinds = Annotated[list[str] | None, typer.Option(
+    "--kind", help="Force an input's kind: GLOB=KIND (repeatable).")]
+Workers = Annotated[int | None, typer.Option(
+    help="Worker processes (default: the number of cores).")]
+RulesDirs = Annotated[list[Path] | None, typer.Option(
+    "--rules", help="Directory of extra rules (repeatable).")]
+Only = Annotated[list[str] | None, typer.Option(
+    help="Run only rules with this id or tag (repeatable).")]
+Exclude = Annotated[list[str] | None, typer.Option(
+    help="Skip rules with this id or tag (repeatable).")]
