@@ -139,6 +139,8 @@ def _logsleuth_tools(path: Path, truth: Truth, args: argparse.Namespace) -> list
         variants.append(("logsleuth scan --no-rules", ["--no-rules"]))
     if args.analysis:
         variants.append(("logsleuth scan --no-analysis", ["--no-analysis"]))
+    if args.with_rules or args.analysis:  # the ingestion baseline both costs are measured on
+        variants.append(("logsleuth scan --no-rules --no-analysis", ["--no-rules", "--no-analysis"]))
     base = logsleuth_command()
     tools = [Tool(name, [*(base or ["logsleuth"]), "scan", str(path), "--format", "json",
                          *flags], _logsleuth_check(truth)) for name, flags in variants]

@@ -37,7 +37,8 @@ class AnalysisCollector:
         self.miner = TemplateMiner()
         self.keys: list[np.ndarray] = []  # (time bucket << _KEY_BITS | template) keys
         self.res_ms = 1  # time bucket width
-        self._pending = 0
+        self._pending = 0  # keys in pieces not yet compacted
+        self._compacted = 0
         self.counts: list[np.ndarray] = []
         self.notable: list[pa.Table] = []
         self.notable_rows = 0
@@ -54,7 +55,8 @@ class AnalysisCollector:
             self.keys.append(uniq)
             self.counts.append(counts)
             self._pending += len(uniq)
-            if self._pending > EXACT_KEYS // 2:
+            # amortised: compact when the new pieces outgrow what is already compact
+            if self._pending > max(EXACT_KEYS // 2, 2 * self._compacted):
                 self._compact()
         level = b.column("level").cast(pa.string())
         notable = pc.or_(pc.fill_null(pc.is_in(pc.utf8_upper(level), _NOTABLE_LEVELS), False),
@@ -83,7 +85,7 @@ class AnalysisCollector:
         counts = np.concatenate(self.counts)
         uniq, inv = np.unique(keys, return_inverse=True)
         self.keys, self.counts = [uniq], [np.bincount(inv, weights=counts).astype(np.int64)]
-        self._pending = len(uniq)
+        self._pending, self._compacted = 0, len(uniq)
         if len(uniq) > EXACT_KEYS and self.res_ms < 1000:
             self._rebucket(1000)
 

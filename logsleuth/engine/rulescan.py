@@ -8,7 +8,6 @@ only for the rows a rule could care about.
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -38,12 +37,11 @@ def evidence_records(kind: Kind, result: EvidenceResult) -> Iterator[Record]:
 
 FAST_PATH_MIN = 64  # candidates per batch before the verdict cache pays off
 VERDICT_CACHE = 50_000
-_DIGITS_TO_ZERO = np.arange(256, dtype=np.uint8)
-_DIGITS_TO_ZERO[ord("0") : ord("9") + 1] = ord("0")
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
-# header-line tokens that are ids or numbers: hex, decimal, with a 0x prefix
-_ID_TOKENS = re.compile(rb"\b(?:0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*\b")
+# tokens that are ids or numbers: hex, decimal, with a 0x prefix (RE2, run by Arrow)
+_ID_TOKENS_RE2 = r"\b(?:0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*\b"
 
 
 def _named_first_group(pattern: str) -> str:
@@ -77,7 +75,9 @@ class RuleCollector:
                            exclude=config.get("exclude"))
         self._compiled: Any = RuleSet.compile(rules)
         self._extracts = {r.id: r.extract for r in rules if r.extract}
-        self._verdicts: dict[int, tuple[Any, ...]] = {}
+        self._verdicts: dict[int, tuple[int, ...]] = {}  # record shape -> ids into _shapes
+        self._shapes: list[tuple[Any, str, str]] = []  # distinct (rule, fingerprint, signature)
+        self._shape_ids: dict[tuple[Any, str, str], int] = {}
         self._masked = np.empty(0, dtype=np.uint8)
         self.aggregator = FindingAggregator()
 
@@ -108,28 +108,40 @@ class RuleCollector:
         ``extract`` are still read from every record.
         """
         texts = cb.texts
-        offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:]
-        data = memoryview(texts.buffers()[2])
+        offs = np.frombuffer(texts.buffers()[1], dtype=np.int64)[
+            texts.offset : texts.offset + len(texts) + 1].tolist()
+        raw = texts.buffers()[2].to_pybytes()  # one copy per batch; slicing bytes is cheap
         batch = cb.batch
+        take = pa.array(rows)
+        # the header's words, with ids and numbers masked, in a few Arrow calls
+        heads = zip(*(pc.replace_substring_regex(batch.column(c).take(take).cast(pa.string()),
+                                                 _ID_TOKENS_RE2, "0").to_pylist()
+                      for c in ("level", "thread", "logger", "message")), strict=True)
         ts_col = batch.column("ts").cast(pa.int64()).fill_null(-1).to_numpy()
         line_col = batch.column("line").to_numpy()
         threads = batch.column("thread").to_pylist()
         source = str(batch.column("source")[0])
-        cache = self._verdicts
-        groups: dict[tuple[Any, str, str], list[int]] = {}
-        for i in rows.tolist():
-            s, e = int(offsets[i]), int(offsets[i + 1])
-            chunk = data[s:e].tobytes()
-            nl = chunk.find(b"\n")
-            head, tail = (chunk, b"") if nl < 0 else (chunk[:nl], chunk[nl:])
-            key = hash((_ID_TOKENS.sub(b"0", head), tail.translate(_DIGITS_TO_ZERO)))
+        cache, shapes, shape_ids = self._verdicts, self._shapes, self._shape_ids
+        groups: dict[int, list[int]] = {}
+        for i, head in zip(rows.tolist(), heads, strict=True):
+            s, e = offs[i], offs[i + 1]
+            nl = raw.find(b"\n", s, e)
+            tail = raw[nl:e].translate(_DIGITS_TO_ZERO) if nl >= 0 else b""
+            key = hash((head, tail))
             verdict = cache.get(key)
             if verdict is None:
                 matches = self._compiled.evaluate(cb.make_record(i))
                 self.aggregator.add_all(matches)
                 if len(cache) >= VERDICT_CACHE:
-                    cache.clear()
-                cache[key] = tuple((m.rule, m.fingerprint, m.signature) for m in matches)
+                    cache.clear()  # shapes stay: cached verdicts only ever point into them
+                ids = []
+                for m in matches:
+                    v = (m.rule, m.fingerprint, m.signature)
+                    if v not in shape_ids:
+                        shape_ids[v] = len(shapes)
+                        shapes.append(v)
+                    ids.append(shape_ids[v])
+                cache[key] = tuple(ids)
                 continue
             for v in verdict:
                 groups.setdefault(v, []).append(i)
@@ -137,7 +149,8 @@ class RuleCollector:
         def text_of(idx: list[int]) -> Callable[[int], str]:
             return lambda k: texts[idx[k]].as_py().decode("utf-8", "replace").rstrip("\n")
 
-        for (rule, fp, sig), idx in groups.items():
+        for shape, idx in groups.items():
+            rule, fp, sig = shapes[shape]
             take = np.array(idx)
             extracted = self._extract_bulk(rule.id, batch, texts, take)
             self.aggregator.add_bulk(rule, fp, sig, ts_col[take], line_col[take], source,

@@ -22,8 +22,9 @@ from logsleuth.rules.conditions import AllCond, Condition, KindCond
 from logsleuth.rules.findings import RuleMatch
 from logsleuth.rules.fingerprint import fingerprint
 from logsleuth.rules.model import Rule
+from logsleuth.rules.needles import NeedleMatcher
 
-MASK_STRATEGIES = ("regex", "substring")
+MASK_STRATEGIES = ("buffer", "regex", "substring")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ def _as_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
 class CompiledRuleSet:
     """Immutable after construction; safe to pickle to worker processes."""
 
-    def __init__(self, rules: Sequence[Rule], strategy: str = "regex") -> None:
+    def __init__(self, rules: Sequence[Rule], strategy: str = "buffer") -> None:
         if strategy not in MASK_STRATEGIES:
             raise ValueError(f"unknown mask strategy {strategy!r}")
         self.strategy = strategy
@@ -55,6 +56,15 @@ class CompiledRuleSet:
         # Longest first so the alternation reports the most specific literal.
         ordered = sorted(self.needles, key=lambda n: (-len(n), n))
         self._pattern = "|".join(re.escape(n) for n in ordered)
+        self._matcher: NeedleMatcher | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_matcher"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -78,6 +88,10 @@ class CompiledRuleSet:
         return mask
 
     def _needle_mask(self, texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        if self.strategy == "buffer":
+            if self._matcher is None:  # native engines do not pickle: built where used
+                self._matcher = NeedleMatcher(self.needles)
+            return self._matcher.mask(texts)
         if self.strategy == "regex":
             return _as_bool(pc.match_substring_regex(texts, self._pattern))
         out = np.zeros(len(texts), dtype=bool)
@@ -146,5 +160,5 @@ class RuleSet:
     """Entry point: ``RuleSet.compile(rules)``."""
 
     @staticmethod
-    def compile(rules: Iterable[Rule], strategy: str = "regex") -> CompiledRuleSet:
+    def compile(rules: Iterable[Rule], strategy: str = "buffer") -> CompiledRuleSet:
         return CompiledRuleSet(list(rules), strategy)

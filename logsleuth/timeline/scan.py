@@ -95,7 +95,8 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> 
                 per = replace(per, template=templates[int(per.template)])
             leaks[i] = leak.with_per_event(per)
     # symptoms per log, not per rolled file of it
-    by_log = notable.assign(source=notable["source"].map(_family)) if len(notable) else notable
+    families = {src: _family(src) for src in notable["source"].unique()} if len(notable) else {}
+    by_log = notable.assign(source=notable["source"].map(families)) if len(notable) else notable
     symptoms = first_symptoms(by_log, onset.ts_ms, http_requests=http, thread_states=threads,
                               gc_events=gc) if len(notable) else []
     pre = precursors(notable, onset.ts_ms, gc_events=gc, thread_states=threads) \
