@@ -93,6 +93,7 @@ def scan(
     analysis: bool = True,
     jvm_start: str | None = None,
     html: PathLike | None = None,
+    baseline: Sequence[PathLike] | PathLike | None = None,
     rules_dirs: Sequence[PathLike] = (),
     only: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -180,14 +181,41 @@ def scan(
         })
     studied = _merged(partials, "analysis")
     if studied is not None:
-        from logsleuth.timeline.scan import analyze_scan
+        from logsleuth.timeline.scan import analyze_scan, exception_fingerprints, template_table
 
         result.incident = analyze_scan(result, studied, _timezone_guess(result, tz, inferred))
+        result.tables["templates"] = template_table(studied)
+        result.exception_fingerprints = sorted(exception_fingerprints(studied))
+    if baseline is not None:
+        result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz,
+                                            kinds=kinds, workers=workers, rules=rules,
+                                            rules_dirs=rules_dirs, only=only, exclude=exclude)
     if html is not None:
         from logsleuth.reports.html import write_html
 
         write_html(result, html)
     return result
+
+
+def _compare_baseline(result: ScanResult, baseline: Sequence[PathLike] | PathLike,
+                      **options: Any) -> Any:
+    """Templates and fingerprints of this evidence that healthy ``baseline`` logs lack."""
+    from logsleuth.timeline.anomalies import compare_baseline
+
+    healthy = scan(baseline, keep_records=False, **options)
+    mine, theirs = result.table("templates"), healthy.table("templates")
+
+    def counts(t: pa.Table) -> dict[str, int]:
+        if t.num_rows == 0:
+            return {}
+        return dict(zip(t["template"].to_pylist(), t["count"].to_pylist(), strict=True))
+
+    return compare_baseline(
+        counts(mine), counts(theirs),
+        incident_fingerprints=[*result.exception_fingerprints,
+                               *(f"{f.rule}:{f.signature}" for f in result.findings)],
+        baseline_fingerprints=[*healthy.exception_fingerprints,
+                               *(f"{f.rule}:{f.signature}" for f in healthy.findings)])
 
 
 def _timezone_guess(result: ScanResult, tz: str | None, inferred: Any) -> Any:

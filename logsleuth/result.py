@@ -34,6 +34,8 @@ class ScanResult:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     findings: list[Any] = field(default_factory=list)
     incident: Any | None = None
+    baseline: Any | None = None  # BaselineDiff when scanned with a healthy baseline
+    exception_fingerprints: list[str] = field(default_factory=list)  # "outer > root" classes
 
     # -- tables as pandas (Arrow-backed) ----------------------------------------
     def table(self, name: str) -> pa.Table:
@@ -79,4 +81,5 @@ class ScanResult:
             "diagnostics": diags,
             "findings": [f.to_json() for f in self.findings],
             "incident": None if self.incident is None else self.incident.to_json(),
+            "baseline": None if self.baseline is None else self.baseline.to_json(),
         }

@@ -40,6 +40,9 @@ def scan(
         "--no-rules", help="Ingest only: run no rules.")] = False,
     only: opt.Only = None,
     exclude: opt.Exclude = None,
+    baseline: Annotated[list[str] | None, typer.Option(
+        help="Healthy logs to compare with: list templates and fingerprints new here "
+             "(repeatable).")] = None,
     no_analysis: Annotated[bool, typer.Option(
         "--no-analysis", help="Skip incident analysis (onset, leaks, root causes).")] = False,
     jvm_start: Annotated[str | None, typer.Option(
@@ -58,7 +61,8 @@ def scan(
                           workers=workers, keep_records=parquet is not None,
                           rules=not no_rules, rules_dirs=rules or (), only=only or (),
                           exclude=exclude or (), analysis=not no_analysis,
-                          jvm_start=jvm_start, html=html, progress=tick)
+                          jvm_start=jvm_start, html=html, baseline=baseline or None,
+                          progress=tick)
     if parquet is not None:
         result.to_parquet(parquet)
     text = render(result, format)

@@ -32,15 +32,18 @@ class TemplateAnomaly:
 
 
 def template_anomalies(ts: object, index: TemplateIndex, split_ms: int | None = None, *,
-                       min_z: float = 5.0, min_ratio: float = 3.0) -> list[TemplateAnomaly]:
+                       min_z: float = 5.0, min_ratio: float = 3.0,
+                       weights: np.ndarray | None = None) -> list[TemplateAnomaly]:
     """Templates whose rate after ``split_ms`` (default: mid-evidence) jumped.
 
     The part before the split is the quiet baseline (use the onset as split).
+    ``weights``: events per row, when rows are counts per time bucket.
     """
     t = to_ms(ts)
     ids = index.template_ids
     ok = (t != NAT_MS) & (ids >= 0)
     t, ids = t[ok], ids[ok]
+    w = np.ones(len(t)) if weights is None else np.asarray(weights, dtype=np.float64)[ok]
     if len(t) == 0:
         return []
     lo, hi = int(t.min()), int(t.max())
@@ -48,8 +51,9 @@ def template_anomalies(ts: object, index: TemplateIndex, split_ms: int | None = 
     base_min = max((split - lo) / MINUTE_MS, 1.0)
     inc_min = max((hi - split) / MINUTE_MS, 1.0)
     nt = len(index.templates)
-    base = np.bincount(ids[t < split], minlength=nt).astype(np.float64)
-    inc = np.bincount(ids[t >= split], minlength=nt).astype(np.float64)
+    before = t < split
+    base = np.bincount(ids[before], weights=w[before], minlength=nt).astype(np.float64)
+    inc = np.bincount(ids[~before], weights=w[~before], minlength=nt).astype(np.float64)
     expected = base / base_min * inc_min
     z = (inc - expected) / np.sqrt(expected + 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -124,6 +125,7 @@ class Incident:
     precursors: list[Precursor] = field(default_factory=list)
     leaks: list[LeakEstimate] = field(default_factory=list)
     root_cause_candidates: list[RootCauseCandidate] = field(default_factory=list)
+    template_anomalies: list[Any] = field(default_factory=list)  # TemplateAnomaly
 
     def to_json(self) -> dict[str, object]:
         o = self.onset
@@ -140,6 +142,7 @@ class Incident:
                  "score": c.score, "count": c.count, "first_seen": _iso(c.first_seen_ms),
                  "example": c.example, "why": c.why}
                 for c in self.root_cause_candidates],
+            "template_anomalies": [a.to_json() for a in self.template_anomalies],
         }
 
 

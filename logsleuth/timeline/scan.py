@@ -13,12 +13,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from logsleuth.model import Severity
+from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import attribute_increments
 from logsleuth.timeline.incident import Incident, Onset
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
+from logsleuth.timeline.templates import TemplateIndex
 from logsleuth.timeline.trend import estimate_leaks
 from logsleuth.timeline.tz import TimezoneGuess
 
@@ -102,4 +105,26 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> 
     pre = precursors(notable, onset.ts_ms, gc_events=gc, thread_states=threads) \
         if len(notable) else []
     causes = rank_root_causes(notable, leaks, onset.ts_ms, metrics=metrics)
-    return Incident(onset, timezone, symptoms, pre, leaks, causes)
+    ev_ts, ev_ids, ev_counts, templates = analysis.events()
+    index = TemplateIndex(ev_ids.astype(np.int32), templates)
+    hot = template_anomalies(ev_ts, index, onset.ts_ms, weights=ev_counts)
+    return Incident(onset, timezone, symptoms, pre, leaks, causes, hot[:20])
+
+
+def template_table(analysis: Any) -> pa.Table:
+    """(template, count) of every message template the scan mined."""
+    _, ids, counts, templates = analysis.events()
+    totals = np.bincount(ids, weights=counts, minlength=len(templates)).astype(np.int64)
+    order = np.argsort(-totals, kind="stable")
+    return pa.table({"template": pa.array([templates[i] for i in order], pa.string()),
+                     "count": pa.array(totals[order], pa.int64())})
+
+
+def exception_fingerprints(analysis: Any) -> set[str]:
+    """``outer > root`` exception classes seen in the evidence (the kept notable rows)."""
+    t = analysis.notable_table()
+    if t.num_rows == 0:
+        return set()
+    pairs = pa.table({"e": t["exception"], "r": t["root_exception"]}).drop_null()
+    return {f"{e} > {r}" for e, r in zip(pairs["e"].to_pylist(), pairs["r"].to_pylist(),
+                                         strict=True)}

@@ -154,3 +154,26 @@ def test_generated_healthy_service_has_no_incident(tmp_path: Path) -> None:
     result = api.scan(tmp_path, tz="UTC")
     assert result.incident is None
     assert result.findings == []
+
+
+def test_baseline_lists_what_is_new_in_the_incident() -> None:
+    result = api.scan(SAMPLES / "incident", baseline=SAMPLES / "healthy")
+    diff = result.to_json()["baseline"]
+    new = {t["template"] for t in diff["new_templates"]}
+    # the failing publish (the NPE path) never happens on the healthy server
+    assert "Failed to publish offline presence for sessionId=<*>" in new
+    # while everyday traffic is shared with the healthy run
+    assert not any(t.startswith("Client connected") for t in new)
+    assert "java.lang.NullPointerException > java.lang.NullPointerException" in \
+        diff["new_fingerprints"]
+    hot = result.incident.to_json()["template_anomalies"]
+    assert hot and hot[0]["template"].startswith("Unhandled exception on channel")
+
+
+def test_incident_json_validates_against_its_schema() -> None:
+    import jsonschema
+
+    from logsleuth.timeline.incident import load_schema
+
+    inc = api.scan(SAMPLES / "incident").incident.to_json()
+    jsonschema.validate(inc, load_schema())
