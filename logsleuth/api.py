@@ -94,6 +94,7 @@ def scan(
     jvm_start: str | None = None,
     html: PathLike | None = None,
     baseline: Sequence[PathLike] | PathLike | None = None,
+    metrics: Sequence[PathLike] = (),
     rules_dirs: Sequence[PathLike] = (),
     only: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -114,7 +115,12 @@ def scan(
 
     overrides = KindOverrides.parse(list(kinds))
     collectors = ["levels", "metrics", "dumps"]
-    rule_config: dict[str, object] = {"default_tz": default_tz}
+    rule_config: dict[str, object] = {"default_tz": default_tz,
+                                      "metric_files": [str(m) for m in metrics]}
+    if metrics:
+        from logsleuth.parsers.metrics import metric_defs
+
+        metric_defs(rule_config["metric_files"])  # a broken definition stops the scan here
     if rules:
         from logsleuth.rules.loader import load_rules
 
@@ -189,6 +195,7 @@ def scan(
     if baseline is not None:
         result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz,
                                             kinds=kinds, workers=workers, rules=rules,
+                                            metrics=metrics,
                                             rules_dirs=rules_dirs, only=only, exclude=exclude)
     if html is not None:
         from logsleuth.reports.html import write_html

@@ -40,6 +40,8 @@ def scan(
         "--no-rules", help="Ingest only: run no rules.")] = False,
     only: opt.Only = None,
     exclude: opt.Exclude = None,
+    metrics: Annotated[list[Path] | None, typer.Option(
+        "--metrics", help="YAML file of extra metric definitions (repeatable).")] = None,
     baseline: Annotated[list[str] | None, typer.Option(
         help="Healthy logs to compare with: list templates and fingerprints new here "
              "(repeatable).")] = None,
@@ -62,6 +64,7 @@ def scan(
                           rules=not no_rules, rules_dirs=rules or (), only=only or (),
                           exclude=exclude or (), analysis=not no_analysis,
                           jvm_start=jvm_start, html=html, baseline=baseline or None,
+                          metrics=metrics or (),
                           progress=tick)
     if parquet is not None:
         result.to_parquet(parquet)

@@ -196,3 +196,30 @@ def test_ecs_json_lines(write) -> None:
     # 04:00+01:00 is 03:00 UTC: offsets in the JSON are honoured
     assert t[1]["ts"].isoformat() == "2026-11-26T03:00:00+00:00"
     assert "netty-out-of-direct-memory" in {f.rule for f in result.findings}
+
+
+def test_user_metric_definitions(write, tmp_path: Path, app_lines, pattern) -> None:
+    defs = write("metrics.yaml", (
+        "metrics:\n"
+        "  - name: heap_used\n"
+        "    description: a heap gauge\n"
+        '    contains: "heapUsed="\n'
+        "    regex: 'heapUsed=(?P<value>\\d+)(?P<unit>[kKmM])'\n"
+        "    unit: B\n"
+        "    samples:\n"
+        '      - message: "heapUsed=2M"\n'
+        "        values: {heap_used: 2097152}\n"))
+    log = write("app.log", app_lines(2) + "2026-11-26 00:00:05.000 INFO  [main] a.B - heapUsed=3k\n")
+    result = api.scan(log, pattern=pattern, metrics=[defs], workers=1)
+    m = result.frame("metrics")
+    row = m[m["metric"] == "heap_used"].iloc[0]
+    assert (row["value"], row["line"]) == (3072.0, 3)
+
+
+def test_broken_metric_definition_stops_the_scan(write, app_lines, pattern) -> None:
+    defs = write("bad.yaml", "metrics:\n  - name: x\n    contains: a\n    regex: '(?P<value>\\d+'\n")
+    from logsleuth.errors import LogsleuthError
+
+    with pytest.raises(LogsleuthError) as err:
+        api.scan(write("app.log", app_lines(1)), pattern=pattern, metrics=[defs], workers=1)
+    assert "bad.yaml" in str(err.value)
