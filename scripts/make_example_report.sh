@@ -3,19 +3,8 @@
 # Needs: the package importable, Debian chromium and pip playwright (for the PNG only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 - <<'PY'
-import sys
-from pathlib import Path
-
-sys.path.insert(0, "tests/browser")
-from evidence import scan_with_incident  # the incident analysis until scan() attaches one
-
-from logsleuth.reports.html import write_html
-
-result = scan_with_incident(Path("sample_logs/incident"), tz="Europe/Berlin")
-out = write_html(result, "docs/examples/incident-report.html")
-print(f"{out}: {out.stat().st_size:,} bytes")
-PY
+logsleuth scan sample_logs/incident --html docs/examples/incident-report.html > /dev/null
+echo "docs/examples/incident-report.html: $(stat -c %s docs/examples/incident-report.html) bytes"
 python3 - <<'PY'
 import shutil
 import tempfile

@@ -145,31 +145,9 @@ def write_evidence(root: Path) -> dict[str, int]:
 
 
 def scan_with_incident(root: Path, **kwargs: object):  # -> ScanResult
-    """``logsleuth.scan`` plus the incident analysis when the scan does not attach one."""
-    import pyarrow as pa
-
+    """``logsleuth.scan`` of the evidence; the scan itself must find the incident."""
     import logsleuth
-    from logsleuth.parsers.metrics import builtin_metric_defs, extract_metrics
-    from logsleuth.timeline.incident import analyze_incident
-    from logsleuth.timeline.templates import mine_templates
 
     result = logsleuth.scan(root, **kwargs)
-    records = result.tables.get("records")
-    if records is None or not records.num_rows:
-        return result
-    if "metrics" not in result.tables:
-        result.tables["metrics"] = extract_metrics(records, builtin_metric_defs())
-    if result.incident is None:
-        idx = mine_templates(records.column("message"))
-        keys = np.array(idx.templates, dtype=object)[idx.template_ids]
-
-        def frame(name: str) -> object:
-            t = result.tables.get(name)
-            return None if t is None else t.to_pandas()
-
-        result.incident = analyze_incident(
-            result.records, [f.to_json() for f in result.findings], metrics=frame("metrics"),
-            gc_events=frame("gc_events"), thread_states=frame("thread_states"),
-            http_requests=frame("http_requests"), event_keys=keys)
-    assert isinstance(result.tables["metrics"], pa.Table)
+    assert result.incident is not None, "the evidence holds an OOM flood: expected an incident"
     return result
