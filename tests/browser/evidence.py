@@ -30,6 +30,9 @@ NPE_MSG = "</script><script>window.__pwned=8</script>"
 ONSET_OFFSET_S = 25 * 60 + 1
 
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots
+
+
 def _ts(seconds: float) -> str:
     t = T0 + timedelta(seconds=seconds)
     return t.strftime("%Y-%m-%d %H:%M:%S,") + f"{t.microsecond // 1000:03d}"

@@ -11,8 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import ARTIFACTS
-from evidence import scan_with_incident, write_evidence
+from evidence import ARTIFACTS, scan_with_incident, write_evidence
 
 from logsleuth.reports.html import write_html
 
