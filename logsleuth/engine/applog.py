@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
 from logsleuth.engine.stats import InputStats
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
+from logsleuth.parsers.lines import line_offsets, lines_array
 from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
 
 
@@ -129,19 +130,10 @@ class AppLogParser:
         raw = np.frombuffer(buf, dtype=np.uint8)
         if self._mask.shape[0] < n:
             self._mask = np.empty(n, dtype=bool)
-        mask = self._mask[:n]
-        np.equal(raw, 10, out=mask)
-        nl = np.flatnonzero(mask)
-        trailing = final and (len(nl) == 0 or nl[-1] != n - 1)
-        n_lines = len(nl) + (1 if trailing else 0)
-        starts = np.empty(n_lines + 1, dtype=np.int64)
-        starts[0] = 0
-        starts[1 : len(nl) + 1] = nl + 1
-        if trailing:
-            starts[-1] = n
+        starts = line_offsets(raw, final=final, scratch=self._mask)
+        n_lines = len(starts) - 1
         data = pa.py_buffer(buf)
-        lines = pa.Array.from_buffers(pa.large_binary(), n_lines,
-                                      [None, pa.py_buffer(starts), data])
+        lines = lines_array(data, starts)
         is_header = pc.match_substring_regex(lines, self._header_regex)
         heads = np.flatnonzero(is_header.to_numpy(zero_copy_only=False))
         if self.layout is None:

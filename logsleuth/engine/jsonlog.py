@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from logsleuth.engine.applog import BatchSink, ChunkBatch, record_batch
 from logsleuth.engine.stats import InputStats
 from logsleuth.model import Record
+from logsleuth.parsers.lines import line_offsets, lines_array
 from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
 
 
@@ -35,19 +36,11 @@ class JsonLogParser:
         n = len(buf)
         if n == 0:
             return 0, 0
-        raw = np.frombuffer(buf, dtype=np.uint8)
-        nl = np.flatnonzero(raw == 10)
-        trailing = final and (len(nl) == 0 or nl[-1] != n - 1)
-        n_lines = len(nl) + (1 if trailing else 0)
-        starts = np.empty(n_lines + 1, dtype=np.int64)
-        starts[0] = 0
-        starts[1 : len(nl) + 1] = nl + 1
-        if trailing:
-            starts[-1] = n
+        starts = line_offsets(np.frombuffer(buf, dtype=np.uint8), final=final)
+        n_lines = len(starts) - 1
         # a copy: Arrow's JSON reader may keep views of its input beyond this call,
         # and the reader reuses ``buf`` for the next chunk
-        lines = pa.Array.from_buffers(pa.large_binary(), n_lines,
-                                      [None, pa.py_buffer(starts), pa.py_buffer(bytes(buf))])
+        lines = lines_array(bytes(buf), starts)
         self.stats.bytes += n
         self.stats.lines += n_lines
         stripped = pc.utf8_rtrim(lines.cast(pa.large_string()), "\r\n")

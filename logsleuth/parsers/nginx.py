@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from logsleuth.model import EvidenceResult, Kind, Record
 from logsleuth.parsers.classify import resolve_tz, rows_to_records
+from logsleuth.parsers.lines import line_offsets
 
 _Q = r'(?:[^"\\]|\\.)*'  # inside double quotes, nginx escapes " as \x22 but be lenient
 _NUM = r"(?:\d+(?:\.\d+)?|-)"
@@ -75,16 +76,13 @@ _TS = pa.timestamp("ms", tz="UTC")
 
 def split_lines(data: bytes) -> pa.StringArray:
     """Lines of ``data`` as a zero-copy Arrow string array (each keeps its ``\\n``)."""
-    nl = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    ends = nl + 1
-    if len(data) and (not len(nl) or nl[-1] != len(data) - 1):
-        ends = np.append(ends, len(data))
+    offsets = line_offsets(np.frombuffer(data, dtype=np.uint8))
     big = len(data) >= 2**31
-    offsets = np.empty(len(ends) + 1, dtype=np.int64 if big else np.int32)
-    offsets[0] = 0
-    offsets[1:] = ends
+    if not big:
+        offsets = offsets.astype(np.int32)
     typ = pa.large_string() if big else pa.string()
-    arr = pa.Array.from_buffers(typ, len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    arr = pa.Array.from_buffers(typ, len(offsets) - 1,
+                                [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     try:
         arr.validate(full=True)
     except pa.ArrowInvalid:  # invalid UTF-8 somewhere: rare, so pay for a copy
