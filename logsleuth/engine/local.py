@@ -7,11 +7,15 @@ parsing. Partials are merged per input in part order.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import re2
 
@@ -71,25 +75,120 @@ def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
 
 def execute(units: Sequence[WorkUnit], options: UnitOptions, workers: int,
             progress: Callable[[WorkUnit], None] | None = None) -> list[Partial]:
-    """Run units; larger scans use a process pool of ``workers`` processes."""
+    """Run units inline, or on ``workers`` processes of which this process is one."""
     total = sum(getattr(u.source, "size", 0) or 0 for u in units)
-    results: list[Partial] = []
     if workers <= 1 or len(units) <= 1 or total < PARALLEL_MIN_BYTES:
+        results = []
         for u in units:
             results.append(run_unit(u, options))
             if progress:
                 progress(u)
         return results
-    # fork: workers start in milliseconds with the engine imported, and scripts or
-    # notebooks calling scan() need no __main__ guard (spawn/forkserver re-run
-    # __main__). Arrow and jemalloc re-initialise their thread pools after fork.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
-    # largest first keeps both cores busy to the end
-    order = sorted(range(len(units)), key=lambda i: -(units[i].source.size or 0) / (
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
+        return _pool(units, options, workers, progress)
+    return _forked(units, options, workers, progress)
+
+
+def _claim_order(units: Sequence[WorkUnit]) -> list[int]:
+    """Largest first keeps every process busy to the end."""
+    return sorted(range(len(units)), key=lambda i: -(units[i].source.size or 0) / (
         1 + sum(1 for v in units if v.source is units[i].source)))
+
+
+def _forked(units: Sequence[WorkUnit], options: UnitOptions, workers: int,
+            progress: Callable[[WorkUnit], None] | None) -> list[Partial]:
+    """This process parses too, beside ``workers - 1`` forked children.
+
+    Units are claimed from a shared counter, so the work balances itself; children
+    inherit the units by fork (nothing to pickle on the way in) and send partials
+    back through a pipe. One process fewer than a pool: on two cores that is one
+    Python heap fewer (measured: ~150 MB of PSS). fork also means no ``__main__``
+    re-import, so scripts and notebooks need no guard; Arrow and jemalloc
+    re-initialise their thread pools after fork.
+    """
+    ctx = multiprocessing.get_context("fork")
+    order = _claim_order(units)
+    counter = ctx.Value("i", 0)
+    receive, send = ctx.Pipe(duplex=False)
+    children = [ctx.Process(target=_child, args=(units, order, options, counter, send),
+                            daemon=True) for _ in range(workers - 1)]
+    gc.freeze()  # the collector would touch every inherited object: copy-on-write for all
+    try:
+        for child in children:
+            child.start()
+    finally:
+        gc.unfreeze()
+    send.close()
+    received: list[tuple[int, Partial | None, str | None]] = []
+    # a thread drains the pipe while this process parses: a child blocked on a full
+    # pipe would otherwise wait for this process to finish all its own units
+    done_elsewhere = (lambda i: progress(units[i])) if progress else None
+    reader = threading.Thread(target=_drain, args=(receive, received, done_elsewhere),
+                              daemon=True)
+    reader.start()
+    results: dict[int, Partial] = {}
+    try:
+        for i in _claims(order, counter):
+            results[i] = run_unit(units[i], options)
+            if progress:
+                progress(units[i])
+    except BaseException:
+        for child in children:  # this process failed: the children's work is moot
+            child.terminate()
+        raise
+    finally:
+        for child in children:
+            child.join()
+        reader.join()
+    for i, partial, error in received:
+        if error is not None:
+            raise RuntimeError(f"scan worker failed on {units[i].source.path}:\n{error}")
+        assert partial is not None
+        results[i] = partial
+    if len(results) < len(units):
+        raise RuntimeError("a scan worker died without reporting its results")
+    return [results[i] for i in range(len(units))]
+
+
+def _drain(receive: Any, into: list[tuple[int, Partial | None, str | None]],
+           progress: Callable[[int], None] | None) -> None:
+    while True:
+        try:
+            item = receive.recv()
+        except (EOFError, OSError):  # every child closed its end (or was terminated)
+            return
+        into.append(item)
+        if progress and item[2] is None:
+            progress(item[0])
+
+
+def _claims(order: list[int], counter: Any) -> Iterator[int]:
+    while True:
+        with counter.get_lock():
+            k = counter.value
+            counter.value = k + 1
+        if k >= len(order):
+            return
+        yield order[k]
+
+
+def _child(units: Sequence[WorkUnit], order: list[int], options: UnitOptions, counter: Any,
+           send: Any) -> None:
+    for i in _claims(order, counter):
+        try:
+            send.send((i, run_unit(units[i], options), None))
+        except Exception:  # a bug: hand the traceback to the parent, which raises it
+            send.send((i, None, traceback.format_exc()))
+            return
+    send.close()
+
+
+def _pool(units: Sequence[WorkUnit], options: UnitOptions, workers: int,
+          progress: Callable[[WorkUnit], None] | None) -> list[Partial]:
+    ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {i: pool.submit(run_unit, units[i], options) for i in order}
+        futures = {i: pool.submit(run_unit, units[i], options) for i in _claim_order(units)}
+        results = []
         for i in range(len(units)):
             results.append(futures[i].result())
             if progress:

@@ -1,0 +1,62 @@
+"""Byte-range splitting and forked workers give exactly the single-process result."""
+
+from __future__ import annotations
+
+import pytest
+
+from logsleuth import api
+from logsleuth.engine import local
+
+
+@pytest.fixture
+def split_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    # small files take the multi-process path: split into ranges, fork a worker
+    monkeypatch.setattr(local, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(local, "PARALLEL_MIN_BYTES", 1)
+
+
+def test_split_and_forked_scan_equals_single_process(write, app_lines, pattern,
+                                                     split_small: None) -> None:
+    text = app_lines(3000, trace_every=37)
+    path = write("push.log", text)
+    one = api.scan(path, pattern=pattern, workers=1, tz="UTC")
+    two = api.scan(path, pattern=pattern, workers=2, tz="UTC")
+    units = local.make_units(
+        [local.PlannedInput(_src(path), "app-log", _layout(pattern), b"")], 2)
+    assert len(units) > 2  # really split
+    a, b = one.inputs[0], two.inputs[0]
+    assert (b.lines, b.records, b.unparsed_lines, b.bytes) == (a.lines, a.records,
+                                                               a.unparsed_lines, a.bytes)
+    for col in ("line", "n_lines", "ts", "message", "exception", "root_frame"):
+        assert two.table("records")[col].to_pylist() == one.table("records")[col].to_pylist()
+    assert [f.to_json() for f in two.findings] == [f.to_json() for f in one.findings]
+    assert two.table("level_counts").equals(one.table("level_counts"))
+
+
+def test_worker_failure_is_reported_not_hung(write, app_lines, pattern, split_small: None,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write("push.log", app_lines(2000))
+    calls = {"n": 0}
+    real = local.run_unit
+
+    def flaky(unit, options):  # the second unit fails wherever it runs
+        calls["n"] += 1
+        if unit.part == 1:
+            raise ValueError("boom in a worker")
+        return real(unit, options)
+
+    monkeypatch.setattr(local, "run_unit", flaky)
+    with pytest.raises((RuntimeError, ValueError), match="boom"):
+        api.scan(path, pattern=pattern, workers=2)
+
+
+def _src(path):
+    from logsleuth.sources import discover
+
+    return discover([path]).sources[0]
+
+
+def _layout(pattern):
+    from logsleuth.layouts import compile_pattern
+
+    return compile_pattern(pattern)
