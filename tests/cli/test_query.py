@@ -90,3 +90,16 @@ def test_not_a_dataset_and_bad_format_exit_2(tmp_path: Path,
     assert "error[not-a-store]" in capsys.readouterr().err
     assert run(["query", str(tmp_path), "SELECT 1", "-f", "xml"]) == ExitCode.USAGE
     assert "error[bad-format]" in capsys.readouterr().err
+
+
+def test_scan_json_is_byte_identical_across_runs(capsys) -> None:
+    """The output contract: the same input gives byte-identical JSON (workers too)."""
+    from logsleuth.cli.app import run
+
+    sample = Path(__file__).resolve().parents[2] / "sample_logs" / "incident"
+    outputs = []
+    for workers in ("1", "2", "2"):
+        assert run(["scan", str(sample), "--format", "json", "--workers", workers]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert '"onset": "2026-11-26T10:28:23.858' in outputs[0]
