@@ -20,7 +20,10 @@ import numpy as np
 import pyarrow as pa
 
 MARK = "\x01"
-_SEPARATORS = (47, 61, 91, 93)  # / = [ ]  (each costs a pass over the bytes)
+_SEPARATORS = (47, 61, 91, 93)  # / = [ ]
+# byte class in one C-speed bytes.translate pass: 0 separator, 1 word byte, 2 digit
+_CLASS = bytes(0 if b < 45 or b in _SEPARATORS else 2 if 48 <= b <= 57 else 1
+               for b in range(256))
 
 
 class Scratch:
@@ -58,15 +61,11 @@ def _mask_block(data: np.ndarray, rel_starts: np.ndarray, s: Scratch) -> tuple[n
     ``rel_starts`` are the message start offsets within ``data`` (len = messages + 1).
     """
     n = len(data)
-    word, digit, start, end, tmp = s.word[:n], s.digit[:n], s.start[:n], s.end[:n], s.tmp[:n]
-    np.greater_equal(data, 45, out=word)
-    for sep in _SEPARATORS:
-        np.not_equal(data, sep, out=tmp)
-        word &= tmp
+    word, digit, start, end = s.word[:n], s.digit[:n], s.start[:n], s.end[:n]
+    cls = np.frombuffer(data.tobytes().translate(_CLASS), dtype=np.uint8)
+    np.not_equal(cls, 0, out=word)
     s.word[n] = False
-    np.greater_equal(data, 48, out=digit)
-    np.less_equal(data, 57, out=tmp)
-    digit &= tmp
+    np.equal(cls, 2, out=digit)
     # token starts: word byte after a non-word byte, or at a message start
     start[0] = word[0]
     np.logical_not(word[:-1], out=start[1:])
