@@ -105,79 +105,104 @@ def scan(
     Expected input problems (missing paths, corrupt archives, odd lines) become
     diagnostics on the result; a bad pattern, config or zone raises PatternError.
     """
+    from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
 
     if isinstance(paths, (str, Path)):
         paths = [paths]
     default_tz = resolve_tz(tz)
     choice = layout_choice(pattern, log4j2_config, logback_config)
-    from logsleuth.parsers.classify import KindOverrides
-
     overrides = KindOverrides.parse(list(kinds))
-    collectors = ["levels", "metrics", "dumps"]
-    rule_config: dict[str, object] = {"default_tz": default_tz,
-                                      "metric_files": [str(m) for m in metrics]}
-    if metrics:
-        from logsleuth.parsers.metrics import metric_defs
-
-        metric_defs(rule_config["metric_files"])  # a broken definition stops the scan here
-    if rules:
-        from logsleuth.rules.loader import load_rules
-
-        rule_config.update({"rules_dirs": [str(d) for d in rules_dirs],
-                            "only": list(only) or None, "exclude": list(exclude) or None})
-        load_rules(rules_dirs, only=rule_config["only"], exclude=rule_config["exclude"])
-        collectors.append("rules")
-    if analysis:
-        collectors.append("analysis")
+    collectors, config = _collectors(default_tz, metrics, rules, rules_dirs, only, exclude,
+                                     analysis)
     found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
     diagnostics = list(found.diagnostics)
     planned = plan_inputs(found.sources, choice, overrides, diagnostics, default_tz)
-    inferred = None
-    if default_tz is None:
-        inferred = infer_app_zone(planned)
-        if inferred is not None:
-            default_tz = inferred.tz
+    inferred = infer_app_zone(planned) if default_tz is None else None
+    if inferred is not None:
+        default_tz = inferred.tz
     n_workers = workers or default_workers()
     units = make_units(planned, n_workers)
     options = UnitOptions(default_tz=default_tz, jvm_start_ms=parse_instant(jvm_start),
-                          chunk_size=chunk_size,
-                          keep_records=keep_records, collectors=tuple(collectors),
-                          collector_config=rule_config)
+                          chunk_size=chunk_size, keep_records=keep_records,
+                          collectors=collectors, collector_config=config)
     done = [0]
-    total = len(units)
 
     def tick(_unit: WorkUnit) -> None:
         done[0] += 1
         if progress:
-            progress(done[0], total)
+            progress(done[0], len(units))
 
     partials = reduce_partials(execute(units, options, n_workers, tick))
     tz_label = tz or (f"{inferred.label} (inferred)" if inferred else None)
     for p, plan in zip(partials, planned, strict=True):
         p.stats.timezone = p.stats.timezone or _zone_label(plan.layout, tz_label)
-    tables: dict[str, pa.Table] = {}
-    for p in partials:
-        for source in (p.tables, p.collectors.tables()):
-            for name, parts in source.items():
-                tables.setdefault(name, []).extend(parts)  # type: ignore[arg-type]
-    merged = {name: pa.concat_tables(parts, promote_options="permissive")  # type: ignore[arg-type]
-              for name, parts in tables.items() if parts}
-    if keep_records and "records" not in merged:
-        merged["records"] = RECORD_SCHEMA.empty_table()
     result = ScanResult(
         inputs=[p.stats for p in partials],
         skipped=[SkippedInput(s.path, s.reason) for s in found.skipped],
         diagnostics=diagnostics,
-        tables=merged,
+        tables=_tables(partials, keep_records),
     )
+    _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred))
+    if baseline is not None:
+        result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz,
+                                            kinds=kinds, workers=workers, rules=rules,
+                                            metrics=metrics, rules_dirs=rules_dirs,
+                                            only=only, exclude=exclude)
+    if html is not None:
+        from logsleuth.reports.html import write_html
+
+        write_html(result, html)
+    return result
+
+
+def _collectors(default_tz: tzinfo | None, metrics: Sequence[PathLike], rules: bool,
+                rules_dirs: Sequence[PathLike], only: Sequence[str], exclude: Sequence[str],
+                analysis: bool) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """Which collectors run in the workers, with their configuration checked up front:
+    a broken rule or metric definition stops the scan before any input is read."""
+    names = ["levels", "metrics", "dumps"]
+    config: dict[str, Any] = {"default_tz": default_tz,
+                              "metric_files": [str(m) for m in metrics]}
+    if metrics:
+        from logsleuth.parsers.metrics import metric_defs
+
+        metric_defs(config["metric_files"])
+    if rules:
+        from logsleuth.rules.loader import load_rules
+
+        config.update({"rules_dirs": [str(d) for d in rules_dirs],
+                       "only": list(only) or None, "exclude": list(exclude) or None})
+        load_rules(rules_dirs, only=config["only"], exclude=config["exclude"])
+        names.append("rules")
+    if analysis:
+        names.append("analysis")
+    return tuple(names), config
+
+
+def _tables(partials: Sequence[Partial], keep_records: bool) -> dict[str, pa.Table]:
+    """Typed tables of every input (evidence parsers and collectors), concatenated."""
+    parts: dict[str, list[pa.Table]] = {}
+    for p in partials:
+        for source in (p.tables, p.collectors.tables()):
+            for name, tables in source.items():
+                parts.setdefault(name, []).extend(tables)
+    merged = {name: pa.concat_tables(tables, promote_options="permissive")
+              for name, tables in parts.items() if tables}
+    if keep_records and "records" not in merged:
+        merged["records"] = RECORD_SCHEMA.empty_table()
+    return merged
+
+
+def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone: Any) -> None:
+    """Fold the collectors of all inputs into timelines, findings and the incident."""
     levels = _merged(partials, "levels")
     if levels is not None:
         result.tables["level_counts"] = levels.table()
-    found = _merged(partials, "rules")
-    if found is not None:
-        result.findings = found.findings()
-        rows = found.aggregator.minutes_table()
+    rules = _merged(partials, "rules")
+    if rules is not None:
+        result.findings = rules.findings()
+        rows = rules.aggregator.minutes_table()
         result.tables["finding_minutes"] = pa.table({
             "rule": pa.array([r[0] for r in rows], pa.string()),
             "fingerprint": pa.array([r[1] for r in rows], pa.string()),
@@ -189,19 +214,9 @@ def scan(
     if studied is not None:
         from logsleuth.timeline.scan import analyze_scan, exception_fingerprints, template_table
 
-        result.incident = analyze_scan(result, studied, _timezone_guess(result, tz, inferred))
+        result.incident = analyze_scan(result, studied, timezone)
         result.tables["templates"] = template_table(studied)
         result.exception_fingerprints = sorted(exception_fingerprints(studied))
-    if baseline is not None:
-        result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz,
-                                            kinds=kinds, workers=workers, rules=rules,
-                                            metrics=metrics,
-                                            rules_dirs=rules_dirs, only=only, exclude=exclude)
-    if html is not None:
-        from logsleuth.reports.html import write_html
-
-        write_html(result, html)
-    return result
 
 
 def _compare_baseline(result: ScanResult, baseline: Sequence[PathLike] | PathLike,
