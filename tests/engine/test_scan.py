@@ -223,3 +223,24 @@ def test_broken_metric_definition_stops_the_scan(write, app_lines, pattern) -> N
     with pytest.raises(LogsleuthError) as err:
         api.scan(write("app.log", app_lines(1)), pattern=pattern, metrics=[defs], workers=1)
     assert "bad.yaml" in str(err.value)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_layout_from_the_services_log4j2_xml() -> None:
+    """The sample's own log4j2.xml (properties and all) decides the layout."""
+    result = api.scan(REPO / "sample_logs" / "incident" / "push-server.log",
+                      log4j2_config=REPO / "sample_logs" / "repro" / "log4j2.xml", workers=1)
+    s = only_input(result)
+    assert s.layout is not None and s.layout.startswith("config:")
+    assert s.unparsed_lines == 0 and s.records > 0
+
+
+def test_uptime_only_gc_log_anchored_by_jvm_start() -> None:
+    gc = REPO / "tests" / "data" / "gc" / "g1-uptime.log"
+    loose = api.scan(gc, workers=1)
+    assert loose.table("gc_events")["ts"].null_count == loose.table("gc_events").num_rows
+    anchored = api.scan(gc, jvm_start="2026-11-26T03:00:00+01:00", workers=1)
+    ts = anchored.table("gc_events")["ts"].drop_null().to_pylist()
+    assert ts and ts[0].isoformat().startswith("2026-11-26T02:00:00")
