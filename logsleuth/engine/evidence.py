@@ -36,8 +36,11 @@ class MetricCollector:
 
     def __init__(self, config: dict[str, Any]) -> None:
         from logsleuth.parsers.metrics import metric_defs
+        from logsleuth.rules.needles import NeedleMatcher
 
         self._defs = metric_defs(config.get("metric_files") or ())
+        # the chunk buffer is searched once (Hyperscan) before any per-row work
+        self._needles = NeedleMatcher(sorted({d.contains for d in self._defs}))
         self.parts: list[pa.Table] = []
 
     def __getstate__(self) -> dict[str, Any]:
@@ -50,7 +53,10 @@ class MetricCollector:
     def consume(self, cb: ChunkBatch) -> list[tuple[Kind, EvidenceResult]]:
         from logsleuth.parsers.metrics import extract_metrics
 
-        b = cb.batch
+        hits = self._needles.mask(cb.texts)
+        if not hits.any():
+            return []
+        b = cb.batch.filter(pa.array(hits))
         table = pa.table({"source": b.column("source").cast(pa.string()), "line": b.column("line"),
                           "ts": b.column("ts"), "message": b.column("message"),
                           "logger": b.column("logger")})
