@@ -121,9 +121,12 @@ def scan(
     inferred = infer_app_zone(planned) if default_tz is None else None
     if inferred is not None:
         default_tz = inferred.tz
+    jvm_start_ms = parse_instant(jvm_start)
+    if jvm_start_ms is None:
+        jvm_start_ms = _jvm_start_elsewhere(planned, default_tz, diagnostics)
     n_workers = workers or default_workers()
     units = make_units(planned, n_workers)
-    options = UnitOptions(default_tz=default_tz, jvm_start_ms=parse_instant(jvm_start),
+    options = UnitOptions(default_tz=default_tz, jvm_start_ms=jvm_start_ms,
                           chunk_size=chunk_size, keep_records=keep_records,
                           collectors=collectors, collector_config=config)
     done = [0]
@@ -154,6 +157,23 @@ def scan(
 
         write_html(result, html)
     return result
+
+
+def _jvm_start_elsewhere(planned: Sequence[Any], default_tz: tzinfo | None,
+                         diagnostics: list[Any]) -> int | None:
+    """Anchor uptime-only GC logs with a JVM start the thread dumps imply (reported)."""
+    from logsleuth.engine.jvmstart import gc_logs_lack_wall_clock, jvm_start_from_dumps
+    from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
+
+    if not gc_logs_lack_wall_clock(planned):
+        return None
+    start = jvm_start_from_dumps(planned, default_tz)
+    if start is None:
+        return None
+    gc = next(p for p in planned if p.kind == Kind.GC_LOG)
+    diagnostics.append(Diagnostic(SourceLocation(gc.source.path), "gc-anchored", start.why,
+                                  level=DiagLevel.WARNING))
+    return start.ms
 
 
 def _collectors(default_tz: tzinfo | None, metrics: Sequence[PathLike], rules: bool,

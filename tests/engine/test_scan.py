@@ -244,3 +244,18 @@ def test_uptime_only_gc_log_anchored_by_jvm_start() -> None:
     anchored = api.scan(gc, jvm_start="2026-11-26T03:00:00+01:00", workers=1)
     ts = anchored.table("gc_events")["ts"].drop_null().to_pylist()
     assert ts and ts[0].isoformat().startswith("2026-11-26T02:00:00")
+
+
+def test_uptime_only_gc_log_anchored_by_a_dump_of_the_same_jvm() -> None:
+    from datetime import datetime
+
+    data = REPO / "tests" / "data" / "jvmstart"
+    result = api.scan(data, tz="UTC", workers=1)
+    gc = result.table("gc_events")
+    assert gc.num_rows > 5 and gc["ts"].null_count == 0
+    launched = datetime.fromisoformat((data / "started-approx.txt").read_text().strip())
+    first = gc["ts"][0].as_py()
+    # the first GC event happens milliseconds after launch; jstack prints whole seconds,
+    # so the estimate is good to about a second
+    assert abs((first - launched).total_seconds()) < 1.5
+    assert any(d.code == "gc-anchored" for d in result.diagnostics)
