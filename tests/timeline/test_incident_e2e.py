@@ -177,3 +177,21 @@ def test_incident_json_validates_against_its_schema() -> None:
 
     inc = api.scan(SAMPLES / "incident").incident.to_json()
     jsonschema.validate(inc, load_schema())
+
+
+def test_template_shapes_keep_distinct_statements_apart(tmp_path: Path) -> None:
+    """Messages are mined per hex-masked shape: ids collapse, different words do not."""
+    import pyarrow as pa
+
+    from logsleuth.engine.analysis import AnalysisCollector
+
+    c = AnalysisCollector({})
+    msgs = pa.array(["Client disconnected: sessionId=3cfd7d93", "Client disconnected: sessionId=cafe0001",
+                     "Client connected: sessionId=3cfd7d93", "user alice logged in", "user bob logged in",
+                     None, "took 12 ms", "took 977 ms"])
+    ids = c._template_ids(msgs)
+    assert ids[0] == ids[1]  # ids differ only in hex digits
+    assert ids[0] != ids[2]  # another statement
+    assert ids[3] != ids[4] or "<*>" in c.miner.templates[ids[3]]  # words are not hex
+    assert ids[5] == -1
+    assert ids[6] == ids[7] and "<*>" in c.miner.templates[ids[6]]
