@@ -76,9 +76,9 @@ def rank_root_causes(records: pd.DataFrame, leaks: Sequence[LeakEstimate],
     has = has & (ts_all != NAT_MS)
     if not has.any():
         return []
-    sub = records.loc[has]
+    pick = np.flatnonzero(has)  # positions, not a filtered copy of every column
     ts = ts_all[has]
-    fps = sub["fingerprint"].astype(str).to_numpy(dtype=object)
+    fps = records["fingerprint"].iloc[pick].astype(str).to_numpy(dtype=object)
     order = np.argsort(ts, kind="stable")
     frame = pd.DataFrame({"fp": fps[order], "ts": ts[order], "row": np.arange(len(ts))[order]})
     grouped = frame.groupby("fp", sort=True)
@@ -88,11 +88,11 @@ def rank_root_causes(records: pd.DataFrame, leaks: Sequence[LeakEstimate],
     start = int(ts.min())
     end = onset_ms if onset_ms is not None else int(ts.max())
     rows = first["row"].to_numpy()
-    msgs = sub["message"].astype(str).to_numpy(dtype=object)[rows]
+    msgs = records["message"].iloc[pick[rows]].astype(str).to_numpy(dtype=object)
     tpl = mine_templates(pa.array(list(msgs), pa.string()))
     out = []
     for i, (fp, r) in enumerate(first.iterrows()):
-        row = sub.iloc[int(r["row"])]
+        row = records.iloc[int(pick[int(r["row"])])]
         t = int(r["ts"])
         early = float(np.clip((end - t) / (end - start), 0, 1)) if end > start else 0.0
         tr = track.get(str(fp), 0.0)
