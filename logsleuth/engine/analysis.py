@@ -99,10 +99,10 @@ class AnalysisCollector:
             offset=messages.offset)
         enc = pc.dictionary_encode(shaped)
         codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        _, first = np.unique(codes, return_index=True)
-        first = first[codes[first] >= 0]
-        rep_ids = np.full(len(enc.dictionary), -1, dtype=np.int64)
-        rep_ids[codes[first]] = self.miner.add(messages.take(pa.array(first)))
+        valid = np.flatnonzero(codes >= 0)
+        first = np.full(len(enc.dictionary), -1, dtype=np.int64)
+        first[codes[valid[::-1]]] = valid[::-1]  # the last write per shape is its first row
+        rep_ids = self.miner.add(messages.take(pa.array(first))).astype(np.int64)
         out = np.full(len(messages), -1, dtype=np.int64)
         ok = codes >= 0
         out[ok] = rep_ids[codes[ok]]
