@@ -219,6 +219,9 @@ def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone
     levels = _merged(partials, "levels")
     if levels is not None:
         result.tables["level_counts"] = levels.table()
+        seconds = levels.seconds_table()
+        if seconds is not None:
+            result.tables["level_seconds"] = seconds
     rules = _merged(partials, "rules")
     if rules is not None:
         result.findings = rules.findings()

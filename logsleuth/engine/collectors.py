@@ -33,48 +33,80 @@ class Collector(Protocol):
 
 
 class LevelCounts:
-    """Records per minute per (source, level): the backbone of timelines and rates."""
+    """Records per (source, time bucket, level): the backbone of timelines and rates.
+
+    Counted per second while that stays small (short incidents want fine bins), per
+    minute beyond ``MAX_SECOND_KEYS``; ``table()`` is always per minute and
+    ``seconds_table()`` exists while the per-second counts were kept.
+    """
 
     name = "levels"
+    MAX_SECOND_KEYS = 100_000
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.counts: Counter[tuple[str, int, str]] = Counter()
+        self.bucket_ms = 1000
 
     def consume(self, cb: ChunkBatch) -> None:
         b = cb.batch
         ts = b.column("ts").cast(pa.int64())
         if ts.null_count == len(ts):
             return
-        minute = pc.divide(ts, 60_000)
+        bucket = pc.divide(ts, self.bucket_ms)
         level = b.column("level")
         if isinstance(level, pa.DictionaryArray):
             level = level.dictionary_decode()
-        table = pa.table({"m": minute, "l": pc.fill_null(level.cast(pa.string()), "")})
+        table = pa.table({"m": bucket, "l": pc.fill_null(level.cast(pa.string()), "")})
         grouped = table.group_by(["m", "l"]).aggregate([("m", "count")])
         source = str(b.column("source")[0]) if b.num_rows else ""
         for m, lvl, n in zip(grouped["m"].to_pylist(), grouped["l"].to_pylist(),
                              grouped["m_count"].to_pylist(), strict=True):
             if m is not None:
-                self.counts[(source, int(m) * 60_000, lvl)] += n
+                self.counts[(source, int(m) * self.bucket_ms, lvl)] += n
+        if self.bucket_ms < 60_000 and len(self.counts) > self.MAX_SECOND_KEYS:
+            self._coarsen()
+
+    def _coarsen(self) -> None:
+        per_minute: Counter[tuple[str, int, str]] = Counter()
+        for (src, ms, lvl), n in self.counts.items():
+            per_minute[(src, ms - ms % 60_000, lvl)] += n
+        self.counts, self.bucket_ms = per_minute, 60_000
 
     def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None:
         return None
 
     def merge(self, other: LevelCounts) -> None:
+        if other.bucket_ms > self.bucket_ms:
+            self._coarsen()
+        elif other.bucket_ms < self.bucket_ms:
+            other._coarsen()
         self.counts.update(other.counts)
+        if self.bucket_ms < 60_000 and len(self.counts) > self.MAX_SECOND_KEYS:
+            self._coarsen()
 
     def shift_lines(self, path: str, delta: int) -> None:
         return None
 
-    def table(self) -> pa.Table:
-        keys = list(self.counts)
+    def _table(self, counts: Counter[tuple[str, int, str]], column: str) -> pa.Table:
+        keys = list(counts)
         return pa.table({
-            "source": [k[0] for k in keys],
-            "minute": pa.array(np.array([k[1] for k in keys], dtype=np.int64)).cast(
+            "source": pa.array([k[0] for k in keys], pa.string()),
+            column: pa.array(np.array([k[1] for k in keys], dtype=np.int64)).cast(
                 pa.timestamp("ms", tz="UTC")),
-            "level": [k[2] for k in keys],
-            "count": pa.array([self.counts[k] for k in keys], pa.int64()),
-        }).sort_by([("minute", "ascending"), ("source", "ascending"), ("level", "ascending")])
+            "level": pa.array([k[2] for k in keys], pa.string()),
+            "count": pa.array([counts[k] for k in keys], pa.int64()),
+        }).sort_by([(column, "ascending"), ("source", "ascending"), ("level", "ascending")])
+
+    def table(self) -> pa.Table:
+        """Per minute: ``source, minute, level, count``."""
+        per_minute: Counter[tuple[str, int, str]] = Counter()
+        for (src, ms, lvl), n in self.counts.items():
+            per_minute[(src, ms - ms % 60_000, lvl)] += n
+        return self._table(per_minute, "minute")
+
+    def seconds_table(self) -> pa.Table | None:
+        """Per second (``source, second, level, count``), or None once coarsened."""
+        return self._table(self.counts, "second") if self.bucket_ms == 1000 else None
 
 
 # name -> "module:Class"; classes take a config dict. Heavy modules load only when asked for.

@@ -259,3 +259,25 @@ def test_uptime_only_gc_log_anchored_by_a_dump_of_the_same_jvm() -> None:
     # so the estimate is good to about a second
     assert abs((first - launched).total_seconds()) < 1.5
     assert any(d.code == "gc-anchored" for d in result.diagnostics)
+
+
+def test_level_counts_per_second_while_short_per_minute_always(write, app_lines, pattern) -> None:
+    result = api.scan(write("a.log", app_lines(150)), pattern=pattern, workers=1, tz="UTC")
+    seconds, minutes = result.table("level_seconds"), result.table("level_counts")
+    assert sum(seconds["count"].to_pylist()) == sum(minutes["count"].to_pylist()) == 150
+    assert seconds.num_rows == 150 and minutes.num_rows == 3  # 150 s of one record a second
+
+
+def test_level_counts_coarsen_to_minutes_when_long() -> None:
+    from collections import Counter
+
+    from logsleuth.engine.collectors import LevelCounts
+
+    lc = LevelCounts({})
+    lc.counts = Counter({("a.log", s * 1000, "INFO"): 1 for s in range(LevelCounts.MAX_SECOND_KEYS)})
+    other = LevelCounts({})
+    other.counts = Counter({("a.log", 5_000_000_000, "INFO"): 7})
+    lc.merge(other)
+    assert lc.seconds_table() is None and lc.bucket_ms == 60_000
+    assert lc.counts[("a.log", 4_999_980_000, "INFO")] == 7  # its minute
+    assert sum(lc.table()["count"].to_pylist()) == LevelCounts.MAX_SECOND_KEYS + 7

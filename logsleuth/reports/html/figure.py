@@ -63,11 +63,13 @@ def level_lane(tables: dict[str, pa.Table], grid: S.Grid) -> Lane | None:
     if rec is not None and rec.num_rows and {"ts", "level"} <= set(rec.column_names):
         ms, (keys, labels), weights = S.column_ms(rec), S.codes(rec, "level"), None
     else:
-        lc = tables.get("level_counts")
+        fine = tables.get("level_seconds")  # per second while the evidence is short
+        lc, column, floor = ((fine, "second", 1000) if fine is not None and fine.num_rows
+                             else (tables.get("level_counts"), "minute", 60_000))
         if lc is None or not lc.num_rows:
             return None
-        grid = grid.at_least(60_000)
-        ms, (keys, labels) = S.column_ms(lc, "minute"), S.codes(lc, "level")
+        grid = grid.at_least(floor)
+        ms, (keys, labels) = S.column_ms(lc, column), S.codes(lc, "level")
         weights = lc.column("count").to_numpy().astype(np.float64)
     counts = S.count_by(grid, ms, keys, labels, weights)
     if not counts:

@@ -91,9 +91,10 @@ def build_figure(tables: dict[str, pa.Table], incident: dict[str, Any] | None,
                  findings: list[dict[str, Any]],
                  leaks: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, list[str]]:
     """The figure spec (None without any timestamp) and notes for lanes with no evidence."""
-    # per-minute tables would stretch the axis to whole minutes when records are kept
-    skip = {"locks"} | ({"level_counts"} if tables.get("records") is not None
-                        and tables["records"].num_rows else set())
+    # per-minute tables would stretch the axis to whole minutes when finer data exists
+    finer = any(tables.get(t) is not None and tables[t].num_rows
+                for t in ("records", "level_seconds"))
+    skip = {"locks", "level_seconds"} | ({"level_counts"} if finer else set())
     span = S.time_span({k: t for k, t in tables.items() if k not in skip},
                        event_times(incident, findings))
     if span is None:
