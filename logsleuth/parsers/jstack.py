@@ -27,7 +27,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
-import pandas as pd
 import pyarrow as pa
 
 from logsleuth.model import EvidenceResult, Kind, Record
@@ -440,74 +439,3 @@ def deadlock_records(deadlocks: pa.Table) -> Iterator[Record]:
             kind=Kind.THREAD_DUMP,
             fields={"threads": "\n".join(names), "locks": "\n".join(row["locks"] or []),
                     "n_threads": str(len(names)), "dump_index": str(row["dump_index"])})
-
-
-def blocked_per_dump(thread_states: pa.Table) -> pd.DataFrame:
-    """Thread counts per state for each dump (columns: one per state, plus ``threads``)."""
-    df = thread_states.select(["source", "dump_index", "ts", "state"]).to_pandas()
-    df["state"] = df["state"].fillna("NONE")
-    out = df.groupby(["source", "dump_index", "ts", "state"], dropna=False).size().unstack(
-        fill_value=0)
-    out.columns.name = None
-    out["threads"] = out.sum(axis=1)
-    for s in ("BLOCKED", "WAITING", "TIMED_WAITING", "RUNNABLE"):
-        if s not in out.columns:
-            out[s] = 0
-    return out.reset_index()
-
-
-def lock_graph(locks: pa.Table) -> pd.DataFrame:
-    """Waits-for edges ``waiter -> lock -> owner``, one row per waiter per dump."""
-    df = locks.to_pandas().explode("waiters").dropna(subset=["waiters"])
-    df = df.rename(columns={"waiters": "waiter"})
-    return df[["source", "dump_index", "ts", "waiter", "lock", "lock_class", "owner",
-               "owner_top_frame"]].reset_index(drop=True)
-
-
-@dataclass(frozen=True, slots=True)
-class ContendedLock:
-    lock: str
-    lock_class: str
-    owner: str | None
-    owner_top_frame: str | None
-    max_waiters: int  # in the worst dump
-    dumps: int  # dumps in which it had waiters
-
-
-def most_contended_lock(locks: pa.Table) -> ContendedLock | None:
-    """The lock with the most waiters in any one dump (ties: seen in more dumps)."""
-    df = locks.to_pandas()
-    df = df[df["n_waiters"] > 0]
-    if df.empty:
-        return None
-    g = df.groupby("lock")["n_waiters"].agg(["max", "count"]).sort_values(
-        ["max", "count"], ascending=False)
-    lock = str(g.index[0])
-    worst = df[df["lock"] == lock].sort_values("n_waiters", ascending=False).iloc[0]
-    return ContendedLock(lock, str(worst["lock_class"]), worst["owner"], worst["owner_top_frame"],
-                         int(g.iloc[0]["max"]), int(g.iloc[0]["count"]))
-
-
-def stuck_threads(thread_states: pa.Table, *, min_dumps: int = 2,
-                  states: tuple[str, ...] | None = ("BLOCKED", "RUNNABLE")) -> pd.DataFrame:
-    """Threads in the same state at the same top frame across consecutive dumps.
-
-    Threads are matched across dumps of one source by name and ``nid``. Idle
-    states (pool workers parked in ``take()``) are excluded by default.
-    """
-    cols = ["source", "dump_index", "ts", "thread", "nid", "state", "top_frame"]
-    df = thread_states.select(cols).to_pandas().dropna(subset=["state", "top_frame"])
-    if states is not None:
-        df = df[df["state"].isin(states)]
-    df = df.sort_values(["source", "thread", "nid", "dump_index"])
-    key = ["source", "thread", "nid"]
-    prev = df.groupby(key)[["state", "top_frame", "dump_index"]].shift()
-    same = ((df["state"] == prev["state"]) & (df["top_frame"] == prev["top_frame"])
-            & (df["dump_index"] - prev["dump_index"] == 1))
-    df["run"] = (~same).cumsum()
-    agg = df.groupby("run").agg(
-        source=("source", "first"), thread=("thread", "first"), nid=("nid", "first"),
-        state=("state", "first"), top_frame=("top_frame", "first"),
-        first_dump=("dump_index", "min"), last_dump=("dump_index", "max"),
-        first_ts=("ts", "min"), last_ts=("ts", "max"), dumps=("dump_index", "count"))
-    return agg[agg["dumps"] >= min_dumps].reset_index(drop=True)

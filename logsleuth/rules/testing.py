@@ -36,13 +36,6 @@ TEST_SUFFIX = ".test.log"
 Parse = Callable[[str, str, str | None], list[Record]]  # (text, source, layout or None)
 EvidenceParse = Callable[[bytes, str, Kind], list[Record]]  # (data, source, kind)
 
-# Record makers the scan does not call yet (lead: add them to rulescan.EVIDENCE_RECORDS);
-# used here only while they are missing there, so no record is produced twice.
-PENDING_RECORDS: dict[Kind, tuple[tuple[str, str, str], ...]] = {
-    Kind.THREAD_DUMP: (("logsleuth.parsers.jstack", "deadlock_records", "deadlocks"),),
-}
-
-
 def default_parse(text: str, source: str, layout: str | None) -> list[Record]:
     """The one switch to the engine's parser (records with throwables parsed)."""
     from logsleuth.api import parse_text
@@ -54,18 +47,12 @@ def default_evidence_parse(data: bytes, source: str, kind: Kind) -> list[Record]
     """The scan's own parser and record makers for one kind of evidence."""
     import importlib
 
-    from logsleuth.engine.rulescan import EVIDENCE_RECORDS, evidence_records
+    from logsleuth.engine.rulescan import evidence_records
     from logsleuth.engine.units import EVIDENCE_PARSERS
 
     module, func = EVIDENCE_PARSERS[kind]
     result = getattr(importlib.import_module(module), func)(data, source)
-    records = list(evidence_records(kind, result))
-    have = set(EVIDENCE_RECORDS.get(kind, ()))
-    for spec in PENDING_RECORDS.get(kind, ()):
-        table = result.tables.get(spec[2])
-        if spec not in have and table is not None and table.num_rows:
-            records += getattr(importlib.import_module(spec[0]), spec[1])(table)
-    return records
+    return list(evidence_records(kind, result))
 
 
 @dataclass(slots=True)

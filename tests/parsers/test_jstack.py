@@ -14,14 +14,12 @@ import pandas as pd
 import pytest
 
 from logsleuth.model import Kind
-from logsleuth.parsers.jstack import (
+from logsleuth.parsers.jstack import find_dumps, parse_thread_dumps, thread_state_records
+from logsleuth.parsers.jstack_analysis import (
     blocked_per_dump,
-    find_dumps,
     lock_graph,
     most_contended_lock,
-    parse_thread_dumps,
     stuck_threads,
-    thread_state_records,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "jstack_extra"
