@@ -87,6 +87,7 @@ def scan(
     kinds: Sequence[str] = (),
     workers: int | None = None,
     keep_records: bool = True,
+    spill_dir: PathLike | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     max_decompressed_bytes: int = 20 * 2**30,
     rules: bool = True,
@@ -104,6 +105,8 @@ def scan(
 
     Expected input problems (missing paths, corrupt archives, odd lines) become
     diagnostics on the result; a bad pattern, config or zone raises PatternError.
+    ``keep_records`` keeps every record (``result.records``); with ``spill_dir`` they
+    are streamed to Parquet files there instead of memory (``to_parquet`` streams them).
     """
     from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
@@ -128,6 +131,7 @@ def scan(
     units = make_units(planned, n_workers)
     options = UnitOptions(default_tz=default_tz, jvm_start_ms=jvm_start_ms,
                           chunk_size=chunk_size, keep_records=keep_records,
+                          spill_dir=None if spill_dir is None else str(spill_dir),
                           collectors=collectors, collector_config=config)
     done = [0]
 
@@ -144,7 +148,8 @@ def scan(
         inputs=[p.stats for p in partials],
         skipped=[SkippedInput(s.path, s.reason) for s in found.skipped],
         diagnostics=diagnostics,
-        tables=_tables(partials, keep_records),
+        tables=_tables(partials, keep_records and spill_dir is None),
+        record_files=[f for p in partials for f in p.record_files],
     )
     _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred))
     if baseline is not None:

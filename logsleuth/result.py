@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,10 +36,30 @@ class ScanResult:
     findings: list[Any] = field(default_factory=list)
     incident: Any | None = None
     baseline: Any | None = None  # BaselineDiff when scanned with a healthy baseline
+    # records streamed to Parquet by the workers (scan(spill_dir=...)): (file, line delta)
+    record_files: list[tuple[str, int]] = field(default_factory=list)
     exception_fingerprints: list[str] = field(default_factory=list)  # "outer > root" classes
 
     # -- tables as pandas (Arrow-backed) ----------------------------------------
+    def iter_record_batches(self) -> Iterator[pa.RecordBatch]:
+        """Records batch by batch: from memory, or streamed from the spilled files."""
+        if "records" in self.tables or not self.record_files:
+            yield from self.table("records").to_batches()
+            return
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        for path, delta in self.record_files:
+            for batch in pq.ParquetFile(path).iter_batches():
+                if delta:
+                    i = batch.schema.get_field_index("line")
+                    batch = batch.set_column(i, "line", pc.add(batch.column(i), delta))
+                yield batch
+
     def table(self, name: str) -> pa.Table:
+        if name == "records" and name not in self.tables and self.record_files:
+            self.tables[name] = pa.Table.from_batches(list(self.iter_record_batches()),
+                                                      schema=RECORD_SCHEMA)
         t = self.tables.get(name)
         if t is None and name == "records":
             return RECORD_SCHEMA.empty_table()

@@ -64,6 +64,12 @@ def write(result: ScanResult, directory: str | Path) -> Path:
         tmp.mkdir()
         tables = {name: _write_table(result.tables[name], tmp / name, name)
                   for name in sorted(result.tables)}
+        if "records" not in result.tables and result.record_files:
+            from logsleuth.model import RECORD_SCHEMA
+
+            tables["records"] = _write_batches(result.iter_record_batches(), RECORD_SCHEMA,
+                                               tmp / "records", "records")
+            tables = dict(sorted(tables.items()))
         manifest = _manifest(result, tables)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                     encoding="utf-8")
@@ -81,38 +87,66 @@ def write(result: ScanResult, directory: str | Path) -> Path:
 
 
 def _write_table(table: pa.Table, where: Path, name: str) -> dict[str, Any]:
+    return _write_batches(iter(table.to_batches()), table.schema, where, name,
+                          rows=table.num_rows)
+
+
+def _write_batches(batches: Iterator[pa.RecordBatch], schema: pa.Schema, where: Path,
+                   name: str, rows: int | None = None) -> dict[str, Any]:
+    """Write one table batch by batch (memory stays flat for spilled records)."""
+    import numpy as np
+    import pyarrow.compute as pc
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
-    parts = [p for p in PARTITIONS.get(name, ()) if p == DAY_COL or p in table.column_names]
-    if DAY_COL in parts and "ts" not in table.column_names:
+    parts = [p for p in PARTITIONS.get(name, ()) if p == DAY_COL or p in schema.names]
+    if DAY_COL in parts and "ts" not in schema.names:
         parts.remove(DAY_COL)
     entry: dict[str, Any] = {
-        "rows": table.num_rows,
+        "rows": rows,
         "partitioning": parts,
-        "columns": {f.name: str(f.type) for f in table.schema},
-        "arrow_schema": base64.b64encode(table.schema.serialize().to_pybytes()).decode("ascii"),
+        "columns": {f.name: str(f.type) for f in schema},
+        "arrow_schema": base64.b64encode(schema.serialize().to_pybytes()).decode("ascii"),
     }
-    if table.num_columns == 0:
+    if len(schema) == 0:
+        entry["rows"] = rows or 0
         return entry
     where.mkdir()
+    count = [0]
     if not parts:
-        pq.write_table(table, where / "part-0.parquet")
+        with pq.ParquetWriter(where / "part-0.parquet", schema) as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+                count[0] += batch.num_rows
+        entry["rows"] = count[0]
         return entry
-    import numpy as np
-    import pyarrow.compute as pc
-
-    data = table.append_column(ROW_COL, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    out_schema = schema.append(pa.field(ROW_COL, pa.int64()))
     if DAY_COL in parts:
-        data = data.append_column(DAY_COL, pc.strftime(data["ts"], format="%Y-%m-%d"))
-    part_schema = pa.schema([(p, pa.string()) for p in parts])
+        out_schema = out_schema.append(pa.field(DAY_COL, pa.string()))
     for p in parts:  # partition values are plain strings on disk
-        i = data.schema.get_field_index(p)
-        data = data.set_column(i, p, data[p].cast(pa.string()))
-    ds.write_dataset(data, where, format="parquet", basename_template="part-{i}.parquet",
+        out_schema = out_schema.set(out_schema.get_field_index(p), pa.field(p, pa.string()))
+
+    def prepared() -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            n = batch.num_rows
+            cols = {f.name: batch.column(f.name) for f in schema}
+            cols[ROW_COL] = pa.array(np.arange(count[0], count[0] + n, dtype=np.int64))
+            if DAY_COL in parts:
+                cols[DAY_COL] = pc.strftime(batch.column("ts"), format="%Y-%m-%d")
+            for p in parts:
+                cols[p] = cols[p].cast(pa.string())
+            count[0] += n
+            yield pa.RecordBatch.from_arrays([cols[f.name] for f in out_schema],
+                                             schema=out_schema)
+
+    part_schema = pa.schema([(p, pa.string()) for p in parts])
+    ds.write_dataset(prepared(), where, schema=out_schema, format="parquet",
+                     basename_template="part-{i}.parquet",
                      partitioning=ds.partitioning(part_schema, flavor="hive"),
                      existing_data_behavior="overwrite_or_ignore",
-                     max_rows_per_group=1 << 20, min_rows_per_group=1 << 16)
+                     # row groups of 128k rows: each open day partition buffers one
+                     max_rows_per_group=1 << 17, min_rows_per_group=1 << 15)
+    entry["rows"] = count[0]
     return entry
 
 

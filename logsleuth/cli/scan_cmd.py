@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -57,17 +59,26 @@ def scan(
 
     if format not in ("text", "json"):
         raise typer.BadParameter(f"'{format}' is not text or json", param_hint="--format")
-    with console.progress_bar(enabled=progress and sys.stderr.isatty()) as tick:
-        result = api.scan(paths, pattern=pattern, log4j2_config=log4j2_config,
-                          logback_config=logback_config, tz=tz, kinds=kind or (),
-                          workers=workers, keep_records=parquet is not None,
-                          rules=not no_rules, rules_dirs=rules or (), only=only or (),
-                          exclude=exclude or (), analysis=not no_analysis,
-                          jvm_start=jvm_start, html=html, baseline=baseline or None,
-                          metrics=metrics or (),
-                          progress=tick)
+    # records kept for --parquet stream to disk beside it: memory stays flat
+    spill = None
     if parquet is not None:
-        result.to_parquet(parquet)
+        parquet.parent.mkdir(parents=True, exist_ok=True)
+        spill = tempfile.mkdtemp(prefix=".logsleuth-records-", dir=parquet.parent)
+    try:
+        with console.progress_bar(enabled=progress and sys.stderr.isatty()) as tick:
+            result = api.scan(paths, pattern=pattern, log4j2_config=log4j2_config,
+                              logback_config=logback_config, tz=tz, kinds=kind or (),
+                              workers=workers, keep_records=parquet is not None,
+                              spill_dir=spill, rules=not no_rules, rules_dirs=rules or (),
+                              only=only or (), exclude=exclude or (),
+                              analysis=not no_analysis, jvm_start=jvm_start, html=html,
+                              baseline=baseline or None, metrics=metrics or (),
+                              progress=tick)
+        if parquet is not None:
+            result.to_parquet(parquet)
+    finally:
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
     text = render(result, format)
     if output is not None:
         output.write_text(text, encoding="utf-8")

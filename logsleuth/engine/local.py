@@ -209,6 +209,7 @@ def reduce_partials(partials: Sequence[Partial]) -> list[Partial]:
         p.shift_lines(head.stats.lines)
         head.stats.merge(p.stats)
         head.collectors.merge(p.collectors)
+        head.record_files.extend(p.record_files)
         for name, tables in p.tables.items():
             head.tables.setdefault(name, []).extend(tables)
     # keep the input order the planner gave

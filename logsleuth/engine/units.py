@@ -7,8 +7,11 @@ inline, in a local process pool, or on a distributed engine.
 from __future__ import annotations
 
 import importlib
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -19,7 +22,7 @@ from logsleuth.engine.collectors import CollectorSet
 from logsleuth.engine.reader import DEFAULT_CHUNK, feed_stream
 from logsleuth.engine.stats import InputStats
 from logsleuth.errors import Diagnostic, InputError, SourceLocation
-from logsleuth.model import Kind
+from logsleuth.model import RECORD_SCHEMA, Kind
 
 # Structured-evidence parsers by kind: module path and function name, imported lazily.
 EVIDENCE_PARSERS: dict[Kind, tuple[str, str]] = {
@@ -38,6 +41,7 @@ class UnitOptions:
     jvm_start_ms: int | None = None
     chunk_size: int = DEFAULT_CHUNK
     keep_records: bool = False
+    spill_dir: str | None = None  # kept records go to Parquet files here, not memory
     collectors: tuple[str, ...] = ()
     collector_config: dict[str, Any] = field(default_factory=dict)
 
@@ -61,11 +65,13 @@ class Partial:
     stats: InputStats
     collectors: CollectorSet
     tables: dict[str, list[pa.Table]] = field(default_factory=dict)
+    record_files: list[tuple[str, int]] = field(default_factory=list)  # (parquet, line delta)
 
     def shift_lines(self, delta: int) -> None:
         """Byte-range parts count lines from 1; make them absolute."""
         if delta == 0:
             return
+        self.record_files = [(path, d + delta) for path, d in self.record_files]
         for name, parts in self.tables.items():
             self.tables[name] = [
                 t.set_column(t.schema.get_field_index("line"), "line", pc.add(t["line"], delta))
@@ -98,24 +104,29 @@ def run_unit(unit: WorkUnit, options: UnitOptions) -> Partial:
 
 
 def _run_applog(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
-    keep: list[pa.RecordBatch] = []
+    with _RecordKeeper(options, partial) as keeper:
 
-    def sink(cb: ChunkBatch) -> None:
-        partial.collectors.consume(cb)
-        if options.keep_records:
-            keep.append(cb.batch)
+        def sink(cb: ChunkBatch) -> None:
+            partial.collectors.consume(cb)
+            keeper.add(cb.batch)
 
+        with unit.source.open() as stream:
+            parser = _parser(unit, options, partial, sink)
+            limit = None
+            if unit.start or unit.end is not None:
+                stream.seek(unit.start)
+                limit = None if unit.end is None else unit.end - unit.start
+            feed_stream(stream, parser, chunk_size=options.chunk_size, limit=limit)
+
+
+def _parser(unit: WorkUnit, options: UnitOptions, partial: Partial,
+            sink: Callable[[ChunkBatch], None]) -> Any:
     layout = unit.layout
     if layout is not None and not hasattr(layout, "fields_regex"):  # a JSON-lines layout
         from logsleuth.engine.jsonlog import JsonLogParser
 
-        json_parser = JsonLogParser(partial.path, layout, partial.stats, sink,
-                                    default_tz=options.default_tz)
-        with unit.source.open() as stream:
-            feed_stream(stream, json_parser, chunk_size=options.chunk_size)
-        if keep:
-            partial.tables["records"] = [pa.Table.from_batches(keep)]
-        return
+        return JsonLogParser(partial.path, layout, partial.stats, sink,
+                             default_tz=options.default_tz)
     converter = None
     if layout is not None and layout.timestamp is not None:
         ts_format = layout.timestamp
@@ -123,16 +134,41 @@ def _run_applog(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
         def converter(values: pa.Array) -> pa.Array:
             return ts_format.to_epoch_ms(values, options.default_tz).ms
 
-    parser = AppLogParser(partial.path, layout, converter, partial.stats, sink,
-                          default_tz=options.default_tz, starts_mid_record=unit.start > 0)
-    with unit.source.open() as stream:
-        limit = None
-        if unit.start or unit.end is not None:
-            stream.seek(unit.start)
-            limit = None if unit.end is None else unit.end - unit.start
-        feed_stream(stream, parser, chunk_size=options.chunk_size, limit=limit)
-    if keep:
-        partial.tables["records"] = [pa.Table.from_batches(keep)]
+    return AppLogParser(partial.path, layout, converter, partial.stats, sink,
+                        default_tz=options.default_tz, starts_mid_record=unit.start > 0)
+
+
+class _RecordKeeper:
+    """Keeps record batches in memory, or streams them to a Parquet file (``spill_dir``)
+    so memory stays flat however many records are kept."""
+
+    def __init__(self, options: UnitOptions, partial: Partial) -> None:
+        self.options, self.partial = options, partial
+        self.batches: list[pa.RecordBatch] = []
+        self.writer: Any = None
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if not self.options.keep_records:
+            return
+        if self.options.spill_dir is None:
+            self.batches.append(batch)
+            return
+        if self.writer is None:
+            import pyarrow.parquet as pq
+
+            path = Path(self.options.spill_dir) / f"records-{uuid.uuid4().hex}.parquet"
+            self.writer = pq.ParquetWriter(path, RECORD_SCHEMA)
+            self.partial.record_files.append((str(path), 0))
+        self.writer.write_batch(batch)
+
+    def __enter__(self) -> _RecordKeeper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        if self.batches:
+            self.partial.tables["records"] = [pa.Table.from_batches(self.batches)]
 
 
 def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:

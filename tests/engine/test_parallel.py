@@ -60,3 +60,21 @@ def _layout(pattern):
     from logsleuth.layouts import compile_pattern
 
     return compile_pattern(pattern)
+
+
+def test_records_spilled_to_parquet_equal_records_in_memory(write, app_lines, pattern, tmp_path,
+                                                           split_small: None) -> None:
+    """Kept records streamed to disk by two processes (line numbers fixed per range)."""
+    from logsleuth.store import open_store
+
+    path = write("push.log", app_lines(3000, trace_every=37))
+    memory = api.scan(path, pattern=pattern, workers=1, tz="UTC")
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    disk = api.scan(path, pattern=pattern, workers=2, tz="UTC", spill_dir=spill)
+    assert "records" not in disk.tables and len(disk.record_files) > 2
+    disk.to_parquet(tmp_path / "store")  # streams the spilled files
+    assert "records" not in disk.tables
+    back = open_store(tmp_path / "store")
+    assert back.table("records").to_pylist() == memory.table("records").to_pylist()
+    assert disk.table("records").equals(memory.table("records"))
