@@ -88,6 +88,8 @@ def scan(
     workers: int | None = None,
     keep_records: bool = True,
     spill_dir: PathLike | None = None,
+    engine: str = "local",
+    dask_address: str | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     max_decompressed_bytes: int = 20 * 2**30,
     rules: bool = True,
@@ -111,6 +113,9 @@ def scan(
     from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
 
+    if engine not in ("local", "dask"):
+        raise PatternError.at("--engine", "bad-engine",
+                              f"unknown engine '{engine}' (local or dask)")
     if isinstance(paths, (str, Path)):
         paths = [paths]
     default_tz = resolve_tz(tz)
@@ -140,7 +145,13 @@ def scan(
         if progress:
             progress(done[0], len(units))
 
-    partials = reduce_partials(execute(units, options, n_workers, tick))
+    if engine == "dask":
+        from logsleuth.engine.dask import execute_dask
+
+        ran = execute_dask(units, options, n_workers, dask_address, tick)
+    else:
+        ran = execute(units, options, n_workers, tick)
+    partials = reduce_partials(ran)
     tz_label = tz or (f"{inferred.label} (inferred)" if inferred else None)
     for p, plan in zip(partials, planned, strict=True):
         p.stats.timezone = p.stats.timezone or _zone_label(plan.layout, tz_label)

@@ -47,6 +47,10 @@ def scan(
     baseline: Annotated[list[str] | None, typer.Option(
         help="Healthy logs to compare with: list templates and fingerprints new here "
              "(repeatable).")] = None,
+    engine: Annotated[str, typer.Option(
+        help="Where units run: local (processes on this machine) or dask.")] = "local",
+    dask_scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (default: start a local cluster).")] = None,
     no_analysis: Annotated[bool, typer.Option(
         "--no-analysis", help="Skip incident analysis (onset, leaks, root causes).")] = False,
     jvm_start: Annotated[str | None, typer.Option(
@@ -73,7 +77,7 @@ def scan(
                               only=only or (), exclude=exclude or (),
                               analysis=not no_analysis, jvm_start=jvm_start, html=html,
                               baseline=baseline or None, metrics=metrics or (),
-                              progress=tick)
+                              engine=engine, dask_address=dask_scheduler, progress=tick)
         if parquet is not None:
             result.to_parquet(parquet)
     finally:
