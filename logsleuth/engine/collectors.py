@@ -41,7 +41,7 @@ class LevelCounts:
     """
 
     name = "levels"
-    MAX_SECOND_KEYS = 100_000
+    MAX_SECOND_KEYS = 20_000  # about 1.5 h of four levels: longer evidence bins by minute
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.counts: Counter[tuple[str, int, str]] = Counter()

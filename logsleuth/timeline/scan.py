@@ -73,7 +73,10 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> 
     onset = onset_from_findings(result.findings)
     if onset is None:
         return None
-    notable = analysis.notable_table().to_pandas()
+    table = analysis.notable_table()
+    keep = [c for c in ("source", "line", "ts", "level", "message", "exception",
+                        "root_exception") if c in table.column_names]
+    notable = table.select(keep).to_pandas()  # what onset, symptoms and ranking read
     if len(notable):
         # by classes, not frames: once the JIT omits a hot exception's trace
         # (OmitStackTraceInFastThrow) the same failure continues without frames
@@ -126,5 +129,6 @@ def exception_fingerprints(analysis: Any) -> set[str]:
     if t.num_rows == 0:
         return set()
     pairs = pa.table({"e": t["exception"], "r": t["root_exception"]}).drop_null()
+    pairs = pairs.group_by(["e", "r"]).aggregate([])  # distinct pairs, in Arrow
     return {f"{e} > {r}" for e, r in zip(pairs["e"].to_pylist(), pairs["r"].to_pylist(),
                                          strict=True)}
