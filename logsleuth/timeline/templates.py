@@ -138,6 +138,15 @@ class TemplateMiner:
         self._cache: dict[str, int] = {}  # tier-1 masked string -> template id
         self._scratch: Scratch | None = None  # reusable buffers, not semantic state
 
+    def __getstate__(self) -> dict[str, object]:
+        # scratch buffers are megabytes of nothing: never ship them between processes
+        return {k: getattr(self, k) for k in self.__slots__ if k != "_scratch"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+        self._scratch = None
+
     @property
     def templates(self) -> list[str]:
         return [" ".join(t) for t in self._tokens]
