@@ -1,9 +1,9 @@
 """The streaming side of incident analysis: what the timeline needs, kept small.
 
 Per batch: message templates are mined (vectorised), and template counts are
-kept per (time, template): exact to the millisecond while they are few, per
-second once there are more than ``EXACT_KEYS`` (long evidence has windows wide
-enough for that), which is what leak attribution regresses against; warning, error
+kept per (time, template): exact to the millisecond while they are few, then per
+100 ms, then per second once there are more than ``EXACT_KEYS`` (long evidence has
+windows wide enough for that), which is what leak attribution regresses against; warning, error
 and exception records are kept as a small table for onset,
 symptoms, precursors and root-cause ranking. Memory grows with seconds and
 templates, not with records.
@@ -53,6 +53,12 @@ class AnalysisCollector:
         if timed.any():
             key = (ts[timed] // self.res_ms) << _KEY_BITS | ids[timed].astype(np.int64)
             uniq, counts = np.unique(key, return_counts=True)
+            if self.res_ms == 1 and len(uniq) > EXACT_KEYS // 8:
+                # dense evidence (tens of thousands of events per chunk): 100 ms buckets
+                # from the start instead of sorting millions of exact keys first
+                key = (ts[timed] // 100) << _KEY_BITS | ids[timed].astype(np.int64)
+                uniq, counts = np.unique(key, return_counts=True)
+                self._rebucket(100)
             self.keys.append(uniq)
             self.counts.append(counts)
             self._pending += len(uniq)
@@ -117,7 +123,7 @@ class AnalysisCollector:
         self.keys, self.counts = [uniq], [np.bincount(inv, weights=counts).astype(np.int64)]
         self._pending, self._compacted = 0, len(uniq)
         if len(uniq) > EXACT_KEYS and self.res_ms < 1000:
-            self._rebucket(1000)
+            self._rebucket(100 if self.res_ms < 100 else 1000)
 
     def _rebucket(self, res_ms: int) -> None:
         mask = (1 << _KEY_BITS) - 1
