@@ -8,7 +8,7 @@ only for records with continuation lines (stack traces), through a tail cache.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Protocol
@@ -51,6 +51,18 @@ class ChunkBatch:
     texts: pa.Array  # raw record text (large_binary), valid only during the callback
     fields: dict[str, pa.Array]  # extra layout fields (mdc_*, pid, cls, method...)
     make_record: Callable[[int], Record]  # build a full Record (with throwable) for row i
+    needle_rows: dict[str, np.ndarray] | None = None  # the collectors' shared needle scan
+
+    def rows_with(self, needles: Iterable[str]) -> np.ndarray | None:
+        """Rows holding any of ``needles``, from the shared scan (None without one)."""
+        if self.needle_rows is None:
+            return None
+        out = np.zeros(self.batch.num_rows, dtype=bool)
+        for needle in needles:
+            rows = self.needle_rows.get(needle)
+            if rows is not None:
+                out[rows] = True
+        return out
 
 
 BatchSink = Callable[[ChunkBatch], None]

@@ -125,10 +125,29 @@ def _load(spec: str) -> type:
 
 
 class CollectorSet:
-    """The collectors of one unit; merged across units in input order."""
+    """The collectors of one unit; merged across units in input order.
+
+    Collectors that look for literal words declare them as ``needles``; one search
+    of each chunk's buffer finds them all (``ChunkBatch.rows_with``).
+    """
 
     def __init__(self, collectors: list[Any]) -> None:
         self.items = collectors
+        self._matcher: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"items": self.items}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.items, self._matcher = state["items"], None
+
+    def _needles(self) -> Any:
+        if self._matcher is None:
+            from logsleuth.rules.needles import NeedleMatcher
+
+            words = sorted({n for c in self.items for n in getattr(c, "needles", ())})
+            self._matcher = NeedleMatcher(words)
+        return self._matcher
 
     @classmethod
     def create(cls, names: tuple[str, ...], config: dict[str, Any]) -> CollectorSet:
@@ -140,6 +159,9 @@ class CollectorSet:
     def consume(self, cb: ChunkBatch) -> None:
         """Feed a batch; evidence a collector finds inside it goes to all of them."""
         found: list[tuple[Kind, EvidenceResult]] = []
+        matcher = self._needles()
+        if matcher.needles:
+            cb.needle_rows = matcher.rows_by_needle(cb.texts)
         for c in self.items:
             found.extend(c.consume(cb) or ())
         for kind, result in found:

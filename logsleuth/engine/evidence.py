@@ -39,8 +39,8 @@ class MetricCollector:
         from logsleuth.rules.needles import NeedleMatcher
 
         self._defs = metric_defs(config.get("metric_files") or ())
-        # the chunk buffer is searched once (Hyperscan) before any per-row work
-        self._needles = NeedleMatcher(sorted({d.contains for d in self._defs}))
+        self.needles = tuple(sorted({d.contains for d in self._defs}))
+        self._own = NeedleMatcher(self.needles)  # when no shared scan ran
         self.parts: list[pa.Table] = []
 
     def __getstate__(self) -> dict[str, Any]:
@@ -48,12 +48,14 @@ class MetricCollector:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.parts = state["parts"]
-        self._defs = []
+        self._defs, self.needles = [], ()
 
     def consume(self, cb: ChunkBatch) -> list[tuple[Kind, EvidenceResult]]:
         from logsleuth.parsers.metrics import extract_metrics
 
-        hits = self._needles.mask(cb.texts)
+        hits = cb.rows_with(self.needles)
+        if hits is None:
+            hits = self._own.mask(cb.texts)
         if not hits.any():
             return []
         b = cb.batch.filter(pa.array(hits))
@@ -97,12 +99,17 @@ class EmbeddedDumpCollector:
         self.parts = state["parts"]
         self._tz = None
 
+    needles = ("Full thread dump",)
+
     def consume(self, cb: ChunkBatch) -> list[tuple[Kind, EvidenceResult]]:
-        # one memchr-speed search of the chunk's bytes decides whether any row can hit
-        if _DUMP_BANNER.search(memoryview(cb.texts.buffers()[2])) is None:
-            return []
-        hits = pc.match_substring(cb.texts, b"Full thread dump")
-        rows = np.flatnonzero(hits.fill_null(False).to_numpy(zero_copy_only=False))
+        shared = cb.rows_with(self.needles)
+        if shared is not None:
+            rows = np.flatnonzero(shared)
+        else:  # no shared scan: one search of the chunk's bytes, then the rows
+            if _DUMP_BANNER.search(memoryview(cb.texts.buffers()[2])) is None:
+                return []
+            hits = pc.match_substring(cb.texts, b"Full thread dump")
+            rows = np.flatnonzero(hits.fill_null(False).to_numpy(zero_copy_only=False))
         if len(rows) == 0:
             return []
         from logsleuth.parsers.jstack import find_dumps, parse_thread_dumps

@@ -88,8 +88,13 @@ class RuleCollector:
         self.aggregator = state["aggregator"]
         self._compiled = None
 
+    @property
+    def needles(self) -> tuple[str, ...]:
+        return self._compiled.needles if self._compiled is not None else ()
+
     def consume(self, cb: ChunkBatch) -> None:
-        mask = self._compiled.candidate_mask(cb.texts, kinds=cb.batch.column("kind"))
+        mask = self._compiled.candidate_mask(cb.texts, kinds=cb.batch.column("kind"),
+                                             needle_mask=cb.rows_with(self.needles))
         rows = np.flatnonzero(mask)
         if len(rows) < FAST_PATH_MIN:
             for i in rows:

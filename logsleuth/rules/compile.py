@@ -71,18 +71,23 @@ class CompiledRuleSet:
         return tuple(c.rule for c in self._rules)
 
     def candidate_mask(self, texts: pa.Array | pa.ChunkedArray,
-                       kinds: pa.Array | pa.ChunkedArray | None = None) -> np.ndarray:
+                       kinds: pa.Array | pa.ChunkedArray | None = None,
+                       needle_mask: np.ndarray | None = None) -> np.ndarray:
         """Rows that some rule might match. Never drops a row ``evaluate`` would match.
 
         ``kinds`` (optional, the record kind column) narrows always-evaluate rules
         that are restricted to some kinds; without it they make every row a candidate.
+        ``needle_mask``: rows holding a needle, when a shared scan found them already.
         """
         n = len(texts)
         if not self._rules:
             return np.zeros(n, dtype=bool)
         if self.always and kinds is None:
             return np.ones(n, dtype=bool)
-        mask = self._needle_mask(texts) if self.needles else np.zeros(n, dtype=bool)
+        if needle_mask is not None:  # a shared scan of the buffer found the needles already
+            mask = needle_mask.copy()
+        else:
+            mask = self._needle_mask(texts) if self.needles else np.zeros(n, dtype=bool)
         if self.always and kinds is not None:
             mask |= self._always_mask(kinds)
         return mask

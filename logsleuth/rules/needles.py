@@ -57,35 +57,55 @@ class NeedleMatcher:
             else _backend(self.needles, engine))
 
     def mask(self, texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Rows holding any needle."""
+        out = np.zeros(len(texts), dtype=bool)
+        for rows in self.rows_by_needle(texts).values():
+            out[rows] = True
+        return out
+
+    def rows_by_needle(self, texts: pa.Array | pa.ChunkedArray) -> dict[str, np.ndarray]:
+        """Row indices holding each needle (needles found nowhere are left out).
+
+        One search of the buffer serves every needle, so collectors that each look
+        for their own words (rules, metrics, thread dumps) share a single pass.
+        """
         n = len(texts)
         if not self.needles or n == 0:
-            return np.zeros(n, dtype=bool)
+            return {}
         if isinstance(texts, pa.ChunkedArray):
             texts = texts.combine_chunks()
         if self.engine == "regex" or not pa.types.is_large_binary(texts.type):
-            pattern = self._impl if self.engine == "regex" else "|".join(
-                re.escape(x) for x in self.needles)
-            return pc.match_substring_regex(texts, pattern).fill_null(False).to_numpy(
-                zero_copy_only=False)
+            out = {}
+            for needle in self.needles:
+                hit = pc.match_substring(texts, needle).fill_null(False).to_numpy(
+                    zero_copy_only=False)
+                if hit.any():
+                    out[needle] = np.flatnonzero(hit)
+            return out
         offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[
             texts.offset : texts.offset + n + 1]
         lo, hi = int(offsets[0]), int(offsets[-1])
         data = memoryview(texts.buffers()[2])[lo:hi]
-        ends = self._match_ends(data)
-        out = np.zeros(n, dtype=bool)
-        if len(ends):
-            rows = np.searchsorted(offsets - lo, ends - 1, side="right") - 1
-            out[rows[(rows >= 0) & (rows < n)]] = True
-        return out
+        ids, ends = self._matches(data)
+        if len(ends) == 0:
+            return {}
+        rows = np.searchsorted(offsets - lo, ends - 1, side="right") - 1
+        ok = (rows >= 0) & (rows < n)
+        ids, rows = ids[ok], rows[ok]
+        return {self.needles[i]: np.unique(rows[ids == i]) for i in np.unique(ids).tolist()}
 
-    def _match_ends(self, data: memoryview) -> np.ndarray:
+    def _matches(self, data: memoryview) -> tuple[np.ndarray, np.ndarray]:
+        """(needle index, end offset) of every match."""
         if self.engine == "hyperscan":
-            ends: list[int] = []
+            found: list[tuple[int, int]] = []
 
-            def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-                ends.append(end)
+            def on_match(i: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+                found.append((i, end))
 
-            self._impl.scan(bytes(data), match_event_handler=on_match)
-            return np.array(ends, dtype=np.int64)
-        hits = self._impl.find_matches_as_indexes(bytes(data))
-        return np.array([h[2] for h in hits], dtype=np.int64)
+            self._impl.scan(data, match_event_handler=on_match)
+        else:
+            found = [(h[0], h[2]) for h in self._impl.find_matches_as_indexes(bytes(data))]
+        if not found:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        arr = np.array(found, dtype=np.int64)
+        return arr[:, 0], arr[:, 1]
