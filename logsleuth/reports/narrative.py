@@ -5,8 +5,9 @@ Used by the terminal summary and the HTML report, so both say the same thing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def _when(iso: str | None) -> str:
@@ -14,6 +15,24 @@ def _when(iso: str | None) -> str:
         return "an unknown time"
     t = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
     return t.strftime("%Y-%m-%d %H:%M:%S.") + f"{t.microsecond // 1000:03d} UTC"
+
+
+def _local(iso: str | None, zone: str | None) -> str:
+    """`` (11:28:23.858 +01:00 in the logs)`` when the logs' own zone is known."""
+    if not iso or not zone or zone in ("unknown", "UTC", "from-log"):
+        return ""
+    t = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    try:
+        if zone[0] in "+-":
+            sign = -1 if zone[0] == "-" else 1
+            hh, mm = zone[1:].replace(":", "")[:2], zone[1:].replace(":", "")[2:4] or "0"
+            tz: tzinfo = timezone(sign * timedelta(hours=int(hh), minutes=int(mm)))
+        else:
+            tz = ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        return ""
+    lt = t.astimezone(tz)
+    return f" ({lt.strftime('%H:%M:%S.')}{lt.microsecond // 1000:03d} {zone} in the logs)"
 
 
 def _bytes(n: float) -> str:
@@ -51,9 +70,9 @@ def incident_paragraph(result: Any) -> str:
                 ev.get("line") and f.example.get("path") == ev.get("path")), None)
     what = (f"{top.title} ({top.rule}, {top.count:,} records until {_when(top.last_seen)})"
             if top else "the defining failure")
-    parts = [f"At {_when(inc['onset'])} the service began failing: {what}; first record at "
-             f"{ev.get('path')}:{ev.get('line')}."]
     tz = inc.get("timezone") or {}
+    parts = [f"At {_when(inc['onset'])}{_local(inc['onset'], tz.get('zone'))} the service "
+             f"began failing: {what}; first record at {ev.get('path')}:{ev.get('line')}."]
     if tz.get("zone") == "unknown":
         parts.append("The app logs carry no time zone (read as UTC; use --tz).")
     for leak in inc["leaks"]:

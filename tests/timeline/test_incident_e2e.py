@@ -195,3 +195,12 @@ def test_template_shapes_keep_distinct_statements_apart(tmp_path: Path) -> None:
     assert ids[3] != ids[4] or "<*>" in c.miner.templates[ids[3]]  # words are not hex
     assert ids[5] == -1
     assert ids[6] == ids[7] and "<*>" in c.miner.templates[ids[6]]
+
+
+def test_summary_paragraph_names_onset_in_utc_and_in_the_logs_zone() -> None:
+    from logsleuth.reports.narrative import incident_paragraph
+
+    text = incident_paragraph(api.scan(SAMPLES / "incident"))
+    assert text.startswith("At 2026-11-26 10:28:23.858 UTC (11:28:23.858 +01:00 in the logs)")
+    assert "push-server-2026-11-26-9.log.gz:2592" in text
+    assert "java.lang.NullPointerException" in text
