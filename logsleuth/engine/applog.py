@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
+from logsleuth.engine.fastfields import FieldProgram
 from logsleuth.engine.stats import InputStats
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
 from logsleuth.parsers.lines import line_offsets, lines_array
@@ -36,6 +37,7 @@ class LayoutLike(Protocol):
     def fields_regex(self) -> str: ...
 
 
+_TRACE_CACHE = 4096  # distinct continuation texts remembered per input
 TsConverter = Callable[[pa.Array], pa.Array]  # ts strings -> int64 epoch ms (nulls allowed)
 
 _STRING_FIELDS = ("thread", "logger", "msg")
@@ -66,6 +68,15 @@ class ChunkBatch:
 
 
 BatchSink = Callable[[ChunkBatch], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """Fields found with the header lines: rows vouched for, columns, prefix lengths."""
+
+    ok: np.ndarray
+    cols: dict[str, pa.Array]
+    prefix: np.ndarray
 
 
 def _as_str(arr: pa.Array) -> pa.Array:
@@ -121,9 +132,12 @@ class AppLogParser:
         self.sink = sink
         self.default_tz = default_tz
         self._cache = ThrowableCache()
+        # a flood repeats one trace: its classes and frame are read once
+        self._trace_cache: dict[bytes, tuple[str | None, str | None, str | None]] = {}
         # matching without captures runs on RE2's DFA: the layout's own regex is fast here
         self._header_regex = layout.header_regex if layout else TRACE_HEADER_REGEX
         self._plan = plan_extraction(layout.fields_regex) if layout else None
+        self._fast = FieldProgram.build(layout.header_regex, self._plan) if layout else None
         self._layout_regex = layout.fields_regex if layout else ""
         # True once a record has been seen: later leading lines continue it
         self._in_record = starts_mid_record
@@ -146,8 +160,12 @@ class AppLogParser:
         n_lines = len(starts) - 1
         data = pa.py_buffer(buf)
         lines = lines_array(data, starts)
-        is_header = pc.match_substring_regex(lines, self._header_regex)
-        heads = np.flatnonzero(is_header.to_numpy(zero_copy_only=False))
+        found: _Found | None = None
+        if self._fast is not None:
+            heads, found = self._fast_heads(raw, data, lines, starts)
+        else:
+            is_header = pc.match_substring_regex(lines, self._header_regex)
+            heads = np.flatnonzero(is_header.to_numpy(zero_copy_only=False))
         if self.layout is None:
             return self._feed_unknown(buf, lines, starts, heads, first_line, final)
         if not final and len(heads) >= 1:
@@ -157,17 +175,24 @@ class AppLogParser:
         else:
             end_line = n_lines
         consumed = int(starts[end_line])
-        heads = heads[heads < end_line]
+        kept = int(np.searchsorted(heads, end_line))
+        heads = heads[:kept]
         self.stats.bytes += consumed
         self.stats.lines += end_line
         if len(heads) == 0:
             self._leading(lines, 0, end_line, first_line)
             return consumed, end_line
         texts = self._spans(data, starts, heads, end_line)
-        valid, cols = extract(texts, self._plan)
-        ok = valid.to_numpy(zero_copy_only=False)
-        if self._plan.msg_from_prefix:
-            cols["msg"] = self._messages(data, raw, starts, heads, self._prefix_lengths(cols))
+        if found is None:
+            valid, cols = extract(texts, self._plan)
+            ok = valid.to_numpy(zero_copy_only=False)
+            prefix = self._prefix_lengths(cols) if self._plan.msg_from_prefix else None
+        else:
+            ok = found.ok[:kept]
+            cols = {name: col.slice(0, kept) for name, col in found.cols.items()}
+            prefix = found.prefix[:kept]
+        if prefix is not None:
+            cols["msg"] = self._messages(data, raw, starts, heads, prefix)
         if not ok.all():
             keep = self._rescue(texts, ok, cols)
             # a header-looking line that is not a header continues the previous record
@@ -187,6 +212,34 @@ class AppLogParser:
         return consumed, end_line
 
     # -- helpers -------------------------------------------------------------
+    def _fast_heads(self, raw: np.ndarray, data: pa.Buffer, lines: pa.Array,
+                    starts: np.ndarray) -> tuple[np.ndarray, _Found]:
+        """Header lines and their fields through the regex-free program.
+
+        Lines that start like a header but that the program cannot vouch for are
+        matched with the header regex; their fields are left to ``_rescue``.
+        """
+        assert self._fast is not None
+        cand = self._fast.candidates(raw, starts)
+        ok, cols, prefix = self._fast.run(raw, data, starts[cand], starts[cand + 1])
+        heads = cand[ok]
+        doubt = cand[~ok]
+        if len(doubt):
+            matched = pc.match_substring_regex(lines.take(pa.array(doubt)), self._header_regex)
+            doubt = doubt[matched.to_numpy(zero_copy_only=False)]
+        if len(doubt) == 0:
+            return heads, _Found(np.ones(len(heads), dtype=bool), cols, prefix)
+        every = np.union1d(heads, doubt)
+        at = np.searchsorted(every, heads)
+        index = np.full(len(every), -1, dtype=np.int64)
+        index[at] = np.arange(len(heads))
+        take = pa.array(index, mask=index < 0)
+        full_ok = np.zeros(len(every), dtype=bool)
+        full_ok[at] = True
+        full_prefix = np.zeros(len(every), dtype=np.int64)
+        full_prefix[at] = prefix
+        return every, _Found(full_ok, {k: v.take(take) for k, v in cols.items()}, full_prefix)
+
     @staticmethod
     def _spans(data: pa.Buffer, starts: np.ndarray, heads: np.ndarray,
                end_line: int) -> pa.Array:
@@ -247,7 +300,7 @@ class AppLogParser:
         nonempty = end > begin
         end[nonempty & (raw[np.maximum(end - 1, 0)] == 10)] -= 1
         end[(end > begin) & (raw[np.maximum(end - 1, 0)] == 13)] -= 1
-        return spans_to_strings(data, raw, begin, np.maximum(end, begin))
+        return spans_to_strings(data, begin, np.maximum(end, begin))
 
     def _emit(self, texts: pa.Array, cols: dict[str, pa.Array], heads: np.ndarray,
               end_line: int, first_line: int, buf: memoryview, starts: np.ndarray) -> None:
@@ -279,12 +332,20 @@ class AppLogParser:
         exc: list[str | None] = [None] * len(heads)
         root: list[str | None] = [None] * len(heads)
         frame: list[str | None] = [None] * len(heads)
-        for i in np.flatnonzero(nlines > 1):
-            h = int(heads[i])
-            cont = bytes(buf[starts[h + 1] : starts[h + int(nlines[i])]])
-            exc[i], root[i] = exception_classes(cont)
-            if exc[i] is not None:
-                frame[i] = root_frame(cont)
+        seen = self._trace_cache
+        rows = np.flatnonzero(nlines > 1)
+        begin = starts[heads[rows] + 1].tolist()
+        end = starts[heads[rows] + nlines[rows]].tolist()
+        for i, a, b in zip(rows.tolist(), begin, end, strict=True):
+            cont = bytes(buf[a:b])
+            known = seen.get(cont)
+            if known is None:
+                e, r = exception_classes(cont)
+                known = (e, r, root_frame(cont) if e is not None else None)
+                if len(seen) >= _TRACE_CACHE:
+                    seen.clear()
+                seen[cont] = known
+            exc[i], root[i], frame[i] = known
         return pa.array(exc, pa.string()), pa.array(root, pa.string()), pa.array(frame, pa.string())
 
     def _record(self, batch: pa.RecordBatch, texts: pa.Array, extra: dict[str, pa.Array],

@@ -100,28 +100,32 @@ class ExtractionPlan:
     prefix_groups: tuple[str, ...] = ()
     prefix_fixed: int = 0
     trim: tuple[str, ...] = ()  # groups that swallowed padding spaces
+    # the one-pass prefix as literal gaps around group bodies: gaps[k] precedes
+    # the k-th of prefix_groups, gaps[-1] follows the last (regex-free extraction)
+    gaps: tuple[bytes, ...] = ()
+    bodies: tuple[str, ...] = ()
 
 
 _META = set(".[](){}*+?|^$")
 
 
-def _literal_length(fragment: str) -> int | None:
-    """Length of a regex fragment that matches one fixed string, else None."""
-    n = 0
+def _literal_text(fragment: str) -> bytes | None:
+    """The one string a regex fragment matches (UTF-8), else None."""
+    out: list[str] = []
     i = 0
     while i < len(fragment):
         ch = fragment[i]
         if ch == "\\":
             if i + 1 >= len(fragment) or (fragment[i + 1].isalnum() and fragment[i + 1] != "t"):
                 return None
-            n += 1
+            out.append("\t" if fragment[i + 1] == "t" else fragment[i + 1])
             i += 2
             continue
         if ch in _META:
             return None
-        n += 1
+        out.append(ch)
         i += 1
-    return n
+    return "".join(out).encode()
 
 
 _PADS = (" *", " +", "\\s*", "\\s+", "\\ *")
@@ -154,14 +158,15 @@ def _fixed_prefix_plan(regex: str, groups: list[Group]) -> ExtractionPlan | None
                 bodies[k] = f"{pad}(?:{bodies[k]})"
                 gaps[k] = gaps[k][: -len(pad)]
                 trim.add(groups[k].name)
-    lengths = [_literal_length(gap) for gap in gaps]
-    if any(x is None for x in lengths):
+    texts = [_literal_text(gap) for gap in gaps]
+    if any(x is None for x in texts):
         return None
     names = tuple(g.name for g in groups[:-1])
     rx = "^" + "".join(gap + f"(?P<{name}>{body})"
                        for gap, name, body in zip(gaps, names, bodies, strict=False)) + gaps[-1]
     return ExtractionPlan(((rx, names),), True, (*names, "msg"), names,
-                          sum(x or 0 for x in lengths), tuple(sorted(trim)))
+                          sum(len(x or b"") for x in texts), tuple(sorted(trim)),
+                          tuple(x or b"" for x in texts), tuple(bodies))
 
 
 def one_pass_friendly(regex: str) -> str:
@@ -225,37 +230,18 @@ def extract(texts: pa.Array, plan: ExtractionPlan) -> tuple[pa.Array, dict[str, 
     return valid, cols
 
 
-def spans_to_strings(data: pa.Buffer, raw: np.ndarray, starts: np.ndarray,
-                     ends: np.ndarray) -> pa.Array:
-    """Strings for byte spans of one buffer, built as Arrow string views (no regex).
+def spans_to_strings(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """``large_binary`` values for ordered byte spans of one buffer, with one gather.
 
-    Views of up to 12 bytes carry their bytes inline, longer ones a 4-byte prefix
-    and an offset; both come from one gather over a sliding window of the buffer.
+    The spans and the gaps between them are laid out as one zero-copy array of
+    alternating values; Arrow's ``take`` of the even ones copies just the spans
+    (0.4 ms per 58k spans, against 2.7 ms for views built in numpy). Spans must be
+    ordered and must not overlap: ``starts[i] <= ends[i] <= starts[i + 1]``.
     """
     n = len(starts)
-    lens = (ends - starts).astype(np.int32)
-    views = np.zeros((n, 4), dtype=np.int32)
-    views[:, 0] = lens
-    vb = views.view(np.uint8).reshape(n, 16)
-    if n and len(raw) >= 12:
-        window = np.lib.stride_tricks.sliding_window_view(raw, 12)
-        at = np.minimum(starts, len(raw) - 12)
-        head = window[at]  # n x 12 copy
-        tail_rows = np.flatnonzero(at != starts)  # spans in the last 12 bytes
-        for r in tail_rows:
-            k = int(lens[r])
-            head[r, :] = 0
-            head[r, :k] = raw[starts[r] : starts[r] + k]
-        head[np.arange(12)[None, :] >= lens[:, None]] = 0
-    else:
-        head = np.zeros((n, 12), np.uint8)
-        for r in range(n):
-            k = int(lens[r])
-            head[r, :k] = raw[starts[r] : starts[r] + k]
-    short = lens <= 12
-    vb[short, 4:16] = head[short]
-    long_ = ~short
-    vb[long_, 4:8] = head[long_, :4]
-    views[long_, 3] = starts[long_].astype(np.int32)
-    arr = pa.Array.from_buffers(pa.binary_view(), n, [None, pa.py_buffer(views), data])
-    return arr.cast(pa.large_binary())
+    offsets = np.empty(2 * n + 1, dtype=np.int64)
+    offsets[0:-1:2] = starts
+    offsets[1:-1:2] = ends
+    offsets[-1] = data.size if n == 0 else max(int(ends[-1]), data.size)
+    both = pa.Array.from_buffers(pa.large_binary(), 2 * n, [None, pa.py_buffer(offsets), data])
+    return both.take(pa.array(np.arange(0, 2 * n, 2, dtype=np.int64)))

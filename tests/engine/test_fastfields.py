@@ -1,0 +1,219 @@
+"""The regex-free field program must give exactly what the regex path gives.
+
+Each case parses the same bytes twice, with the program and with it switched off
+(``parser._fast = None``), and compares every record and the line accounting.
+The lines are chosen to break a naive delimiter split: brackets and spaces in
+thread names, tabs in loggers, bad digits, truncation, CRLF, non-ASCII, a last
+line without newline, records across small chunks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import random
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import yaml
+
+from logsleuth.engine.applog import AppLogParser
+from logsleuth.engine.extract import plan_extraction
+from logsleuth.engine.fastfields import FieldProgram, _Classes
+from logsleuth.engine.reader import feed_stream
+from logsleuth.engine.stats import InputStats
+from logsleuth.layouts import CompiledLayout, compile_pattern, load_builtin_layouts
+from logsleuth.layouts.regexshape import ALL, alphabet, fixed_classes, leading_fixed, star_class
+
+TS = "2020-04-14 00:00:01.113"
+TRICKY = [
+    f"{TS} INFO  [main] com.example.App - started",
+    f"{TS} DEBUG [pool-2-thread-8] com.example.push.PushService - Pushed id=1 bytes=3543",
+    f"{TS} WARN  [AsyncLogger[AsyncContext@5c6]-1] c.e.Weird - thread with brackets",
+    f"{TS} INFO  [thread with spaces] c.e.S - spaces in the thread",
+    f"{TS} ERROR [] c.e.Empty - empty thread",
+    f"{TS} INFO  [main] c.e.Tab\tbed - tab in logger",
+    f"{TS} INFO  [main] c.e.NoDash message without separator",
+    f"{TS} INFO  [main] c.e.Dash -no space after dash",
+    f"{TS} info  [main] c.e.Lower - lower-case level",
+    f"{TS} INF0  [main] c.e.Digit - digit in level",
+    f"{TS} INFO[main] c.e.Tight - no space before bracket",
+    f"{TS} INFO  [main c.e.Open - bracket never closed",
+    f"{TS} INFO  [main]",
+    f"{TS} INFO",
+    f"{TS}",
+    "2020-04-1x 00:00:01.113 INFO  [main] c.e.BadDigit - bad digit in date",
+    "2020-04-14T00:00:01.113 INFO  [main] c.e.T - T separator",
+    "2020-04-14 00:00:01,113 INFO  [main] c.e.Comma - comma millis",
+    f"{TS} INFO  [main] c.e.Crlf - windows line\r",
+    f"{TS} INFO  [mäin] c.e.Ümlaut - non-ASCII thread and ünïcödé message",
+    f"{TS} INFO  [main] c.e.Empty - ",
+    f"{TS} INFO  [main] c.e.Dashes - a - b - c ] [ x",
+    f"{TS} INFO  [{'t' * 3000}] c.e.Long - a very long thread name",
+    f"{TS} ERROR [main] c.e.Fail - it broke",
+    "java.lang.NullPointerException: boom",
+    "\tat com.example.push.PacketEncoder.encodePacket(PacketEncoder.java:42) ~[app.jar:?]",
+    "2020-04-14 00:00:01 continuation line that starts with a date",
+    "Caused by: java.lang.IllegalStateException: inner",
+    "\t... 15 more",
+    "",
+    "   ",
+]
+
+
+def _parse(layout: CompiledLayout, data: bytes, *, fast: bool, chunk: int) -> tuple[list, tuple]:
+    rows: list[dict] = []
+    stats = InputStats("t.log", kind="app-log")
+    converter = None
+    if layout.timestamp is not None:
+        fmt = layout.timestamp
+
+        def converter(values: pa.Array) -> pa.Array:
+            return fmt.to_epoch_ms(values, None, base_date=datetime.date(2020, 4, 14)).ms
+
+    parser = AppLogParser("t.log", layout, converter, stats,
+                          lambda cb: rows.extend(cb.batch.to_pylist()))
+    if not fast:
+        parser._fast = None
+    feed_stream(io.BytesIO(data), parser, chunk_size=chunk)
+    return rows, (stats.records, stats.lines, stats.bytes, stats.unparsed_lines)
+
+
+def _shuffled(seed: int, n: int) -> bytes:
+    rng = random.Random(seed)
+    lines = [rng.choice(TRICKY) for _ in range(n)]
+    return "\n".join(lines).encode()  # no newline after the last line
+
+
+PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%t] %logger{36} - %msg%n"
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 4096])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_program_equals_regex_path_on_tricky_lines(seed: int, chunk: int) -> None:
+    layout = compile_pattern(PATTERN)
+    data = _shuffled(seed, 600)
+    fast = _parse(layout, data, fast=True, chunk=chunk)
+    slow = _parse(layout, data, fast=False, chunk=chunk)
+    assert fast[1] == slow[1]
+    assert fast[0] == slow[0]
+    assert _vouched(layout, data) > 100  # the program, not the fallback, read most rows
+
+
+THREAD_FIRST = "%d{yyyy-MM-dd HH:mm:ss.SSS} [%t] %-5level %logger{36} - %msg%n"
+PADDED = [
+    f"{TS} [main] INFO  c.e.X - two spaces of padding",
+    f"{TS} [main] ERROR c.e.X - one space",
+    f"{TS} [main] INFO   - empty logger after padding",
+    f"{TS} [main] INFO {' ' * 40}c.e.Far - padding longer than the window",
+    f"{TS} [main] INFO\tc.e.Tab - tab instead of padding",
+    f"{TS} [main] INFO  ",
+    f"{TS} [main] INFO",
+    f"{TS} [main] INFO  c.e.X-no-separator",
+    f"{TS} [a] b] WARN  c.e.Y - bracket in thread",
+]
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_padding_before_a_field_equals_regex_path(seed: int) -> None:
+    layout = compile_pattern(THREAD_FIRST)
+    assert FieldProgram.build(layout.header_regex, plan_extraction(layout.fields_regex))
+    rng = random.Random(seed)
+    data = "\n".join(rng.choice(PADDED + TRICKY[-8:]) for _ in range(400)).encode()
+    fast = _parse(layout, data, fast=True, chunk=1 << 20)
+    slow = _parse(layout, data, fast=False, chunk=1 << 20)
+    assert fast == slow
+    assert _vouched(layout, data) > 30  # two good shapes of 17: the program read them
+
+
+def _vouched(layout: CompiledLayout, data: bytes) -> int:
+    program = FieldProgram.build(layout.header_regex, plan_extraction(layout.fields_regex))
+    assert program is not None
+    raw = np.frombuffer(data, np.uint8)
+    starts = np.array([0, *[i + 1 for i, b in enumerate(data) if b == 10], len(data)],
+                      dtype=np.int64)
+    cand = program.candidates(raw, starts)
+    ok, _, _ = program.run(raw, pa.py_buffer(data), starts[cand], starts[cand + 1])
+    return int(ok.sum())
+
+
+def test_program_is_built_for_the_bench_layout_and_takes_the_common_lines() -> None:
+    layout = compile_pattern(PATTERN)
+    program = FieldProgram.build(layout.header_regex, plan_extraction(layout.fields_regex))
+    assert program is not None
+    data = "\n".join(TRICKY[:2] + TRICKY[-7:-5]).encode() + b"\n"
+    raw = np.frombuffer(data, np.uint8)
+    starts = np.array([0, *[i + 1 for i, b in enumerate(data) if b == 10]], dtype=np.int64)
+    cand = program.candidates(raw, starts)
+    assert cand.tolist() == [0, 1]  # the stack-trace lines are not candidates
+    ok, cols, prefix = program.run(raw, pa.py_buffer(data), starts[cand], starts[cand + 1])
+    assert ok.tolist() == [True, True]
+    assert cols["thread"].to_pylist() == [b"main", b"pool-2-thread-8"]
+    assert cols["logger"].to_pylist() == [b"com.example.App", b"com.example.push.PushService"]
+    assert data[starts[1] + prefix[1]:].startswith(b"Pushed id=1")
+
+
+BUILTIN = Path(__import__("logsleuth.layouts", fromlist=["x"]).__file__).parent / "builtin"
+
+
+def _samples(name: str) -> list[str]:
+    for path in BUILTIN.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text())
+        if data.get("name") == name:
+            return [s if isinstance(s, str) else s["line"] for s in data["samples"]]
+    raise AssertionError(f"no yaml for {name}")
+
+
+TEXT_LAYOUTS = [lay for lay in load_builtin_layouts() if isinstance(lay, CompiledLayout)]
+
+
+@pytest.mark.parametrize("layout", TEXT_LAYOUTS, ids=lambda lay: lay.name)
+def test_every_builtin_layout_gives_the_same_records_with_or_without_program(
+        layout: CompiledLayout) -> None:
+    samples = _samples(layout.name)
+    rng = random.Random(7)
+    lines = [rng.choice(samples + TRICKY) for _ in range(300)]
+    data = "\n".join(lines).encode() + b"\n"
+    fast = _parse(layout, data, fast=True, chunk=1 << 20)
+    slow = _parse(layout, data, fast=False, chunk=1 << 20)
+    assert fast == slow
+
+
+def test_programs_exist_for_the_common_layouts_only() -> None:
+    built = {lay.name: FieldProgram.build(lay.header_regex, plan_extraction(lay.fields_regex))
+             is not None for lay in TEXT_LAYOUTS}
+    assert built["log4j2-file"] and built["log4j1-iso8601"] and built["logback-default"]
+    assert built["log4j2-default"] and built["log4j1-date"]
+    assert not built["spring-boot-2-console"]  # ANSI colours: the regex path
+
+
+def test_classes_check_matches_a_byte_by_byte_check() -> None:
+    rng = np.random.default_rng(3)
+    digits = frozenset(range(48, 58))
+    classes = [digits] * 4 + [frozenset(b"-")] + [frozenset(b".,")] + [ALL] + [digits] * 12
+    check = _Classes.of(classes)
+    alphabet_bytes = np.frombuffer(b"0123456789-.,x", np.uint8)
+    for size in (0, 5, 17, 40, 3000):
+        raw = alphabet_bytes[rng.integers(0, len(alphabet_bytes), size)]
+        raw[rng.random(size) < 0.5] = 48
+        at = np.sort(rng.integers(0, max(size, 1), 400))
+        limit = np.minimum(at + rng.integers(0, 30, 400), size)
+        want = np.array([a + len(classes) <= lim and all(
+            int(raw[a + j]) in cls for j, cls in enumerate(classes)) for a, lim in zip(at, limit, strict=True)])
+        assert (check.fits(raw, at, limit) == want).all()
+
+
+def test_regex_shapes() -> None:
+    assert fixed_classes(r"\d{2}:\d{2}[.,]\d{3}") == (
+        [frozenset(range(48, 58))] * 2 + [frozenset(b":")] + [frozenset(range(48, 58))] * 2
+        + [frozenset(b".,")] + [frozenset(range(48, 58))] * 3)
+    assert fixed_classes(r"\d+") is None
+    assert fixed_classes("é") is None  # several bytes in UTF-8: not handled
+    assert alphabet("(?:[A-Za-z]+) +") == frozenset(b" ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    assert alphabet(r"[^\]\n]*") == ALL - {93, 10}
+    assert star_class(r"[^\s\x1b]*") == ALL - frozenset(b"\t\n\f\r \x1b")
+    assert star_class(r"[A-Z]+") is None
+    assert len(leading_fixed(r"^(?:\d{4}-\d{2}) (?:[A-Za-z]+) *")) == 8
+    assert leading_fixed(r"(?:\d{4})") == []  # not anchored
