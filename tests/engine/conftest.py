@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%t] %logger{36} - %msg%n"
 
@@ -50,3 +52,18 @@ def app_lines():
 @pytest.fixture
 def pattern() -> str:
     return PATTERN
+
+
+_BUILTIN_LAYOUTS = Path(__import__("logsleuth.layouts", fromlist=["x"]).__file__).parent / "builtin"
+
+
+@pytest.fixture
+def layout_samples() -> Callable[[str], list[str]]:
+    """The sample lines a built-in layout ships with, by layout name."""
+    def samples(name: str) -> list[str]:
+        for path in _BUILTIN_LAYOUTS.glob("*.yaml"):
+            data = yaml.safe_load(path.read_text())
+            if data.get("name") == name:
+                return [s if isinstance(s, str) else s["line"] for s in data["samples"]]
+        raise AssertionError(f"no yaml for {name}")
+    return samples

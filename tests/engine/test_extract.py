@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-import yaml
 
 from logsleuth.engine.applog import AppLogParser
 from logsleuth.engine.extract import named_groups, one_pass_friendly, plan_extraction
@@ -15,23 +12,12 @@ from logsleuth.engine.reader import feed_stream
 from logsleuth.engine.stats import InputStats
 from logsleuth.layouts import CompiledLayout, load_builtin_layouts
 
-BUILTIN = Path(__import__("logsleuth.layouts", fromlist=["x"]).__file__).parent / "builtin"
-
-
-def _samples(name: str) -> list[str]:
-    for f in BUILTIN.glob("*.yaml"):
-        data = yaml.safe_load(f.read_text())
-        if data.get("name") == name:
-            return [s if isinstance(s, str) else s["line"] for s in data["samples"]]
-    raise AssertionError(f"no yaml for {name}")
-
-
 TEXT_LAYOUTS = [lay for lay in load_builtin_layouts() if isinstance(lay, CompiledLayout)]
 
 
 @pytest.mark.parametrize("layout", TEXT_LAYOUTS, ids=lambda lay: lay.name)
-def test_engine_fields_equal_layout_regex(layout: CompiledLayout) -> None:
-    lines = [s for s in _samples(layout.name) if "\n" not in s]
+def test_engine_fields_equal_layout_regex(layout: CompiledLayout, layout_samples) -> None:
+    lines = [s for s in layout_samples(layout.name) if "\n" not in s]
     ref = pc.extract_regex(pa.array(lines), layout.fields_regex)
     got: list[dict] = []
 

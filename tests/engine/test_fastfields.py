@@ -12,12 +12,10 @@ from __future__ import annotations
 import datetime
 import io
 import random
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
-import yaml
 
 from logsleuth.engine.applog import AppLogParser
 from logsleuth.engine.extract import plan_extraction
@@ -155,24 +153,13 @@ def test_program_is_built_for_the_bench_layout_and_takes_the_common_lines() -> N
     assert data[starts[1] + prefix[1]:].startswith(b"Pushed id=1")
 
 
-BUILTIN = Path(__import__("logsleuth.layouts", fromlist=["x"]).__file__).parent / "builtin"
-
-
-def _samples(name: str) -> list[str]:
-    for path in BUILTIN.glob("*.yaml"):
-        data = yaml.safe_load(path.read_text())
-        if data.get("name") == name:
-            return [s if isinstance(s, str) else s["line"] for s in data["samples"]]
-    raise AssertionError(f"no yaml for {name}")
-
-
 TEXT_LAYOUTS = [lay for lay in load_builtin_layouts() if isinstance(lay, CompiledLayout)]
 
 
 @pytest.mark.parametrize("layout", TEXT_LAYOUTS, ids=lambda lay: lay.name)
 def test_every_builtin_layout_gives_the_same_records_with_or_without_program(
-        layout: CompiledLayout) -> None:
-    samples = _samples(layout.name)
+        layout: CompiledLayout, layout_samples) -> None:
+    samples = layout_samples(layout.name)
     rng = random.Random(7)
     lines = [rng.choice(samples + TRICKY) for _ in range(300)]
     data = "\n".join(lines).encode() + b"\n"
