@@ -54,6 +54,8 @@ class ChunkBatch:
     fields: dict[str, pa.Array]  # extra layout fields (mdc_*, pid, cls, method...)
     make_record: Callable[[int], Record]  # build a full Record (with throwable) for row i
     needle_rows: dict[str, np.ndarray] | None = None  # the collectors' shared needle scan
+    # where each record's first line ends, as offsets into ``texts``' data buffer
+    first_line_ends: np.ndarray | None = None
 
     def rows_with(self, needles: Iterable[str]) -> np.ndarray | None:
         """Rows holding any of ``needles``, from the shared scan (None without one)."""
@@ -324,7 +326,8 @@ class AppLogParser:
         if self.sink is None:
             return
         extra = {k: v for k, v in cols.items() if k not in ("ts", "level", *_STRING_FIELDS)}
-        self.sink(ChunkBatch(batch, texts, extra, lambda i: self._record(batch, texts, extra, i)))
+        self.sink(ChunkBatch(batch, texts, extra, lambda i: self._record(batch, texts, extra, i),
+                             first_line_ends=starts[heads + 1]))
 
     def _exceptions(self, buf: memoryview, starts: np.ndarray, heads: np.ndarray,
                     nlines: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Array]:

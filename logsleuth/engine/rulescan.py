@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.engine.applog import ChunkBatch
+from logsleuth.engine.extract import spans_to_strings
 from logsleuth.model import EvidenceResult, Kind, Record
 
 # (module, function, table) turning an evidence table into Records for rules
@@ -37,7 +38,6 @@ def evidence_records(kind: Kind, result: EvidenceResult) -> Iterator[Record]:
 
 FAST_PATH_MIN = 64  # candidates per batch before the verdict cache pays off
 VERDICT_CACHE = 50_000
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
 # tokens that are ids or numbers: hex, decimal, with a 0x prefix (RE2, run by Arrow)
@@ -90,7 +90,8 @@ class RuleCollector:
 
     @property
     def needles(self) -> tuple[str, ...]:
-        return self._compiled.needles if self._compiled is not None else ()
+        """Words to find in application-log chunks (the batches ``consume`` sees)."""
+        return self._compiled.needles_for(Kind.APP_LOG) if self._compiled is not None else ()
 
     def consume(self, cb: ChunkBatch) -> None:
         mask = self._compiled.candidate_mask(cb.texts, kinds=cb.batch.column("kind"),
@@ -105,68 +106,96 @@ class RuleCollector:
     def _consume_cached(self, cb: ChunkBatch, rows: np.ndarray) -> None:
         """Evaluate each distinct record shape once; aggregate the repeats in bulk.
 
-        Records whose header line is equal once ids and numbers are masked, and
-        whose continuation lines are equal once digits are masked, match the same
-        rules with the same fingerprints (conditions look at classes, frames and
-        words; fingerprints mask numbers). A flood of one stack trace then costs one
-        evaluation, a hash per record, and Arrow work per batch; numbers for
-        ``extract`` are still read from every record.
+        Records whose header fields are equal once ids and numbers are masked, and
+        whose continuation lines are equal, match the same rules with the same
+        fingerprints (conditions look at classes, frames and words; fingerprints
+        mask numbers). Shapes are found with Arrow hashing, so a flood of one stack
+        trace costs one evaluation and Python work per distinct shape, not per
+        record; numbers for ``extract`` are still read from every record.
         """
-        texts = cb.texts
-        offs = np.frombuffer(texts.buffers()[1], dtype=np.int64)[
-            texts.offset : texts.offset + len(texts) + 1].tolist()
-        raw = texts.buffers()[2].to_pybytes()  # one copy per batch; slicing bytes is cheap
         batch = cb.batch
         take = pa.array(rows)
-        # the header's words, with ids and numbers masked, in a few Arrow calls
-        heads = zip(*(pc.replace_substring_regex(batch.column(c).take(take).cast(pa.string()),
-                                                 _ID_TOKENS_RE2, "0").to_pylist()
-                      for c in ("level", "thread", "logger", "message")), strict=True)
+        heads = [pc.replace_substring_regex(batch.column(c).take(take).cast(pa.string()),
+                                            _ID_TOKENS_RE2, "0")
+                 for c in ("level", "thread", "logger", "message")]
+        tails = self._tails(cb, rows)
+        codes = np.stack([pc.dictionary_encode(a).indices.fill_null(-1).to_numpy(
+            zero_copy_only=False) for a in (*heads, tails)], axis=1)
+        _, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(inverse.ravel(), kind="stable")
+        members = np.split(rows[order], np.cumsum(np.bincount(inverse.ravel()))[:-1])
+        cache, groups = self._verdicts, {}
+        for g in np.argsort(first, kind="stable").tolist():  # in order of first record
+            rep = int(first[g])
+            key = hash((tuple(h[rep].as_py() for h in heads), tails[rep].as_py()))
+            verdict = cache.get(key)
+            same = members[g]
+            if verdict is None:
+                verdict = cache[key] = self._evaluate_shape(cb.make_record(int(rows[rep])))
+                same = same[1:]  # the first of the shape was just added in full
+            for v in verdict:
+                groups.setdefault(v, []).append(same)
+        self._add_groups(cb, groups)
+
+    @staticmethod
+    def _tails(cb: ChunkBatch, rows: np.ndarray) -> pa.Array:
+        """Each record's continuation lines (empty for one-line records)."""
+        texts = cb.texts
+        offs = np.frombuffer(texts.buffers()[1], dtype=np.int64)[
+            texts.offset : texts.offset + len(texts) + 1]
+        if cb.first_line_ends is not None:
+            begin = cb.first_line_ends[rows]
+        else:
+            found = pc.find_substring(texts.take(pa.array(rows)), "\n").to_numpy(
+                zero_copy_only=False)
+            begin = np.where(found >= 0, offs[rows] + found + 1, offs[rows + 1])
+        return spans_to_strings(texts.buffers()[2], begin, offs[rows + 1])
+
+    def _evaluate_shape(self, record: Record) -> tuple[int, ...]:
+        matches = self._compiled.evaluate(record)
+        self.aggregator.add_all(matches)
+        if len(self._verdicts) >= VERDICT_CACHE:
+            self._verdicts.clear()  # shapes stay: cached verdicts only ever point into them
+        ids = []
+        for m in matches:
+            v = (m.rule, m.fingerprint, m.signature)
+            if v not in self._shape_ids:
+                self._shape_ids[v] = len(self._shapes)
+                self._shapes.append(v)
+            ids.append(self._shape_ids[v])
+        return tuple(ids)
+
+    def _add_groups(self, cb: ChunkBatch, groups: dict[int, list[np.ndarray]]) -> None:
+        texts, batch = cb.texts, cb.batch
         ts_col = batch.column("ts").cast(pa.int64()).fill_null(-1).to_numpy()
         line_col = batch.column("line").to_numpy()
-        threads = batch.column("thread").to_pylist()
+        thread_col = batch.column("thread")
         source = str(batch.column("source")[0])
-        cache, shapes, shape_ids = self._verdicts, self._shapes, self._shape_ids
-        groups: dict[int, list[int]] = {}
-        for i, head in zip(rows.tolist(), heads, strict=True):
-            s, e = offs[i], offs[i + 1]
-            nl = raw.find(b"\n", s, e)
-            tail = raw[nl:e].translate(_DIGITS_TO_ZERO) if nl >= 0 else b""
-            key = hash((head, tail))
-            verdict = cache.get(key)
-            if verdict is None:
-                matches = self._compiled.evaluate(cb.make_record(i))
-                self.aggregator.add_all(matches)
-                if len(cache) >= VERDICT_CACHE:
-                    cache.clear()  # shapes stay: cached verdicts only ever point into them
-                ids = []
-                for m in matches:
-                    v = (m.rule, m.fingerprint, m.signature)
-                    if v not in shape_ids:
-                        shape_ids[v] = len(shapes)
-                        shapes.append(v)
-                    ids.append(shape_ids[v])
-                cache[key] = tuple(ids)
+
+        def text_of(idx: np.ndarray) -> Callable[[int], str]:
+            return lambda k: texts[int(idx[k])].as_py().decode("utf-8", "replace").rstrip("\n")
+
+        for shape, parts in groups.items():
+            take = np.sort(np.concatenate(parts))
+            if len(take) == 0:
                 continue
-            for v in verdict:
-                groups.setdefault(v, []).append(i)
-
-        def text_of(idx: list[int]) -> Callable[[int], str]:
-            return lambda k: texts[idx[k]].as_py().decode("utf-8", "replace").rstrip("\n")
-
-        for shape, idx in groups.items():
-            rule, fp, sig = shapes[shape]
-            take = np.array(idx)
+            rule, fp, sig = self._shapes[shape]
             extracted = self._extract_bulk(rule.id, batch, texts, take)
+            threads = thread_col.take(pa.array(take)).to_pylist()
             self.aggregator.add_bulk(rule, fp, sig, ts_col[take], line_col[take], source,
-                                     [threads[i] for i in idx], extracted, text_of(idx))
+                                     threads, extracted, text_of(take))
 
     def _extract_bulk(self, rule_id: str, batch: Any, texts: pa.Array,
                       take: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
         """A rule's numeric captures for many rows: one Arrow RE2 pass per extractor."""
         out: dict[str, tuple[np.ndarray, str]] = {}
+        hays: dict[bool, pa.Array] = {}  # the rows' texts or messages, gathered once
         for ex in self._extracts.get(rule_id, ()):
-            hay = (batch.column("message") if ex.source == "message" else texts).take(take)
+            on_message = ex.source == "message"
+            hay = hays.get(on_message)
+            if hay is None:
+                hay = hays[on_message] = (batch.column("message") if on_message
+                                          else texts).take(take)
             got = pc.extract_regex(hay, _named_first_group(ex.regex.pattern))
             values = pc.cast(got.field("v"), pa.float64(), safe=False)
             out[ex.name] = (values.fill_null(np.nan).to_numpy(zero_copy_only=False), ex.unit)
