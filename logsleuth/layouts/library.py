@@ -22,6 +22,7 @@ import yaml
 from logsleuth.errors import PatternError
 from logsleuth.layouts.compile import CompiledLayout, compile_pattern
 from logsleuth.layouts.jsonlayout import TEXT_FIELDS, JsonLayout, TsSource
+from logsleuth.yamlio import line_of, load_with_node
 
 Layout = CompiledLayout | JsonLayout
 
@@ -55,21 +56,6 @@ LAYOUT_SCHEMA: dict[str, Any] = {
         "samples": {"type": "array", "minItems": 2, "items": _SAMPLE},
     },
 }
-
-
-def _line_of(node: yaml.Node, *path: str | int) -> int:
-    """1-based line of the YAML node at ``path`` (falls back to the nearest parent)."""
-    for key in path:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            nxt = node.value[key] if key < len(node.value) else None
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node = nxt
-    return node.start_mark.line + 1
 
 
 def _fail(where: str, line: int, code: str, msg: str) -> PatternError:
@@ -121,8 +107,7 @@ def _json_layout(data: Mapping[str, Any]) -> JsonLayout:
 def layout_from_yaml(text: str, where: str) -> Layout:
     """Build one layout from YAML text, validating schema and samples (errors located)."""
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root, data = load_with_node(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise _fail(where, mark.line + 1 if mark else 1, "LAYOUT020",
@@ -131,7 +116,7 @@ def layout_from_yaml(text: str, where: str) -> Layout:
         raise _fail(where, 1, "LAYOUT020", "a layout file must be a mapping")
     err = next(iter(jsonschema.Draft202012Validator(LAYOUT_SCHEMA).iter_errors(data)), None)
     if err is not None:
-        raise _fail(where, _line_of(root, *err.absolute_path), "LAYOUT020",
+        raise _fail(where, line_of(root, *err.absolute_path), "LAYOUT020",
                     f"schema: {err.message}")
     layout: Layout
     if data.get("kind", "pattern") == "json":
@@ -139,7 +124,7 @@ def layout_from_yaml(text: str, where: str) -> Layout:
     else:
         if "pattern" not in data:
             raise _fail(where, 1, "LAYOUT020", "schema: 'pattern' is required")
-        line = _line_of(root, "pattern")
+        line = line_of(root, "pattern")
         layout = compile_pattern(data["pattern"], flavor=data.get("flavor", "log4j2"),
                                  name=data["name"], where=where, line=line,
                                  description=data["description"])
@@ -149,7 +134,7 @@ def layout_from_yaml(text: str, where: str) -> Layout:
         why = (_check_json_sample(layout, text_, expect) if isinstance(layout, JsonLayout)
                else _check_pattern_sample(layout, text_, expect))
         if why is not None:
-            raise _fail(where, _line_of(root, "samples", i), "LAYOUT021",
+            raise _fail(where, line_of(root, "samples", i), "LAYOUT021",
                         f"sample {i + 1} of layout '{data['name']}' does not parse: {why}")
     return layout
 

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import yaml
 
 from logsleuth.errors import PatternError, RuleError
+from logsleuth.yamlio import line_of, load_with_node
 
 _BYTES = {"": 1, "b": 1, "byte": 1, "bytes": 1, **{
     f"{p}{s}": 1024 ** (i + 1) for i, p in enumerate("kmgt") for s in ("", "b", "ib")}}
@@ -198,25 +199,10 @@ def _values(hits: pa.Table, m: pa.ChunkedArray, v: ValueSpec) -> pa.Table:
 # ---------------------------------------------------------------- loading
 
 
-def _line_of(node: yaml.Node, *path: str | int) -> int:
-    """1-based line of the YAML node at ``path`` (nearest existing parent otherwise)."""
-    for key in path:
-        nxt: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            nxt = node.value[key]
-        if nxt is None:
-            break
-        node = nxt
-    return node.start_mark.line + 1
-
-
 def load_metric_text(text: str, path: str) -> list[MetricDef]:
     """Definitions from YAML text; schema, regex and sample failures raise located errors."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = load_with_node(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise RuleError.at(path, "LS-METRIC-YAML", f"not valid YAML: {e}",
@@ -224,14 +210,14 @@ def load_metric_text(text: str, path: str) -> list[MetricDef]:
     err = next(iter(sorted(jsonschema.Draft202012Validator(DEF_SCHEMA).iter_errors(data),
                            key=lambda e: list(e.absolute_path).__len__())), None)
     if err is not None:
-        line = _line_of(node, *err.absolute_path) if node is not None else None
+        line = line_of(node, *err.absolute_path) if node is not None else None
         loc = "/".join(str(p) for p in err.absolute_path) or "<root>"
         raise RuleError.at(path, "LS-METRIC-SCHEMA", f"{loc}: {err.message}", line)
     defs = []
     for i, d in enumerate(data["metrics"]):
-        md = MetricDef.from_dict(d, path=path, line=_line_of(node, "metrics", i))
+        md = MetricDef.from_dict(d, path=path, line=line_of(node, "metrics", i))
         for j, s in enumerate(d["samples"]):
-            _check_sample(md, s, path, _line_of(node, "metrics", i, "samples", j))
+            _check_sample(md, s, path, line_of(node, "metrics", i, "samples", j))
         defs.append(md)
     return defs
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from logsleuth.errors import Diagnostic, SourceLocation
+from logsleuth.yamlio import compose
 
 # A path into the data: ("match", "all", 0, "message", "regex").
 KeyPath = tuple[str | int, ...]
@@ -72,7 +73,7 @@ def load_yaml(text: str, path: str) -> tuple[object, Marks, list[Diagnostic]]:
     marks = Marks(path)
     errors: list[Diagnostic] = []
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
