@@ -48,21 +48,31 @@ class LevelCounts:
         self.bucket_ms = 1000
 
     def consume(self, cb: ChunkBatch) -> None:
+        """Count per (bucket, level) with numpy: Acero's group_by costs 0.5 ms per call."""
         b = cb.batch
         ts = b.column("ts").cast(pa.int64())
         if ts.null_count == len(ts):
             return
-        bucket = pc.divide(ts, self.bucket_ms)
         level = b.column("level")
-        if isinstance(level, pa.DictionaryArray):
-            level = level.dictionary_decode()
-        table = pa.table({"m": bucket, "l": pc.fill_null(level.cast(pa.string()), "")})
-        grouped = table.group_by(["m", "l"]).aggregate([("m", "count")])
+        if not isinstance(level, pa.DictionaryArray):
+            level = level.cast(pa.string()).dictionary_encode()
+        names = [*(str(v) for v in level.dictionary.to_pylist()), ""]  # "" for no level
+        codes = level.indices.fill_null(len(names) - 1).to_numpy(zero_copy_only=False)
+        timed = ts.is_valid().to_numpy(zero_copy_only=False)
+        bucket = ts.fill_null(0).to_numpy(zero_copy_only=False)[timed] // self.bucket_ms
+        key = bucket * len(names) + codes[timed].astype(np.int64)
+        lo = int(key.min())
+        if int(key.max()) - lo < 4_000_000:  # a chunk spans minutes: a dense count is cheap
+            dense = np.bincount(key - lo)
+            uniq = np.flatnonzero(dense)
+            counts = dense[uniq]
+            uniq = uniq + lo
+        else:
+            uniq, counts = np.unique(key, return_counts=True)
         source = str(b.column("source")[0]) if b.num_rows else ""
-        for m, lvl, n in zip(grouped["m"].to_pylist(), grouped["l"].to_pylist(),
-                             grouped["m_count"].to_pylist(), strict=True):
-            if m is not None:
-                self.counts[(source, int(m) * self.bucket_ms, lvl)] += n
+        width = len(names)
+        for k, n in zip(uniq.tolist(), counts.tolist(), strict=True):
+            self.counts[(source, (k // width) * self.bucket_ms, names[k % width])] += n
         if self.bucket_ms < 60_000 and len(self.counts) > self.MAX_SECOND_KEYS:
             self._coarsen()
 
