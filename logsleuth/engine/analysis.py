@@ -29,6 +29,30 @@ _NOTABLE_COLS = ("source", "line", "ts", "level", "thread", "logger", "message",
                  "root_exception", "root_frame")
 
 
+def _count_keys(bucket: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ``bucket << _KEY_BITS | id`` keys and their counts.
+
+    A chunk spans minutes and a few templates, so a dense ``bincount`` over
+    (bucket, id) replaces sorting every event (2-4 ms per chunk) when it is small.
+    """
+    lo, width = int(bucket.min()), int(ids.max()) + 1
+    span = int(bucket.max()) - lo + 1
+    if span * width <= 4_000_000:
+        dense = np.bincount((bucket - lo) * width + ids, minlength=span * width)
+        at = np.flatnonzero(dense)
+        return (at // width + lo) << _KEY_BITS | at % width, dense[at]
+    return np.unique(bucket << _KEY_BITS | ids, return_counts=True)
+
+
+def _notable_level(level: pa.Array) -> pa.Array:
+    """Warning-or-worse per row; decided once per distinct level when dictionary-encoded."""
+    if isinstance(level, pa.DictionaryArray):
+        per_value = pc.is_in(pc.utf8_upper(level.dictionary.cast(pa.string())), _NOTABLE_LEVELS)
+        return pc.fill_null(pc.take(per_value, level.indices), False)
+    return pc.fill_null(pc.is_in(pc.utf8_upper(level.cast(pa.string())), _NOTABLE_LEVELS),
+                        False)
+
+
 class AnalysisCollector:
     name = "analysis"
 
@@ -51,13 +75,11 @@ class AnalysisCollector:
         ts = b.column("ts").cast(pa.int64()).fill_null(-1).to_numpy()
         timed = (ts >= 0) & (ids >= 0) & (ids < 1 << _KEY_BITS)
         if timed.any():
-            key = (ts[timed] // self.res_ms) << _KEY_BITS | ids[timed].astype(np.int64)
-            uniq, counts = np.unique(key, return_counts=True)
+            uniq, counts = _count_keys(ts[timed] // self.res_ms, ids[timed])
             if self.res_ms == 1 and len(uniq) > EXACT_KEYS // 8:
                 # dense evidence (tens of thousands of events per chunk): 100 ms buckets
                 # from the start instead of sorting millions of exact keys first
-                key = (ts[timed] // 100) << _KEY_BITS | ids[timed].astype(np.int64)
-                uniq, counts = np.unique(key, return_counts=True)
+                uniq, counts = _count_keys(ts[timed] // 100, ids[timed])
                 self._rebucket(100)
             self.keys.append(uniq)
             self.counts.append(counts)
@@ -65,9 +87,7 @@ class AnalysisCollector:
             # amortised: compact when the new pieces outgrow what is already compact
             if self._pending > max(EXACT_KEYS // 2, 2 * self._compacted):
                 self._compact()
-        level = b.column("level").cast(pa.string())
-        notable = pc.or_(pc.fill_null(pc.is_in(pc.utf8_upper(level), _NOTABLE_LEVELS), False),
-                         pc.is_valid(b.column("exception")))
+        notable = pc.or_(_notable_level(b.column("level")), pc.is_valid(b.column("exception")))
         rows = pc.sum(notable.cast(pa.int64())).as_py() or 0
         if rows:
             if self.notable_rows + rows > MAX_NOTABLE_ROWS:
