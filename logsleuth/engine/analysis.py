@@ -139,8 +139,14 @@ class AnalysisCollector:
             return
         keys = np.concatenate(self.keys)
         counts = np.concatenate(self.counts)
-        uniq, inv = np.unique(keys, return_inverse=True)
-        self.keys, self.counts = [uniq], [np.bincount(inv, weights=counts).astype(np.int64)]
+        if len(keys) > 1 and not (keys[1:] >= keys[:-1]).all():
+            # pieces arrive in time order: a stable (run-adaptive) sort is near linear
+            order = np.argsort(keys, kind="stable")
+            keys, counts = keys[order], counts[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+        uniq = keys[starts]
+        self.keys = [uniq]
+        self.counts = [np.add.reduceat(counts, starts) if len(keys) else counts]
         self._pending, self._compacted = 0, len(uniq)
         if len(uniq) > EXACT_KEYS and self.res_ms < 1000:
             self._rebucket(100 if self.res_ms < 100 else 1000)
@@ -166,7 +172,9 @@ class AnalysisCollector:
             bucket, tid = (keys >> _KEY_BITS) // factor, keys & mask
             self.keys.append(bucket << _KEY_BITS | remap[tid].astype(np.int64))
             self.counts.append(counts)
-        self._compact()
+            self._pending += len(keys)
+        if self._pending > max(EXACT_KEYS // 2, 2 * self._compacted):
+            self._compact()  # otherwise once, when the events are read
         self.notable.extend(other.notable)
         self.notable_rows += other.notable_rows
         self.dropped += other.dropped
