@@ -12,7 +12,6 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from logsleuth.engine.applog import ChunkBatch
 from logsleuth.model import EvidenceResult, Kind
