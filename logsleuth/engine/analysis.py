@@ -199,4 +199,6 @@ class AnalysisCollector:
     def notable_table(self) -> pa.Table:
         if not self.notable:
             return pa.table({c: pa.array([], pa.string()) for c in _NOTABLE_COLS})
-        return pa.concat_tables(self.notable, promote_options="permissive")
+        if len(self.notable) > 1:  # read twice by the timeline: concatenate once
+            self.notable = [pa.concat_tables(self.notable, promote_options="permissive")]
+        return self.notable[0]
