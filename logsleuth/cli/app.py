@@ -13,6 +13,7 @@ try:  # typer >= 0.24 bundles its own click; older releases use the click packag
 except ImportError:  # pragma: no cover - depends on the installed typer
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
+from logsleuth.engine.memory import prefer_compact_pool
 from logsleuth.errors import ExitCode, LogsleuthError
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ def build_app() -> typer.Typer:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI in-process and return its ExitCode (tests call this)."""
     build_app()
+    prefer_compact_pool()
     try:
         # without standalone mode click returns a command's typer.Exit code
         code = app(args=argv, standalone_mode=False, prog_name="logsleuth")

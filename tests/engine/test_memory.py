@@ -1,0 +1,36 @@
+"""The CLI's allocator choice: jemalloc when pyarrow has it, and the user's choice wins."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pyarrow as pa
+
+PROBE = ("from logsleuth.engine.memory import prefer_compact_pool; "
+         "import pyarrow as pa; print(prefer_compact_pool(), pa.default_memory_pool().backend_name)")
+
+
+def _probe(env_pool: str | None) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if env_pool:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = env_pool
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
+                         text=True, check=True)
+    return out.stdout.split()
+
+
+def test_compact_pool_is_chosen_and_reported() -> None:
+    chosen, actual = _probe(None)
+    assert chosen == actual
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        assert chosen == "system"
+    else:
+        assert chosen == "jemalloc"
+
+
+def test_the_users_pool_is_kept() -> None:
+    assert _probe("system") == ["system", "system"]
