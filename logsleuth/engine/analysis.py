@@ -25,8 +25,9 @@ MAX_NOTABLE_ROWS = 400_000  # warning/error rows kept for analysis; beyond, coun
 _KEY_BITS = 20  # template id bits in the key; epoch ms needs 41 of the other 43
 _HEX_TO_ZERO = bytes.maketrans(b"123456789abcdefABCDEF", b"0" * 21)
 _NOTABLE_LEVELS = pa.array(["WARN", "WARNING", "ERROR", "SEVERE", "FATAL", "CRITICAL"])
-_NOTABLE_COLS = ("source", "line", "ts", "level", "thread", "logger", "message", "exception",
-                 "root_exception", "root_frame")
+# what the timeline reads of warning/error rows (thread, logger and frames are not:
+# leaving them out halves what workers pickle back)
+_NOTABLE_COLS = ("source", "line", "ts", "level", "message", "exception", "root_exception")
 
 
 def _count_keys(bucket: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
