@@ -238,9 +238,10 @@ class FieldProgram:
     def candidates(self, raw: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """Lines (indices) that start like a header; no other line can be one."""
         at = starts[:-1]
-        lines = np.flatnonzero(self.head.tables[0][raw[np.minimum(at, max(len(raw) - 1, 0))]])
         if len(raw) == 0:
-            return lines[:0]
+            return np.zeros(0, dtype=np.int64)
+        # the first byte alone drops most stack-trace lines before the full check
+        lines = np.flatnonzero(self.head.tables[0][raw[np.minimum(at, len(raw) - 1)]])
         return lines[self.head.fits(raw, at[lines], starts[1:][lines])]
 
     def run(self, raw: np.ndarray, data: pa.Buffer, begin: np.ndarray, end: np.ndarray
