@@ -38,7 +38,7 @@ def _count_keys(bucket: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.nda
     """
     lo, width = int(bucket.min()), int(ids.max()) + 1
     span = int(bucket.max()) - lo + 1
-    if span * width <= 4_000_000:
+    if span * width <= max(8 * len(ids), 1 << 16):  # dense enough to beat a sort
         dense = np.bincount((bucket - lo) * width + ids, minlength=span * width)
         at = np.flatnonzero(dense)
         return (at // width + lo) << _KEY_BITS | at % width, dense[at]
