@@ -61,6 +61,20 @@ def _named_first_group(pattern: str) -> str:
     return f"(?P<v>{pattern})"
 
 
+def _masked_codes(values: pa.Array) -> tuple[np.ndarray, list[str | None]]:
+    """Per row, a code of the value with ids and numbers masked; and the masked values.
+
+    Masking runs once per distinct value: levels, threads and loggers repeat, so a
+    flood's columns cost a hash each instead of a regex each.
+    """
+    enc = values if isinstance(values, pa.DictionaryArray) else values.dictionary_encode()
+    masked = pc.replace_substring_regex(enc.dictionary.cast(pa.string()), _ID_TOKENS_RE2, "0")
+    again = masked.dictionary_encode()  # distinct values that mask alike share a code
+    remap = np.append(again.indices.fill_null(-1).to_numpy(zero_copy_only=False), -1)
+    raw = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return remap[raw], [*again.dictionary.to_pylist(), None]
+
+
 class RuleCollector:
     """Findings of the enabled rules; only the aggregator travels between processes."""
 
@@ -113,21 +127,20 @@ class RuleCollector:
         trace costs one evaluation and Python work per distinct shape, not per
         record; numbers for ``extract`` are still read from every record.
         """
-        batch = cb.batch
         take = pa.array(rows)
-        heads = [pc.replace_substring_regex(batch.column(c).take(take).cast(pa.string()),
-                                            _ID_TOKENS_RE2, "0")
+        heads = [_masked_codes(cb.batch.column(c).take(take))
                  for c in ("level", "thread", "logger", "message")]
         tails = self._tails(cb, rows)
-        codes = np.stack([pc.dictionary_encode(a).indices.fill_null(-1).to_numpy(
-            zero_copy_only=False) for a in (*heads, tails)], axis=1)
+        tail_codes = pc.dictionary_encode(tails).indices.fill_null(-1).to_numpy(
+            zero_copy_only=False)
+        codes = np.stack([*(c for c, _ in heads), tail_codes], axis=1)
         _, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
         order = np.argsort(inverse.ravel(), kind="stable")
         members = np.split(rows[order], np.cumsum(np.bincount(inverse.ravel()))[:-1])
         cache, groups = self._verdicts, {}
         for g in np.argsort(first, kind="stable").tolist():  # in order of first record
             rep = int(first[g])
-            key = hash((tuple(h[rep].as_py() for h in heads), tails[rep].as_py()))
+            key = hash((tuple(values[c[rep]] for c, values in heads), tails[rep].as_py()))
             verdict = cache.get(key)
             same = members[g]
             if verdict is None:
