@@ -99,6 +99,9 @@ class AnalysisCollector:
                                     .set_column(3, "level", t["level"].cast(pa.string())))
                 self.notable_rows += rows
 
+    def finish(self) -> None:
+        self._compact()  # one compact array per unit, made in parallel
+
     def __getstate__(self) -> dict[str, Any]:
         self._compact()  # ship one compact array, not a pile of per-chunk pieces
         return self.__dict__.copy()

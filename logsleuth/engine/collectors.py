@@ -180,6 +180,17 @@ class CollectorSet:
         for c in self.items:
             c.consume_evidence(kind, result)
 
+    def finish(self) -> None:
+        """End of a unit: collectors that batch work (``finish``) complete it here.
+
+        A partial kept by the process that made it is never pickled, so without
+        this its pending work would run during the reduce, which is serial.
+        """
+        for c in self.items:
+            done = getattr(c, "finish", None)
+            if done is not None:
+                done()
+
     def merge(self, other: CollectorSet) -> None:
         for mine, theirs in zip(self.items, other.items, strict=True):
             mine.merge(theirs)

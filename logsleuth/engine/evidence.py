@@ -76,6 +76,9 @@ class MetricCollector:
             self._flush()
         return []
 
+    def finish(self) -> None:
+        self._flush()
+
     def _flush(self) -> None:
         from logsleuth.parsers.metrics import extract_metrics
 

@@ -100,6 +100,7 @@ def run_unit(unit: WorkUnit, options: UnitOptions) -> Partial:
     except OSError as err:
         stats.diagnostics.append(Diagnostic(SourceLocation(src.path), "unreadable",
                                             f"cannot read: {err.strerror or err}"))
+    collectors.finish()  # in the worker, not in the serial reduce
     return partial
 
 
