@@ -23,6 +23,13 @@ def test_key_counts_equal_a_counter_on_dense_and_sparse_buckets() -> None:
         keys, counts = _count_keys(bucket, ids)
         assert dict(zip(keys.tolist(), counts.tolist(), strict=True)) == _reference(bucket, ids)
         assert (np.diff(keys) > 0).all()  # sorted and distinct, as merges expect
+        weights = rng.integers(1, 50, 5_000)
+        keys, sums = _count_keys(bucket, ids, weights)
+        want: Counter[int] = Counter()
+        for b, i, w in zip(bucket.tolist(), ids.tolist(), weights.tolist(), strict=True):
+            want[(b << _KEY_BITS) | i] += w
+        assert dict(zip(keys.tolist(), sums.tolist(), strict=True)) == want
+        assert sums.dtype == np.int64
 
 
 def test_masked_codes_group_values_that_differ_only_in_ids() -> None:
