@@ -251,8 +251,17 @@ def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone
         })
     studied = _merged(partials, "analysis")
     if studied is not None:
+        from logsleuth.engine.analysis import MAX_NOTABLE_ROWS
         from logsleuth.timeline.scan import analyze_scan, exception_fingerprints, template_table
 
+        if studied.dropped:
+            from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
+
+            result.diagnostics.append(Diagnostic(
+                SourceLocation("<analysis>"), "analysis-rows-capped",
+                f"{studied.dropped} warning/error records were counted but not kept for the "
+                f"incident analysis (more than {MAX_NOTABLE_ROWS} warning/error seconds)",
+                level=DiagLevel.WARNING))
         result.incident = analyze_scan(result, studied, timezone)
         result.tables["templates"] = template_table(studied)
         result.exception_fingerprints = sorted(exception_fingerprints(studied))

@@ -3,10 +3,13 @@
 Per batch: message templates are mined (vectorised), and template counts are
 kept per (time, template): exact to the millisecond while they are few, then per
 100 ms, then per second once there are more than ``EXACT_KEYS`` (long evidence has
-windows wide enough for that), which is what leak attribution regresses against; warning, error
-and exception records are kept as a small table for onset,
-symptoms, precursors and root-cause ranking. Memory grows with seconds and
-templates, not with records.
+windows wide enough for that), which is what leak attribution regresses against.
+Warning, error and exception records are kept per (source, level, exception
+classes, second): the first record of each with a ``count`` of the records it
+stands for. Onset, symptoms, precursors and root-cause ranking read that: their
+10 s burst windows and minute rates nest in seconds, and the first record of a
+class is the first of its first second, so they come out as from every row.
+Memory grows with seconds and templates, not with records.
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ from logsleuth.engine.applog import ChunkBatch
 from logsleuth.model import EvidenceResult, Kind
 
 EXACT_KEYS = 300_000  # (ms, template) keys kept before time is bucketed per second
-MAX_NOTABLE_ROWS = 400_000  # warning/error rows kept for analysis; beyond, counted only
+MAX_NOTABLE_ROWS = 400_000  # (class, second) rows of warnings/errors; beyond, counted only
+MAX_SHAPES = 200_000  # message shapes remembered; beyond, new shapes ask the miner each time
+NOTABLE_RES_MS = 1000  # warning/error records are grouped per second
 _KEY_BITS = 20  # template id bits in the key; epoch ms needs 41 of the other 43
+_ID_MASK = (1 << _KEY_BITS) - 1
 _HEX_TO_ZERO = bytes.maketrans(b"123456789abcdefABCDEF", b"0" * 21)
 _NOTABLE_LEVELS = pa.array(["WARN", "WARNING", "ERROR", "SEVERE", "FATAL", "CRITICAL"])
-# what the timeline reads of warning/error rows (thread, logger and frames are not:
-# leaving them out halves what workers pickle back)
+# what the timeline reads of warning/error rows (thread, logger and frames are not)
 _NOTABLE_COLS = ("source", "line", "ts", "level", "message", "exception", "root_exception")
+_CLASS_COLS = ("source", "level", "exception", "root_exception")
 
 
 def _count_keys(bucket: np.ndarray, ids: np.ndarray,
@@ -58,6 +64,10 @@ def _count_keys(bucket: np.ndarray, ids: np.ndarray,
     return keys[starts], np.add.reduceat(weights, starts)
 
 
+def _encoded(values: pa.Array) -> pa.DictionaryArray:
+    return values if isinstance(values, pa.DictionaryArray) else pc.dictionary_encode(values)
+
+
 def _notable_level(level: pa.Array) -> pa.Array:
     """Warning-or-worse per row; decided once per distinct level when dictionary-encoded."""
     if isinstance(level, pa.DictionaryArray):
@@ -67,6 +77,75 @@ def _notable_level(level: pa.Array) -> pa.Array:
                         False)
 
 
+class _KeyCounts:
+    """Event counts per (time bucket, id): exact to the millisecond while they are
+    few, then per 100 ms, then per second past ``EXACT_KEYS`` distinct keys."""
+
+    def __init__(self) -> None:
+        self.keys: list[np.ndarray] = []  # (time bucket << _KEY_BITS | id) keys
+        self.counts: list[np.ndarray] = []
+        self.res_ms = 1  # time bucket width
+        self._pending = 0  # keys in pieces not yet compacted
+        self._compacted = 0
+
+    def add(self, ts: np.ndarray, ids: np.ndarray) -> None:
+        """Count events at epoch ms ``ts`` (-1: no time) of ``ids`` (-1: none)."""
+        timed = (ts >= 0) & (ids >= 0) & (ids < 1 << _KEY_BITS)
+        if not timed.any():
+            return
+        uniq, counts = _count_keys(ts[timed] // self.res_ms, ids[timed])
+        if self.res_ms == 1 and len(uniq) > EXACT_KEYS // 8:
+            # dense evidence (tens of thousands of events per chunk): 100 ms buckets
+            # from the start instead of sorting millions of exact keys first
+            uniq, counts = _count_keys(ts[timed] // 100, ids[timed])
+            self._rebucket(100)
+        self.keys.append(uniq)
+        self.counts.append(counts)
+        self._pending += len(uniq)
+        # amortised: compact when the new pieces outgrow what is already compact
+        if self._pending > max(EXACT_KEYS // 2, 2 * self._compacted):
+            self.compact()
+
+    def compact(self) -> None:
+        if not self.keys:
+            return
+        keys = np.concatenate(self.keys)
+        uniq, counts = _count_keys(keys >> _KEY_BITS, keys & _ID_MASK,
+                                   np.concatenate(self.counts))
+        self.keys, self.counts = [uniq], [counts]
+        self._pending, self._compacted = 0, len(uniq)
+        if len(uniq) > EXACT_KEYS and self.res_ms < 1000:
+            self._rebucket(100 if self.res_ms < 100 else 1000)
+
+    def _rebucket(self, res_ms: int) -> None:
+        factor = res_ms // self.res_ms
+        self.keys = [(k >> _KEY_BITS) // factor << _KEY_BITS | (k & _ID_MASK) for k in self.keys]
+        self.res_ms = res_ms
+        self.compact()
+
+    def merge(self, other: _KeyCounts, remap: np.ndarray) -> None:
+        """Fold ``other`` in, its ids translated by ``remap``."""
+        res = max(self.res_ms, other.res_ms)
+        if res != self.res_ms:
+            self._rebucket(res)
+        factor = res // other.res_ms
+        for keys, counts in zip(other.keys, other.counts, strict=True):
+            bucket, tid = (keys >> _KEY_BITS) // factor, keys & _ID_MASK
+            self.keys.append(bucket << _KEY_BITS | remap[tid].astype(np.int64))
+            self.counts.append(counts)
+            self._pending += len(keys)
+        if self._pending > max(EXACT_KEYS // 2, 2 * self._compacted):
+            self.compact()  # otherwise once, when the events are read
+
+    def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Epoch ms (bucket middle), id and count per (bucket, id)."""
+        if not self.keys:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        self.compact()
+        keys, counts = self.keys[0], self.counts[0]
+        return (keys >> _KEY_BITS) * self.res_ms + self.res_ms // 2, keys & _ID_MASK, counts
+
+
 class AnalysisCollector:
     name = "analysis"
 
@@ -74,11 +153,12 @@ class AnalysisCollector:
         from logsleuth.timeline.templates import TemplateMiner
 
         self.miner = TemplateMiner()
-        self.keys: list[np.ndarray] = []  # (time bucket << _KEY_BITS | template) keys
-        self.res_ms = 1  # time bucket width
-        self._pending = 0  # keys in pieces not yet compacted
-        self._compacted = 0
-        self.counts: list[np.ndarray] = []
+        self._shape_ids: dict[str, int] = {}  # message shape -> template id
+        self.template_counts = _KeyCounts()
+        # warning/error classes: (source, level, exception, root exception) -> id;
+        # exception classes are also counted per instant, for root-cause tracking
+        self.classes: dict[tuple[str | None, ...], int] = {}
+        self.class_counts = _KeyCounts()
         self.notable: list[pa.Table] = []
         self.notable_rows = 0
         self.dropped = 0
@@ -87,37 +167,57 @@ class AnalysisCollector:
         b = cb.batch
         ids = self._template_ids(b.column("message"))
         ts = b.column("ts").cast(pa.int64()).fill_null(-1).to_numpy()
-        timed = (ts >= 0) & (ids >= 0) & (ids < 1 << _KEY_BITS)
-        if timed.any():
-            uniq, counts = _count_keys(ts[timed] // self.res_ms, ids[timed])
-            if self.res_ms == 1 and len(uniq) > EXACT_KEYS // 8:
-                # dense evidence (tens of thousands of events per chunk): 100 ms buckets
-                # from the start instead of sorting millions of exact keys first
-                uniq, counts = _count_keys(ts[timed] // 100, ids[timed])
-                self._rebucket(100)
-            self.keys.append(uniq)
-            self.counts.append(counts)
-            self._pending += len(uniq)
-            # amortised: compact when the new pieces outgrow what is already compact
-            if self._pending > max(EXACT_KEYS // 2, 2 * self._compacted):
-                self._compact()
+        self.template_counts.add(ts, ids)
         notable = pc.or_(_notable_level(b.column("level")), pc.is_valid(b.column("exception")))
-        rows = pc.sum(notable.cast(pa.int64())).as_py() or 0
-        if rows:
-            if self.notable_rows + rows > MAX_NOTABLE_ROWS:
-                self.dropped += rows
-            else:
-                t = pa.Table.from_batches([b]).select(list(_NOTABLE_COLS)).filter(notable)
-                self.notable.append(t.set_column(0, "source", t["source"].cast(pa.string()))
-                                    .set_column(3, "level", t["level"].cast(pa.string())))
-                self.notable_rows += rows
+        rows = np.flatnonzero(notable.to_numpy(zero_copy_only=False))
+        if len(rows):
+            self._keep_notable(b, rows, ts)
+
+    def _keep_notable(self, b: pa.RecordBatch, rows: np.ndarray, ts: np.ndarray) -> None:
+        """The first warning/error of each (class, second) in this batch, with its count.
+
+        Rows stay in record order, so ties on a timestamp resolve as over every row.
+        """
+        encoded = [_encoded(b.column(c).take(rows)) for c in _CLASS_COLS]
+        key = np.zeros(len(rows), dtype=np.int64)  # one mixed-radix code per class
+        codes = []
+        for e in encoded:
+            c = e.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+            key = key * (len(e.dictionary) + 1) + c
+            codes.append(c)
+        _, first_of, inverse = np.unique(key, return_index=True, return_inverse=True)
+        values = [[None, *e.dictionary.to_pylist()] for e in encoded]
+        gid = np.array([self.classes.setdefault(tuple(v[c[i]] for c, v in zip(codes, values,
+                                                                              strict=True)),
+                                                len(self.classes))
+                        for i in first_of.tolist()], dtype=np.int64)
+        cls = gid[inverse.ravel()]
+        self.class_counts.add(np.where(codes[2] > 0, ts[rows], -1), cls)
+        sec = ts[rows] // NOTABLE_RES_MS  # null times (-1) share second -1
+        group = np.unique(cls << 44 | (sec - sec.min()), return_index=True, return_counts=True)
+        firsts, counts = group[1], group[2]  # first row of each (class, second), and its size
+        back = np.argsort(firsts)  # record order again
+        if self.notable_rows + len(firsts) > MAX_NOTABLE_ROWS:
+            self.dropped += len(rows)
+            return
+        take = pa.array(rows[firsts[back]])
+        kept = pa.table({c: b.column(c).take(take) for c in _NOTABLE_COLS})
+        kept = (kept.set_column(0, "source", kept["source"].cast(pa.string()))
+                .set_column(3, "level", kept["level"].cast(pa.string()))
+                .append_column("count", pa.array(counts[back], pa.int64())))
+        self.notable.append(kept)
+        self.notable_rows += len(firsts)
 
     def finish(self) -> None:
-        self._compact()  # one compact array per unit, made in parallel
+        # one compact array per unit, made in parallel
+        self.template_counts.compact()
+        self.class_counts.compact()
 
     def __getstate__(self) -> dict[str, Any]:
-        self._compact()  # ship one compact array, not a pile of per-chunk pieces
-        return self.__dict__.copy()
+        self.finish()  # ship compact arrays, not a pile of per-chunk pieces
+        state = self.__dict__.copy()
+        state["_shape_ids"] = {}  # only the unit that read the messages needs them
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -129,8 +229,10 @@ class AnalysisCollector:
         ``0``: one C-speed translate plus Arrow's hash encoding, instead of masking
         every message. Messages of one shape differ only in hex-digit characters, so
         they share a template except in rare cases ("id=abc" beside "id=123": the
-        first one mined names the template). Measured on the 1 GiB bench: 1.5 s of
-        CPU for masking every message, ~0.4 s this way.
+        first one mined names the template). A shape seen before keeps its template
+        without asking the miner again: most chunks bring no new shape. Measured on
+        the 1 GiB bench: 1.5 s of CPU for masking every message, ~0.4 s per shape
+        and chunk, ~0.25 s per shape.
         """
         if len(messages) == 0 or messages.null_count == len(messages):
             return self.miner.add(messages)
@@ -142,50 +244,30 @@ class AnalysisCollector:
             offset=messages.offset)
         enc = pc.dictionary_encode(shaped)
         codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        valid = np.flatnonzero(codes >= 0)
-        first = np.full(len(enc.dictionary), -1, dtype=np.int64)
-        first[codes[valid[::-1]]] = valid[::-1]  # the last write per shape is its first row
-        rep_ids = self.miner.add(messages.take(pa.array(first))).astype(np.int64)
-        out = np.full(len(messages), -1, dtype=np.int64)
-        ok = codes >= 0
-        out[ok] = rep_ids[codes[ok]]
-        return out
-
-    def _compact(self) -> None:
-        if not self.keys:
-            return
-        keys = np.concatenate(self.keys)
-        uniq, counts = _count_keys(keys >> _KEY_BITS, keys & ((1 << _KEY_BITS) - 1),
-                                   np.concatenate(self.counts))
-        self.keys, self.counts = [uniq], [counts]
-        self._pending, self._compacted = 0, len(uniq)
-        if len(uniq) > EXACT_KEYS and self.res_ms < 1000:
-            self._rebucket(100 if self.res_ms < 100 else 1000)
-
-    def _rebucket(self, res_ms: int) -> None:
-        mask = (1 << _KEY_BITS) - 1
-        factor = res_ms // self.res_ms
-        self.keys = [(k >> _KEY_BITS) // factor << _KEY_BITS | (k & mask) for k in self.keys]
-        self.res_ms = res_ms
-        self._compact()
+        shapes = enc.dictionary.to_pylist()
+        known = self._shape_ids
+        lut = np.array([known.get(sh, -1) for sh in shapes] + [-1], dtype=np.int64)
+        new = np.flatnonzero(lut[:-1] < 0)
+        if len(new):
+            # dictionary codes are numbered in order of first appearance: the first
+            # row of each shape is where the running maximum of the codes rises
+            firsts = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+            if len(firsts) != len(shapes):  # another numbering: find them the long way
+                firsts = np.unique(codes, return_index=True)[1][-len(shapes):]
+            ids = self.miner.add(messages.take(pa.array(firsts[new]))).astype(np.int64)
+            lut[new] = ids
+            if len(known) < MAX_SHAPES:
+                known.update(zip((shapes[i] for i in new.tolist()), ids.tolist(), strict=True))
+        return lut[codes]  # code -1 (null message) reads the last slot
 
     def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None:
         return None
 
     def merge(self, other: AnalysisCollector) -> None:
-        remap = self.miner.merge(other.miner)
-        mask = (1 << _KEY_BITS) - 1
-        res = max(self.res_ms, other.res_ms)
-        if res != self.res_ms:
-            self._rebucket(res)
-        factor = res // other.res_ms
-        for keys, counts in zip(other.keys, other.counts, strict=True):
-            bucket, tid = (keys >> _KEY_BITS) // factor, keys & mask
-            self.keys.append(bucket << _KEY_BITS | remap[tid].astype(np.int64))
-            self.counts.append(counts)
-            self._pending += len(keys)
-        if self._pending > max(EXACT_KEYS // 2, 2 * self._compacted):
-            self._compact()  # otherwise once, when the events are read
+        self.template_counts.merge(other.template_counts, self.miner.merge(other.miner))
+        remap = np.array([self.classes.setdefault(c, len(self.classes))
+                          for c in other.classes], dtype=np.int64)
+        self.class_counts.merge(other.class_counts, remap)
         self.notable.extend(other.notable)
         self.notable_rows += other.notable_rows
         self.dropped += other.dropped
@@ -198,18 +280,19 @@ class AnalysisCollector:
     def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """Per (time bucket, template): epoch ms (bucket middle), template id, count;
         and the template texts."""
-        if not self.keys:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), []
-        self._compact()
-        keys, counts = self.keys[0], self.counts[0]
-        bucket = keys >> _KEY_BITS
-        tid = keys & ((1 << _KEY_BITS) - 1)
-        ts = bucket * self.res_ms + self.res_ms // 2
-        return ts, tid, counts, self.miner.templates
+        return (*self.template_counts.events(), self.miner.templates)
+
+    def exception_events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per (time bucket, exception class): epoch ms, ``outer > root`` fingerprint, count."""
+        ts, cid, counts = self.class_counts.events()
+        names = np.array([f"{c[2]} > {c[3] or ''}" for c in self.classes] or [""], dtype=object)
+        return ts, names[cid], counts
 
     def notable_table(self) -> pa.Table:
+        """Per (source, level, exception classes, second): its first record and ``count``."""
         if not self.notable:
-            return pa.table({c: pa.array([], pa.string()) for c in _NOTABLE_COLS})
+            return pa.table({**{c: pa.array([], pa.string()) for c in _NOTABLE_COLS},
+                             "count": pa.array([], pa.int64())})
         if len(self.notable) > 1:  # read twice by the timeline: concatenate once
             self.notable = [pa.concat_tables(self.notable, promote_options="permissive")]
         return self.notable[0]

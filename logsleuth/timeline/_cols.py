@@ -41,6 +41,14 @@ def to_ms(values: object) -> np.ndarray:
     return arr.astype(np.int64, copy=False)
 
 
+def weights(df: pd.DataFrame) -> np.ndarray:
+    """Records each row stands for: its ``count`` column (rows grouped per class and
+    second by the scan), else one per row (a table of every record)."""
+    if "count" in df.columns:
+        return df["count"].to_numpy(dtype=np.float64, na_value=1.0)
+    return np.ones(len(df), dtype=np.float64)
+
+
 def col(df: pd.DataFrame, name: str) -> pd.Series | None:
     """The column ``name`` or None when the table lacks it."""
     return df[name] if name in df.columns else None

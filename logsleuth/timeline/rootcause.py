@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from logsleuth.timeline._cols import NAT_MS, to_ms
+from logsleuth.timeline._cols import NAT_MS, to_ms, weights
 from logsleuth.timeline.attribution import rank_candidates
 from logsleuth.timeline.templates import mine_templates
 from logsleuth.timeline.trend import LeakEstimate, _iso
@@ -46,7 +46,7 @@ class RootCauseCandidate:
 
 
 def _tracking(leaks: Sequence[LeakEstimate], metrics: pd.DataFrame | None, onset_ms: int | None,
-              ts: np.ndarray, fps: np.ndarray) -> dict[str, float]:
+              ts: np.ndarray, fps: np.ndarray, counts: np.ndarray) -> dict[str, float]:
     """Best R² per fingerprint against any leaking metric, before onset."""
     out: dict[str, float] = {}
     if metrics is None or not leaks:
@@ -56,18 +56,22 @@ def _tracking(leaks: Sequence[LeakEstimate], metrics: pd.DataFrame | None, onset
         mts = to_ms(m["ts"])
         keep = mts < onset_ms if onset_ms is not None else np.ones(len(mts), bool)
         for fit in rank_candidates(mts[keep], m["value"].to_numpy(np.float64)[keep], ts, fps,
-                                   min_events=5):
+                                   min_events=5, event_weights=counts):
             out[fit.key] = max(out.get(fit.key, 0.0), max(fit.best_r2, 0.0))
     return out
 
 
 def rank_root_causes(records: pd.DataFrame, leaks: Sequence[LeakEstimate],
                      onset_ms: int | None, *, metrics: pd.DataFrame | None = None,
-                     limit: int = 10) -> list[RootCauseCandidate]:
+                     limit: int = 10,
+                     events: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                     ) -> list[RootCauseCandidate]:
     """Exception fingerprints ranked by how well they track leak growth and how early.
 
     ``metrics`` (columns ``metric, ts, value``) gives the series of ``leaks``;
-    without it only earliness ranks.
+    without it only earliness ranks. ``events`` (epoch ms, fingerprint, count) are
+    the exception records at their own instants, for tracking, when ``records`` are
+    grouped per second (a ``count`` column); by default the rows themselves.
     """
     if "fingerprint" not in records.columns or not len(records):
         return []
@@ -78,13 +82,15 @@ def rank_root_causes(records: pd.DataFrame, leaks: Sequence[LeakEstimate],
         return []
     pick = np.flatnonzero(has)  # positions, not a filtered copy of every column
     ts = ts_all[has]
+    n = weights(records)[has]  # records per row: rows may stand for a second of a class
     fps = records["fingerprint"].iloc[pick].astype(str).to_numpy(dtype=object)
     order = np.argsort(ts, kind="stable")
-    frame = pd.DataFrame({"fp": fps[order], "ts": ts[order], "row": np.arange(len(ts))[order]})
+    frame = pd.DataFrame({"fp": fps[order], "ts": ts[order], "row": np.arange(len(ts))[order],
+                          "n": n[order]})
     grouped = frame.groupby("fp", sort=True)
     first = grouped.head(1).set_index("fp")
-    counts = grouped.size()
-    track = _tracking(leaks, metrics, onset_ms, ts, fps)
+    counts = grouped["n"].sum().astype(np.int64)
+    track = _tracking(leaks, metrics, onset_ms, *(events or (ts, fps, n)))
     start = int(ts.min())
     end = onset_ms if onset_ms is not None else int(ts.max())
     rows = first["row"].to_numpy()

@@ -69,19 +69,28 @@ def _frame(result: Any, name: str) -> pd.DataFrame | None:
     return None if t is None or t.num_rows == 0 else t.to_pandas()
 
 
-def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> Incident | None:
-    onset = onset_from_findings(result.findings)
-    if onset is None:
-        return None
-    table = analysis.notable_table()
+def notable_frame(table: pa.Table) -> pd.DataFrame:
+    """Warning/error rows as the timeline reads them, with their exception fingerprint.
+
+    ``table`` is the scan's per-(class, second) summary (``count`` records per row)
+    or any table of records.
+    """
     keep = [c for c in ("source", "line", "ts", "level", "message", "exception",
-                        "root_exception") if c in table.column_names]
-    notable = table.select(keep).to_pandas()  # what onset, symptoms and ranking read
+                        "root_exception", "count") if c in table.column_names]
+    notable = table.select(keep).to_pandas()
     if len(notable):
         # by classes, not frames: once the JIT omits a hot exception's trace
         # (OmitStackTraceInFastThrow) the same failure continues without frames
         fp = notable["exception"].fillna("") + " > " + notable["root_exception"].fillna("")
         notable["fingerprint"] = fp.where(notable["exception"].notna(), None)
+    return notable
+
+
+def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> Incident | None:
+    onset = onset_from_findings(result.findings)
+    if onset is None:
+        return None
+    notable = notable_frame(analysis.notable_table())  # what onset, symptoms and ranking read
     metrics = _frame(result, "metrics")
     gc = _frame(result, "gc_events")
     threads = _frame(result, "thread_states")
@@ -107,7 +116,8 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> 
                               gc_events=gc) if len(notable) else []
     pre = precursors(notable, onset.ts_ms, gc_events=gc, thread_states=threads) \
         if len(notable) else []
-    causes = rank_root_causes(notable, leaks, onset.ts_ms, metrics=metrics)
+    causes = rank_root_causes(notable, leaks, onset.ts_ms, metrics=metrics,
+                              events=analysis.exception_events())
     ev_ts, ev_ids, ev_counts, templates = analysis.events()
     index = TemplateIndex(ev_ids.astype(np.int32), templates)
     hot = template_anomalies(ev_ts, index, onset.ts_ms, weights=ev_counts)

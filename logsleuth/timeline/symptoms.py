@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from logsleuth.timeline._cols import NAT_MS, to_ms
+from logsleuth.timeline._cols import NAT_MS, to_ms, weights
 from logsleuth.timeline.trend import _iso, change_points
 
 MINUTE_MS = 60_000
@@ -71,14 +71,19 @@ def gc_anomalies(gc_events: pd.DataFrame) -> np.ndarray:
 
 def error_bursts(records: pd.DataFrame, *, window_ms: int = 10_000,
                  min_count: int = 5) -> np.ndarray:
-    """Per record: is it an ERROR/FATAL in a window holding an unusual number of errors."""
+    """Per record: is it an ERROR/FATAL in a window holding an unusual number of errors.
+
+    Rows with a ``count`` stand for that many records of one second (windows are
+    whole seconds, so the counts per window are exact).
+    """
     ts = to_ms(records["ts"])
     lvl = records["level"].astype(str).str.upper().to_numpy()
     err = np.isin(lvl, ["ERROR", "FATAL", "SEVERE"]) & (ts != NAT_MS)
     if not err.any():
         return err
     win = ts // window_ms
-    w, counts = np.unique(win[err], return_counts=True)
+    w, inverse = np.unique(win[err], return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weights(records)[err])
     limit = max(min_count, 10 * float(np.median(counts)) if len(counts) > 20 else min_count)
     hot = w[counts >= limit]
     return err & np.isin(win, hot)
@@ -122,12 +127,22 @@ def first_symptoms(records: pd.DataFrame, onset_ms: int, *,
     return out
 
 
-def _rate_changes(ts: np.ndarray, start: int, onset_ms: int, label: str) -> list[Precursor]:
-    """Change points in a per-minute count series before onset, where the rate rises."""
-    if len(ts) == 0 or onset_ms - start < 10 * MINUTE_MS:
+def _rate_changes(ts: np.ndarray, start: int, onset_ms: int, label: str,
+                  weight: np.ndarray | None = None) -> list[Precursor]:
+    """Change points in a per-minute count series before onset, where the rate rises.
+
+    Minutes are whole clock minutes, [start, end): rows grouped per second
+    (``weight`` records each) fall into the same minute as every record they stand for.
+    """
+    start -= start % MINUTE_MS
+    bins = (onset_ms - start) // MINUTE_MS  # whole minutes before the onset's minute
+    if len(ts) == 0 or bins < 10:
         return []
-    edges = np.arange(start, onset_ms + 1, MINUTE_MS)
-    counts = np.histogram(ts, bins=edges)[0].astype(np.float64)
+    edges = start + MINUTE_MS * np.arange(bins + 1, dtype=np.int64)
+    at = (ts - start) // MINUTE_MS
+    inside = (at >= 0) & (at < bins)
+    counts = np.bincount(at[inside], weights=None if weight is None else weight[inside],
+                         minlength=bins).astype(np.float64)
     out = []
     for i in change_points(counts, max_points=3, min_size=3):
         before, after = counts[max(0, i - 10):i].mean(), counts[i:i + 10].mean()
@@ -151,10 +166,11 @@ def precursors(records: pd.DataFrame, onset_ms: int, *, gc_events: pd.DataFrame 
     before = valid & (ts < onset_ms)
     out: list[Precursor] = []
     lvl = records["level"].astype(str).str.upper().to_numpy()
-    out += _rate_changes(ts[before & np.isin(lvl, ["ERROR", "FATAL", "SEVERE"])], start,
-                         onset_ms, "errors")
-    out += _rate_changes(ts[before & np.isin(lvl, ["WARN", "WARNING"])], start, onset_ms,
-                         "warnings")
+    w = weights(records)
+    err = before & np.isin(lvl, ["ERROR", "FATAL", "SEVERE"])
+    warn = before & np.isin(lvl, ["WARN", "WARNING"])
+    out += _rate_changes(ts[err], start, onset_ms, "errors", w[err])
+    out += _rate_changes(ts[warn], start, onset_ms, "warnings", w[warn])
     if gc_events is not None and len(gc_events):
         gts = to_ms(gc_events["ts"])
         anom = gc_anomalies(gc_events) & (gts < onset_ms)
