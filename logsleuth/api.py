@@ -7,6 +7,7 @@ snippet of log text into ``Record`` objects (rule tests use it).
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from pathlib import Path
@@ -145,12 +146,18 @@ def scan(
         if progress:
             progress(done[0], len(units))
 
-    if engine == "dask":
-        from logsleuth.engine.dask import execute_dask
+    try:
+        if engine == "dask":
+            from logsleuth.engine.dask import execute_dask
 
-        ran = execute_dask(units, options, n_workers, dask_address, tick)
-    else:
-        ran = execute(units, options, n_workers, tick)
+            ran = execute_dask(units, options, n_workers, dask_address, tick)
+        else:
+            ran = execute(units, options, n_workers, tick)
+    finally:
+        if "scan_token" in config:
+            from logsleuth.engine.analysis import forget_scan
+
+            forget_scan(config["scan_token"])
     partials = reduce_partials(ran)
     tz_label = tz or (f"{inferred.label} (inferred)" if inferred else None)
     for p, plan in zip(partials, planned, strict=True):
@@ -213,6 +220,8 @@ def _collectors(default_tz: tzinfo | None, metrics: Sequence[PathLike], rules: b
         names.append("rules")
     if analysis:
         names.append("analysis")
+        # lets the units one process reads share what they learnt (engine.analysis._Floor)
+        config["scan_token"] = uuid.uuid4().hex
     return tuple(names), config
 
 

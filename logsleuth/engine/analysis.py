@@ -77,73 +77,148 @@ def _notable_level(level: pa.Array) -> pa.Array:
                         False)
 
 
-class _KeyCounts:
-    """Event counts per (time bucket, id): exact to the millisecond while they are
-    few, then per 100 ms, then per second past ``EXACT_KEYS`` distinct keys."""
+class _Level:
+    """Counts per (bucket, id) at one bucket width: compact pieces, merged when they grow."""
+
+    __slots__ = ("compacted", "counts", "keys", "pending")
 
     def __init__(self) -> None:
-        self.keys: list[np.ndarray] = []  # (time bucket << _KEY_BITS | id) keys
+        self.keys: list[np.ndarray] = []  # sorted (bucket << _KEY_BITS | id) per piece
         self.counts: list[np.ndarray] = []
-        self.res_ms = 1  # time bucket width
-        self._pending = 0  # keys in pieces not yet compacted
-        self._compacted = 0
+        self.pending = 0  # keys in pieces not yet compacted
+        self.compacted = 0
+
+    def append(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        self.keys.append(keys)
+        self.counts.append(counts)
+        self.pending += len(keys)
+
+    def due(self) -> bool:
+        """Amortised: compact when the new pieces outgrow what is already compact."""
+        return self.pending > max(EXACT_KEYS // 2, 2 * self.compacted)
+
+    def compact(self) -> int:
+        """Fold the pieces into one; the number of distinct keys."""
+        if len(self.keys) > 1 or self.pending:
+            keys = np.concatenate(self.keys)
+            uniq, counts = _count_keys(keys >> _KEY_BITS, keys & _ID_MASK,
+                                       np.concatenate(self.counts))
+            self.keys, self.counts = [uniq], [counts]
+            self.pending, self.compacted = 0, len(uniq)
+        return self.compacted
+
+
+class _KeyCounts:
+    """Event counts per (time bucket, id): exact to the millisecond while they are
+    few, else per 100 ms, else per second (past ``EXACT_KEYS`` distinct keys).
+
+    Every width is counted side by side until it overflows and is dropped, so
+    giving up a width costs nothing: no re-sorting of millions of finer keys. The
+    finest surviving width is the answer, the same as coarsening one width would
+    give, because counts per coarser bucket are exact at every width.
+    """
+
+    WIDTHS = (1, 100, 1000)
+
+    def __init__(self, finest: int = 1) -> None:
+        self.levels: dict[int, _Level] = {w: _Level() for w in self.WIDTHS if w >= finest}
+
+    @property
+    def res_ms(self) -> int:
+        return min(self.levels)
+
+    def _drop_finer(self, width: int) -> None:
+        for w in [w for w in self.levels if w < width]:
+            del self.levels[w]
 
     def add(self, ts: np.ndarray, ids: np.ndarray) -> None:
         """Count events at epoch ms ``ts`` (-1: no time) of ``ids`` (-1: none)."""
         timed = (ts >= 0) & (ids >= 0) & (ids < 1 << _KEY_BITS)
         if not timed.any():
             return
-        uniq, counts = _count_keys(ts[timed] // self.res_ms, ids[timed])
-        if self.res_ms == 1 and len(uniq) > EXACT_KEYS // 8:
-            # dense evidence (tens of thousands of events per chunk): 100 ms buckets
-            # from the start instead of sorting millions of exact keys first
-            uniq, counts = _count_keys(ts[timed] // 100, ids[timed])
-            self._rebucket(100)
-        self.keys.append(uniq)
-        self.counts.append(counts)
-        self._pending += len(uniq)
-        # amortised: compact when the new pieces outgrow what is already compact
-        if self._pending > max(EXACT_KEYS // 2, 2 * self._compacted):
-            self.compact()
+        bucket, tid, weight, prev = ts[timed], ids[timed], None, 1
+        for width in list(self.levels):  # finest first; each from the one before
+            uniq, counts = _count_keys(bucket // (width // prev) if width > prev else bucket,
+                                       tid, weight)
+            if width == 1 and len(uniq) > EXACT_KEYS // 8:
+                # dense evidence (tens of thousands of events per chunk): exact
+                # instants would overflow soon, after sorting millions of keys
+                self._drop_finer(width + 1)
+                continue
+            self.levels[width].append(uniq, counts)
+            bucket, tid, weight, prev = uniq >> _KEY_BITS, uniq & _ID_MASK, counts, width
+        self._settle()
+
+    def _settle(self, force: bool = False) -> None:
+        """Compact widths that are due (all when ``force``); drop those that overflow."""
+        for width in list(self.levels):
+            level = self.levels.get(width)
+            if level is None or not (force or level.due()):
+                continue
+            if level.compact() > EXACT_KEYS and width < self.WIDTHS[-1]:
+                self._drop_finer(width + 1)
 
     def compact(self) -> None:
-        if not self.keys:
-            return
-        keys = np.concatenate(self.keys)
-        uniq, counts = _count_keys(keys >> _KEY_BITS, keys & _ID_MASK,
-                                   np.concatenate(self.counts))
-        self.keys, self.counts = [uniq], [counts]
-        self._pending, self._compacted = 0, len(uniq)
-        if len(uniq) > EXACT_KEYS and self.res_ms < 1000:
-            self._rebucket(100 if self.res_ms < 100 else 1000)
-
-    def _rebucket(self, res_ms: int) -> None:
-        factor = res_ms // self.res_ms
-        self.keys = [(k >> _KEY_BITS) // factor << _KEY_BITS | (k & _ID_MASK) for k in self.keys]
-        self.res_ms = res_ms
-        self.compact()
+        self._settle(force=True)
 
     def merge(self, other: _KeyCounts, remap: np.ndarray) -> None:
         """Fold ``other`` in, its ids translated by ``remap``."""
-        res = max(self.res_ms, other.res_ms)
-        if res != self.res_ms:
-            self._rebucket(res)
-        factor = res // other.res_ms
-        for keys, counts in zip(other.keys, other.counts, strict=True):
-            bucket, tid = (keys >> _KEY_BITS) // factor, keys & _ID_MASK
-            self.keys.append(bucket << _KEY_BITS | remap[tid].astype(np.int64))
-            self.counts.append(counts)
-            self._pending += len(keys)
-        if self._pending > max(EXACT_KEYS // 2, 2 * self._compacted):
-            self.compact()  # otherwise once, when the events are read
+        self._drop_finer(other.res_ms)
+        for width, level in self.levels.items():
+            for keys, counts in zip(other.levels[width].keys, other.levels[width].counts,
+                                    strict=True):
+                level.append(keys >> _KEY_BITS << _KEY_BITS | remap[keys & _ID_MASK], counts)
+        self._settle()  # otherwise once, when the events are read
 
     def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Epoch ms (bucket middle), id and count per (bucket, id)."""
-        if not self.keys:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        """Epoch ms (bucket middle), id and count per (bucket, id), at the finest width."""
         self.compact()
-        keys, counts = self.keys[0], self.counts[0]
-        return (keys >> _KEY_BITS) * self.res_ms + self.res_ms // 2, keys & _ID_MASK, counts
+        width = self.res_ms
+        level = self.levels[width]
+        if not level.keys:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        keys, counts = level.keys[0], level.counts[0]
+        return (keys >> _KEY_BITS) * width + width // 2, keys & _ID_MASK, counts
+
+
+class _Floor:
+    """Widths one scan's result cannot keep, as learnt by this process's finished units.
+
+    A unit whose own keys overflowed a width proves the whole evidence does too, and
+    so do units with disjoint time spans whose keys add up past ``EXACT_KEYS``; the
+    units this process reads next skip those widths (the result is the same: the
+    merge would drop them). Keyed by the scan's token; the scan forgets it at the end.
+    """
+
+    def __init__(self) -> None:
+        self.finest = 1
+        self.spans: dict[int, list[tuple[int, int, int]]] = {}  # width -> (from, to, keys)
+
+    def learn(self, counts: _KeyCounts) -> None:
+        counts.compact()
+        self.finest = max(self.finest, counts.res_ms)
+        for width, level in counts.levels.items():
+            if width < _KeyCounts.WIDTHS[-1] and level.keys and len(level.keys[0]):
+                keys = level.keys[0]
+                self.spans.setdefault(width, []).append(
+                    (int(keys[0] >> _KEY_BITS) * width,
+                     int(keys[-1] >> _KEY_BITS) * width + width - 1, len(keys)))
+        for width in sorted(self.spans):
+            total, end = 0, None
+            for start, stop, n in sorted(self.spans[width]):  # a disjoint chain: a lower bound
+                if end is None or start > end:
+                    total, end = total + n, stop
+            if width >= self.finest and total > EXACT_KEYS:
+                self.finest = _KeyCounts.WIDTHS[_KeyCounts.WIDTHS.index(width) + 1]
+
+
+_FLOORS: dict[tuple[str, str], _Floor] = {}
+
+
+def forget_scan(token: str) -> None:
+    """Drop what this process learnt about the scan ``token`` (at the end of the scan)."""
+    for key in [k for k in _FLOORS if k[0] == token]:
+        del _FLOORS[key]
 
 
 class AnalysisCollector:
@@ -154,11 +229,15 @@ class AnalysisCollector:
 
         self.miner = TemplateMiner()
         self._shape_ids: dict[str, int] = {}  # message shape -> template id
-        self.template_counts = _KeyCounts()
+        token = config.get("scan_token")
+        self._floors = None if token is None else (
+            _FLOORS.setdefault((token, "templates"), _Floor()),
+            _FLOORS.setdefault((token, "classes"), _Floor()))
+        self.template_counts = _KeyCounts(self._floors[0].finest if self._floors else 1)
         # warning/error classes: (source, level, exception, root exception) -> id;
         # exception classes are also counted per instant, for root-cause tracking
         self.classes: dict[tuple[str | None, ...], int] = {}
-        self.class_counts = _KeyCounts()
+        self.class_counts = _KeyCounts(self._floors[1].finest if self._floors else 1)
         self.notable: list[pa.Table] = []
         self.notable_rows = 0
         self.dropped = 0
@@ -212,11 +291,16 @@ class AnalysisCollector:
         # one compact array per unit, made in parallel
         self.template_counts.compact()
         self.class_counts.compact()
+        if self._floors is not None:  # the next units of this process may start coarser
+            self._floors[0].learn(self.template_counts)
+            self._floors[1].learn(self.class_counts)
+            self._floors = None  # learnt once per unit
 
     def __getstate__(self) -> dict[str, Any]:
         self.finish()  # ship compact arrays, not a pile of per-chunk pieces
         state = self.__dict__.copy()
         state["_shape_ids"] = {}  # only the unit that read the messages needs them
+        state["_floors"] = None  # this process's knowledge stays here
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -71,10 +71,13 @@ def _windows(t: np.ndarray, v: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarr
     return edges, y
 
 
-def _count_matrix(edges: np.ndarray, ets: np.ndarray, codes: np.ndarray,
+def _count_matrix(edges: np.ndarray, interval: np.ndarray, k: int, codes: np.ndarray,
                   ncand: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Events per (window, candidate). ``interval`` is each event's sample interval
+    (``searchsorted(t, ets) - 1``, found once): a window is ``k`` intervals, so the
+    window is ``interval // k`` (the last sample before the event is in it)."""
     nwin = len(edges) - 1
-    w = np.searchsorted(edges, ets, side="left") - 1
+    w = np.where(interval >= 0, interval // k, -1)
     ok = (w >= 0) & (w < nwin) & (codes >= 0)
     flat = np.bincount(codes[ok] * nwin + w[ok], minlength=ncand * nwin,
                        weights=None if weights is None else weights[ok])
@@ -143,9 +146,10 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
     if not ks and not k_fixed and len(t) // WINDOW_SAMPLES[-1] > MAX_WINDOWS:
         ks = [len(t) // MAX_WINDOWS + 1]
     best: tuple[float, list[CandidateFit], tuple[np.ndarray, np.ndarray], int] | None = None
+    interval = np.searchsorted(t, ets, side="left") - 1  # sample interval of each event
     for k in ks or [1]:
         edges, y = _windows(t, v, k)
-        x = _count_matrix(edges, ets, codes, len(keep), weights)
+        x = _count_matrix(edges, interval, k, codes, len(keep), weights)
         b0, r2_0, b1, a1, r2_1 = _fits(x, y)
         present = (x > 0).sum(axis=0)
         mean = x.mean(axis=0)

@@ -134,11 +134,5 @@ def template_table(analysis: Any) -> pa.Table:
 
 
 def exception_fingerprints(analysis: Any) -> set[str]:
-    """``outer > root`` exception classes seen in the evidence (the kept notable rows)."""
-    t = analysis.notable_table()
-    if t.num_rows == 0:
-        return set()
-    pairs = pa.table({"e": t["exception"], "r": t["root_exception"]}).drop_null()
-    pairs = pairs.group_by(["e", "r"]).aggregate([])  # distinct pairs, in Arrow
-    return {f"{e} > {r}" for e, r in zip(pairs["e"].to_pylist(), pairs["r"].to_pylist(),
-                                         strict=True)}
+    """``outer > root`` exception classes seen in the evidence (every warning/error class)."""
+    return {f"{c[2]} > {c[3]}" for c in analysis.classes if c[2] is not None and c[3] is not None}

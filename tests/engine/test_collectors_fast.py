@@ -61,3 +61,64 @@ def test_metric_rows_parsed_in_batches_equal_per_chunk_parsing(monkeypatch) -> N
     per_chunk = metrics()
     assert batched.num_rows >= 50  # the monitor line of the sample, over many chunks
     assert batched.equals(per_chunk)
+
+
+def test_key_counts_keep_the_finest_width_that_fits(monkeypatch) -> None:
+    from logsleuth.engine import analysis as an
+
+    monkeypatch.setattr(an, "EXACT_KEYS", 400)
+    rng = np.random.default_rng(3)
+    ts = np.sort(rng.integers(1_700_000_000_000, 1_700_000_600_000, 2_000))
+    ids = rng.integers(0, 3, 2_000)
+    kc = an._KeyCounts()
+    for part in np.array_split(np.arange(2_000), 60):  # chunk by chunk, as a unit does
+        kc.add(ts[part], ids[part])
+    got_ts, got_ids, got_n = kc.events()
+    assert kc.res_ms == 1000  # ~2,000 distinct ms and ~1,700 distinct 100 ms keys overflow
+    want = Counter(zip((ts // 1000 * 1000 + 500).tolist(), ids.tolist(), strict=True))
+    assert dict(zip(zip(got_ts.tolist(), got_ids.tolist(), strict=True), got_n.tolist(),
+                    strict=True)) == want
+
+
+def test_floor_learnt_from_earlier_units_changes_nothing(monkeypatch) -> None:
+    """Units that start coarser (a process's floor) give the counts of a full merge."""
+    from logsleuth.engine import analysis as an
+
+    monkeypatch.setattr(an, "EXACT_KEYS", 300)
+    rng = np.random.default_rng(4)
+    # five units of one log: 200 events in 60 s each, disjoint in time
+    units = [(np.sort(rng.choice(np.arange(s, s + 60_000), 200, replace=False)),
+              rng.integers(0, 4, 200))
+             for s in range(1_700_000_000_000, 1_700_000_500_000, 100_000)]
+
+    def read(kc: an._KeyCounts, ts: np.ndarray, ids: np.ndarray) -> an._KeyCounts:
+        for part in np.array_split(np.arange(len(ts)), 10):  # chunks under EXACT_KEYS // 8
+            kc.add(ts[part], ids[part])
+        return kc
+
+    def merged(floor: an._Floor | None) -> tuple[int, dict[tuple[int, int], int]]:
+        parts = []
+        for ts, ids in units:
+            kc = read(an._KeyCounts(floor.finest if floor else 1), ts, ids)
+            if floor:
+                floor.learn(kc)
+            parts.append(kc)
+        first = parts[0]
+        for other in parts[1:]:
+            first.merge(other, np.arange(4))
+        t, i, n = first.events()
+        return first.res_ms, dict(zip(zip(t.tolist(), i.tolist(), strict=True), n.tolist(),
+                                      strict=True))
+
+    floor = an._Floor()
+    assert merged(floor) == merged(None)
+    assert merged(None)[0] == 1000
+
+    learnt = an._Floor()
+    for k, want in enumerate((1, 1000)):  # one unit fits (200 keys); two prove > 300
+        learnt.learn(read(an._KeyCounts(learnt.finest), *units[k]))
+        assert learnt.finest == want
+    same = an._Floor()
+    for _ in range(3):  # one span three times overlaps itself: no proof
+        same.learn(read(an._KeyCounts(), *units[0]))
+    assert same.finest == 1
