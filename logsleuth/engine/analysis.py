@@ -229,6 +229,7 @@ class AnalysisCollector:
 
         self.miner = TemplateMiner()
         self._shape_ids: dict[str, int] = {}  # message shape -> template id
+        self._level_luts: dict[tuple[str | None, ...], np.ndarray] = {}
         token = config.get("scan_token")
         self._floors = None if token is None else (
             _FLOORS.setdefault((token, "templates"), _Floor()),
@@ -247,10 +248,26 @@ class AnalysisCollector:
         ids = self._template_ids(b.column("message"))
         ts = b.column("ts").cast(pa.int64()).fill_null(-1).to_numpy()
         self.template_counts.add(ts, ids)
-        notable = pc.or_(_notable_level(b.column("level")), pc.is_valid(b.column("exception")))
-        rows = np.flatnonzero(notable.to_numpy(zero_copy_only=False))
+        rows = np.flatnonzero(self._notable(b))
         if len(rows):
             self._keep_notable(b, rows, ts)
+
+    def _notable(self, b: pa.RecordBatch) -> np.ndarray:
+        """Warning-or-worse or carrying an exception, per row (decided per level value)."""
+        level, exc = b.column("level"), b.column("exception")
+        if isinstance(level, pa.DictionaryArray):
+            names = tuple(level.dictionary.to_pylist())
+            lut = self._level_luts.get(names)
+            if lut is None:  # a few level names per log: decided once each
+                lut = self._level_luts[names] = np.append(
+                    _notable_level(level.dictionary.cast(pa.string())).to_numpy(
+                        zero_copy_only=False), False)  # the last slot: null level
+            out = lut[level.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+        else:
+            out = _notable_level(level).to_numpy(zero_copy_only=False)
+        if exc.null_count < len(exc):
+            out = out | exc.is_valid().to_numpy(zero_copy_only=False)
+        return out
 
     def _keep_notable(self, b: pa.RecordBatch, rows: np.ndarray, ts: np.ndarray) -> None:
         """The first warning/error of each (class, second) in this batch, with its count.
@@ -271,7 +288,9 @@ class AnalysisCollector:
                                                 len(self.classes))
                         for i in first_of.tolist()], dtype=np.int64)
         cls = gid[inverse.ravel()]
-        self.class_counts.add(np.where(codes[2] > 0, ts[rows], -1), cls)
+        thrown = codes[2] > 0
+        if thrown.any():
+            self.class_counts.add(ts[rows[thrown]], cls[thrown])
         sec = ts[rows] // NOTABLE_RES_MS  # null times (-1) share second -1
         group = np.unique(cls << 44 | (sec - sec.min()), return_index=True, return_counts=True)
         firsts, counts = group[1], group[2]  # first row of each (class, second), and its size
@@ -280,11 +299,8 @@ class AnalysisCollector:
             self.dropped += len(rows)
             return
         take = pa.array(rows[firsts[back]])
-        kept = pa.table({c: b.column(c).take(take) for c in _NOTABLE_COLS})
-        kept = (kept.set_column(0, "source", kept["source"].cast(pa.string()))
-                .set_column(3, "level", kept["level"].cast(pa.string()))
-                .append_column("count", pa.array(counts[back], pa.int64())))
-        self.notable.append(kept)
+        self.notable.append(pa.table({**{c: b.column(c).take(take) for c in _NOTABLE_COLS},
+                                      "count": counts[back]}))
         self.notable_rows += len(firsts)
 
     def finish(self) -> None:
@@ -377,6 +393,12 @@ class AnalysisCollector:
         if not self.notable:
             return pa.table({**{c: pa.array([], pa.string()) for c in _NOTABLE_COLS},
                              "count": pa.array([], pa.int64())})
-        if len(self.notable) > 1:  # read twice by the timeline: concatenate once
-            self.notable = [pa.concat_tables(self.notable, promote_options="permissive")]
+        if len(self.notable) > 1 or pa.types.is_dictionary(self.notable[0]["source"].type):
+            # read twice by the timeline: concatenate once, dictionaries decoded once
+            t = pa.concat_tables(self.notable, promote_options="permissive")
+            for name in ("source", "level"):
+                if pa.types.is_dictionary(t[name].type):
+                    t = t.set_column(t.schema.get_field_index(name), name,
+                                     t[name].cast(pa.string()))
+            self.notable = [t]
         return self.notable[0]
