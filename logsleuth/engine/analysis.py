@@ -184,10 +184,13 @@ class _KeyCounts:
 class _Floor:
     """Widths one scan's result cannot keep, as learnt by this process's finished units.
 
-    A unit whose own keys overflowed a width proves the whole evidence does too, and
-    so do units with disjoint time spans whose keys add up past ``EXACT_KEYS``; the
-    units this process reads next skip those widths (the result is the same: the
-    merge would drop them). Keyed by the scan's token; the scan forgets it at the end.
+    A unit whose own keys overflowed a width makes the merged result drop it too
+    (the merge keeps the coarser of two widths); units with disjoint time spans
+    whose distinct buckets add up past ``EXACT_KEYS`` prove the merged keys do (a
+    bucket holds at least one key, whatever ids the merge renumbers). The units
+    this process reads next skip those widths, and the parent's merge drops them
+    before sorting them: the result is the same. Keyed by the scan's token; the
+    scan forgets it at the end.
     """
 
     def __init__(self) -> None:
@@ -199,15 +202,17 @@ class _Floor:
         self.finest = max(self.finest, counts.res_ms)
         for width, level in counts.levels.items():
             if width < _KeyCounts.WIDTHS[-1] and level.keys and len(level.keys[0]):
-                keys = level.keys[0]
+                buckets = level.keys[0] >> _KEY_BITS  # sorted
                 self.spans.setdefault(width, []).append(
-                    (int(keys[0] >> _KEY_BITS) * width,
-                     int(keys[-1] >> _KEY_BITS) * width + width - 1, len(keys)))
+                    (int(buckets[0]) * width, int(buckets[-1]) * width + width - 1,
+                     1 + int(np.count_nonzero(buckets[1:] != buckets[:-1]))))
         for width in sorted(self.spans):
+            # a lower bound of the union's buckets: each span adds its own, less the
+            # buckets it could share with the spans before it (those in the overlap)
             total, end = 0, None
-            for start, stop, n in sorted(self.spans[width]):  # a disjoint chain: a lower bound
-                if end is None or start > end:
-                    total, end = total + n, stop
+            for start, stop, n in sorted(self.spans[width]):
+                shared = 0 if end is None or start > end else (end - start) // width + 1
+                total, end = total + max(0, n - shared), stop if end is None else max(end, stop)
             if width >= self.finest and total > EXACT_KEYS:
                 self.finest = _KeyCounts.WIDTHS[_KeyCounts.WIDTHS.index(width) + 1]
 
@@ -230,6 +235,7 @@ class AnalysisCollector:
         self.miner = TemplateMiner()
         self._shape_ids: dict[str, int] = {}  # message shape -> template id
         self._level_luts: dict[tuple[str | None, ...], np.ndarray] = {}
+        self._merge_floor: _Floor | None = None  # what merged partials proved (parent side)
         token = config.get("scan_token")
         self._floors = None if token is None else (
             _FLOORS.setdefault((token, "templates"), _Floor()),
@@ -364,6 +370,11 @@ class AnalysisCollector:
         return None
 
     def merge(self, other: AnalysisCollector) -> None:
+        if self._merge_floor is None:
+            self._merge_floor = _Floor()
+            self._merge_floor.learn(self.template_counts)
+        self._merge_floor.learn(other.template_counts)  # widths the result cannot keep
+        self.template_counts._drop_finer(self._merge_floor.finest)
         self.template_counts.merge(other.template_counts, self.miner.merge(other.miner))
         remap = np.array([self.classes.setdefault(c, len(self.classes))
                           for c in other.classes], dtype=np.int64)

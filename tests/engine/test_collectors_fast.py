@@ -122,3 +122,10 @@ def test_floor_learnt_from_earlier_units_changes_nothing(monkeypatch) -> None:
     for _ in range(3):  # one span three times overlaps itself: no proof
         same.learn(read(an._KeyCounts(), *units[0]))
     assert same.finest == 1
+    # units of one file touch: the next starts in the bucket the last one ended in
+    ts0, ids0 = units[0]
+    touching = an._Floor()
+    for ts in (ts0, ts0 + (int(ts0[-1]) - int(ts0[0]))):
+        touching.learn(read(an._KeyCounts(), ts, ids0))
+    # >= 399 distinct instants and ~370 distinct 100 ms buckets: both widths proven lost
+    assert touching.finest == 1000
