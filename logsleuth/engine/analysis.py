@@ -64,6 +64,13 @@ def _count_keys(bucket: np.ndarray, ids: np.ndarray,
     return keys[starts], np.add.reduceat(weights, starts)
 
 
+def _epoch_ms(ts: pa.Array) -> np.ndarray:
+    """Epoch ms per row, -1 where missing: a view of the buffer when nothing is."""
+    if ts.null_count == 0:
+        return np.frombuffer(ts.buffers()[1], np.int64, len(ts), ts.offset * 8)
+    return ts.cast(pa.int64()).fill_null(-1).to_numpy()
+
+
 def _encoded(values: pa.Array) -> pa.DictionaryArray:
     return values if isinstance(values, pa.DictionaryArray) else pc.dictionary_encode(values)
 
@@ -252,7 +259,7 @@ class AnalysisCollector:
     def consume(self, cb: ChunkBatch) -> None:
         b = cb.batch
         ids = self._template_ids(b.column("message"))
-        ts = b.column("ts").cast(pa.int64()).fill_null(-1).to_numpy()
+        ts = _epoch_ms(b.column("ts"))
         self.template_counts.add(ts, ids)
         rows = np.flatnonzero(self._notable(b))
         if len(rows):
@@ -280,11 +287,14 @@ class AnalysisCollector:
 
         Rows stay in record order, so ties on a timestamp resolve as over every row.
         """
-        encoded = [_encoded(b.column(c).take(rows)) for c in _CLASS_COLS]
+        encoded = [_encoded(b.column(c) if isinstance(b.column(c), pa.DictionaryArray)
+                            else b.column(c).take(rows)) for c in _CLASS_COLS]
         key = np.zeros(len(rows), dtype=np.int64)  # one mixed-radix code per class
         codes = []
-        for e in encoded:
+        for name, e in zip(_CLASS_COLS, encoded, strict=True):
             c = e.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+            if isinstance(b.column(name), pa.DictionaryArray):  # the whole column's codes
+                c = c[rows]
             key = key * (len(e.dictionary) + 1) + c
             codes.append(c)
         _, first_of, inverse = np.unique(key, return_index=True, return_inverse=True)
