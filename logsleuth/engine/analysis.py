@@ -134,7 +134,7 @@ class _KeyCounts:
     def res_ms(self) -> int:
         return min(self.levels)
 
-    def _drop_finer(self, width: int) -> None:
+    def drop_finer(self, width: int) -> None:
         for w in [w for w in self.levels if w < width]:
             del self.levels[w]
 
@@ -150,7 +150,7 @@ class _KeyCounts:
             if width == 1 and len(uniq) > EXACT_KEYS // 8:
                 # dense evidence (tens of thousands of events per chunk): exact
                 # instants would overflow soon, after sorting millions of keys
-                self._drop_finer(width + 1)
+                self.drop_finer(width + 1)
                 continue
             self.levels[width].append(uniq, counts)
             bucket, tid, weight, prev = uniq >> _KEY_BITS, uniq & _ID_MASK, counts, width
@@ -163,14 +163,14 @@ class _KeyCounts:
             if level is None or not (force or level.due()):
                 continue
             if level.compact() > EXACT_KEYS and width < self.WIDTHS[-1]:
-                self._drop_finer(width + 1)
+                self.drop_finer(width + 1)
 
     def compact(self) -> None:
         self._settle(force=True)
 
     def merge(self, other: _KeyCounts, remap: np.ndarray) -> None:
         """Fold ``other`` in, its ids translated by ``remap``."""
-        self._drop_finer(other.res_ms)
+        self.drop_finer(other.res_ms)
         for width, level in self.levels.items():
             for keys, counts in zip(other.levels[width].keys, other.levels[width].counts,
                                     strict=True):
@@ -324,8 +324,10 @@ class AnalysisCollector:
         self.template_counts.compact()
         self.class_counts.compact()
         if self._floors is not None:  # the next units of this process may start coarser
-            self._floors[0].learn(self.template_counts)
-            self._floors[1].learn(self.class_counts)
+            for floor, counts in zip(self._floors, (self.template_counts, self.class_counts),
+                                     strict=True):
+                floor.learn(counts)
+                counts.drop_finer(floor.finest)  # lost anyway: not shipped, not merged
             self._floors = None  # learnt once per unit
 
     def __getstate__(self) -> dict[str, Any]:
@@ -384,7 +386,7 @@ class AnalysisCollector:
             self._merge_floor = _Floor()
             self._merge_floor.learn(self.template_counts)
         self._merge_floor.learn(other.template_counts)  # widths the result cannot keep
-        self.template_counts._drop_finer(self._merge_floor.finest)
+        self.template_counts.drop_finer(self._merge_floor.finest)
         self.template_counts.merge(other.template_counts, self.miner.merge(other.miner))
         remap = np.array([self.classes.setdefault(c, len(self.classes))
                           for c in other.classes], dtype=np.int64)
