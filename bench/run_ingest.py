@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gen_incident_log import generate, parse_size
-from measure import Summary, machine, run_once, warm_cache
+from measure import Summary, machine, run_once, warm_bytecode, warm_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER_RE = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} "
@@ -281,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     nbytes = path.stat().st_size
     warm_s = warm_cache(path)
+    bytecode = warm_bytecode() if not args.no_logsleuth else "logsleuth not run"
     records = true_records(path)
     if records != manifest["records"]:
         raise SystemExit(f"rg counts {records} records, manifest says {manifest['records']}")
@@ -294,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
            "machine": machine(), "file": {"path": str(path), "bytes": nbytes,
                                           "records": records, "manifest": manifest},
            "cache": f"warm: file read once before timing ({warm_s:.2f} s)",
+           "bytecode": bytecode,
            "repeat": args.repeat, "results": rows}
     args.out.write_text(json.dumps(doc, indent=2) + "\n")
     m = doc["machine"]
