@@ -20,6 +20,7 @@ import argparse
 import json
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 from collections.abc import Callable
@@ -247,6 +248,32 @@ def report(tools: list[Tool], size: int, records: int) -> tuple[str, list[dict]]
     return "\n".join(lines), rows
 
 
+# (label, numerator, denominator): the ratios the issues set targets on
+PAIRED = (("rules keep (ingestion / + rules)", "logsleuth scan --no-rules --no-analysis",
+           "logsleuth scan --no-analysis"),
+          ("analysis adds (full scan / --no-analysis)", "logsleuth scan",
+           "logsleuth scan --no-analysis"))
+
+
+def paired_ratios(tools: list[Tool]) -> dict[str, dict[str, float]]:
+    """Best/best, median/median, and the median of per-round ratios.
+
+    Round *i* of two commands runs back to back, so their ratio cancels the drift
+    of a shared machine that best-of and median-of each mix differently.
+    """
+    by = {t.name: t.summary for t in tools if t.summary.available}
+    out = {}
+    for label, num, den in PAIRED:
+        if num not in by or den not in by:
+            continue
+        a = [r.wall_s for r in by[num].runs]
+        b = [r.wall_s for r in by[den].runs]
+        out[label] = {"best": min(a) / min(b), "median": statistics.median(a) / statistics.median(b),
+                      "paired_median": statistics.median(x / y for x, y in zip(a, b,
+                                                                                 strict=False))}
+    return out
+
+
 def true_records(path: Path) -> int:
     res = subprocess.run(["rg", "-c", HEADER_RE, str(path)], capture_output=True, text=True,
                          check=True)
@@ -296,12 +323,15 @@ def main(argv: list[str] | None = None) -> int:
                                           "records": records, "manifest": manifest},
            "cache": f"warm: file read once before timing ({warm_s:.2f} s)",
            "bytecode": bytecode,
-           "repeat": args.repeat, "results": rows}
+           "repeat": args.repeat, "results": rows, "paired": paired_ratios(tools)}
     args.out.write_text(json.dumps(doc, indent=2) + "\n")
     m = doc["machine"]
     print(f"\n{command.strip()}  ({doc['date']})\n{m['nproc']} CPUs {m['cpu_model']}, "
           f"{m['mem_total_gib']} GiB; file {nbytes / 1e6:,.0f} MB, {records:,} records; "
           f"warm page cache; best/median of {args.repeat}\n\n{table}\n")
+    for label, r in doc["paired"].items():
+        print(f"{label}: {r['best']:.3f} best/best, {r['median']:.3f} median/median, "
+              f"{r['paired_median']:.3f} median of per-round ratios")
     return 0
 
 

@@ -88,3 +88,31 @@ def test_harness_end_to_end(tmp_path: Path) -> None:
     assert rows["lnav index"]["check"].startswith(f"{manifest['records']} log4j2 records")
     assert rows["lnav body LIKE"]["check"] == f"{manifest['oom_records']} OOM records"
     assert rows["lnav index"]["ratio_vs_lnav_index"] == 1.0
+
+
+def test_paired_ratios_cancel_drift_between_rounds() -> None:
+    sys.path.insert(0, str(BENCH))  # run_ingest imports its sibling modules by name
+    try:
+        ri = _load("run_ingest")
+    finally:
+        sys.path.remove(str(BENCH))
+    measure = sys.modules["measure"]
+
+    def tool(name: str, walls: list[float]) -> object:
+        t = ri.Tool(name, [name], lambda out: "")
+        t.summary.runs = [measure.Run(w, 1, 0) for w in walls]
+        return t
+
+    # the machine slows down 2x after round 2: each round the full scan is 10 % slower
+    base = [3.0, 3.0, 6.0, 6.0, 6.0]
+    got = ri.paired_ratios([tool("logsleuth scan --no-analysis", base),
+                            tool("logsleuth scan", [1.1 * b for b in base])])
+    r = got["analysis adds (full scan / --no-analysis)"]
+    assert abs(r["paired_median"] - 1.1) < 1e-9 and abs(r["best"] - 1.1) < 1e-9
+    assert "rules keep (ingestion / + rules)" not in got  # no ingestion-only row
+    # two disturbed rounds of one command and a slow phase of the machine: median of
+    # each gives 2.2, the paired median still 1.1
+    slow = ri.paired_ratios([tool("logsleuth scan --no-analysis", [3.0, 3.0, 3.0, 6.0, 6.0]),
+                             tool("logsleuth scan", [3.3, 6.6, 6.6, 6.6, 6.6])])
+    r = slow["analysis adds (full scan / --no-analysis)"]
+    assert abs(r["paired_median"] - 1.1) < 1e-9 and abs(r["median"] - 2.2) < 1e-9
