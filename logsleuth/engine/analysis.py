@@ -287,14 +287,19 @@ class AnalysisCollector:
 
         Rows stay in record order, so ties on a timestamp resolve as over every row.
         """
-        encoded = [_encoded(b.column(c) if isinstance(b.column(c), pa.DictionaryArray)
-                            else b.column(c).take(rows)) for c in _CLASS_COLS]
+        encoded = [_encoded(col if isinstance(col, pa.DictionaryArray)
+                            # warnings alone: no exception to take and encode
+                            else pa.nulls(1, col.type) if col.null_count == len(col)
+                            else col.take(rows))
+                   for col in (b.column(c) for c in _CLASS_COLS)]
         key = np.zeros(len(rows), dtype=np.int64)  # one mixed-radix code per class
         codes = []
         for name, e in zip(_CLASS_COLS, encoded, strict=True):
             c = e.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
             if isinstance(b.column(name), pa.DictionaryArray):  # the whole column's codes
                 c = c[rows]
+            elif len(c) != len(rows):  # an all-null column: code 0 everywhere
+                c = np.zeros(len(rows), dtype=np.int64)
             key = key * (len(e.dictionary) + 1) + c
             codes.append(c)
         _, first_of, inverse = np.unique(key, return_index=True, return_inverse=True)

@@ -77,8 +77,8 @@ def _count_matrix(edges: np.ndarray, interval: np.ndarray, k: int, codes: np.nda
     (``searchsorted(t, ets) - 1``, found once): a window is ``k`` intervals, so the
     window is ``interval // k`` (the last sample before the event is in it)."""
     nwin = len(edges) - 1
-    w = np.where(interval >= 0, interval // k, -1)
-    ok = (w >= 0) & (w < nwin) & (codes >= 0)
+    w = interval // k  # intervals are >= 0 and codes valid: filtered once by the caller
+    ok = w < nwin
     flat = np.bincount(codes[ok] * nwin + w[ok], minlength=ncand * nwin,
                        weights=None if weights is None else weights[ok])
     return flat.reshape(ncand, nwin).T.astype(np.float64)
@@ -147,6 +147,9 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
         ks = [len(t) // MAX_WINDOWS + 1]
     best: tuple[float, list[CandidateFit], tuple[np.ndarray, np.ndarray], int] | None = None
     interval = np.searchsorted(t, ets, side="left") - 1  # sample interval of each event
+    inside = (interval >= 0) & (codes >= 0)  # the rest falls in no window at any size
+    interval, codes = interval[inside], codes[inside]
+    weights = None if weights is None else weights[inside]
     for k in ks or [1]:
         edges, y = _windows(t, v, k)
         x = _count_matrix(edges, interval, k, codes, len(keep), weights)
