@@ -353,9 +353,9 @@ class AnalysisCollector:
         every message. Messages of one shape differ only in hex-digit characters, so
         they share a template except in rare cases ("id=abc" beside "id=123": the
         first one mined names the template). A shape seen before keeps its template
-        without asking the miner again: most chunks bring no new shape. Measured on
-        the 1 GiB bench: 1.5 s of CPU for masking every message, ~0.4 s per shape
-        and chunk, ~0.25 s per shape.
+        without asking the miner again: most chunks bring no new shape. CPU on the
+        1 GiB bench: 1.5 s masking every message, 0.4 s mining one representative
+        per shape and chunk, 0.27 s when known shapes skip the miner.
         """
         if len(messages) == 0 or messages.null_count == len(messages):
             return self.miner.add(messages)
