@@ -129,3 +129,25 @@ def test_floor_learnt_from_earlier_units_changes_nothing(monkeypatch) -> None:
         touching.learn(read(an._KeyCounts(), ts, ids0))
     # >= 399 distinct instants and ~370 distinct 100 ms buckets: both widths proven lost
     assert touching.finest == 1000
+
+
+def test_known_message_shapes_keep_their_template_across_chunks() -> None:
+    from logsleuth.engine.analysis import AnalysisCollector
+    from logsleuth.timeline.templates import TemplateMiner
+
+    first = ["Client connected: sessionId=3fa91c", "GC pause 12 ms",
+             "Client connected: sessionId=77b002", "user alice logged in"]
+    second = [None, "user bob logged in", "GC pause 340 ms", "Client connected: sessionId=9",
+              "Client disconnected: sessionId=aa01", "GC pause 7 ms"]
+    col = AnalysisCollector({})
+    a = col._template_ids(pa.array(first, pa.string()))
+    b = col._template_ids(pa.array(second, pa.string()))
+    texts = col.miner.templates
+    assert b[0] == -1  # a null message has no template
+    # the same shape in a later chunk: the id the first chunk gave it
+    assert b[2] == b[5] == a[1] and a[0] == a[2]
+    # every id names the template the plain miner gives that message
+    ref = TemplateMiner()
+    want = ref.add(pa.array(first + second[1:], pa.string()))
+    got = [*a.tolist(), *b[1:].tolist()]
+    assert [texts[i] for i in got] == [ref.templates[i] for i in want.tolist()]
