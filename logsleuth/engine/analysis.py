@@ -64,6 +64,13 @@ def _count_keys(bucket: np.ndarray, ids: np.ndarray,
     return keys[starts], np.add.reduceat(weights, starts)
 
 
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of equal consecutive keys and their lengths: a chunk's events come in time
+    order, so this is nearly ``unique`` without sorting (repeats a compaction sums)."""
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], np.diff(np.r_[starts, len(keys)])
+
+
 def _epoch_ms(ts: pa.Array) -> np.ndarray:
     """Epoch ms per row, -1 where missing: a view of the buffer when nothing is."""
     if ts.null_count == 0:
@@ -140,18 +147,24 @@ class _KeyCounts:
 
     def add(self, ts: np.ndarray, ids: np.ndarray) -> None:
         """Count events at epoch ms ``ts`` (-1: no time) of ``ids`` (-1: none)."""
-        timed = (ts >= 0) & (ids >= 0) & (ids < 1 << _KEY_BITS)
-        if not timed.any():
+        if len(ts) and (ts.min() < 0 or ids.min() < 0 or ids.max() >= 1 << _KEY_BITS):
+            timed = (ts >= 0) & (ids >= 0) & (ids < 1 << _KEY_BITS)
+            ts, ids = ts[timed], ids[timed]
+        if not len(ts):
             return
-        bucket, tid, weight, prev = ts[timed], ids[timed], None, 1
-        for width in list(self.levels):  # finest first; each from the one before
-            uniq, counts = _count_keys(bucket // (width // prev) if width > prev else bucket,
-                                       tid, weight)
-            if width == 1 and len(uniq) > EXACT_KEYS // 8:
-                # dense evidence (tens of thousands of events per chunk): exact
-                # instants would overflow soon, after sorting millions of keys
-                self.drop_finer(width + 1)
-                continue
+        bucket, tid, weight, prev = ts, ids, None, 1
+        for width in list(self.levels):  # finest first
+            if width == 1:
+                uniq, counts = _runs(ts << _KEY_BITS | ids)
+                if len(uniq) > EXACT_KEYS // 8 and len(np.unique(uniq)) > EXACT_KEYS // 8:
+                    # dense evidence (tens of thousands of events per chunk): exact
+                    # instants would overflow soon, after sorting millions of keys
+                    self.drop_finer(width + 1)
+                    continue
+            else:
+                if weight is not None and 2 * len(bucket) > len(ts):  # raw events are cheaper
+                    bucket, tid, weight, prev = ts, ids, None, 1
+                uniq, counts = _count_keys(bucket // (width // prev), tid, weight)
             self.levels[width].append(uniq, counts)
             bucket, tid, weight, prev = uniq >> _KEY_BITS, uniq & _ID_MASK, counts, width
         self._settle()
