@@ -61,6 +61,8 @@ def _mask_block(data: np.ndarray, rel_starts: np.ndarray, s: Scratch) -> tuple[n
     ``rel_starts`` are the message start offsets within ``data`` (len = messages + 1).
     """
     n = len(data)
+    if n == 0:  # only empty messages: nothing to mask
+        return np.zeros(0, np.uint8), np.zeros(len(rel_starts) - 1, np.int64)
     word, digit, start, end = s.word[:n], s.digit[:n], s.start[:n], s.end[:n]
     cls = np.frombuffer(data.tobytes().translate(_CLASS), dtype=np.uint8)
     np.not_equal(cls, 0, out=word)

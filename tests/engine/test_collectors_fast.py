@@ -151,3 +151,23 @@ def test_known_message_shapes_keep_their_template_across_chunks() -> None:
     want = ref.add(pa.array(first + second[1:], pa.string()))
     got = [*a.tolist(), *b[1:].tolist()]
     assert [texts[i] for i in got] == [ref.templates[i] for i in want.tolist()]
+
+
+def test_hex_zeroing_by_byte_pairs_equals_translate() -> None:
+    from logsleuth.engine.analysis import _HEX_TO_ZERO, AnalysisCollector
+
+    col = AnalysisCollector({})
+    rng = np.random.default_rng(9)
+    for size in (1, 2, 3, 255, 4096, 5 << 20):  # odd and even; past the first scratch size
+        raw = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+        assert col._hex_zeroed(pa.py_buffer(raw)).to_pybytes() == raw.translate(_HEX_TO_ZERO)
+
+
+def test_chunks_of_empty_messages_get_a_template() -> None:
+    from logsleuth.engine.analysis import AnalysisCollector
+
+    col = AnalysisCollector({})
+    ids = col._template_ids(pa.array(["", None, ""], pa.string()))
+    assert ids.tolist()[1] == -1 and ids[0] == ids[2] >= 0
+    later = col._template_ids(pa.array(["job 17 done", ""], pa.string()))
+    assert later[1] == ids[0] and col.miner.templates[later[0]] == "job <*> done"
