@@ -196,13 +196,21 @@ class _KeyCounts:
         self._settle()  # otherwise once, when the events are read
 
     def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Epoch ms (bucket middle), id and count per (bucket, id), at the finest width."""
-        self.compact()
+        """Epoch ms (bucket middle), id and count per (bucket, id), at the finest width.
+
+        At the coarsest width nothing is left to decide, so its pieces are returned
+        as they are: a (bucket, id) may repeat, in no particular order, which every
+        reader sums anyway (bincount, factorize); the parent skips one sort of
+        every key.
+        """
+        if self.res_ms < self.WIDTHS[-1]:
+            self.compact()  # decides which finer widths fit
         width = self.res_ms
         level = self.levels[width]
         if not level.keys:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        keys, counts = level.keys[0], level.counts[0]
+        keys, counts = (np.concatenate(level.keys), np.concatenate(level.counts)) \
+            if len(level.keys) > 1 else (level.keys[0], level.counts[0])
         return (keys >> _KEY_BITS) * width + width // 2, keys & _ID_MASK, counts
 
 
