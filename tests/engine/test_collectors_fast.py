@@ -158,16 +158,6 @@ def test_known_message_shapes_keep_their_template_across_chunks() -> None:
     assert [texts[i] for i in got] == [ref.templates[i] for i in want.tolist()]
 
 
-def test_hex_zeroing_by_byte_pairs_equals_translate() -> None:
-    from logsleuth.engine.analysis import _HEX_TO_ZERO, AnalysisCollector
-
-    col = AnalysisCollector({})
-    rng = np.random.default_rng(9)
-    for size in (1, 2, 3, 255, 4096, 5 << 20):  # odd and even; past the first scratch size
-        raw = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
-        assert col._hex_zeroed(pa.py_buffer(raw)).to_pybytes() == raw.translate(_HEX_TO_ZERO)
-
-
 def test_chunks_of_empty_messages_get_a_template() -> None:
     from logsleuth.engine.analysis import AnalysisCollector
 
