@@ -60,14 +60,18 @@ def _count_keys(bucket: np.ndarray, ids: np.ndarray,
         # pieces arrive in time order: a stable (run-adaptive) sort is near linear
         order = np.argsort(keys, kind="stable")
         keys, weights = keys[order], weights[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    starts = _run_starts(keys)
     return keys[starts], np.add.reduceat(weights, starts)
+
+
+def _run_starts(keys: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
 
 
 def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Runs of equal consecutive keys and their lengths: a chunk's events come in time
     order, so this is nearly ``unique`` without sorting (repeats a compaction sums)."""
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    starts = _run_starts(keys)
     return keys[starts], np.diff(np.r_[starts, len(keys)])
 
 
@@ -78,8 +82,27 @@ def _epoch_ms(ts: pa.Array) -> np.ndarray:
     return ts.cast(pa.int64()).fill_null(-1).to_numpy()
 
 
-def _encoded(values: pa.Array) -> pa.DictionaryArray:
-    return values if isinstance(values, pa.DictionaryArray) else pc.dictionary_encode(values)
+def _codes_at(col: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Codes of ``col`` at ``rows`` (0 for null) and the values they stand for.
+
+    Dictionary columns (source, level) read their indices; string columns are encoded
+    over ``rows`` only, and not at all when they hold nothing (warnings alone).
+    """
+    if col.null_count == len(col):
+        return np.zeros(len(rows), np.int64), [None]
+    if isinstance(col, pa.DictionaryArray):
+        idx = col.indices.fill_null(-1).to_numpy(zero_copy_only=False)[rows]
+        values = col.dictionary.to_pylist()
+    else:
+        enc = pc.dictionary_encode(col.take(rows))
+        idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        values = enc.dictionary.to_pylist()
+    return idx.astype(np.int64) + 1, [None, *values]
+
+
+def fingerprint(exception: str | None, root: str | None) -> str:
+    """``outer > root`` exception classes: how findings and the timeline name a failure."""
+    return f"{exception} > {root or ''}"
 
 
 def _notable_level(level: pa.Array) -> pa.Array:
@@ -136,6 +159,7 @@ class _KeyCounts:
 
     def __init__(self, finest: int = 1) -> None:
         self.levels: dict[int, _Level] = {w: _Level() for w in self.WIDTHS if w >= finest}
+        self._merged: _Floor | None = None  # what merged partials proved (parent side)
 
     @property
     def res_ms(self) -> int:
@@ -182,8 +206,13 @@ class _KeyCounts:
         self._settle(force=True)
 
     def merge(self, other: _KeyCounts, remap: np.ndarray) -> None:
-        """Fold ``other`` in, its ids translated by ``remap``."""
-        self.drop_finer(other.res_ms)
+        """Fold ``other`` in, its ids translated by ``remap``; widths the partials prove
+        lost are dropped before their keys are sorted."""
+        if self._merged is None:
+            self._merged = _Floor()
+            self._merged.learn(self)
+        self._merged.learn(other)
+        self.drop_finer(max(other.res_ms, self._merged.finest))
         for width, level in self.levels.items():
             for keys, counts in zip(other.levels[width].keys, other.levels[width].counts,
                                     strict=True):
@@ -263,7 +292,6 @@ class AnalysisCollector:
         self.miner = TemplateMiner()
         self._shape_ids: dict[str, int] = {}  # message shape -> template id
         self._level_luts: dict[tuple[str | None, ...], np.ndarray] = {}
-        self._merge_floor: _Floor | None = None  # what merged partials proved (parent side)
         token = config.get("scan_token")
         self._floors = None if token is None else (
             _FLOORS.setdefault((token, "templates"), _Floor()),
@@ -308,23 +336,14 @@ class AnalysisCollector:
 
         Rows stay in record order, so ties on a timestamp resolve as over every row.
         """
-        encoded = [_encoded(col if isinstance(col, pa.DictionaryArray)
-                            # warnings alone: no exception to take and encode
-                            else pa.nulls(1, col.type) if col.null_count == len(col)
-                            else col.take(rows))
-                   for col in (b.column(c) for c in _CLASS_COLS)]
         key = np.zeros(len(rows), dtype=np.int64)  # one mixed-radix code per class
-        codes = []
-        for name, e in zip(_CLASS_COLS, encoded, strict=True):
-            c = e.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
-            if isinstance(b.column(name), pa.DictionaryArray):  # the whole column's codes
-                c = c[rows]
-            elif len(c) != len(rows):  # an all-null column: code 0 everywhere
-                c = np.zeros(len(rows), dtype=np.int64)
-            key = key * (len(e.dictionary) + 1) + c
+        codes, values = [], []
+        for name in _CLASS_COLS:
+            c, v = _codes_at(b.column(name), rows)
+            key = key * len(v) + c
             codes.append(c)
+            values.append(v)
         _, first_of, inverse = np.unique(key, return_index=True, return_inverse=True)
-        values = [[None, *e.dictionary.to_pylist()] for e in encoded]
         gid = np.array([self.classes.setdefault(tuple(v[c[i]] for c, v in zip(codes, values,
                                                                               strict=True)),
                                                 len(self.classes))
@@ -408,11 +427,6 @@ class AnalysisCollector:
         return None
 
     def merge(self, other: AnalysisCollector) -> None:
-        if self._merge_floor is None:
-            self._merge_floor = _Floor()
-            self._merge_floor.learn(self.template_counts)
-        self._merge_floor.learn(other.template_counts)  # widths the result cannot keep
-        self.template_counts.drop_finer(self._merge_floor.finest)
         self.template_counts.merge(other.template_counts, self.miner.merge(other.miner))
         remap = np.array([self.classes.setdefault(c, len(self.classes))
                           for c in other.classes], dtype=np.int64)
@@ -434,7 +448,7 @@ class AnalysisCollector:
     def exception_events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per (time bucket, exception class): epoch ms, ``outer > root`` fingerprint, count."""
         ts, cid, counts = self.class_counts.events()
-        names = np.array([f"{c[2]} > {c[3] or ''}" for c in self.classes] or [""], dtype=object)
+        names = np.array([fingerprint(c[2], c[3]) for c in self.classes] or [""], dtype=object)
         return ts, names[cid], counts
 
     def notable_table(self) -> pa.Table:

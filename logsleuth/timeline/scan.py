@@ -135,4 +135,7 @@ def template_table(analysis: Any) -> pa.Table:
 
 def exception_fingerprints(analysis: Any) -> set[str]:
     """``outer > root`` exception classes seen in the evidence (every warning/error class)."""
-    return {f"{c[2]} > {c[3]}" for c in analysis.classes if c[2] is not None and c[3] is not None}
+    from logsleuth.engine.analysis import fingerprint
+
+    return {fingerprint(c[2], c[3]) for c in analysis.classes
+            if c[2] is not None and c[3] is not None}
