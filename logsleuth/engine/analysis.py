@@ -27,6 +27,7 @@ EXACT_KEYS = 300_000  # (ms, template) keys kept before time is bucketed per sec
 MAX_NOTABLE_ROWS = 400_000  # (class, second) rows of warnings/errors; beyond, counted only
 MAX_SHAPES = 200_000  # message shapes remembered; beyond, new shapes ask the miner each time
 NOTABLE_RES_MS = 1000  # warning/error records are grouped per second
+NOTABLE_BATCH_ROWS = 20_000  # warning/error rows gathered across chunks before grouping
 _KEY_BITS = 20  # template id bits in the key; epoch ms needs 41 of the other 43
 _ID_MASK = (1 << _KEY_BITS) - 1
 _HEX_TO_ZERO = bytes.maketrans(b"123456789abcdefABCDEF", b"0" * 21)
@@ -82,22 +83,14 @@ def _epoch_ms(ts: pa.Array) -> np.ndarray:
     return ts.cast(pa.int64()).fill_null(-1).to_numpy()
 
 
-def _codes_at(col: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-    """Codes of ``col`` at ``rows`` (0 for null) and the values they stand for.
-
-    Dictionary columns (source, level) read their indices; string columns are encoded
-    over ``rows`` only, and not at all when they hold nothing (warnings alone).
-    """
+def _codes(col: pa.Array) -> tuple[np.ndarray, list[Any]]:
+    """Code per row (0 for null) and the values the codes stand for; nothing is encoded
+    when the column holds nothing (warnings alone)."""
     if col.null_count == len(col):
-        return np.zeros(len(rows), np.int64), [None]
-    if isinstance(col, pa.DictionaryArray):
-        idx = col.indices.fill_null(-1).to_numpy(zero_copy_only=False)[rows]
-        values = col.dictionary.to_pylist()
-    else:
-        enc = pc.dictionary_encode(col.take(rows))
-        idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        values = enc.dictionary.to_pylist()
-    return idx.astype(np.int64) + 1, [None, *values]
+        return np.zeros(len(col), np.int64), [None]
+    enc = col if isinstance(col, pa.DictionaryArray) else pc.dictionary_encode(col)
+    idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return idx.astype(np.int64) + 1, [None, *enc.dictionary.to_pylist()]
 
 
 def fingerprint(exception: str | None, root: str | None) -> str:
@@ -303,6 +296,8 @@ class AnalysisCollector:
         self.class_counts = _KeyCounts(self._floors[1].finest if self._floors else 1)
         self.notable: list[pa.Table] = []
         self.notable_rows = 0
+        self._pending: list[pa.RecordBatch] = []  # warning/error rows not yet grouped
+        self._pending_rows = 0
         self.dropped = 0
 
     def consume(self, cb: ChunkBatch) -> None:
@@ -312,7 +307,10 @@ class AnalysisCollector:
         self.template_counts.add(ts, ids)
         rows = np.flatnonzero(self._notable(b))
         if len(rows):
-            self._keep_notable(b, rows, ts)
+            self._pending.append(b.select(_NOTABLE_COLS).take(pa.array(rows)))
+            self._pending_rows += len(rows)
+            if self._pending_rows >= NOTABLE_BATCH_ROWS:
+                self._keep_notable()
 
     def _notable(self, b: pa.RecordBatch) -> np.ndarray:
         """Warning-or-worse or carrying an exception, per row (decided per level value)."""
@@ -331,15 +329,26 @@ class AnalysisCollector:
             out = out | exc.is_valid().to_numpy(zero_copy_only=False)
         return out
 
-    def _keep_notable(self, b: pa.RecordBatch, rows: np.ndarray, ts: np.ndarray) -> None:
-        """The first warning/error of each (class, second) in this batch, with its count.
+    def _keep_notable(self) -> None:
+        """The first warning/error of each (class, second) pending, with its count.
 
-        Rows stay in record order, so ties on a timestamp resolve as over every row.
+        Pending rows are grouped ``NOTABLE_BATCH_ROWS`` at a time, not per chunk: a
+        chunk brings a few hundred, and the dozen Arrow and numpy calls of a grouping
+        cost more than its rows. Rows stay in record order, so ties on a timestamp
+        resolve as over every row.
         """
-        key = np.zeros(len(rows), dtype=np.int64)  # one mixed-radix code per class
+        if not self._pending:
+            return
+        t = pa.Table.from_batches(self._pending).unify_dictionaries().combine_chunks()
+        self._pending, self._pending_rows = [], 0
+        for name in ("source", "level"):  # read as strings by the timeline
+            if pa.types.is_dictionary(t[name].type):
+                t = t.set_column(t.schema.get_field_index(name), name,
+                                 t[name].cast(pa.string()))
+        key = np.zeros(t.num_rows, dtype=np.int64)  # one mixed-radix code per class
         codes, values = [], []
         for name in _CLASS_COLS:
-            c, v = _codes_at(b.column(name), rows)
+            c, v = _codes(t[name].chunk(0))
             key = key * len(v) + c
             codes.append(c)
             values.append(v)
@@ -349,23 +358,26 @@ class AnalysisCollector:
                                                 len(self.classes))
                         for i in first_of.tolist()], dtype=np.int64)
         cls = gid[inverse.ravel()]
+        ts = _epoch_ms(t["ts"].chunk(0))
         thrown = codes[2] > 0
         if thrown.any():
-            self.class_counts.add(ts[rows[thrown]], cls[thrown])
-        sec = ts[rows] // NOTABLE_RES_MS  # null times (-1) share second -1
+            self.class_counts.add(ts[thrown], cls[thrown])
+        sec = ts // NOTABLE_RES_MS  # null times (-1) share second -1
         group = np.unique(cls << 44 | (sec - sec.min()), return_index=True, return_counts=True)
-        firsts, counts = group[1], group[2]  # first row of each (class, second), and its size
-        back = np.argsort(firsts)  # record order again
-        if self.notable_rows + len(firsts) > MAX_NOTABLE_ROWS:
-            self.dropped += len(rows)
-            return
-        take = pa.array(rows[firsts[back]])
-        self.notable.append(pa.table({**{c: b.column(c).take(take) for c in _NOTABLE_COLS},
-                                      "count": counts[back]}))
-        self.notable_rows += len(firsts)
+        back = np.argsort(group[1])  # record order again
+        firsts, counts = group[1][back], group[2][back]  # first row of each group, its size
+        room = max(0, MAX_NOTABLE_ROWS - self.notable_rows)
+        if len(firsts) > room:  # the earliest groups are kept; the rest only counted
+            self.dropped += int(counts[room:].sum())
+            firsts, counts = firsts[:room], counts[:room]
+        if len(firsts):
+            self.notable.append(t.take(pa.array(firsts)).append_column(
+                "count", pa.array(counts)))
+            self.notable_rows += len(firsts)
 
     def finish(self) -> None:
-        # one compact array per unit, made in parallel
+        # one compact array and one table per unit, made in parallel
+        self.notable_table()
         self.template_counts.compact()
         self.class_counts.compact()
         if self._floors is not None:  # the next units of this process may start coarser
@@ -427,6 +439,8 @@ class AnalysisCollector:
         return None
 
     def merge(self, other: AnalysisCollector) -> None:
+        self._keep_notable()  # no-ops after finish(), which every unit ends with
+        other._keep_notable()
         self.template_counts.merge(other.template_counts, self.miner.merge(other.miner))
         remap = np.array([self.classes.setdefault(c, len(self.classes))
                           for c in other.classes], dtype=np.int64)
@@ -447,21 +461,17 @@ class AnalysisCollector:
 
     def exception_events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per (time bucket, exception class): epoch ms, ``outer > root`` fingerprint, count."""
+        self._keep_notable()
         ts, cid, counts = self.class_counts.events()
         names = np.array([fingerprint(c[2], c[3]) for c in self.classes] or [""], dtype=object)
         return ts, names[cid], counts
 
     def notable_table(self) -> pa.Table:
         """Per (source, level, exception classes, second): its first record and ``count``."""
+        self._keep_notable()
         if not self.notable:
             return pa.table({**{c: pa.array([], pa.string()) for c in _NOTABLE_COLS},
                              "count": pa.array([], pa.int64())})
-        if len(self.notable) > 1 or pa.types.is_dictionary(self.notable[0]["source"].type):
-            # read twice by the timeline: concatenate once, dictionaries decoded once
-            t = pa.concat_tables(self.notable, promote_options="permissive")
-            for name in ("source", "level"):
-                if pa.types.is_dictionary(t[name].type):
-                    t = t.set_column(t.schema.get_field_index(name), name,
-                                     t[name].cast(pa.string()))
-            self.notable = [t]
+        if len(self.notable) > 1:  # read twice by the timeline: concatenated once
+            self.notable = [pa.concat_tables(self.notable, promote_options="permissive")]
         return self.notable[0]

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from logsleuth import api
 from logsleuth.engine import analysis as an
@@ -51,8 +52,11 @@ def _every_row(records: pa.Table) -> pa.Table:
         3, "level", t["level"].cast(pa.string()))
 
 
+@pytest.mark.parametrize("group_rows", [an.NOTABLE_BATCH_ROWS, 1_000])
 def test_grouped_rows_give_the_symptoms_precursors_and_causes_of_every_row(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group_rows: int) -> None:
+    """Also when pending rows are grouped several times, so groups straddle batches."""
+    monkeypatch.setattr(an, "NOTABLE_BATCH_ROWS", group_rows)
     log = tmp_path / "app.log"
     truth = generate(log, layout="log4j2", zone="UTC", failure="direct", minutes=30)
     _warnings(tmp_path / "outbound.log", minutes=30)
@@ -87,15 +91,15 @@ def test_grouped_rows_give_the_symptoms_precursors_and_causes_of_every_row(
     assert causes[0].tracking_r2 > 0.9
 
 
-def test_notable_rows_beyond_the_cap_are_counted_as_dropped(tmp_path: Path,
-                                                           monkeypatch) -> None:
+def test_notable_rows_beyond_the_cap_are_counted_as_dropped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "app.log"
     generate(log, layout="log4j2", zone="UTC", failure="direct", minutes=10)
     records = api.scan([log], workers=1, keep_records=True, analysis=False).table("records")
     monkeypatch.setattr(an, "MAX_NOTABLE_ROWS", 50)
     col = _collect(records, batch_rows=500)
     kept = int(notable_frame(col.notable_table())["count"].sum())
-    assert 0 < col.notable_rows <= 50
+    assert col.notable_rows == 50  # the earliest groups fill the cap, the rest are counted
     assert kept + col.dropped == len(_every_row(records))
     capped = api.scan([log], workers=1, keep_records=False)
     said = [d for d in capped.diagnostics if d.code == "analysis-rows-capped"]
