@@ -215,7 +215,7 @@ class _KeyCounts:
     def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Epoch ms (bucket middle), id and count per (bucket, id), at the finest width.
 
-        At the coarsest width nothing is left to decide, so its pieces are returned
+        At the coarsest width nothing is left to decide, so its pieces are joined
         as they are: a (bucket, id) may repeat, in no particular order, which every
         reader sums anyway (bincount, factorize); the parent skips one sort of
         every key.
@@ -226,8 +226,9 @@ class _KeyCounts:
         level = self.levels[width]
         if not level.keys:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        keys, counts = (np.concatenate(level.keys), np.concatenate(level.counts)) \
-            if len(level.keys) > 1 else (level.keys[0], level.counts[0])
+        if len(level.keys) > 1:  # read several times by the timeline: joined once
+            level.keys, level.counts = [np.concatenate(level.keys)], [np.concatenate(level.counts)]
+        keys, counts = level.keys[0], level.counts[0]
         return (keys >> _KEY_BITS) * width + width // 2, keys & _ID_MASK, counts
 
 

@@ -13,6 +13,7 @@ better than the best fit over all candidates against shuffled increments.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -84,6 +85,15 @@ def _count_matrix(edges: np.ndarray, interval: np.ndarray, k: int, codes: np.nda
     return flat.reshape(ncand, nwin).T.astype(np.float64)
 
 
+def _coarser(base: np.ndarray, m: int, nwin: int) -> np.ndarray:
+    """Counts per window of ``m`` base windows: window ``j`` sums base windows
+    ``j*m .. j*m+m-1``, which exist for every ``j < nwin`` (the last sample's multiple
+    of the larger size is never past the smaller size's)."""
+    if m == 1:
+        return base[:nwin]
+    return base[:nwin * m].reshape(nwin, m, base.shape[1]).sum(axis=1)
+
+
 def _fits(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
     """Column-wise fits of y on each column of x: origin and intercept models."""
     n = len(y)
@@ -128,8 +138,12 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
     ets = to_ms(event_ts)
     keys = event_keys if isinstance(event_keys, np.ndarray | pd.Series) else np.asarray(
         list(event_keys), dtype=object)
-    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
+    if isinstance(keys, np.ndarray) and keys.dtype.kind in "iu" and len(keys) \
+            and keys.min() >= 0:  # ids already (template ids of the scan): nothing to hash
+        codes, uniques = keys.astype(np.int64), np.arange(int(keys.max()) + 1)
+    else:
+        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.int64)
     codes = np.where(ets == NAT_MS, -1, codes)
     has = codes >= 0
     totals = np.bincount(codes[has], minlength=len(uniques),
@@ -150,9 +164,15 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
     inside = (interval >= 0) & (codes >= 0)  # the rest falls in no window at any size
     interval, codes = interval[inside], codes[inside]
     weights = None if weights is None else weights[inside]
-    for k in ks or [1]:
+    ks = ks or [1]
+    # every window size is a multiple of their gcd: its windows are counted once and
+    # summed in runs, so the events are binned once, not once per size
+    base_k = math.gcd(*ks)
+    base = _count_matrix(_windows(t, v, base_k)[0], interval, base_k, codes, len(keep),
+                         weights)
+    for k in ks:
         edges, y = _windows(t, v, k)
-        x = _count_matrix(edges, interval, k, codes, len(keep), weights)
+        x = _coarser(base, k // base_k, len(edges) - 1)
         b0, r2_0, b1, a1, r2_1 = _fits(x, y)
         present = (x > 0).sum(axis=0)
         mean = x.mean(axis=0)

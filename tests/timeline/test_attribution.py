@@ -45,3 +45,39 @@ def test_metric_unrelated_to_any_event_is_rejected():
     ev_t = np.sort(rng.integers(0, 3_600_000, 20_000))
     ev_k = rng.choice(["a", "b", "c"], size=len(ev_t))
     assert attribute_increments(t, walk, ev_t, ev_k) is None
+
+
+@pytest.mark.parametrize("n", [3001, 3000, 2999, 611])
+def test_window_counts_summed_from_the_gcd_size_equal_counts_binned_per_size(n):
+    """Every size's windows are sums of the gcd size's: the same counts as binning."""
+    from logsleuth.timeline.attribution import _coarser, _count_matrix, _windows
+
+    rng = np.random.default_rng(n)
+    t = np.cumsum(rng.integers(900, 1100, n))
+    ets = rng.integers(t[0] - 5000, t[-1] + 5000, 20_000)
+    codes = rng.integers(0, 7, len(ets))
+    weights = rng.integers(1, 4, len(ets)).astype(np.float64)
+    interval = np.searchsorted(t, ets) - 1
+    inside = interval >= 0
+    interval, codes, weights = interval[inside], codes[inside], weights[inside]
+    base = _count_matrix(_windows(t, t, 10)[0], interval, 10, codes, 7, weights)
+    for k in (10, 20, 30, 60, 120, 300):
+        edges = _windows(t, t, k)[0]
+        want = _count_matrix(edges, interval, k, codes, 7, weights)
+        got = _coarser(base, k // 10, len(edges) - 1)
+        assert got.shape == want.shape and want.sum() > 0
+        np.testing.assert_array_equal(got, want)
+
+
+def test_integer_ids_are_read_as_their_own_codes():
+    """Template ids skip the hashing of labels and name the same candidate."""
+    inc = make_incident(seed=1)
+    m, keys = _pre_onset(inc)
+    rows = inc.records["fingerprint"].isna().to_numpy()
+    labels = keys[rows]
+    ids, names = pd.factorize(labels)
+    by_label = attribute_increments(m["ts"], m["value"], inc.records["ts"][rows], labels)
+    by_id = attribute_increments(m["ts"], m["value"], inc.records["ts"][rows], ids.astype(np.int64))
+    assert by_label is not None and by_id is not None
+    assert names[int(by_id.template)] == by_label.template
+    assert by_id.amount == pytest.approx(by_label.amount) and by_id.n == by_label.n
