@@ -83,13 +83,20 @@ def _epoch_ms(ts: pa.Array) -> np.ndarray:
     return ts.cast(pa.int64()).fill_null(-1).to_numpy()
 
 
+def _indices(arr: pa.Array) -> np.ndarray:
+    """Dictionary indices (or any integers) per row, -1 where null; a view when none is."""
+    if arr.null_count == 0:
+        return arr.to_numpy()
+    return arr.fill_null(-1).to_numpy(zero_copy_only=False)
+
+
 def _codes(col: pa.Array) -> tuple[np.ndarray, list[Any]]:
     """Code per row (0 for null) and the values the codes stand for; nothing is encoded
     when the column holds nothing (warnings alone)."""
     if col.null_count == len(col):
         return np.zeros(len(col), np.int64), [None]
     enc = col if isinstance(col, pa.DictionaryArray) else pc.dictionary_encode(col)
-    idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    idx = _indices(enc.indices)
     return idx.astype(np.int64) + 1, [None, *enc.dictionary.to_pylist()]
 
 
@@ -323,7 +330,7 @@ class AnalysisCollector:
                 lut = self._level_luts[names] = np.append(
                     _notable_level(level.dictionary.cast(pa.string())).to_numpy(
                         zero_copy_only=False), False)  # the last slot: null level
-            out = lut[level.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+            out = lut[_indices(level.indices)]
         else:
             out = _notable_level(level).to_numpy(zero_copy_only=False)
         if exc.null_count < len(exc):
@@ -419,7 +426,7 @@ class AnalysisCollector:
              pa.py_buffer(data.to_pybytes().translate(_HEX_TO_ZERO))],
             offset=messages.offset)
         enc = pc.dictionary_encode(shaped)
-        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        codes = _indices(enc.indices)
         shapes = enc.dictionary.to_pylist()
         known = self._shape_ids
         lut = np.array([known.get(sh, -1) for sh in shapes] + [-1], dtype=np.int64)
