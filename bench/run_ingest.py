@@ -8,8 +8,9 @@ Usage (from the repository root)::
 
 Generates ``bench/data/incident-<size>.log`` when missing, reads it once so every
 tool runs on a warm page cache, computes the true record count with ``rg -c`` on the
-header regex, then runs each tool ``--repeat`` times round-robin, checks every
-tool's output against the true counts, prints a Markdown table and writes
+header regex, then runs each tool ``--repeat`` times round-robin (timed, nothing
+sampling the processes) and ``--memory-runs`` more times with the process tree
+sampled for PSS, checks every tool's output against the true counts, prints a Markdown table and writes
 ``bench/out/ingest.json``. A tool that is missing or rejects its flags is recorded
 as unavailable instead of failing the run.
 """
@@ -193,18 +194,28 @@ def build_tools(path: Path, truth: Truth, out_dir: Path,
     return [t for t in tools if selected is None or t.name.split()[0] in selected]
 
 
-def measure(tools: list[Tool], repeat: int, out_dir: Path, timeout_s: float) -> None:
-    """Round-robin the tools so drift on a shared machine hits them all alike."""
-    for i in range(repeat):
+def measure(tools: list[Tool], repeat: int, out_dir: Path, timeout_s: float,
+            memory_runs: int = 2) -> None:
+    """Round-robin the tools so drift on a shared machine hits them all alike.
+
+    ``repeat`` timed rounds run with nothing watching the processes; then
+    ``memory_runs`` rounds sample each tool's process tree for PSS and CPU, whose wall
+    times are not used (sampling slows the sampled process, see ``run_once``).
+    """
+    for i in range(repeat + memory_runs):
+        sample = i >= repeat
         for t in tools:
             s = t.summary
             if not s.available:
                 continue
             slug = t.name.replace(" ", "_").replace("-", "")
             stdout, stderr = out_dir / f"{slug}.stdout", out_dir / f"{slug}.stderr"
-            run = run_once(t.cmd, stdout, stderr, env=t.env, cwd=ROOT, timeout_s=timeout_s)
-            s.runs.append(run)
-            print(f"  run {i + 1}/{repeat} {t.name}: {run.wall_s:.2f} s, "
+            run = run_once(t.cmd, stdout, stderr, env=t.env, cwd=ROOT, timeout_s=timeout_s,
+                           sample=sample)
+            (s.memory_runs if sample else s.runs).append(run)
+            what = f"memory run {i - repeat + 1}/{memory_runs}" if sample \
+                else f"run {i + 1}/{repeat}"
+            print(f"  {what} {t.name}: {run.wall_s:.2f} s, "
                   f"{run.max_rss_kib / 1024:.0f} MiB, rc={run.returncode}", file=sys.stderr)
             if run.timed_out or run.returncode != 0:
                 s.available = False
@@ -283,7 +294,9 @@ def true_records(path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="1GiB", help="1GiB (default) or 64MiB for a quick run")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3, help="timed rounds")
+    ap.add_argument("--memory-runs", type=int, default=2,
+                    help="extra rounds sampling each process tree (PSS), not timed")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "ingest.json")
@@ -314,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"rg counts {records} records, manifest says {manifest['records']}")
     truth = Truth(records, {k: v for k, v in manifest.items() if isinstance(v, int)})
     tools = build_tools(path, truth, out_dir, args)
-    measure(tools, args.repeat, out_dir, args.timeout)
+    measure(tools, args.repeat, out_dir, args.timeout, args.memory_runs)
     table, rows = report(tools, nbytes, records)
     command = "python bench/run_ingest.py " + shlex.join(argv if argv is not None
                                                          else sys.argv[1:])
@@ -323,12 +336,14 @@ def main(argv: list[str] | None = None) -> int:
                                           "records": records, "manifest": manifest},
            "cache": f"warm: file read once before timing ({warm_s:.2f} s)",
            "bytecode": bytecode,
-           "repeat": args.repeat, "results": rows, "paired": paired_ratios(tools)}
+           "repeat": args.repeat, "memory_runs": args.memory_runs, "results": rows,
+           "paired": paired_ratios(tools)}
     args.out.write_text(json.dumps(doc, indent=2) + "\n")
     m = doc["machine"]
     print(f"\n{command.strip()}  ({doc['date']})\n{m['nproc']} CPUs {m['cpu_model']}, "
           f"{m['mem_total_gib']} GiB; file {nbytes / 1e6:,.0f} MB, {records:,} records; "
-          f"warm page cache; best/median of {args.repeat}\n\n{table}\n")
+          f"warm page cache; best/median of {args.repeat} timed rounds; tree CPU and PSS "
+          f"from {args.memory_runs} sampled rounds\n\n{table}\n")
     for label, r in doc["paired"].items():
         print(f"{label}: {r['best']:.3f} best/best, {r['median']:.3f} median/median, "
               f"{r['paired_median']:.3f} median of per-round ratios")

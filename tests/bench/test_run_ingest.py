@@ -46,10 +46,32 @@ def test_tree_sampler_sees_grandchildren(tmp_path: Path) -> None:
     # find it through /proc/<pid>/task/*/children and add its PSS
     hold = "import time; b = bytearray(64 << 20); b[::4096] = b'x' * 16384; time.sleep(1)"
     run = measure.run_once(["sh", "-c", f'"{sys.executable}" -c "{hold}"; true'],
-                           tmp_path / "o", tmp_path / "e")
-    assert run.returncode == 0
+                           tmp_path / "o", tmp_path / "e", sample=True)
+    assert run.returncode == 0 and run.sampled
     assert run.tree_pss_kib >= 64 * 1024
     assert run.tree_cpu_s > 0
+
+
+def _run_ingest() -> ModuleType:
+    sys.path.insert(0, str(BENCH))  # run_ingest imports its sibling modules by name
+    try:
+        return _load("run_ingest")
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_timed_rounds_are_not_sampled_and_memory_rounds_are(tmp_path: Path) -> None:
+    """Sampling /proc slows the sampled process: timing and memory come from
+    different rounds, and the figures read each from its own."""
+    ri = _run_ingest()
+    hold = "import time; b = bytearray(32 << 20); b[::4096] = b'x' * 8192; time.sleep(0.4)"
+    tool = ri.Tool("holder", [sys.executable, "-c", hold], lambda out: "ok")
+    ri.measure([tool], repeat=3, out_dir=tmp_path, timeout_s=60, memory_runs=1)
+    s = tool.summary
+    assert len(s.runs) == 3 and len(s.memory_runs) == 1
+    assert not any(r.sampled for r in s.runs) and all(r.tree_pss_kib == 0 for r in s.runs)
+    assert s.memory_runs[0].sampled and s.tree_pss_mib >= 32
+    assert s.best_s == min(r.wall_s for r in s.runs) and s.check == "ok"
 
 
 def test_parse_size() -> None:
@@ -85,17 +107,14 @@ def test_harness_end_to_end(tmp_path: Path) -> None:
         assert row["available"], row["note"]
         assert not row["check"].startswith("WRONG"), row["check"]
         assert len(row["runs"]) == 1 and row["best_s"] > 0
+        assert len(row["memory_runs"]) == 2  # PSS: 0 for tools done before a sample
     assert rows["lnav index"]["check"].startswith(f"{manifest['records']} log4j2 records")
     assert rows["lnav body LIKE"]["check"] == f"{manifest['oom_records']} OOM records"
     assert rows["lnav index"]["ratio_vs_lnav_index"] == 1.0
 
 
 def test_paired_ratios_cancel_drift_between_rounds() -> None:
-    sys.path.insert(0, str(BENCH))  # run_ingest imports its sibling modules by name
-    try:
-        ri = _load("run_ingest")
-    finally:
-        sys.path.remove(str(BENCH))
+    ri = _run_ingest()
     measure = sys.modules["measure"]
 
     def tool(name: str, walls: list[float]) -> object:
