@@ -66,13 +66,17 @@ class Summary:
         return min(cpu) if cpu else None
 
     @property
+    def ok_memory_runs(self) -> list[Run]:
+        return [r for r in self.memory_runs if r.returncode == 0 and not r.timed_out]
+
+    @property
     def tree_pss_mib(self) -> float | None:
-        ok = [r for r in self.memory_runs if r.returncode == 0 and not r.timed_out]
+        ok = self.ok_memory_runs
         return max(r.tree_pss_kib for r in ok) / 1024 if ok else None
 
     @property
     def best_tree_cpu_s(self) -> float | None:
-        ok = [r for r in self.memory_runs if r.returncode == 0 and not r.timed_out]
+        ok = self.ok_memory_runs
         return min(r.tree_cpu_s for r in ok) if ok else None
 
     @property
@@ -185,10 +189,9 @@ def run_once(cmd: list[str], stdout: Path, stderr: Path, env: dict[str, str] | N
             cpu = None
     else:
         cpu = usage.ru_utime + usage.ru_stime
-    if sampler is None:
-        return Run(wall, rss, proc.returncode, fired.is_set(), source, cpu)
-    return Run(wall, rss, proc.returncode, fired.is_set(), source, cpu,
-               sampler.peak_pss_kib, sampler.cpu_s, sampled=True)
+    pss, tree_cpu = (sampler.peak_pss_kib, sampler.cpu_s) if sampler else (0, 0.0)
+    return Run(wall, rss, proc.returncode, fired.is_set(), source, cpu, pss, tree_cpu,
+               sampled=sampler is not None)
 
 
 def warm_cache(path: Path, chunk: int = 16 << 20) -> float:

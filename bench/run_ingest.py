@@ -10,8 +10,8 @@ Generates ``bench/data/incident-<size>.log`` when missing, reads it once so ever
 tool runs on a warm page cache, computes the true record count with ``rg -c`` on the
 header regex, then runs each tool ``--repeat`` times round-robin (timed, nothing
 sampling the processes) and ``--memory-runs`` more times with the process tree
-sampled for PSS, checks every tool's output against the true counts, prints a Markdown table and writes
-``bench/out/ingest.json``. A tool that is missing or rejects its flags is recorded
+sampled for PSS, checks every tool's output against the true counts, prints a
+Markdown table and writes ``bench/out/ingest.json``. A tool that is missing or rejects its flags is recorded
 as unavailable instead of failing the run.
 """
 
