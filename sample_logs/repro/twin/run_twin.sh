@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# One real JVM run logging the same events as text (PatternLayout) and as log4j2 JsonLayout
+# (frames as objects, and stacktraceAsString), for logsleuth's text/JSON twin test.
+#
+#   run_twin.sh OUTDIR [ROUNDS]     writes OUTDIR/twin.log, twin.json, twin-string.json
+#
+# Bounded: ROUNDS (default 40) events loops, then the JVM exits (timeout 120 s).
+# Needs: JDK 17, libnetty-java, liblog4j2-java, libjackson2-databind-java (Debian packages).
+set -euo pipefail
+OUT=$(realpath -m "${1:?usage: run_twin.sh OUTDIR [ROUNDS]}")
+ROUNDS=${2:-40}
+HERE=$(cd "$(dirname "$0")" && pwd)
+J=/usr/share/java
+CP=$J/netty-common.jar:$J/netty-buffer.jar:$J/netty-transport.jar:$J/netty-codec.jar
+CP=$CP:$J/log4j-api.jar:$J/log4j-core.jar
+CP=$CP:$J/jackson-core.jar:$J/jackson-databind.jar:$J/jackson-annotations.jar
+BUILD=$(mktemp -d /tmp/twinrun.XXXXXX)
+trap 'rm -rf "$BUILD"' EXIT
+javac -g -cp "$CP" -d "$BUILD/classes" "$HERE/TwinLog.java"
+mkdir -p "$OUT"
+TZ=Europe/Berlin timeout 120 java -Xms32m -Xmx64m \
+  -XX:MaxDirectMemorySize=1m \
+  -Dio.netty.maxDirectMemory=1048576 \
+  -Dio.netty.tryReflectionSetAccessible=true \
+  --add-opens java.base/java.nio=ALL-UNNAMED \
+  --add-opens java.base/jdk.internal.misc=ALL-UNNAMED \
+  -Duser.timezone=Europe/Berlin \
+  -Dlog4j.configurationFile="$HERE/log4j2-twin.xml" \
+  -Dtwin.dir="$OUT" \
+  -cp "$BUILD/classes:$CP" com.example.twin.TwinLog "$ROUNDS"
+wc -l "$OUT"/twin.log "$OUT"/twin.json "$OUT"/twin-string.json
