@@ -2,7 +2,9 @@
 
 One line is one record. Arrow's JSON reader parses a whole chunk at once; the
 layout maps its columns to the record schema. A record's ``text`` for rules is
-rendered the way a text layout would print it: the message, then the stack trace.
+rendered the way a text layout would print it: the message, then the stack trace
+(throwable objects rendered as Java trace text by the layout), so exception
+columns and rule hits come from the same parser as for text logs.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from logsleuth.model import Record
 from logsleuth.parsers.lines import line_offsets, lines_array
 from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
 
+_TRACE_CACHE = 4096  # distinct trace texts remembered per input
+
 
 class JsonLogParser:
     """Feeds chunks of a JSON-lines log; lines that are not JSON objects are unparsed."""
@@ -31,6 +35,8 @@ class JsonLogParser:
         self.sink = sink
         self.default_tz = default_tz
         self._cache = ThrowableCache()
+        # a flood repeats one trace: its classes and frame are read once
+        self._trace_cache: dict[str, tuple[str | None, str | None, str | None]] = {}
 
     def feed(self, buf: memoryview, first_line: int, final: bool) -> tuple[int, int]:
         n = len(buf)
@@ -78,27 +84,40 @@ class JsonLogParser:
             msg=msgs.cast(pa.string()), exception=exc, root_exception=root, root_frame=frame)
         self.stats.records += m
         if self.sink is not None:
-            self.sink(ChunkBatch(batch, texts, {}, lambda i: self._record(batch, texts, i)))
+            self.sink(ChunkBatch(batch, texts, {},
+                                 lambda i: self._record(batch, texts, stack, i)))
         return n, n_lines
 
     def _exceptions(self, stack: pa.Array,
                     error_class: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """Outermost and root class and root frame, read from the trace text as for text logs.
+
+        A declared error class (ECS ``error.type``) wins for the outermost one.
+        """
         exc = error_class.to_pylist()
         root = list(exc)
         frame: list[str | None] = [None] * len(exc)
-        for i, st in enumerate(stack.to_pylist()):
-            if st:
+        seen = self._trace_cache
+        rows = np.flatnonzero(pc.is_valid(stack).to_numpy(zero_copy_only=False))
+        for i, st in zip(rows.tolist(), stack.take(pa.array(rows)).to_pylist(), strict=True):
+            known = seen.get(st)
+            if known is None:
                 raw = st.encode()
                 top, deep = exception_classes(raw)
-                exc[i] = exc[i] or top
-                root[i] = deep or exc[i]
-                frame[i] = root_frame(raw)
+                known = (top, deep, root_frame(raw) if top is not None else None)
+                if len(seen) >= _TRACE_CACHE:
+                    seen.clear()
+                seen[st] = known
+            top, deep, frame[i] = known
+            exc[i] = exc[i] or top
+            root[i] = deep or exc[i]
         return (pa.array(exc, pa.string()), pa.array(root, pa.string()),
                 pa.array(frame, pa.string()))
 
-    def _record(self, batch: pa.RecordBatch, texts: pa.Array, i: int) -> Record:
+    def _record(self, batch: pa.RecordBatch, texts: pa.Array, stack: pa.Array,
+                i: int) -> Record:
         text = texts[i].as_py().decode("utf-8", "replace")
-        _, _, trace = text.partition("\n")
+        trace = stack[i].as_py()
         ts = batch.column("ts")[i].as_py()
         return Record(
             source=self.source, line=batch.column("line")[i].as_py(), n_lines=1,

@@ -3,7 +3,9 @@
 ``parse_json_lines`` hands the whole chunk to ``pyarrow.json.read_json`` in one
 call; only when that fails (a bad line, a type clash) does it bisect, so the
 cost of bad lines is logarithmic per line, not a Python loop over all lines.
-``JsonLayout.extract`` maps the parsed columns onto the record fields.
+``JsonLayout.extract`` maps the parsed columns onto the record fields; throwables
+become Java trace text (``jsonthrown``) so the text path's stack-trace parser
+derives the exception columns for both.
 """
 
 from __future__ import annotations
@@ -18,12 +20,23 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from logsleuth.layouts.datefmt import iso8601_lenient
+from logsleuth.layouts.jsonthrown import thrown_texts, trace_text
 
 TsUnit = Literal["iso", "ms", "s"]
 _OBJECT_LINE = r"^\s*\{.*\}\s*$"
 _ERROR_CLASS = r"^(?P<cls>[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+)(?::|\s|$)"
 TEXT_FIELDS = ("level", "thread", "logger", "msg", "error_class", "error_message",
                "stack_trace")
+# Where writers commonly keep a throwable; read when a layout sets ``known_errors``,
+# because a file's first lines (the sample inference sees) often hold none.
+KNOWN_THROWN = ("thrown", "exception", "error")
+KNOWN_TRACES = ("stack_trace", "stacktrace", "stackTrace", "error.stack_trace",
+                "error/stack_trace", "exception/stacktrace", "exception/stack_trace",
+                "thrown/extendedStackTrace", "exception", "full_message", "throwable")
+KNOWN_CLASSES = ("error.type", "error/type", "exception/exception_class")
+KNOWN_MESSAGES = ("error.message", "error/message", "exception/exception_message")
+# syslog severities (GELF ``level``) by number
+SYSLOG_LEVELS = ("EMERG", "ALERT", "CRIT", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +66,42 @@ class JsonLayout:
     error_class: tuple[str, ...] = ()
     error_message: tuple[str, ...] = ()
     stack_trace: tuple[str, ...] = ()
+    thrown: tuple[str, ...] = ()  # throwable objects (log4j2 ``thrown`` with causes...)
+    level_numbers: Literal["syslog"] | None = None  # numeric levels are syslog severities
+    known_errors: bool = False  # also read the usual throwable fields (KNOWN_*)
     header_regex: str = r"^\s*\{"
 
     @property
     def fields(self) -> tuple[str, ...]:
-        derived = {"error_class"} if self.stack_trace else set()
+        traced = bool(self.stack_trace or self.thrown or self.known_errors)
+        derived = {"error_class", "stack_trace"} if traced else set()
         return ("ts", *(f for f in TEXT_FIELDS if getattr(self, f) or f in derived))
+
+    def spec(self) -> str:
+        """One line naming every field's paths, readable by ``jsoninfer.layout_from_spec``."""
+        times = ",".join(f"{t.path}:{t.unit}" + (f"+{t.nanos}" if t.nanos else "")
+                         for t in self.timestamp)
+        parts = [f"time={times}"]
+        for role, name in (("level", "level"), ("thread", "thread"), ("logger", "logger"),
+                           ("msg", "msg"), ("error_class", "error_class"),
+                           ("error_message", "error_message"), ("trace", "stack_trace"),
+                           ("thrown", "thrown")):
+            if getattr(self, name):
+                parts.append(f"{role}={','.join(getattr(self, name))}")
+        if self.level_numbers:
+            parts.append(f"levels={self.level_numbers}")
+        if self.known_errors:
+            parts.append("errors=known")
+        return " ".join(parts)
+
+    def paths(self, field: str) -> tuple[str, ...]:
+        """Candidate paths of a text field, with the known ones when ``known_errors``."""
+        own: tuple[str, ...] = getattr(self, field)
+        if not self.known_errors:
+            return own
+        extra = {"thrown": KNOWN_THROWN, "stack_trace": KNOWN_TRACES,
+                 "error_class": KNOWN_CLASSES, "error_message": KNOWN_MESSAGES}.get(field, ())
+        return own + tuple(p for p in extra if p not in own)
 
     def parse(self, lines: pa.Array | pa.ChunkedArray,
               default_tz: tzinfo | None = None) -> pa.Table:
@@ -77,16 +120,36 @@ class JsonLayout:
         cols: dict[str, pa.Array] = {"ts": ts}
         for f in TEXT_FIELDS:
             out = pa.nulls(n, pa.string())
-            for path in getattr(self, f):
-                text = _text(_path(raw, path))
+            read = trace_text if f == "stack_trace" else _text
+            for path in self.paths(f):
+                arr = _path(raw, path)
+                text = None if arr is None or pa.types.is_null(arr.type) else read(arr)
                 if text is not None:
                     out = pc.coalesce(out, text)
             cols[f] = out
-        if self.stack_trace:
+        if self.level_numbers == "syslog":
+            cols["level"] = _syslog_level(raw, self.level, cols["level"])
+        cols["stack_trace"] = self._traces(raw, cols)
+        if "stack_trace" in self.fields:
             first = pc.extract_regex(pc.fill_null(cols["stack_trace"], ""), _ERROR_CLASS)
             cols["error_class"] = pc.coalesce(cols["error_class"], pc.struct_field(first, "cls"))
         cols["_ok"] = _column(raw, "_ok")
         return pa.table(cols)
+
+    def _traces(self, raw: pa.Table, cols: dict[str, pa.Array]) -> pa.Array:
+        """Trace text per row: throwable objects first, then trace strings or line arrays.
+
+        A trace equal to the message is no trace (GELF repeats ``short_message`` in
+        ``full_message`` when there is nothing more to say).
+        """
+        out = pa.nulls(raw.num_rows, pa.string())
+        for path in self.paths("thrown"):
+            arr = _path(raw, path)
+            if arr is not None and pa.types.is_struct(arr.type):
+                out = pc.coalesce(out, thrown_texts(arr))
+        out = pc.coalesce(out, cols["stack_trace"])
+        same = pc.fill_null(pc.equal(out, cols["msg"]), False)
+        return pc.if_else(same, pa.nulls(raw.num_rows, pa.string()), out)
 
 
 def _column(table: pa.Table, name: str) -> pa.Array:
@@ -117,6 +180,19 @@ def _text(arr: pa.Array | None) -> pa.Array | None:
     return None  # structs / lists (e.g. JsonLayout's extendedStackTrace) are not text
 
 
+def _syslog_level(raw: pa.Table, paths: tuple[str, ...], level: pa.Array) -> pa.Array:
+    """Numeric syslog severities (GELF) as level names; names already text stay."""
+    names = pa.array(SYSLOG_LEVELS)
+    for path in paths:
+        arr = _path(raw, path)
+        if arr is not None and (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
+            num = pc.cast(arr, pa.int64(), safe=False)
+            inside = pc.and_(pc.greater_equal(num, 0), pc.less(num, len(SYSLOG_LEVELS)))
+            mapped = names.take(pc.if_else(inside, num, pa.scalar(None, pa.int64())))
+            level = pc.if_else(pc.fill_null(inside, False), mapped, level)
+    return level
+
+
 def _ts_column(raw: pa.Table, src: TsSource, default_tz: tzinfo | None) -> pa.Array | None:
     arr = _path(raw, src.path)
     if arr is None:
@@ -125,6 +201,9 @@ def _ts_column(raw: pa.Table, src: TsSource, default_tz: tzinfo | None) -> pa.Ar
         if not pa.types.is_string(arr.type):
             return None
         return iso8601_lenient().to_epoch_ms(arr, default_tz).ms
+    if pa.types.is_floating(arr.type):  # GELF: seconds with a fraction
+        scale = 1000.0 if src.unit == "s" else 1.0
+        return pc.cast(pc.round(pc.multiply(arr, scale)), pa.int64(), safe=False)
     num = pc.cast(arr, pa.int64(), safe=False) if not pa.types.is_string(arr.type) else (
         pc.cast(pc.if_else(pc.match_substring_regex(arr, r"^\d+$"), arr, None), pa.int64()))
     if src.unit == "ms":

@@ -1,0 +1,99 @@
+"""Text/JSON twin acceptance: one real log4j2 run, read as text and as JsonLayout.
+
+The three files of ``tests/data/twin`` were written at once by one JVM (see its
+README). Whatever logsleuth derives from a record must not depend on which layout
+wrote it: same records, same exception columns, same findings with the same counts.
+The JSON files are scanned with no flag at all (their layout is detected); the text
+file with its PatternLayout.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from logsleuth import api
+
+TWIN = Path(__file__).resolve().parents[1] / "data" / "twin"
+PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%t] %logger - %msg%n"
+COLUMNS = ("ts", "level", "thread", "logger", "message", "exception", "root_exception",
+           "root_frame")
+_HEAD = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d ", re.M)
+
+
+def _text() -> str:
+    return (TWIN / "twin.log").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def text_scan() -> api.ScanResult:
+    return api.scan(TWIN / "twin.log", pattern=PATTERN, workers=1, analysis=False)
+
+
+@pytest.fixture(scope="module", params=["twin.json", "twin-string.json"])
+def json_scan(request: pytest.FixtureRequest) -> api.ScanResult:
+    return api.scan(TWIN / request.param, workers=1, analysis=False)
+
+
+def _rows(result: api.ScanResult) -> list[tuple[object, ...]]:
+    """Records as a sorted multiset: two threads log at once and each appender takes its
+    own lock, so events of one millisecond can reach the two files in either order."""
+    table = result.table("records")
+    cols = [table.column(c).to_pylist() for c in COLUMNS]
+    return sorted(zip(*cols, strict=True), key=lambda row: tuple(map(str, row)))
+
+
+def _findings(result: api.ScanResult) -> dict[tuple[str, str], tuple[object, ...]]:
+    return {(f.rule, f.signature): (f.count, f.first_seen, f.last_seen, f.fingerprint,
+                                    f.stack, f.extracted) for f in result.findings}
+
+
+def test_expectations_hold_on_the_text_twin(text_scan: api.ScanResult) -> None:
+    """What the raw text says, counted independently of logsleuth."""
+    text = _text()
+    records = len(_HEAD.findall(text))
+    assert records == len((TWIN / "twin.json").read_text().splitlines())
+    assert text_scan.inputs[0].records == records
+    assert text_scan.inputs[0].unparsed_lines == 0
+    counts = {f.rule: 0 for f in text_scan.findings}
+    for f in text_scan.findings:
+        counts[f.rule] += f.count
+    direct = len(re.findall(r"^Caused by: java\.lang\.OutOfMemoryError: Cannot reserve", text,
+                            re.M))
+    assert direct > 0 and counts["jdk-direct-buffer-oom"] == direct
+    assert counts["netty-out-of-direct-memory"] == 1
+    assert counts["netty-direct-memory-counter-frame"] == 1
+    assert counts["jvm-heap-oom"] == 1
+    assert counts["netty-unhandled-pipeline-exception"] == 1
+    assert counts["exception-in-encoder"] >= direct
+
+
+def test_json_records_equal_text_records(text_scan: api.ScanResult,
+                                         json_scan: api.ScanResult) -> None:
+    assert json_scan.inputs[0].unparsed_lines == 0
+    text_rows, json_rows = _rows(text_scan), _rows(json_scan)
+    assert len(json_rows) == len(text_rows) > 100
+    for a, b in zip(text_rows, json_rows, strict=True):
+        assert a == b
+    # the exception columns are really exercised, down to a root frame in the JDK
+    roots = {r[COLUMNS.index("root_exception")] for r in json_rows}
+    assert {"java.lang.OutOfMemoryError", "java.lang.NumberFormatException",
+            "io.netty.util.internal.OutOfDirectMemoryError"} <= roots
+    frames = {r[COLUMNS.index("root_frame")] for r in json_rows}
+    assert "java.nio.Bits.reserveMemory" in frames
+
+
+def test_json_findings_equal_text_findings(text_scan: api.ScanResult,
+                                           json_scan: api.ScanResult) -> None:
+    text_f, json_f = _findings(text_scan), _findings(json_scan)
+    assert set(json_f) == set(text_f)
+    for key, value in text_f.items():
+        assert json_f[key] == value, key
+    assert text_scan.exception_fingerprints == json_scan.exception_fingerprints
+
+
+def test_json_layout_is_detected_without_flags(json_scan: api.ScanResult) -> None:
+    layout = json_scan.inputs[0].layout
+    assert layout is not None and ("json" in layout)
