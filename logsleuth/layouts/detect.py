@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.layouts.compile import CompiledLayout
+from logsleuth.layouts.jsoninfer import json_candidates
 from logsleuth.layouts.jsonlayout import JsonLayout
 from logsleuth.layouts.library import Layout, load_builtin_layouts
 
@@ -123,6 +124,7 @@ def detect_layout(sample_lines: Sequence[str] | pa.Array,
     total = len(lines)
     if total == 0:
         return Detection(None, 0.0)
+    layouts += json_candidates(lines)  # JSON objects: a layout inferred from them too
     scored = []
     for i, layout in enumerate(layouts):
         count, filled = _matches(layout, lines)
