@@ -22,6 +22,25 @@ from logsleuth.parsers.lines import line_offsets, lines_array
 from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
 
 _TRACE_CACHE = 4096  # distinct trace texts remembered per input
+_OBJECT_START = r"^\s{0,2}(?:,\s*)?\{"
+
+
+def _complete_lines(table: pa.Table, lines: pa.Array) -> int:
+    """Lines before a multi-line record the chunk may have cut (all when none is).
+
+    After the last line that is in a parsed record, a line starting an object may
+    begin a record whose end is in the next chunk: it and what follows wait.
+    """
+    good = table["_ok"].to_numpy(zero_copy_only=False) | table["_cont"].to_numpy(
+        zero_copy_only=False)
+    n = len(good)
+    seen = np.flatnonzero(good)
+    after = int(seen[-1]) + 1 if len(seen) else 0
+    if after >= n:
+        return n
+    opens = np.flatnonzero(pc.fill_null(pc.match_substring_regex(
+        lines[after:], _OBJECT_START), False).to_numpy(zero_copy_only=False))
+    return n if len(opens) == 0 else after + int(opens[0])
 
 
 class JsonLogParser:
@@ -47,20 +66,28 @@ class JsonLogParser:
         # a copy: Arrow's JSON reader may keep views of its input beyond this call,
         # and the reader reuses ``buf`` for the next chunk
         lines = lines_array(bytes(buf), starts)
+        stripped = pc.utf8_rtrim(lines.cast(pa.large_string()), "\r\n")
+        table = self.layout.parse(stripped, self.default_tz)  # type: ignore[attr-defined]
+        if not final:
+            keep = _complete_lines(table, stripped)
+            if keep == 0:  # one multi-line record fills the chunk: the reader reads more
+                return 0, 0
+            if keep < n_lines:
+                table, stripped, n_lines = table.slice(0, keep), stripped[:keep], keep
+                n = int(starts[keep])
         self.stats.bytes += n
         self.stats.lines += n_lines
-        stripped = pc.utf8_rtrim(lines.cast(pa.large_string()), "\r\n")
         blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
-        table = self.layout.parse(stripped, self.default_tz)  # type: ignore[attr-defined]
         ok = pc.and_(pc.fill_null(table["_ok"], False), pc.invert(pa.array(blank)))
         ok_np = ok.to_numpy(zero_copy_only=False)
-        bad = np.flatnonzero(~ok_np & ~blank)
+        cont = table["_cont"].to_numpy(zero_copy_only=False).astype(bool)
+        bad = np.flatnonzero(~ok_np & ~blank & ~cont)
         if len(bad):
             sample = stripped[int(bad[0])].as_py()
             self.stats.add_unparsed(first_line + int(bad[0]), sample, len(bad))
         # blank lines belong to no record but are not damage either
         self.stats.add_unparsed(first_line, "", 0)
-        self.stats.unparsed_lines += int(blank.sum())
+        self.stats.unparsed_lines += int((blank & ~cont).sum())
         rows = np.flatnonzero(ok_np)
         if len(rows) == 0:
             return n, n_lines
@@ -75,9 +102,11 @@ class JsonLogParser:
         ms = t["ts"]
         lo, hi = pc.min_max(ms).values()
         self.stats.see_times(lo.as_py(), hi.as_py())
-        level = pc.utf8_upper(t["level"]) if t["level"].null_count < m else t["level"]
+        level = (pc.utf8_upper(pc.utf8_trim_whitespace(t["level"]))
+                 if t["level"].null_count < m else t["level"])
         batch = record_batch(
-            self.source, rows + first_line, np.ones(m, np.int32),
+            self.source, rows + first_line,
+            table["_span"].to_numpy(zero_copy_only=False)[rows].astype(np.int32),
             ts=ms.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
             level=level.cast(pa.string()).dictionary_encode(),
             thread=t["thread"].cast(pa.string()), logger=t["logger"].cast(pa.string()),

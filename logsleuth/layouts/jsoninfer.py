@@ -18,7 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from logsleuth.layouts.datefmt import iso8601_lenient
 from logsleuth.layouts.jsonlayout import JsonLayout, TsSource, TsUnit
@@ -85,8 +87,10 @@ def _walk(obj: dict[str, Any], prefix: str, out: dict[str, _Field], depth: int) 
 
 
 def _objects(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """Sampled objects: one per line, or decoded across lines when they span lines."""
+    texts = list(lines)
     out: list[dict[str, Any]] = []
-    for line in lines:
+    for line in texts:
         text = line.strip()
         if not text.startswith("{"):
             continue
@@ -97,7 +101,30 @@ def _objects(lines: Iterable[str]) -> list[dict[str, Any]]:
         if isinstance(obj, dict):
             out.append(obj)
             if len(out) >= MAX_SAMPLE:
+                return out
+    return out if out else _spread_objects("\n".join(texts))
+
+
+def _spread_objects(text: str) -> list[dict[str, Any]]:
+    """Objects written over several lines (pretty-printed, in a ``[...]`` array or not)."""
+    decoder = json.JSONDecoder()
+    out: list[dict[str, Any]] = []
+    pos = 0
+    while len(out) < MAX_SAMPLE:
+        pos = text.find("{", pos)
+        if pos < 0:
+            break
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except ValueError:  # a cut or broken object: try from the next line
+            nl = text.find("\n", pos)
+            if nl < 0:
                 break
+            pos = nl + 1
+            continue
+        if isinstance(obj, dict):
+            out.append(obj)
+        pos = end
     return out
 
 
@@ -119,6 +146,8 @@ def _time_source(f: _Field) -> TsSource | None:
         return TsSource(f.path, "iso") if ms.null_count == 0 else None
     timeish = _last(f.path) in _TIME_NAMES or any(
         w in _letters(f.path) for w in ("time", "date", "millis", "epoch"))
+    if strings and len(strings) == len(vals) and all(s.isdigit() for s in strings):
+        vals = [int(s) for s in strings]  # epoch numbers written as strings
     if not timeish or not all(_is_number(v) for v in vals):
         return None  # a bare number is a time only under a time-like name
     unit: TsUnit
@@ -294,14 +323,39 @@ def _ts_from_spec(item: str) -> TsSource:
 
 
 def json_candidates(lines: pa.Array | Sequence[str]) -> list[JsonLayout]:
-    """The inferred layout, when most sample lines are JSON objects (else nothing).
+    """The inferred layout, when most sample lines look like JSON (else nothing).
 
-    Detection scores it beside the built-in layouts; a built-in one that reads the
-    lines as well keeps its familiar name.
+    Lines count as JSON when they open or close an object or array, or (continued
+    records) begin with a quoted key or string. Detection scores the inferred
+    layout beside the built-in ones; a built-in one that reads the lines as well
+    keeps its familiar name.
     """
     texts = lines.to_pylist() if isinstance(lines, pa.Array) else list(lines)
-    objects = sum(1 for t in texts if t and t.lstrip().startswith("{"))
-    if not texts or objects * 2 < len(texts):
+    texts = [t for t in texts if t and t.strip()]
+    jsonish = sum(1 for t in texts if t.lstrip()[:1] in ("{", "}", "[", "]", ",", '"'))
+    if not texts or jsonish * 2 < len(texts):
         return []
-    layout = infer_json_layout(t for t in texts if t)
+    layout = infer_json_layout(texts)
     return [] if layout is None else [layout]
+
+
+def json_matches(layout: JsonLayout, sample: pa.Array, counted: pa.Array) -> tuple[int, int]:
+    """Detection score of a JSON layout: (counted lines inside records with a time and a
+    message, fields filled in those records).
+
+    Scored on the whole sample because a record may span lines (pretty-printed
+    log4j2, Elasticsearch stack traces), whose indented lines detection does not count.
+    """
+    table = layout.parse(sample)
+    hit = pc.fill_null(pc.and_(pc.is_valid(table["ts"]), pc.is_valid(table["msg"])), False)
+    hit_np = hit.to_numpy(zero_copy_only=False)
+    span = table["_span"].to_numpy(zero_copy_only=False)
+    covered = np.zeros(len(hit_np) + 1, dtype=np.int64)
+    rows = np.flatnonzero(hit_np)
+    np.add.at(covered, rows, 1)
+    np.add.at(covered, rows + span[rows], -1)
+    inside = np.cumsum(covered[:-1]) > 0
+    count = int((inside & counted.to_numpy(zero_copy_only=False)).sum())
+    filled = sum(pc.sum(pc.cast(pc.and_(hit, pc.is_valid(table[f])), pa.int64())).as_py()
+                 or 0 for f in layout.fields)
+    return count, filled

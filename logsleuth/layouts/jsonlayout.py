@@ -1,25 +1,25 @@
 """JSON-lines layouts (log4j2 JsonLayout / JsonTemplateLayout, logstash encoder, ECS).
 
-``parse_json_lines`` hands the whole chunk to ``pyarrow.json.read_json`` in one
-call; only when that fails (a bad line, a type clash) does it bisect, so the
-cost of bad lines is logarithmic per line, not a Python loop over all lines.
-``JsonLayout.extract`` maps the parsed columns onto the record fields; throwables
-become Java trace text (``jsonthrown``) so the text path's stack-trace parser
-derives the exception columns for both.
+Records are parsed by ``jsonrecords`` (one Arrow parse per chunk, multi-line
+records regrouped); ``JsonLayout.extract`` maps the parsed columns onto the
+record fields; throwables become Java trace text (``jsonthrown``) so the text
+path's stack-trace parser derives the exception columns for both.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pj
 
 from logsleuth.layouts.datefmt import iso8601_lenient
+from logsleuth.layouts.jsonrecords import parse_json_lines as parse_json_lines
+from logsleuth.layouts.jsonrecords import parse_json_records
 from logsleuth.layouts.jsonthrown import thrown_texts, trace_text
 
 TsUnit = Literal["iso", "ms", "s"]
@@ -105,12 +105,56 @@ class JsonLayout:
 
     def parse(self, lines: pa.Array | pa.ChunkedArray,
               default_tz: tzinfo | None = None) -> pa.Table:
-        """Parse and map in one go: see ``parse_json_lines`` and ``extract``."""
-        return self.extract(parse_json_lines(lines), default_tz)
+        """Parse and map in one go: see ``parse_json_records`` and ``extract``."""
+        if isinstance(lines, pa.ChunkedArray):
+            lines = lines.combine_chunks()
+        table = self.extract(parse_json_records(lines), default_tz)
+        return self._rescue(lines, table, default_tz)
+
+    def _rescue(self, lines: pa.Array, table: pa.Table,
+                default_tz: tzinfo | None) -> pa.Table:
+        """Object lines Arrow could not type, read again with only this layout's paths.
+
+        Arrow rejects a list mixing strings and objects (Logstash's ``logEvent``), or
+        a field whose type changes between lines; the fields a record needs rarely do.
+        Python runs for these lines only.
+        """
+        ok = table["_ok"].to_numpy(zero_copy_only=False)
+        cont = table["_cont"].to_numpy(zero_copy_only=False)
+        shaped = pc.fill_null(pc.match_substring_regex(pc.cast(lines, pa.string()),
+                                                       _OBJECT_LINE), False)
+        rows = np.flatnonzero(~ok & ~cont & shaped.to_numpy(zero_copy_only=False))
+        if len(rows) == 0:
+            return table
+        wanted = self._all_paths()
+        kept: list[int] = []
+        projected: list[str] = []
+        for i, text in zip(rows.tolist(), lines.take(pa.array(rows)).to_pylist(), strict=True):
+            try:
+                obj = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                kept.append(i)
+                projected.append(json.dumps(_project(obj, wanted)))
+        if not kept:
+            return table
+        again = self.extract(parse_json_records(pa.array(projected, pa.string())), default_tz)
+        index = np.arange(table.num_rows, dtype=np.int64)
+        index[np.array(kept)] = table.num_rows + np.arange(len(kept))
+        both = pa.concat_tables([table, again.cast(table.schema)]).combine_chunks()
+        return both.take(pa.array(index))
+
+    def _all_paths(self) -> list[str]:
+        out = [p for t in self.timestamp for p in (t.path, t.nanos) if p]
+        for f in (*TEXT_FIELDS, "thrown"):
+            out.extend(self.paths(f))
+        return out
 
     def extract(self, raw: pa.Table, default_tz: tzinfo | None = None) -> pa.Table:
         """Map a ``parse_json_lines`` table to ts (epoch ms), level, thread, logger, msg,
-        error_class, error_message, stack_trace, plus ``_ok`` (line was a JSON object)."""
+        error_class, error_message, stack_trace, plus ``_ok`` (a record starts on the line),
+        ``_span`` (its lines) and ``_cont`` (the line continues a multi-line record)."""
         n = raw.num_rows
         ts = pa.nulls(n, pa.int64())
         for src in self.timestamp:
@@ -133,7 +177,8 @@ class JsonLayout:
         if "stack_trace" in self.fields:
             first = pc.extract_regex(pc.fill_null(cols["stack_trace"], ""), _ERROR_CLASS)
             cols["error_class"] = pc.coalesce(cols["error_class"], pc.struct_field(first, "cls"))
-        cols["_ok"] = _column(raw, "_ok")
+        for name in ("_ok", "_span", "_cont"):
+            cols[name] = _column(raw, name)
         return pa.table(cols)
 
     def _traces(self, raw: pa.Table, cols: dict[str, pa.Array]) -> pa.Array:
@@ -150,6 +195,24 @@ class JsonLayout:
         out = pc.coalesce(out, cols["stack_trace"])
         same = pc.fill_null(pc.equal(out, cols["msg"]), False)
         return pc.if_else(same, pa.nulls(raw.num_rows, pa.string()), out)
+
+
+def _project(obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """The parts of ``obj`` on ``paths`` (``a/b`` nests), nothing else."""
+    out: dict[str, Any] = {}
+    for path in paths:
+        *parents, leaf = path.split("/")
+        src: Any = obj
+        dst = out
+        for key in parents:
+            src = src.get(key) if isinstance(src, dict) else None
+            if not isinstance(src, dict):
+                break
+            dst = dst.setdefault(key, {})
+        else:
+            if isinstance(src, dict) and leaf in src:
+                dst[leaf] = src[leaf]
+    return out
 
 
 def _column(table: pa.Table, name: str) -> pa.Array:
@@ -213,76 +276,3 @@ def _ts_column(raw: pa.Table, src: TsSource, default_tz: tzinfo | None) -> pa.Ar
     if nanos is not None:
         ms = pc.add(ms, pc.fill_null(pc.divide(pc.cast(nanos, pa.int64()), 1_000_000), 0))
     return ms
-
-
-def _read(buf: pa.Buffer, block: int) -> pa.Table:
-    return pj.read_json(pa.BufferReader(buf), read_options=pj.ReadOptions(block_size=block))
-
-
-def _joined(lines: pa.Array) -> pa.Buffer:
-    """The lines concatenated with newlines, as one buffer (no Python per line)."""
-    joined = pc.binary_join_element_wise(lines, "", "\n")
-    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32,
-                            count=len(joined) + 1, offset=joined.offset * 4)
-    return joined.buffers()[2][int(offsets[0]):int(offsets[-1])]
-
-
-def _parse_rows(lines: pa.Array, rows: np.ndarray, block: int,
-                failed: list[np.ndarray]) -> list[tuple[np.ndarray, pa.Table]]:
-    if len(rows) == 0:
-        return []
-    try:
-        table = _read(_joined(lines.take(pa.array(rows))), block)
-        if table.num_rows == len(rows):
-            return [(rows, table)]
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    if len(rows) == 1:
-        failed.append(rows)
-        return []
-    mid = len(rows) // 2
-    return (_parse_rows(lines, rows[:mid], block, failed)
-            + _parse_rows(lines, rows[mid:], block, failed))
-
-
-def parse_json_lines(lines: pa.Array | pa.ChunkedArray) -> pa.Table:
-    """Parse one JSON object per line into a table with one row per input line.
-
-    Columns are inferred by Arrow; ``_ok`` is false (and every other column
-    null) for lines that are not a JSON object or do not parse. Failed line
-    numbers: ``np.flatnonzero(~table["_ok"].to_numpy())`` (0-based).
-    """
-    if isinstance(lines, pa.ChunkedArray):
-        lines = lines.combine_chunks()
-    lines = pc.cast(lines, pa.string())
-    n = len(lines)
-    shaped = pc.fill_null(pc.match_substring_regex(lines, _OBJECT_LINE), False)
-    rows = np.flatnonzero(shaped.to_numpy(zero_copy_only=False))
-    longest = pc.max(pc.binary_length(lines)).as_py() or 0
-    block = max(1 << 20, 2 * longest + 2)
-    failed: list[np.ndarray] = []
-    parts = _parse_rows(lines, rows, block, failed)
-    pos = np.full(n, -1, dtype=np.int64)
-    tables: list[pa.Table] = []
-    schema: pa.Schema | None = None
-    start = 0
-    for part_rows, table in parts:
-        try:  # a part whose types clash with earlier parts counts as failed lines
-            unified = table.schema if schema is None else pa.unify_schemas(
-                [schema, table.schema], promote_options="permissive")
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            continue
-        schema = unified
-        tables.append(table)
-        pos[part_rows] = np.arange(start, start + len(part_rows))
-        start += len(part_rows)
-    merged = (pa.concat_tables(tables, promote_options="permissive").combine_chunks()
-              if tables else pa.table({}))
-    ok = pos >= 0
-    if merged.num_columns:
-        idx = pa.array(np.where(ok, pos, 0), mask=~ok)
-        out = merged.take(idx)
-    else:
-        out = pa.table({"_dummy": pa.nulls(n)}).drop_columns(["_dummy"])
-    return out.append_column("_ok", pa.array(ok)) if out.num_columns else pa.table(
-        {"_ok": pa.array(ok)})
