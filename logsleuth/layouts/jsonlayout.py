@@ -121,9 +121,12 @@ class JsonLayout:
         """
         ok = table["_ok"].to_numpy(zero_copy_only=False)
         cont = table["_cont"].to_numpy(zero_copy_only=False)
-        shaped = pc.fill_null(pc.match_substring_regex(pc.cast(lines, pa.string()),
-                                                       _OBJECT_LINE), False)
-        rows = np.flatnonzero(~ok & ~cont & shaped.to_numpy(zero_copy_only=False))
+        rows = np.flatnonzero(~ok & ~cont)
+        if len(rows) == 0:
+            return table
+        shaped = pc.fill_null(pc.match_substring_regex(
+            pc.cast(lines.take(pa.array(rows)), pa.string()), _OBJECT_LINE), False)
+        rows = rows[shaped.to_numpy(zero_copy_only=False)]
         if len(rows) == 0:
             return table
         wanted = self._all_paths()

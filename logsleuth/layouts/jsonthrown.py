@@ -112,8 +112,15 @@ def render_throwable(obj: object) -> str | None:
 def thrown_texts(arr: pa.Array) -> pa.Array:
     """Trace text per row of a struct column of throwables (null where there is none).
 
-    Python runs only for the rows that hold a throwable.
+    Arrow kernels render all rows at once (``jsonthrown_arrow``); a column whose
+    types they do not handle falls back to Python for the rows holding a value.
     """
+    from logsleuth.layouts.jsonthrown_arrow import render_column
+
+    try:
+        return render_column(arr)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        pass
     valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
     rows = valid.nonzero()[0]
     out: list[str | None] = [None] * len(arr)

@@ -208,3 +208,17 @@ def test_spec_errors_are_clear() -> None:
         layout_from_spec("level=level")
     with pytest.raises(ValueError, match="unknown role"):
         layout_from_spec("time=t:ms colour=red")
+
+
+def test_arrow_renderer_equals_python_renderer() -> None:
+    """The vectorised renderer must print exactly what the Python one prints."""
+    from logsleuth.layouts.jsonrecords import parse_json_lines
+    from logsleuth.layouts.jsonthrown_arrow import render_column
+
+    twin = Path(__file__).resolve().parents[1] / "data" / "twin"
+    for name in ("twin.json", "twin-string.json"):
+        lines = (twin / name).read_text(encoding="utf-8").splitlines()
+        column = parse_json_lines(pa.array(lines)).column("thrown").combine_chunks()
+        want = [render_throwable(json.loads(line).get("thrown")) for line in lines]
+        assert sum(w is not None for w in want) >= 30
+        assert render_column(column).to_pylist() == want
