@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from logsleuth.errors import PatternError
 from logsleuth.layouts.datefmt import iso8601_lenient
 from logsleuth.layouts.jsonlayout import JsonLayout, TsSource, TsUnit
 from logsleuth.layouts.jsonthrown import is_throwable
@@ -307,6 +308,21 @@ def layout_from_spec(spec: str) -> JsonLayout:
         raise ValueError("json layout spec: time=PATH[:iso|ms|s] is required")
     layout = JsonLayout(name="json", description="JSON layout from a spec", **values)
     return replace(layout, name=f"json: {layout.spec()}")
+
+
+JSON_SPEC_PREFIXES = ("json:", "inferred-json:")
+
+
+def spec_layout(pattern: str) -> JsonLayout | None:
+    """The JSON layout a ``--pattern 'json: time=... level=...'`` names; None for a
+    PatternLayout. What ``inputs[].layout`` shows for an inferred JSON layout is
+    accepted verbatim, so a guess can be pinned or corrected."""
+    if not pattern.lstrip().startswith(JSON_SPEC_PREFIXES):
+        return None
+    try:
+        return layout_from_spec(pattern.strip())
+    except ValueError as exc:
+        raise PatternError.at("--pattern", "LAYOUT030", str(exc)) from None
 
 
 _SPEC_ROLES = {"level": "level", "thread": "thread", "logger": "logger", "msg": "msg",

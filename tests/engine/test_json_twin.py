@@ -97,3 +97,23 @@ def test_json_findings_equal_text_findings(text_scan: api.ScanResult,
 def test_json_layout_is_detected_without_flags(json_scan: api.ScanResult) -> None:
     layout = json_scan.inputs[0].layout
     assert layout is not None and ("json" in layout)
+
+
+def test_inferred_json_layout_reused_as_pattern(text_scan: api.ScanResult) -> None:
+    """The inferred layout, printed as inputs[].layout shows it, reads the twin alike."""
+    from logsleuth.layouts import infer_json_layout
+
+    lines = (TWIN / "twin.json").read_text(encoding="utf-8").splitlines()
+    inferred = infer_json_layout(lines[:200])
+    assert inferred is not None and inferred.name.startswith("inferred-json: ")
+    again = api.scan(TWIN / "twin.json", pattern=inferred.name, workers=1, analysis=False)
+    assert again.inputs[0].layout == "json: " + inferred.spec()
+    assert _rows(again) == _rows(text_scan)
+    assert _findings(again) == _findings(text_scan)
+
+
+def test_bad_json_spec_is_a_located_error() -> None:
+    from logsleuth.errors import PatternError
+
+    with pytest.raises(PatternError, match="time=PATH"):
+        api.scan(TWIN / "twin.json", pattern="json: level=level")
