@@ -149,7 +149,8 @@ class JsonLogParser:
         trace = stack[i].as_py()
         ts = batch.column("ts")[i].as_py()
         return Record(
-            source=self.source, line=batch.column("line")[i].as_py(), n_lines=1,
+            source=self.source, line=batch.column("line")[i].as_py(),
+            n_lines=batch.column("n_lines")[i].as_py(),
             ts_ms=None if ts is None else int(ts.timestamp() * 1000),
             level=batch.column("level")[i].as_py(), thread=batch.column("thread")[i].as_py(),
             logger=batch.column("logger")[i].as_py(),

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from logsleuth.errors import PatternError
 from logsleuth.layouts.datefmt import iso8601_lenient
 from logsleuth.layouts.jsonlayout import JsonLayout, TsSource, TsUnit
+from logsleuth.layouts.jsonrecords import parse_json_records
 from logsleuth.layouts.jsonthrown import is_throwable
 
 MAX_SAMPLE = 400  # objects looked at
@@ -355,6 +356,16 @@ def json_candidates(lines: pa.Array | Sequence[str]) -> list[JsonLayout]:
     return [] if layout is None else [layout]
 
 
+_LAST_PARSE: list[tuple[pa.Array, pa.Table]] = []  # one slot: the sample being scored
+
+
+def _parsed(sample: pa.Array) -> pa.Table:
+    """The sample parsed once for all the JSON layouts detection scores on it."""
+    if not _LAST_PARSE or _LAST_PARSE[0][0] is not sample:
+        _LAST_PARSE[:] = [(sample, parse_json_records(sample))]
+    return _LAST_PARSE[0][1]
+
+
 def json_matches(layout: JsonLayout, sample: pa.Array, counted: pa.Array) -> tuple[int, int]:
     """Detection score of a JSON layout: (counted lines inside records with a time and a
     message, fields filled in those records).
@@ -362,7 +373,7 @@ def json_matches(layout: JsonLayout, sample: pa.Array, counted: pa.Array) -> tup
     Scored on the whole sample because a record may span lines (pretty-printed
     log4j2, Elasticsearch stack traces), whose indented lines detection does not count.
     """
-    table = layout.parse(sample)
+    table = layout.read(sample, _parsed(sample))
     hit = pc.fill_null(pc.and_(pc.is_valid(table["ts"]), pc.is_valid(table["msg"])), False)
     hit_np = hit.to_numpy(zero_copy_only=False)
     span = table["_span"].to_numpy(zero_copy_only=False)

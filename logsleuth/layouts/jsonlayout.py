@@ -108,8 +108,13 @@ class JsonLayout:
         """Parse and map in one go: see ``parse_json_records`` and ``extract``."""
         if isinstance(lines, pa.ChunkedArray):
             lines = lines.combine_chunks()
-        table = self.extract(parse_json_records(lines), default_tz)
-        return self._rescue(lines, table, default_tz)
+        return self.read(lines, parse_json_records(lines), default_tz)
+
+    def read(self, lines: pa.Array, raw: pa.Table,
+             default_tz: tzinfo | None = None) -> pa.Table:
+        """``parse`` for lines already parsed by ``parse_json_records`` (detection
+        scores several layouts on one parse)."""
+        return self._rescue(lines, self.extract(raw, default_tz), default_tz)
 
     def _rescue(self, lines: pa.Array, table: pa.Table,
                 default_tz: tzinfo | None) -> pa.Table:
