@@ -144,7 +144,7 @@ def trace_text(arr: pa.Array) -> pa.Array | None:
         arr = pc.binary_join(arr, "\n")
     elif not (pa.types.is_string(t) or pa.types.is_large_string(t)):
         return None
-    arr = pc.cast(arr, pa.string())
+    arr = pc.utf8_rtrim(pc.cast(arr, pa.string()), "\r\n")  # as a text record ends
     for pattern, repl in _UNINDENTED:
         arr = pc.replace_substring_regex(arr, pattern, repl)
     return arr

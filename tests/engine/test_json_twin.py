@@ -1,7 +1,7 @@
 """Text/JSON twin acceptance: one real log4j2 run, read as text and as JsonLayout.
 
-The three files of ``tests/data/twin`` were written at once by one JVM (see its
-README). Whatever logsleuth derives from a record must not depend on which layout
+The four files of ``tests/data/twin`` were written at once by one JVM (see its
+README): text, log4j2 JsonLayout (frames as objects, and as one string) and GELF. Whatever logsleuth derives from a record must not depend on which layout
 wrote it: same records, same exception columns, same findings with the same counts.
 The JSON files are scanned with no flag at all (their layout is detected); the text
 file with its PatternLayout.
@@ -32,7 +32,7 @@ def text_scan() -> api.ScanResult:
     return api.scan(TWIN / "twin.log", pattern=PATTERN, workers=1, analysis=False)
 
 
-@pytest.fixture(scope="module", params=["twin.json", "twin-string.json"])
+@pytest.fixture(scope="module", params=["twin.json", "twin-string.json", "twin-gelf.json"])
 def json_scan(request: pytest.FixtureRequest) -> api.ScanResult:
     return api.scan(TWIN / request.param, workers=1, analysis=False)
 
@@ -45,9 +45,19 @@ def _rows(result: api.ScanResult) -> list[tuple[object, ...]]:
     return sorted(zip(*cols, strict=True), key=lambda row: tuple(map(str, row)))
 
 
+_JAR = re.compile(r"\s+~?\[[^\]\n]*\]$", re.M)  # log4j2's extended ``~[jar:version]``
+_MODULE = re.compile(r"(?<=\tat )[\w.$-]+(?:@[\w.$-]+)?/{1,2}")  # JDK ``java.base/``
+
+
+def _frames(stack: str) -> str:
+    """A finding's stack as frames only: GELF's ``full_message`` is the JDK's own
+    printStackTrace (module prefixes, no jar suffixes), the other files log4j2's."""
+    return _MODULE.sub("", _JAR.sub("", stack))
+
+
 def _findings(result: api.ScanResult) -> dict[tuple[str, str], tuple[object, ...]]:
     return {(f.rule, f.signature): (f.count, f.first_seen, f.last_seen, f.fingerprint,
-                                    f.stack, f.extracted) for f in result.findings}
+                                    _frames(f.stack), f.extracted) for f in result.findings}
 
 
 def test_expectations_hold_on_the_text_twin(text_scan: api.ScanResult) -> None:

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One real JVM run logging the same events as text (PatternLayout) and as log4j2 JsonLayout
-# (frames as objects, and stacktraceAsString), for logsleuth's text/JSON twin test.
+# (frames as objects, and stacktraceAsString) and GELF, for logsleuth's text/JSON twin test.
 #
-#   run_twin.sh OUTDIR [ROUNDS]     writes OUTDIR/twin.log, twin.json, twin-string.json
+#   run_twin.sh OUTDIR [ROUNDS]     writes OUTDIR/twin.log, twin.json, twin-string.json, twin-gelf.json
 #
 # Bounded: ROUNDS (default 40) events loops, then the JVM exits (timeout 120 s).
 # Needs: JDK 17, libnetty-java, liblog4j2-java, libjackson2-databind-java (Debian packages).
@@ -28,4 +28,4 @@ TZ=Europe/Berlin timeout 120 java -Xms32m -Xmx64m \
   -Dlog4j.configurationFile="$HERE/log4j2-twin.xml" \
   -Dtwin.dir="$OUT" \
   -cp "$BUILD/classes:$CP" com.example.twin.TwinLog "$ROUNDS"
-wc -l "$OUT"/twin.log "$OUT"/twin.json "$OUT"/twin-string.json
+wc -l "$OUT"/twin.log "$OUT"/twin.json "$OUT"/twin-string.json "$OUT"/twin-gelf.json
