@@ -126,7 +126,7 @@ def parse_json_records(lines: pa.Array | pa.ChunkedArray) -> pa.Table:
     cand = heads[edges]
     g_start, g_end = edges[cand], ends[cand]
     offsets = np.concatenate([[0], np.cumsum(g_end - g_start)]).astype(np.int32)
-    members = np.concatenate([np.arange(a, b) for a, b in zip(g_start, g_end, strict=True)])
+    members = np.flatnonzero(_inside(n, g_start, g_end))
     grouped = pa.ListArray.from_arrays(pa.array(offsets), lines.take(pa.array(members)))
     joined = pc.binary_join(grouped, " ")
     joined = pc.replace_substring_regex(joined, r"^\s*,\s*", "")
@@ -144,9 +144,16 @@ def parse_json_records(lines: pa.Array | pa.ChunkedArray) -> pa.Table:
     out = out.set_column(out.schema.get_field_index("_ok"), "_ok",
                          pa.array(ok | np.isin(np.arange(n), g_start)))
     span[g_start] = (g_end - g_start).astype(np.int32)
-    for a, b in zip(g_start.tolist(), g_end.tolist(), strict=True):
-        cont[a + 1 : b] = True
+    cont = _inside(n, g_start + 1, g_end)
     return _with_spans(out, span, cont)
+
+
+def _inside(n: int, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Mask of the lines in the sorted, disjoint ranges [begin, end)."""
+    edge = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(edge, begin, 1)
+    np.add.at(edge, end, -1)
+    return np.cumsum(edge[:-1]) > 0
 
 
 def _with_spans(table: pa.Table, span: np.ndarray, cont: np.ndarray) -> pa.Table:
