@@ -69,7 +69,7 @@ class JsonLayout:
     thrown: tuple[str, ...] = ()  # throwable objects (log4j2 ``thrown`` with causes...)
     level_numbers: Literal["syslog"] | None = None  # numeric levels are syslog severities
     known_errors: bool = False  # also read the usual throwable fields (KNOWN_*)
-    header_regex: str = r"^\s*\{"
+    header_regex: str = r"^(?:, ?)?\{"  # record starts, where workers split a file
 
     @property
     def fields(self) -> tuple[str, ...]:

@@ -127,3 +127,26 @@ def test_bad_json_spec_is_a_located_error() -> None:
 
     with pytest.raises(PatternError, match="time=PATH"):
         api.scan(TWIN / "twin.json", pattern="json: level=level")
+
+
+@pytest.mark.parametrize("name", ["twin.json", "pretty"])
+def test_json_split_between_workers_equals_one_process(name: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Byte ranges must start on record starts, also for records spread over lines."""
+    import json
+
+    from logsleuth.engine import local
+
+    monkeypatch.setattr(local, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(local, "PARALLEL_MIN_BYTES", 1)
+    lines = (TWIN / "twin.json").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "app.json"
+    if name == "pretty":  # log4j2 JsonLayout without compact: nested objects indented
+        path.write_text("".join(json.dumps(json.loads(ln), indent=2) + "\n" for ln in lines))
+    else:
+        path.write_text("\n".join(lines) + "\n")
+    one = api.scan(path, workers=1, analysis=False)
+    two = api.scan(path, workers=2, analysis=False)
+    assert one.inputs[0].records == len(lines) and one.inputs[0].unparsed_lines == 0
+    assert (two.inputs[0].records, two.inputs[0].unparsed_lines) == (len(lines), 0)
+    assert _rows(two) == _rows(one)
