@@ -325,6 +325,8 @@ def _merged(partials: Sequence[Partial], name: str) -> Any | None:
 
 
 def _zone_label(layout: object | None, tz: str | None) -> str | None:
+    if getattr(layout, "zoned", False):  # JSON epoch times are instants already
+        return "from-log"
     fmt = getattr(layout, "timestamp", None)
     if fmt is None:
         return None

@@ -72,6 +72,11 @@ class JsonLayout:
     header_regex: str = r"^(?:, ?)?\{"  # record starts, where workers split a file
 
     @property
+    def zoned(self) -> bool:
+        """True when every time source is an epoch number (an instant, no zone needed)."""
+        return bool(self.timestamp) and all(t.unit != "iso" for t in self.timestamp)
+
+    @property
     def fields(self) -> tuple[str, ...]:
         traced = bool(self.stack_trace or self.thrown or self.known_errors)
         derived = {"error_class", "stack_trace"} if traced else set()

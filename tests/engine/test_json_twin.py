@@ -107,6 +107,8 @@ def test_json_findings_equal_text_findings(text_scan: api.ScanResult,
 def test_json_layout_is_detected_without_flags(json_scan: api.ScanResult) -> None:
     layout = json_scan.inputs[0].layout
     assert layout is not None and ("json" in layout)
+    # epoch times (instant, timeMillis, GELF seconds) need no zone, like the text's offsets
+    assert json_scan.inputs[0].timezone == "from-log"
 
 
 def test_inferred_json_layout_reused_as_pattern(text_scan: api.ScanResult) -> None:
