@@ -223,7 +223,9 @@ def _roles(objs: list[dict[str, Any]]) -> _Roles:
     used.update(f.path for f in threads)
     loggers = _loggers(fields, total, used)
     used.update(f.path for f in loggers)
-    traces = [f for f in fields if _is_trace(f)]
+    # a message that carries its trace stays the message (split when read)
+    traces = [f for f in fields if _is_trace(f) and _named(f, _MESSAGE_NAMES) == len(
+        _MESSAGE_NAMES)]
     used.update(f.path for f in traces)
     messages = _pick(fields, total, _MESSAGE_NAMES, used)
     if not messages:  # no message-like name: the wordiest remaining string field

@@ -187,6 +187,7 @@ class JsonLayout:
         if self.level_numbers == "syslog":
             cols["level"] = _syslog_level(raw, self.level, cols["level"])
         cols["stack_trace"] = self._traces(raw, cols)
+        cols["msg"], cols["stack_trace"] = _trace_in_message(cols["msg"], cols["stack_trace"])
         if "stack_trace" in self.fields:
             first = pc.extract_regex(pc.fill_null(cols["stack_trace"], ""), _ERROR_CLASS)
             cols["error_class"] = pc.coalesce(cols["error_class"], pc.struct_field(first, "cls"))
@@ -254,6 +255,23 @@ def _text(arr: pa.Array | None) -> pa.Array | None:
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
         return pc.cast(arr, pa.string())
     return None  # structs / lists (e.g. JsonLayout's extendedStackTrace) are not text
+
+
+_TRACE_LINE = r"\n\s*(?:at [\w$.<>/]+\(|Caused by: )"
+
+
+def _trace_in_message(msg: pa.Array, stack: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """A message carrying its own stack trace (``%m%n%ex`` in a JSON template) splits as a
+    text record does: the first line is the message, the rest the trace."""
+    inside = pc.and_(pc.is_null(stack),
+                     pc.fill_null(pc.match_substring_regex(msg, _TRACE_LINE), False))
+    if not pc.any(inside).as_py():
+        return msg, stack
+    parts = pc.split_pattern(pc.fill_null(msg, ""), "\n", max_splits=1)
+    head = pc.list_element(parts, 0)
+    tail = pc.list_element(pc.if_else(pc.greater(pc.list_value_length(parts), 1), parts,
+                                      pa.scalar(["", ""], parts.type)), 1)
+    return pc.if_else(inside, head, msg), pc.if_else(inside, tail, stack)
 
 
 def _syslog_level(raw: pa.Table, paths: tuple[str, ...], level: pa.Array) -> pa.Array:

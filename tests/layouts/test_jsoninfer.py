@@ -222,3 +222,22 @@ def test_arrow_renderer_equals_python_renderer() -> None:
         want = [render_throwable(json.loads(line).get("thrown")) for line in lines]
         assert sum(w is not None for w in want) >= 30
         assert render_column(column).to_pylist() == want
+
+
+def test_trace_inside_the_message_splits_like_a_text_record(tmp_path: Path) -> None:
+    """A JSON template with ``%m%n%ex`` in its message: first line message, rest trace."""
+    lines = [json.dumps({"timestamp": "2023-03-17T10:33:42.531Z", "severity": "ERROR",
+                         "_logger": "a.Gateway", "message": (
+                             "500 Server Error\nio.netty.channel.ConnectTimeoutException: x\n"
+                             "\tat a.B.c(B.java:1)\nCaused by: java.net.ConnectException: no\n"
+                             "\tat d.E.f(E.java:2)")}),
+             json.dumps({"timestamp": "2023-03-17T10:33:43.000Z", "severity": "INFO",
+                         "_logger": "a.Gateway", "message": "two\nlines"})]
+    log = tmp_path / "gcp.json"
+    log.write_text("\n".join(lines) + "\n")
+    rows = api.scan(log, workers=1, analysis=False).table("records").to_pylist()
+    assert rows[0]["message"] == "500 Server Error"
+    assert rows[0]["exception"] == "io.netty.channel.ConnectTimeoutException"
+    assert (rows[0]["root_exception"], rows[0]["root_frame"]) == ("java.net.ConnectException",
+                                                                  "d.E.f")
+    assert rows[1]["message"] == "two\nlines" and rows[1]["exception"] is None
