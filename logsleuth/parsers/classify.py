@@ -33,8 +33,9 @@ _TD_TOP = re.compile(
     r'(?:Full thread dump |"[^"\n]*" [^\n]*(?:tid=0x|cpu=[\d.]+ \[reset ))'
     r'|^(?:NULL {3,}|0SECTION {3,}|1TI[A-Z]+ +|1LKDEADLOCK +|3XMTHREADINFO +)'
     r'|^\{\s*"threadDump"\s*:')
-_NGINX_ACCESS = re.compile(
-    r'^\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "', re.M)
+_NGINX_ACCESS = re.compile(  # an X-Forwarded-For chain may come before the address
+    r'^(?:"[^"\n]*" |[^\s,"]+(?:, [^\s,]+)*(?:, | ))?'
+    r'\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "', re.M)
 _NGINX_ERROR = re.compile(
     r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[(?:debug|info|notice|warn|error|crit|alert|emerg)\] "
     r"\d+#\d+: ", re.M)
