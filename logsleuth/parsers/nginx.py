@@ -64,9 +64,11 @@ _KV = {
     "us": rf'(?:^|\s)(?:us|upstream_status)="?(?P<v>(?:\d{{3}}|-)(?:{_SEP}(?:\d{{3}}|-))*)',
 }
 _REQUEST = r"^(?P<method>[A-Z][A-Z_-]*) (?P<path>\S+)(?: (?P<protocol>[A-Z]+/[\d.]+))?$"
-# `nginx: [emerg] ...` is what `nginx -t` and a failed start write to stderr: no time, no pid.
+# `nginx: [emerg] ...` / `nginx: configuration file ... test failed` is what `nginx -t`
+# and a failed start write to stderr: no time, no pid, maybe no level.
 _ERROR = (
-    r"^(?:(?P<time>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) |nginx: )\[(?P<level>[a-z]+)\] "
+    r"^(?:(?P<time>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[(?P<level>[a-z]+)\] "
+    r"|nginx: (?:\[(?P<bare_level>[a-z]+)\] )?)"
     r"(?:(?P<pid>\d+)#(?P<tid>\d+): )?(?:\*(?P<conn>\d+) )?(?P<body>.*?)\s*$"
 )
 _ERR_FIELDS = {
@@ -278,7 +280,8 @@ def parse_nginx_error(data: bytes, source: str, *,
         "source": pa.repeat(pa.scalar(source), len(m)),
         "line": line_no,
         "ts": pc.cast(ts, _TS),
-        "level": _field(m, "level"),
+        "level": _first_nonempty(pc.fill_null(_field(m, "level"), ""),
+                                 pc.fill_null(_field(m, "bare_level"), "")),
         "pid": pc.cast(_first_nonempty(_field(m, "pid")), pa.int64()),
         "tid": pc.cast(_first_nonempty(_field(m, "tid")), pa.int64()),
         "connection": pc.cast(_first_nonempty(_field(m, "conn")), pa.int64()),
