@@ -42,12 +42,17 @@ from logsleuth.parsers.lines import line_offsets
 _Q = r'(?:[^"\\]|\\.)*'  # inside double quotes, nginx escapes " as \x22 but be lenient
 _NUM = r"(?:\d+(?:\.\d+)?|-)"
 _SEP = r"(?:, | : )"
-_ACCESS = (
-    r'^(?:(?P<xff>"[^"]*"|[^\s,"]+(?:, [^\s,]+)*)(?:, | ))?'
-    r"(?P<remote_addr>[^\s,]+) \S+ (?P<remote_user>\S+) \[(?P<time>[^\]]+)\] "
+_ACCESS_TAIL = (
+    r" \S+ (?P<remote_user>\S+) \[(?P<time>[^\]]+)\] "
     rf'"(?P<request>{_Q})" (?P<status>\d{{3}}) (?P<bytes>\d+|-)'
     rf'(?: "(?P<referer>{_Q})" "(?P<user_agent>{_Q})")?(?P<extra>.*?)\s*$'
 )
+_ACCESS = r"^(?P<remote_addr>\S+)" + _ACCESS_TAIL
+# Tried only on the lines _ACCESS leaves: an X-Forwarded-For chain before the address.
+_ACCESS_XFF = (r'^(?P<xff>"[^"]*"|[^\s,"]+(?:, [^\s,]+)*)(?:, | )(?P<remote_addr>[^\s,]+)'
+               + _ACCESS_TAIL)
+_FIELDS = ("remote_addr", "time", "request", "status", "bytes", "referer", "user_agent",
+           "extra", "xff", "rt", "ut", "ua", "us")
 _EXTRA_POS = (
     rf'^ "?(?P<rt>{_NUM})"? "?(?P<ut>{_NUM}(?:{_SEP}{_NUM})*)"? '
     rf'"?(?P<ua>[^\s",]+(?:{_SEP}[^\s",]+)*)"? "?(?P<us>(?:\d{{3}}|-)(?:{_SEP}(?:\d{{3}}|-))*)"?'
@@ -155,15 +160,9 @@ def parse_nginx_access(data: bytes, source: str, *, default_tz: str | tzinfo | N
     res = EvidenceResult(source=source, kind=Kind.NGINX_ACCESS)
     lines = split_lines(data)
     chosen = _choose_format(lines, log_formats or {})
-    m = pc.extract_regex(lines, _ACCESS if chosen is None else chosen[1])
-    ok = pc.is_valid(m)
+    ok, g = _extract(lines, [_ACCESS, _ACCESS_XFF] if chosen is None else [chosen[1]])
     line_no = _counted(res, lines, ok)
-    m = pc.filter(m, ok)
-    have = {m.type.field(i).name for i in range(m.type.num_fields)}
-    empty = pa.array([""] * len(m), pa.string())
-    g = {k: _field(m, k) if k in have else empty
-         for k in ("remote_addr", "time", "request", "status", "bytes", "referer",
-                   "user_agent", "extra", "xff", "rt", "ut", "ua", "us")}
+    n = len(line_no)
     if chosen is None:
         ext = _extras(g["extra"])
     else:
@@ -177,7 +176,7 @@ def parse_nginx_access(data: bytes, source: str, *, default_tz: str | tzinfo | N
                        pc.add(pc.count_substring_regex(pc.fill_null(ua, ""), _SEP), 1),
                        pa.scalar(None, pa.int32()))
     res.tables["http_requests"] = pa.table({
-        "source": pa.repeat(pa.scalar(source), len(m)),
+        "source": pa.repeat(pa.scalar(source), n),
         "line": line_no,
         "ts": pc.cast(ts, _TS),
         "remote_addr": g["remote_addr"],
@@ -202,6 +201,43 @@ def parse_nginx_access(data: bytes, source: str, *, default_tz: str | tzinfo | N
     if len(offsets) > 1:
         res.notes.append(f"several UTC offsets in one file: {sorted(offsets)}")
     return res
+
+
+def _extract(lines: pa.Array, patterns: list[str]) -> tuple[pa.Array, dict[str, pa.Array]]:
+    """Parsed-line mask and the named fields of the parsed lines.
+
+    The first pattern runs over every line; each next one only over the lines still
+    unparsed (rare shapes stay off the common path). Fields a pattern lacks are ``""``.
+    """
+    n = len(lines)
+    taken = np.zeros(n, dtype=bool)
+    parts: list[tuple[np.ndarray, pa.StructArray]] = []
+    for rx in patterns:
+        todo = np.flatnonzero(~taken)
+        if not len(todo):
+            break
+        sub = lines if len(todo) == n else lines.take(pa.array(todo))
+        m = pc.extract_regex(sub, rx)
+        hit = pc.is_valid(m).to_numpy(zero_copy_only=False)
+        if hit.any():
+            parts.append((todo[hit], pc.filter(m, pa.array(hit))))
+            taken[todo[hit]] = True
+    if len(parts) == 1:  # the usual case: already in line order
+        m = parts[0][1]
+        have = {m.type.field(i).name for i in range(m.type.num_fields)}
+        empty = pa.repeat(pa.scalar("", pa.string()), len(m))
+        return pa.array(taken), {k: _field(m, k) if k in have else empty for k in _FIELDS}
+    rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+    order = pa.array(np.argsort(rows, kind="stable"))
+    g = {}
+    for k in _FIELDS:
+        cols = []
+        for _, m in parts:
+            have = {m.type.field(i).name for i in range(m.type.num_fields)}
+            cols.append(_field(m, k) if k in have else pa.repeat(pa.scalar("", pa.string()),
+                                                                 len(m)))
+        g[k] = pc.take(pa.concat_arrays(cols), order) if cols else pa.array([], pa.string())
+    return pa.array(taken), g
 
 
 def _extras(extra: pa.Array) -> dict[str, pa.Array]:
