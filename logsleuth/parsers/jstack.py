@@ -475,6 +475,8 @@ def deadlock_records(deadlocks: pa.Table) -> Iterator[Record]:
         cycle = " -> ".join(f'"{n}"' for n in [*names, *names[:1]])
         msg = f"Java-level deadlock: {cycle}" if names else "Java-level deadlock"
         text = row["text"] or msg
+        if "Java-level deadlock" not in text:  # a javacore says it in its own words
+            text = f"{msg}\n{text}"
         ts = row["ts"]
         yield Record(
             source=str(row["source"]), line=int(row["line"] or 0),

@@ -340,6 +340,9 @@ def test_scan_of_the_variants_reads_each_file_as_its_kind() -> None:
         assert st.kind == ("nginx-error" if "error" in name else want[folder[name]]), name
     deadlocks = res.table("deadlocks").to_pylist()
     assert sorted(len(d["threads"]) for d in deadlocks) == [2, 3, 3]
+    fired = {src for f in res.findings if f.rule == "jvm-deadlock" for src in f.sources["top"]}
+    assert fired == {"jdk8-windows-console-padded-deadlock.txt", "javacore-deadlock-locks.txt",
+                     "javacore-deadlock-threads.txt"}
     http = res.table("http_requests")
     assert pc.sum(pc.greater_equal(http["status"], 500)).as_py() == 2
     assert all(s.unparsed_lines == 0 for s in res.inputs
