@@ -39,7 +39,7 @@ CMS_CONC_RE = re.compile(
     r"\[CMS-concurrent-(?P<name>[a-z-]+): (?P<cpu>[\d.]+)/(?P<wall>[\d.]+) secs\]"
 )
 # The clock printed just before a mid-line phase, read backwards from its bracket.
-_CLOCK_BEFORE = re.compile(rf"(?:(?P<date>{TIME_RE}): )?(?:(?P<up>\d+\.\d+): )?$")
+_CLOCK_BEFORE = re.compile(rf"(?:(?P<date>{TIME_RE}): )?(?:(?P<up>\d+\.\d+): )?(?:#\d+: )?$")
 # Date/uptime stamps another thread wrote into the middle of an event's text.
 _STAMP = re.compile(rf"{TIME_RE}: (?:\d+\.\d+: )?|(?<![\d.])\d+\.\d+: (?=\[)")
 _MAX_CONT = 60  # lines an open event may take; beyond that it was cut short

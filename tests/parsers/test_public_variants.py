@@ -334,7 +334,7 @@ def test_scan_of_the_variants_reads_each_file_as_its_kind() -> None:
     res = api.scan([DUMPS, NGINX, GC], tz="UTC", workers=1)
     folder = {p.name: d.name for d in (DUMPS, NGINX, GC) for p in d.iterdir()}
     want = {"dumps": "thread-dump", "gc": "gc-log", "nginx": "nginx-access"}
-    assert len(res.inputs) == len(folder) == 15
+    assert len(res.inputs) == len(folder)
     for st in res.inputs:
         name = Path(st.path).name
         assert st.kind == ("nginx-error" if "error" in name else want[folder[name]]), name
@@ -361,3 +361,22 @@ def test_scan_reads_the_log_format_of_an_nginx_conf_kept_with_the_log(tmp_path: 
     assert (st.kind, st.unparsed_lines) == ("nginx-access", 0)
     assert any("'upstreaminfo'" in n for n in st.notes)
     assert res.table("http_requests")["upstream_tries"].to_pylist().count(2) == 5
+
+
+def test_jdk8_cms_with_gc_ids_on_every_line() -> None:
+    res, t = _gc("jdk8-cms-printgcid.log")
+    assert res.unparsed_lines == 0
+    pauses = _pauses(t)
+    assert [p["kind"] for p in pauses] == (
+        ["young"] * 2 + ["pause-other", "young", "young", "young", "remark"] + ["young"] * 3)
+    assert (pauses[0]["heap_before_kb"], pauses[0]["heap_after_kb"],
+            pauses[0]["heap_capacity_kb"]) == (8678, 8064, 31680)
+    assert pauses[0]["pause_ms"] == pytest.approx(10.6548)
+    assert pauses[6]["pause_ms"] == pytest.approx(3.9463)
+    conc = t.filter(pc.equal(t["kind"], "concurrent")).to_pylist()
+    assert [(c["phase"], c["duration_ms"], c["uptime_ms"]) for c in conc] == [
+        ("Concurrent mark", pytest.approx(13), pytest.approx(212)),
+        ("Concurrent preclean", pytest.approx(1), pytest.approx(221)),
+        ("Concurrent sweep", pytest.approx(0), pytest.approx(234)),
+        ("Concurrent reset", pytest.approx(18), pytest.approx(253))]
+    assert conc[0]["ts"] == datetime(2022, 8, 1, 17, 16, 33, 213000, tzinfo=UTC)
