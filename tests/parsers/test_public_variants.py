@@ -380,3 +380,21 @@ def test_jdk8_cms_with_gc_ids_on_every_line() -> None:
         ("Concurrent sweep", pytest.approx(0), pytest.approx(234)),
         ("Concurrent reset", pytest.approx(18), pytest.approx(253))]
     assert conc[0]["ts"] == datetime(2022, 8, 1, 17, 16, 33, 213000, tzinfo=UTC)
+
+
+def test_jdk8_g1_concurrent_cycle_uptime_only() -> None:
+    assert _kind(GC / "jdk8-g1-concurrent-cycle-ergonomics.log") is Kind.GC_LOG
+    res, t = _gc("jdk8-g1-concurrent-cycle-ergonomics.log")
+    assert res.unparsed_lines == 0
+    pauses = _pauses(t)
+    assert [(p["kind"], p["uptime_ms"]) for p in pauses] == [
+        ("young", pytest.approx(290)), ("remark", pytest.approx(303)),
+        ("cleanup", pytest.approx(304)), ("young", pytest.approx(307))]
+    assert pauses[0]["phase"] == "Pause Young (Concurrent Start)"
+    assert pauses[0]["pause_ms"] == pytest.approx(11.5587)
+    assert (pauses[0]["heap_before_kb"], pauses[0]["heap_after_kb"],
+            pauses[0]["heap_capacity_kb"]) == (round(71.1 * 1024), round(71.2 * 1024), 103 * 1024)
+    assert (pauses[2]["heap_before_kb"], pauses[2]["heap_after_kb"]) == (75 * 1024, 25 * 1024)
+    assert all(p["ts"] is None for p in pauses)
+    conc = t.filter(pc.equal(t["kind"], "concurrent"))["duration_ms"].to_pylist()
+    assert conc == [pytest.approx(0.1729), pytest.approx(1.1728), pytest.approx(0.095)]
