@@ -180,6 +180,10 @@ def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> Non
     kwargs: dict[str, Any] = {"default_tz": options.default_tz}
     if unit.kind == Kind.GC_LOG:
         kwargs["jvm_start_ms"] = options.jvm_start_ms
+    elif unit.kind == Kind.NGINX_ACCESS and not unit.source.member:
+        from logsleuth.parsers.nginx_format import formats_near  # the user's log_format
+
+        kwargs["log_formats"] = formats_near(Path(unit.source.fs_path))
     result = parse(data, partial.path, **kwargs)
     st = partial.stats
     st.bytes = len(data)
