@@ -31,6 +31,7 @@ def scan(
     logback_config: Annotated[Path | None, typer.Option(
         help="Read encoder patterns from this logback.xml.")] = None,
     tz: opt.Tz = None,
+    date: opt.Date = None,
     kind: opt.Kinds = None,
     workers: opt.Workers = None,
     parquet: Annotated[Path | None, typer.Option(
@@ -75,7 +76,8 @@ def scan(
                               workers=workers, keep_records=parquet is not None,
                               spill_dir=spill, rules=not no_rules, rules_dirs=rules or (),
                               only=only or (), exclude=exclude or (),
-                              analysis=not no_analysis, jvm_start=jvm_start, html=html,
+                              analysis=not no_analysis, jvm_start=jvm_start, date=date,
+                              html=html,
                               baseline=baseline or None, metrics=metrics or (),
                               engine=engine, dask_address=dask_scheduler, progress=tick)
         if parquet is not None:

@@ -115,7 +115,8 @@ def infer_app_zone(planned: Sequence[PlannedInput]) -> Any:
 def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
     """Epoch ms of the first timestamp in an input's head, for ordering rolled files."""
     layout = p.layout
-    if layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None:
+    if (layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None
+            or layout.timestamp.needs_base_date):  # no date printed: no instant to order by
         return None
     import pyarrow as pa
     import pyarrow.compute as pc

@@ -10,7 +10,7 @@ import importlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,8 @@ class UnitOptions:
     spill_dir: str | None = None  # kept records go to Parquet files here, not memory
     collectors: tuple[str, ...] = ()
     collector_config: dict[str, Any] = field(default_factory=dict)
+    # date of the first record of each time-only app log, by path (engine.timeonly)
+    base_dates: dict[str, date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +130,20 @@ def _parser(unit: WorkUnit, options: UnitOptions, partial: Partial,
 
         return JsonLogParser(partial.path, layout, partial.stats, sink,
                              default_tz=options.default_tz)
-    converter = None
-    if layout is not None and layout.timestamp is not None:
-        ts_format = layout.timestamp
+    converter: Callable[[pa.Array], pa.Array] | None = None
+    if layout is not None and layout.timestamp is not None and layout.timestamp.needs_base_date:
+        from logsleuth.engine.timeonly import TimeOfDayClock
 
-        def converter(values: pa.Array) -> pa.Array:
-            return ts_format.to_epoch_ms(values, options.default_tz).ms
+        start = options.base_dates.get(partial.path)
+        if start is not None:  # undated: records keep no timestamp (reported by the planner)
+            converter = TimeOfDayClock(layout.timestamp, start, options.default_tz)
+    elif layout is not None and layout.timestamp is not None:
+        ts_format, tz = layout.timestamp, options.default_tz
+
+        def convert(values: pa.Array) -> pa.Array:
+            return ts_format.to_epoch_ms(values, tz).ms
+
+        converter = convert
 
     return AppLogParser(partial.path, layout, converter, partial.stats, sink,
                         default_tz=options.default_tz, starts_mid_record=unit.start > 0)
