@@ -133,7 +133,7 @@ def scan(
     found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
     diagnostics = list(found.diagnostics)
     planned = plan_inputs(found.sources, choice, overrides, diagnostics, default_tz)
-    inferred = infer_app_zone(planned) if default_tz is None else None
+    inferred = infer_app_zone(planned, diagnostics) if default_tz is None else None
     if inferred is not None:
         default_tz = inferred.tz
     base_dates = date_anchors(planned, explicit_date, default_tz, diagnostics)
@@ -196,9 +196,9 @@ def _jvm_start_elsewhere(planned: Sequence[Any], default_tz: tzinfo | None,
     from logsleuth.engine.jvmstart import gc_logs_lack_wall_clock, jvm_start_from_dumps
     from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 
-    if not gc_logs_lack_wall_clock(planned):
+    if not gc_logs_lack_wall_clock(planned, diagnostics):
         return None
-    start = jvm_start_from_dumps(planned, default_tz)
+    start = jvm_start_from_dumps(planned, default_tz, diagnostics)
     if start is None:
         return None
     gc = next(p for p in planned if p.kind == Kind.GC_LOG)

@@ -122,6 +122,7 @@ def check(
     date: opt.Date = None,
     kind: opt.Kinds = None,
     workers: opt.Workers = None,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Scan evidence and run the rules for CI: exit 1 on findings at or above --fail-on.
 
@@ -140,7 +141,7 @@ def check(
                         kinds=kind or (), workers=workers, path_prefix=path_prefix,
                         date=date)
     for d in outcome.diagnostics:
-        print(d.render(), file=sys.stderr)
+        print(d.render(verbose), file=sys.stderr)
     if outcome.error is not None:
         raise InputError(outcome.error)
     from logsleuth.rules.api import render_check

@@ -58,6 +58,7 @@ def scan(
         help="JVM start time (ISO 8601 with offset) to anchor uptime-only GC logs.")] = None,
     progress: Annotated[bool, typer.Option(
         help="Show a progress bar on stderr.")] = True,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Scan evidence and report what it holds; exits 0 whenever the scan completed."""
     from logsleuth import api
@@ -90,7 +91,7 @@ def scan(
         output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    for line in console.diagnostic_lines(result):
+    for line in console.diagnostic_lines(result, verbose):
         print(line, file=sys.stderr)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from logsleuth.engine.guard import reported
 from logsleuth.errors import DiagLevel, Diagnostic, PatternError, SourceLocation
 from logsleuth.model import Kind
 
@@ -203,7 +204,8 @@ def _span_local(p: Any) -> tuple[int, int] | None:
     return (min(lows), max(highs)) if lows else None
 
 
-def _from_siblings(p: Any, planned: Sequence[Any]) -> DateAnchor | None:
+def _from_siblings(p: Any, planned: Sequence[Any],
+                   diagnostics: list[Diagnostic]) -> DateAnchor | None:
     """The one day on which the log's first time of day falls inside its dated siblings.
 
     A sibling whose span holds that time of day on two days says nothing; siblings
@@ -218,7 +220,10 @@ def _from_siblings(p: Any, planned: Sequence[Any]) -> DateAnchor | None:
     for other in planned:
         if other is p:
             continue
-        span = _span_local(other)
+        span = None
+        with reported(other.source.path, "reading this input's dates as a sibling's",
+                      diagnostics):
+            span = _span_local(other)
         if span is None:
             continue
         lo, hi = span[0] - SIBLING_SLACK_MS, span[1] + SIBLING_SLACK_MS
@@ -270,7 +275,8 @@ def date_anchors(planned: Sequence[Any], explicit: date | None, tz: tzinfo | Non
         elif (named := date_in_name(path)) is not None:
             anchor = DateAnchor(named, "file name", path.rsplit("/", 1)[-1])
         else:
-            anchor = _from_siblings(p, planned) or _from_mtime(p, tz)
+            with reported(path, "dating this time-only log", diagnostics):
+                anchor = _from_siblings(p, planned, diagnostics) or _from_mtime(p, tz)
         if anchor is None:
             diagnostics.append(Diagnostic(
                 SourceLocation(path), "time-only-undated",
