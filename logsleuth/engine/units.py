@@ -159,7 +159,7 @@ def _parser(unit: WorkUnit, options: UnitOptions, partial: Partial,
         converter = convert
 
     return AppLogParser(partial.path, layout, converter, partial.stats, sink,
-                        default_tz=options.default_tz, starts_mid_record=unit.start > 0)
+                        default_tz=options.default_tz)
 
 
 class _RecordKeeper:
