@@ -54,6 +54,7 @@ class JsonLogParser:
         self.sink = sink
         self.default_tz = default_tz
         self._cache = ThrowableCache()
+        self._unzoned = False  # a record's time had no offset: the zone is not in the log
         # a flood repeats one trace: its classes and frame are read once
         self._trace_cache: dict[str, tuple[str | None, str | None, str | None]] = {}
 
@@ -92,6 +93,7 @@ class JsonLogParser:
         if len(rows) == 0:
             return n, n_lines
         kept = table.filter(ok)
+        self._see_zones(kept["_zoned"])
         t = {name: kept.column(name).combine_chunks() for name in kept.column_names}
         msgs = pc.fill_null(t["msg"], "")
         stack = t["stack_trace"]
@@ -116,6 +118,16 @@ class JsonLogParser:
             self.sink(ChunkBatch(batch, texts, {},
                                  lambda i: self._record(batch, texts, stack, i)))
         return n, n_lines
+
+    def _see_zones(self, zoned: pa.Array | pa.ChunkedArray) -> None:
+        """``from-log`` while every record's time carried its offset (or was epoch)."""
+        if self._unzoned:
+            return
+        if pc.all(zoned).as_py() is False:
+            self._unzoned = True
+            self.stats.timezone = None
+        else:
+            self.stats.timezone = "from-log"
 
     def _exceptions(self, stack: pa.Array,
                     error_class: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:

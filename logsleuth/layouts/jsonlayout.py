@@ -167,12 +167,16 @@ class JsonLayout:
     def extract(self, raw: pa.Table, default_tz: tzinfo | None = None) -> pa.Table:
         """Map a ``parse_json_lines`` table to ts (epoch ms), level, thread, logger, msg,
         error_class, error_message, stack_trace, plus ``_ok`` (a record starts on the line),
-        ``_span`` (its lines) and ``_cont`` (the line continues a multi-line record)."""
+        ``_span`` (its lines), ``_cont`` (the line continues a multi-line record) and
+        ``_zoned`` (its time is an instant: epoch, or ISO text with an offset)."""
         n = raw.num_rows
         ts = pa.nulls(n, pa.int64())
+        zoned = pa.array(np.zeros(n, dtype=bool))
         for src in self.timestamp:
             col = _ts_column(raw, src, default_tz)
             if col is not None:
+                fresh = pc.and_(pc.is_null(ts), pc.is_valid(col))
+                zoned = pc.if_else(fresh, _zone_written(raw, src), zoned)
                 ts = pc.coalesce(ts, col)
         cols: dict[str, pa.Array] = {"ts": ts}
         for f in TEXT_FIELDS:
@@ -193,6 +197,7 @@ class JsonLayout:
             cols["error_class"] = pc.coalesce(cols["error_class"], pc.struct_field(first, "cls"))
         for name in ("_ok", "_span", "_cont"):
             cols[name] = _column(raw, name)
+        cols["_zoned"] = zoned
         return pa.table(cols)
 
     def _traces(self, raw: pa.Table, cols: dict[str, pa.Array]) -> pa.Array:
@@ -285,6 +290,19 @@ def _syslog_level(raw: pa.Table, paths: tuple[str, ...], level: pa.Array) -> pa.
             mapped = names.take(pc.if_else(inside, num, pa.scalar(None, pa.int64())))
             level = pc.if_else(pc.fill_null(inside, False), mapped, level)
     return level
+
+
+_OFFSET = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
+
+
+def _zone_written(raw: pa.Table, src: TsSource) -> pa.Array:
+    """Per row: the time is an instant (an epoch number, or ISO text with an offset)."""
+    if src.unit != "iso":
+        return pa.array(np.ones(raw.num_rows, dtype=bool))
+    arr = _path(raw, src.path)
+    if arr is None or not pa.types.is_string(arr.type):
+        return pa.array(np.zeros(raw.num_rows, dtype=bool))
+    return pc.fill_null(pc.match_substring_regex(arr, _OFFSET), False)
 
 
 def _ts_column(raw: pa.Table, src: TsSource, default_tz: tzinfo | None) -> pa.Array | None:

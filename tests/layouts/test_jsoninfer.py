@@ -241,3 +241,17 @@ def test_trace_inside_the_message_splits_like_a_text_record(tmp_path: Path) -> N
     assert (rows[0]["root_exception"], rows[0]["root_frame"]) == ("java.net.ConnectException",
                                                                   "d.E.f")
     assert rows[1]["message"] == "two\nlines" and rows[1]["exception"] is None
+
+
+@pytest.mark.parametrize(("stamps", "zone"), [
+    (["2024-03-11T14:07:52.117Z", "2024-03-11T15:07:53+01:00"], "from-log"),
+    (["2024-03-11T14:07:52.117Z", "2024-03-11 14:07:53.000"], "unknown"),
+    (["2024-03-11 14:07:52,117", "2024-03-11 14:07:53,000"], "unknown"),
+])
+def test_timezone_is_from_log_only_when_every_time_carries_it(
+        stamps: list[str], zone: str, tmp_path: Path) -> None:
+    log = tmp_path / "app.json"
+    log.write_text("".join(json.dumps({"@timestamp": t, "level": "INFO", "message": "m"}) + "\n"
+                           for t in stamps))
+    result = api.scan(log, workers=1, analysis=False)
+    assert result.inputs[0].records == 2 and result.inputs[0].timezone == zone
