@@ -1,10 +1,12 @@
-"""Text/JSON twin acceptance: one real log4j2 run, read as text and as JsonLayout.
+"""Text/JSON twin acceptance: real JVM runs, each read as text and as JSON.
 
-The four files of ``tests/data/twin`` were written at once by one JVM (see its
-README): text, log4j2 JsonLayout (frames as objects, and as one string) and GELF. Whatever logsleuth derives from a record must not depend on which layout
-wrote it: same records, same exception columns, same findings with the same counts.
-The JSON files are scanned with no flag at all (their layout is detected); the text
-file with its PatternLayout.
+``tests/data/twin`` holds two runs of one program (see its README). The log4j2 run
+wrote at once a text file, JsonLayout with frames as objects, JsonLayout with the
+trace as one string, and GELF; the logback run wrote a text file and
+logstash-logback-encoder JSON. Whatever logsleuth derives from a record must not
+depend on which layout wrote it: same records, same exception columns, same
+findings with the same counts. JSON files are scanned with no flag at all (their
+layout is detected); text files with their PatternLayout.
 """
 
 from __future__ import annotations
@@ -18,23 +20,33 @@ from logsleuth import api
 
 TWIN = Path(__file__).resolve().parents[1] / "data" / "twin"
 PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%t] %logger - %msg%n"
+# JSON file -> the text file written by the same run
+PAIRS = {"twin.json": "twin.log", "twin-string.json": "twin.log", "twin-gelf.json": "twin.log",
+         "logback-twin.json": "logback-twin.log"}
 COLUMNS = ("ts", "level", "thread", "logger", "message", "exception", "root_exception",
            "root_frame")
 _HEAD = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d ", re.M)
 
 
-def _text() -> str:
-    return (TWIN / "twin.log").read_text(encoding="utf-8")
+def _scan_text(name: str) -> api.ScanResult:
+    return api.scan(TWIN / name, pattern=PATTERN, workers=1, analysis=False)
+
+
+@pytest.fixture(scope="module", params=sorted(set(PAIRS.values())))
+def text_file(request: pytest.FixtureRequest) -> tuple[str, api.ScanResult]:
+    return request.param, _scan_text(request.param)
+
+
+@pytest.fixture(scope="module", params=sorted(PAIRS))
+def pair(request: pytest.FixtureRequest) -> tuple[api.ScanResult, api.ScanResult]:
+    """(text scan, JSON scan) of one run."""
+    return (_scan_text(PAIRS[request.param]),
+            api.scan(TWIN / request.param, workers=1, analysis=False))
 
 
 @pytest.fixture(scope="module")
 def text_scan() -> api.ScanResult:
-    return api.scan(TWIN / "twin.log", pattern=PATTERN, workers=1, analysis=False)
-
-
-@pytest.fixture(scope="module", params=["twin.json", "twin-string.json", "twin-gelf.json"])
-def json_scan(request: pytest.FixtureRequest) -> api.ScanResult:
-    return api.scan(TWIN / request.param, workers=1, analysis=False)
+    return _scan_text("twin.log")
 
 
 def _rows(result: api.ScanResult) -> list[tuple[object, ...]]:
@@ -60,15 +72,16 @@ def _findings(result: api.ScanResult) -> dict[tuple[str, str], tuple[object, ...
                                     _frames(f.stack), f.extracted) for f in result.findings}
 
 
-def test_expectations_hold_on_the_text_twin(text_scan: api.ScanResult) -> None:
+def test_expectations_hold_on_the_text_twin(text_file: tuple[str, api.ScanResult]) -> None:
     """What the raw text says, counted independently of logsleuth."""
-    text = _text()
+    name, scan = text_file
+    text = (TWIN / name).read_text(encoding="utf-8")
     records = len(_HEAD.findall(text))
-    assert records == len((TWIN / "twin.json").read_text().splitlines())
-    assert text_scan.inputs[0].records == records
-    assert text_scan.inputs[0].unparsed_lines == 0
-    counts = {f.rule: 0 for f in text_scan.findings}
-    for f in text_scan.findings:
+    assert records == len((TWIN / name.replace(".log", ".json")).read_text().splitlines())
+    assert scan.inputs[0].records == records
+    assert scan.inputs[0].unparsed_lines == 0
+    counts = {f.rule: 0 for f in scan.findings}
+    for f in scan.findings:
         counts[f.rule] += f.count
     direct = len(re.findall(r"^Caused by: java\.lang\.OutOfMemoryError: Cannot reserve", text,
                             re.M))
@@ -80,8 +93,9 @@ def test_expectations_hold_on_the_text_twin(text_scan: api.ScanResult) -> None:
     assert counts["exception-in-encoder"] >= direct
 
 
-def test_json_records_equal_text_records(text_scan: api.ScanResult,
-                                         json_scan: api.ScanResult) -> None:
+def test_json_records_equal_text_records(
+        pair: tuple[api.ScanResult, api.ScanResult]) -> None:
+    text_scan, json_scan = pair
     assert json_scan.inputs[0].unparsed_lines == 0
     text_rows, json_rows = _rows(text_scan), _rows(json_scan)
     assert len(json_rows) == len(text_rows) > 100
@@ -95,8 +109,9 @@ def test_json_records_equal_text_records(text_scan: api.ScanResult,
     assert "java.nio.Bits.reserveMemory" in frames
 
 
-def test_json_findings_equal_text_findings(text_scan: api.ScanResult,
-                                           json_scan: api.ScanResult) -> None:
+def test_json_findings_equal_text_findings(
+        pair: tuple[api.ScanResult, api.ScanResult]) -> None:
+    text_scan, json_scan = pair
     text_f, json_f = _findings(text_scan), _findings(json_scan)
     assert set(json_f) == set(text_f)
     for key, value in text_f.items():
@@ -104,10 +119,12 @@ def test_json_findings_equal_text_findings(text_scan: api.ScanResult,
     assert text_scan.exception_fingerprints == json_scan.exception_fingerprints
 
 
-def test_json_layout_is_detected_without_flags(json_scan: api.ScanResult) -> None:
+def test_json_layout_is_detected_without_flags(
+        pair: tuple[api.ScanResult, api.ScanResult]) -> None:
+    json_scan = pair[1]
     layout = json_scan.inputs[0].layout
-    assert layout is not None and ("json" in layout)
-    # epoch times (instant, timeMillis, GELF seconds) need no zone, like the text's offsets
+    assert layout is not None and ("json" in layout or "logstash" in layout)
+    # instants (epoch numbers, ISO with offsets) need no zone, like the text's offsets
     assert json_scan.inputs[0].timezone == "from-log"
 
 
