@@ -1,7 +1,9 @@
-"""JSON-lines application logs (log4j2 JsonLayout/JsonTemplateLayout, ECS, logstash).
+"""JSON application logs (log4j2 JsonLayout/JsonTemplateLayout, ECS, logstash, GELF...).
 
-One line is one record. Arrow's JSON reader parses a whole chunk at once; the
-layout maps its columns to the record schema. A record's ``text`` for rules is
+One object is one record, on one line or spread over several (pretty-printed
+log4j2, Elasticsearch 7 traces); a chunk never ends inside one. Arrow's JSON
+reader parses a whole chunk at once; the layout maps its columns to the record
+schema. A record's ``text`` for rules is
 rendered the way a text layout would print it: the message, then the stack trace
 (throwable objects rendered as Java trace text by the layout), so exception
 columns and rule hits come from the same parser as for text logs.
@@ -17,12 +19,12 @@ import pyarrow.compute as pc
 
 from logsleuth.engine.applog import BatchSink, ChunkBatch, record_batch
 from logsleuth.engine.stats import InputStats
+from logsleuth.layouts.jsonrecords import OBJECT_START
 from logsleuth.model import Record
 from logsleuth.parsers.lines import line_offsets, lines_array
 from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
 
 _TRACE_CACHE = 4096  # distinct trace texts remembered per input
-_OBJECT_START = r"^\s{0,2}(?:,\s*)?\{"
 
 
 def _complete_lines(table: pa.Table, lines: pa.Array) -> int:
@@ -39,7 +41,7 @@ def _complete_lines(table: pa.Table, lines: pa.Array) -> int:
     if after >= n:
         return n
     opens = np.flatnonzero(pc.fill_null(pc.match_substring_regex(
-        lines[after:], _OBJECT_START), False).to_numpy(zero_copy_only=False))
+        lines[after:], OBJECT_START), False).to_numpy(zero_copy_only=False))
     return n if len(opens) == 0 else after + int(opens[0])
 
 

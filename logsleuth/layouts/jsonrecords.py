@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 _OBJECT_LINE = r"^\s*\{.*\}\s*$"
-_OBJECT_START = r"^\s{0,2}(?:,\s*)?\{"  # "{", ", {" (log4j2 pretty), not indented members
+OBJECT_START = r"^\s{0,2}(?:,\s*)?\{"  # "{", ", {" (log4j2 pretty), not indented members
 
 
 def _read(buf: pa.Buffer, block: int) -> pa.Table:
@@ -114,7 +114,7 @@ def parse_json_records(lines: pa.Array | pa.ChunkedArray) -> pa.Table:
     cont = np.zeros(n, dtype=bool)
     if ok.all():  # the common case: one object per line
         return _with_spans(table, span, cont)
-    starts = pc.fill_null(pc.match_substring_regex(lines, _OBJECT_START), False).to_numpy(
+    starts = pc.fill_null(pc.match_substring_regex(lines, OBJECT_START), False).to_numpy(
         zero_copy_only=False)
     heads = ~ok & starts
     if not heads.any():
