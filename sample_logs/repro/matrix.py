@@ -252,11 +252,37 @@ def write_truth(out: Path, case: str, truth: dict[str, object]) -> None:
         f"leak {truth['leak'] and truth['leak']['bytes_per_event']} -> {path}")  # type: ignore[index]
 
 
+def retruth(out: Path) -> None:
+    """Recompute every truth file from the kept evidence and server CSVs (no JVM runs)."""
+    for path in sorted(out.glob("*.truth.json")):
+        old = json.loads(path.read_text())
+        case = old["case"]
+        csv = out / f"{case}.server.csv"
+        if "cut" in old:
+            src = out / old["cut"]["source_case"]
+            full = truthlib.case_truth(src, out / f"{src.name}.server.csv", ZONE)
+            new = truthlib.case_truth(out / case, csv, ZONE)
+            cut_ms = round(datetime.fromisoformat(old["cut"]["at_utc"]).timestamp() * 1000)
+            server = truthlib.server_leak(truthlib.server_ticks(csv), cut_ms)
+            new["leak"]["server"] = server  # type: ignore[index]
+            new["leak"]["bytes_per_event"] = round(server["gauge_bytes_per_disconnect"], 2)  # type: ignore[index, arg-type]
+            new["cut"] = old["cut"] | {"first_oom_after_cut_utc": full["onset"]["ts_utc"]}  # type: ignore[index]
+        else:
+            new = truthlib.case_truth(out / case, csv, ZONE)
+        new.update(case=case, run=old["run"], jvms=old["jvms"], zone=ZONE)
+        write_truth(out, case, new)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--out", type=Path, default=HERE.parent / "matrix")
+    ap.add_argument("--retruth", action="store_true",
+                    help="only recompute the truth files from the kept evidence")
     ap.add_argument("runs", nargs="*", help="run names (default: all)")
     args = ap.parse_args()
+    if args.retruth:
+        retruth(args.out)
+        return
     todo = [r for r in RUNS if not args.runs or r.name in args.runs]
     if args.runs and len(todo) != len(args.runs):
         raise SystemExit(f"unknown run; known: {[r.name for r in RUNS]}")

@@ -153,7 +153,9 @@ def case_truth(root: Path, truth_csv: Path, zone_name: str) -> dict[str, object]
     zone = ZoneInfo(zone_name)
     recs = records(root, zone)
     ooms = [r for r in recs if any(e.startswith(OOM_CLASSES) for e in r["exceptions"])]  # type: ignore[attr-defined]
-    first = ooms[0] if ooms else None
+    # Several event loops log at once, so a record can reach the file after a later-stamped
+    # one: the onset is the earliest timestamp, not the first in file order.
+    first = min(ooms, key=lambda r: r["ms"]) if ooms else None  # type: ignore[arg-type, return-value]
     causes = [r for r in recs if str(r["message"]).startswith(CAUSE)]
     disconnects = [r for r in recs if str(r["message"]).startswith(DISCONNECT)]
     starts = [r for r in recs if str(r["message"]).startswith("PushServer starting")]
@@ -165,6 +167,8 @@ def case_truth(root: Path, truth_csv: Path, zone_name: str) -> dict[str, object]
             "ts_utc": iso(int(first["ms"])),  # type: ignore[arg-type]
             "file": first["file"], "line": first["line"],
             "exception": first["exceptions"][0],  # type: ignore[index]
+            "first_in_file_order": {"ts_utc": iso(int(ooms[0]["ms"])),  # type: ignore[arg-type]
+                                    "file": ooms[0]["file"], "line": ooms[0]["line"]},
         },
         "leak": None if not leaking else {
             "bytes_per_event": round(server["gauge_bytes_per_disconnect"], 2),  # type: ignore[arg-type]
