@@ -68,8 +68,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Knobs for the validation matrix (sample_logs/repro/matrix.py); the defaults are the bundled
  * sample's: -Dpush.packetSize (bytes per packet buffer, so bytes leaked per disconnect, 256),
  * -Dpush.logCause (log the encoder NPE or swallow it, true), -Dpush.monitorStyle (k, usedmax,
- * bufferpool or kv: how the monitor prints the gauge), -Dpush.truthFile (a CSV, outside the
- * evidence, where the monitor writes the server's own counters each tick).
+ * bufferpool or kv: how the monitor prints the gauge), -Dpush.errorDetail (repeat an unhandled
+ * exception's text in the log message, false), -Dpush.truthFile (a CSV, outside the evidence,
+ * where the monitor writes the server's own counters each tick).
  */
 public final class PushServer {
     private static final Logger LOG = LogManager.getLogger(PushServer.class);
@@ -290,6 +291,7 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
     /** Ground truth kept by the server itself: disconnects logged, and buffers lost to the NPE. */
     static final AtomicLong DISCONNECTS = new AtomicLong();
     static final AtomicLong LEAKED_BUFFERS = new AtomicLong();
+    private static final boolean ERROR_DETAIL = Boolean.getBoolean("push.errorDetail");
 
     private final SessionRegistry registry;
     private final PacketEncoder encoder;
@@ -363,7 +365,11 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Session s = ctx.channel().attr(SESSION).get();
-        LOG.error("Unhandled exception on channel {} sessionId={}", ctx.channel().remoteAddress(), s == null ? "-" : s.id, cause);
+        if (ERROR_DETAIL) { // the habit of putting the error's text in the message as well
+            LOG.error("Unhandled exception on channel {} sessionId={}: {}", ctx.channel().remoteAddress(), s == null ? "-" : s.id, cause.toString(), cause);
+        } else {
+            LOG.error("Unhandled exception on channel {} sessionId={}", ctx.channel().remoteAddress(), s == null ? "-" : s.id, cause);
+        }
         ctx.close();
     }
 }

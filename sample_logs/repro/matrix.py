@@ -59,6 +59,7 @@ class Run:
     json_twin: bool = False  # also keep the same events as log4j2 JsonLayout (<name>-json)
     after_oom_s: float = 3.0  # keep the load on after the first OOM (the flood)
     restart_after_s: float = 0.0  # > 0: stop the first JVM after this, start a second one
+    error_detail: bool = False  # push.errorDetail: the OOM's "(used: U, max: M)" in the message
     max_s: float = 75.0  # hard bound of the (second) JVM's traffic phase
     churners: int = 4
     rate: float = 40.0  # connects per second per churner
@@ -75,7 +76,7 @@ RUNS = [
     Run("pooled-jdk-256-bufferpool-swallowed", "pooled", "jdk", 256, "bufferpool", 1 << 20,
         cause_logged=False),
     Run("unpooled-netty-1024-usedmax-flood", "unpooled", "netty", 1024, "usedmax", 4 << 20,
-        after_oom_s=20.0),
+        after_oom_s=20.0, error_detail=True),
     Run("unpooled-netty-256-usedmax-restart", "unpooled", "netty", 256, "usedmax", 1 << 20,
         restart_after_s=12.0),
     Run("healthy-pooled-jdk-kv", "pooled", "jdk", 256, "kv", 4 << 20, leak=False, max_s=25.0,
@@ -112,6 +113,7 @@ def jvm_args(run: Run, app: Path, js: Path, truth_csv: Path) -> list[str]:
         f"-Dpush.port={PORT}", f"-Dpush.bug.leakOnDisconnect={str(run.leak).lower()}",
         f"-Dpush.packetSize={run.leak_bytes}", f"-Dpush.logCause={str(run.cause_logged).lower()}",
         f"-Dpush.monitorStyle={run.style}", f"-Dpush.truthFile={truth_csv}",
+        f"-Dpush.errorDetail={str(run.error_detail).lower()}",
     ]
 
 
