@@ -398,3 +398,21 @@ def test_jdk8_g1_concurrent_cycle_uptime_only() -> None:
     assert all(p["ts"] is None for p in pauses)
     conc = t.filter(pc.equal(t["kind"], "concurrent"))["duration_ms"].to_pylist()
     assert conc == [pytest.approx(0.1729), pytest.approx(1.1728), pytest.approx(0.095)]
+
+
+def test_unified_g1_concurrent_cycle_with_safepoint_and_os_cpu_tags() -> None:
+    res, t = _gc("ujl-g1-safepoint-os-cpu.log")
+    assert res.unparsed_lines == 0
+    pauses = _pauses(t)
+    assert len(pauses) == 13
+    assert [p["gc_id"] for p in pauses] == [0, 1, 2, 3, 4, 5, 7, 8, 9, 6, 10, 11, 6]
+    assert pauses[5]["phase"].startswith("Pause Initial Mark")
+    remark, cleanup = pauses[9], pauses[12]
+    assert (remark["kind"], remark["pause_ms"]) == ("remark", pytest.approx(0.939))
+    assert (cleanup["kind"], cleanup["heap_before_kb"], cleanup["heap_after_kb"]) == (
+        "cleanup", 114 * 1024, 70 * 1024)
+    assert (pauses[11]["heap_before_kb"], pauses[11]["heap_after_kb"],
+            pauses[11]["heap_capacity_kb"]) == (122 * 1024, 113 * 1024, 128 * 1024)
+    assert pc.sum(t["is_full"]).as_py() == 0
+    assert res.tables["safepoints"].num_rows == 14
+    assert pauses[0]["uptime_ms"] == pytest.approx(207)
