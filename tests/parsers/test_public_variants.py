@@ -416,3 +416,24 @@ def test_unified_g1_concurrent_cycle_with_safepoint_and_os_cpu_tags() -> None:
     assert pc.sum(t["is_full"]).as_py() == 0
     assert res.tables["safepoints"].num_rows == 14
     assert pauses[0]["uptime_ms"] == pytest.approx(207)
+
+
+@pytest.mark.parametrize("prompt", [
+    "C:\\>jstack -l 15256", "PS C:\\Users\\dev> jstack 15256",
+    "C:\\Program Files\\Java\\jdk1.8.0_181\\bin>jstack.exe 15256",
+    "[root@app01 ~]# jstack 15256", "$ sudo -u app jcmd 15256 Thread.print"])
+def test_the_prompt_a_dump_was_typed_at_is_part_of_it(prompt: str) -> None:
+    """The public dump with its own `λ` prompt swapped for other consoles' prompts."""
+    data = (DUMPS / "jdk8-windows-console-padded-deadlock.txt").read_bytes()
+    first_end = data.index(b"\n")
+    variant = prompt.encode() + data[first_end:]
+    assert classify(variant[:65536]) is Kind.THREAD_DUMP
+    res = parse_thread_dumps(variant, "v.txt")
+    assert (res.unparsed_lines, res.tables["deadlocks"].num_rows) == (0, 1)
+
+
+def test_a_line_merely_naming_jstack_is_not_a_prompt() -> None:
+    data = (DUMPS / "jdk8-windows-console-padded-deadlock.txt").read_bytes()
+    first_end = data.index(b"\n")
+    res = parse_thread_dumps(b"we should run jstack more often" + data[first_end:], "v.txt")
+    assert res.unparsed_lines == 1
