@@ -437,3 +437,15 @@ def test_a_line_merely_naming_jstack_is_not_a_prompt() -> None:
     first_end = data.index(b"\n")
     res = parse_thread_dumps(b"we should run jstack more often" + data[first_end:], "v.txt")
     assert res.unparsed_lines == 1
+
+
+def test_jcmd_thread_print_typed_at_a_prompt_with_its_pid_line() -> None:
+    """`jcmd <pid> Thread.print` prints `<pid>:` before the time: the same public dump."""
+    data = (DUMPS / "jdk8-windows-console-padded-deadlock.txt").read_bytes()
+    first_end = data.index(b"\n")
+    variant = b"C:\\>jcmd 15256 Thread.print\r\n15256:\r\n" + data[first_end + 1:].replace(
+        b"\n", b"\r\n")
+    assert classify(variant[:65536]) is Kind.THREAD_DUMP
+    res = parse_thread_dumps(variant, "v.txt")
+    assert (res.unparsed_lines, res.tables["thread_states"].num_rows) == (0, 22)
+    assert res.tables["deadlocks"]["threads"].to_pylist() == [["Thread-1", "Thread-0"]]
