@@ -103,6 +103,7 @@ def scan(
     only: Sequence[str] = (),
     exclude: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
+    limits: Sequence[str] | dict[str, float] = (),
 ) -> ScanResult:
     """Scan files, directories, globs and archives of evidence.
 
@@ -110,6 +111,8 @@ def scan(
     diagnostics on the result; a bad pattern, config or zone raises PatternError.
     ``keep_records`` keeps every record (``result.records``); with ``spill_dir`` they
     are streamed to Parquet files there instead of memory (``to_parquet`` streams them).
+    ``limits`` states gauge ceilings by hand (``"netty_direct_memory_used=2GiB"`` or a
+    dict of base-unit values): they override what the evidence states.
     """
     from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
@@ -122,6 +125,9 @@ def scan(
     default_tz = resolve_tz(tz)
     choice = layout_choice(pattern, log4j2_config, logback_config)
     overrides = KindOverrides.parse(list(kinds))
+    from logsleuth.timeline.ceilings import parse_limits
+
+    stated = dict(limits) if isinstance(limits, dict) else parse_limits(limits)
     collectors, config = _collectors(default_tz, metrics, rules, rules_dirs, only, exclude,
                                      analysis)
     found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
@@ -169,7 +175,7 @@ def scan(
         tables=_tables(partials, keep_records and spill_dir is None),
         record_files=[f for p in partials for f in p.record_files],
     )
-    _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred))
+    _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred), stated)
     if baseline is not None:
         result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz,
                                             kinds=kinds, workers=workers, rules=rules,
@@ -239,7 +245,8 @@ def _tables(partials: Sequence[Partial], keep_records: bool) -> dict[str, pa.Tab
     return merged
 
 
-def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone: Any) -> None:
+def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone: Any,
+                       limits: dict[str, float] | None = None) -> None:
     """Fold the collectors of all inputs into timelines, findings and the incident."""
     levels = _merged(partials, "levels")
     if levels is not None:
@@ -271,7 +278,7 @@ def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone
                 f"{studied.dropped} warning/error records were counted but not kept for the "
                 f"incident analysis (more than {MAX_NOTABLE_ROWS} warning/error seconds)",
                 level=DiagLevel.WARNING))
-        result.incident = analyze_scan(result, studied, timezone)
+        result.incident = analyze_scan(result, studied, timezone, limits)
         result.tables["templates"] = template_table(studied)
         result.exception_fingerprints = sorted(exception_fingerprints(studied))
 

@@ -67,10 +67,12 @@ class MetricCollector:
             hits = self._own.mask(cb.texts)
         if not hits.any():
             return []
-        b = cb.batch.filter(pa.array(hits))
+        mask = pa.array(hits)
+        b = cb.batch.filter(mask)
         self._pending.append(pa.table({
             "source": b.column("source").cast(pa.string()), "line": b.column("line"),
-            "ts": b.column("ts"), "message": b.column("message"), "logger": b.column("logger")}))
+            "ts": b.column("ts"), "message": b.column("message"), "logger": b.column("logger"),
+            "text": _text(cb.texts.filter(mask), b.column("message"))}))
         self._pending_rows += b.num_rows
         if self._pending_rows >= self.FLUSH_ROWS:
             self._flush()
@@ -104,6 +106,15 @@ class MetricCollector:
     def tables(self) -> dict[str, list[pa.Table]]:
         self._flush()
         return {"metrics": self.parts}
+
+
+def _text(raw: pa.Array, message: pa.Array) -> pa.Array:
+    """The whole record as text (an exception's own message lives in its trace); the
+    message where the bytes are not UTF-8."""
+    try:
+        return raw.cast(pa.large_string()).cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return message.cast(pa.string())
 
 
 _DUMP_BANNER = re.compile(b"Full thread dump")

@@ -2,12 +2,16 @@
 
 The scan streams what analysis needs (findings, per-second template counts,
 warning/error rows, typed evidence tables); this module turns them into the
-``Incident``. No incident (None) when no finding of high severity or worse fired.
+``Incident``. No incident (None) when no finding of high severity or worse fired
+and no gauge leaks. A leak is an incident even before anything failed: then
+``onset`` is None and the incident says when the ceiling will be reached. With a
+leak, only a critical finding (the exhaustion itself, an OOM) is a failure: the
+errors that grow with the leak are its causes, not its onset.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -18,19 +22,21 @@ import pyarrow as pa
 from logsleuth.model import Severity
 from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import attribute_increments
+from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.incident import Incident, Onset
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
-from logsleuth.timeline.trend import estimate_leaks
+from logsleuth.timeline.trend import LeakEstimate, estimate_leaks
 from logsleuth.timeline.tz import TimezoneGuess
 
 DEFINING = (Severity.CRITICAL, Severity.HIGH)
 
 
-def onset_from_findings(findings: Sequence[Any]) -> Onset | None:
+def onset_from_findings(findings: Sequence[Any],
+                        defining: Sequence[Severity] = DEFINING) -> Onset | None:
     """The first record of the most severe finding cluster (its example is the earliest)."""
-    ranked = [f for f in findings if f.severity in DEFINING and f.first_seen]
+    ranked = [f for f in findings if f.severity in defining and f.first_seen]
     if not ranked:
         return None
     top = max(f.severity.rank for f in ranked)
@@ -86,41 +92,64 @@ def notable_frame(table: pa.Table) -> pd.DataFrame:
     return notable
 
 
-def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> Incident | None:
-    onset = onset_from_findings(result.findings)
-    if onset is None:
-        return None
-    notable = notable_frame(analysis.notable_table())  # what onset, symptoms and ranking read
+def _gauge_rows(metrics: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch ms and values of a gauge's own samples (not values from failure messages)."""
+    series = metrics[metrics["metric"].astype(str) == name]
+    if "origin" in series.columns:
+        series = series[series["origin"].astype(str) == "gauge"]
+    mts = series["ts"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
+    return mts, series["value"].to_numpy(np.float64)
+
+
+def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = None,
+               ) -> tuple[list[LeakEstimate], pd.DataFrame | None]:
+    """Leaking gauges (declared and discovered), each with its ceiling and the event
+    whose count explains its growth; and the metrics table they were read from."""
     metrics = _frame(result, "metrics")
+    if metrics is None or not len(metrics):
+        return [], metrics
+    ceilings = ceilings_for(metrics, limits)
+    leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings)
+    ev_ts, ev_ids, ev_counts, templates = analysis.events()
+    for i, leak in enumerate(leaks):
+        mts, values = _gauge_rows(metrics, leak.metric)
+        per = attribute_increments(mts, values, ev_ts, ev_ids, unit=leak.unit,
+                                   event_weights=ev_counts.astype(np.float64),
+                                   ranges_ms=leak.growth_ranges_ms)
+        if per is not None:
+            per = replace(per, template=templates[int(per.template)],
+                          alternatives=tuple(templates[int(a)] for a in per.alternatives))
+        leaks[i] = leak.with_per_event(per)
+    return leaks, metrics
+
+
+def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
+                 limits: Mapping[str, float] | None = None) -> Incident | None:
+    leaks, metrics = find_leaks(result, analysis, limits)
+    onset = onset_from_findings(result.findings,
+                                (Severity.CRITICAL,) if leaks else DEFINING)
+    if onset is None and not leaks:
+        return None
+    onset_ms = onset.ts_ms if onset else None
+    notable = notable_frame(analysis.notable_table())  # what onset, symptoms and ranking read
     gc = _frame(result, "gc_events")
     threads = _frame(result, "thread_states")
     http = _frame(result, "http_requests")
-    leaks = []
-    if metrics is not None:
-        leaks = estimate_leaks(metrics, _maxima(result.findings, metrics))
-        ev_ts, ev_ids, ev_counts, templates = analysis.events()
-        for i, leak in enumerate(leaks):
-            series = metrics[metrics["metric"].astype(str) == leak.metric]
-            mts = series["ts"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
-            before = mts < onset.ts_ms
-            per = attribute_increments(mts[before], series["value"].to_numpy(np.float64)[before],
-                                       ev_ts, ev_ids, unit=leak.unit,
-                                       event_weights=ev_counts.astype(np.float64))
-            if per is not None:
-                per = replace(per, template=templates[int(per.template)])
-            leaks[i] = leak.with_per_event(per)
-    # symptoms per log, not per rolled file of it
-    families = {src: _family(src) for src in notable["source"].unique()} if len(notable) else {}
-    by_log = notable.assign(source=notable["source"].map(families)) if len(notable) else notable
-    symptoms = first_symptoms(by_log, onset.ts_ms, http_requests=http, thread_states=threads,
-                              gc_events=gc) if len(notable) else []
-    pre = precursors(notable, onset.ts_ms, gc_events=gc, thread_states=threads) \
-        if len(notable) else []
-    causes = rank_root_causes(notable, leaks, onset.ts_ms, metrics=metrics,
+    symptoms, pre = [], []
+    if onset is not None and len(notable):
+        # symptoms per log, not per rolled file of it
+        families = {src: _family(src) for src in notable["source"].unique()}
+        by_log = notable.assign(source=notable["source"].map(families))
+        symptoms = first_symptoms(by_log, onset.ts_ms, http_requests=http,
+                                  thread_states=threads, gc_events=gc)
+        pre = precursors(notable, onset.ts_ms, gc_events=gc, thread_states=threads)
+    causes = rank_root_causes(notable, leaks, onset_ms, metrics=metrics,
                               events=analysis.exception_events())
     ev_ts, ev_ids, ev_counts, templates = analysis.events()
-    index = TemplateIndex(ev_ids.astype(np.int32), templates)
-    hot = template_anomalies(ev_ts, index, onset.ts_ms, weights=ev_counts)
+    hot = []
+    if onset_ms is not None:
+        index = TemplateIndex(ev_ids.astype(np.int32), templates)
+        hot = template_anomalies(ev_ts, index, onset_ms, weights=ev_counts)
     return Incident(onset, timezone, symptoms, pre, leaks, causes, hot[:20])
 
 
