@@ -20,9 +20,11 @@ import pandas as pd
 import pyarrow as pa
 
 from logsleuth.model import Severity
+from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import attribute_increments
 from logsleuth.timeline.ceilings import ceilings_for
+from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
@@ -106,10 +108,15 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
     """Leaking gauges (declared and discovered), each with its ceiling and the event
     whose count explains its growth; and the metrics table they were read from."""
     metrics = _frame(result, "metrics")
+    metrics, found = _with_discovered(result, analysis, metrics)
     if metrics is None or not len(metrics):
         return [], metrics
     ceilings = ceilings_for(metrics, limits)
     leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings)
+    leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, -k.r2))
+    _publish_discovered(result, metrics, found, {k.metric for k in leaks})
+    leaks = [k if k.metric not in found else replace(k, gauge=found[k.metric].to_json())
+             for k in leaks]
     ev_ts, ev_ids, ev_counts, templates = analysis.events()
     for i, leak in enumerate(leaks):
         mts, values = _gauge_rows(metrics, leak.metric)
@@ -121,6 +128,43 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
                           alternatives=tuple(templates[int(a)] for a in per.alternatives))
         leaks[i] = leak.with_per_event(per)
     return leaks, metrics
+
+
+def _with_discovered(result: Any, analysis: Any, metrics: pd.DataFrame | None,
+                     ) -> tuple[pd.DataFrame | None, dict[str, DiscoveredGauge]]:
+    """The metrics table plus the gauges discovered in message templates."""
+    gauges = getattr(analysis, "gauges", None)
+    if gauges is None:
+        return metrics, {}
+    found, rows = discover_gauges(gauges.tables(), analysis.miner.templates, metrics)
+    if not found:
+        return metrics, {}
+    extra = rows.to_pandas()
+    both = extra if metrics is None else pd.concat([metrics, extra], ignore_index=True)
+    return both, {g.metric: g for g in found}
+
+
+def _publish_discovered(result: Any, metrics: pd.DataFrame, found: Mapping[str, Any],
+                        leaking: set[str]) -> None:
+    """Discovered gauges as a ``gauges`` table; the leaking ones join ``metrics``."""
+    if not found:
+        return
+    g = list(found.values())
+    result.tables["gauges"] = pa.table({
+        "metric": [x.metric for x in g], "unit": [x.unit for x in g],
+        "template": [x.template for x in g], "samples": [x.samples for x in g],
+        "leak": [x.metric in leaking for x in g],
+        "example_path": [str(x.example["path"]) for x in g],
+        "example_line": pa.array([int(x.example["line"]) for x in g], pa.int64()),
+        "example_text": [str(x.example["text"]) for x in g],
+        "definition": [x.yaml for x in g]})
+    shown = {m for m in leaking if m in found} | {f"{m}_max" for m in leaking if m in found}
+    if shown:
+        rows = metrics[metrics["metric"].astype(str).isin(shown)]
+        table = pa.Table.from_pandas(rows, schema=METRICS_SCHEMA, preserve_index=False)
+        old = result.tables.get("metrics")
+        result.tables["metrics"] = table if old is None else pa.concat_tables(
+            [old, table], promote_options="permissive")
 
 
 def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,

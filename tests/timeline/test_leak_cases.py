@@ -14,7 +14,8 @@ Expectations, written before the analysis was run on these cuts:
   cause and is called a cause, not a symptom. No line states netty's ceiling here
   except the monitor's own WARN ``used=.. max=..`` lines, so either no ceiling is
   known or the ceiling is 1 MiB read at one of those lines; with ``--limit`` the
-  projected exhaustion falls within 5 s of the real first OOM.
+  projected exhaustion falls within 5 s of the real first OOM. (Amended after the
+  first run: see the test.)
 * ``no-npe`` (every NPE record removed: the cause is never logged): the service
   failed at the first OOM, exact to the ms; the leak is still attributed to
   "Client disconnected", 256 B within 1 %.
@@ -110,8 +111,11 @@ def test_before_first_oom_is_leaking_not_failed(before_oom: Path) -> None:
     assert leak["per_event"]["template"] == DISCONNECT
     assert leak["per_event"]["amount"] == pytest.approx(TRUTH_LEAK, rel=0.01)
     proj = leak["projection"]
-    assert proj["state"] in ("no-ceiling-known", "projected")
-    if proj["state"] == "projected":
+    # Found on running it: the startup line prints io.netty.maxDirectMemory=1048576 (line
+    # 1 of the first file), and the last monitor sample (1023k) is within its printing
+    # resolution (1 KiB) of that ceiling, so "reached" is also a right answer here.
+    assert proj["state"] in ("no-ceiling-known", "projected", "reached")
+    if proj["state"] != "no-ceiling-known":
         assert proj["ceiling"]["value"] == TRUTH_MAX and proj["ceiling"]["where"]
     top = inc["root_cause_candidates"][0]
     assert top["exception"] == "java.lang.NullPointerException"
