@@ -175,6 +175,7 @@ def scan(
         tables=_tables(partials, keep_records and spill_dir is None),
         record_files=[f for p in partials for f in p.record_files],
     )
+    _limits_elsewhere(result, planned)
     _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred), stated)
     if baseline is not None:
         result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz,
@@ -186,6 +187,17 @@ def scan(
 
         write_html(result, html)
     return result
+
+
+def _limits_elsewhere(result: ScanResult, planned: Sequence[Any]) -> None:
+    """Ceilings GC logs and flag dumps state in their first lines join the metrics table."""
+    from logsleuth.timeline.ceilings import limits_from_heads
+
+    found = limits_from_heads(planned)
+    if found.num_rows:
+        old = result.tables.get("metrics")
+        result.tables["metrics"] = found if old is None else pa.concat_tables(
+            [old, found], promote_options="permissive")
 
 
 def _jvm_start_elsewhere(planned: Sequence[Any], default_tz: tzinfo | None,

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from logsleuth.errors import PatternError
 
@@ -82,3 +84,31 @@ def ceilings_for(metrics: pd.DataFrame, limits: Mapping[str, float] | None = Non
     for g, value in (limits or {}).items():
         out[g] = Ceiling(float(value), "--limit", None)
     return out
+
+
+def limits_from_heads(planned: Iterable[object]) -> pa.Table:
+    """Ceilings stated near the top of non-application evidence: a JDK 8 GC log's
+    ``CommandLine flags:``, a unified GC log's ``Heap Max Capacity``, a saved
+    ``jcmd VM.flags`` output. Application logs are read whole by the metric collector."""
+    from logsleuth.model import Kind
+    from logsleuth.parsers.metrics import METRICS_SCHEMA, builtin_metric_defs, extract_metrics
+
+    defs = [d for d in builtin_metric_defs() if any(v.caps for v in d.values)]
+    needles = [d.contains for d in defs]
+    parts = []
+    for p in planned:
+        if getattr(p, "kind", None) in (Kind.APP_LOG, None):
+            continue
+        lines = bytes(getattr(p, "head", b"") or b"").decode("utf-8", "replace").splitlines()
+        hits = [(i + 1, ln) for i, ln in enumerate(lines) if any(n in ln for n in needles)]
+        if not hits:
+            continue
+        rec = pa.table({"source": [str(p.source.path)] * len(hits),  # type: ignore[attr-defined]
+                        "line": pa.array([i for i, _ in hits], pa.int64()),
+                        "ts": pa.array([None] * len(hits), pa.timestamp("ms", tz="UTC")),
+                        "message": [ln for _, ln in hits]})
+        got = extract_metrics(rec, defs)
+        got = got.filter(pc.equal(got["origin"], "limit"))
+        if got.num_rows:
+            parts.append(got)
+    return pa.concat_tables(parts) if parts else METRICS_SCHEMA.empty_table()

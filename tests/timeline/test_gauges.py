@@ -61,7 +61,8 @@ def test_candidates_are_named_numbers() -> None:
     assert is_candidate("pool <STR> used <*> MB of <*> MB")
     assert is_candidate("Pool stats (total=<*>, active=<*>, idle=<*>, waiting=<*>)")
     assert not is_candidate("Client <*> connected from <*>")
-    keys = [v.key for v in _variables("mem: used: <*> bytes, capacity: <*> KB".split())]
+    tokens = ["mem:", "used:", "<*>", "bytes,", "capacity:", "<*>", "KB"]
+    keys = [v.key for v in _variables(tokens)]
     assert keys == ["used", "capacity"]
 
 

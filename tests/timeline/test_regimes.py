@@ -166,3 +166,29 @@ def test_collinear_events_are_told_apart_by_lead_lag() -> None:
     assert per is not None and per.template == "disconnected"
     assert per.amount == pytest.approx(256.0, rel=0.01)
     assert per.decided in ("lead-lag", "unique")
+
+
+def test_ceilings_stated_in_gc_log_heads() -> None:
+    """A JDK 8 GC log prints the command line flags on its third line; the bundled
+    unified GC log prints "Heap Max Capacity: 48M" on line 11 (-Xmx48m)."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from logsleuth.engine.local import PlannedInput
+    from logsleuth.model import Kind
+    from logsleuth.timeline.ceilings import limits_from_heads
+
+    head = (b"Java HotSpot(TM) 64-Bit Server VM (25.392-b08) for linux-amd64 JRE\n"
+            b"Memory: 4k page, physical 16318828k(1089472k free), swap 0k(0k free)\n"
+            b"CommandLine flags: -XX:InitialHeapSize=33554432 -XX:MaxDirectMemorySize=16m "
+            b"-XX:MaxHeapSize=50331648 -XX:+PrintGC -XX:+UseG1GC\n")
+    jdk8 = PlannedInput(SimpleNamespace(path="gc8.log"), Kind.GC_LOG, None, head)
+    sample = Path(__file__).resolve().parents[2] / "sample_logs" / "incident" / "gc.log"
+    unified = PlannedInput(SimpleNamespace(path="gc.log"), Kind.GC_LOG, None,
+                           sample.read_bytes()[:65536])
+    rows = limits_from_heads([jdk8, unified]).to_pylist()
+    got = {(r["source"], r["line"], r["metric"], r["value"]) for r in rows}
+    assert got == {("gc8.log", 3, "jvm_max_direct_memory", 16.0 * MIB),
+                   ("gc8.log", 3, "jvm_max_heap", 50331648.0),
+                   ("gc.log", 11, "jvm_max_heap", 48.0 * MIB)}
+    assert {r["origin"] for r in rows} == {"limit"}
