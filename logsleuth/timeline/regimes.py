@@ -94,25 +94,23 @@ def _releases(v: np.ndarray) -> list[int]:
     return out
 
 
-def tolerance(v: np.ndarray) -> float:
-    """How near the ceiling counts as reaching it: the values' rounding (a monitor
-    printing whole KiB) or two of the gauge's typical rises between samples (a pooled
-    allocator grows a chunk at a time), whichever is larger."""
+def tolerance(v: np.ndarray) -> tuple[float, float]:
+    """How near the ceiling counts as reaching it: within one of the gauge's typical
+    rises between samples. A monitor printing whole KiB stops a rounding short of the
+    limit; a pooled allocator grows a chunk at a time: when one more rise would pass
+    the ceiling, the next allocation fails."""
     steps = np.diff(v)
     up = steps[steps > 0]
-    if not len(up):
-        return 0.0
-    distinct = np.unique(v)
-    quantum = float(np.min(np.diff(distinct))) if len(distinct) > 1 else 0.0
-    return max(quantum, 2.0 * float(np.median(up)))
+    return 0.0, float(np.median(up)) if len(up) else 0.0
 
 
-def _reached(t: np.ndarray, v: np.ndarray, ceiling: float | None, tol: float,
+def _reached(t: np.ndarray, v: np.ndarray, ceiling: float | None, tol: tuple[float, float],
              error_t: np.ndarray) -> int | None:
-    """First bin index at the ceiling (within ``tol`` of it), or None."""
+    """First bin index at the ceiling (within its rounding, or one rise of it), or None."""
     if ceiling is None or ceiling <= 0:
         return None
-    hit = np.flatnonzero(v >= ceiling - tol)
+    quantum, step = tol
+    hit = np.flatnonzero((v >= ceiling - quantum) | ((v + step > ceiling) & (step > 0)))
     first = int(hit[0]) if len(hit) else None
     if len(error_t):  # a failure message says the ceiling was hit then
         k = int(np.searchsorted(t, error_t[0], side="left"))
@@ -168,25 +166,21 @@ def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
                 plateau_from = p
                 end = p
         pieces = _pieces(st[:end + 1], sv[:end + 1])
-        rising = [abs(s) > 0 and s > 0 and s * (st[q] - st[p0]) > 0.05 * span
-                  for p0, q, s in pieces]
+        # a piece rises when its net change is a real share of the whole series' range
+        # (a staircase of chunk allocations rises in short jumps between flat stretches)
+        rising = [s >= 0 and sv[q] - sv[p0] > 0.05 * span for p0, q, s in pieces]
         labels = ["growth" if r else "flat" for r in rising]
-        if (len(pieces) >= 2 and rising[0] and rising[1] and pieces[1][2] < pieces[0][2] / 3
-                and st[pieces[0][1]] - st[0] < 0.25 * max(st[end] - st[0], 1)):
-            labels[0] = "warm-up"
-        best: tuple[int, int] | None = None
-        i = 0
-        while i < len(pieces):
-            if labels[i] != "growth":
-                i += 1
-                continue
-            j = i
-            while j + 1 < len(pieces) and labels[j + 1] == "growth":
-                j += 1
-            run = (pieces[i][0], pieces[j][1])
-            if best is None or st[run[1]] - st[run[0]] > st[best[1]] - st[best[0]]:
-                best = run
-            i = j + 1
+        if any(rising):  # leading pieces far steeper than the main growth: a warm-up
+            main = max((i for i, r in enumerate(rising) if r),
+                       key=lambda i: st[pieces[i][1]] - st[pieces[i][0]])
+            for i in range(main):
+                steep = pieces[i][2] > 3 * max(pieces[main][2], 0.0)
+                if not steep or st[pieces[i][1]] - st[0] >= 0.25 * max(st[end] - st[0], 1):
+                    break
+                labels[i] = "warm-up"
+        grows = [i for i, lab in enumerate(labels) if lab == "growth"]
+        # the growth run: from the first rising piece to the last, flat stretches between
+        best = (pieces[grows[0]][0], pieces[grows[-1]][1]) if grows else None
         for (p0, q, s), lab in zip(pieces, labels, strict=True):
             regimes.append(Regime(lab, int(st[p0]), int(st[q]), float(sv[p0]), float(sv[q]),
                                   s * HOUR_MS))

@@ -192,3 +192,14 @@ def test_ceilings_stated_in_gc_log_heads() -> None:
                    ("gc8.log", 3, "jvm_max_heap", 50331648.0),
                    ("gc.log", 11, "jvm_max_heap", 48.0 * MIB)}
     assert {r["origin"] for r in rows} == {"limit"}
+
+
+def test_pooled_chunks_reach_the_ceiling_only_when_no_chunk_fits() -> None:
+    """A pooled allocator's counter climbs in 16 MiB chunks every 5 minutes towards a
+    64 MiB limit: at 48 MiB one more chunk still fits, so the ceiling is reached when
+    the counter shows 64 MiB (at 20 min), not a chunk earlier."""
+    t = np.arange(0, 1_500_000, 1000)
+    v = np.minimum((t // 300_000 + 1) * 16.0 * MIB, 64.0 * MIB)
+    est = estimate_trend(t, v, ceiling=Ceiling(64.0 * MIB, "netty_direct_memory_max", None))
+    assert est is not None and est.is_leak
+    assert est.ceiling_reached_ms == 900_000
