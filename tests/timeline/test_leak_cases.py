@@ -124,6 +124,19 @@ def test_before_first_oom_is_leaking_not_failed(before_oom: Path) -> None:
     assert text.startswith("Nothing has failed yet") and "netty_direct_memory_used" in text
 
 
+def test_before_first_oom_the_html_report_shows_the_projection(before_oom: Path,
+                                                                tmp_path: Path) -> None:
+    """The report's verdict says leaking with no failure, and the leak line names the
+    ceiling, where it was stated, and when it is (or was) reached."""
+    page = tmp_path / "report.html"
+    api.scan(before_oom, workers=1, keep_records=False, html=page)
+    html = page.read_text(encoding="utf-8")
+    assert "Leaking, no failure yet" in html
+    assert "towards its maximum of 1.0 MiB" in html
+    assert "push-server-2026-11-26-1.log" in html
+    assert "reached 2026-11-26" in html or "projected to run out" in html
+
+
 def test_before_first_oom_with_a_stated_limit_projects_the_oom(before_oom: Path) -> None:
     result = api.scan(before_oom, workers=1, keep_records=False,
                       limits=["netty_direct_memory_used=1MiB"])
