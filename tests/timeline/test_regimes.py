@@ -203,3 +203,18 @@ def test_pooled_chunks_reach_the_ceiling_only_when_no_chunk_fits() -> None:
     est = estimate_trend(t, v, ceiling=Ceiling(64.0 * MIB, "netty_direct_memory_max", None))
     assert est is not None and est.is_leak
     assert est.ceiling_reached_ms == 900_000
+
+
+def test_a_logging_stall_does_not_bend_the_amount_per_event() -> None:
+    """The monitor thread is blocked by the same logging stall as the event loops: no
+    sample for a minute, then a backlog of samples within 100 ms. Increments still
+    telescope, so the amount per disconnect stays 256 B (within 1 %)."""
+    t, v, ets, keys = _sessions((2.0, 8.0), seed=4)
+    stall = (t > 600_000) & (t < 660_000)
+    t, v = t[~stall], v[~stall]
+    burst = np.array([660_010, 660_030, 660_050, 660_070])
+    t = np.sort(np.r_[t, burst])
+    v = 256.0 * np.searchsorted(np.sort(ets[keys == "disconnected"]), t)
+    per = attribute_increments(t, v, ets, keys)
+    assert per is not None and per.template == "disconnected"
+    assert per.amount == pytest.approx(256.0, rel=0.01)
