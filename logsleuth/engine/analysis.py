@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from logsleuth.engine.applog import ChunkBatch
 from logsleuth.engine.gaugerows import GaugeRows
+from logsleuth.engine.gaugerows import shift as shift_gauge_rows
 from logsleuth.model import EvidenceResult, Kind
 
 EXACT_KEYS = 300_000  # (ms, template) keys kept before time is bucketed per second
@@ -466,8 +467,7 @@ class AnalysisCollector:
         from logsleuth.engine.evidence import _shift
 
         self.notable = _shift(self.notable, path, delta)
-        self.gauges.parts = {tid: _shift(parts, path, delta)
-                             for tid, parts in self.gauges.parts.items()}
+        shift_gauge_rows(self.gauges, path, delta)
 
     def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """Per (time bucket, template): epoch ms (bucket middle), template id, count;

@@ -72,11 +72,24 @@ class MetricCollector:
         self._pending.append(pa.table({
             "source": b.column("source").cast(pa.string()), "line": b.column("line"),
             "ts": b.column("ts"), "message": b.column("message"), "logger": b.column("logger"),
-            "text": _text(cb.texts.filter(mask), b.column("message"))}))
+            "text": self._texts(cb, hits, b)}))
         self._pending_rows += b.num_rows
         if self._pending_rows >= self.FLUSH_ROWS:
             self._flush()
         return []
+
+    def _texts(self, cb: ChunkBatch, hits: np.ndarray, b: pa.RecordBatch) -> pa.Array:
+        """``text`` per hit row: the message, and for records carrying an exception the
+        message plus the exception's own line (only those rows are cut from the raw)."""
+        message = b.column("message").cast(pa.string())
+        thrown = b.column("exception").is_valid().to_numpy(zero_copy_only=False)
+        if not thrown.any():
+            return message
+        rows = np.flatnonzero(hits)[thrown]
+        joined = _text(cb.texts.take(pa.array(rows)), message.filter(pa.array(thrown)))
+        at = np.cumsum(thrown) - 1  # position of each thrown row among the joined
+        pick = np.where(thrown, at + len(message), np.arange(len(message)))
+        return pa.concat_arrays([message, joined]).take(pa.array(pick))
 
     def finish(self) -> None:
         self._flush()
@@ -104,17 +117,28 @@ class MetricCollector:
         self.parts = _shift(self.parts, path, delta)
 
     def tables(self) -> dict[str, list[pa.Table]]:
+        from logsleuth.parsers.metrics import first_statements
+
         self._flush()
+        if len(self.parts) > 1:  # ceilings once per file across flushes too
+            self.parts = [first_statements(pa.concat_tables(self.parts))]
         return {"metrics": self.parts}
 
 
 def _text(raw: pa.Array, message: pa.Array) -> pa.Array:
-    """The whole record as text (an exception's own message lives in its trace); the
-    message where the bytes are not UTF-8."""
+    """The message and the record's second line: an exception's own message (netty's
+    OutOfDirectMemoryError, the JDK's "Cannot reserve ...") lives in its trace. Only
+    that line, not the whole trace, so a flood of failures stays cheap to read."""
+    message = message.cast(pa.string())
     try:
-        return raw.cast(pa.large_string()).cast(pa.string())
+        parts = pc.split_pattern(raw, pattern=b"\n", max_splits=2)
+        two = pc.greater(pc.list_value_length(parts), 1)
+        empty = pa.scalar([b"", b""], parts.type)
+        second = pc.list_element(pc.if_else(two, parts, empty), 1)
+        second = second.cast(pa.large_string()).cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return message.cast(pa.string())
+        return message
+    return pc.binary_join_element_wise(message, second, "\n")
 
 
 _DUMP_BANNER = re.compile(b"Full thread dump")

@@ -4,26 +4,29 @@ Why: real services print their gauges in endless shapes, so every numeric
 variable of every template is a candidate series. Reading them needs the
 messages themselves, which the analysis otherwise reduces to counts. Only rows of
 templates whose text shows a *named* number (``used=<*>``, ``capacity: <*>``, ``<*>
-MB``) are kept, and per template at most ``MAX_ROWS`` of them: past that the
-template is thinned in time (every second kept row dropped, then every other new
-row skipped), so memory stays bounded and a gauge keeps its whole time span. The
-per-chunk cost is one table lookup of the template ids the analysis already has.
+MB``) are kept, and per template at most about ``MAX_ROWS``: past that the
+template is thinned in time by halving (a row is kept when a hash of its line
+number is a multiple of the template's stride, a power of two, so each halving
+keeps a subset of what was kept), so memory stays bounded and a gauge keeps its
+whole time span. Per chunk this is one vectorised mask over the template ids the
+analysis already has, and one ``take`` of the few rows kept.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 MAX_ROWS = 4096  # rows kept per candidate template (thinned in time beyond)
-MAX_TEMPLATES = 512  # candidate templates followed per scan
 UNIT_WORDS = frozenset({"b", "bytes", "byte", "k", "kb", "kib", "m", "mb", "mib", "g", "gb",
                         "gib", "%", "ms", "s", "us", "ns"})
-_VAR = re.compile(r"<\*>|<[A-Z]+>")
 _KEYED = re.compile(r"[A-Za-z_][\w.-]*[=:]<\*>")
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: line numbers spread evenly
 
 
 def is_candidate(template: str) -> bool:
@@ -41,17 +44,21 @@ def is_candidate(template: str) -> bool:
     return False
 
 
-class GaugeRows:
-    """Candidate rows per template id: (source, line, ts, message), mergeable."""
+def _hash(lines: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return (lines.astype(np.uint64) * _MIX) >> np.uint64(40)
 
-    __slots__ = ("kept", "lut", "parts", "seen", "stride")
+
+class GaugeRows:
+    """Candidate rows (tid, source, line, ts, message) of every unit, mergeable."""
+
+    __slots__ = ("kept", "lut", "parts", "stride")
 
     def __init__(self) -> None:
         self.lut = np.zeros(0, dtype=bool)  # template id -> candidate
-        self.parts: dict[int, list[pa.Table]] = {}
-        self.kept: dict[int, int] = {}
-        self.stride: dict[int, int] = {}  # keep one row in ``stride`` (grows by doubling)
-        self.seen: dict[int, int] = {}  # rows of the template offered so far
+        self.stride = np.ones(0, dtype=np.int64)  # template id -> keep 1 row in ``stride``
+        self.kept = np.zeros(0, dtype=np.int64)  # template id -> rows kept
+        self.parts: list[pa.Table] = []
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -61,10 +68,18 @@ class GaugeRows:
             setattr(self, k, v)
 
     def _grow(self, templates: list[str]) -> None:
-        n = len(self.lut)
-        if len(templates) > n:
-            new = np.array([is_candidate(t) for t in templates[n:]], dtype=bool)
-            self.lut = np.r_[self.lut, new]
+        n = len(templates) - len(self.lut)
+        new = np.array([is_candidate(t) for t in templates[len(self.lut):]], dtype=bool)
+        self.lut = np.r_[self.lut, new]
+        self.stride = np.r_[self.stride, np.ones(n, np.int64)]
+        self.kept = np.r_[self.kept, np.zeros(n, np.int64)]
+
+    def _size(self, n: int) -> None:
+        if n > len(self.lut):
+            extra = n - len(self.lut)
+            self.lut = np.r_[self.lut, np.ones(extra, bool)]
+            self.stride = np.r_[self.stride, np.ones(extra, np.int64)]
+            self.kept = np.r_[self.kept, np.zeros(extra, np.int64)]
 
     def add(self, batch: pa.RecordBatch, ids: np.ndarray, miner: Any) -> None:
         """Keep the candidate rows of a chunk (``ids``: template id per row, -1 none)."""
@@ -72,50 +87,77 @@ class GaugeRows:
             self._grow(miner.templates)
         if not self.lut.any():
             return
-        ok = ids >= 0
-        hit = np.zeros(len(ids), dtype=bool)
-        hit[ok] = self.lut[ids[ok]]
+        safe = np.where(ids >= 0, ids, 0)
+        hit = (ids >= 0) & self.lut[safe]
         rows = np.flatnonzero(hit)
         if not len(rows):
             return
         tids = ids[rows]
-        for tid in np.unique(tids).tolist():
-            if tid not in self.parts and len(self.parts) >= MAX_TEMPLATES:
-                continue
-            mine = rows[tids == tid]
-            stride = self.stride.get(tid, 1)
-            seen = self.seen.get(tid, 0)
-            self.seen[tid] = seen + len(mine)
-            if stride > 1:  # the rows whose running number is a multiple of the stride
-                mine = mine[(seen + np.arange(len(mine))) % stride == 0]
-            if len(mine):
-                self._append(tid, batch.take(pa.array(mine)))
+        stride = self.stride[tids]
+        if (stride > 1).any():
+            lines = batch.column("line").to_numpy(zero_copy_only=False)[rows]
+            keep = (_hash(lines) % stride.astype(np.uint64)) == 0
+            rows, tids = rows[keep], tids[keep]
+        if len(rows):
+            t = pa.Table.from_batches([batch.select(["source", "line", "ts", "message"])
+                                       .take(pa.array(rows))])
+            self._append(t.append_column("tid", pa.array(tids.astype(np.int64))))
 
-    def _append(self, tid: int, rows: pa.RecordBatch | pa.Table) -> None:
-        t = rows if isinstance(rows, pa.Table) else pa.Table.from_batches([rows])
-        t = pa.table({"source": t["source"].cast(pa.string()), "line": t["line"],
-                      "ts": t["ts"], "message": t["message"].cast(pa.string())})
-        self.parts.setdefault(tid, []).append(t)
-        self.kept[tid] = self.kept.get(tid, 0) + t.num_rows
-        if self.kept[tid] > MAX_ROWS:
-            whole = pa.concat_tables(self.parts[tid]).combine_chunks()
-            half = whole.take(pa.array(np.arange(0, whole.num_rows, 2)))
-            self.parts[tid] = [half]
-            self.kept[tid] = half.num_rows
-            self.stride[tid] = self.stride.get(tid, 1) * 2
+    def _append(self, t: pa.Table) -> None:
+        t = pa.table({"tid": t["tid"], "source": t["source"].cast(pa.string()),
+                      "line": t["line"], "ts": t["ts"],
+                      "message": t["message"].cast(pa.string())})
+        tids = t["tid"].to_numpy()
+        self._size(int(tids.max()) + 1)
+        self.kept += np.bincount(tids, minlength=len(self.kept))
+        self.parts.append(t)
+        over = np.flatnonzero(self.kept > MAX_ROWS)
+        if len(over):
+            self._thin(over)
+
+    def _thin(self, over: np.ndarray) -> None:
+        """Halve the templates past their cap until they fit (a subset of what was kept)."""
+        while len(over):
+            self.stride[over] *= 2
+            whole = pa.concat_tables(self.parts).combine_chunks()
+            tids = whole["tid"].to_numpy()
+            lines = whole["line"].to_numpy(zero_copy_only=False)
+            keep = (_hash(lines) % self.stride[tids].astype(np.uint64)) == 0
+            whole = whole.filter(pa.array(keep))
+            self.parts = [whole]
+            self.kept = np.bincount(whole["tid"].to_numpy(), minlength=len(self.kept))
+            over = np.flatnonzero(self.kept > MAX_ROWS)
 
     def merge(self, other: GaugeRows, remap: np.ndarray) -> None:
         """Fold another unit's rows in, its template ids translated by ``remap``."""
-        for tid, parts in other.parts.items():
-            mine = int(remap[tid])
-            for t in parts:
-                self._append(mine, t)
+        for t in other.parts:
+            mapped = remap[t["tid"].to_numpy()].astype(np.int64)
+            self._size(int(mapped.max()) + 1 if len(mapped) else 0)
+            stride = np.maximum(self.stride[mapped], other.stride[t["tid"].to_numpy()])
+            lines = t["line"].to_numpy(zero_copy_only=False)
+            keep = (_hash(lines) % stride.astype(np.uint64)) == 0
+            t = t.set_column(0, "tid", pa.array(mapped)).filter(pa.array(keep))
+            if t.num_rows:
+                self._append(t)
 
     def tables(self) -> dict[int, pa.Table]:
         """Kept rows per template id, in time order."""
-        out = {}
-        for tid, parts in self.parts.items():
-            t = pa.concat_tables(parts)
-            out[tid] = t.sort_by([("ts", "ascending"), ("source", "ascending"),
-                                  ("line", "ascending")])
-        return out
+        if not self.parts:
+            return {}
+        whole = pa.concat_tables(self.parts)
+        whole = whole.sort_by([("tid", "ascending"), ("ts", "ascending"),
+                               ("source", "ascending"), ("line", "ascending")])
+        tids = whole["tid"].to_numpy()
+        cuts = np.flatnonzero(np.r_[True, tids[1:] != tids[:-1], True])
+        return {int(tids[a]): whole.slice(a, b - a).drop_columns(["tid"])
+                for a, b in itertools.pairwise(cuts)}
+
+
+def shift(rows: GaugeRows, path: str, delta: int) -> None:
+    """Line numbers of ``path`` move by ``delta`` (a unit that started mid-file)."""
+    out = []
+    for t in rows.parts:
+        hit = pc.equal(t["source"], path)
+        out.append(t.set_column(t.schema.get_field_index("line"), "line",
+                                pc.if_else(hit, pc.add(t["line"], delta), t["line"])))
+    rows.parts = out

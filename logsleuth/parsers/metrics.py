@@ -209,7 +209,28 @@ def _values(hits: pa.Table, m: pa.ChunkedArray, v: ValueSpec, origin: str) -> pa
         "unit": pa.repeat(pa.scalar(base), n),
         "origin": pa.repeat(pa.scalar("limit" if v.caps else origin), n),
         "caps": pa.repeat(pa.scalar(",".join(v.caps) if v.caps else None, pa.string()), n)})
-    return t.filter(keep)
+    t = t.filter(keep)
+    return first_statements(t) if v.caps else t
+
+
+def first_statements(t: pa.Table) -> pa.Table:
+    """A ceiling stated again and again (the ``max:`` of every OOM in a flood) is kept
+    once per file, metric and value: its first statement is where it was read. Rows
+    that are not limits stay as they are, in their order."""
+    if t.num_rows <= 1:
+        return t
+    limit = pc.equal(t["origin"], "limit").to_numpy(zero_copy_only=False)
+    if limit.sum() <= 1:
+        return t
+    rows = np.flatnonzero(limit)
+    lim = t.take(pa.array(rows))
+    src = pc.dictionary_encode(lim["source"]).combine_chunks().indices.to_numpy()
+    met = pc.dictionary_encode(lim["metric"]).combine_chunks().indices.to_numpy()
+    val = lim["value"].to_numpy()
+    first = np.unique(np.rec.fromarrays([src, met, val]), return_index=True)[1]
+    keep = ~limit
+    keep[rows[first]] = True
+    return t.filter(pa.array(keep))
 
 
 # ---------------------------------------------------------------- loading

@@ -202,21 +202,20 @@ def discover_gauges(rows: Mapping[int, pa.Table], templates: list[str],
     ``declared`` (the metrics table) marks lines a definition already reads: a
     template whose lines are declared is not discovered again.
     """
-    taken: set[tuple[str, int]] = set()
+    taken: dict[str, np.ndarray] = {}  # source -> sorted lines a definition reads
     names: set[str] = set()
     if declared is not None and len(declared):
-        taken = set(zip(declared["source"].astype(str), declared["line"].astype(int),
-                        strict=True))
-        names = set(declared["metric"].astype(str))
+        lines = declared["line"].to_numpy(np.int64)
+        for src, idx in declared.groupby("source", sort=False).indices.items():
+            taken[str(src)] = np.sort(lines[idx])
+        names = set(declared["metric"].astype(str).unique())
     found: list[DiscoveredGauge] = []
     parts: list[pa.Table] = []
     for tid, table in sorted(rows.items()):
         if tid >= len(templates) or table.num_rows < MIN_SAMPLES:
             continue
-        if taken:
-            where = zip(table["source"].to_pylist(), table["line"].to_pylist(), strict=True)
-            if sum((s, int(n)) in taken for s, n in where) * 2 >= table.num_rows:
-                continue
+        if taken and _declared_share(table, taken) >= 0.5:
+            continue
         got = _from_template(templates[tid], table, names)
         for gauge, metric_rows in got:
             names.add(gauge.metric)
@@ -224,6 +223,20 @@ def discover_gauges(rows: Mapping[int, pa.Table], templates: list[str],
             parts.append(metric_rows)
     out = pa.concat_tables(parts) if parts else METRICS_SCHEMA.empty_table()
     return found, out
+
+
+def _declared_share(table: pa.Table, taken: Mapping[str, np.ndarray]) -> float:
+    """Share of a template's kept rows that a declared definition already reads."""
+    src = table["source"].to_numpy(zero_copy_only=False)
+    lines = table["line"].to_numpy(zero_copy_only=False)
+    hits = 0
+    for s in np.unique(src):
+        known = taken.get(str(s))
+        if known is not None:
+            mine = lines[src == s]
+            at = np.minimum(np.searchsorted(known, mine), len(known) - 1)
+            hits += int((known[at] == mine).sum())
+    return hits / max(table.num_rows, 1)
 
 
 def _from_template(template: str, table: pa.Table, names: set[str],
