@@ -67,6 +67,7 @@ class MetricCollector:
             hits = self._own.mask(cb.texts)
         if not hits.any():
             return []
+        hits = self._one_failure_per_second(cb, hits)
         mask = pa.array(hits)
         b = cb.batch.filter(mask)
         self._pending.append(pa.table({
@@ -77,6 +78,26 @@ class MetricCollector:
         if self._pending_rows >= self.FLUSH_ROWS:
             self._flush()
         return []
+
+    @staticmethod
+    def _one_failure_per_second(cb: ChunkBatch, hits: np.ndarray) -> np.ndarray:
+        """Of the records carrying an exception (a flood of OOMs repeats the same ``used:``
+        and ``max:`` thousands of times), the first of each second per file: they say
+        when the ceiling was hit and what it is, and monitors never throw."""
+        exc = cb.batch.column("exception")
+        if exc.null_count == len(exc):
+            return hits
+        thrown = hits & exc.is_valid().to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(thrown)
+        if len(rows) < 2:
+            return hits
+        sec = cb.batch.column("ts").cast(pa.int64()).fill_null(-1000).to_numpy(
+            zero_copy_only=False)[rows] // 1000
+        first = np.unique(sec, return_index=True)[1]  # a chunk is one file
+        out = hits.copy()
+        out[rows] = False
+        out[rows[first]] = True
+        return out
 
     def _texts(self, cb: ChunkBatch, hits: np.ndarray, b: pa.RecordBatch) -> pa.Array:
         """``text`` per hit row: the message, and for records carrying an exception the
@@ -125,13 +146,17 @@ class MetricCollector:
         return {"metrics": self.parts}
 
 
+TEXT_HEAD = 1024  # bytes of a record read for its exception's own line
+
+
 def _text(raw: pa.Array, message: pa.Array) -> pa.Array:
     """The message and the record's second line: an exception's own message (netty's
     OutOfDirectMemoryError, the JDK's "Cannot reserve ...") lives in its trace. Only
     that line, not the whole trace, so a flood of failures stays cheap to read."""
     message = message.cast(pa.string())
-    try:
-        parts = pc.split_pattern(raw, pattern=b"\n", max_splits=2)
+    try:  # the head of the record is enough: traces are kilobytes, the line is not
+        parts = pc.split_pattern(pc.binary_slice(raw, 0, TEXT_HEAD), pattern=b"\n",
+                                 max_splits=2)
         two = pc.greater(pc.list_value_length(parts), 1)
         empty = pa.scalar([b"", b""], parts.type)
         second = pc.list_element(pc.if_else(two, parts, empty), 1)

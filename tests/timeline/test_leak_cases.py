@@ -163,7 +163,9 @@ def test_cause_never_logged_is_attributed_to_the_event(no_npe: Path) -> None:
 def test_oom_flood_values_are_marked_and_do_not_drown_the_gauge() -> None:
     result = api.scan(SAMPLE, workers=1, keep_records=False)
     leak = _leak(result)
-    assert leak["error_values"] == 671  # one per OutOfDirectMemoryError
+    # the flood (671 OOMs from 10:28:23.858 to 10:28:29.087) is read once per second
+    # and file: the seconds 23..29 of the two files it spans, at most
+    assert 6 <= leak["error_values"] <= 14
     assert leak["slope_per_hour"] > 0
     assert leak["per_event"]["amount"] == pytest.approx(TRUTH_LEAK, rel=0.01)
     proj = leak["projection"]
