@@ -50,17 +50,26 @@ def _hash(lines: np.ndarray) -> np.ndarray:
 
 
 class GaugeRows:
-    """Candidate rows (tid, source, line, ts, message) of every unit, mergeable."""
+    """Candidate rows (tid, source, line, ts, message) of every unit, mergeable.
 
-    __slots__ = ("kept", "lut", "parts", "stride")
+    Thinning is logical first: a template's stride grows and its rows whose hash is
+    not a multiple of it stop counting; the rows are dropped physically only when
+    the dead ones outnumber the live ones, so thinning costs numpy over two small
+    integer arrays, not a rewrite of the kept messages each time.
+    """
+
+    __slots__ = ("hashes", "kept", "lut", "parts", "stride", "tids")
 
     def __init__(self) -> None:
         self.lut = np.zeros(0, dtype=bool)  # template id -> candidate
         self.stride = np.ones(0, dtype=np.int64)  # template id -> keep 1 row in ``stride``
-        self.kept = np.zeros(0, dtype=np.int64)  # template id -> rows kept
-        self.parts: list[pa.Table] = []
+        self.kept = np.zeros(0, dtype=np.int64)  # template id -> live rows
+        self.parts: list[pa.Table] = []  # source, line, ts, message
+        self.tids: list[np.ndarray] = []  # per part: template id per row
+        self.hashes: list[np.ndarray] = []  # per part: line hash per row
 
     def __getstate__(self) -> dict[str, Any]:
+        self._compact()
         return {k: getattr(self, k) for k in self.__slots__}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -68,8 +77,8 @@ class GaugeRows:
             setattr(self, k, v)
 
     def _grow(self, templates: list[str]) -> None:
-        n = len(templates) - len(self.lut)
         new = np.array([is_candidate(t) for t in templates[len(self.lut):]], dtype=bool)
+        n = len(new)
         self.lut = np.r_[self.lut, new]
         self.stride = np.r_[self.stride, np.ones(n, np.int64)]
         self.kept = np.r_[self.kept, np.zeros(n, np.int64)]
@@ -88,63 +97,75 @@ class GaugeRows:
         if not self.lut.any():
             return
         safe = np.where(ids >= 0, ids, 0)
-        hit = (ids >= 0) & self.lut[safe]
-        rows = np.flatnonzero(hit)
+        rows = np.flatnonzero((ids >= 0) & self.lut[safe])
         if not len(rows):
             return
-        tids = ids[rows]
+        tids = ids[rows].astype(np.int64)
+        lines = batch.column("line").to_numpy(zero_copy_only=False)[rows]
+        h = _hash(lines)
         stride = self.stride[tids]
         if (stride > 1).any():
-            lines = batch.column("line").to_numpy(zero_copy_only=False)[rows]
-            keep = (_hash(lines) % stride.astype(np.uint64)) == 0
-            rows, tids = rows[keep], tids[keep]
+            keep = (h % stride.astype(np.uint64)) == 0
+            rows, tids, h = rows[keep], tids[keep], h[keep]
         if len(rows):
             t = pa.Table.from_batches([batch.select(["source", "line", "ts", "message"])
                                        .take(pa.array(rows))])
-            self._append(t.append_column("tid", pa.array(tids.astype(np.int64))))
+            self._append(t, tids, h)
 
-    def _append(self, t: pa.Table) -> None:
-        t = pa.table({"tid": t["tid"], "source": t["source"].cast(pa.string()),
-                      "line": t["line"], "ts": t["ts"],
-                      "message": t["message"].cast(pa.string())})
-        tids = t["tid"].to_numpy()
+    def _append(self, t: pa.Table, tids: np.ndarray, h: np.ndarray) -> None:
         self._size(int(tids.max()) + 1)
-        self.kept += np.bincount(tids, minlength=len(self.kept))
         self.parts.append(t)
+        self.tids.append(tids)
+        self.hashes.append(h)
+        self.kept += np.bincount(tids, minlength=len(self.kept))
         over = np.flatnonzero(self.kept > MAX_ROWS)
         if len(over):
             self._thin(over)
 
+    def _live(self, tids: np.ndarray, h: np.ndarray) -> np.ndarray:
+        return (h % self.stride[tids].astype(np.uint64)) == 0
+
     def _thin(self, over: np.ndarray) -> None:
         """Thin the templates past their cap until they fit (a subset of what was kept)."""
         while len(over):
-            self.stride[over] *= 4  # a quarter: fewer passes over the kept rows
-            whole = pa.concat_tables(self.parts).combine_chunks()
-            tids = whole["tid"].to_numpy()
-            lines = whole["line"].to_numpy(zero_copy_only=False)
-            keep = (_hash(lines) % self.stride[tids].astype(np.uint64)) == 0
-            whole = whole.filter(pa.array(keep))
-            self.parts = [whole]
-            self.kept = np.bincount(whole["tid"].to_numpy(), minlength=len(self.kept))
+            self.stride[over] *= 4
+            tids, h = np.concatenate(self.tids), np.concatenate(self.hashes)
+            self.kept = np.bincount(tids[self._live(tids, h)], minlength=len(self.kept))
             over = np.flatnonzero(self.kept > MAX_ROWS)
+        if sum(len(x) for x in self.tids) > 2 * int(self.kept.sum()) + MAX_ROWS:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Drop the rows thinning left behind, and join the pieces."""
+        if not self.parts:
+            return
+        tids, h = np.concatenate(self.tids), np.concatenate(self.hashes)
+        live = self._live(tids, h)
+        whole = pa.concat_tables(self.parts)
+        if not live.all():
+            whole = whole.filter(pa.array(live))
+        self.parts, self.tids, self.hashes = [whole], [tids[live]], [h[live]]
 
     def merge(self, other: GaugeRows, remap: np.ndarray) -> None:
         """Fold another unit's rows in, its template ids translated by ``remap``."""
-        for t in other.parts:
-            mapped = remap[t["tid"].to_numpy()].astype(np.int64)
+        other._compact()
+        for t, tids, h in zip(other.parts, other.tids, other.hashes, strict=True):
+            mapped = remap[tids].astype(np.int64)
             self._size(int(mapped.max()) + 1 if len(mapped) else 0)
-            stride = np.maximum(self.stride[mapped], other.stride[t["tid"].to_numpy()])
-            lines = t["line"].to_numpy(zero_copy_only=False)
-            keep = (_hash(lines) % stride.astype(np.uint64)) == 0
-            t = t.set_column(0, "tid", pa.array(mapped)).filter(pa.array(keep))
-            if t.num_rows:
-                self._append(t)
+            stride = np.maximum(self.stride[mapped], other.stride[tids])
+            keep = (h % stride.astype(np.uint64)) == 0
+            if keep.any():
+                self._append(t.filter(pa.array(keep)), mapped[keep], h[keep])
 
     def tables(self) -> dict[int, pa.Table]:
         """Kept rows per template id, in time order."""
-        if not self.parts:
+        self._compact()
+        if not self.parts or not self.parts[0].num_rows:
             return {}
-        whole = pa.concat_tables(self.parts)
+        whole = self.parts[0].append_column("tid", pa.array(self.tids[0]))
+        whole = pa.table({"tid": whole["tid"], "source": whole["source"].cast(pa.string()),
+                          "line": whole["line"], "ts": whole["ts"],
+                          "message": whole["message"].cast(pa.string())})
         whole = whole.sort_by([("tid", "ascending"), ("ts", "ascending"),
                                ("source", "ascending"), ("line", "ascending")])
         tids = whole["tid"].to_numpy()
@@ -154,10 +175,11 @@ class GaugeRows:
 
 
 def shift(rows: GaugeRows, path: str, delta: int) -> None:
-    """Line numbers of ``path`` move by ``delta`` (a unit that started mid-file)."""
+    """Line numbers of ``path`` move by ``delta`` (a unit that started mid-file); the
+    hashes stay those of the lines as first read, so thinning stays a subset."""
     out = []
     for t in rows.parts:
-        hit = pc.equal(t["source"], path)
+        hit = pc.equal(t["source"].cast(pa.string()), path)
         out.append(t.set_column(t.schema.get_field_index("line"), "line",
                                 pc.if_else(hit, pc.add(t["line"], delta), t["line"])))
     rows.parts = out
