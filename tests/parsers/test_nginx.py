@@ -8,6 +8,7 @@ giving up (499), one garbage request line (400) and one HTTP/1.0 request (200).
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,3 +159,51 @@ def test_records_for_rules() -> None:
     reqs = list(request_records(_access("access_upstream.log").tables["http_requests"]))
     assert reqs[1].fields["status"] == "502" and reqs[1].fields["upstream_status"] == "502"
     assert reqs[1].message == '"GET /down/health HTTP/1.1" 502' and reqs[1].line == 2
+
+
+def test_error_log_line_types_of_a_reload_and_a_config_test() -> None:
+    """A real reload/shutdown error log and `nginx -s`/`-t` stderr (README, 2026-12-06)."""
+    res = parse_nginx_error((DATA / "error_reload.log").read_bytes(), "error_reload.log")
+    assert (res.lines, res.unparsed_lines) == (26, 0)
+    rows = res.tables["nginx_errors"].to_pylist()
+    assert Counter(r["level"] for r in rows) == {"notice": 24, "error": 1, "info": 1}
+    assert sum("signal" in r["message"] for r in rows) == 5
+    assert {r["pid"] for r in rows} == {4338, 4339, 4442}
+    (err,) = [r for r in rows if r["level"] == "error"]
+    assert (err["client"], err["request"], err["connection"]) == (
+        "127.0.0.1", "GET /missing HTTP/1.1", 1)
+
+    res = parse_nginx_error((DATA / "nginx_stderr.log").read_bytes(), "nginx_stderr.log")
+    assert (res.lines, res.unparsed_lines) == (4, 0)
+    rows = res.tables["nginx_errors"].to_pylist()
+    assert [r["level"] for r in rows] == ["notice", "emerg", None, "notice"]
+    assert rows[1]["message"] == 'unknown directive "foo" in /tmp/h5ngx/bad.conf:2'
+    assert (rows[2]["ts"], rows[2]["pid"]) == (None, None)
+    assert rows[2]["message"] == "configuration file /tmp/h5ngx/bad.conf test failed"
+    assert rows[0]["message"] == "signal process started"
+
+
+def test_an_access_log_only_its_nginx_conf_explains(tmp_path: Path) -> None:
+    """$time_iso8601 and key=value fields (README, 2026-12-06): no built-in shape fits;
+    with the nginx.conf kept beside it the scan reads it as the access log it is."""
+    from logsleuth import api
+
+    log = tmp_path / "logs" / "access.log"
+    log.parent.mkdir()
+    log.write_bytes((DATA / "access_iso_kv.log").read_bytes())
+    alone = api.scan(log.parent, tz="UTC", workers=1)
+    assert [s.kind for s in alone.inputs] != ["nginx-access"]
+
+    (tmp_path / "nginx.conf").write_bytes((DATA / "iso_kv.conf.txt").read_bytes())
+    res = api.scan(log.parent, tz="UTC", workers=1)
+    (st,) = res.inputs
+    assert (st.kind, st.lines, st.unparsed_lines) == ("nginx-access", 4, 0)
+    assert any("'iso_kv'" in n for n in st.notes)
+    rows = res.table("http_requests").to_pylist()
+    assert [r["status"] for r in rows] == [200, 200, 404, 502]
+    assert {r["ts"] for r in rows} == {datetime(2026, 12, 6, 5, 32, 46, tzinfo=UTC)}
+    assert {(r["remote_addr"], r["method"], r["user_agent"]) for r in rows} == {
+        ("127.0.0.1", "GET", "curl-h5")}
+    assert (rows[3]["request_time_s"], rows[3]["upstream_time_s"]) == (0.0, 0.0)
+    assert rows[0]["upstream_time_s"] is None
+    assert st.timezone == "+0100"
