@@ -264,7 +264,8 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
         rivals = [f for f in [fits[0], *rivals] if f.key != top.key]
     use_origin = top.r2_origin >= top.r2 - 0.02
     r2 = top.r2_origin if use_origin else top.r2
-    if r2 < min_r2:
+    amount = top.slope_origin if use_origin else top.slope
+    if r2 < min_r2 or amount <= 0:  # a shrinking amount per event explains no growth
         return None
     p = _permutation_p(x, y, top.r2, permutations, seed)
     if p > alpha:
@@ -278,7 +279,7 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
 
 
 COLLINEAR = 0.9  # counts correlated at least this much cannot be told apart by amount
-R2_MARGIN = 0.02  # a fit this much better is a real difference, not noise
+LEAD_LAG_T = 2.58  # paired t of squared residuals: two-sided 1 %
 
 
 def _collinear(fits: list[CandidateFit], x: np.ndarray, cols: dict[str, int],
@@ -303,7 +304,9 @@ def _lead_lag(cands: list[CandidateFit], metric_ts: object, metric_values: objec
               min_events: int, weights: np.ndarray | None,
               ranges: Sequence[tuple[int, int]] | None) -> tuple[CandidateFit, str]:
     """Tell collinear candidates apart by timing: at one sample per window, the event
-    that happens when the gauge rises fits better than one that leads or lags it."""
+    that happens when the gauge rises misses each window's growth less than one that
+    leads or lags it (a paired t-test of the squared residuals of the two best, at 1 %);
+    otherwise they cannot be told apart."""
     keys = {c.key for c in cands}
     arr = event_keys if isinstance(event_keys, np.ndarray | pd.Series) else np.asarray(
         list(event_keys), dtype=object)
@@ -312,13 +315,23 @@ def _lead_lag(cands: list[CandidateFit], metric_ts: object, metric_values: objec
                    [int(k) for k in keys] if arr.dtype.kind in "iu" else list(keys))
     ets = to_ms(event_ts)[pick]
     n = int(np.size(np.asarray(metric_values)))
-    fine = _rank_cols(metric_ts, metric_values, ets, arr[pick], n // MAX_WINDOWS + 1,
-                      min_events, 200, 3, None if weights is None else weights[pick],
-                      ranges)[0]
-    ranked = sorted((f for f in fine if f.key in keys), key=lambda f: -f.best_r2)
-    if len(ranked) >= 2 and ranked[0].best_r2 - ranked[1].best_r2 > R2_MARGIN:
-        winner = next(c for c in cands if c.key == ranked[0].key)
-        return winner, "lead-lag"
+    fine, (x, y), _, cols = _rank_cols(metric_ts, metric_values, ets, arr[pick],
+                                       n // MAX_WINDOWS + 1, min_events, 200, 3,
+                                       None if weights is None else weights[pick], ranges)
+    ranked = sorted((f for f in fine if f.key in keys and f.key in cols),
+                    key=lambda f: -f.best_r2)
+    if len(ranked) >= 2:
+        a, b = ranked[0], ranked[1]
+        ea = y - a.slope_origin * x[:, cols[a.key]]
+        eb = y - b.slope_origin * x[:, cols[b.key]]
+        d = ea * ea - eb * eb  # paired: which one misses the growth of each window less
+        sd = float(np.std(d, ddof=1)) if len(d) > 2 else 0.0
+        t = float(np.mean(d)) / (sd / np.sqrt(len(d))) if sd > 0 else 0.0
+        if abs(t) >= LEAD_LAG_T:
+            best = a if t < 0 else b
+            return next(c for c in cands if c.key == best.key), "lead-lag"
+    if ranked:  # not told apart: name the one that fits best at the finest timing
+        return next(c for c in cands if c.key == ranked[0].key), "ambiguous"
     return cands[0], "ambiguous"
 
 

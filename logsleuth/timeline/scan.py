@@ -167,13 +167,22 @@ def _publish_discovered(result: Any, metrics: pd.DataFrame, found: Mapping[str, 
             [old, table], promote_options="permissive")
 
 
+def corroborated(leak: LeakEstimate) -> bool:
+    """Growth that stands on its own as a leak: an event explains it, or it ran into its
+    ceiling. Growth nothing explains, short of any known ceiling, is not enough to call
+    an incident when nothing failed: a pool warming up looks the same over minutes."""
+    return leak.per_event is not None or leak.ceiling_reached_ms is not None
+
+
 def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
                  limits: Mapping[str, float] | None = None) -> Incident | None:
     leaks, metrics = find_leaks(result, analysis, limits)
-    onset = onset_from_findings(result.findings,
-                                (Severity.CRITICAL,) if leaks else DEFINING)
-    if onset is None and not leaks:
+    sure = [k for k in leaks if corroborated(k)]
+    onset = onset_from_findings(result.findings, (Severity.CRITICAL,) if sure else DEFINING)
+    if onset is None and not sure:
         return None
+    if onset is None:
+        leaks = sure
     onset_ms = onset.ts_ms if onset else None
     notable = notable_frame(analysis.notable_table())  # what onset, symptoms and ranking read
     gc = _frame(result, "gc_events")
