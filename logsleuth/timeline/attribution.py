@@ -330,8 +330,6 @@ def _lead_lag(cands: list[CandidateFit], metric_ts: object, metric_values: objec
         if abs(t) >= LEAD_LAG_T:
             best = a if t < 0 else b
             return next(c for c in cands if c.key == best.key), "lead-lag"
-    if ranked:  # not told apart: name the one that fits best at the finest timing
-        return next(c for c in cands if c.key == ranked[0].key), "ambiguous"
     return cands[0], "ambiguous"
 
 
