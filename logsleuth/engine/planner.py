@@ -67,6 +67,30 @@ def choose_layout(lines: list[str], choice: LayoutChoice) -> tuple[Any | None, s
     return detection.layout, None
 
 
+def unwrap_head(head: bytes, choice: LayoutChoice) -> tuple[Any | None, bytes]:
+    """The wrapper around an input's lines (docker, CRI, syslog...) and its inner head.
+
+    A user's ``--pattern`` describes the file as it is, so nothing is unwrapped then.
+    """
+    from logsleuth.parsers.wrappers import detect_wrapper, unwrap_bytes
+
+    if choice.pattern is not None or not head:
+        return None, head
+    lines = head_lines(head)
+    spec = detect_wrapper(lines, _has_builtin_layout)
+    if spec is None:
+        return None, head
+    if len(head) >= HEAD_BYTES and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]  # whole lines only
+    return spec, unwrap_bytes(spec, head)
+
+
+def _has_builtin_layout(lines: Sequence[str]) -> bool:
+    from logsleuth import layouts
+
+    return layouts.detect_layout(_without_dumps(list(lines)), _builtin_layouts()).layout is not None
+
+
 def _without_dumps(lines: list[str]) -> list[str]:
     """Drop kill -3 thread dumps from a console log's head before detecting its layout."""
     from logsleuth.parsers.jstack import find_dumps
@@ -94,14 +118,17 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
             diagnostics.append(Diagnostic(SourceLocation(src.path), "unreadable",
                                           f"cannot read: {err.strerror or err}"))
             continue
+        wrapper, head = unwrap_head(head, choice)
         kind = classify_kind(src, head, overrides)
+        if wrapper is not None and kind == Kind.UNKNOWN:
+            kind = Kind.APP_LOG  # a container's or a daemon's output, whatever it says
         layout = None
         if kind == Kind.APP_LOG:
             layout, note = choose_layout(head_lines(head), choice)
             if note:
                 diagnostics.append(Diagnostic(SourceLocation(src.path), "layout-unknown", note,
                                               level=DiagLevel.WARNING))
-        planned.append(PlannedInput(src, kind, layout, head))
+        planned.append(PlannedInput(src, kind, layout, head, wrapper))
     return _order_families(planned, default_tz)
 
 
