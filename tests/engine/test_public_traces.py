@@ -56,7 +56,13 @@ CASES = [
            (("io.netty.util.internal.OutOfDirectMemoryError",) * 2,), 21, 2),
     # LEAK reports: no throwable, the report is the record
     Expect("netty-leak-custom-header.log", frozenset({LEAK}), (), 26, 1),
-    Expect("netty-leak-spring-boot-spaces.log", frozenset({LEAK}), (), 125, 1),
+    Expect("netty-leak-spring-boot-spaces.log", frozenset({LEAK}), (), 125, 1,
+           forbidden=frozenset({"netty-leak-without-records"})),
+    # the report's first line alone: a leak all the same, without the place
+    Expect("netty-leak-first-line-only.log", frozenset({"netty-leak-without-records"}), (), 1, 1,
+           forbidden=frozenset({LEAK})),
+    Expect("xml-caused-by-common-frames.txt", frozenset(),
+           (("org.xml.sax.SAXParseException",) * 2,), 22, 1, forbidden=MEMORY_RULES),
     # Suppressed assembly trace, a blank line, then the cause thrown in encode()
     Expect("netty-encoder-exception-suppressed.txt", frozenset({ENCODER}),
            (("io.netty.handler.codec.EncoderException", "java.lang.IllegalStateException"),),
