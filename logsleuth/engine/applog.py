@@ -322,10 +322,13 @@ class AppLogParser:
             outer = self.line_ms[heads]
             stamp = getattr(self.layout, "timestamp", None)
             zoned = stamp is not None and (stamp.has_zone or stamp.zone is not None)
-            if ms is None or not zoned:
-                ms = pa.array(outer, pa.int64(), mask=outer == NO_TIME)
-            else:
-                ms = pc.if_else(ms.is_null(), pa.array(outer, mask=outer == NO_TIME), ms)
+            wrapped = pa.array(outer, pa.int64(), mask=outer == NO_TIME)
+            if ms is None:
+                ms = wrapped
+            elif zoned:  # the inner time is exact: the wrapper's only fills its gaps
+                ms = pc.if_else(ms.is_null(), wrapped, ms)
+            else:  # the wrapper's time is exact (UTC): the inner one only fills its gaps
+                ms = pc.if_else(wrapped.is_null(), ms, wrapped)
         if ms is None:
             return pa.nulls(len(heads), pa.timestamp("ms", tz="UTC"))
         lo, hi = pc.min_max(ms).values()
@@ -429,9 +432,7 @@ class AppLogParser:
         texts = pa.array([bytes(buf[starts[h]:starts[e]]) for h, e in
                           zip(heads.tolist(), ends.tolist(), strict=True)], pa.large_binary())
         first_lines = pc.utf8_rtrim(lines.take(pa.array(heads)).cast(pa.large_string()), "\r\n")
-        ms = None if self.line_ms is not None else freetext.head_times(first_lines,
-                                                                        self.default_tz)
-        ts = self._times(ms, heads)
+        ts = self._times(freetext.head_times(first_lines, self.default_tz), heads)
         cols = [freetext.exception_columns(t) for t in texts.to_pylist()]
         exc, root, frame = (pa.array(list(c), pa.string()) for c in zip(*cols, strict=True))
         outer = self._outer(np.append(heads, ends), first_line)
