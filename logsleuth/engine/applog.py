@@ -429,12 +429,10 @@ class AppLogParser:
         n = len(heads)
         if n == 0:
             return consumed, end_line
-        texts = pa.array([bytes(buf[starts[h]:starts[e]]) for h, e in
-                          zip(heads.tolist(), ends.tolist(), strict=True)], pa.large_binary())
+        texts = freetext.spans(buf, starts, heads, ends)
         first_lines = pc.utf8_rtrim(lines.take(pa.array(heads)).cast(pa.large_string()), "\r\n")
         ts = self._times(freetext.head_times(first_lines, self.default_tz), heads)
-        cols = [freetext.exception_columns(t) for t in texts.to_pylist()]
-        exc, root, frame = (pa.array(list(c), pa.string()) for c in zip(*cols, strict=True))
+        exc, root, frame = freetext.exception_arrays(texts, first_lines, ends - heads)
         outer = self._outer(np.append(heads, ends), first_line)
         nlines = (outer[n:] - outer[:n]).astype(np.int32)
         batch = record_batch(self.source, outer[:n], nlines, ts=ts,

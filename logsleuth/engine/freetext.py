@@ -103,6 +103,36 @@ def head_times(first_lines: pa.Array, default_tz: object) -> pa.Array:
     return iso8601_lenient().to_epoch_ms(found.field("ts"), default_tz).ms  # type: ignore[arg-type]
 
 
+def spans(buf: memoryview, starts: np.ndarray, heads: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The records' text as one ``large_binary`` array, gathered without a Python loop."""
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    lo, hi = starts[heads], starts[ends]
+    lengths = hi - lo
+    offsets = np.zeros(len(heads) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    keep = np.zeros(len(raw) + 1, dtype=np.int32)
+    keep[lo] += 1  # distinct indexes within each statement
+    keep[hi] -= 1
+    data = raw[np.cumsum(keep[:-1]) > 0]
+    return pa.Array.from_buffers(pa.large_binary(), len(heads),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+_NAMED_RE2 = r"(?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error)\b"
+
+
+def exception_arrays(texts: pa.Array, first_lines: pa.Array,
+                     nlines: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Exception columns per record; Python runs only for records that may hold one."""
+    n = len(texts)
+    found: list[list[str | None]] = [[None] * n, [None] * n, [None] * n]
+    named = pc.match_substring_regex(first_lines, _NAMED_RE2).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(named | (nlines > 1)).tolist():
+        for col, value in zip(found, exception_columns(texts[i].as_py()), strict=True):
+            col[i] = value
+    return tuple(pa.array(col, pa.string()) for col in found)  # type: ignore[return-value]
+
+
 def exception_columns(text: bytes) -> tuple[str | None, str | None, str | None]:
     """Outermost and root throwable class and the root's top frame of free text."""
     body = _CAUSE_PREFIX.sub("", text.decode("utf-8", "replace"), count=1)
