@@ -63,7 +63,8 @@ def choose_layout(lines: list[str], choice: LayoutChoice) -> tuple[Any | None, s
                       for name, p in choice.config_patterns]
     detection = layouts.detect_layout(_without_dumps(lines), candidates)
     if detection.layout is None:
-        return None, "no known layout matched: stack traces grouped without timestamps"
+        return None, ("no known layout matched: only traces, LEAK reports and lines naming an"
+                      " exception are read as records; other lines are counted as unparsed")
     return detection.layout, None
 
 
@@ -125,6 +126,9 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
         layout = None
         if kind == Kind.APP_LOG:
             layout, note = choose_layout(head_lines(head), choice)
+            if note and wrapper is not None:
+                note = (f"no known layout inside the {wrapper.describe()} lines: each line the"
+                        " wrapper delimits is a record (traces kept whole)")
             if note:
                 diagnostics.append(Diagnostic(SourceLocation(src.path), "layout-unknown", note,
                                               level=DiagLevel.WARNING))
