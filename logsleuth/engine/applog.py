@@ -316,6 +316,15 @@ class AppLogParser:
         """Line numbers in the input of chunk lines ``idx`` (through an unwrapper's map)."""
         return idx + first_line if self.line_map is None else self.line_map[idx]
 
+    def _inner_time_needed(self, heads: np.ndarray) -> bool:
+        """False when a wrapper's exact time covers every record of a zone-less layout
+        (then a time-only or year-less inner pattern never needs a date at all)."""
+        if self.line_ms is None:
+            return True
+        stamp = getattr(self.layout, "timestamp", None)
+        zoned = stamp is not None and (stamp.has_zone or stamp.zone is not None)
+        return zoned or bool((self.line_ms[heads] == NO_TIME).any())
+
     def _times(self, ms: pa.Array | None, heads: np.ndarray) -> pa.Array:
         """Record times: the layout's, or the wrapper's where the layout has no zone."""
         if self.line_ms is not None:
@@ -340,7 +349,7 @@ class AppLogParser:
         n = len(heads)
         nlines = np.diff(np.append(heads, end_line)).astype(np.int32)
         ms = None
-        if "ts" in cols and self.ts_converter is not None:
+        if "ts" in cols and self.ts_converter is not None and self._inner_time_needed(heads):
             ms = self.ts_converter(cols["ts"])
         ts = self._times(ms, heads)
         exc, root, frame = self._exceptions(buf, starts, heads, nlines)

@@ -148,6 +148,8 @@ def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
     layout = p.layout
     if layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None:
         return None
+    if p.wrapper is not None:  # the head is the inner text: its times may lack a date
+        return None
     import pyarrow as pa
     import pyarrow.compute as pc
 

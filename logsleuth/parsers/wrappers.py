@@ -168,9 +168,22 @@ def _times(values: pa.Array) -> np.ndarray:
     out = np.full(len(values), NO_TIME, dtype=np.int64)
     good = np.flatnonzero(ok.to_numpy(zero_copy_only=False))
     if len(good):
-        stamps = pc.cast(text.take(pa.array(good)), pa.timestamp("ns", tz="UTC"))
-        out[good] = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False) // 1_000_000
+        picked = text.take(pa.array(good))
+        try:
+            stamps = pc.cast(picked, pa.timestamp("ns", tz="UTC"))
+        except pa.ArrowInvalid:  # a well-shaped but impossible date: value by value
+            stamps = pa.array([_one_time(v) for v in picked.to_pylist()],
+                              pa.timestamp("ns", tz="UTC"))
+        ms = stamps.cast(pa.int64()).fill_null(NO_TIME).to_numpy(zero_copy_only=False)
+        out[good] = np.where(ms == NO_TIME, NO_TIME, ms // 1_000_000)
     return out
+
+
+def _one_time(value: str) -> object:
+    try:
+        return pc.cast(pa.array([value]), pa.timestamp("ns", tz="UTC"))[0]
+    except pa.ArrowInvalid:
+        return None
 
 
 def _unwrap_prefix(prefix: _Prefix, raw: np.ndarray, starts: np.ndarray) -> Unwrapped:

@@ -170,3 +170,29 @@ def test_unmatched_lines_stay_verbatim() -> None:
     assert unwrap_bytes(WrapperSpec("cri"), data) == b"hello\nnot cri\n"
     data = b'{"log":"a\\n","stream":"stdout","time":"2019-04-01T17:58:33Z"}\nbroken {\n'
     assert unwrap_bytes(WrapperSpec("docker-json"), data) == b"a\nbroken {\n"
+
+
+def test_time_only_layout_inside_a_wrapper_takes_the_outer_instant(tmp_path: Path) -> None:
+    """logback's documented %d{HH:mm:ss.SSS} has no date: the wrapper's instant is used."""
+    inner = ["22:12:06.055 [main] ERROR io.netty.util.ResourceLeakDetector - LEAK: ByteBuf"
+             ".release() was not called before it's garbage-collected. See https://netty.io/wiki/"
+             "reference-counted-objects.html for more information.",
+             "22:12:07.001 [main] INFO  com.example.Demo - still running"]
+    path = tmp_path / "pod.log"
+    path.write_text(_kubectl(inner))
+    result, rows = _records(path)
+    assert [_iso(r) for r in rows] == ["2024-03-11T13:58:02.000+00:00",
+                                       "2024-03-11T13:58:02.000+00:00"]
+    assert "netty-leak-without-records" in {f.rule for f in result.findings}
+
+
+def test_structured_evidence_inside_docker_lines(tmp_path: Path) -> None:
+    """An nginx access log shipped through docker's json-file is still an access log."""
+    src = sorted((PUBLIC.parents[1].parent / "sample_logs" / "incident" / "nginx").iterdir())[0]
+    lines = [ln for ln in src.read_text().splitlines() if ln][:50]
+    path = tmp_path / "nginx.json.log"
+    path.write_text(_docker(lines))
+    result = api.scan(path, workers=1)
+    (stats,) = result.inputs
+    assert stats.kind.startswith("nginx")
+    assert stats.records == len(lines) and stats.unparsed_lines == 0
