@@ -91,8 +91,8 @@ def run_unit(unit: WorkUnit, options: UnitOptions) -> Partial:
                        else None)
     collectors = CollectorSet.create(options.collectors, options.collector_config)
     partial = Partial(src.path, unit.part, stats, collectors)
-    if unit.wrapper is not None and unit.part == 0:
-        stats.notes.append(f"lines unwrapped ({unit.wrapper.describe()}): the text inside is read")
+    if unit.wrapper is not None:
+        stats.wrapper = unit.wrapper.describe()
     try:
         if unit.kind in EVIDENCE_PARSERS:
             _run_evidence(unit, options, partial)
