@@ -5,7 +5,8 @@ writes: docker's json-file (``{"log": "...\\n", "stream": ..., "time": ...}``), 
 (containerd, CRI-O: ``<RFC3339Nano> stdout F ...``, ``P`` for a partial line that the
 next entry continues), ``kubectl logs --timestamps``, syslog RFC 5424 and RFC 3164
 (rsyslog escapes a tab as ``#011``), the ``name | `` prefixes of multiplexed output
-(docker compose, lnav) and a constant prefix such as ``content: ``. Unwrapping gives
+(docker compose), a collector's ``<instant> source=<node> `` (lnav's demultiplexed
+logs) and a constant prefix such as ``content: ``. Unwrapping gives
 the inner text, so layouts, inference and rules see what the application wrote; each
 inner line keeps the outer line it starts on and the outer time.
 
@@ -72,6 +73,8 @@ class _Prefix:
 _CRI = _Prefix("cri", rf"^(?P<pre>(?P<ts>{_ISO}) (?:stdout|stderr) (?P<tag>[FP]) ?)",
                times=True, partial=True)
 _KUBECTL = _Prefix("kubectl-timestamps", rf"^(?P<pre>(?P<ts>{_ISO}) )", times=True)
+# a collector's instant and source before each line, as lnav demultiplexes them
+_MUX_SOURCE = _Prefix("mux-source", rf"^(?P<pre>(?P<ts>{_ISO}) source=\S+ )", times=True)
 _SYSLOG5424 = _Prefix(
     "syslog-5424",
     rf"^(?P<pre><\d{{1,3}}>1 (?P<ts>{_ISO}|-) \S+ \S+ \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?)",
@@ -89,7 +92,8 @@ def _prefix_regex(spec: WrapperSpec) -> _Prefix:
     return _BY_NAME[spec.name]
 
 
-_BY_NAME = {p.name: p for p in (_CRI, _KUBECTL, _SYSLOG5424, _SYSLOG3164, _MULTIPLEX)}
+_BY_NAME = {p.name: p for p in (_CRI, _KUBECTL, _MUX_SOURCE, _SYSLOG5424, _SYSLOG3164,
+                                  _MULTIPLEX)}
 _DOCKER = re.compile(r'^\{"log":".*","stream":"(?:stdout|stderr)".*"time":"[^"]+"')
 
 
@@ -114,7 +118,7 @@ def detect_wrapper(lines: Sequence[str],
     """
     if _share(lines, _DOCKER) >= STRONG_SHARE:
         return WrapperSpec("docker-json")
-    for prefix in (_CRI, _SYSLOG5424, _SYSLOG3164, _MULTIPLEX):
+    for prefix in (_CRI, _MUX_SOURCE, _SYSLOG5424, _SYSLOG3164, _MULTIPLEX):
         if _share(lines, _py(prefix)) >= STRONG_SHARE:
             return WrapperSpec(prefix.name)
     kubectl = _py(_KUBECTL)

@@ -67,6 +67,16 @@ def test_kubectl_timestamps_file() -> None:
     assert [r["line"] for r in rows] == list(range(1, 71))
 
 
+def test_collector_source_prefix_file() -> None:
+    """lnav's multiplexed ZooKeeper line: the collector's instant (with offset) is kept."""
+    result, rows = _records(PUBLIC / "applogs" / "lnav-mux-zookeeper.log")
+    (stats,) = result.inputs
+    assert stats.wrapper == "mux-source"
+    (row,) = rows
+    assert row["message"].startswith("2024-04-04 18:30:54,422 [myid:] - INFO")
+    assert _iso(row) == "2024-04-04T18:30:55.424+00:00"
+
+
 def test_syslog_file_with_escaped_tabs() -> None:
     """RFC 3164 prefixes and #011 tabs: three traces, each one record of five lines."""
     result, rows = _records(PUBLIC / "traces" / "syslog-lettuce-redis-refused.log")
