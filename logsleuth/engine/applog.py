@@ -22,6 +22,7 @@ from logsleuth.engine import freetext
 from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
 from logsleuth.engine.fastfields import FieldProgram
 from logsleuth.engine.stats import InputStats
+from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
 from logsleuth.parsers.lines import line_offsets, lines_array
 from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
@@ -151,6 +152,7 @@ class AppLogParser:
         # each line of the chunk starts (plus an end sentinel) and the outer time.
         self.line_map: np.ndarray | None = None
         self.line_ms: np.ndarray | None = None
+        self._undated_reported = False
 
     # -- chunk entry point -------------------------------------------------
     def feed(self, buf: memoryview, first_line: int, final: bool) -> tuple[int, int]:
@@ -316,6 +318,24 @@ class AppLogParser:
         """Line numbers in the input of chunk lines ``idx`` (through an unwrapper's map)."""
         return idx + first_line if self.line_map is None else self.line_map[idx]
 
+    def _convert(self, values: pa.Array, line: int) -> pa.Array | None:
+        """The layout's times; inside a wrapper without times, a date-less pattern gives none.
+
+        (syslog RFC 3164 has no year, and ``HH:mm:ss.SSS`` no date: nothing to anchor.)
+        """
+        assert self.ts_converter is not None
+        try:
+            return self.ts_converter(values)
+        except ValueError as err:
+            if self.line_map is None:
+                raise
+            if not self._undated_reported:
+                self._undated_reported = True
+                self.stats.diagnostics.append(Diagnostic(
+                    SourceLocation(self.source, line), "time-undated",
+                    f"record times unknown: {err}", level=DiagLevel.WARNING))
+            return None
+
     def _inner_time_needed(self, heads: np.ndarray) -> bool:
         """False when a wrapper's exact time covers every record of a zone-less layout
         (then a time-only or year-less inner pattern never needs a date at all)."""
@@ -350,7 +370,7 @@ class AppLogParser:
         nlines = np.diff(np.append(heads, end_line)).astype(np.int32)
         ms = None
         if "ts" in cols and self.ts_converter is not None and self._inner_time_needed(heads):
-            ms = self.ts_converter(cols["ts"])
+            ms = self._convert(cols["ts"], int(self._outer(heads[:1], first_line)[0]))
         ts = self._times(ms, heads)
         exc, root, frame = self._exceptions(buf, starts, heads, nlines)
         level = cols.get("level")

@@ -206,3 +206,18 @@ def test_structured_evidence_inside_docker_lines(tmp_path: Path) -> None:
     (stats,) = result.inputs
     assert stats.kind.startswith("nginx")
     assert stats.records == len(lines) and stats.unparsed_lines == 0
+
+
+def test_date_less_layout_in_syslog_lines_is_no_crash(tmp_path: Path) -> None:
+    """RFC 3164 has no year and logback's %d{HH:mm:ss.SSS} no date: times stay unknown,
+    said once, and the records and their trace are still read."""
+    lines = ["21:17:59.817 [main] WARN  c8y.lx.agent.PropUtils - Configuration file cannot be read",
+             "21:18:01.119 [main] ERROR c8y.lx.agent.Agent - Unrecoverable error, exiting",
+             "java.lang.IllegalStateException: None of dirvers implements HardwareProvider",
+             "\tat c8y.lx.agent.Agent.specifyHardware(Agent.java:130) ~[jv-agent.jar:na]"]
+    path = tmp_path / "messages"
+    path.write_text(_syslog(lines))
+    result, rows = _records(path)
+    assert [(r["line"], r["n_lines"]) for r in rows] == [(1, 1), (2, 3)]
+    assert rows[1]["exception"] == "java.lang.IllegalStateException"
+    assert [d.code for d in result.inputs[0].diagnostics] == ["time-undated"]
