@@ -49,7 +49,7 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
               fail_on: str = "high", baseline: Path | None = None,
               write_baseline: Path | None = None, pattern: str | None = None,
               tz: str | None = None, kinds: Sequence[str] = (), workers: int | None = None,
-              path_prefix: str = "") -> CheckOutcome:
+              path_prefix: str = "", date: str | None = None) -> CheckOutcome:
     """Scan ``paths`` with the rules and decide the exit code.
 
     A check that read no input at all must not pass: the outcome then carries
@@ -62,7 +62,8 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
     from logsleuth.rules.baseline import filter_new, load_baseline
 
     known = None if baseline is None else load_baseline(baseline)  # fail before a long scan
-    result = api.scan(list(paths), pattern=pattern, tz=tz, kinds=kinds, workers=workers,
+    result = api.scan(list(paths), pattern=pattern, tz=tz, date=date, kinds=kinds,
+                      workers=workers,
                       keep_records=False, rules=True, rules_dirs=rules_dirs,
                       only=only, exclude=exclude)
     diagnostics = list(result.diagnostics)
@@ -118,8 +119,10 @@ def check(
                               "relative to the repository, for SARIF and annotations).")] = "",
     pattern: opt.Pattern = None,
     tz: opt.Tz = None,
+    date: opt.Date = None,
     kind: opt.Kinds = None,
     workers: opt.Workers = None,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Scan evidence and run the rules for CI: exit 1 on findings at or above --fail-on.
 
@@ -135,9 +138,10 @@ def check(
     outcome = run_check(paths, rules_dirs=rules or (), only=only or (),
                         exclude=exclude or (), fail_on=fail_on, baseline=baseline,
                         write_baseline=write_baseline, pattern=pattern, tz=tz,
-                        kinds=kind or (), workers=workers, path_prefix=path_prefix)
+                        kinds=kind or (), workers=workers, path_prefix=path_prefix,
+                        date=date)
     for d in outcome.diagnostics:
-        print(d.render(), file=sys.stderr)
+        print(d.render(verbose), file=sys.stderr)
     if outcome.error is not None:
         raise InputError(outcome.error)
     from logsleuth.rules.api import render_check

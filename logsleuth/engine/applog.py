@@ -22,7 +22,6 @@ from logsleuth.engine import freetext
 from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
 from logsleuth.engine.fastfields import FieldProgram
 from logsleuth.engine.stats import InputStats
-from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
 from logsleuth.parsers.lines import line_offsets, lines_array
 from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
@@ -129,7 +128,6 @@ class AppLogParser:
         sink: BatchSink | None = None,
         *,
         default_tz: tzinfo | None = None,
-        starts_mid_record: bool = False,
     ) -> None:
         self.source = source
         self.layout = layout
@@ -145,14 +143,11 @@ class AppLogParser:
         self._plan = plan_extraction(layout.fields_regex) if layout else None
         self._fast = FieldProgram.build(layout.header_regex, self._plan) if layout else None
         self._layout_regex = layout.fields_regex if layout else ""
-        # True once a record has been seen: later leading lines continue it
-        self._in_record = starts_mid_record
         self._mask = np.empty(0, dtype=bool)
         # Set per chunk by an unwrapping feeder (engine.unwrap): the outer line where
         # each line of the chunk starts (plus an end sentinel) and the outer time.
         self.line_map: np.ndarray | None = None
         self.line_ms: np.ndarray | None = None
-        self._undated_reported = False
 
     # -- chunk entry point -------------------------------------------------
     def feed(self, buf: memoryview, first_line: int, final: bool) -> tuple[int, int]:
@@ -219,7 +214,6 @@ class AppLogParser:
             cols[name] = pc.utf8_trim(cols[name].cast(pa.large_string()), " ")
         self._leading(lines, 0, int(heads[0]), first_line)
         self._emit(texts, cols, heads, end_line, first_line, buf, starts)
-        self._in_record = True
         return consumed, end_line
 
     # -- helpers -------------------------------------------------------------
@@ -261,11 +255,14 @@ class AppLogParser:
                                      [None, pa.py_buffer(offs), data])
 
     def _leading(self, lines: pa.Array, lo: int, hi: int, first_line: int) -> None:
-        """Lines before the first header: a continuation of the previous record, or unparsed."""
+        """Lines before the first header are unparsed.
+
+        Records never straddle chunks, so such lines follow a record already emitted
+        that the reader had to cut (longer than its limit, or around an oversized
+        line), or open the input; they are in no record.
+        """
         if hi <= lo:
             return
-        if self._in_record:
-            return  # counted in stats.lines, and belong to the record carried before
         sample = lines[lo].as_py().decode("utf-8", "replace").rstrip("\r\n")
         at = self._outer(np.array([lo, hi]), first_line)
         self.stats.add_unparsed(int(at[0]), sample, int(at[1] - at[0]))
@@ -318,24 +315,6 @@ class AppLogParser:
         """Line numbers in the input of chunk lines ``idx`` (through an unwrapper's map)."""
         return idx + first_line if self.line_map is None else self.line_map[idx]
 
-    def _convert(self, values: pa.Array, line: int) -> pa.Array | None:
-        """The layout's times; inside a wrapper without times, a date-less pattern gives none.
-
-        (syslog RFC 3164 has no year, and ``HH:mm:ss.SSS`` no date: nothing to anchor.)
-        """
-        assert self.ts_converter is not None
-        try:
-            return self.ts_converter(values)
-        except ValueError as err:
-            if self.line_map is None:
-                raise
-            if not self._undated_reported:
-                self._undated_reported = True
-                self.stats.diagnostics.append(Diagnostic(
-                    SourceLocation(self.source, line), "time-undated",
-                    f"record times unknown: {err}", level=DiagLevel.WARNING))
-            return None
-
     def _inner_time_needed(self, heads: np.ndarray) -> bool:
         """False when a wrapper's exact time covers every record of a zone-less layout
         (then a time-only or year-less inner pattern never needs a date at all)."""
@@ -370,7 +349,7 @@ class AppLogParser:
         nlines = np.diff(np.append(heads, end_line)).astype(np.int32)
         ms = None
         if "ts" in cols and self.ts_converter is not None and self._inner_time_needed(heads):
-            ms = self._convert(cols["ts"], int(self._outer(heads[:1], first_line)[0]))
+            ms = self.ts_converter(cols["ts"])
         ts = self._times(ms, heads)
         exc, root, frame = self._exceptions(buf, starts, heads, nlines)
         level = cols.get("level")
@@ -468,7 +447,6 @@ class AppLogParser:
                              msg=pc.utf8_trim_whitespace(first_lines).cast(pa.string()),
                              exception=exc, root_exception=root, root_frame=frame)
         self.stats.records += n
-        self._in_record = True
         if self.sink is not None:
             offs = np.frombuffer(texts.buffers()[1], dtype=np.int64)[:n]
             self.sink(ChunkBatch(batch, texts, {}, lambda i: self._free_record(batch, texts, i),

@@ -64,13 +64,17 @@ def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
     units: list[WorkUnit] = []
     for p in planned:
         src = p.source
-        if (p.kind == Kind.APP_LOG and hasattr(p.layout, "header_regex") and p.wrapper is None
-                and getattr(src, "splittable", False) and workers > 1):
+        # a time-only layout carries its day from record to record: one unit per input
+        dated = not getattr(getattr(p.layout, "timestamp", None), "needs_base_date", False)
+        if (p.kind == Kind.APP_LOG and hasattr(p.layout, "header_regex") and dated
+                and getattr(p, "wrapper", None) is None and getattr(src, "splittable", False)
+                and workers > 1):
             ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, workers * 4)
         else:
             ranges = [(0, None)]
         for i, (s, e) in enumerate(ranges):
-            units.append(WorkUnit(src, p.kind, p.layout, s, e, i, wrapper=p.wrapper))
+            units.append(WorkUnit(src, p.kind, p.layout, s, e, i,
+                                  wrapper=getattr(p, "wrapper", None)))
     return units
 
 

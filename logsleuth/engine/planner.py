@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+from logsleuth.engine.guard import reported
 from logsleuth.engine.local import HEAD_BYTES, PlannedInput
 from logsleuth.errors import DiagLevel, Diagnostic, InputError, SourceLocation
 from logsleuth.model import Kind
@@ -119,34 +120,38 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
             diagnostics.append(Diagnostic(SourceLocation(src.path), "unreadable",
                                           f"cannot read: {err.strerror or err}"))
             continue
-        wrapper, head = unwrap_head(head, choice)
-        kind = classify_kind(src, head, overrides)
-        if wrapper is not None and kind == Kind.UNKNOWN:
-            kind = Kind.APP_LOG  # a container's or a daemon's output, whatever it says
-        layout = None
-        if kind == Kind.APP_LOG:
-            layout, note = choose_layout(head_lines(head), choice)
-            if note and wrapper is not None:
-                note = (f"no known layout inside the {wrapper.describe()} lines: each line the"
-                        " wrapper delimits is a record (traces kept whole)")
-            if note:
-                diagnostics.append(Diagnostic(SourceLocation(src.path), "layout-unknown", note,
-                                              level=DiagLevel.WARNING))
+        kind, layout, wrapper = Kind.APP_LOG, None, None  # what a crash below leaves
+        with reported(src.path, "choosing this input's kind and layout", diagnostics):
+            wrapper, head = unwrap_head(head, choice)
+            kind = classify_kind(src, head, overrides)
+            if wrapper is not None and kind == Kind.UNKNOWN:
+                kind = Kind.APP_LOG  # a container's or a daemon's output, whatever it says
+            if kind == Kind.APP_LOG:
+                layout, note = choose_layout(head_lines(head), choice)
+                if note and wrapper is not None:
+                    note = (f"no known layout inside the {wrapper.describe()} lines: each line"
+                            " the wrapper delimits is a record (traces kept whole)")
+                if note:
+                    diagnostics.append(Diagnostic(SourceLocation(src.path), "layout-unknown",
+                                                  note, level=DiagLevel.WARNING))
         planned.append(PlannedInput(src, kind, layout, head, wrapper))
-    return _order_families(planned, default_tz)
+    return _order_families(planned, default_tz, diagnostics)
 
 
-def infer_app_zone(planned: Sequence[PlannedInput]) -> Any:
+def infer_app_zone(planned: Sequence[PlannedInput],
+                   diagnostics: list[Diagnostic] | None = None) -> Any:
     """ZoneInference for zone-less app logs from GC/nginx siblings (see engine.zone)."""
     from logsleuth.engine.zone import zone_for
 
-    return zone_for(planned, lambda p: _first_instant(p, None))  # type: ignore[arg-type]
+    return zone_for(planned, lambda p: _first_instant(p, None),  # type: ignore[arg-type]
+                    diagnostics)
 
 
 def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
     """Epoch ms of the first timestamp in an input's head, for ordering rolled files."""
     layout = p.layout
-    if layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None:
+    if (layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None
+            or layout.timestamp.needs_base_date):  # no date printed: no instant to order by
         return None
     if p.wrapper is not None:  # the head is the inner text: its times may lack a date
         return None
@@ -162,10 +167,15 @@ def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
     return pc.min(ms).as_py()
 
 
-def _order_families(planned: list[PlannedInput], default_tz: tzinfo | None) -> list[PlannedInput]:
+def _order_families(planned: list[PlannedInput], default_tz: tzinfo | None,
+                    diagnostics: list[Diagnostic] | None = None) -> list[PlannedInput]:
     from logsleuth.sources import order_family
 
     by_source = {id(p.source): p for p in planned}
-    instants = {id(p.source): _first_instant(p, default_tz) for p in planned}
+    instants: dict[int, int | None] = {}
+    for p in planned:
+        instants[id(p.source)] = None
+        with reported(p.source.path, "reading the first timestamp of this input", diagnostics):
+            instants[id(p.source)] = _first_instant(p, default_tz)
     ordered = order_family([p.source for p in planned], lambda s: instants.get(id(s)))
     return [by_source[id(s)] for s in ordered]

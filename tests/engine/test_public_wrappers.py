@@ -209,8 +209,9 @@ def test_structured_evidence_inside_docker_lines(tmp_path: Path) -> None:
 
 
 def test_date_less_layout_in_syslog_lines_is_no_crash(tmp_path: Path) -> None:
-    """RFC 3164 has no year and logback's %d{HH:mm:ss.SSS} no date: times stay unknown,
-    said once, and the records and their trace are still read."""
+    """RFC 3164 has no year and logback's %d{HH:mm:ss.SSS} no date: the time-only rules
+    apply to the inner text (here: no date anywhere, said once), and the records and
+    their trace are still read."""
     lines = ["21:17:59.817 [main] WARN  c8y.lx.agent.PropUtils - Configuration file cannot be read",
              "21:18:01.119 [main] ERROR c8y.lx.agent.Agent - Unrecoverable error, exiting",
              "java.lang.IllegalStateException: None of dirvers implements HardwareProvider",
@@ -220,4 +221,5 @@ def test_date_less_layout_in_syslog_lines_is_no_crash(tmp_path: Path) -> None:
     result, rows = _records(path)
     assert [(r["line"], r["n_lines"]) for r in rows] == [(1, 1), (2, 3)]
     assert rows[1]["exception"] == "java.lang.IllegalStateException"
-    assert [d.code for d in result.inputs[0].diagnostics] == ["time-undated"]
+    assert [d.code for d in result.diagnostics] == ["time-only-undated"]
+    assert all(r["ts"] is None for r in rows)

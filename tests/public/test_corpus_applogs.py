@@ -54,6 +54,38 @@ KNOWN_MISSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "applogs/datafari-solr4-level-first.log": ("no layout inference: 0 of 15 records, 15/15 lines unparsed", RTU),
 }
 
+# The second half of the corpus, measured on the same branch (no layout inference yet).
+BARE_TRACES = ("no layout inference: only the bare stack traces are read as records, without"
+               " a timestamp; the record headers are unparsed")
+KNOWN_MISSES.update({
+    "applogs/fluent-bit-multiline-java-example.log": (
+        "the `Exception in thread \"main\"` line behind a `MMM dd HH:mm:ss` prefix is read as a bare"
+        " trace: no timestamp; 3/9 lines unparsed", ("times", "unparsed")),
+    "applogs/tomcat9-windows-catalina.out": ("no layout inference: 0 of 50 records, 50/50 lines unparsed", RTU),
+    "applogs/wildfly-27-windows-server.log": (
+        "read as kind 'unknown', 0 of 14 records, 91/91 lines unparsed", ("kind", *RTU)),
+    "applogs/loghub-android-logcat.log": (
+        "read as kind 'unknown' (logcat threadtime, no year), 0 of 20 records", ("kind", *RTU)),
+    "applogs/loghub-healthapp.log": (
+        "read as kind 'unknown' (pipe-separated, `yyyyMMdd-HH:mm:ss:SSS`), 0 of 20 records", ("kind", *RTU)),
+    "applogs/loghub-openstack-nova.log": (
+        "file-name prefix not unwrapped, no layout inference: 0 of 12 records, 12/12 lines unparsed", RTU),
+    "applogs/beats-elasticsearch-6-deprecation.log": ("no layout inference: 0 of 4 records, 4/4 lines unparsed", RTU),
+    "applogs/beats-kafka-2.2-state-change.log": (BARE_TRACES + " (1 trace of 2 records)", RTU),
+    "applogs/beats-elasticsearch-8-testcluster-stdout.log": (
+        "no layout inference for either of its two layouts: 0 of 20 records, 20/20 lines unparsed", RTU),
+    "applogs/beats-kafka-2.0-server.log": (
+        "no layout inference: 0 of 63 records, 64/64 lines unparsed", RTU),
+    "applogs/sonarqube-7-docker-sonar.log": ("no layout inference: 0 of 12 records, 12/12 lines unparsed", RTU),
+    "applogs/solr6-zkclient-solr.log": (BARE_TRACES + " (3 traces of 35 records)", RTU),
+    "applogs/neo4j-3-nohup-neo4j.log": ("no layout inference: 0 of 42 records, 45/45 lines unparsed", RTU),
+    "applogs/jboss-eap-6-time-only-server.log": (
+        BARE_TRACES + " (2 of 25 records, time-only layout)", RTU),
+    "applogs/activemq-5.3-debian.log": ("no layout inference: 0 of 1 records, 1/1 lines unparsed", RTU),
+    "applogs/isis-activemq-5.10-rolled.log.5": (BARE_TRACES + " (2 traces, 2 header lines)", RTU),
+    "applogs/beats-logstash-6-plain.log": ("no layout inference: 0 of 1 records, 1/1 lines unparsed", RTU),
+})
+
 
 def file_lines(rel: str) -> list[str]:
     """The file's lines as a reader counts them (a final newline ends the last line)."""
