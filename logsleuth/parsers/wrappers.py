@@ -112,9 +112,9 @@ def detect_wrapper(lines: Sequence[str],
     """The wrapper around a sample of lines, or None.
 
     Envelopes with an unmistakable shape are taken when they explain nearly every
-    line. A bare RFC 3339 prefix is ``kubectl --timestamps`` only with nanosecond
-    stamps or when what follows is itself a log line or a trace; a constant prefix
-    only when the text has no known layout and the prefix hides a trace.
+    line. A bare RFC 3339 prefix is ``kubectl --timestamps`` only with sub-millisecond
+    stamps or when a trace follows it; a constant prefix only when the text has no
+    known layout and the prefix hides a trace.
     """
     if _share(lines, _DOCKER) >= STRONG_SHARE:
         return WrapperSpec("docker-json")
@@ -125,8 +125,10 @@ def detect_wrapper(lines: Sequence[str],
     if _share(lines, kubectl) >= STRONG_SHARE:
         inner = [kubectl.sub("", ln, count=1) for ln in lines]
         nanos = [m for ln in lines if (m := re.match(r"\S+\.(\d+)", ln))]
+        # an ISO stamp and a space also open app logs and nginx $time_iso8601 lines:
+        # only Go's RFC3339Nano precision, or a trace behind the stamp, says kubectl
         if (sum(len(m[1]) > 3 for m in nanos) > len(nanos) / 2
-                or has_trace_evidence("\n".join(inner)) or not has_layout(lines)):
+                or has_trace_evidence("\n".join(inner))):
             return WrapperSpec("kubectl-timestamps")
         return None
     prefix = _constant_prefix(lines)

@@ -66,6 +66,9 @@ def test_multiplexed_and_constant_prefixes() -> None:
 def test_kubectl_needs_nanoseconds_or_inner_evidence() -> None:
     millis = ["2026-11-26T00:00:01.123Z INFO a", "2026-11-26T00:00:02.123Z INFO b"]
     assert detect_wrapper(millis, lambda _: True) is None  # an ISO app log, not a wrapper
+    # nginx's $time_iso8601 opens its lines the same way, with no layout of ours behind it
+    nginx = ['2026-12-06T06:32:46+01:00 client=127.0.0.1 method=GET status=200 ua="curl"'] * 3
+    assert detect_wrapper(nginx, no_layout) is None
     nanos = ["2026-11-26T00:00:01.123456789Z INFO a", "2026-11-26T00:00:02.1Z INFO b",
              "2026-11-26T00:00:03.123456Z INFO c"]
     assert detect_wrapper(nanos, lambda _: True) == WrapperSpec("kubectl-timestamps")
