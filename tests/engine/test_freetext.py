@@ -48,3 +48,18 @@ def test_exception_columns_of_a_pasted_cause() -> None:
             b"  ... 3 more\n")
     assert exception_columns(text) == ("java.net.ConnectException",
                                        "java.net.ConnectException", "a.B.c")
+
+
+def test_a_leak_report_without_its_logger_header(write) -> None:
+    """The report as a console or a ticket keeps it: no time, level or logger first."""
+    report = ("LEAK: ByteBuf.release() was not called before it's garbage-collected. See "
+              "https://netty.io/wiki/reference-counted-objects.html for more information.\n"
+              "Recent access records:\n"
+              "#1:\n"
+              "\tio.netty.buffer.AdvancedLeakAwareByteBuf.writeBytes(AdvancedLeakAwareByteBuf.java:604)\n"
+              "Created at:\n"
+              "\tio.netty.buffer.PooledByteBufAllocator.newDirectBuffer(PooledByteBufAllocator.java:349)\n")
+    result = api.scan(write("ticket.txt", "seen twice this week:\n" + report), workers=1)
+    (row,) = result.table("records").to_pylist()
+    assert (row["line"], row["n_lines"], row["exception"]) == (2, 6, None)
+    assert {f.rule for f in result.findings} == {"netty-resource-leak"}
