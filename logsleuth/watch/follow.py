@@ -1,0 +1,263 @@
+"""Following the files ``scan`` would read, as log writers really treat them.
+
+Each file is known by its identity (device and inode) and by a fingerprint of its
+first bytes, never by its name: a rename (log4j2/logback rollover, logrotate
+``create``) keeps the inode and so the offset; a ``.gz`` appearing later whose
+decompressed head matches a file already read continues that file from its offset
+(nothing read twice); a file that shrinks, or whose head changed under the same
+inode, was truncated (``copytruncate``) and is read from 0 again. Only complete
+lines are handed on: the bytes after the last newline stay in the file until the
+writer finishes the line. Reads are bounded per poll, so memory is too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from logsleuth.errors import InputError
+from logsleuth.sources.codecs import sniff_compression
+
+FINGERPRINT_BYTES = 1024  # a head this long names a file's content
+MIN_MATCH_BYTES = 64  # shorter heads are too weak to say a compressed copy is this file
+MAX_READ = 8 * 2**20  # per file and poll: a huge backlog is read over several polls
+MAX_GONE = 256  # vanished files remembered for late compressed copies
+
+
+@dataclass(slots=True)
+class Tracked:
+    """What is known of one followed file; plain values, so a checkpoint is JSON."""
+
+    key: str  # stable id: the first identity it was seen under
+    stream: str  # the record stream it continues (its own key, or the file it is a copy of)
+    display: str  # the source name its records carry (its name when first seen)
+    path: str  # where it is now on disk ("" once gone)
+    ident: str  # "dev:ino" of the file holding it now
+    offset: int = 0  # bytes handed on (always at a line end)
+    lines: int = 0  # lines handed on
+    head: str = ""  # sha1 of the first ``head_len`` bytes
+    head_len: int = 0
+    compressed: str = ""  # its codec: read once, whole (compressed files are not appended to)
+    done: bool = False  # fully read (compressed) or a copy of another file
+    truncations: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Complete lines newly read from one followed file."""
+
+    stream: str  # one parser per stream: a rolled file's copy continues its records
+    display: str
+    data: bytes
+    first_line: int
+    restarted: bool = False  # the file was truncated: its record stream starts over
+    final: bool = False  # nothing more will come for this key (a compressed file)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
+def _ident(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def _open_decoded(path: str, compression: str | None) -> object:
+    """A binary stream of a file's decompressed content."""
+    from logsleuth.sources.codecs import decoded
+
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the caller through the wrapper
+    if compression is None:
+        return raw
+    return decoded(raw, compression, path, 20 * 2**30)
+
+
+@dataclass
+class Follower:
+    """The followed file set under ``paths`` (files, directories, globs)."""
+
+    paths: Sequence[str]
+    files: dict[str, Tracked] = field(default_factory=dict)  # by key
+    gone: list[Tracked] = field(default_factory=list)
+
+    # -- the file set ---------------------------------------------------------
+    def listing(self) -> list[tuple[Path, str]]:
+        """(file on disk, display name) of every regular, non-hidden file watched."""
+        import glob
+
+        out: dict[str, tuple[Path, str]] = {}
+        for arg in self.paths:
+            p = Path(arg)
+            if p.is_dir():
+                for f in _walk(p):
+                    out.setdefault(os.path.realpath(f), (f, f.relative_to(p).as_posix()))
+            elif p.exists():
+                out.setdefault(os.path.realpath(p), (p, p.name))
+            elif glob.has_magic(arg):
+                for m in sorted(glob.glob(arg, recursive=True)):
+                    if Path(m).is_file():
+                        out.setdefault(os.path.realpath(m), (Path(m), Path(m).name))
+        return sorted(out.values(), key=lambda t: t[1])
+
+    # -- one poll -------------------------------------------------------------
+    def poll(self) -> list[Chunk]:
+        """New complete lines of every file, and the files that appeared."""
+        by_ident = {t.ident: t for t in self.files.values() if t.path}
+        seen: set[str] = set()
+        chunks: list[Chunk] = []
+        for path, display in self.listing():
+            try:
+                st = os.stat(path)
+                ident = _ident(st)
+                seen.add(ident)
+                t = by_ident.get(ident)
+                if t is None:
+                    with open(path, "rb") as f:
+                        magic = f.read(8)
+                    if not magic:
+                        continue  # created, nothing written yet
+                    t = self._new_file(str(path), display, ident, sniff_compression(magic))
+            except OSError:
+                continue  # rotated away between listing and reading: next poll
+            if t is None:
+                continue
+            t.path = str(path)
+            if t.done:
+                continue
+            chunks.extend(self._read(t, st.st_size))
+        for t in self.files.values():
+            if t.path and t.ident not in seen:  # deleted (or renamed outside the set)
+                t.path = ""
+        self._forget()
+        return chunks
+
+    def _new_file(self, path: str, display: str, ident: str,
+                  compression: str | None) -> Tracked | None:
+        try:
+            with _open_decoded(path, compression) as f:  # type: ignore[attr-defined]
+                head = f.read(FINGERPRINT_BYTES)
+        except (InputError, OSError, EOFError):  # a compressed file still being written
+            return None
+        if compression is not None:
+            twin = self._twin(head)
+            if twin is not None:  # a rolled file compressed after we read it
+                key = f"{twin.key}>{ident}"
+                self.files[key] = Tracked(key, twin.stream, twin.display, path, ident,
+                                          twin.offset, twin.lines, twin.head, twin.head_len,
+                                          compression)
+                return self.files[key]
+        elif len(head) >= MIN_MATCH_BYTES:
+            twin = self._twin(head)
+            if twin is not None and not twin.path:  # copied away (logrotate copy)
+                key = f"{twin.key}>{ident}"
+                self.files[key] = Tracked(key, twin.stream, twin.display, path, ident,
+                                          twin.offset, twin.lines, twin.head, twin.head_len)
+                return self.files[key]
+        key = ident
+        while key in self.files or any(g.key == key for g in self.gone):  # inode reused
+            key += "+"
+        # records carry the name the file had when first seen (a rolled generation
+        # shares its name with the next: the family stays one log)
+        t = Tracked(key, key, display, path, ident, compressed=compression or "")
+        self.files[key] = t
+        return t
+
+    def _twin(self, head: bytes) -> Tracked | None:
+        """A file already read whose first bytes are ``head``'s."""
+        for t in [*self.files.values(), *self.gone]:
+            if (t.head_len >= MIN_MATCH_BYTES and len(head) >= t.head_len
+                    and t.offset and _sha(head[: t.head_len]) == t.head):
+                return t
+        return None
+
+    def _read(self, t: Tracked, size: int) -> list[Chunk]:
+        restarted = False
+        if not t.compressed:
+            if size == t.offset and t.offset:
+                return []
+            if size < t.offset or not self._same_head(t):
+                t.offset, t.lines, t.head, t.head_len = 0, 0, "", 0
+                t.truncations += 1
+                restarted = True
+            if size == t.offset:
+                return []
+        try:
+            with _open_decoded(t.path, t.compressed or None) as f:  # type: ignore[attr-defined]
+                data = self._read_from(f, t)
+        except (InputError, OSError, EOFError):  # half-written archive, or rotated away
+            return []
+        if t.compressed:
+            t.done = True
+            if data and not data.endswith(b"\n"):
+                data += b"\n"  # the writer is gone: its last line is complete
+        else:
+            data = data[: data.rfind(b"\n") + 1]  # a half-written line waits in the file
+        if not data:
+            return [Chunk(t.stream, t.display, b"", t.lines + 1, restarted, t.done)] \
+                if restarted or t.done else []
+        if t.head_len < FINGERPRINT_BYTES and t.offset < FINGERPRINT_BYTES:
+            joined = self._head_bytes(t, data)
+            t.head, t.head_len = _sha(joined), len(joined)
+        chunk = Chunk(t.stream, t.display, data, t.lines + 1, restarted, t.done)
+        t.offset += len(data)
+        t.lines += data.count(b"\n")
+        return [chunk]
+
+    @staticmethod
+    def _read_from(f: object, t: Tracked) -> bytes:
+        if t.compressed:  # skip what was read of the file before it was compressed
+            left = t.offset
+            while left > 0:
+                got = f.read(min(left, 2**20))  # type: ignore[attr-defined]
+                if not got:
+                    return b""
+                left -= len(got)
+            return f.read()  # type: ignore[attr-defined]
+        f.seek(t.offset)  # type: ignore[attr-defined]
+        return f.read(MAX_READ)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _head_bytes(t: Tracked, data: bytes) -> bytes:
+        if t.offset == 0:
+            return data[:FINGERPRINT_BYTES]
+        with open(t.path, "rb") as f:
+            return f.read(min(FINGERPRINT_BYTES, t.offset + len(data)))
+
+    @staticmethod
+    def _same_head(t: Tracked) -> bool:
+        if not t.head_len:
+            return True
+        try:
+            with open(t.path, "rb") as f:
+                return _sha(f.read(t.head_len)) == t.head
+        except OSError:
+            return True
+
+    def _forget(self) -> None:
+        """Gone files leave the live set; a few stay known for late compressed copies."""
+        for key in [k for k, t in self.files.items() if not t.path]:
+            self.gone.append(self.files.pop(key))
+        del self.gone[:-MAX_GONE]
+
+    # -- checkpoint -----------------------------------------------------------
+    def to_json(self) -> dict[str, object]:
+        return {"files": [t.to_json() for t in self.files.values()],
+                "gone": [t.to_json() for t in self.gone]}
+
+    def restore(self, data: dict[str, list[dict[str, object]]]) -> None:
+        self.files = {str(d["key"]): Tracked(**d) for d in data.get("files", [])}  # type: ignore[arg-type]
+        self.gone = [Tracked(**d) for d in data.get("gone", [])]  # type: ignore[arg-type]

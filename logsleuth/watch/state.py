@@ -1,0 +1,206 @@
+"""The running analysis of a watch: the scan's own collectors, fed batch by batch.
+
+Each poll's new records go through the same app-log parsers a scan uses into a
+fresh ``CollectorSet`` (the batch's partial), which is merged into the running
+one, exactly as a scan merges the partials of its units. Finalizing the running
+set gives the scan's objects: findings, templates, gauges, leaks, attribution.
+The last record of each stream is held by its parser until the next header (or
+a quiet period) shows it is complete, so a trace being written is never split.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from logsleuth.engine.applog import ChunkBatch
+from logsleuth.engine.collectors import CollectorSet
+from logsleuth.engine.reader import _feed
+from logsleuth.engine.stats import InputStats
+from logsleuth.engine.units import Partial, UnitOptions, WorkUnit, _parser
+from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
+from logsleuth.model import Kind
+from logsleuth.result import ScanResult
+from logsleuth.sources.family import family_of
+from logsleuth.sources.values import Source
+from logsleuth.watch.follow import Chunk
+
+SETTLE_SECONDS = 5.0  # a held last record is complete once its file is quiet this long
+
+
+@dataclass(slots=True)
+class _Stream:
+    """One record stream (a file and its rolled copies) and its parser."""
+
+    display: str
+    kind: Kind
+    parser: Any | None  # None: not an app log (not followed record by record)
+    stats: InputStats
+    carry: bytes = b""  # bytes of the held last record
+    line: int = 1  # line number of the carry's first line
+    quiet_since: float = field(default_factory=time.monotonic)
+    layout: Any | None = None
+    wrapper: Any | None = None
+
+
+class RunningAnalysis:
+    """Streams, the running collectors, and what the newest batch brought."""
+
+    def __init__(self, collectors: tuple[str, ...], config: dict[str, Any], *,
+                 choice: Any, overrides: Any = None, default_tz: Any = None,
+                 tz: str | None = None, limits: dict[str, float] | None = None,
+                 settle: float = SETTLE_SECONDS) -> None:
+        self.names, self.config = collectors, config
+        self.choice, self.overrides, self.default_tz, self.tz = choice, overrides, default_tz, tz
+        self.limits = limits or {}
+        self.settle = settle
+        self.options = UnitOptions(default_tz=default_tz, collectors=collectors,
+                                   collector_config=config)
+        self.running = CollectorSet.create(collectors, config)
+        self.streams: dict[str, _Stream] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self._batch: CollectorSet | None = None
+        self.evidence_ms: int | None = None  # newest record time read
+        self.records_read: dict[str, int] = {}  # per source name
+        self.batch_records = 0
+
+    # -- one batch --------------------------------------------------------------
+    def ingest(self, chunks: list[Chunk], flush_quiet: bool = True) -> int:
+        """Parse ``chunks`` (and quiet held records) into one batch; merge it. Records read."""
+        self._batch = CollectorSet.create(self.names, self.config)
+        self.batch_records = 0
+        now = time.monotonic()
+        try:
+            for c in chunks:
+                self._chunk(c, now)
+            if flush_quiet:
+                for s in self.streams.values():
+                    if s.carry and now - s.quiet_since >= self.settle:
+                        self._feed(s, b"", final=True)
+            self._batch.finish()
+            self.running.merge(self._batch)
+        finally:
+            self._batch = None
+        return self.batch_records
+
+    def flush(self) -> int:
+        """Every held record is complete (end of input, or a test's final state)."""
+        self._batch = CollectorSet.create(self.names, self.config)
+        self.batch_records = 0
+        try:
+            for s in self.streams.values():
+                if s.carry:
+                    self._feed(s, b"", final=True)
+            self._batch.finish()
+            self.running.merge(self._batch)
+        finally:
+            self._batch = None
+        return self.batch_records
+
+    def _chunk(self, c: Chunk, now: float) -> None:
+        s = self.streams.get(c.stream)
+        if s is None:
+            s = self.streams[c.stream] = self._plan(c)
+        if c.restarted:  # truncated: what was held is complete, numbering starts over
+            if s.carry:
+                self._feed(s, b"", final=True)
+            s.line = c.first_line
+        if c.data or c.final:
+            s.quiet_since = now
+            self._feed(s, c.data, final=c.final)
+
+    def _feed(self, s: _Stream, data: bytes, final: bool) -> None:
+        if s.parser is None:
+            s.stats.bytes += len(data)
+            s.stats.lines += data.count(b"\n")
+            return
+        buf = bytearray(s.carry + data)
+        if not buf:
+            return
+        mv = memoryview(buf)
+        try:
+            consumed, lines = _feed(s.parser, mv, len(buf), s.line, final, s.stats)
+        finally:
+            mv.release()
+        s.carry = bytes(buf[consumed:])
+        s.line += lines
+
+    def _plan(self, c: Chunk) -> _Stream:
+        """Kind and layout from the stream's first lines, or from its family's."""
+        from logsleuth.engine.planner import (
+            HEAD_BYTES,
+            choose_layout,
+            classify_kind,
+            head_lines,
+            unwrap_head,
+        )
+
+        src = Source(path=c.display, fs_path=Path(c.display), family=family_of(c.display))
+        stats = InputStats(c.display)
+        kin = next((s for s in self.streams.values() if s.parser is not None
+                    and _family_key(s.display) == _family_key(c.display)), None)
+        if kin is not None:
+            kind, layout, wrapper = Kind.APP_LOG, kin.layout, kin.wrapper
+        else:
+            wrapper, head = unwrap_head(c.data[:HEAD_BYTES], self.choice)
+            kind = classify_kind(src, head, self.overrides)
+            if wrapper is not None and kind == Kind.UNKNOWN:
+                kind = Kind.APP_LOG
+            layout = None
+            if kind == Kind.APP_LOG:
+                layout, note = choose_layout(head_lines(head), self.choice)
+                if note:
+                    self.diagnostics.append(Diagnostic(SourceLocation(c.display),
+                                                       "layout-unknown", note,
+                                                       level=DiagLevel.WARNING))
+        stats.kind = str(kind)
+        if kind != Kind.APP_LOG:
+            self.diagnostics.append(Diagnostic(
+                SourceLocation(c.display), "not-followed",
+                f"a {kind} input is not followed record by record by watch (app logs are); "
+                "scan reads it", level=DiagLevel.WARNING))
+            return _Stream(c.display, kind, None, stats)
+        stats.layout = getattr(layout, "name", None)
+        partial = Partial(c.display, 0, stats, CollectorSet([]))
+        parser = _parser(WorkUnit(src, kind, layout, wrapper=wrapper), self.options, partial,
+                         self._sink)
+        return _Stream(c.display, kind, parser, stats, line=c.first_line, layout=layout,
+                       wrapper=wrapper)
+
+    def _sink(self, cb: ChunkBatch) -> None:
+        assert self._batch is not None
+        self._batch.consume(cb)
+        b = cb.batch
+        n = b.num_rows
+        self.batch_records += n
+        if n:
+            src = str(b.column("source")[0])
+            self.records_read[src] = self.records_read.get(src, 0) + n
+            ts = b.column("ts").cast(pa.int64())
+            if ts.null_count < n:
+                hi = int(np.nanmax(ts.fill_null(-1).to_numpy(zero_copy_only=False)))
+                if hi >= 0 and (self.evidence_ms is None or hi > self.evidence_ms):
+                    self.evidence_ms = hi
+
+    # -- results ----------------------------------------------------------------
+    def finalize(self) -> ScanResult:
+        """The scan's result over everything merged so far (the running state is kept)."""
+        from logsleuth import api
+
+        partial = Partial("<watch>", 0, InputStats("<watch>"), self.running)
+        result = ScanResult(inputs=[s.stats for s in self.streams.values()],
+                            diagnostics=list(self.diagnostics),
+                            tables=api._tables([partial], False))
+        api._reduce_collectors(result, [partial], api._timezone_guess(result, self.tz, None),
+                               self.limits)
+        return result
+
+
+def _family_key(display: str) -> tuple[str, str]:
+    head, _, name = display.rpartition("/")
+    return head, family_of(name)
