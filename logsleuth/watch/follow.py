@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from logsleuth.errors import InputError
@@ -93,6 +93,7 @@ class Follower:
     paths: Sequence[str]
     files: dict[str, Tracked] = field(default_factory=dict)  # by key
     gone: list[Tracked] = field(default_factory=list)
+    backlog: bool = False  # the last poll left bytes unread (``MAX_READ``): poll again now
 
     # -- the file set ---------------------------------------------------------
     def listing(self) -> list[tuple[Path, str]]:
@@ -119,6 +120,7 @@ class Follower:
         by_ident = {t.ident: t for t in self.files.values() if t.path}
         seen: set[str] = set()
         chunks: list[Chunk] = []
+        self.backlog = False
         for path, display in self.listing():
             try:
                 st = os.stat(path)
@@ -162,7 +164,8 @@ class Follower:
                 return self.files[key]
         elif len(head) >= MIN_MATCH_BYTES:
             twin = self._twin(head)
-            if twin is not None and not twin.path:  # copied away (logrotate copy)
+            if twin is not None and (not twin.path or self._changed(twin)):
+                # copied away (logrotate copy, copytruncate): the copy continues the file
                 key = f"{twin.key}>{ident}"
                 self.files[key] = Tracked(key, twin.stream, twin.display, path, ident,
                                           twin.offset, twin.lines, twin.head, twin.head_len)
@@ -190,8 +193,12 @@ class Follower:
             if size == t.offset and t.offset:
                 return []
             if size < t.offset or not self._same_head(t):
-                t.offset, t.lines, t.head, t.head_len = 0, 0, "", 0
+                # truncated: what was read stays known (a copy of it may appear), and the
+                # file's new content is a new record stream
+                self.gone.append(replace(t, path=""))
                 t.truncations += 1
+                t.stream = f"{t.key}~{t.truncations}"
+                t.offset, t.lines, t.head, t.head_len = 0, 0, "", 0
                 restarted = True
             if size == t.offset:
                 return []
@@ -205,6 +212,7 @@ class Follower:
             if data and not data.endswith(b"\n"):
                 data += b"\n"  # the writer is gone: its last line is complete
         else:
+            self.backlog |= len(data) >= MAX_READ
             data = data[: data.rfind(b"\n") + 1]  # a half-written line waits in the file
         if not data:
             return [Chunk(t.stream, t.display, b"", t.lines + 1, restarted, t.done)] \
@@ -236,6 +244,13 @@ class Follower:
             return data[:FINGERPRINT_BYTES]
         with open(t.path, "rb") as f:
             return f.read(min(FINGERPRINT_BYTES, t.offset + len(data)))
+
+    def _changed(self, t: Tracked) -> bool:
+        """The file no longer holds what was read of it (truncated or rewritten)."""
+        try:
+            return os.stat(t.path).st_size < t.offset or not self._same_head(t)
+        except OSError:
+            return True
 
     @staticmethod
     def _same_head(t: Tracked) -> bool:

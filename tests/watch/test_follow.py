@@ -1,0 +1,165 @@
+"""Following real files as writers and logrotate treat them: each edge case on disk."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from logsleuth.watch.follow import Chunk, Follower
+
+
+def lines(prefix: str, a: int, b: int) -> bytes:
+    """Lines long enough that a fingerprint (64 B at least) identifies the file."""
+    return b"".join(f"2026-12-06 06:00:{i % 60:02d}.000 INFO  [main] app.Main - {prefix} "
+                    f"event number {i} of the test\n".encode() for i in range(a, b))
+
+
+def text(chunks: list[Chunk]) -> bytes:
+    return b"".join(c.data for c in chunks)
+
+
+def append(path: Path, data: bytes) -> None:
+    with open(path, "ab") as f:
+        f.write(data)
+
+
+def test_backfill_then_appends_only(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(lines("old", 0, 50))
+    f = Follower([str(tmp_path)])
+    first = f.poll()
+    assert text(first) == lines("old", 0, 50)
+    assert first[0].first_line == 1
+    assert f.poll() == []  # nothing written: nothing read
+    append(log, lines("new", 50, 53))
+    got = f.poll()
+    assert text(got) == lines("new", 50, 53)
+    assert got[0].first_line == 51
+
+
+def test_half_written_line_is_read_once_complete(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(lines("a", 0, 3))
+    f = Follower([str(tmp_path)])
+    f.poll()
+    append(log, b"2026-12-06 06:01:00.000 INFO  [main] app.Main - half")
+    assert f.poll() == []
+    append(log, b" and the rest\n")
+    got = f.poll()
+    assert text(got) == b"2026-12-06 06:01:00.000 INFO  [main] app.Main - half and the rest\n"
+    assert got[0].first_line == 4
+    assert f.poll() == []
+
+
+def test_rename_rotation_with_new_file(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(lines("gen1", 0, 10))
+    f = Follower([str(tmp_path)])
+    (c1,) = f.poll()
+    # the writer logs a little more, then rolls over (rename) and creates a new file
+    append(log, lines("gen1", 10, 12))
+    os.rename(log, tmp_path / "app.log.1")
+    log.write_bytes(lines("gen2", 0, 4))
+    got = f.poll()
+    by_stream = {c.stream: c for c in got}
+    assert by_stream[c1.stream].data == lines("gen1", 10, 12)  # the rest, read once
+    assert by_stream[c1.stream].first_line == 11
+    new = [c for c in got if c.stream != c1.stream]
+    assert len(new) == 1 and new[0].data == lines("gen2", 0, 4) and new[0].first_line == 1
+    assert new[0].display == "app.log"  # the family keeps its name
+    assert f.poll() == []
+
+
+def test_rolled_file_compressed_later_is_not_read_twice(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(lines("gen1", 0, 20))
+    f = Follower([str(tmp_path)])
+    (c1,) = f.poll()
+    rolled = tmp_path / "app.log.1"
+    os.rename(log, rolled)
+    append(rolled, lines("gen1", 20, 22))  # written after our last read, before compression
+    with open(rolled, "rb") as src, gzip.open(tmp_path / "app.log.1.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    rolled.unlink()
+    got = f.poll()
+    assert text(got) == lines("gen1", 20, 22)  # only what the plain file had not given
+    assert got[0].stream == c1.stream and got[0].final
+    assert got[0].first_line == 21
+    assert f.poll() == []
+
+
+def test_compressed_after_fully_read_gives_nothing(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(lines("gen1", 0, 20))
+    f = Follower([str(tmp_path)])
+    f.poll()
+    with open(log, "rb") as src, gzip.open(tmp_path / "app.log.1.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    log.unlink()
+    got = f.poll()
+    assert text(got) == b"" and all(c.final for c in got)
+    assert f.poll() == []
+
+
+def test_unrelated_archive_is_read_whole(tmp_path: Path) -> None:
+    (tmp_path / "app.log").write_bytes(lines("live", 0, 5))
+    f = Follower([str(tmp_path)])
+    f.poll()
+    with gzip.open(tmp_path / "old-2026-12-01.log.gz", "wb") as g:
+        g.write(lines("archived", 0, 30))
+    assert text(f.poll()) == lines("archived", 0, 30)
+
+
+@pytest.mark.parametrize("copy", ["app.log.1", "app.1.log"])  # listed after / before app.log
+def test_copytruncate(tmp_path: Path, copy: str) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(lines("before", 0, 30))
+    f = Follower([str(tmp_path)])
+    f.poll()
+    shutil.copyfile(log, tmp_path / copy)  # logrotate copytruncate: copy, then truncate
+    with open(log, "r+b") as w:
+        w.truncate(0)
+    append(log, lines("after", 0, 3))
+    got = f.poll()
+    assert text(got) == lines("after", 0, 3)  # the copy is the file already read
+    assert got[0].restarted and got[0].first_line == 1
+
+
+def test_truncated_and_rewritten_past_old_size_between_polls(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(lines("before", 0, 3))
+    f = Follower([str(tmp_path)])
+    f.poll()
+    with open(log, "r+b") as w:
+        w.truncate(0)
+    append(log, lines("after", 0, 10))  # longer than before: only the head tells
+    got = f.poll()
+    assert text(got) == lines("after", 0, 10) and got[0].restarted
+
+
+def test_new_file_appears(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_bytes(lines("a", 0, 2))
+    f = Follower([str(tmp_path)])
+    f.poll()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.log").write_bytes(b"")  # created empty: nothing yet
+    assert f.poll() == []
+    append(tmp_path / "sub" / "b.log", lines("b", 0, 2))
+    (got,) = f.poll()
+    assert got.display == "sub/b.log" and got.data == lines("b", 0, 2)
+
+
+def test_checkpoint_round_trip_continues_where_it_stopped(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(lines("a", 0, 10))
+    f = Follower([str(tmp_path)])
+    f.poll()
+    append(log, lines("a", 10, 12))
+    g = Follower([str(tmp_path)])
+    g.restore(f.to_json())
+    got = g.poll()
+    assert text(got) == lines("a", 10, 12) and got[0].first_line == 11

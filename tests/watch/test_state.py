@@ -1,0 +1,103 @@
+"""The running analysis: batches of appended bytes give what one scan of them gives."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from pathlib import Path
+
+import pytest
+
+from logsleuth import api
+from logsleuth.watch.follow import Follower
+from logsleuth.watch.state import RunningAnalysis
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "incident"
+
+
+def _running(settle: float = 3600.0) -> RunningAnalysis:
+    names, config = api._collectors(None, (), True, (), (), (), True)
+    config.pop("scan_token", None)
+    return RunningAnalysis(names, config, choice=api.layout_choice(), settle=settle)
+
+
+def _incident_bytes() -> bytes:
+    rolled = [SAMPLE / f"push-server-2026-11-26-{i}.log.gz" for i in range(1, 11)]
+    return (b"".join(gzip.decompress(p.read_bytes()) for p in rolled)
+            + (SAMPLE / "push-server.log").read_bytes())
+
+
+def _findings(result: object) -> list[tuple[str, str, int, str]]:
+    return sorted((f.rule, f.fingerprint, f.count, str(f.first_seen))
+                  for f in result.findings)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("batches", [1, 7, 40])
+def test_batches_equal_one_scan_of_the_same_bytes(tmp_path: Path, batches: int) -> None:
+    data = _incident_bytes()
+    log = tmp_path / "push-server.log"
+    log.write_bytes(data)
+    ref = api.scan([str(tmp_path)], keep_records=False, workers=1)
+    log.write_bytes(b"")
+    run, follow = _running(), Follower([str(tmp_path)])
+    # cuts at arbitrary bytes: mid-line and mid-trace
+    cuts = [len(data) * k // batches + 13 * k for k in range(1, batches)] + [len(data)]
+    prev = 0
+    for cut in cuts:
+        with open(log, "ab") as f:
+            f.write(data[prev:cut])
+        prev = cut
+        run.ingest(follow.poll())
+        while follow.backlog:  # reads are bounded per poll
+            run.ingest(follow.poll())
+    run.flush()
+    got = run.finalize()
+    assert _findings(got) == _findings(ref)
+    assert got.inputs[0].records == ref.inputs[0].records
+    assert got.inputs[0].unparsed_lines == ref.inputs[0].unparsed_lines
+    t_ref, t_got = ref.table("templates").to_pylist(), got.table("templates").to_pylist()
+    assert sorted(map(tuple, (r.values() for r in t_got))) == \
+        sorted(map(tuple, (r.values() for r in t_ref)))
+    assert got.incident is not None and ref.incident is not None
+    assert got.incident.onset.ts_ms == ref.incident.onset.ts_ms
+    (leak_ref, *_), (leak_got, *_) = ref.incident.leaks, got.incident.leaks
+    assert leak_got.metric == leak_ref.metric
+    assert leak_got.per_event.template == leak_ref.per_event.template
+    assert leak_got.per_event.amount == pytest.approx(leak_ref.per_event.amount, rel=1e-9)
+    assert leak_got.exhaustion_at_ms == leak_ref.exhaustion_at_ms
+
+
+HEADER = "2026-12-06 06:00:0{s}.000 ERROR [main] com.example.App - request failed\n"
+TRACE_1 = ("java.lang.IllegalStateException: wrapper\n"
+           "\tat com.example.App.handle(App.java:10)\n")
+TRACE_2 = ("Caused by: java.io.IOException: disk full\n"
+           "\tat com.example.Disk.write(Disk.java:5)\n"
+           "\t... 1 more\n")
+
+
+def test_trace_being_written_is_not_split(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text(HEADER.format(s=0) + HEADER.format(s=1) + TRACE_1)
+    run, follow = _running(), Follower([str(tmp_path)])
+    assert run.ingest(follow.poll()) == 1  # the second record is held: more may follow
+    with open(log, "a") as f:
+        f.write(TRACE_2)
+    assert run.ingest(follow.poll()) == 0  # still no next header
+    with open(log, "a") as f:
+        f.write(HEADER.format(s=2))
+    assert run.ingest(follow.poll()) == 1  # the trace, whole
+    res = run.finalize()
+    (stats,) = res.inputs
+    assert stats.unparsed_lines == 0 and stats.records == 2
+    assert "java.lang.IllegalStateException > java.io.IOException" in \
+        res.exception_fingerprints
+
+
+def test_quiet_period_completes_the_held_record(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text(HEADER.format(s=0) + TRACE_1 + TRACE_2)
+    run, follow = _running(settle=0.3), Follower([str(tmp_path)])
+    assert run.ingest(follow.poll()) == 0
+    time.sleep(0.4)
+    assert run.ingest(follow.poll()) == 1  # nothing new, the file is quiet: complete
+    assert run.finalize().inputs[0].records == 1
