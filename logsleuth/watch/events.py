@@ -1,0 +1,139 @@
+"""Which events a finalized result brings, against what was already said.
+
+Every event is a flat JSON object with ``event``, ``wall_time`` (when it was
+emitted) and ``evidence_time`` (the log time of the newest record read then).
+What was emitted is remembered (and checkpointed), so a restarted watcher
+repeats nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+ETA_MOVE = 0.10  # a forecast is re-emitted when its ETA moves by more than this share
+LEAK_MOVE = 0.25  # a leak is re-announced when its rate moves by more than this share
+RATE_JUMP = 10.0  # a finding is re-announced when its recent rate is this many times its mean
+RATE_MIN = 20  # ... and at least this many new matches came
+
+
+def iso(ms: int | float | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+@dataclass
+class EventLog:
+    """Turns results into events; its memory is plain JSON."""
+
+    horizon_ms: int = 7 * 86_400_000
+    findings: dict[str, list[float]] = field(default_factory=dict)  # key -> [count, ev ms]
+    leaks: dict[str, float] = field(default_factory=dict)  # metric -> rate per hour said
+    forecasts: dict[str, list[float | None]] = field(default_factory=dict)  # metric -> [eta, at]
+    onset_ms: int | None = None
+
+    def event(self, kind: str, evidence_ms: int | None, **body: Any) -> dict[str, Any]:
+        return {"event": kind, "wall_time": iso(time.time() * 1000),
+                "evidence_time": iso(evidence_ms), **body}
+
+    def from_result(self, result: Any, evidence_ms: int | None) -> list[dict[str, Any]]:
+        out = self._findings(result.findings, evidence_ms)
+        incident = result.incident
+        if incident is None:
+            return out
+        for leak in incident.leaks:
+            out.extend(self._leak(leak, evidence_ms))
+        onset = incident.onset
+        if onset is not None and onset.ts_ms != self.onset_ms:
+            self.onset_ms = onset.ts_ms
+            out.append(self.event("onset", evidence_ms, onset=iso(onset.ts_ms),
+                                  path=onset.path, line=onset.line, text=onset.text,
+                                  rule=onset.rule, exception=onset.exception))
+        return out
+
+    def _findings(self, findings: list[Any], evidence_ms: int | None) -> list[dict[str, Any]]:
+        out = []
+        for f in findings:
+            key = f"{f.rule}:{f.fingerprint}"
+            said = self.findings.get(key)
+            now = float(evidence_ms or 0)
+            reason = None
+            if said is None:
+                reason = "new"
+            else:
+                count, at = said
+                first = _ms(f.first_seen) or now
+                mean = count / max(at - first, 60_000.0)  # per ms, over at least a minute
+                recent = (f.count - count) / max(now - at, 60_000.0)
+                if f.count - count >= RATE_MIN and recent > RATE_JUMP * mean:
+                    reason = "rate"
+            if reason is None:
+                continue
+            self.findings[key] = [float(f.count), now]
+            out.append(self.event("finding", evidence_ms, reason=reason, rule=f.rule,
+                                  severity=str(f.severity), title=f.title,
+                                  fingerprint=f.fingerprint, signature=f.signature,
+                                  count=f.count, first_seen=f.first_seen,
+                                  last_seen=f.last_seen, example=dict(f.example)))
+        return out
+
+    def _leak(self, leak: Any, evidence_ms: int | None) -> list[dict[str, Any]]:
+        out = []
+        per = leak.per_event
+        per_json = None if per is None else {"template": per.template, "amount": per.amount}
+        said = self.leaks.get(leak.metric)
+        rate = float(leak.slope_per_hour)
+        if said is None or abs(rate - said) > LEAK_MOVE * max(abs(said), 1e-9):
+            self.leaks[leak.metric] = rate
+            out.append(self.event("leak", evidence_ms, metric=leak.metric, unit=leak.unit,
+                                  rate_per_hour=rate, r2=leak.r2, per_event=per_json,
+                                  growth_start=iso(leak.growth_start_ms),
+                                  last_value=leak.last_value,
+                                  projection=leak.projection_json()))
+        eta = leak.exhaustion_at_ms if leak.projected else None
+        if leak.ceiling_reached_ms is not None:
+            return out  # reached: the failure speaks for itself (onset, findings)
+        now = evidence_ms if evidence_ms is not None else leak.end_ms
+        prior = self.forecasts.get(leak.metric)
+        if eta is None:
+            if prior is not None or leak.per_event is None:
+                return out  # a leak with no known ceiling is forecast once, when attributed
+        else:
+            if eta - now > self.horizon_ms:
+                return out
+            if prior is not None and prior[0] is not None:
+                before, at = float(prior[0]), float(prior[1] or now)
+                if abs(eta - before) <= ETA_MOVE * max(before - at, 60_000.0):
+                    return out
+        self.forecasts[leak.metric] = [None if eta is None else float(eta), float(now)]
+        c = leak.ceiling
+        out.append(self.event(
+            "forecast", evidence_ms, metric=leak.metric, unit=leak.unit, eta=iso(eta),
+            ceiling=None if c is None else c.to_json(), per_event=per_json,
+            confidence=round(max(0.0, min(1.0, float(leak.r2))), 3),
+            rate_per_hour=rate, last_value=leak.last_value,
+            window={"start": iso(leak.growth_start_ms), "end": iso(leak.growth_end_ms)}))
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"findings": self.findings, "leaks": self.leaks, "forecasts": self.forecasts,
+                "onset_ms": self.onset_ms}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.findings = dict(data.get("findings", {}))
+        self.leaks = dict(data.get("leaks", {}))
+        self.forecasts = dict(data.get("forecasts", {}))
+        self.onset_ms = data.get("onset_ms")
+
+
+def _ms(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000
+    except ValueError:
+        return None

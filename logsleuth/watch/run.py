@@ -1,0 +1,251 @@
+"""The watch loop: backfill, then follow, finalize, emit; checkpoint; stop cleanly.
+
+Waiting uses OS notifications (``watchfiles``) when installed, else a plain
+poll: either way an idle watcher sleeps between stat calls of its files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from logsleuth.watch.events import EventLog
+from logsleuth.watch.follow import Chunk, Follower
+from logsleuth.watch.state import SETTLE_SECONDS, RunningAnalysis
+
+STATE_VERSION = 1
+HEARTBEAT_MIN_S = 60.0  # heartbeats reach the log at most once a minute
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchOptions:
+    """What one watcher does; the scan's own options (layout, zone, rules) ride along."""
+
+    paths: tuple[str, ...]
+    tz: str | None = None
+    pattern: str | None = None
+    interval: float = 10.0  # seconds between analyses (and heartbeats)
+    horizon_ms: int = 7 * 86_400_000
+    state: str | None = None
+    poll: float = 1.0  # seconds between checks of the files without notifications
+    settle: float = SETTLE_SECONDS
+    heartbeat_min: float = HEARTBEAT_MIN_S
+    limits: tuple[str, ...] = ()
+    rules_dirs: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    notify: bool = True  # use watchfiles when installed
+    max_seconds: float | None = None  # stop by itself after this long (tests, bounded runs)
+
+
+@dataclass
+class Watcher:
+    """One watcher's parts; ``run`` drives them until ``stop`` is set."""
+
+    options: WatchOptions
+    emit: Emit
+    stop: threading.Event = field(default_factory=threading.Event)
+    on_result: Callable[[Any, Watcher], None] | None = None  # live view, metrics
+    follower: Follower = field(init=False)
+    analysis: RunningAnalysis = field(init=False)
+    events: EventLog = field(init=False)
+    latest: Any = None
+
+    def __post_init__(self) -> None:
+        from logsleuth import api
+        from logsleuth.timeline.ceilings import parse_limits
+
+        o = self.options
+        names, config = api._collectors(api.resolve_tz(o.tz), o.metrics, True, o.rules_dirs,
+                                        (), (), True)
+        config.pop("scan_token", None)  # no sibling units to share widths with
+        self.follower = Follower(list(o.paths))
+        self.analysis = RunningAnalysis(names, config, choice=api.layout_choice(o.pattern),
+                                        default_tz=api.resolve_tz(o.tz), tz=o.tz,
+                                        limits=parse_limits(o.limits), settle=o.settle)
+        self.events = EventLog(horizon_ms=o.horizon_ms)
+
+    # -- checkpoint -----------------------------------------------------------
+    def restore(self) -> bool:
+        """Continue from ``--state``: offsets and identities, and what was said.
+
+        The collectors are rebuilt by re-reading, silently, the bytes the checkpoint
+        had read (each stream from the fullest copy still on disk).
+        """
+        path = self.options.state
+        if path is None or not os.path.exists(path):
+            return False
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("version") != STATE_VERSION:
+            from logsleuth.errors import PatternError
+
+            raise PatternError.at(path, "bad-state",
+                                  f"state file version {data.get('version')} is not "
+                                  f"{STATE_VERSION}; remove it to start afresh")
+        self.follower.restore(data["follower"])
+        self.events.restore(data["events"])
+        for chunk in replay(self.follower):
+            self.analysis.ingest([chunk], flush_quiet=False)
+        return True
+
+    def checkpoint(self) -> None:
+        path = self.options.state
+        if path is None:
+            return
+        data = {"version": STATE_VERSION, "paths": list(self.options.paths),
+                "follower": self.follower.to_json(), "events": self.events.to_json()}
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".logsleuth-state-", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    # -- the loop -------------------------------------------------------------
+    def run(self) -> int:
+        o = self.options
+        started = time.monotonic()
+        resumed = self.restore()
+        self.emit(self.events.event("started", self.analysis.evidence_ms,
+                                    paths=list(o.paths), resumed=resumed,
+                                    files=[t.display for t in self.follower.files.values()],
+                                    interval=o.interval, horizon_ms=o.horizon_ms))
+        self._drain()  # backfill: everything already there, analysed once
+        self._analyse()
+        last_analysis = last_beat = time.monotonic()
+        pending = False
+        with _Waiter(o) as wait:
+            while not self.stop.is_set():
+                if o.max_seconds is not None and time.monotonic() - started > o.max_seconds:
+                    break
+                wait(self.stop, o.poll)
+                if self.stop.is_set():
+                    break
+                pending |= self._drain() > 0
+                now = time.monotonic()
+                if pending and now - last_analysis >= o.interval:
+                    self._analyse()
+                    self.checkpoint()
+                    last_analysis, pending = now, False
+                if now - last_beat >= max(o.interval, o.heartbeat_min):
+                    self._heartbeat()
+                    last_beat = now
+        if pending:
+            self._analyse()
+        self.checkpoint()
+        self.emit(self.events.event("stopped", self.analysis.evidence_ms,
+                                    records=sum(self.analysis.records_read.values())))
+        return 0
+
+    def _drain(self) -> int:
+        """Read until nothing is left to read now; records parsed."""
+        n = self.analysis.ingest(self.follower.poll())
+        while self.follower.backlog and not self.stop.is_set():
+            n += self.analysis.ingest(self.follower.poll())
+        return n
+
+    def _analyse(self) -> None:
+        result = self.analysis.finalize()
+        self.latest = result
+        for event in self.events.from_result(result, self.analysis.evidence_ms):
+            self.emit(event)
+        if self.on_result is not None:
+            self.on_result(result, self)
+
+    def _heartbeat(self) -> None:
+        self.emit(self.events.event(
+            "heartbeat", self.analysis.evidence_ms,
+            files=len(self.follower.files), records=sum(self.analysis.records_read.values()),
+            findings=len(self.latest.findings) if self.latest is not None else 0))
+
+
+def replay(follower: Follower) -> list[Chunk]:
+    """The bytes a checkpoint had read, per stream from its fullest file still on disk."""
+    from logsleuth.watch.follow import _open_decoded
+
+    best: dict[str, Any] = {}
+    for t in follower.files.values():
+        if t.path and t.offset and (t.stream not in best or t.offset > best[t.stream].offset):
+            best[t.stream] = t
+    out = []
+    for t in best.values():
+        try:
+            with _open_decoded(t.path, t.compressed or None) as f:  # type: ignore[attr-defined]
+                data = f.read(t.offset)
+        except OSError:
+            continue
+        out.append(Chunk(t.stream, t.display, data, 1, False, t.done))
+    return out
+
+
+class _Waiter:
+    """``wait(stop, timeout)``: returns on a file change (watchfiles) or after ``timeout``."""
+
+    def __init__(self, options: WatchOptions) -> None:
+        self.options = options
+        self.changed = threading.Event()
+        self.quit = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> Callable[[threading.Event, float], None]:
+        if self.options.notify:
+            try:
+                import watchfiles
+            except ImportError:
+                watchfiles = None  # type: ignore[assignment]
+            roots = _roots(self.options.paths)
+            if watchfiles is not None and roots:
+                self.thread = threading.Thread(target=self._notify, args=(watchfiles, roots),
+                                               name="logsleuth-notify", daemon=True)
+                self.thread.start()
+        return self.wait
+
+    def _notify(self, watchfiles: Any, roots: list[str]) -> None:
+        try:
+            for _ in watchfiles.watch(*roots, stop_event=self.quit, debounce=50,
+                                      rust_timeout=1000, yield_on_timeout=False,
+                                      raise_interrupt=False):
+                self.changed.set()
+        except Exception:  # notifications are an optimisation: polling goes on
+            return
+
+    def wait(self, stop: threading.Event, timeout: float) -> None:
+        # with notifications the poll is only a safety net: wait longer between stats
+        limit = timeout * (5 if self.thread is not None else 1)
+        deadline = time.monotonic() + limit
+        while not stop.is_set() and not self.changed.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            stop.wait(min(left, 0.2))
+        self.changed.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        self.quit.set()
+        if self.thread is not None:
+            self.thread.join(2.0)
+
+
+def _roots(paths: Sequence[str]) -> list[str]:
+    """Directories to be notified about (a watched file's folder sees its rotations)."""
+    out = []
+    for p in paths:
+        path = Path(p)
+        root = path if path.is_dir() else path.parent
+        if root.exists() and str(root) not in out:
+            out.append(str(root))
+    return out
