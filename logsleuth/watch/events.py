@@ -33,7 +33,8 @@ class EventLog:
     horizon_ms: int = 7 * 86_400_000
     findings: dict[str, list[float]] = field(default_factory=dict)  # key -> [count, ev ms]
     leaks: dict[str, float] = field(default_factory=dict)  # metric -> rate per hour said
-    forecasts: dict[str, list[float | None]] = field(default_factory=dict)  # metric -> [eta, at]
+    # metric -> [eta, evidence ms when said, template said]
+    forecasts: dict[str, list[Any]] = field(default_factory=dict)
     onset_ms: int | None = None
 
     def event(self, kind: str, evidence_ms: int | None, **body: Any) -> dict[str, Any]:
@@ -48,7 +49,7 @@ class EventLog:
         for leak in incident.leaks:
             out.extend(self._leak(leak, evidence_ms))
         onset = incident.onset
-        if onset is not None and onset.ts_ms != self.onset_ms:
+        if onset is not None and onset.ts_ms != self.onset_ms and _failed(onset, result):
             self.onset_ms = onset.ts_ms
             out.append(self.event("onset", evidence_ms, onset=iso(onset.ts_ms),
                                   path=onset.path, line=onset.line, text=onset.text,
@@ -99,17 +100,21 @@ class EventLog:
             return out  # reached: the failure speaks for itself (onset, findings)
         now = evidence_ms if evidence_ms is not None else leak.end_ms
         prior = self.forecasts.get(leak.metric)
+        template = None if per is None else per.template
+        # the event that explains the growth is news of its own
+        news = prior is None or (template is not None and template != prior[2])
         if eta is None:
-            if prior is not None or leak.per_event is None:
-                return out  # a leak with no known ceiling is forecast once, when attributed
+            if not news or per is None:
+                return out  # a leak with no known ceiling is forecast once it is attributed
         else:
             if eta - now > self.horizon_ms:
                 return out
-            if prior is not None and prior[0] is not None:
+            if not news and prior[0] is not None:
                 before, at = float(prior[0]), float(prior[1] or now)
                 if abs(eta - before) <= ETA_MOVE * max(before - at, 60_000.0):
                     return out
-        self.forecasts[leak.metric] = [None if eta is None else float(eta), float(now)]
+        self.forecasts[leak.metric] = [None if eta is None else float(eta), float(now),
+                                       template]
         c = leak.ceiling
         out.append(self.event(
             "forecast", evidence_ms, metric=leak.metric, unit=leak.unit, eta=iso(eta),
@@ -128,6 +133,16 @@ class EventLog:
         self.leaks = dict(data.get("leaks", {}))
         self.forecasts = dict(data.get("forecasts", {}))
         self.onset_ms = data.get("onset_ms")
+
+
+def _failed(onset: Any, result: Any) -> bool:
+    """The onset is a failure, not an early error: a critical finding defines it, or an
+    OutOfMemoryError-like record. A live watcher sees errors that a leak will later
+    explain as its cause (issue 15): those are findings, not an onset, until then."""
+    if onset.rule is None:
+        return True
+    return any(f.rule == onset.rule and f.fingerprint == onset.fingerprint
+               and str(f.severity) == "critical" for f in result.findings)
 
 
 def _ms(text: str | None) -> float | None:

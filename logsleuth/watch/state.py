@@ -46,6 +46,7 @@ class _Stream:
     quiet_since: float = field(default_factory=time.monotonic)
     layout: Any | None = None
     wrapper: Any | None = None
+    head: bytes = b""  # first bytes of a stream not parsed here (ceilings in GC log heads)
 
 
 class RunningAnalysis:
@@ -164,7 +165,7 @@ class RunningAnalysis:
                 SourceLocation(c.display), "not-followed",
                 f"a {kind} input is not followed record by record by watch (app logs are); "
                 "scan reads it", level=DiagLevel.WARNING))
-            return _Stream(c.display, kind, None, stats)
+            return _Stream(c.display, kind, None, stats, head=c.data[:HEAD_BYTES])
         stats.layout = getattr(layout, "name", None)
         partial = Partial(c.display, 0, stats, CollectorSet([]))
         parser = _parser(WorkUnit(src, kind, layout, wrapper=wrapper), self.options, partial,
@@ -196,9 +197,20 @@ class RunningAnalysis:
         result = ScanResult(inputs=[s.stats for s in self.streams.values()],
                             diagnostics=list(self.diagnostics),
                             tables=api._tables([partial], False))
+        api._limits_elsewhere(result, [_Head(s.kind, s.head, Source(s.display, Path(s.display)))
+                                       for s in self.streams.values() if s.parser is None])
         api._reduce_collectors(result, [partial], api._timezone_guess(result, self.tz, None),
                                self.limits)
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """What ``limits_from_heads`` reads of a planned input."""
+
+    kind: Kind
+    head: bytes
+    source: Source
 
 
 def _family_key(display: str) -> tuple[str, str]:

@@ -1,0 +1,153 @@
+"""The watch loop on recorded runs of the reproduction, appended while it watches."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from logsleuth import api
+from logsleuth.watch.events import _ms
+from logsleuth.watch.run import Watcher, WatchOptions
+
+ROOT = Path(__file__).resolve().parents[2]
+MATRIX = ROOT / "sample_logs" / "matrix"
+TZ = "Europe/Berlin"  # the runs' zone (sample_logs/README.md); watch reads no GC log for it
+
+
+def app_log_bytes(case: Path) -> bytes:
+    """The case's app log as it was written: rolled archives (oldest first), then active."""
+    rolled = sorted(case.glob("push-server-*.log.gz"),
+                    key=lambda p: int(p.name.rsplit("-", 1)[1].split(".")[0]))
+    return b"".join(gzip.decompress(p.read_bytes()) for p in rolled) + \
+        (case / "push-server.log").read_bytes()
+
+
+def stream(data: bytes, log: Path, pieces: int, pause: float) -> None:
+    cuts = [len(data) * k // pieces + 7 * k for k in range(1, pieces)] + [len(data)]
+    prev = 0
+    for cut in cuts:
+        with open(log, "ab") as f:
+            f.write(data[prev:cut])
+        prev = cut
+        time.sleep(pause)
+
+
+def run_watcher(options: WatchOptions, write: Any, expect_records: int
+                ) -> tuple[list[dict[str, Any]], Watcher]:
+    events: list[dict[str, Any]] = []
+    w = Watcher(options, events.append)
+    t = threading.Thread(target=w.run)
+    t.start()
+    try:
+        write()
+        deadline = time.monotonic() + 60
+        while (sum(w.analysis.records_read.values()) < expect_records
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
+        time.sleep(3 * options.interval + 0.5)  # the last analysis of what was read
+    finally:
+        w.stop.set()
+        t.join(30)
+    assert not t.is_alive()
+    return events, w
+
+
+def fast(paths: list[str], **kw: Any) -> WatchOptions:
+    return WatchOptions(paths=tuple(paths), interval=0.2, poll=0.05, settle=0.5,
+                        notify=False, **kw)
+
+
+def test_forecast_of_a_live_leak_before_any_failure(tmp_path: Path) -> None:
+    case = MATRIX / "unpooled-netty-256-k-cut"  # a leak, cut before the first OOM
+    truth = json.loads((MATRIX / f"{case.name}.truth.json").read_text())
+    data = app_log_bytes(case)
+    ref = api.scan([str(case)], keep_records=False, workers=1,
+                   tz=TZ).incident.leaks[0]
+    log = tmp_path / "push-server.log"
+    events, w = run_watcher(fast([str(tmp_path)], tz=TZ), lambda: stream(data, log, 12, 0.3),
+                            truth["counts"]["records"])
+    assert all({"event", "wall_time", "evidence_time"} <= e.keys() for e in events)
+    assert events[0]["event"] == "started" and events[-1]["event"] == "stopped"
+    forecasts = [e for e in events if e["event"] == "forecast"]
+    assert forecasts, [e["event"] for e in events]
+    assert not [e for e in events if e["event"] == "onset"]  # nothing failed
+    last = forecasts[-1]
+    assert last["metric"] == "netty_direct_memory_used"
+    assert last["ceiling"]["value"] == truth["ceiling"]["bytes"]
+    assert last["per_event"]["template"].startswith(truth["leak"]["event_template_prefix"])
+    assert last["per_event"]["amount"] == pytest.approx(truth["leak"]["bytes_per_event"],
+                                                        rel=0.01)
+    # the forecast said stands within 10 % of the time to go when it was said
+    said, at = _ms(last["eta"]), _ms(last["evidence_time"])
+    assert abs(ref.exhaustion_at_ms - said) <= 0.1 * (said - at)
+    assert sum(w.analysis.records_read.values()) == truth["counts"]["records"]
+
+
+def test_healthy_run_gives_no_forecast_and_no_leak(tmp_path: Path) -> None:
+    case = MATRIX / "healthy-pooled-jdk-kv"
+    data = app_log_bytes(case)
+    expect = data.count(b"\n2026-") + data.startswith(b"2026-")
+    events, _ = run_watcher(fast([str(tmp_path)]),
+                            lambda: stream(data, tmp_path / "push-server.log", 6, 0.3), expect)
+    kinds = [e["event"] for e in events]
+    assert "forecast" not in kinds and "leak" not in kinds and "onset" not in kinds
+    assert kinds[0] == "started" and kinds[-1] == "stopped"
+
+
+def test_restart_from_state_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
+    case = MATRIX / "unpooled-netty-256-k-cut"
+    truth = json.loads((MATRIX / f"{case.name}.truth.json").read_text())
+    data = app_log_bytes(case)
+    half = data.index(b"\n2026-", len(data) // 2) + 1
+    watched, state = tmp_path / "logs", tmp_path / "watch.state.json"
+    watched.mkdir()
+    log = watched / "push-server.log"
+    first, _ = run_watcher(fast([str(watched)], state=str(state)),
+                           lambda: stream(data[:half], log, 3, 0.2),
+                           data[:half].count(b"\n2026-") + 1)
+    assert json.loads(state.read_text())["version"] == 1
+    with open(log, "ab") as f:  # written while no watcher ran
+        f.write(data[half:])
+    second, w = run_watcher(fast([str(watched)], state=str(state)), lambda: None,
+                            truth["counts"]["records"])
+    assert second[0]["event"] == "started" and second[0]["resumed"] is True
+    said_first = {(e["rule"], e["fingerprint"]) for e in first if e["event"] == "finding"}
+    said_again = {(e["rule"], e["fingerprint"]) for e in second
+                  if e["event"] == "finding" and e["reason"] == "new"}
+    assert said_first and not said_first & said_again
+    # everything read once: the running result is the scan of every byte
+    got = w.analysis.finalize()
+    ref = api.scan([str(watched)], keep_records=False, workers=1)
+    assert sorted((f.rule, f.fingerprint, f.count) for f in got.findings) == \
+        sorted((f.rule, f.fingerprint, f.count) for f in ref.findings)
+    assert sum(w.analysis.records_read.values()) == truth["counts"]["records"]
+
+
+def test_cli_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
+    case = MATRIX / "unpooled-netty-256-k-cut"
+    (tmp_path / "push-server.log").write_bytes(app_log_bytes(case)[:200_000])
+    out = tmp_path / "events.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", "from logsleuth.cli import main; main()",
+                             "watch", str(tmp_path), "--jsonl", str(out), "--interval", "1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (
+            not out.exists() or b'"finding"' not in out.read_bytes()):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert events[0]["event"] == "started" and events[-1]["event"] == "stopped"
+    assert any(e["event"] == "finding" for e in events)
