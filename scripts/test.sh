@@ -5,11 +5,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive for real: headless Chromium for the HTML report,
-# lnav and ripgrep for the benchmark harness's same-run comparisons.
+# lnav and ripgrep for the benchmark harness's same-run comparisons, a JVM for watch.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v lnav >/dev/null 2>&1 || need+=(lnav)
 command -v rg >/dev/null 2>&1 || need+=(ripgrep)
+# the live JVM test of `logsleuth watch` (tests/watch/test_live_jvm.py, ~90 s) runs the
+# reproduction in sample_logs/repro: a JDK, netty, log4j2 and jackson jars
+command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
+[ -e /usr/share/java/netty-common.jar ] || need+=(libnetty-java)
+[ -e /usr/share/java/log4j-core.jar ] || need+=(liblog4j2-java)
+[ -e /usr/share/java/jackson-databind.jar ] || need+=(libjackson2-databind-java)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-ETA_MOVE = 0.10  # a forecast is re-emitted when its ETA moves by more than this share
+ETA_MOVE = 0.10  # a forecast is re-emitted when its ETA moves by this share of the time left
 LEAK_MOVE = 0.25  # a leak is re-announced when its rate moves by more than this share
 RATE_JUMP = 10.0  # a finding is re-announced when its recent rate is this many times its mean
 RATE_MIN = 20  # ... and at least this many new matches came
@@ -110,8 +110,8 @@ class EventLog:
             if eta - now > self.horizon_ms:
                 return out
             if not news and prior[0] is not None:
-                before, at = float(prior[0]), float(prior[1] or now)
-                if abs(eta - before) <= ETA_MOVE * max(before - at, 60_000.0):
+                # moved by more than a tenth of the time left: news as the end nears
+                if abs(eta - float(prior[0])) <= ETA_MOVE * max(eta - now, 1000.0):
                     return out
         self.forecasts[leak.metric] = [None if eta is None else float(eta), float(now),
                                        template]
