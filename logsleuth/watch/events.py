@@ -109,10 +109,10 @@ class EventLog:
         else:
             if eta - now > self.horizon_ms:
                 return out
-            if not news and prior[0] is not None:
-                # moved by more than a tenth of the time left: news as the end nears
-                if abs(eta - float(prior[0])) <= ETA_MOVE * max(eta - now, 1000.0):
-                    return out
+            # news when it moved by more than a tenth of the time left (as the end nears)
+            if (not news and prior[0] is not None
+                    and abs(eta - float(prior[0])) <= ETA_MOVE * max(eta - now, 1000.0)):
+                return out
         self.forecasts[leak.metric] = [None if eta is None else float(eta), float(now),
                                        template]
         c = leak.ceiling

@@ -43,6 +43,7 @@ class Tracked:
     compressed: str = ""  # its codec: read once, whole (compressed files are not appended to)
     done: bool = False  # fully read (compressed) or a copy of another file
     truncations: int = 0
+    mtime_ns: int = 0  # when it was last seen changed (an inode reused at the same size)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -140,6 +141,9 @@ class Follower:
             t.path = str(path)
             if t.done:
                 continue
+            if st.st_size == t.offset and st.st_mtime_ns == t.mtime_ns and not t.compressed:
+                continue  # unchanged: no read at all
+            t.mtime_ns = st.st_mtime_ns
             chunks.extend(self._read(t, st.st_size))
         for t in self.files.values():
             if t.path and t.ident not in seen:  # deleted (or renamed outside the set)
@@ -190,8 +194,6 @@ class Follower:
     def _read(self, t: Tracked, size: int) -> list[Chunk]:
         restarted = False
         if not t.compressed:
-            if size == t.offset and t.offset:
-                return []
             if size < t.offset or not self._same_head(t):
                 # truncated: what was read stays known (a copy of it may appear), and the
                 # file's new content is a new record stream

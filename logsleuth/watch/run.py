@@ -64,13 +64,21 @@ class Watcher:
         from logsleuth.timeline.ceilings import parse_limits
 
         o = self.options
-        names, config = api._collectors(api.resolve_tz(o.tz), o.metrics, True, o.rules_dirs,
+        choice = api.layout_choice(o.pattern)
+        default_tz, tz_label = api.resolve_tz(o.tz), o.tz
+        self.diagnostics: list[Any] = []
+        if default_tz is None:  # as scan: GC and nginx logs beside zone-less app logs tell it
+            inferred = infer_zone(o.paths, choice, self.diagnostics)
+            if inferred is not None:
+                default_tz, tz_label = inferred.tz, f"{inferred.label} (inferred)"
+        names, config = api._collectors(default_tz, o.metrics, True, o.rules_dirs,
                                         (), (), True)
         config.pop("scan_token", None)  # no sibling units to share widths with
         self.follower = Follower(list(o.paths))
-        self.analysis = RunningAnalysis(names, config, choice=api.layout_choice(o.pattern),
-                                        default_tz=api.resolve_tz(o.tz), tz=o.tz,
-                                        limits=parse_limits(o.limits), settle=o.settle)
+        self.analysis = RunningAnalysis(names, config, choice=choice, default_tz=default_tz,
+                                        tz=tz_label, limits=parse_limits(o.limits),
+                                        settle=o.settle)
+        self.analysis.diagnostics.extend(self.diagnostics)
         self.events = EventLog(horizon_ms=o.horizon_ms)
 
     # -- checkpoint -----------------------------------------------------------
@@ -156,6 +164,7 @@ class Watcher:
         n = self.analysis.ingest(self.follower.poll())
         while self.follower.backlog and not self.stop.is_set():
             n += self.analysis.ingest(self.follower.poll())
+        self.analysis.retire({t.stream for t in self.follower.files.values()})
         return n
 
     def _analyse(self) -> None:
@@ -171,6 +180,16 @@ class Watcher:
             "heartbeat", self.analysis.evidence_ms,
             files=len(self.follower.files), records=sum(self.analysis.records_read.values()),
             findings=len(self.latest.findings) if self.latest is not None else 0))
+
+
+def infer_zone(paths: Sequence[str], choice: Any, diagnostics: list[Any]) -> Any:
+    """The zone ``scan`` would infer for these paths now (None when it cannot)."""
+    from logsleuth.engine.planner import infer_app_zone, plan_inputs
+    from logsleuth.sources import discover
+
+    found = discover(list(paths))
+    planned = plan_inputs(found.sources, choice, None, diagnostics, None)
+    return infer_app_zone(planned, diagnostics)
 
 
 def replay(follower: Follower) -> list[Chunk]:

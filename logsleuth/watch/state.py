@@ -68,6 +68,8 @@ class RunningAnalysis:
         self._batch: CollectorSet | None = None
         self.evidence_ms: int | None = None  # newest record time read
         self.records_read: dict[str, int] = {}  # per source name
+        self.retired: dict[str, InputStats] = {}  # accounting of streams no longer on disk
+        self._non_app: dict[str, _Stream] = {}  # retired non-app streams (their heads)
         self.batch_records = 0
 
     # -- one batch --------------------------------------------------------------
@@ -188,17 +190,35 @@ class RunningAnalysis:
                 if hi >= 0 and (self.evidence_ms is None or hi > self.evidence_ms):
                     self.evidence_ms = hi
 
+    def retire(self, live: set[str]) -> None:
+        """Streams whose files are all gone, with nothing held, free their parser; their
+        accounting joins the retired totals of their name (memory stays flat over days
+        of rotations)."""
+        for key in [k for k, s in self.streams.items() if k not in live and not s.carry]:
+            s = self.streams.pop(key)
+            if s.parser is None:
+                self._non_app.setdefault(s.display, s)
+                continue
+            done = self.retired.get(s.display)
+            if done is None:
+                self.retired[s.display] = s.stats
+            else:
+                done.merge(s.stats)
+
     # -- results ----------------------------------------------------------------
     def finalize(self) -> ScanResult:
         """The scan's result over everything merged so far (the running state is kept)."""
         from logsleuth import api
 
         partial = Partial("<watch>", 0, InputStats("<watch>"), self.running)
-        result = ScanResult(inputs=[s.stats for s in self.streams.values()],
+        result = ScanResult(inputs=[*self.retired.values(),
+                                    *(s.stats for s in self.streams.values())],
                             diagnostics=list(self.diagnostics),
                             tables=api._tables([partial], False))
         api._limits_elsewhere(result, [_Head(s.kind, s.head, Source(s.display, Path(s.display)))
-                                       for s in self.streams.values() if s.parser is None])
+                                       for s in [*self._non_app.values(),
+                                                 *self.streams.values()]
+                                       if s.parser is None])
         api._reduce_collectors(result, [partial], api._timezone_guess(result, self.tz, None),
                                self.limits)
         return result

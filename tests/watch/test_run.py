@@ -151,3 +151,18 @@ def test_cli_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
     events = [json.loads(line) for line in out.read_text().splitlines()]
     assert events[0]["event"] == "started" and events[-1]["event"] == "stopped"
     assert any(e["event"] == "finding" for e in events)
+
+
+def test_zone_inferred_from_the_gc_log_beside_the_app_log(tmp_path: Path) -> None:
+    """Without --tz, the watcher reads the zone as scan does (the GC log's offsets)."""
+    case = MATRIX / "unpooled-netty-256-k-cut"
+    (tmp_path / "gc.log").write_bytes((case / "gc.log").read_bytes())
+    data = app_log_bytes(case)
+    truth = json.loads((MATRIX / f"{case.name}.truth.json").read_text())
+    (tmp_path / "push-server.log").write_bytes(data)
+    events, w = run_watcher(fast([str(tmp_path)]), lambda: None, truth["counts"]["records"])
+    assert w.analysis.evidence_ms == _ms(truth["last_ts_utc"])
+    forecasts = [e for e in events if e["event"] == "forecast"]
+    ref = api.scan([str(tmp_path)], keep_records=False, workers=1).incident.leaks[0]
+    assert forecasts and _ms(forecasts[-1]["eta"]) == ref.exhaustion_at_ms
+    assert any(d.code == "not-followed" for d in w.analysis.diagnostics)  # the GC log

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import time
 from pathlib import Path
 
@@ -101,3 +102,26 @@ def test_quiet_period_completes_the_held_record(tmp_path: Path) -> None:
     time.sleep(0.4)
     assert run.ingest(follow.poll()) == 1  # nothing new, the file is quiet: complete
     assert run.finalize().inputs[0].records == 1
+
+
+def test_streams_of_deleted_rotations_are_retired(tmp_path: Path) -> None:
+    """Days of rotations keep one parser per file on disk, and count every record."""
+    log = tmp_path / "app.log"
+    run, follow = _running(settle=0.0), Follower([str(tmp_path)])
+    written = 0
+    for gen in range(30):
+        lines = "".join(HEADER.format(s=i % 10).replace("request failed", f"gen {gen} no {i}")
+                        for i in range(20))
+        log.write_text(lines)
+        written += 20
+        run.ingest(follow.poll())
+        run.retire({t.stream for t in follow.files.values()})
+        os.rename(log, tmp_path / "app.log.1")  # rolled, and the old roll deleted
+        run.ingest(follow.poll())
+        (tmp_path / "app.log.1").unlink()
+    run.ingest(follow.poll())
+    run.retire({t.stream for t in follow.files.values()})
+    assert len(run.streams) <= 1 and len(follow.files) <= 1
+    res = run.finalize()
+    assert sum(s.records for s in res.inputs) == written
+    assert {s.path for s in res.inputs} == {"app.log"}
