@@ -98,22 +98,21 @@ class Follower:
 
     # -- the file set ---------------------------------------------------------
     def listing(self) -> list[tuple[Path, str]]:
-        """(file on disk, display name) of every regular, non-hidden file watched."""
+        """(file on disk, display name) of every regular, non-hidden file watched; a file
+        named twice is listed twice (``poll`` keeps one per identity)."""
         import glob
 
-        out: dict[str, tuple[Path, str]] = {}
+        out: list[tuple[Path, str]] = []
         for arg in self.paths:
             p = Path(arg)
             if p.is_dir():
-                for f in _walk(p):
-                    out.setdefault(os.path.realpath(f), (f, f.relative_to(p).as_posix()))
+                out.extend((f, f.relative_to(p).as_posix()) for f in _walk(p))
             elif p.exists():
-                out.setdefault(os.path.realpath(p), (p, p.name))
+                out.append((p, p.name))
             elif glob.has_magic(arg):
-                for m in sorted(glob.glob(arg, recursive=True)):
-                    if Path(m).is_file():
-                        out.setdefault(os.path.realpath(m), (Path(m), Path(m).name))
-        return sorted(out.values(), key=lambda t: t[1])
+                out.extend((Path(m), Path(m).name) for m in sorted(glob.glob(arg, recursive=True))
+                           if Path(m).is_file())
+        return out
 
     # -- one poll -------------------------------------------------------------
     def poll(self) -> list[Chunk]:
@@ -126,6 +125,8 @@ class Follower:
             try:
                 st = os.stat(path)
                 ident = _ident(st)
+                if ident in seen:
+                    continue
                 seen.add(ident)
                 t = by_ident.get(ident)
                 if t is None:

@@ -46,13 +46,25 @@ class WatchOptions:
     max_seconds: float | None = None  # stop by itself after this long (tests, bounded runs)
 
 
+class StopEvent(threading.Event):
+    """Set to stop the watcher; also wakes it from its wait at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wake = threading.Event()  # a file changed, or stop was asked
+
+    def set(self) -> None:
+        super().set()
+        self.wake.set()
+
+
 @dataclass
 class Watcher:
     """One watcher's parts; ``run`` drives them until ``stop`` is set."""
 
     options: WatchOptions
     emit: Emit
-    stop: threading.Event = field(default_factory=threading.Event)
+    stop: StopEvent = field(default_factory=StopEvent)
     on_result: Callable[[Any, Watcher], None] | None = None  # live view, metrics
     follower: Follower = field(init=False)
     analysis: RunningAnalysis = field(init=False)
@@ -136,7 +148,7 @@ class Watcher:
         self._analyse()
         last_analysis = last_beat = time.monotonic()
         pending = False
-        with _Waiter(o) as wait:
+        with _Waiter(o, self.stop.wake) as wait:
             while not self.stop.is_set():
                 if o.max_seconds is not None and time.monotonic() - started > o.max_seconds:
                     break
@@ -214,9 +226,9 @@ def replay(follower: Follower) -> list[Chunk]:
 class _Waiter:
     """``wait(stop, timeout)``: returns on a file change (watchfiles) or after ``timeout``."""
 
-    def __init__(self, options: WatchOptions) -> None:
+    def __init__(self, options: WatchOptions, changed: threading.Event) -> None:
         self.options = options
-        self.changed = threading.Event()
+        self.changed = changed
         self.quit = threading.Event()
         self.thread: threading.Thread | None = None
 
@@ -244,14 +256,10 @@ class _Waiter:
 
     def wait(self, stop: threading.Event, timeout: float) -> None:
         # with notifications the poll is only a safety net: wait longer between stats
-        limit = timeout * (5 if self.thread is not None else 1)
-        deadline = time.monotonic() + limit
-        while not stop.is_set() and not self.changed.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            stop.wait(min(left, 0.2))
+        self.changed.wait(timeout * (5 if self.thread is not None else 1))
         self.changed.clear()
+        if stop.is_set():
+            self.changed.set()
 
     def __exit__(self, *exc: object) -> None:
         self.quit.set()
