@@ -166,3 +166,31 @@ def test_zone_inferred_from_the_gc_log_beside_the_app_log(tmp_path: Path) -> Non
     ref = api.scan([str(tmp_path)], keep_records=False, workers=1).incident.leaks[0]
     assert forecasts and _ms(forecasts[-1]["eta"]) == ref.exhaustion_at_ms
     assert any(d.code == "not-followed" for d in w.analysis.diagnostics)  # the GC log
+
+
+def test_live_view_shows_files_findings_leak_eta_and_events(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from logsleuth.watch.view import LiveView
+
+    case = MATRIX / "unpooled-netty-256-k-cut"
+    truth = json.loads((MATRIX / f"{case.name}.truth.json").read_text())
+    (tmp_path / "push-server.log").write_bytes(app_log_bytes(case))
+    view = LiveView()
+    events: list[dict[str, Any]] = []
+    w = Watcher(fast([str(tmp_path)], tz=TZ), lambda e: (events.append(e), view.add(e)))
+    t = threading.Thread(target=w.run)
+    t.start()
+    deadline = time.monotonic() + 60
+    while not any(e["event"] == "forecast" for e in events) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    console = Console(record=True, width=160, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(view.render(w))
+    w.stop.set()
+    t.join(30)
+    text = console.export_text()
+    eta = [e["eta"] for e in events if e["event"] == "forecast"][-1]
+    assert "push-server.log" in text and f"{truth['counts']['records']:,}" in text
+    assert "exception-in-encoder" in text  # the NPE's finding
+    assert "netty_direct_memory_used" in text and "256 B per 'Client disconnected" in text
+    assert f"{eta} (1.0 MiB)" in text and "forecast" in text
