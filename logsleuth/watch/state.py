@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from logsleuth.engine.applog import ChunkBatch
 from logsleuth.engine.collectors import CollectorSet
+from logsleuth.engine.guard import GuardedFeeder
 from logsleuth.engine.reader import _feed
 from logsleuth.engine.stats import InputStats
 from logsleuth.engine.units import Partial, UnitOptions, WorkUnit, _parser
@@ -161,8 +162,13 @@ class RunningAnalysis:
             return _Stream(c.display, kind, None, stats, head=c.data[:HEAD_BYTES])
         stats.layout = getattr(layout, "name", None)
         partial = Partial(c.display, 0, stats, CollectorSet([]))
-        parser = _parser(WorkUnit(src, kind, layout, wrapper=wrapper), self.options, partial,
-                         self._sink)
+        unit = WorkUnit(src, kind, layout, wrapper=wrapper)
+        # a parser bug costs this stream's rest (a parser-crash diagnostic), never the watch
+        parser = GuardedFeeder(
+            _parser(unit, self.options, partial, self._sink),
+            f"the app-log parser (layout {stats.layout})",
+            probe=lambda: _parser(unit, self.options, Partial(
+                c.display, 0, InputStats(c.display), CollectorSet([])), None))
         return _Stream(c.display, kind, parser, stats, line=c.first_line, layout=layout,
                        wrapper=wrapper)
 
