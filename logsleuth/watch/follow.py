@@ -59,6 +59,7 @@ class Chunk:
     first_line: int
     restarted: bool = False  # the file was truncated: its record stream starts over
     final: bool = False  # nothing more will come for this key (a compressed file)
+    fs_path: str = ""  # the file read, on disk
 
 
 def _sha(data: bytes) -> str:
@@ -218,12 +219,12 @@ class Follower:
             self.backlog |= len(data) >= MAX_READ
             data = data[: data.rfind(b"\n") + 1]  # a half-written line waits in the file
         if not data:
-            return [Chunk(t.stream, t.display, b"", t.lines + 1, restarted, t.done)] \
+            return [Chunk(t.stream, t.display, b"", t.lines + 1, restarted, t.done, t.path)] \
                 if restarted or t.done else []
         if t.head_len < FINGERPRINT_BYTES and t.offset < FINGERPRINT_BYTES:
             joined = self._head_bytes(t, data)
             t.head, t.head_len = _sha(joined), len(joined)
-        chunk = Chunk(t.stream, t.display, data, t.lines + 1, restarted, t.done)
+        chunk = Chunk(t.stream, t.display, data, t.lines + 1, restarted, t.done, t.path)
         t.offset += len(data)
         t.lines += data.count(b"\n")
         return [chunk]

@@ -14,8 +14,9 @@ a quiet period) shows it is complete, so a trace being written is never split.
 
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -163,14 +164,33 @@ class RunningAnalysis:
         stats.layout = getattr(layout, "name", None)
         partial = Partial(c.display, 0, stats, CollectorSet([]))
         unit = WorkUnit(src, kind, layout, wrapper=wrapper)
+        options = self._dated(c, layout)
         # a parser bug costs this stream's rest (a parser-crash diagnostic), never the watch
         parser = GuardedFeeder(
-            _parser(unit, self.options, partial, self._sink),
+            _parser(unit, options, partial, self._sink),
             f"the app-log parser (layout {stats.layout})",
-            probe=lambda: _parser(unit, self.options, Partial(
+            probe=lambda: _parser(unit, options, Partial(
                 c.display, 0, InputStats(c.display), CollectorSet([])), None))
         return _Stream(c.display, kind, parser, stats, line=c.first_line, layout=layout,
                        wrapper=wrapper)
+
+    def _dated(self, c: Chunk, layout: Any) -> UnitOptions:
+        """Options for a time-only layout: the first record's date, chosen as scan does
+        (file name, else the file's modification time; reported as a diagnostic)."""
+        from logsleuth.engine.planner import PlannedInput
+        from logsleuth.engine.timeonly import date_anchors, needs_date
+
+        if not needs_date(layout) or not c.fs_path:
+            return self.options
+        try:
+            mtime = os.stat(c.fs_path).st_mtime
+        except OSError:
+            mtime = None
+        src = Source(path=c.display, fs_path=Path(c.fs_path), mtime=mtime)
+        head = c.data[:65536]
+        days = date_anchors([PlannedInput(src, Kind.APP_LOG, layout, head)], None,
+                            self.default_tz, self.diagnostics)
+        return replace(self.options, base_dates=days)
 
     def _sink(self, cb: ChunkBatch) -> None:
         self.running.consume(cb)

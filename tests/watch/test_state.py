@@ -127,3 +127,23 @@ def test_streams_of_deleted_rotations_are_retired(tmp_path: Path) -> None:
     res = run.finalize()
     assert sum(s.records for s in res.inputs) == written
     assert {s.path for s in res.inputs} == {"app.log"}
+
+
+def test_time_only_log_is_dated_like_scan(tmp_path: Path) -> None:
+    """A layout printing only the time of day gets its date as scan gives it (mtime)."""
+    log = tmp_path / "app.log"
+    body = "".join(f"23:59:5{i}.000 INFO  [main] com.example.App - tick {i}\n" for i in range(5))
+    body += "".join(f"00:00:0{i}.000 INFO  [main] com.example.App - tock {i}\n" for i in range(5))
+    log.write_text(body)
+    stamp = 1_796_601_600  # 2026-12-07T00:00:00Z: written just after the midnight crossed
+    os.utime(log, (stamp + 30, stamp + 30))
+    pattern = "%d{HH:mm:ss.SSS} %-5level [%t] %logger{36} - %msg%n"
+    ref = api.scan([str(tmp_path)], keep_records=True, workers=1, tz="UTC", pattern=pattern)
+    names, config = api._collectors(None, (), True, (), (), (), True)
+    config.pop("scan_token", None)
+    run = RunningAnalysis(names, config, choice=api.layout_choice(pattern), tz="UTC",
+                          default_tz=api.resolve_tz("UTC"), settle=0.0)
+    run.ingest(Follower([str(tmp_path)]).poll())
+    last = ref.table("records")["ts"].cast("int64").to_pylist()[-1]
+    assert last == (stamp + 4) * 1000  # "00:00:04" of the day after the first record
+    assert run.evidence_ms == last
