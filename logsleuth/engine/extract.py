@@ -176,11 +176,13 @@ def one_pass_friendly(regex: str) -> str:
     "anything but the delimiter" (a thread name containing ``]`` is the rare loss).
     """
     regex = regex.replace(" * ", " +")
-    return _LAZY_TO_DELIM.sub(lambda m: f"[^{m['d']}\\n]*{m['close'] or ''}{m['d']}", regex)
+    return _LAZY_TO_DELIM.sub(
+        lambda m: f"[^{m['d']}\\n]*{m['close'] or ''}{m['pad'] or ''}{m['d']}", regex)
 
 
-# ".*?" optionally closing its group, then a one-character literal delimiter
-_LAZY_TO_DELIM = re.compile(r"\.\*\?(?P<close>\))?(?P<d>\\[\]\)|]|[,;=\]])")
+# ".*?" optionally closing its group, optional right padding (``[%-25t]``), then a
+# one-character literal delimiter
+_LAZY_TO_DELIM = re.compile(r"\.\*\?(?P<close>\))?(?P<pad> \*)?(?P<d>\\[\]\)|]|[,;=\]])")
 
 
 def plan_extraction(fields_regex: str) -> ExtractionPlan:

@@ -55,7 +55,7 @@ _CONTENT: dict[str, str | None] = {
 }
 _GROUP = {"level": "level", "logger": "logger", "class": "cls", "method": "method",
           "file": "file", "line": "lineno", "pid": "pid", "thread": "thread", "msg": "msg",
-          "relative": "relative"}
+          "relative": "relative", "tid": "thread"}  # a thread id is what names the thread
 _SILENT = {"throwable"}  # render nothing on the first line
 _LOCATION = (r"{cls}\.{method}\({file}(?::{lineno})?\)")
 

@@ -1,0 +1,353 @@
+"""Layout inference for text application logs, from a sample of lines.
+
+Modelled on Elastic's ``find_structure``: every sample line is cut into
+tokens (a timestamp from the catalogue in ``tstamp``, a level word, a
+``[bracketed]`` or ``(parenthesised)`` group, a number, a name, a word) with
+the separators between them. The record-start structure is the longest run of
+token slots on which most timestamped lines agree; each agreed slot gets a
+role (date, level, thread, logger, pid) and the result is written as an
+ordinary PatternLayout string, compiled by ``compile_pattern`` onto the same
+fast path as a built-in layout. ``Inference.evidence`` says why each piece
+was chosen, so the user can read the guess and override it with ``--pattern``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from logsleuth.errors import PatternError
+from logsleuth.layouts.compile import CompiledLayout, compile_pattern
+from logsleuth.layouts.tstamp import Stamp, find_stamp, settle_order
+
+LEVELS = frozenset(("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "SEVERE",
+                    "CONFIG", "FINE", "FINER", "FINEST", "NOTICE", "CRITICAL"))
+MAX_SLOTS = 8  # tokens looked at before the message
+MAX_LINES = 400  # sample lines tokenised
+AGREE = 0.8  # share of the lines still agreeing that a slot needs
+USABLE_TS_SHARE = 0.8  # of timestamped lines the layout must read to be used at all
+CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
+MIN_RECORDS = 2
+
+_SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|\||:|>)[ \t]+)?")
+_WORD = re.compile(r"\S+")
+_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:[.$/#-][\w$]+)*(?:[@:#]\d+)?")
+_STRONG_SEPS = (": ", " : ", " - ", " | ", " -- ", " --- ")
+_TRAILING_LOGGER = re.compile(r" \((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    """One token of a line: its kind, its text (inside brackets: the content), its separator."""
+
+    kind: str  # ts bts level blevel bracket paren int name word
+    text: str
+    sep: str  # raw text between the previous token and this one
+    stamp: Stamp | None = None
+
+
+def _is_level(word: str) -> bool:
+    return word.upper() in LEVELS and (word.isupper() or word.islower())
+
+
+def _closing(line: str, pos: int, open_: str, close: str) -> int:
+    depth = 0
+    for i in range(pos, len(line)):
+        if line[i] == open_:
+            depth += 1
+        elif line[i] == close:
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _token(line: str, pos: int, sep: str) -> tuple[Tok, int] | None:
+    stamp = find_stamp(line, pos)
+    if stamp is not None:
+        return Tok("ts", line[pos:stamp.end], sep, stamp), stamp.end
+    ch = line[pos]
+    if ch in "[(":
+        end = _closing(line, pos, ch, "]" if ch == "[" else ")")
+        if end > 0:
+            inner = line[pos + 1:end]
+            if ch == "(":
+                return Tok("paren", inner, sep), end + 1
+            inner_stamp = find_stamp(line, pos + 1)
+            if inner_stamp is not None and inner_stamp.end == end:
+                return Tok("bts", inner, sep, inner_stamp), end + 1
+            kind = "blevel" if _is_level(inner.strip()) else "bracket"
+            return Tok(kind, inner, sep), end + 1
+    m = _WORD.match(line, pos)
+    if m is None:
+        return None
+    word = m.group()
+    end = m.end()
+    if len(word) > 1 and word.endswith(":"):
+        word, end = word[:-1], end - 1  # "Logger:" - the colon opens the separator
+    if _is_level(word):
+        kind = "level"
+    elif word.isdigit():
+        kind = "int"
+    elif _NAME.fullmatch(word):
+        kind = "name"
+    else:
+        kind = "word"
+    return Tok(kind, word, sep), end
+
+
+def tokens(line: str) -> list[Tok]:
+    """The first ``MAX_SLOTS + 1`` tokens of a line with their separators."""
+    out: list[Tok] = []
+    pos = 0
+    while pos < len(line) and len(out) <= MAX_SLOTS:
+        sep_end = _SEP.match(line, pos).end()  # type: ignore[union-attr]
+        if sep_end >= len(line):
+            break
+        got = _token(line, sep_end, line[pos:sep_end])
+        if got is None:
+            break
+        out.append(got[0])
+        pos = got[1]
+    return out
+
+
+def _norm(sep: str) -> str:
+    return re.sub(r"[ \t]+", " ", sep)
+
+
+def _sig(tok: Tok) -> tuple[str, str]:
+    kind = tok.kind
+    if tok.stamp is not None:
+        kind += ":" + tok.stamp.shape
+    return kind, _norm(tok.sep)
+
+
+@dataclass(slots=True)
+class _Slot:
+    kind: str
+    sep: str  # normalised separator before it
+    toks: list[Tok]
+    role: str = ""
+    conv: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Inference:
+    """An inferred layout (or None), how much of the sample it reads, and why."""
+
+    layout: CompiledLayout | None
+    pattern: str | None
+    explained: int  # header-looking sample lines the layout reads
+    header_lines: int  # header-looking sample lines
+    timestamped: int  # sample lines starting with a catalogued timestamp
+    evidence: tuple[str, ...] = field(default=())
+
+    @property
+    def share(self) -> float:
+        return self.explained / self.header_lines if self.header_lines else 0.0
+
+    @property
+    def usable(self) -> bool:
+        """Reads nearly every timestamped line: records start where it says."""
+        return (self.layout is not None and self.explained >= MIN_RECORDS
+                and self.explained >= USABLE_TS_SHARE * self.timestamped)
+
+    @property
+    def confident(self) -> bool:
+        return self.usable and self.share >= CONFIDENT_SHARE
+
+
+def _agreeing(alive: list[list[Tok]], k: int) -> tuple[tuple[str, str], list[list[Tok]]] | None:
+    counts = Counter(_sig(t[k]) for t in alive if len(t) > k)
+    if not counts:
+        return None
+    sig, n = counts.most_common(1)[0]
+    if n < AGREE * len(alive):
+        return None
+    return sig, [t for t in alive if len(t) > k and _sig(t[k]) == sig]
+
+
+def _share(toks: Sequence[Tok], test: object) -> float:
+    return sum(1 for t in toks if test(t)) / max(len(toks), 1)  # type: ignore[operator]
+
+
+def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
+    """Agreed slots before the message, and the lines that agree with all of them."""
+    alive = lines
+    slots: list[_Slot] = []
+    seen: set[str] = set()
+    for k in range(MAX_SLOTS):
+        got = _agreeing(alive, k)
+        if got is None:
+            break
+        (kind, sep), chosen = got
+        base = kind.split(":")[0]
+        if base in ("word", "paren") or (base in ("ts", "bts") and "ts" in seen):
+            break
+        if base in ("level", "blevel") and "level" in seen:
+            break
+        toks = [t[k] for t in chosen]
+        if base == "name":
+            if "logger" in seen:
+                break
+            after = Counter(_norm(t[k + 1].sep) if len(t) > k + 1 else "" for t in chosen)
+            strong = sum(n for s, n in after.items() if s in _STRONG_SEPS)
+            dotted = _share(toks, lambda t: "." in t.text)
+            if strong < AGREE * len(chosen) and dotted < AGREE:
+                break
+            seen.add("logger")
+        seen.add({"bts": "ts", "blevel": "level"}.get(base, base))
+        slots.append(_Slot(base, sep, toks))
+        alive = chosen
+    if not any(s.kind in ("ts", "bts") for s in slots[:2]):
+        return [], alive
+    return slots, alive
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%%")
+
+
+def _pad_widths(slots: list[_Slot], alive: list[list[Tok]], msg_seps: list[str]
+                ) -> dict[int, tuple[str, int]]:
+    """(``-`` left-justify or ``""`` right-justify, width) per slot whose separators vary."""
+    pads: dict[int, tuple[str, int]] = {}
+    for i in range(1, len(slots) + 1):
+        raws = [t[i].sep for t in alive if len(t) > i] if i < len(slots) else msg_seps
+        if len({len(r) for r in raws}) <= 1:
+            continue
+        prev = slots[i - 1]
+        lead = [len(r) - len(r.lstrip(" \t")) for r in raws]
+        base = 1 if _norm(raws[0]).startswith(" ") else 0
+        if prev.kind not in ("ts", "bts") and prev.role not in ("pid",):
+            widths = [len(t.text) + n - base for t, n in zip(prev.toks, lead, strict=False)]
+            if prev.kind in ("level", "name", "int"):
+                pads[i - 1] = ("-", min(widths))
+                continue
+        if i < len(slots) and slots[i].kind in ("level", "int", "name"):
+            widths = [len(t.text) + n - base for t, n in zip(slots[i].toks, lead, strict=False)]
+            pads[i] = ("", max(widths) if widths else 0)
+    return pads
+
+
+def _roles(slots: list[_Slot]) -> list[str]:
+    why: list[str] = []
+    taken: set[str] = set()
+    later_bracket = [any(s.kind == "bracket" for s in slots[i + 1:]) for i in range(len(slots))]
+    for i, s in enumerate(slots):
+        values = [t.text.strip() for t in s.toks]
+        eg = next((v for v in values if v), "")
+        if s.kind in ("ts", "bts"):
+            s.role = "date"
+        elif s.kind in ("level", "blevel"):
+            s.role = "level"
+            seen = sorted(set(values))[:6]
+            why.append(f"level in slot {i + 1}: {'/'.join(seen)}")
+        elif s.kind == "name":
+            s.role = "logger"
+            why.append(f"logger in slot {i + 1}, e.g. '{eg}'")
+        elif s.kind == "bracket":
+            dotted = _share(s.toks, lambda t: "." in t.text and " " not in t.text.strip())
+            if dotted >= AGREE and "logger" not in taken:
+                s.role = "logger"
+            elif "thread" not in taken:
+                s.role = "thread"
+            else:
+                s.role = f"field{i + 1}"
+            why.append(f"[{s.role}] in slot {i + 1}, e.g. '{eg}'")
+        elif s.kind == "int":
+            s.role = "pid" if later_bracket[i] or "thread" in taken else "tid"
+            why.append(f"number in slot {i + 1} read as {s.role}, e.g. '{eg}'")
+        taken.add(s.role)
+    return why
+
+
+_CONV = {"level": "p", "thread": "t", "logger": "c", "pid": "pid", "tid": "tid"}
+
+
+def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
+            trailing_logger: bool) -> str:
+    out: list[str] = []
+    for i, s in enumerate(slots):
+        out.append(_escape(s.sep))
+        if s.role == "date":
+            java = Counter(t.stamp.java for t in s.toks if t.stamp).most_common(1)[0][0]
+            conv = f"%d{{{java}}}"
+            out.append(f"[{conv}]" if s.kind == "bts" else conv)
+            continue
+        name = _CONV.get(s.role, f"X{{{s.role}}}")
+        if s.kind in ("blevel", "bracket"):
+            inner = [t.text for t in s.toks]
+            right = any(v != v.rstrip() for v in inner)
+            left = any(v != v.lstrip() for v in inner)
+            width = max(len(v) for v in inner)
+            mod = f"-{width}" if right else (str(width) if left else "")
+            out.append(f"[%{mod}{name}]")
+            continue
+        just, width = pads.get(i, ("", 0))
+        out.append(f"%{just}{width if width > 0 else ''}{name}" if width > 0 else f"%{name}")
+    out.append(_escape(msg_sep))
+    out.append("%m%notEmpty{ (%c)}%n" if trailing_logger else "%m%n")
+    return "".join(out)
+
+
+def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: ") -> Inference:
+    """Infer a PatternLayout from header-looking ``sample_lines`` (continuations dropped)."""
+    lines = [ln.rstrip("\r\n") for ln in sample_lines[:MAX_LINES]]
+    lines = [ln for ln in lines if ln.strip()]
+    toks = [tokens(ln) for ln in lines]
+    stamped = [t for t in toks if any(x.kind in ("ts", "bts") for x in t[:2])]
+    if not stamped:
+        return Inference(None, None, 0, len(lines), 0,
+                         ("no line starts with a timestamp of a known shape",))
+    shapes = Counter(next(x.stamp.shape for x in t[:2] if x.stamp) for t in stamped)
+    slots, alive = _slots(stamped)
+    evidence = [f"timestamps ({', '.join(f'{s}: {n}' for s, n in shapes.most_common(3))}) "
+                f"on {len(stamped)} of {len(lines)} lines"]
+    if not slots:
+        return Inference(None, None, 0, len(lines), len(stamped),
+                         (*evidence, "the timestamped lines agree on no common start"))
+    ts_slot = next(s for s in slots if s.kind in ("ts", "bts"))
+    java = Counter(t.stamp.java for t in ts_slot.toks if t.stamp).most_common(1)[0][0]
+    if "{a}" in java:
+        nums = [t.stamp.fields for t in ts_slot.toks if t.stamp and t.stamp.fields]
+        settled, why = settle_order(java, nums)
+        ts_slot.toks = [Tok(t.kind, t.text, t.sep, Stamp(t.stamp.shape, settled, t.stamp.end))
+                        if t.stamp else t for t in ts_slot.toks]
+        evidence.append(why)
+    evidence.extend(_roles(slots))
+    n = len(slots)
+    msg_seps = [t[n].sep for t in alive if len(t) > n]
+    msg_sep = Counter(_norm(s) for s in msg_seps).most_common(1)[0][0] if msg_seps else " "
+    if msg_seps and sum(1 for s in msg_seps if _norm(s) == msg_sep) < AGREE * len(msg_seps):
+        msg_sep = " " if all(s[:1] in " \t" for s in msg_seps) else ""
+    trailing = ("logger" not in {s.role for s in slots}
+                and _share([Tok("", ln, "") for ln in lines if ln],
+                           lambda t: bool(_TRAILING_LOGGER.search(t.text))) >= 0.5)
+    if trailing:
+        evidence.append("logger in parentheses at the end of the line")
+    pads = _pad_widths(slots, alive, msg_seps)
+    pattern = _render(slots, pads, msg_sep, trailing)
+    try:
+        layout = compile_pattern(pattern, name=name_prefix + pattern,
+                                 description="inferred from the file's own lines")
+    except PatternError as exc:  # a bug here: say so rather than guess on
+        return Inference(None, pattern, 0, len(lines), len(stamped),
+                         (*evidence, f"the inferred pattern does not compile: {exc}"))
+    explained = _explained(layout, lines)
+    evidence.append(f"'{pattern}' reads {explained} of {len(lines)} header-looking lines "
+                    f"({len(stamped)} timestamped)")
+    return Inference(layout, pattern, explained, len(lines), len(stamped), tuple(evidence))
+
+
+def _explained(layout: CompiledLayout, lines: list[str]) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(lines, pa.string())
+    hit = pc.and_(pc.match_substring_regex(arr, layout.header_regex),
+                  pc.is_valid(pc.extract_regex(arr, layout.fields_regex)))
+    return int(pc.sum(pc.cast(hit, pa.int64())).as_py() or 0)
