@@ -30,9 +30,12 @@ class Group:
 
 
 def named_groups(regex: str) -> list[Group]:
-    """Top-level ``(?P<name>...)`` groups, honouring escapes and character classes."""
+    """``(?P<name>...)`` groups not inside another named group, in order.
+
+    Escapes and character classes are honoured. A group inside an optional
+    unnamed one (``%notEmpty{ (%c)}``) counts: Arrow gives it null when absent.
+    """
     groups: list[Group] = []
-    depth = 0
     stack: list[tuple[int, str | None, int]] = []
     i = 0
     in_class = False
@@ -62,14 +65,12 @@ def named_groups(regex: str) -> list[Group]:
                 name = regex[i + 4 : close]
                 body = close + 1
             stack.append((i, name, body))
-            depth += 1
         elif ch == ")":
             start, name, body = stack.pop()
-            depth -= 1
-            if name is not None and depth == 0:
+            if name is not None and all(outer is None for _, outer, _ in stack):
                 groups.append(Group(name, start, body, i + 1))
         i += 1
-    return groups
+    return sorted(groups, key=lambda g: g.start)
 
 
 def _with_only(regex: str, groups: list[Group], keep: set[str]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -51,8 +51,15 @@ def _builtin_layouts() -> tuple[Any, ...]:
     return tuple(layouts.load_builtin_layouts())
 
 
-def choose_layout(lines: list[str], choice: LayoutChoice) -> tuple[Any | None, str | None]:
-    """The compiled layout for an app log, and a note when none fits."""
+def choose_layout(lines: list[str], choice: LayoutChoice,
+                  more_lines: Callable[[], list[str]] | None = None
+                  ) -> tuple[Any | None, str | None]:
+    """The compiled layout for an app log, and a note when none fits or the fit is weak.
+
+    Built-in layouts come first; the file's own layout is inferred only when no
+    built-in reads most of it, or when the inferred one clearly reads more.
+    ``more_lines`` gives samples from further into the file, read only then.
+    """
     from logsleuth import layouts
 
     if choice.pattern is not None:
@@ -61,10 +68,59 @@ def choose_layout(lines: list[str], choice: LayoutChoice) -> tuple[Any | None, s
     if choice.config_patterns:
         candidates = [layouts.compile_pattern(p, flavor=choice.flavor, name=f"config:{name}")
                       for name, p in choice.config_patterns]
-    detection = layouts.detect_layout(_without_dumps(lines), candidates)
-    if detection.layout is None:
-        return None, "no known layout matched: stack traces grouped without timestamps"
-    return detection.layout, None
+    sample = _without_dumps(lines)
+    detection = layouts.detect_layout(sample, candidates)
+    if choice.config_patterns or (detection.layout is not None
+                                  and detection.fraction >= KEEP_BUILTIN):
+        if detection.layout is None:
+            return None, "no known layout matched: stack traces grouped without timestamps"
+        return detection.layout, None
+    return _infer(sample + (more_lines() if more_lines else []), detection)
+
+
+KEEP_BUILTIN = 0.9  # a built-in reading this share of header lines is kept without inference
+CLEARLY_MORE = 0.25  # an inferred layout replaces a built-in when it reads this much more
+
+
+def _infer(sample: list[str], detection: Any) -> tuple[Any | None, str | None]:
+    import pyarrow as pa
+
+    from logsleuth.layouts.detect import header_looking
+    from logsleuth.layouts.infer import infer_layout
+
+    inferred = infer_layout(header_looking(pa.array(sample, pa.string())).to_pylist())
+    if detection.layout is not None and not (
+            inferred.usable and inferred.share >= detection.fraction + CLEARLY_MORE):
+        return detection.layout, None
+    if inferred.confident:
+        return inferred.layout, None
+    best = [(f"inferred '{inferred.pattern}'", inferred.share)] if inferred.pattern else []
+    if detection.runner_up is not None:
+        best.append((f"built-in {detection.runner_up.name}", detection.runner_up_fraction))
+    listed = "; ".join(f"{what} reads {share:.0%}" for what, share in
+                       sorted(best, key=lambda b: -b[1])) or "none"
+    why = inferred.evidence[-1] if inferred.evidence else ""
+    if inferred.usable:
+        return inferred.layout, (f"layout inferred with low confidence ({why}); candidates: "
+                                 f"{listed}; pass --pattern to be sure")
+    return None, (f"no layout fits ({why}); candidates: {listed}; stack traces grouped "
+                  "without timestamps; pass --pattern with the log's PatternLayout")
+
+
+def mid_file_lines(source: Any, size: int = 16 * 1024) -> list[str]:
+    """Whole lines from a third and two thirds into a plain file (cheap seeks)."""
+    if not getattr(source, "splittable", False) or source.size < 4 * HEAD_BYTES:
+        return []
+    out: list[str] = []
+    try:
+        with open(source.fs_path, "rb") as f:
+            for at in (source.size // 3, 2 * source.size // 3):
+                f.seek(at)
+                cut = f.read(size).decode("utf-8", "replace").split("\n")[1:-1]
+                out.extend(ln.rstrip("\r") for ln in cut)  # whole lines only
+    except OSError:
+        return []
+    return out
 
 
 def _without_dumps(lines: list[str]) -> list[str]:
@@ -97,9 +153,11 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
         kind = classify_kind(src, head, overrides)
         layout = None
         if kind == Kind.APP_LOG:
-            layout, note = choose_layout(head_lines(head), choice)
+            layout, note = choose_layout(head_lines(head), choice,
+                                         functools.partial(mid_file_lines, src))
             if note:
-                diagnostics.append(Diagnostic(SourceLocation(src.path), "layout-unknown", note,
+                code = "layout-unknown" if layout is None else "layout-uncertain"
+                diagnostics.append(Diagnostic(SourceLocation(src.path), code, note,
                                               level=DiagLevel.WARNING))
         planned.append(PlannedInput(src, kind, layout, head))
     return _order_families(planned, default_tz)
