@@ -80,6 +80,12 @@ class ScanResult:
 
         return store.write(self, directory)
 
+    def unread_app_logs(self) -> list[InputStats]:
+        """App logs whose evidence was not read: lines but no record, or no layout at all
+        (then only pasted stack traces become records, without timestamps)."""
+        return [s for s in self.inputs if s.kind == "app-log" and s.lines
+                and (not s.records or s.layout is None)]
+
     # -- the output contract ------------------------------------------------
     def totals(self) -> dict[str, int]:
         keys = ("bytes", "lines", "records", "unparsed_lines", "invalid_bytes")
