@@ -30,11 +30,13 @@ AGREE = 0.8  # share of the lines still agreeing that a slot needs
 USABLE_TS_SHARE = 0.8  # of timestamped lines the layout must read to be used at all
 CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
 MIN_RECORDS = 2
+TS_SLOTS = 3  # the timestamp is among the first three tokens (Cassandra: level, thread, date)
 
 _SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|\||:|>)[ \t]+)?")
 _WORD = re.compile(r"\S+")
 _NAME = re.compile(r"[A-Za-z_$][\w$]*(?:[.$/#-][\w$]+)*(?:[@:#]\d+)?")
 _STRONG_SEPS = (": ", " : ", " - ", " | ", " -- ", " --- ")
+_CLASS_NAME = re.compile(r"(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*")  # o.e.n.Node, a.b.Foo$Bar
 _TRAILING_LOGGER = re.compile(r" \((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*\)$")
 
 
@@ -85,6 +87,13 @@ def _token(line: str, pos: int, sep: str) -> tuple[Tok, int] | None:
         return None
     word = m.group()
     end = m.end()
+    if sep.strip() == "|":  # pipe-delimited: a field runs to the next " |" (may hold spaces)
+        bar = line.find(" |", pos)
+        if bar > end:
+            word = line[pos:bar].rstrip()
+            end = pos + len(word)
+        if not _is_level(word) and not word.isdigit():
+            return Tok("field", word, sep), end
     if len(word) > 1 and word.endswith(":"):
         word, end = word[:-1], end - 1  # "Logger:" - the colon opens the separator
     if _is_level(word):
@@ -190,19 +199,19 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
         if base in ("level", "blevel") and "level" in seen:
             break
         toks = [t[k] for t in chosen]
-        if base == "name":
-            if "logger" in seen:
+        if base in ("name", "field"):
+            if "name2" in seen:  # at most a thread and a logger
                 break
             after = Counter(_norm(t[k + 1].sep) if len(t) > k + 1 else "" for t in chosen)
             strong = sum(n for s, n in after.items() if s in _STRONG_SEPS)
             dotted = _share(toks, lambda t: "." in t.text)
             if strong < AGREE * len(chosen) and dotted < AGREE:
                 break
-            seen.add("logger")
+            seen.add("name2" if "logger" in seen else "logger")
         seen.add({"bts": "ts", "blevel": "level"}.get(base, base))
         slots.append(_Slot(base, sep, toks))
         alive = chosen
-    if not any(s.kind in ("ts", "bts") for s in slots[:2]):
+    if not any(s.kind in ("ts", "bts") for s in slots[:TS_SLOTS]):
         return [], alive
     return slots, alive
 
@@ -217,17 +226,17 @@ def _pad_widths(slots: list[_Slot], alive: list[list[Tok]], msg_seps: list[str]
     pads: dict[int, tuple[str, int]] = {}
     for i in range(1, len(slots) + 1):
         raws = [t[i].sep for t in alive if len(t) > i] if i < len(slots) else msg_seps
-        if len({len(r) for r in raws}) <= 1:
+        lead = [len(r) - len(r.lstrip(" \t")) for r in raws]
+        if len({len(r) for r in raws}) <= 1 and max(lead, default=0) <= 1:
             continue
         prev = slots[i - 1]
-        lead = [len(r) - len(r.lstrip(" \t")) for r in raws]
         base = 1 if _norm(raws[0]).startswith(" ") else 0
         if prev.kind not in ("ts", "bts") and prev.role not in ("pid",):
             widths = [len(t.text) + n - base for t, n in zip(prev.toks, lead, strict=False)]
-            if prev.kind in ("level", "name", "int"):
+            if prev.kind in ("level", "name", "int", "field"):
                 pads[i - 1] = ("-", min(widths))
                 continue
-        if i < len(slots) and slots[i].kind in ("level", "int", "name"):
+        if i < len(slots) and slots[i].kind in ("level", "int", "name", "field"):
             widths = [len(t.text) + n - base for t, n in zip(slots[i].toks, lead, strict=False)]
             pads[i] = ("", max(widths) if widths else 0)
     return pads
@@ -246,12 +255,21 @@ def _roles(slots: list[_Slot]) -> list[str]:
             s.role = "level"
             seen = sorted(set(values))[:6]
             why.append(f"level in slot {i + 1}: {'/'.join(seen)}")
-        elif s.kind == "name":
-            s.role = "logger"
-            why.append(f"logger in slot {i + 1}, e.g. '{eg}'")
+        elif s.kind in ("name", "field"):
+            # of two bare names the one shaped like a class is the logger, the other the thread
+            others = [o for o in slots if o is not s and o.kind in ("name", "field")]
+            mine = _share(s.toks, lambda t: "." in t.text or t.text[:1].isupper())
+            theirs = max((_share(o.toks, lambda t: "." in t.text or t.text[:1].isupper())
+                          for o in others), default=-1.0)
+            first = not others or slots.index(others[0]) > i
+            s.role = ("logger" if "logger" not in taken and (mine > theirs or (
+                mine == theirs and not first)) else "thread")
+            if s.role == "logger" and any(" " in t.text for t in s.toks):
+                s.role = "thread" if "thread" not in taken else f"field{i + 1}"
+            why.append(f"{s.role} in slot {i + 1}, e.g. '{eg}'")
         elif s.kind == "bracket":
-            dotted = _share(s.toks, lambda t: "." in t.text and " " not in t.text.strip())
-            if dotted >= AGREE and "logger" not in taken:
+            named = _share(s.toks, lambda t: bool(_CLASS_NAME.fullmatch(t.text.strip())))
+            if named >= AGREE and "logger" not in taken:
                 s.role = "logger"
             elif "thread" not in taken:
                 s.role = "thread"
@@ -268,11 +286,19 @@ def _roles(slots: list[_Slot]) -> list[str]:
 _CONV = {"level": "p", "thread": "t", "logger": "c", "pid": "pid", "tid": "tid"}
 
 
+def _exact(toks: Sequence[Tok], norm: str) -> str:
+    """The separator as written when every line writes it alike, else its normal form."""
+    raws = {t.sep for t in toks}
+    return raws.pop() if len(raws) == 1 else norm
+
+
 def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
-            trailing_logger: bool) -> str:
+            msg_exact: str, trailing_logger: bool) -> str:
     out: list[str] = []
     for i, s in enumerate(slots):
-        out.append(_escape(s.sep))
+        padded = pads.get(i, ("-", 0))[0] == "" or (i - 1, "-") in {
+            (k, j) for k, (j, _) in pads.items()}
+        out.append(_escape(s.sep if padded else _exact(s.toks, s.sep)))
         if s.role == "date":
             java = Counter(t.stamp.java for t in s.toks if t.stamp).most_common(1)[0][0]
             conv = f"%d{{{java}}}"
@@ -289,7 +315,7 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
             continue
         just, width = pads.get(i, ("", 0))
         out.append(f"%{just}{width if width > 0 else ''}{name}" if width > 0 else f"%{name}")
-    out.append(_escape(msg_sep))
+    out.append(_escape(msg_sep if pads.get(len(slots) - 1, ("", 0))[0] == "-" else msg_exact))
     out.append("%m%notEmpty{ (%c)}%n" if trailing_logger else "%m%n")
     return "".join(out)
 
@@ -299,11 +325,11 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     lines = [ln.rstrip("\r\n") for ln in sample_lines[:MAX_LINES]]
     lines = [ln for ln in lines if ln.strip()]
     toks = [tokens(ln) for ln in lines]
-    stamped = [t for t in toks if any(x.kind in ("ts", "bts") for x in t[:2])]
+    stamped = [t for t in toks if any(x.kind in ("ts", "bts") for x in t[:TS_SLOTS])]
     if not stamped:
         return Inference(None, None, 0, len(lines), 0,
                          ("no line starts with a timestamp of a known shape",))
-    shapes = Counter(next(x.stamp.shape for x in t[:2] if x.stamp) for t in stamped)
+    shapes = Counter(next(x.stamp.shape for x in t[:TS_SLOTS] if x.stamp) for t in stamped)
     slots, alive = _slots(stamped)
     evidence = [f"timestamps ({', '.join(f'{s}: {n}' for s, n in shapes.most_common(3))}) "
                 f"on {len(stamped)} of {len(lines)} lines"]
@@ -330,7 +356,9 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     if trailing:
         evidence.append("logger in parentheses at the end of the line")
     pads = _pad_widths(slots, alive, msg_seps)
-    pattern = _render(slots, pads, msg_sep, trailing)
+    exact = set(msg_seps)
+    msg_exact = exact.pop() if len(exact) == 1 else msg_sep
+    pattern = _render(slots, pads, msg_sep, msg_exact, trailing)
     try:
         layout = compile_pattern(pattern, name=name_prefix + pattern,
                                  description="inferred from the file's own lines")
