@@ -13,6 +13,7 @@ was chosen, so the user can read the guess and override it with ``--pattern``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from logsleuth.layouts.tstamp import Stamp, find_stamp, settle_order
 LEVELS = frozenset(("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "SEVERE",
                     "CONFIG", "FINE", "FINER", "FINEST", "NOTICE", "CRITICAL"))
 MAX_SLOTS = 8  # tokens looked at before the message
-MAX_LINES = 400  # sample lines tokenised
+MAX_LINES = 240  # sample lines tokenised (spread over the sample); all are scored
 AGREE = 0.8  # share of the lines still agreeing that a slot needs
 USABLE_TS_SHARE = 0.8  # of timestamped lines the layout must read to be used at all
 CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
@@ -50,8 +51,11 @@ class Tok:
     stamp: Stamp | None = None
 
 
+_LEVEL_WORDS = LEVELS | {w.lower() for w in LEVELS}
+
+
 def _is_level(word: str) -> bool:
-    return word.upper() in LEVELS and (word.isupper() or word.islower())
+    return word in _LEVEL_WORDS
 
 
 def _closing(line: str, pos: int, open_: str, close: str) -> int:
@@ -66,8 +70,8 @@ def _closing(line: str, pos: int, open_: str, close: str) -> int:
     return -1
 
 
-def _token(line: str, pos: int, sep: str) -> tuple[Tok, int] | None:
-    stamp = find_stamp(line, pos)
+def _token(line: str, pos: int, sep: str, dated: bool) -> tuple[Tok, int] | None:
+    stamp = find_stamp(line, pos) if dated else None
     if stamp is not None:
         return Tok("ts", line[pos:stamp.end], sep, stamp), stamp.end
     ch = line[pos]
@@ -77,7 +81,7 @@ def _token(line: str, pos: int, sep: str) -> tuple[Tok, int] | None:
             inner = line[pos + 1:end]
             if ch == "(":
                 return Tok("paren", inner, sep), end + 1
-            inner_stamp = find_stamp(line, pos + 1)
+            inner_stamp = find_stamp(line, pos + 1) if dated else None
             if inner_stamp is not None and inner_stamp.end == end:
                 return Tok("bts", inner, sep, inner_stamp), end + 1
             kind = "blevel" if _is_level(inner.strip()) else "bracket"
@@ -115,7 +119,7 @@ def tokens(line: str) -> list[Tok]:
         sep_end = _SEP.match(line, pos).end()  # type: ignore[union-attr]
         if sep_end >= len(line):
             break
-        got = _token(line, sep_end, line[pos:sep_end])
+        got = _token(line, sep_end, line[pos:sep_end], len(out) < TS_SLOTS)
         if got is None:
             break
         out.append(got[0])
@@ -123,8 +127,12 @@ def tokens(line: str) -> list[Tok]:
     return out
 
 
+_BLANKS = re.compile(r"[ \t]+")
+
+
+@functools.lru_cache(maxsize=256)
 def _norm(sep: str) -> str:
-    return re.sub(r"[ \t]+", " ", sep)
+    return _BLANKS.sub(" ", sep)
 
 
 def _sig(tok: Tok) -> tuple[str, str]:
@@ -322,8 +330,9 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
 
 def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: ") -> Inference:
     """Infer a PatternLayout from header-looking ``sample_lines`` (continuations dropped)."""
-    lines = [ln.rstrip("\r\n") for ln in sample_lines[:MAX_LINES]]
+    lines = [ln.rstrip("\r\n") for ln in sample_lines]
     lines = [ln for ln in lines if ln.strip()]
+    lines = lines[::max(1, len(lines) // MAX_LINES)][:MAX_LINES]  # spread over the sample
     toks = [tokens(ln) for ln in lines]
     stamped = [t for t in toks if any(x.kind in ("ts", "bts") for x in t[:TS_SLOTS])]
     if not stamped:
