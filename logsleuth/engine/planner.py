@@ -152,6 +152,8 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
             continue
         kind = classify_kind(src, head, overrides)
         layout = None
+        if kind == Kind.UNKNOWN and _reads_as_app_log(head, src, overrides):
+            kind = Kind.APP_LOG  # long multi-line messages hid its record headers
         if kind == Kind.APP_LOG:
             layout, note = choose_layout(head_lines(head), choice,
                                          functools.partial(mid_file_lines, src))
@@ -161,6 +163,21 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
                                               level=DiagLevel.WARNING))
         planned.append(PlannedInput(src, kind, layout, head))
     return _order_families(planned, default_tz)
+
+
+def _reads_as_app_log(head: bytes, source: Any, overrides: Any) -> bool:
+    """An unclassified file whose own layout can be inferred with confidence is an app log."""
+    if overrides is not None and overrides.lookup(source.path) is not None:
+        return False
+    import pyarrow as pa
+
+    from logsleuth.layouts.detect import header_looking
+    from logsleuth.layouts.infer import infer_layout
+
+    lines = header_looking(pa.array(head_lines(head), pa.string())).to_pylist()
+    inferred = infer_layout(lines)
+    return inferred.confident and inferred.layout is not None and inferred.layout.fields != (
+        "ts", "msg")  # a date and free text is any text with dates, not yet a log
 
 
 def infer_app_zone(planned: Sequence[PlannedInput]) -> Any:

@@ -28,6 +28,7 @@ LEVELS = frozenset(("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL
 MAX_SLOTS = 8  # tokens looked at before the message
 MAX_LINES = 240  # sample lines tokenised (spread over the sample); all are scored
 AGREE = 0.8  # share of the lines still agreeing that a slot needs
+ALWAYS = 0.98  # a trailing group present on fewer lines is optional
 USABLE_TS_SHARE = 0.8  # of timestamped lines the layout must read to be used at all
 CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
 MIN_RECORDS = 2
@@ -148,7 +149,8 @@ class _Slot:
     sep: str  # normalised separator before it
     toks: list[Tok]
     role: str = ""
-    conv: str = ""
+    share: float = 1.0  # of the lines agreeing so far that have this slot
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,12 +171,14 @@ class Inference:
     @property
     def usable(self) -> bool:
         """Reads nearly every timestamped line: records start where it says."""
-        return (self.layout is not None and self.explained >= MIN_RECORDS
+        return (self.layout is not None and self.explained >= 1
                 and self.explained >= USABLE_TS_SHARE * self.timestamped)
 
     @property
     def confident(self) -> bool:
-        return self.usable and self.share >= CONFIDENT_SHARE
+        """Usable, on more than one record, and reading most header-looking lines."""
+        return (self.usable and self.explained >= MIN_RECORDS
+                and self.share >= CONFIDENT_SHARE)
 
 
 def _agreeing(alive: list[list[Tok]], k: int) -> tuple[tuple[str, str], list[list[Tok]]] | None:
@@ -202,7 +206,7 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
             break
         (kind, sep), chosen = got
         base = kind.split(":")[0]
-        if base in ("word", "paren") or (base in ("ts", "bts") and "ts" in seen):
+        if base == "word" or (base in ("ts", "bts") and "ts" in seen):
             break
         if base in ("level", "blevel") and "level" in seen:
             break
@@ -217,10 +221,13 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
                 break
             seen.add("name2" if "logger" in seen else "logger")
         seen.add({"bts": "ts", "blevel": "level"}.get(base, base))
-        slots.append(_Slot(base, sep, toks))
+        slots.append(_Slot(base, sep, toks, share=len(chosen) / len(alive)))
         alive = chosen
     if not any(s.kind in ("ts", "bts") for s in slots[:TS_SLOTS]):
         return [], alive
+    last = slots[-1]
+    # a trailing [group] some records lack (Elasticsearch's node name before it is known)
+    last.optional = last.kind in ("bracket", "paren") and last.share < ALWAYS
     return slots, alive
 
 
@@ -254,6 +261,7 @@ def _roles(slots: list[_Slot]) -> list[str]:
     why: list[str] = []
     taken: set[str] = set()
     later_bracket = [any(s.kind == "bracket" for s in slots[i + 1:]) for i in range(len(slots))]
+    later_paren = [any(s.kind == "paren" for s in slots[i + 1:]) for i in range(len(slots))]
     for i, s in enumerate(slots):
         values = [t.text.strip() for t in s.toks]
         eg = next((v for v in values if v), "")
@@ -275,15 +283,21 @@ def _roles(slots: list[_Slot]) -> list[str]:
             if s.role == "logger" and any(" " in t.text for t in s.toks):
                 s.role = "thread" if "thread" not in taken else f"field{i + 1}"
             why.append(f"{s.role} in slot {i + 1}, e.g. '{eg}'")
-        elif s.kind == "bracket":
+        elif s.kind in ("bracket", "paren"):
             named = _share(s.toks, lambda t: bool(_CLASS_NAME.fullmatch(t.text.strip())))
+            # JBoss/WildFly: [category] (thread)
+            dotted = _share(s.toks, lambda t: "." in t.text and " " not in t.text.strip())
+            if later_paren[i] and dotted >= AGREE:
+                named = 1.0
             if named >= AGREE and "logger" not in taken:
                 s.role = "logger"
             elif "thread" not in taken:
                 s.role = "thread"
             else:
                 s.role = f"field{i + 1}"
-            why.append(f"[{s.role}] in slot {i + 1}, e.g. '{eg}'")
+            why.append(f"{s.role} in {'brackets' if s.kind == 'bracket' else 'parentheses'}"
+                       f" in slot {i + 1}, e.g. '{eg}'"
+                       + (f" (optional: on {s.share:.0%} of lines)" if s.optional else ""))
         elif s.kind == "int":
             s.role = "pid" if later_bracket[i] or "thread" in taken else "tid"
             why.append(f"number in slot {i + 1} read as {s.role}, e.g. '{eg}'")
@@ -313,13 +327,17 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
             out.append(f"[{conv}]" if s.kind == "bts" else conv)
             continue
         name = _CONV.get(s.role, f"X{{{s.role}}}")
-        if s.kind in ("blevel", "bracket"):
+        if s.kind in ("blevel", "bracket", "paren"):
             inner = [t.text for t in s.toks]
             right = any(v != v.rstrip() for v in inner)
             left = any(v != v.lstrip() for v in inner)
             width = max(len(v) for v in inner)
             mod = f"-{width}" if right else (str(width) if left else "")
-            out.append(f"[%{mod}{name}]")
+            group = f"[%{mod}{name}]" if s.kind != "paren" else f"(%{mod}{name})"
+            if s.optional:  # its separator goes inside: absent together
+                sep_text = out.pop()
+                group = f"%notEmpty{{{sep_text}{group}}}"
+            out.append(group)
             continue
         just, width = pads.get(i, ("", 0))
         out.append(f"%{just}{width if width > 0 else ''}{name}" if width > 0 else f"%{name}")

@@ -23,38 +23,18 @@ EXPECTATIONS: dict[str, dict[str, Any]] = yaml.safe_load(
     (PUBLIC / "expectations.yaml").read_text(encoding="utf-8"))["files"]
 DAY_MS = 86_400_000
 
-# file -> (why logsleuth misses it today, the checks that miss). Measured on this
-# branch before layout inference (issue 13 item 1) landed; docs/formats.md has the table.
+# file -> (why logsleuth misses it today, the checks that miss). Measured on branch
+# h1-infer with layout inference (issue 13 item 1).
 RTU = ("records", "times", "unparsed")
-TRACES_ONLY = ("no layout inference: only the bare stack traces are read as records, without"
-               " a timestamp; the record headers are unparsed")
+TIME_ONLY = ("time-only layout: the inference catalogue has no time-of-day shapes, since a "
+             "time without a date needs a base date the scan does not supply yet")
 KNOWN_MISSES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "applogs/loghub-hadoop-mrappmaster.log": ("no layout inference: 0 of 44 records, 44/44 lines unparsed", RTU),
-    "applogs/loghub-zookeeper.log": ("no layout inference: 0 of 40 records, 40/40 lines unparsed", RTU),
-    "applogs/loghub-spark-executor.log": ("no layout inference: 0 of 50 records, 51/51 lines unparsed", RTU),
-    "applogs/loghub-hdfs-datanode.log": ("no layout inference: 0 of 40 records, 40/40 lines unparsed", RTU),
-    "applogs/lnav-spring-farm.log": ("no layout inference: 0 of 20 records, 20/20 lines unparsed", RTU),
-    "applogs/lnav-mux-zookeeper.log": ("collector prefix not unwrapped, no layout inference: 0 of 1 records", RTU),
-    "applogs/beats-elasticsearch-6.2.4.log": ("no layout inference: 0 of 59 records, 59/59 lines unparsed", RTU),
-    "applogs/beats-kafka-server-0.11.log": ("no layout inference: 0 of 20 records, 20/20 lines unparsed", RTU),
-    "applogs/beats-kafka-2.0-controller.log": ("no layout inference: 0 of 22 records, 23/23 lines unparsed", RTU),
-    "applogs/beats-logstash-7.4-plain.log": ("no layout inference: 0 of 2 records, 2/2 lines unparsed", RTU),
-    "applogs/isis-activemq-5.10.log": (TRACES_ONLY + " (2 traces, 2 header lines)", RTU),
-    "applogs/europeana-keycloak-4.8-wildfly.log": (
-        "read as kind 'unknown', 0 of 22 records, 101/101 lines unparsed", ("kind", *RTU)),
-    "applogs/jboss-as-7.1-time-only-server.log": (
-        "no layout inference for a time-only layout: 0 of 19 records, 19/19 lines unparsed", RTU),
-    "applogs/camunda-tomcat9-catalina.out": ("no layout inference: 0 of 76 records, 93/93 lines unparsed", RTU),
+    "applogs/jboss-as-7.1-time-only-server.log": (TIME_ONLY + ": 0 of 19 records", RTU),
     "applogs/camunda-tomcat9-localhost.log": (
-        TRACES_ONLY + " (1 trace of 15 records); its first line is indented by a space, so no"
-        " exception class is extracted", (*RTU, "exceptions")),
-    "applogs/tomcat7-two-line-catalina.out": (
-        "no layout inference for the two-line SimpleFormatter: 0 of 44 records, 89/89 lines unparsed", RTU),
-    "applogs/play-scala-application.log": ("no layout inference: 0 of 1 records, 1/1 lines unparsed", RTU),
-    "applogs/minecraft-1.10-latest.log": (TRACES_ONLY + " (5 traces of 23 records, time-only layout)", RTU),
-    "applogs/sonarqube-5.6-wrapper-sonar.log": (TRACES_ONLY + " (1 trace of 121 records)", RTU),
-    "applogs/neo4j-5.6-neo4j.log": ("no layout inference: 0 of 88 records, 88/88 lines unparsed", RTU),
-    "applogs/datafari-solr4-level-first.log": ("no layout inference: 0 of 15 records, 15/15 lines unparsed", RTU),
+        "the trace's first line is indented by a space, so no exception class is extracted",
+        ("exceptions",)),
+    "applogs/minecraft-1.10-latest.log": (
+        TIME_ONLY + ": only the 5 bare stack traces of 23 records are read", RTU),
 }
 
 
