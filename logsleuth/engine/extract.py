@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from logsleuth.layouts.compile import LINE_BREAK
+
 MAX_ONE_PASS_GROUPS = 4
 _PREFIX = "_prefix"
 
@@ -195,8 +197,9 @@ def plan_extraction(fields_regex: str) -> ExtractionPlan:
         if fixed is not None:
             return fixed
     names = [g.name for g in groups]
+    # a message after a line break (java.util.logging) is captured, not cut from line one
     msg_last = bool(groups) and groups[-1].name == "msg" and _tail_is_trivial(
-        fields_regex[groups[-1].end :])
+        fields_regex[groups[-1].end :]) and LINE_BREAK not in fields_regex[: groups[-1].start]
     passes: list[tuple[str, tuple[str, ...]]] = []
     others = names[:-1] if msg_last else names
     if msg_last:

@@ -14,6 +14,7 @@ was chosen, so the user can read the guess and override it with ``--pattern``.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -350,6 +351,7 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     """Infer a PatternLayout from header-looking ``sample_lines`` (continuations dropped)."""
     lines = [ln.rstrip("\r\n") for ln in sample_lines]
     lines = [ln for ln in lines if ln.strip()]
+    ordered = lines[:2 * MAX_LINES]  # in file order, for a level on the next line
     lines = lines[::max(1, len(lines) // MAX_LINES)][:MAX_LINES]  # spread over the sample
     toks = [tokens(ln) for ln in lines]
     stamped = [t for t in toks if any(x.kind in ("ts", "bts") for x in t[:TS_SLOTS])]
@@ -386,16 +388,50 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     exact = set(msg_seps)
     msg_exact = exact.pop() if len(exact) == 1 else msg_sep
     pattern = _render(slots, pads, msg_sep, msg_exact, trailing)
+    two_line = _two_line(ordered, slots, alive)
+    if two_line:
+        pattern = pattern.removesuffix("%m%n") + "%M%n%p: %m%n"
+        evidence.append(f"level and message on the next line ({two_line})")
     try:
         layout = compile_pattern(pattern, name=name_prefix + pattern,
                                  description="inferred from the file's own lines")
     except PatternError as exc:  # a bug here: say so rather than guess on
         return Inference(None, pattern, 0, len(lines), len(stamped),
                          (*evidence, f"the inferred pattern does not compile: {exc}"))
-    explained = _explained(layout, lines)
+    if two_line:  # each record's two lines are read together
+        lines = ordered
+        stamped_n = sum(1 for ln in lines if _stamped(ln))
+        explained = 2 * _explained(layout, [f"{a}\n{b}" for a, b in itertools.pairwise(lines)])
+        stamped_n *= 2
+    else:
+        explained, stamped_n = _explained(layout, lines), len(stamped)
     evidence.append(f"'{pattern}' reads {explained} of {len(lines)} header-looking lines "
-                    f"({len(stamped)} timestamped)")
-    return Inference(layout, pattern, explained, len(lines), len(stamped), tuple(evidence))
+                    f"({stamped_n} timestamped{' or following one' if two_line else ''})")
+    return Inference(layout, pattern, explained, len(lines), stamped_n, tuple(evidence))
+
+
+_LEVEL_LINE = re.compile("(?:" + "|".join(sorted(LEVELS)) + "): ")
+
+
+def _stamped(line: str) -> bool:
+    return any(x.kind in ("ts", "bts") for x in tokens(line)[:TS_SLOTS])
+
+
+def _two_line(ordered: list[str], slots: list[_Slot], alive: list[list[Tok]]) -> str:
+    """java.util.logging's SimpleFormatter: ``date class method`` then ``LEVEL: message``.
+
+    Needs no level among the date line's slots, one word (the method) after them,
+    and a ``LEVEL: `` line after most date lines. Returns the evidence, or "".
+    """
+    if any(s.role == "level" for s in slots) or not any(s.role == "logger" for s in slots):
+        return ""
+    if sum(1 for t in alive if len(t) == len(slots) + 1) < AGREE * max(len(alive), 1):
+        return ""
+    dated = [i for i, ln in enumerate(ordered[:-1]) if _stamped(ln)]
+    followed = sum(1 for i in dated if _LEVEL_LINE.match(ordered[i + 1]))
+    if not dated or followed < AGREE * len(dated):
+        return ""
+    return f"{followed} of {len(dated)} date lines"
 
 
 def _explained(layout: CompiledLayout, lines: list[str]) -> int:

@@ -322,15 +322,27 @@ SEVERE: Servlet.service() for servlet [x] threw exception
 def test_jul_two_line_records_are_found(tmp_path: Path) -> None:
     result = _scan(tmp_path, JUL)
     (stats,) = result.inputs
-    assert stats.layout == "inferred: %d{MMM dd, yyyy h:mm:ss a} %c %m%n"
+    assert stats.layout == "inferred: %d{MMM dd, yyyy h:mm:ss a} %c %M%n%p: %m%n"
     assert stats.records == 2 and stats.unparsed_lines == 0
     assert list(result.records["n_lines"]) == [2, 2]
     assert result.records.iloc[0]["logger"] == "org.apache.catalina.startup.Catalina"
 
 
-@pytest.mark.xfail(strict=True, reason="the level and message of java.util.logging's "
-                   "SimpleFormatter are on the record's second line; compiled layouts read "
-                   "fields from the first line only")
-def test_jul_level_comes_from_the_second_line(tmp_path: Path) -> None:
-    recs = _scan(tmp_path, JUL).records
+def test_jul_level_and_message_come_from_the_second_line(tmp_path: Path) -> None:
+    text = JUL + ("java.lang.NullPointerException: boom\n"
+                  "\tat com.example.Foo.bar(Foo.java:12)\n")
+    recs = _scan(tmp_path, text).records
     assert list(recs["level"]) == ["INFO", "SEVERE"]
+    assert list(recs["message"]) == ["Server startup in 1234 ms",
+                                     "Servlet.service() for servlet [x] threw exception"]
+    assert list(recs["n_lines"]) == [2, 4]
+    assert recs.iloc[1]["exception"] == "java.lang.NullPointerException"
+    assert recs.iloc[1]["root_frame"] == "com.example.Foo.bar"
+
+
+def test_a_throwable_after_the_line_break_is_no_second_line() -> None:
+    """Built-in layouts end in %n%wEx: their fields stay on the first line."""
+    one = compile_pattern("%d %p %m%n%wEx")
+    two = compile_pattern("%d %c %M%n%p: %m%n")
+    assert "\\n" not in one.fields_regex and "\\n" in two.fields_regex
+    assert two.header_regex.count("\\n") == 0
