@@ -346,3 +346,15 @@ def test_a_throwable_after_the_line_break_is_no_second_line() -> None:
     two = compile_pattern("%d %c %M%n%p: %m%n")
     assert "\\n" not in one.fields_regex and "\\n" in two.fields_regex
     assert two.header_regex.count("\\n") == 0
+
+
+def test_mid_file_samples_find_a_layout_the_head_does_not_show(tmp_path: Path) -> None:
+    """A head full of launcher output: the records further in still decide the layout."""
+    launcher = "".join(f"launcher: loading module {i} of 6000 (INFO)\n" for i in range(6000))
+    records = "".join(f"17/06/09 20:{m:02d}:{s:02d} INFO executor.Executor: task {m * 60 + s}\n"
+                      for m in range(60) for s in range(60))
+    result = _scan(tmp_path, launcher + records)
+    (stats,) = result.inputs
+    assert len(launcher.encode()) > 64 * 1024  # more than the planner's head
+    assert stats.layout == "inferred: %d{yy/MM/dd HH:mm:ss} %p %c: %m%n"
+    assert stats.records == 3600 and stats.unparsed_lines == 6000
