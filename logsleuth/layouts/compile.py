@@ -33,7 +33,7 @@ ANSI = r"(?:\x1b\[[0-9;]*m)*"
 _CONTENT: dict[str, str | None] = {
     "level": r"[A-Za-z]+",
     "logger": r"[^\s\x1b]*",
-    "class": r"[^\s(\x1b]*",
+    "class": r"[^\s(:@\x1b]*",  # a class name holds no ':' or '@' (ZooKeeper's %t:%C@%L)
     "method": r"[^\s(\x1b]*",
     "file": r"[^\s:()]*",
     "line": r"(?:\d+|\?)",

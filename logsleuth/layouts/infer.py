@@ -39,6 +39,7 @@ _SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|\||:|>)[ \t]+)?")
 _WORD = re.compile(r"\S+")
 _NAME = re.compile(r"[A-Za-z_$][\w$]*(?:[.$/#-][\w$]+)*(?:[@:#]\d+)?")
 _STRONG_SEPS = (": ", " : ", " - ", " | ", " -- ", " --- ")
+_THREAD_AT = re.compile(r"(.+):[A-Za-z_$][\w$]*@\d+")  # ZooKeeper: thread:Class@line
 _CLASS_NAME = re.compile(r"(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*")  # o.e.n.Node, a.b.Foo$Bar
 _TRAILING_LOGGER = re.compile(r" \((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*\)$")
 
@@ -335,6 +336,9 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
             width = max(len(v) for v in inner)
             mod = f"-{width}" if right else (str(width) if left else "")
             group = f"[%{mod}{name}]" if s.kind != "paren" else f"(%{mod}{name})"
+            if s.role == "thread" and not mod and _share(
+                    s.toks, lambda t: bool(_THREAD_AT.fullmatch(t.text))) >= AGREE:
+                group = "[%t:%C{1}@%L]"
             if s.optional:  # its separator goes inside: absent together
                 sep_text = out.pop()
                 group = f"%notEmpty{{{sep_text}{group}}}"
