@@ -124,7 +124,9 @@ def detect_layout(sample_lines: Sequence[str] | pa.Array,
     layouts = list(candidates) if candidates is not None else load_builtin_layouts()
     arr = sample_lines if isinstance(sample_lines, pa.Array) else pa.array(
         list(sample_lines), pa.string())
-    lines = header_looking(arr)
+    arr = pc.utf8_rtrim(pc.cast(arr, pa.string()), "\r\n")
+    headerish = pc.invert(pc.fill_null(pc.match_substring_regex(arr, _CONTINUATION), True))
+    lines = arr.filter(headerish)
     total = len(lines)
     if total == 0:
         return Detection(None, 0.0)
