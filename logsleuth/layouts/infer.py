@@ -297,7 +297,9 @@ def _roles(slots: list[_Slot]) -> list[str]:
                 s.role = "thread"
             else:
                 s.role = f"field{i + 1}"
-            why.append(f"{s.role} in {'brackets' if s.kind == 'bracket' else 'parentheses'}"
+            what = s.role + (":Class@line" if s.role == "thread" and _share(
+                s.toks, lambda t: bool(_THREAD_AT.fullmatch(t.text))) >= AGREE else "")
+            why.append(f"{what} in {'brackets' if s.kind == 'bracket' else 'parentheses'}"
                        f" in slot {i + 1}, e.g. '{eg}'"
                        + (f" (optional: on {s.share:.0%} of lines)" if s.optional else ""))
         elif s.kind == "int":
