@@ -79,6 +79,7 @@ def choose_layout(lines: list[str], choice: LayoutChoice,
 
 
 KEEP_BUILTIN = 0.9  # a built-in reading this share of header lines is kept without inference
+MIXED = "several layouts in one file"  # opens a layout-mixed note
 CLEARLY_MORE = 0.25  # an inferred layout replaces a built-in when it reads this much more
 
 
@@ -92,9 +93,18 @@ def _infer(sample: list[str], detection: Any) -> tuple[Any | None, str | None]:
     if detection.layout is not None and not (
             inferred.usable and inferred.share >= detection.fraction + CLEARLY_MORE):
         return detection.layout, None
-    if inferred.confident:
+    if inferred.confident and inferred.secondary is None:
         return inferred.layout, None
+    if inferred.mixed and inferred.secondary is not None:
+        pattern, count = inferred.secondary
+        return inferred.layout, (
+            f"{MIXED}: read as '{inferred.pattern}' ({inferred.share:.0%} of header lines); "
+            f"{count / inferred.header_lines:.0%} look like '{pattern}' and are read as "
+            "continuation lines of the records before them (pass --pattern to read those)")
     best = [(f"inferred '{inferred.pattern}'", inferred.share)] if inferred.pattern else []
+    if inferred.secondary is not None:
+        best.append((f"inferred '{inferred.secondary[0]}'",
+                     inferred.secondary[1] / inferred.header_lines))
     if detection.runner_up is not None:
         best.append((f"built-in {detection.runner_up.name}", detection.runner_up_fraction))
     listed = "; ".join(f"{what} reads {share:.0%}" for what, share in
@@ -158,7 +168,8 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
             layout, note = choose_layout(head_lines(head), choice,
                                          functools.partial(mid_file_lines, src))
             if note:
-                code = "layout-unknown" if layout is None else "layout-uncertain"
+                code = ("layout-unknown" if layout is None else "layout-mixed"
+                        if note.startswith(MIXED) else "layout-uncertain")
                 diagnostics.append(Diagnostic(SourceLocation(src.path), code, note,
                                               level=DiagLevel.WARNING))
         planned.append(PlannedInput(src, kind, layout, head))

@@ -30,7 +30,8 @@ MAX_SLOTS = 8  # tokens looked at before the message
 MAX_LINES = 240  # sample lines tokenised (spread over the sample); all are scored
 AGREE = 0.8  # share of the lines still agreeing that a slot needs
 ALWAYS = 0.98  # a trailing group present on fewer lines is optional
-USABLE_TS_SHARE = 0.8  # of timestamped lines the layout must read to be used at all
+USABLE_TS_SHARE = 0.5  # of timestamped lines the layout must read to be used at all
+CONFIDENT_TS_SHARE = 0.8  # of timestamped lines, to be used without a warning
 CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
 MIN_RECORDS = 2
 TS_SLOTS = 3  # the timestamp is among the first three tokens (Cassandra: level, thread, date)
@@ -165,6 +166,9 @@ class Inference:
     header_lines: int  # header-looking sample lines
     timestamped: int  # sample lines starting with a catalogued timestamp
     evidence: tuple[str, ...] = field(default=())
+    # another layout inferred from the timestamped lines this one does not read:
+    # (its PatternLayout, how many header-looking lines it reads)
+    secondary: tuple[str, int] | None = None
 
     @property
     def share(self) -> float:
@@ -172,14 +176,22 @@ class Inference:
 
     @property
     def usable(self) -> bool:
-        """Reads nearly every timestamped line: records start where it says."""
+        """Reads most timestamped lines: most records start where it says."""
         return (self.layout is not None and self.explained >= 1
                 and self.explained >= USABLE_TS_SHARE * self.timestamped)
 
     @property
+    def mixed(self) -> bool:
+        """Usable, and with the secondary layout nearly every timestamped line is read."""
+        return (self.usable and self.secondary is not None and self.explained
+                + self.secondary[1] >= CONFIDENT_TS_SHARE * self.timestamped)
+
+    @property
     def confident(self) -> bool:
-        """Usable, on more than one record, and reading most header-looking lines."""
+        """Usable, on more than one record, reading nearly every timestamped line and
+        most header-looking lines."""
         return (self.usable and self.explained >= MIN_RECORDS
+                and self.explained >= CONFIDENT_TS_SHARE * self.timestamped
                 and self.share >= CONFIDENT_SHARE)
 
 
@@ -353,7 +365,8 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
     return "".join(out)
 
 
-def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: ") -> Inference:
+def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: ",
+                 _second: bool = True) -> Inference:
     """Infer a PatternLayout from header-looking ``sample_lines`` (continuations dropped)."""
     lines = [ln.rstrip("\r\n") for ln in sample_lines]
     lines = [ln for ln in lines if ln.strip()]
@@ -364,8 +377,12 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     if not stamped:
         return Inference(None, None, 0, len(lines), 0,
                          ("no line starts with a timestamp of a known shape",))
-    shapes = Counter(next(x.stamp.shape for x in t[:TS_SLOTS] if x.stamp) for t in stamped)
-    slots, alive = _slots(stamped)
+    def shape(t: list[Tok]) -> str:
+        return next(x.stamp.shape for x in t[:TS_SLOTS] if x.stamp)
+
+    shapes = Counter(shape(t) for t in stamped)
+    top = shapes.most_common(1)[0][0]  # other shapes are another layout's (see secondary)
+    slots, alive = _slots([t for t in stamped if shape(t) == top])
     evidence = [f"timestamps ({', '.join(f'{s}: {n}' for s, n in shapes.most_common(3))}) "
                 f"on {len(stamped)} of {len(lines)} lines"]
     if not slots:
@@ -410,10 +427,21 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
         explained = 2 * _explained(layout, [f"{a}\n{b}" for a, b in itertools.pairwise(lines)])
         stamped_n *= 2
     else:
-        explained, stamped_n = _explained(layout, lines), len(stamped)
+        hits = _hits(layout, lines)
+        explained, stamped_n = sum(hits), len(stamped)
     evidence.append(f"'{pattern}' reads {explained} of {len(lines)} header-looking lines "
                     f"({stamped_n} timestamped{' or following one' if two_line else ''})")
-    return Inference(layout, pattern, explained, len(lines), stamped_n, tuple(evidence))
+    secondary = None
+    if _second and not two_line:
+        left = [ln for ln, t, hit in zip(lines, toks, hits, strict=True)
+                if not hit and any(x.kind in ("ts", "bts") for x in t[:TS_SLOTS])]
+        other = infer_layout(left, name_prefix=name_prefix, _second=False) if left else None
+        if other is not None and other.pattern and other.explained >= MIN_RECORDS:
+            secondary = (other.pattern, other.explained)
+            evidence.append(f"another layout on {other.explained} timestamped lines it does "
+                            f"not read: '{other.pattern}'")
+    return Inference(layout, pattern, explained, len(lines), stamped_n, tuple(evidence),
+                     secondary)
 
 
 _LEVEL_LINE = re.compile("(?:" + "|".join(sorted(LEVELS)) + "): ")
@@ -440,11 +468,16 @@ def _two_line(ordered: list[str], slots: list[_Slot], alive: list[list[Tok]]) ->
     return f"{followed} of {len(dated)} date lines"
 
 
-def _explained(layout: CompiledLayout, lines: list[str]) -> int:
+def _hits(layout: CompiledLayout, lines: list[str]) -> list[bool]:
+    """Per line: does the layout read it as a record's first line (the engine's test)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arr = pa.array(lines, pa.string())
     hit = pc.and_(pc.match_substring_regex(arr, layout.header_regex),
                   pc.is_valid(pc.extract_regex(arr, layout.fields_regex)))
-    return int(pc.sum(pc.cast(hit, pa.int64())).as_py() or 0)
+    return hit.to_pylist()
+
+
+def _explained(layout: CompiledLayout, lines: list[str]) -> int:
+    return sum(_hits(layout, lines))

@@ -361,3 +361,32 @@ def test_mid_file_samples_find_a_layout_the_head_does_not_show(tmp_path: Path) -
     assert len(launcher.encode()) > 64 * 1024  # more than the planner's head
     assert stats.layout == "inferred: %d{yy/MM/dd HH:mm:ss} %p %c: %m%n"
     assert stats.records == 3600 and stats.unparsed_lines == 6000
+
+
+# Tomcat's catalina.out: JULI's own lines and the application's log4j console lines
+CATALINA_MIXED = """\
+26-Nov-2026 10:15:29.001 INFO [main] org.apache.catalina.core.StandardService.startInternal Starting service [Catalina]
+26-Nov-2026 10:15:29.002 INFO [main] org.apache.catalina.core.StandardEngine.startInternal Starting Servlet engine
+2026-11-26 10:15:29.500 INFO  [main] c.e.App - Starting App
+26-Nov-2026 10:15:29.801 INFO [main] org.apache.catalina.startup.HostConfig.deployWAR Deploying app.war
+2026-11-26 10:15:30.100 ERROR [main] c.e.App - failed to connect
+java.net.ConnectException: refused
+\tat c.e.App.connect(App.java:10)
+26-Nov-2026 10:15:30.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in 1234 ms
+26-Nov-2026 10:15:31.000 WARNING [main] org.apache.catalina.loader.WebappClassLoaderBase.clear leak
+26-Nov-2026 10:15:31.500 INFO [main] org.apache.catalina.core.StandardService.stopInternal Stopping
+"""
+
+
+def test_two_layouts_in_one_file_are_named(tmp_path: Path) -> None:
+    """The dominant layout is read; the other is named, and its lines are not lost."""
+    result = _scan(tmp_path, CATALINA_MIXED)
+    (stats,) = result.inputs
+    assert stats.layout == "inferred: %d{dd-MMM-yyyy HH:mm:ss.SSS} %p [%t] %c %m%n"
+    assert stats.records == 6 and stats.unparsed_lines == 0
+    assert int(result.records["n_lines"].sum()) == stats.lines == 10
+    (diag,) = [d for d in result.diagnostics if d.code.startswith("layout-")]
+    assert diag.code == "layout-mixed"
+    assert "'%d{yyyy-MM-dd HH:mm:ss.SSS} %-5p [%t] %c - %m%n'" in diag.message
+    # the app's exception is kept, inside the record it follows
+    assert "java.net.ConnectException" in set(result.records["exception"].dropna())
