@@ -6,6 +6,7 @@ snippet of log text into ``Record`` objects (rule tests use it).
 
 from __future__ import annotations
 
+import datetime
 import io
 import uuid
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from logsleuth.engine.planner import (
 )
 from logsleuth.engine.reader import DEFAULT_CHUNK, feed_stream
 from logsleuth.engine.stats import InputStats
+from logsleuth.engine.timeonly import TimeOfDayClock, date_anchors, parse_date
 from logsleuth.engine.units import Partial, UnitOptions, WorkUnit
 from logsleuth.errors import PatternError
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
@@ -97,6 +99,7 @@ def scan(
     rules: bool = True,
     analysis: bool = True,
     jvm_start: str | None = None,
+    date: str | None = None,
     html: PathLike | None = None,
     baseline: Sequence[PathLike] | PathLike | None = None,
     metrics: Sequence[PathLike] = (),
@@ -111,6 +114,8 @@ def scan(
     diagnostics on the result; a bad pattern, config or zone raises PatternError.
     ``keep_records`` keeps every record (``result.records``); with ``spill_dir`` they
     are streamed to Parquet files there instead of memory (``to_parquet`` streams them).
+    ``date`` (YYYY-MM-DD) dates the first record of app logs that print only a time
+    of day; without it that date comes from the file name, siblings or mtime.
     """
     from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
@@ -121,6 +126,7 @@ def scan(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     default_tz = resolve_tz(tz)
+    explicit_date = parse_date(date)
     choice = layout_choice(pattern, log4j2_config, logback_config)
     overrides = KindOverrides.parse(list(kinds))
     collectors, config = _collectors(default_tz, metrics, rules, rules_dirs, only, exclude,
@@ -128,9 +134,10 @@ def scan(
     found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
     diagnostics = list(found.diagnostics)
     planned = plan_inputs(found.sources, choice, overrides, diagnostics, default_tz)
-    inferred = infer_app_zone(planned) if default_tz is None else None
+    inferred = infer_app_zone(planned, diagnostics) if default_tz is None else None
     if inferred is not None:
         default_tz = inferred.tz
+    base_dates = date_anchors(planned, explicit_date, default_tz, diagnostics)
     jvm_start_ms = parse_instant(jvm_start)
     if jvm_start_ms is None:
         jvm_start_ms = _jvm_start_elsewhere(planned, default_tz, diagnostics)
@@ -139,7 +146,8 @@ def scan(
     options = UnitOptions(default_tz=default_tz, jvm_start_ms=jvm_start_ms,
                           chunk_size=chunk_size, keep_records=keep_records,
                           spill_dir=None if spill_dir is None else str(spill_dir),
-                          collectors=collectors, collector_config=config)
+                          collectors=collectors, collector_config=config,
+                          base_dates=base_dates)
     done = [0]
 
     def tick(_unit: WorkUnit) -> None:
@@ -172,7 +180,7 @@ def scan(
     )
     _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred))
     if baseline is not None:
-        result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz,
+        result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz, date=date,
                                             kinds=kinds, workers=workers, rules=rules,
                                             metrics=metrics, rules_dirs=rules_dirs,
                                             only=only, exclude=exclude)
@@ -189,9 +197,9 @@ def _jvm_start_elsewhere(planned: Sequence[Any], default_tz: tzinfo | None,
     from logsleuth.engine.jvmstart import gc_logs_lack_wall_clock, jvm_start_from_dumps
     from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 
-    if not gc_logs_lack_wall_clock(planned):
+    if not gc_logs_lack_wall_clock(planned, diagnostics):
         return None
-    start = jvm_start_from_dumps(planned, default_tz)
+    start = jvm_start_from_dumps(planned, default_tz, diagnostics)
     if start is None:
         return None
     gc = next(p for p in planned if p.kind == Kind.GC_LOG)
@@ -333,11 +341,23 @@ def _zone_label(layout: object | None, tz: str | None) -> str | None:
     return tz or "unknown"
 
 
+_EPOCH_DAY = datetime.date(1970, 1, 1)
+
+
+def _converter(ts_format: Any, default_tz: tzinfo | None) -> Callable[[pa.Array], pa.Array]:
+    def convert(values: pa.Array) -> pa.Array:
+        return ts_format.to_epoch_ms(values, default_tz).ms
+
+    return convert
+
+
 def parse_text(text: str, *, source: str = "<text>", layout: str | None = None,
-               tz: str | None = None) -> list[Record]:
+               tz: str | None = None, date: str | None = None) -> list[Record]:
     """Parse a snippet of log text into Records (with parsed throwables).
 
     ``layout`` is a PatternLayout string; by default the layout is detected.
+    ``date`` dates the first record of a time-only layout (default 1970-01-01:
+    times and their order stay right, the day is a placeholder).
     """
     from logsleuth import layouts
 
@@ -348,12 +368,11 @@ def parse_text(text: str, *, source: str = "<text>", layout: str | None = None,
         compiled = layouts.compile_pattern(layout)
     else:
         compiled, _ = choose_layout(lines, LayoutChoice())
-    converter = None
+    converter: Callable[[pa.Array], pa.Array] | None = None
     if compiled is not None and compiled.timestamp is not None:
-        ts_format = compiled.timestamp
-
-        def converter(values: pa.Array) -> pa.Array:
-            return ts_format.to_epoch_ms(values, default_tz).ms
+        start = parse_date(date) or _EPOCH_DAY
+        converter = TimeOfDayClock(compiled.timestamp, start, default_tz) \
+            if compiled.timestamp.needs_base_date else _converter(compiled.timestamp, default_tz)
 
     records: list[Record] = []
 

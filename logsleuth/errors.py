@@ -37,6 +37,7 @@ class SourceLocation:
 class DiagLevel(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"  # how the scan read an input (e.g. where a time-only log's date came from)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,8 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
               fail_on: str = "high", baseline: Path | None = None,
               write_baseline: Path | None = None, pattern: str | None = None,
               tz: str | None = None, kinds: Sequence[str] = (), workers: int | None = None,
-              path_prefix: str = "", allow_unread: bool = False) -> CheckOutcome:
+              path_prefix: str = "", date: str | None = None,
+              allow_unread: bool = False) -> CheckOutcome:
     """Scan ``paths`` with the rules and decide the exit code.
 
     A check that read no input at all must not pass: the outcome then carries
@@ -64,7 +65,8 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
     from logsleuth.rules.baseline import filter_new, load_baseline
 
     known = None if baseline is None else load_baseline(baseline)  # fail before a long scan
-    result = api.scan(list(paths), pattern=pattern, tz=tz, kinds=kinds, workers=workers,
+    result = api.scan(list(paths), pattern=pattern, tz=tz, date=date, kinds=kinds,
+                      workers=workers,
                       keep_records=False, rules=True, rules_dirs=rules_dirs,
                       only=only, exclude=exclude)
     diagnostics = list(result.diagnostics)
@@ -131,8 +133,10 @@ def check(
                               "relative to the repository, for SARIF and annotations).")] = "",
     pattern: opt.Pattern = None,
     tz: opt.Tz = None,
+    date: opt.Date = None,
     kind: opt.Kinds = None,
     workers: opt.Workers = None,
+    verbose: opt.Verbose = False,
     allow_unread: Annotated[bool, typer.Option(
         "--allow-unread", help="Do not exit 2 when an app log yields 0 records.")] = False,
 ) -> None:
@@ -152,9 +156,9 @@ def check(
                         exclude=exclude or (), fail_on=fail_on, baseline=baseline,
                         write_baseline=write_baseline, pattern=pattern, tz=tz,
                         kinds=kind or (), workers=workers, path_prefix=path_prefix,
-                        allow_unread=allow_unread)
+                        date=date, allow_unread=allow_unread)
     for d in outcome.diagnostics:
-        print(d.render(), file=sys.stderr)
+        print(d.render(verbose), file=sys.stderr)
     if outcome.error is not None:
         raise InputError(outcome.error)
     from logsleuth.rules.api import render_check

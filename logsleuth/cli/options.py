@@ -13,6 +13,12 @@ Pattern = Annotated[str | None, typer.Option(
     help="log4j2/logback PatternLayout of the app logs (overrides detection).")]
 Tz = Annotated[str | None, typer.Option(
     help="Time zone of logs whose timestamps carry no offset (IANA name).")]
+Date = Annotated[str | None, typer.Option(
+    "--date", help="Date (YYYY-MM-DD) of the first record of app logs that print only a "
+                   "time of day (default: from the file name, sibling logs or mtime).")]
+Verbose = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Print each diagnostic's note and help (a parser crash's "
+                            "traceback).")]
 Kinds = Annotated[list[str] | None, typer.Option(
     "--kind", help="Force an input's kind: GLOB=KIND (repeatable).")]
 Workers = Annotated[int | None, typer.Option(

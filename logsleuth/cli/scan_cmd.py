@@ -31,6 +31,7 @@ def scan(
     logback_config: Annotated[Path | None, typer.Option(
         help="Read encoder patterns from this logback.xml.")] = None,
     tz: opt.Tz = None,
+    date: opt.Date = None,
     kind: opt.Kinds = None,
     workers: opt.Workers = None,
     parquet: Annotated[Path | None, typer.Option(
@@ -57,6 +58,7 @@ def scan(
         help="JVM start time (ISO 8601 with offset) to anchor uptime-only GC logs.")] = None,
     progress: Annotated[bool, typer.Option(
         help="Show a progress bar on stderr.")] = True,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Scan evidence and report what it holds; exits 0 whenever the scan completed."""
     from logsleuth import api
@@ -75,7 +77,8 @@ def scan(
                               workers=workers, keep_records=parquet is not None,
                               spill_dir=spill, rules=not no_rules, rules_dirs=rules or (),
                               only=only or (), exclude=exclude or (),
-                              analysis=not no_analysis, jvm_start=jvm_start, html=html,
+                              analysis=not no_analysis, jvm_start=jvm_start, date=date,
+                              html=html,
                               baseline=baseline or None, metrics=metrics or (),
                               engine=engine, dask_address=dask_scheduler, progress=tick)
         if parquet is not None:
@@ -88,7 +91,7 @@ def scan(
         output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    for line in console.diagnostic_lines(result):
+    for line in console.diagnostic_lines(result, verbose):
         print(line, file=sys.stderr)
 
 

@@ -125,7 +125,6 @@ class AppLogParser:
         sink: BatchSink | None = None,
         *,
         default_tz: tzinfo | None = None,
-        starts_mid_record: bool = False,
     ) -> None:
         self.source = source
         self.layout = layout
@@ -141,8 +140,6 @@ class AppLogParser:
         self._plan = plan_extraction(layout.fields_regex) if layout else None
         self._fast = FieldProgram.build(layout.header_regex, self._plan) if layout else None
         self._layout_regex = layout.fields_regex if layout else ""
-        # True once a record has been seen: later leading lines continue it
-        self._in_record = starts_mid_record
         self._mask = np.empty(0, dtype=bool)
 
     # -- chunk entry point -------------------------------------------------
@@ -210,7 +207,6 @@ class AppLogParser:
             cols[name] = pc.utf8_trim(cols[name].cast(pa.large_string()), " ")
         self._leading(lines, 0, int(heads[0]), first_line)
         self._emit(texts, cols, heads, end_line, first_line, buf, starts)
-        self._in_record = True
         return consumed, end_line
 
     # -- helpers -------------------------------------------------------------
@@ -252,11 +248,14 @@ class AppLogParser:
                                      [None, pa.py_buffer(offs), data])
 
     def _leading(self, lines: pa.Array, lo: int, hi: int, first_line: int) -> None:
-        """Lines before the first header: a continuation of the previous record, or unparsed."""
+        """Lines before the first header are unparsed.
+
+        Records never straddle chunks, so such lines follow a record already emitted
+        that the reader had to cut (longer than its limit, or around an oversized
+        line), or open the input; they are in no record.
+        """
         if hi <= lo:
             return
-        if self._in_record:
-            return  # counted in stats.lines, and belong to the record carried before
         sample = lines[lo].as_py().decode("utf-8", "replace").rstrip("\r\n")
         self.stats.add_unparsed(first_line + lo, sample, hi - lo)
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from logsleuth.engine.guard import reported
+from logsleuth.errors import Diagnostic
 from logsleuth.model import Kind
 
 
@@ -29,7 +31,8 @@ def _cut(head: bytes) -> bytes:
     return head[: head.rfind(b"\n") + 1]
 
 
-def gc_logs_lack_wall_clock(planned: Sequence[Any]) -> bool:
+def gc_logs_lack_wall_clock(planned: Sequence[Any],
+                            diagnostics: list[Diagnostic] | None = None) -> bool:
     """True when there are GC logs and none of them prints wall-clock time."""
     from logsleuth.parsers.gc import parse_gc_log
 
@@ -37,13 +40,17 @@ def gc_logs_lack_wall_clock(planned: Sequence[Any]) -> bool:
     if not gcs:
         return False
     for p in gcs:
-        events = parse_gc_log(_cut(p.head), p.source.path).tables.get("gc_events")
+        events = None
+        with reported(p.source.path, "reading this GC log's head for wall-clock time",
+                      diagnostics):
+            events = parse_gc_log(_cut(p.head), p.source.path).tables.get("gc_events")
         if events is not None and events.num_rows and events["ts"].null_count < events.num_rows:
             return False
     return True
 
 
-def jvm_start_from_dumps(planned: Sequence[Any], default_tz: tzinfo | None) -> JvmStart | None:
+def jvm_start_from_dumps(planned: Sequence[Any], default_tz: tzinfo | None,
+                         diagnostics: list[Diagnostic] | None = None) -> JvmStart | None:
     """The JVM start implied by the thread dumps' dump time and thread ages."""
     from logsleuth.parsers.jstack import parse_thread_dumps
 
@@ -51,8 +58,11 @@ def jvm_start_from_dumps(planned: Sequence[Any], default_tz: tzinfo | None) -> J
     for p in planned:
         if p.kind != Kind.THREAD_DUMP:
             continue
-        states = parse_thread_dumps(_cut(p.head), p.source.path,
-                                    default_tz=default_tz).tables.get("thread_states")
+        states = None
+        with reported(p.source.path, "reading this thread dump's head for the JVM start",
+                      diagnostics):
+            states = parse_thread_dumps(_cut(p.head), p.source.path,
+                                        default_tz=default_tz).tables.get("thread_states")
         if states is None or states.num_rows == 0:
             continue
         t = pa.table({"ts": states["ts"].cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64()),

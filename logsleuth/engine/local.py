@@ -63,7 +63,9 @@ def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
     units: list[WorkUnit] = []
     for p in planned:
         src = p.source
-        if (p.kind == Kind.APP_LOG and hasattr(p.layout, "header_regex")
+        # a time-only layout carries its day from record to record: one unit per input
+        dated = not getattr(getattr(p.layout, "timestamp", None), "needs_base_date", False)
+        if (p.kind == Kind.APP_LOG and hasattr(p.layout, "header_regex") and dated
                 and getattr(src, "splittable", False) and workers > 1):
             ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, workers * 4)
         else:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+from logsleuth.engine.guard import reported
 from logsleuth.engine.local import HEAD_BYTES, PlannedInput
 from logsleuth.errors import DiagLevel, Diagnostic, InputError, SourceLocation
 from logsleuth.model import Kind
@@ -160,20 +161,21 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
             diagnostics.append(Diagnostic(SourceLocation(src.path), "unreadable",
                                           f"cannot read: {err.strerror or err}"))
             continue
-        kind = classify_kind(src, head, overrides)
-        layout = None
-        if kind == Kind.UNKNOWN and _reads_as_app_log(head, src, overrides):
-            kind = Kind.APP_LOG  # long multi-line messages hid its record headers
-        if kind == Kind.APP_LOG:
-            layout, note = choose_layout(head_lines(head), choice,
-                                         functools.partial(mid_file_lines, src))
-            if note:
-                code = ("layout-unknown" if layout is None else "layout-mixed"
-                        if note.startswith(MIXED) else "layout-uncertain")
-                diagnostics.append(Diagnostic(SourceLocation(src.path), code, note,
-                                              level=DiagLevel.WARNING))
+        kind, layout = Kind.APP_LOG, None  # what a crash below leaves: traces grouped
+        with reported(src.path, "choosing this input's kind and layout", diagnostics):
+            kind = classify_kind(src, head, overrides)
+            if kind == Kind.UNKNOWN and _reads_as_app_log(head, src, overrides):
+                kind = Kind.APP_LOG  # long multi-line messages hid its record headers
+            if kind == Kind.APP_LOG:
+                layout, note = choose_layout(head_lines(head), choice,
+                                             functools.partial(mid_file_lines, src))
+                if note:
+                    code = ("layout-unknown" if layout is None else "layout-mixed"
+                            if note.startswith(MIXED) else "layout-uncertain")
+                    diagnostics.append(Diagnostic(SourceLocation(src.path), code, note,
+                                                  level=DiagLevel.WARNING))
         planned.append(PlannedInput(src, kind, layout, head))
-    return _order_families(planned, default_tz)
+    return _order_families(planned, default_tz, diagnostics)
 
 
 def _reads_as_app_log(head: bytes, source: Any, overrides: Any) -> bool:
@@ -191,17 +193,20 @@ def _reads_as_app_log(head: bytes, source: Any, overrides: Any) -> bool:
         "ts", "msg")  # a date and free text is any text with dates, not yet a log
 
 
-def infer_app_zone(planned: Sequence[PlannedInput]) -> Any:
+def infer_app_zone(planned: Sequence[PlannedInput],
+                   diagnostics: list[Diagnostic] | None = None) -> Any:
     """ZoneInference for zone-less app logs from GC/nginx siblings (see engine.zone)."""
     from logsleuth.engine.zone import zone_for
 
-    return zone_for(planned, lambda p: _first_instant(p, None))  # type: ignore[arg-type]
+    return zone_for(planned, lambda p: _first_instant(p, None),  # type: ignore[arg-type]
+                    diagnostics)
 
 
 def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
     """Epoch ms of the first timestamp in an input's head, for ordering rolled files."""
     layout = p.layout
-    if layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None:
+    if (layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None
+            or layout.timestamp.needs_base_date):  # no date printed: no instant to order by
         return None
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -215,10 +220,15 @@ def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
     return pc.min(ms).as_py()
 
 
-def _order_families(planned: list[PlannedInput], default_tz: tzinfo | None) -> list[PlannedInput]:
+def _order_families(planned: list[PlannedInput], default_tz: tzinfo | None,
+                    diagnostics: list[Diagnostic] | None = None) -> list[PlannedInput]:
     from logsleuth.sources import order_family
 
     by_source = {id(p.source): p for p in planned}
-    instants = {id(p.source): _first_instant(p, default_tz) for p in planned}
+    instants: dict[int, int | None] = {}
+    for p in planned:
+        instants[id(p.source)] = None
+        with reported(p.source.path, "reading the first timestamp of this input", diagnostics):
+            instants[id(p.source)] = _first_instant(p, default_tz)
     ordered = order_family([p.source for p in planned], lambda s: instants.get(id(s)))
     return [by_source[id(s)] for s in ordered]

@@ -10,7 +10,7 @@ import importlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from logsleuth.engine.applog import AppLogParser, ChunkBatch
 from logsleuth.engine.collectors import CollectorSet
+from logsleuth.engine.guard import GuardedFeeder, crash_diagnostic, parse_whole
 from logsleuth.engine.reader import DEFAULT_CHUNK, feed_stream
 from logsleuth.engine.stats import InputStats
 from logsleuth.errors import Diagnostic, InputError, SourceLocation
@@ -44,6 +45,8 @@ class UnitOptions:
     spill_dir: str | None = None  # kept records go to Parquet files here, not memory
     collectors: tuple[str, ...] = ()
     collector_config: dict[str, Any] = field(default_factory=dict)
+    # date of the first record of each time-only app log, by path (engine.timeonly)
+    base_dates: dict[str, date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,10 @@ def run_unit(unit: WorkUnit, options: UnitOptions) -> Partial:
     except OSError as err:
         stats.diagnostics.append(Diagnostic(SourceLocation(src.path), "unreadable",
                                             f"cannot read: {err.strerror or err}"))
+    except Exception as err:  # a bug outside the guarded parse: this input stops here
+        stats.diagnostics.append(crash_diagnostic(
+            src.path, None, err, f"reading this {unit.kind} input",
+            "the rest of this input is not read"))
     collectors.finish()  # in the worker, not in the serial reduce
     return partial
 
@@ -112,7 +119,9 @@ def _run_applog(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
             keeper.add(cb.batch)
 
         with unit.source.open() as stream:
-            parser = _parser(unit, options, partial, sink)
+            parser = GuardedFeeder(_parser(unit, options, partial, sink),
+                                   f"the app-log parser (layout {partial.stats.layout})",
+                                   probe=lambda: _parser(unit, options, _scratch(partial), None))
             limit = None
             if unit.start or unit.end is not None:
                 stream.seek(unit.start)
@@ -120,23 +129,37 @@ def _run_applog(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
             feed_stream(stream, parser, chunk_size=options.chunk_size, limit=limit)
 
 
+def _scratch(partial: Partial) -> Partial:
+    """A throwaway partial of the same input, for parsing with no effect on the real one."""
+    return Partial(partial.path, partial.part, InputStats(partial.path),
+                   CollectorSet.create((), {}))
+
+
 def _parser(unit: WorkUnit, options: UnitOptions, partial: Partial,
-            sink: Callable[[ChunkBatch], None]) -> Any:
+            sink: Callable[[ChunkBatch], None] | None) -> Any:
     layout = unit.layout
     if layout is not None and not hasattr(layout, "fields_regex"):  # a JSON-lines layout
         from logsleuth.engine.jsonlog import JsonLogParser
 
         return JsonLogParser(partial.path, layout, partial.stats, sink,
                              default_tz=options.default_tz)
-    converter = None
-    if layout is not None and layout.timestamp is not None:
-        ts_format = layout.timestamp
+    converter: Callable[[pa.Array], pa.Array] | None = None
+    if layout is not None and layout.timestamp is not None and layout.timestamp.needs_base_date:
+        from logsleuth.engine.timeonly import TimeOfDayClock
 
-        def converter(values: pa.Array) -> pa.Array:
-            return ts_format.to_epoch_ms(values, options.default_tz).ms
+        start = options.base_dates.get(partial.path)
+        if start is not None:  # undated: records keep no timestamp (reported by the planner)
+            converter = TimeOfDayClock(layout.timestamp, start, options.default_tz)
+    elif layout is not None and layout.timestamp is not None:
+        ts_format, tz = layout.timestamp, options.default_tz
+
+        def convert(values: pa.Array) -> pa.Array:
+            return ts_format.to_epoch_ms(values, tz).ms
+
+        converter = convert
 
     return AppLogParser(partial.path, layout, converter, partial.stats, sink,
-                        default_tz=options.default_tz, starts_mid_record=unit.start > 0)
+                        default_tz=options.default_tz)
 
 
 class _RecordKeeper:
@@ -172,6 +195,16 @@ class _RecordKeeper:
             self.partial.tables["records"] = [pa.Table.from_batches(self.batches)]
 
 
+def _line_at(data: bytes, line: int) -> str:
+    start = 0
+    for _ in range(line - 1):
+        start = data.find(b"\n", start) + 1
+        if start == 0:
+            return ""
+    end = data.find(b"\n", start)
+    return data[start: end if end >= 0 else len(data)].decode("utf-8", "replace")[:200]
+
+
 def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
     module, func = EVIDENCE_PARSERS[unit.kind]
     parse = getattr(importlib.import_module(module), func)
@@ -180,14 +213,30 @@ def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> Non
     kwargs: dict[str, Any] = {"default_tz": options.default_tz}
     if unit.kind == Kind.GC_LOG:
         kwargs["jvm_start_ms"] = options.jvm_start_ms
-    result = parse(data, partial.path, **kwargs)
+    elif unit.kind == Kind.NGINX_ACCESS and not unit.source.member:
+        from logsleuth.parsers.nginx_format import formats_near  # the user's log_format
+
+        kwargs["log_formats"] = formats_near(Path(unit.source.fs_path))
+    result, kept_lines, crash = parse_whole(parse, data, partial.path,
+                                            f"the {unit.kind} parser", **kwargs)
     st = partial.stats
     st.bytes = len(data)
-    st.lines = result.lines
-    st.records = result.parsed_lines
-    st.unparsed_lines = result.unparsed_lines
+    if crash is not None:  # what the parser read before it failed stays; the rest is unparsed
+        st.diagnostics.append(crash)
+        where = crash.location.line or 1
+        st.lines = data.count(b"\n") + int(bool(data) and not data.endswith(b"\n"))
+        st.records = 0 if result is None else result.parsed_lines
+        st.unparsed_lines = st.lines - kept_lines + (0 if result is None else result.unparsed_lines)
+        earlier = [] if result is None else list(result.unparsed_samples)[:4]
+        st.unparsed_samples = [*earlier, (where, _line_at(data, where))]
+        if result is None:
+            return
+    else:
+        st.lines = result.lines
+        st.records = result.parsed_lines
+        st.unparsed_lines = result.unparsed_lines
+        st.unparsed_samples = list(result.unparsed_samples)[:5]
     st.timezone = result.timezone
-    st.unparsed_samples = list(result.unparsed_samples)[:5]
     st.diagnostics.extend(d for d in result.diagnostics if isinstance(d, Diagnostic))
     st.notes.extend(result.notes)
     for name, table in result.tables.items():

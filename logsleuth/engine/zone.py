@@ -18,6 +18,8 @@ from datetime import timedelta, timezone, tzinfo
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from logsleuth.engine.guard import reported
+from logsleuth.errors import Diagnostic
 from logsleuth.model import Kind
 
 MAX_GAP_MS = 15 * 60_000  # first events further apart than this do not line up
@@ -64,11 +66,16 @@ def _label(minutes: int) -> str:
 
 
 def infer_zone(app_first_local_ms: int | None,
-               siblings: Sequence[tuple[str, Kind, bytes]]) -> ZoneInference | None:
+               siblings: Sequence[tuple[str, Kind, bytes]],
+               diagnostics: list[Diagnostic] | None = None) -> ZoneInference | None:
     """The offset that makes the app log's first record line up with its siblings'."""
     if app_first_local_ms is None:
         return None
-    seen = [(path, *s) for path, kind, head in siblings if (s := _sibling(kind, head, path))]
+    seen = []
+    for path, kind, head in siblings:
+        with reported(path, "reading this input's head for its zone", diagnostics):
+            if (s := _sibling(kind, head, path)) is not None:
+                seen.append((path, *s))
     best: tuple[int, int, str] | None = None
     for path, minutes, first in seen:
         gap = abs(app_first_local_ms - minutes * 60_000 - first)
@@ -84,8 +91,8 @@ def infer_zone(app_first_local_ms: int | None,
     return ZoneInference(timezone(timedelta(minutes=minutes)), label, why)
 
 
-def zone_for(planned: Sequence[object], first_instant: Callable[[object], int | None]
-             ) -> ZoneInference | None:
+def zone_for(planned: Sequence[object], first_instant: Callable[[object], int | None],
+             diagnostics: list[Diagnostic] | None = None) -> ZoneInference | None:
     """Infer the zone of the planned zone-less app logs, if they have siblings."""
     zone_less = [p for p in planned if getattr(p, "kind", None) == Kind.APP_LOG
                  and getattr(getattr(p.layout, "timestamp", None), "has_zone", True) is False]
@@ -94,4 +101,4 @@ def zone_for(planned: Sequence[object], first_instant: Callable[[object], int | 
     firsts = [t for p in zone_less if (t := first_instant(p)) is not None]
     siblings = [(p.source.path, p.kind, p.head) for p in planned  # type: ignore[attr-defined]
                 if getattr(p, "kind", None) in SIBLINGS]
-    return infer_zone(min(firsts) if firsts else None, siblings)
+    return infer_zone(min(firsts) if firsts else None, siblings, diagnostics)

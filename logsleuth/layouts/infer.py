@@ -36,10 +36,11 @@ CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
 MIN_RECORDS = 2
 TS_SLOTS = 3  # the timestamp is among the first three tokens (Cassandra: level, thread, date)
 
-_SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|\||:|>)[ \t]+)?")
+_SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|\||:|;|>)[ \t]+)?")
 _WORD = re.compile(r"\S+")
 _NAME = re.compile(r"[A-Za-z_$][\w$]*(?:[.$/#-][\w$]+)*(?:[@:#]\d+)?")
-_STRONG_SEPS = (": ", " : ", " - ", " | ", " -- ", " --- ")
+_STRONG_SEPS = (": ", " : ", " - ", " | ", " -- ", " --- ", "; ")
+_THREAD_LEVEL = re.compile(r"(.+)/(?:" + "|".join(sorted(LEVELS)) + ")")  # Minecraft: main/INFO
 _THREAD_AT = re.compile(r"(.+):[A-Za-z_$][\w$]*@\d+")  # ZooKeeper: thread:Class@line
 _CLASS_NAME = re.compile(r"(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*")  # o.e.n.Node, a.b.Foo$Bar
 _TRAILING_LOGGER = re.compile(r" \((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*\)$")
@@ -102,7 +103,7 @@ def _token(line: str, pos: int, sep: str, dated: bool) -> tuple[Tok, int] | None
             end = pos + len(word)
         if not _is_level(word) and not word.isdigit():
             return Tok("field", word, sep), end
-    if len(word) > 1 and word.endswith(":"):
+    if len(word) > 1 and word[-1] in ":;":
         word, end = word[:-1], end - 1  # "Logger:" - the colon opens the separator
     if _is_level(word):
         kind = "level"
@@ -272,6 +273,7 @@ def _pad_widths(slots: list[_Slot], alive: list[list[Tok]], msg_seps: list[str]
 
 
 def _roles(slots: list[_Slot]) -> list[str]:
+    """Give each slot its role; a bare word no role is left for ends the slots there."""
     why: list[str] = []
     taken: set[str] = set()
     later_bracket = [any(s.kind == "bracket" for s in slots[i + 1:]) for i in range(len(slots))]
@@ -296,12 +298,16 @@ def _roles(slots: list[_Slot]) -> list[str]:
                 mine == theirs and not first)) else "thread")
             if s.role == "logger" and any(" " in t.text for t in s.toks):
                 s.role = "thread" if "thread" not in taken else f"field{i + 1}"
+            if s.role in taken:  # a bare word after both: the message's own start
+                del slots[i:]  # (JBoss's 'JBAS016200: ...' message codes)
+                break
             why.append(f"{s.role} in slot {i + 1}, e.g. '{eg}'")
         elif s.kind in ("bracket", "paren"):
             named = _share(s.toks, lambda t: bool(_CLASS_NAME.fullmatch(t.text.strip())))
             # JBoss/WildFly: [category] (thread)
             dotted = _share(s.toks, lambda t: "." in t.text and " " not in t.text.strip())
-            if later_paren[i] and dotted >= AGREE:
+            padded = any(t.text != t.text.rstrip() for t in s.toks)
+            if dotted >= AGREE and (later_paren[i] or padded):  # [%-25c], [%c] (%t)
                 named = 1.0
             if named >= AGREE and "logger" not in taken:
                 s.role = "logger"
@@ -310,12 +316,16 @@ def _roles(slots: list[_Slot]) -> list[str]:
             else:
                 s.role = f"field{i + 1}"
             what = s.role + (":Class@line" if s.role == "thread" and _share(
-                s.toks, lambda t: bool(_THREAD_AT.fullmatch(t.text))) >= AGREE else "")
+                s.toks, lambda t: bool(_THREAD_AT.fullmatch(t.text))) >= AGREE else "/level"
+                if s.role == "thread" and _share(
+                    s.toks, lambda t: bool(_THREAD_LEVEL.fullmatch(t.text))) >= AGREE else "")
             why.append(f"{what} in {'brackets' if s.kind == 'bracket' else 'parentheses'}"
                        f" in slot {i + 1}, e.g. '{eg}'"
                        + (f" (optional: on {s.share:.0%} of lines)" if s.optional else ""))
         elif s.kind == "int":
-            s.role = "pid" if later_bracket[i] or "thread" in taken else "tid"
+            pair = i + 1 < len(slots) and slots[i + 1].kind == "int"  # logcat: pid tid
+            s.role = ("pid" if pair or later_bracket[i] or "thread" in taken or "tid" in taken
+                      else "tid")
             why.append(f"number in slot {i + 1} read as {s.role}, e.g. '{eg}'")
         taken.add(s.role)
     return why
@@ -333,6 +343,7 @@ def _exact(toks: Sequence[Tok], norm: str) -> str:
 def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
             msg_exact: str, trailing_logger: bool) -> str:
     out: list[str] = []
+    level_seen = any(s.role == "level" for s in slots)
     for i, s in enumerate(slots):
         padded = pads.get(i, ("-", 0))[0] == "" or (i - 1, "-") in {
             (k, j) for k, (j, _) in pads.items()}
@@ -353,6 +364,9 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
             if s.role == "thread" and not mod and _share(
                     s.toks, lambda t: bool(_THREAD_AT.fullmatch(t.text))) >= AGREE:
                 group = "[%t:%C{1}@%L]"
+            elif s.role == "thread" and not mod and not level_seen and _share(
+                    s.toks, lambda t: bool(_THREAD_LEVEL.fullmatch(t.text))) >= AGREE:
+                group = "[%t/%p]"
             if s.optional:  # its separator goes inside: absent together
                 sep_text = out.pop()
                 group = f"%notEmpty{{{sep_text}{group}}}"

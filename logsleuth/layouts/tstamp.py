@@ -85,6 +85,28 @@ def _jul(m: re.Match[str]) -> str | None:
     return f"MMM {d}, yyyy {h}:mm:ss a"
 
 
+def _monthday(m: re.Match[str]) -> str | None:
+    """Android logcat's ``03-17 16:13:38.811``: no year (the scan dates it)."""
+    if not _valid(int(m.group("mo")), int(m.group("d")), int(m.group("h"))):
+        return None
+    return f"MM-dd HH:mm:ss{_frac(m)}"
+
+
+def _syslog(m: re.Match[str]) -> str | None:
+    """``Dec 14 06:41:08``: no year (the scan dates it)."""
+    if m.group("mon").lower() not in _MONTHS or not _valid(1, int(m.group("d")),
+                                                            int(m.group("h"))):
+        return None
+    return f"MMM dd HH:mm:ss{_frac(m)}"
+
+
+def _time(m: re.Match[str]) -> str | None:
+    """A time of day alone (``%d{HH:mm:ss,SSS}``, ``[%d{HH:mm:ss}]``): the scan dates it."""
+    if int(m.group("h")) > 23:
+        return None
+    return f"HH:mm:ss{_frac(m)}"
+
+
 def _epoch(m: re.Match[str]) -> str | None:
     digits = m.group("n")
     if len(digits) == 13 and digits[0] == "1":
@@ -110,6 +132,12 @@ _SHAPES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]
     ("jul", re.compile(r"(?P<mon>[A-Z][a-z]{2}) (?P<d>\d{1,2}), \d{4} (?P<h>\d{1,2}):\d{2}:\d{2} "
                        r"[AP]M(?!\w)"), _jul),
     ("epoch", re.compile(r"(?P<n>\d{13})(?![\d.:])"), _epoch),
+    # no year: dated by the scan (engine.timeonly), so they come last
+    ("monthday", re.compile(r"(?P<mo>\d{2})-(?P<d>\d{2}) (?P<h>\d{2}):\d{2}:\d{2}" + _FRAC
+                            + r"(?![\d:])"), _monthday),
+    ("syslog", re.compile(r"(?P<mon>[A-Z][a-z]{2}) (?P<d>\d{2}) (?P<h>\d{2}):\d{2}:\d{2}"
+                          + _FRAC + r"(?![\d:])"), _syslog),
+    ("time", re.compile(r"(?P<h>\d{2}):\d{2}:\d{2}" + _FRAC + r"(?![\d:])"), _time),
 )
 
 

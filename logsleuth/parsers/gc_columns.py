@@ -8,8 +8,9 @@ for all events at once with Arrow's RE2 kernels. Epoch-based ``timemillis`` /
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +19,8 @@ import pyarrow.compute as pc
 from logsleuth.parsers.gc_common import GC_EVENTS_SCHEMA, Clock, EventRows
 
 _ISO_LEN = 23  # "2026-11-26T10:00:00.123"
+_ISO_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}", re.ASCII)
+_OFFSET_SUFFIX = re.compile(r"[+-]\d{4}", re.ASCII)
 _ISO = r"\[(?P<v>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(?:[+-]\d{4}|Z)?)\]"
 _UPTIME_S = r"\[(?P<v>\d+\.\d+)s\]"
 _UPTIME_MS = r"\[(?P<v>\d{1,11})ms\]"
@@ -77,11 +80,29 @@ class Clocks:
                          (self.uptime_ms, other.uptime_ms))))
 
 
-def _offset_minutes(suffix: str) -> int:
+def _offset_minutes(suffix: str) -> int | None:
+    """``+0100`` -> 60; anything else a damaged line may hold -> None (time unknown)."""
     if suffix in ("", "Z"):
         return 0
+    if not _OFFSET_SUFFIX.fullmatch(suffix):
+        return None
     sign = -1 if suffix[0] == "-" else 1
     return sign * (int(suffix[1:3]) * 60 + int(suffix[3:5]))
+
+
+def _local_ms(text: pa.Array) -> pa.Array:
+    """Wall-clock ISO text -> timestamp; an impossible date (a damaged line) -> null."""
+    try:
+        return text.cast(pa.timestamp("ms"))
+    except pa.ArrowInvalid:
+        return pa.array([_one_local(v) for v in text.to_pylist()], pa.timestamp("ms"))
+
+
+def _one_local(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text and _ISO_TEXT.fullmatch(text) else None
+    except ValueError:
+        return None
 
 
 def _assume_zone(local: pa.Array, tz: tzinfo) -> pa.Array:
@@ -111,7 +132,7 @@ class TimeResolution:
 
 def iso_to_epoch_ms(iso: pa.Array, default_tz: tzinfo | None) -> pa.Array:
     """ISO strings with optional ``+hhmm``/``Z`` suffix -> int64 epoch ms (nulls kept)."""
-    local = pc.utf8_slice_codeunits(iso, 0, _ISO_LEN).cast(pa.timestamp("ms"))
+    local = _local_ms(pc.utf8_slice_codeunits(iso, 0, _ISO_LEN))
     suffix = pc.utf8_slice_codeunits(iso, _ISO_LEN, 64)
     enc = suffix.dictionary_encode()
     minutes = pa.array([_offset_minutes(x) for x in enc.dictionary.to_pylist()], pa.int64())

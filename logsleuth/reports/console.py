@@ -67,8 +67,9 @@ def summary(result: ScanResult) -> str:
     return buf.getvalue()
 
 
-def diagnostic_lines(result: ScanResult) -> list[str]:
-    lines = [d.render() for d in result.diagnostics]
+def diagnostic_lines(result: ScanResult, verbose: bool = False) -> list[str]:
+    """One line per diagnostic; ``verbose`` adds notes and help (a crash's traceback)."""
+    lines = [d.render(verbose) for d in result.diagnostics]
     for s in result.inputs:
-        lines.extend(d.render() for d in s.diagnostics)
+        lines.extend(d.render(verbose) for d in s.diagnostics)
     return lines

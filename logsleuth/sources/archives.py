@@ -12,6 +12,7 @@ import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 from logsleuth.errors import InputError
@@ -59,6 +60,7 @@ class Member:
     size: int
     open: Callable[[], BinaryIO] | None  # None when the entry is skipped
     skip_reason: str | None = None
+    mtime: float | None = None  # as the archive recorded it (zip: read as UTC)
 
 
 def iter_members(stream: BinaryIO, kind: str) -> Iterator[Member]:
@@ -77,7 +79,16 @@ def _zip_members(stream: BinaryIO) -> Iterator[Member]:
             if info.flag_bits & 0x1:
                 yield Member(info.filename, info.compress_size, None, "encrypted zip member")
                 continue
-            yield Member(info.filename, info.compress_size, _zip_opener(zf, info))
+            yield Member(info.filename, info.compress_size, _zip_opener(zf, info),
+                         mtime=_zip_mtime(info))
+
+
+def _zip_mtime(info: zipfile.ZipInfo) -> float | None:
+    """Zip stores local wall-clock time without a zone; read it as UTC."""
+    try:
+        return datetime(*info.date_time, tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
 
 
 def _zip_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], BinaryIO]:
@@ -97,7 +108,7 @@ def _tar_members(stream: BinaryIO) -> Iterator[Member]:
             if not ti.isfile():
                 yield Member(ti.name, ti.size, None, "link or special tar member")
                 continue
-            yield Member(ti.name, ti.size, _tar_opener(tf, ti))
+            yield Member(ti.name, ti.size, _tar_opener(tf, ti), mtime=float(ti.mtime))
 
 
 def _tar_opener(tf: tarfile.TarFile, ti: tarfile.TarInfo) -> Callable[[], BinaryIO]:

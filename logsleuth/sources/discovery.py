@@ -121,7 +121,8 @@ def _examine_file(fs_path: Path, display: str, out: Discovery, cap: int) -> None
         out.diagnostics.append(e.diagnostic)
         return
     with stream:
-        _Explorer(out, fs_path, cap).explore(stream, display, (), st.st_size, on_disk=True)
+        _Explorer(out, fs_path, cap).explore(stream, display, (), st.st_size, on_disk=True,
+                                             mtime=st.st_mtime)
 
 
 @dataclass(slots=True)
@@ -133,7 +134,7 @@ class _Explorer:
     cap: int
 
     def explore(self, stream: BinaryIO, display: str, chain: tuple[str, ...], size: int,
-                on_disk: bool = False) -> None:
+                on_disk: bool = False, mtime: float | None = None) -> None:
         try:
             head, stream = peek(stream, SNIFF_BYTES)
             compression = sniff_compression(head)
@@ -161,7 +162,7 @@ class _Explorer:
         self.out.sources.append(Source(
             path=display, fs_path=self.fs_path, member=chain, compression=compression,
             size=size, splittable=on_disk and compression is None,
-            family=family_of(name), max_decompressed_bytes=self.cap,
+            family=family_of(name), mtime=mtime, max_decompressed_bytes=self.cap,
         ))
 
     def _archive(self, stream: BinaryIO, kind: str, display: str,
@@ -193,7 +194,8 @@ class _Explorer:
                     continue
                 inner = MeteredStream(member.open(), shown, self.cap)
                 with io.BufferedReader(inner, READ_SIZE) as member_stream:
-                    self.explore(member_stream, shown, (*chain, member.name), member.size)
+                    self.explore(member_stream, shown, (*chain, member.name), member.size,
+                                 mtime=member.mtime)
         except InputError as e:
             self.out.diagnostics.append(e.diagnostic)
         except ARCHIVE_ERRORS as e:

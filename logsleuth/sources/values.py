@@ -31,6 +31,8 @@ class Source:
     size: int = 0
     splittable: bool = False
     family: str = ""
+    # seconds since the epoch the content was last modified (file, or archive member)
+    mtime: float | None = field(default=None, compare=False)
     max_decompressed_bytes: int = field(default=DEFAULT_CAP, compare=False)
 
     def open(self) -> BinaryIO:

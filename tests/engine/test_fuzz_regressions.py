@@ -1,0 +1,74 @@
+"""One test per defect the fuzz run (tests/test_fuzz.py) found, on the input it found.
+
+Each keeps the smallest real excerpt that showed the defect, so it fails again if
+the defect comes back.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from logsleuth.engine.applog import AppLogParser, ChunkBatch
+from logsleuth.engine.reader import feed_stream
+from logsleuth.engine.stats import InputStats
+from logsleuth.layouts import compile_pattern
+
+PUSH = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%t] %logger{36} - %msg%n"
+
+
+def _parse(data: bytes, pattern: str, chunk: int) -> tuple[InputStats, int]:
+    layout = compile_pattern(pattern)
+    stats = InputStats("x.log")
+    seen: list[int] = []
+
+    def sink(cb: ChunkBatch) -> None:
+        seen.append(pc.sum(cb.batch["n_lines"]).as_py() or 0)
+
+    fmt = layout.timestamp
+    parser = AppLogParser("x.log", layout, lambda v: fmt.to_epoch_ms(v, None).ms, stats, sink)
+    feed_stream(io.BytesIO(data), parser, chunk_size=chunk)
+    return stats, sum(seen)
+
+
+def test_lines_after_a_cut_record_are_counted_as_unparsed() -> None:
+    """Found by the fuzz run: a record longer than four chunks is cut by the reader;
+    the lines after the cut were in no record and not counted as unparsed either."""
+    trace = "".join(f"\tat io.netty.channel.AbstractChannelHandlerContext.invoke{i}"
+                    f"(AbstractChannelHandlerContext.java:{i}) ~[netty-transport.jar]\n"
+                    for i in range(12))
+    data = ("2026-11-26 11:27:57.982 INFO  [push-worker-3-2] a.B - connected\n"
+            "2026-11-26 11:27:57.982 ERROR [push-worker-3-3] a.B - Failed to publish\n"
+            "java.lang.NullPointerException: x\n" + trace +
+            "2026-11-26 11:27:57.990 INFO  [push-worker-3-2] a.B - after\n").encode()
+    stats, in_records = _parse(data, PUSH, chunk=256)
+    assert stats.lines == 16
+    assert in_records + stats.unparsed_lines == stats.lines
+    assert stats.unparsed_lines > 0  # the tail of the cut trace
+    assert [d.code for d in stats.diagnostics] == ["oversized-record"]
+
+
+GC_LINE = (b"[2026-11-26T10:05:53.777+0000][36ms][20741][20748][info][gc          ] GC(0) "
+           b"Pause Young (Normal) (G1 Evacuation Pause) 6M->1M(64M) 1.049ms\n")
+SAFEPOINT = (b"[2026-11-26T10:05:53.850+0000][110ms][20741][20748][info][safepoint   ] Safepoint "
+             b'"G1CollectForAllocation", Time since last: 135182 ns, Reaching safepoint: 491 ns, '
+             b"Cleanup: 450 ns, At safepoint: 443963 ns, Total: 444904 ns\n")
+
+
+@pytest.mark.parametrize("damaged", [
+    SAFEPOINT.replace(b"+0000]", b"+\x00000]"),  # offset with a NUL: int('\x000') raised
+    SAFEPOINT.replace(b"T10:", b"T\x000:"),  # hour with a NUL: the timestamp cast raised
+])
+def test_gc_log_with_a_damaged_decoration_time_parses(damaged: bytes) -> None:
+    """Found by the fuzz run on tests/data/gc_extra/jdk17_g1_safepoint_*.log: one
+    damaged time in a decoration made the whole GC log fail to parse."""
+    from logsleuth.parsers.gc import parse_gc_log
+
+    result = parse_gc_log(GC_LINE + damaged, "gc.log")
+    assert result.lines == 2 and result.parsed_lines + result.unparsed_lines == 2
+    events = result.tables["gc_events"]
+    assert events.num_rows >= 1
+    assert events["ts"].cast(pa.int64())[0].as_py() == 1795687553777  # the intact line's time
