@@ -390,3 +390,17 @@ def test_two_layouts_in_one_file_are_named(tmp_path: Path) -> None:
     assert "'%d{yyyy-MM-dd HH:mm:ss.SSS} %-5p [%t] %c - %m%n'" in diag.message
     # the app's exception is kept, inside the record it follows
     assert "java.net.ConnectException" in set(result.records["exception"].dropna())
+
+
+@pytest.mark.parametrize(("text", "java"), [
+    ("03-17 16:13:38.811", "MM-dd HH:mm:ss.SSS"),  # Android logcat
+    ("Dec 14 06:41:08", "MMM dd HH:mm:ss"),
+    ("09:55:37,818", "HH:mm:ss,SSS"),  # JBoss AS 7's time-only console pattern
+    ("20:17:10", "HH:mm:ss"),
+])
+def test_catalogue_dates_without_a_year_are_left_to_the_scan(text: str, java: str) -> None:
+    """No year in the text: the scan supplies the date (engine.timeonly), not inference."""
+    stamp = find_stamp(text + " INFO x", 0)
+    assert stamp is not None and stamp.java == java
+    fmt = compile_pattern(f"%d{{{java}}} %m%n").timestamp
+    assert fmt is not None and fmt.needs_base_date
