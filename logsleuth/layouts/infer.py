@@ -50,7 +50,7 @@ _TRAILING_LOGGER = re.compile(r" \((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*\)$")
 class Tok:
     """One token of a line: its kind, its text (inside brackets: the content), its separator."""
 
-    kind: str  # ts bts level blevel bracket paren int name word
+    kind: str  # ts bts level blevel bracket paren int name field word
     text: str
     sep: str  # raw text between the previous token and this one
     stamp: Stamp | None = None
