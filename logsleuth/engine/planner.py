@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any
 
 from logsleuth.engine.guard import reported
@@ -41,7 +42,17 @@ def classify_kind(source: Any, head: bytes, overrides: Any) -> Kind:
     from logsleuth.parsers.classify import classify
 
     forced = overrides.lookup(source.path) if overrides is not None else None
-    return forced if forced is not None else classify(head, name=source.path)
+    if forced is not None:
+        return forced
+    kind = classify(head, name=source.path)
+    if kind in (Kind.UNKNOWN, Kind.APP_LOG) and not source.member and head:
+        # an access log in the user's own log_format: only its nginx.conf tells
+        from logsleuth.parsers.nginx_format import fits_formats, formats_near
+
+        formats = formats_near(Path(source.fs_path))
+        if formats and fits_formats(head, formats):
+            return Kind.NGINX_ACCESS
+    return kind
 
 
 @functools.cache
