@@ -75,7 +75,8 @@ def choose_layout(lines: list[str], choice: LayoutChoice,
     from logsleuth import layouts
 
     if choice.pattern is not None:
-        return layouts.compile_pattern(choice.pattern, flavor=choice.flavor), None
+        return (layouts.spec_layout(choice.pattern)
+                or layouts.compile_pattern(choice.pattern, flavor=choice.flavor)), None
     candidates = _builtin_layouts()
     if choice.config_patterns:
         candidates = [layouts.compile_pattern(p, flavor=choice.flavor, name=f"config:{name}")

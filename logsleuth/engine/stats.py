@@ -53,6 +53,8 @@ class InputStats:
         self.unparsed_samples.extend(other.unparsed_samples[: max(room, 0)])
         self.diagnostics.extend(other.diagnostics)
         self.notes.extend(n for n in other.notes if n not in self.notes)
+        if other.timezone != self.timezone:  # byte ranges disagree: the file does not say
+            self.timezone = None
 
     @property
     def parsed_fraction(self) -> float:

@@ -29,21 +29,9 @@ CASES = [p.name.removesuffix(".truth.json") for p in TRUTHS]
 CHECKS = ("onset", "incident", "leak", "cause", "healthy", "exhaustion")
 
 # (case, check) -> what the analysis gives today instead of the truth (issue 15 items 1-5).
-_JSON_RULES = ("no OOM or encoder-NPE rule fires on JsonLayout records ({oom} and "
-               "exception-in-encoder are silent, though the records carry the exception class), "
-               "so the onset is the earliest remaining high finding, netty-resource-leak's "
-               "'LEAK: ByteBuf.release() was not called' record at {at} ({where})")
 _KV = ("no series: the monitor's 'direct: count=<n> used=<B> capacity=<B> bytes' line matches no "
        "built-in definition and gauges are not discovered, so leaks is empty")
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("unpooled-netty-256-k-json", "onset"): _JSON_RULES.format(
-        oom="netty-out-of-direct-memory", at="05:20:00.797Z",
-        where="push-server-2026-12-06-3.json.gz line 188"),
-    ("unpooled-netty-256-k-json", "leak"): (
-        "netty_direct_memory_used leak found (r2 0.993) but per_event is null"),
-    ("pooled-jdk-1024-kv-json", "onset"): _JSON_RULES.format(
-        oom="jdk-direct-buffer-oom", at="05:21:52.840Z",
-        where="push-server-2026-12-06-3.json.gz line 199"),
     ("pooled-jdk-1024-kv-json", "leak"): _KV,
     ("pooled-jdk-1024-kv", "leak"): _KV,
     ("pooled-jdk-256-bufferpool-swallowed", "leak"): (
