@@ -404,3 +404,47 @@ def test_catalogue_dates_without_a_year_are_left_to_the_scan(text: str, java: st
     assert stamp is not None and stamp.java == java
     fmt = compile_pattern(f"%d{{{java}}} %m%n").timestamp
     assert fmt is not None and fmt.needs_base_date
+
+
+# -- the built-in layouts' own sample lines: inference reads them as the built-in does --
+
+def _builtin_cases() -> list[object]:
+    from logsleuth.layouts import load_builtin_layouts
+
+    known = {
+        "spring-boot-2-console": "one sample line is coloured: ANSI escapes come before the"
+        " date, and the date is looked for at the line start only",
+        "spring-boot-3-2": "the optional [app] and [correlation] brackets take three shapes on"
+        " three lines: no slot after the pid reaches 80 % agreement",
+    }
+    cases = []
+    for layout in load_builtin_layouts():
+        text = getattr(layout, "fields_regex", None)  # JSON layouts are another inference
+        if text is None or layout.timestamp is None:  # log4j1-ttcc prints no date
+            continue
+        marks = ([pytest.mark.xfail(strict=True, reason=known[layout.name])]
+                 if layout.name in known else [])
+        cases.append(pytest.param(layout, id=layout.name, marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("builtin", _builtin_cases())
+def test_inference_reads_each_builtins_samples_like_the_builtin(builtin: object) -> None:
+    import pyarrow.compute as pc
+    import yaml
+
+    from logsleuth.layouts import library
+
+    spec = yaml.safe_load((Path(library.__file__).parent / "builtin" /
+                           f"{builtin.name}.yaml").read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    lines = [s["line"] if isinstance(s, dict) else s for s in spec["samples"]]
+    got = infer_layout(lines)
+    assert got.layout is not None, got.evidence
+    arr = pa.array(lines)
+    mine = pc.extract_regex(arr, got.layout.fields_regex).to_pylist()
+    theirs = pc.extract_regex(arr, builtin.fields_regex).to_pylist()  # type: ignore[attr-defined]
+    for line, a, b in zip(lines, mine, theirs, strict=True):
+        assert a is not None, line
+        for key in ("ts", "level", "thread", "logger", "msg"):
+            if key in b:
+                assert a.get(key) == b[key], (key, line)
