@@ -42,6 +42,7 @@ _NAME = re.compile(r"[A-Za-z_$][\w$]*(?:[.$/#-][\w$]+)*(?:[@:#]\d+)?")
 _STRONG_SEPS = (": ", " : ", " - ", " | ", " -- ", " --- ", "; ")
 _THREAD_LEVEL = re.compile(r"(.+)/(?:" + "|".join(sorted(LEVELS)) + ")")  # Minecraft: main/INFO
 _THREAD_AT = re.compile(r"(.+):[A-Za-z_$][\w$]*@\d+")  # ZooKeeper: thread:Class@line
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _CLASS_NAME = re.compile(r"(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*")  # o.e.n.Node, a.b.Foo$Bar
 _TRAILING_LOGGER = re.compile(r" \((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*\)$")
 
@@ -340,9 +341,25 @@ def _exact(toks: Sequence[Tok], norm: str) -> str:
     return raws.pop() if len(raws) == 1 else norm
 
 
+def _coloured(parts: list[str]) -> str:
+    """Each field and each visible separator in ``%clr(...)``: ANSI colours around them are
+    then read (and may be absent), as Spring Boot's coloured console writes them."""
+    out = []
+    for k, part in enumerate(parts):
+        core = part.strip(" ")
+        if not core or part.startswith("%m"):
+            out.append(part)
+        elif k % 2 == 0:  # a separator: colour its visible part
+            lead = part[: len(part) - len(part.lstrip(" "))]
+            out.append(f"{lead}%clr({core}){part[len(lead) + len(core):]}")
+        else:
+            out.append(f"%clr({part})")
+    return "".join(out)
+
+
 def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
-            msg_exact: str, trailing_logger: bool) -> str:
-    out: list[str] = []
+            msg_exact: str, trailing_logger: bool, colour: bool = False) -> str:
+    out: list[str] = []  # separator, field, separator, field, ..., message
     level_seen = any(s.role == "level" for s in slots)
     for i, s in enumerate(slots):
         padded = pads.get(i, ("-", 0))[0] == "" or (i - 1, "-") in {
@@ -368,15 +385,15 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
                     s.toks, lambda t: bool(_THREAD_LEVEL.fullmatch(t.text))) >= AGREE:
                 group = "[%t/%p]"
             if s.optional:  # its separator goes inside: absent together
-                sep_text = out.pop()
-                group = f"%notEmpty{{{sep_text}{group}}}"
+                group = f"%notEmpty{{{out[-1]}{group}}}"
+                out[-1] = ""
             out.append(group)
             continue
         just, width = pads.get(i, ("", 0))
         out.append(f"%{just}{width if width > 0 else ''}{name}" if width > 0 else f"%{name}")
     out.append(_escape(msg_sep if pads.get(len(slots) - 1, ("", 0))[0] == "-" else msg_exact))
     out.append("%m%notEmpty{ (%c)}%n" if trailing_logger else "%m%n")
-    return "".join(out)
+    return _coloured(out) if colour else "".join(out)
 
 
 def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: ",
@@ -386,6 +403,11 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     lines = [ln for ln in lines if ln.strip()]
     ordered = lines[:2 * MAX_LINES]  # in file order, for a level on the next line
     lines = lines[::max(1, len(lines) // MAX_LINES)][:MAX_LINES]  # spread over the sample
+    colour = any("\x1b[" in ln for ln in lines)
+    raw = lines  # scored as they are; read without their colours
+    if colour:
+        lines = [_ANSI.sub("", ln) for ln in lines]
+        ordered = [_ANSI.sub("", ln) for ln in ordered]
     toks = [tokens(ln) for ln in lines]
     stamped = [t for t in toks if any(x.kind in ("ts", "bts") for x in t[:TS_SLOTS])]
     if not stamped:
@@ -424,7 +446,9 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     pads = _pad_widths(slots, alive, msg_seps)
     exact = set(msg_seps)
     msg_exact = exact.pop() if len(exact) == 1 else msg_sep
-    pattern = _render(slots, pads, msg_sep, msg_exact, trailing)
+    pattern = _render(slots, pads, msg_sep, msg_exact, trailing, colour)
+    if colour:
+        evidence.append("ANSI colours on some lines: every field may be coloured")
     two_line = _two_line(ordered, slots, alive)
     if two_line:
         pattern = pattern.removesuffix("%m%n") + "%M%n%p: %m%n"
@@ -441,7 +465,7 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
         explained = 2 * _explained(layout, [f"{a}\n{b}" for a, b in itertools.pairwise(lines)])
         stamped_n *= 2
     else:
-        hits = _hits(layout, lines)
+        hits = _hits(layout, raw)
         explained, stamped_n = sum(hits), len(stamped)
     evidence.append(f"'{pattern}' reads {explained} of {len(lines)} header-looking lines "
                     f"({stamped_n} timestamped{' or following one' if two_line else ''})")
