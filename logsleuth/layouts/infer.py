@@ -38,7 +38,8 @@ TS_SLOTS = 3  # the timestamp is among the first three tokens (Cassandra: level,
 
 _SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|\||:|;|>)[ \t]+)?")
 _WORD = re.compile(r"\S+")
-_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:[.$/#-][\w$]+)*(?:[@:#]\d+)?")
+# a logger or class name; Tomcat's servlet loggers carry brackets: o.a.c.c.C.[.[.[/].[x]
+_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:[.$/#-](?:[\w$]+|\[[\w$/.-]*\]?))*(?:[@:#]\d+)?")
 _STRONG_SEPS = (": ", " : ", " - ", " | ", " -- ", " --- ", "; ")
 _THREAD_LEVEL = re.compile(r"(.+)/(?:" + "|".join(sorted(LEVELS)) + ")")  # Minecraft: main/INFO
 _THREAD_AT = re.compile(r"(.+):[A-Za-z_$][\w$]*@\d+")  # ZooKeeper: thread:Class@line

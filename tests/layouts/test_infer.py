@@ -412,9 +412,6 @@ def _builtin_cases() -> list[object]:
     from logsleuth.layouts import load_builtin_layouts
 
     known = {
-        "spring-boot-2-console": "one of three lines names its logger"
-        " 'o.a.c.c.C.[.[.[/].[dispatcherServlet]' (Tomcat's servlet logger, brackets in the"
-        " name): the logger slot has 2 of 3 lines, under 80 % agreement",
         "spring-boot-3-2": "the optional [app] and [correlation] brackets take three shapes on"
         " three lines: no slot after the pid reaches 80 % agreement",
     }
