@@ -89,7 +89,8 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
     unread = tuple(s.path for s in result.unread_app_logs())
     for path in unread:
         diagnostics.append(Diagnostic(SourceLocation(path), "unread-input",
-                                      "app log not read (0 records, or no layout): its "
+                                      "app log not read (0 records, or no layout and most "
+                                      "lines unparsed): its "
                                       "evidence was not checked (pass --pattern, or "
                                       "--allow-unread to accept)",
                                       level=DiagLevel.WARNING if allow_unread

@@ -60,8 +60,8 @@ def unread_warning(result: Any) -> str:
         return ""
     named = ", ".join(f"{s.path} ({s.lines:,} lines)" for s in unread[:3])
     more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
-    return (f"WARNING: {len(unread)} app log(s) could not be read (0 records, or no layout: "
-            f"only stack traces kept): {named}{more}; their evidence is missing from what "
+    return (f"WARNING: {len(unread)} app log(s) could not be read (0 records, or no layout "
+            f"and most lines unparsed): {named}{more}; their evidence is missing from what "
             "follows; pass --pattern with their layout.")
 
 
