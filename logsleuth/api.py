@@ -108,6 +108,7 @@ def scan(
     only: Sequence[str] = (),
     exclude: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
+    limits: Sequence[str] | dict[str, float] = (),
 ) -> ScanResult:
     """Scan files, directories, globs and archives of evidence.
 
@@ -117,6 +118,8 @@ def scan(
     are streamed to Parquet files there instead of memory (``to_parquet`` streams them).
     ``date`` (YYYY-MM-DD) dates the first record of app logs that print only a time
     of day; without it that date comes from the file name, siblings or mtime.
+    ``limits`` states gauge ceilings by hand (``"netty_direct_memory_used=2GiB"`` or a
+    dict of base-unit values): they override what the evidence states.
     """
     from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
@@ -130,6 +133,9 @@ def scan(
     explicit_date = parse_date(date)
     choice = layout_choice(pattern, log4j2_config, logback_config)
     overrides = KindOverrides.parse(list(kinds))
+    from logsleuth.timeline.ceilings import parse_limits
+
+    stated = dict(limits) if isinstance(limits, dict) else parse_limits(limits)
     collectors, config = _collectors(default_tz, metrics, rules, rules_dirs, only, exclude,
                                      analysis)
     found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
@@ -179,7 +185,8 @@ def scan(
         tables=_tables(partials, keep_records and spill_dir is None),
         record_files=[f for p in partials for f in p.record_files],
     )
-    _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred))
+    _limits_elsewhere(result, planned)
+    _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred), stated)
     if baseline is not None:
         result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz, date=date,
                                             kinds=kinds, workers=workers, rules=rules,
@@ -190,6 +197,17 @@ def scan(
 
         write_html(result, html)
     return result
+
+
+def _limits_elsewhere(result: ScanResult, planned: Sequence[Any]) -> None:
+    """Ceilings GC logs and flag dumps state in their first lines join the metrics table."""
+    from logsleuth.timeline.ceilings import limits_from_heads
+
+    found = limits_from_heads(planned)
+    if found.num_rows:
+        old = result.tables.get("metrics")
+        result.tables["metrics"] = found if old is None else pa.concat_tables(
+            [old, found], promote_options="permissive")
 
 
 def _jvm_start_elsewhere(planned: Sequence[Any], default_tz: tzinfo | None,
@@ -249,7 +267,8 @@ def _tables(partials: Sequence[Partial], keep_records: bool) -> dict[str, pa.Tab
     return merged
 
 
-def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone: Any) -> None:
+def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone: Any,
+                       limits: dict[str, float] | None = None) -> None:
     """Fold the collectors of all inputs into timelines, findings and the incident."""
     levels = _merged(partials, "levels")
     if levels is not None:
@@ -281,7 +300,7 @@ def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone
                 f"{studied.dropped} warning/error records were counted but not kept for the "
                 f"incident analysis (more than {MAX_NOTABLE_ROWS} warning/error seconds)",
                 level=DiagLevel.WARNING))
-        result.incident = analyze_scan(result, studied, timezone)
+        result.incident = analyze_scan(result, studied, timezone, limits)
         result.tables["templates"] = template_table(studied)
         result.exception_fingerprints = sorted(exception_fingerprints(studied))
 

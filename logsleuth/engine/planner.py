@@ -86,7 +86,7 @@ def choose_layout(lines: list[str], choice: LayoutChoice,
     if choice.config_patterns or (detection.layout is not None
                                   and detection.fraction >= KEEP_BUILTIN):
         if detection.layout is None:
-            return None, "no known layout matched: stack traces grouped without timestamps"
+            return None, NO_LAYOUT
         return detection.layout, None
     return _infer(sample + (more_lines() if more_lines else []), detection)
 
@@ -94,6 +94,9 @@ def choose_layout(lines: list[str], choice: LayoutChoice,
 KEEP_BUILTIN = 0.9  # a built-in reading this share of header lines is kept without inference
 MIXED = "several layouts in one file"  # opens a layout-mixed note
 CLEARLY_MORE = 0.25  # an inferred layout replaces a built-in when it reads this much more
+NO_LAYOUT_READS = ("only traces, LEAK reports and lines naming an exception are read as records;"
+                   " other lines are counted as unparsed")
+NO_LAYOUT = "no known layout matched: " + NO_LAYOUT_READS
 
 
 def _infer(sample: list[str], detection: Any) -> tuple[Any | None, str | None]:
@@ -126,8 +129,8 @@ def _infer(sample: list[str], detection: Any) -> tuple[Any | None, str | None]:
     if inferred.usable:
         return inferred.layout, (f"layout inferred with low confidence ({why}); candidates: "
                                  f"{listed}; pass --pattern to be sure")
-    return None, (f"no layout fits ({why}); candidates: {listed}; stack traces grouped "
-                  "without timestamps; pass --pattern with the log's PatternLayout")
+    return None, (f"no layout fits ({why}); candidates: {listed}; {NO_LAYOUT_READS}; pass"
+                  " --pattern with the log's PatternLayout")
 
 
 def mid_file_lines(source: Any, size: int = 16 * 1024) -> list[str]:
@@ -144,6 +147,30 @@ def mid_file_lines(source: Any, size: int = 16 * 1024) -> list[str]:
     except OSError:
         return []
     return out
+
+
+def unwrap_head(head: bytes, choice: LayoutChoice) -> tuple[Any | None, bytes]:
+    """The wrapper around an input's lines (docker, CRI, syslog...) and its inner head.
+
+    A user's ``--pattern`` describes the file as it is, so nothing is unwrapped then.
+    """
+    from logsleuth.parsers.wrappers import detect_wrapper, unwrap_bytes
+
+    if choice.pattern is not None or not head:
+        return None, head
+    lines = head_lines(head)
+    spec = detect_wrapper(lines, _has_builtin_layout)
+    if spec is None:
+        return None, head
+    if len(head) >= HEAD_BYTES and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]  # whole lines only
+    return spec, unwrap_bytes(spec, head)
+
+
+def _has_builtin_layout(lines: Sequence[str]) -> bool:
+    from logsleuth import layouts
+
+    return layouts.detect_layout(_without_dumps(list(lines)), _builtin_layouts()).layout is not None
 
 
 def _without_dumps(lines: list[str]) -> list[str]:
@@ -173,20 +200,27 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
             diagnostics.append(Diagnostic(SourceLocation(src.path), "unreadable",
                                           f"cannot read: {err.strerror or err}"))
             continue
-        kind, layout = Kind.APP_LOG, None  # what a crash below leaves: traces grouped
+        kind, layout, wrapper = Kind.APP_LOG, None, None  # what a crash below leaves
         with reported(src.path, "choosing this input's kind and layout", diagnostics):
+            wrapper, head = unwrap_head(head, choice)
             kind = classify_kind(src, head, overrides)
+            if wrapper is not None and kind == Kind.UNKNOWN:
+                kind = Kind.APP_LOG  # a container's or a daemon's output, whatever it says
             if kind == Kind.UNKNOWN and _reads_as_app_log(head, src, overrides):
                 kind = Kind.APP_LOG  # long multi-line messages hid its record headers
             if kind == Kind.APP_LOG:
-                layout, note = choose_layout(head_lines(head), choice,
-                                             functools.partial(mid_file_lines, src))
+                # mid-file samples are raw lines: only for files that are not wrapped
+                more = functools.partial(mid_file_lines, src) if wrapper is None else None
+                layout, note = choose_layout(head_lines(head), choice, more)
+                if note and wrapper is not None and layout is None:
+                    note = (f"no known layout inside the {wrapper.describe()} lines: each line"
+                            " the wrapper delimits is a record (traces kept whole)")
                 if note:
                     code = ("layout-unknown" if layout is None else "layout-mixed"
                             if note.startswith(MIXED) else "layout-uncertain")
                     diagnostics.append(Diagnostic(SourceLocation(src.path), code, note,
                                                   level=DiagLevel.WARNING))
-        planned.append(PlannedInput(src, kind, layout, head))
+        planned.append(PlannedInput(src, kind, layout, head, wrapper))
     return _order_families(planned, default_tz, diagnostics)
 
 
@@ -219,6 +253,8 @@ def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
     layout = p.layout
     if (layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None
             or layout.timestamp.needs_base_date):  # no date printed: no instant to order by
+        return None
+    if p.wrapper is not None:  # the head is the inner text: its times may lack a date
         return None
     import pyarrow as pa
     import pyarrow.compute as pc

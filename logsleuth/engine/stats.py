@@ -16,6 +16,7 @@ class InputStats:
     path: str
     kind: str = "app-log"
     layout: str | None = None
+    wrapper: str | None = None  # docker-json, cri, syslog-3164...: the inner text was read
     timezone: str | None = None
     bytes: int = 0
     lines: int = 0
@@ -65,6 +66,7 @@ class InputStats:
             "path": self.path,
             "kind": self.kind,
             "layout": self.layout,
+            "wrapper": self.wrapper,
             "bytes": self.bytes,
             "lines": self.lines,
             "records": self.records,

@@ -23,6 +23,7 @@ from logsleuth.layouts.library import Layout, load_builtin_layouts
 # bare throwable lines ("java.lang.NullPointerException: x") and blank lines.
 _CONTINUATION = (
     r"^(?:\s|$|Caused by:|Suppressed:|\.\.\. \d+ (?:more|common frames omitted)"
+    r"|Recent access records:|Created at:|#\d+:\s*$"  # netty LEAK report sections
     r"|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:Exception|Error|Throwable)\b)"
 )
 MIN_FRACTION = 0.5

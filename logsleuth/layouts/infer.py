@@ -31,6 +31,8 @@ MAX_LINES = 240  # sample lines tokenised (spread over the sample); all are scor
 AGREE = 0.8  # share of the lines still agreeing that a slot needs
 ALWAYS = 0.98  # a trailing group present on fewer lines is optional
 USABLE_TS_SHARE = 0.5  # of timestamped lines the layout must read to be used at all
+USABLE_SHARE = 0.1  # of header-looking lines: fewer is text with a few dates, not a log
+MIN_NAME_LINES = 2  # a bare name is a logger only on this many lines ("LEAK: ..." is not)
 CONFIDENT_TS_SHARE = 0.8  # of timestamped lines, to be used without a warning
 CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
 MIN_RECORDS = 2
@@ -181,7 +183,8 @@ class Inference:
     def usable(self) -> bool:
         """Reads most timestamped lines: most records start where it says."""
         return (self.layout is not None and self.explained >= 1
-                and self.explained >= USABLE_TS_SHARE * self.timestamped)
+                and self.explained >= USABLE_TS_SHARE * self.timestamped
+                and self.explained >= USABLE_SHARE * self.header_lines)
 
     @property
     def mixed(self) -> bool:
@@ -229,7 +232,7 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
             break
         toks = [t[k] for t in chosen]
         if base in ("name", "field"):
-            if "name2" in seen:  # at most a thread and a logger
+            if "name2" in seen or len(chosen) < MIN_NAME_LINES:  # at most a thread and a logger
                 break
             after = Counter(_norm(t[k + 1].sep) if len(t) > k + 1 else "" for t in chosen)
             strong = sum(n for s, n in after.items() if s in _STRONG_SEPS)

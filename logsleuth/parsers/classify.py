@@ -117,6 +117,10 @@ def classify(head: bytes, *, name: str = "") -> Kind:
         return Kind.GC_LOG
     if _share(_APP, text, n) >= 0.5 or _json_log(text, n):
         return Kind.APP_LOG
+    from logsleuth.parsers.traceshape import has_trace_evidence
+
+    if has_trace_evidence(text):  # a pasted trace or LEAK report amid other text
+        return Kind.APP_LOG
     return Kind.UNKNOWN
 
 
