@@ -69,7 +69,8 @@ def layout_choice(pattern: str | None = None, log4j2_config: PathLike | None = N
     from logsleuth import layouts
 
     if pattern is not None:
-        layouts.compile_pattern(pattern)  # fail early, before any input is read
+        if layouts.spec_layout(pattern) is None:  # a PatternLayout, or "json: ..."
+            layouts.compile_pattern(pattern)  # fail early, before any input is read
         return LayoutChoice(pattern=pattern)
     if log4j2_config is not None:
         pats = layouts.patterns_from_log4j2_xml(Path(log4j2_config))
@@ -351,6 +352,8 @@ def _merged(partials: Sequence[Partial], name: str) -> Any | None:
 
 
 def _zone_label(layout: object | None, tz: str | None) -> str | None:
+    if getattr(layout, "zoned", False):  # JSON epoch times are instants already
+        return "from-log"
     fmt = getattr(layout, "timestamp", None)
     if fmt is None:
         return None
