@@ -148,6 +148,7 @@ def scan(paths: Sequence[PathLike] | PathLike, options: ScanOptions | None = Non
         tables=_tables(partials, keep_records),
         record_files=[f for p in partials for f in p.record_files],
     )
+    result.written_zones = _written_zones(planned, diagnostics)
     _limits_elsewhere(result, planned)
     _reduce_collectors(result, partials, _timezone_guess(result, opts.tz, inferred), stated)
     if opts.baseline is not None:
@@ -167,6 +168,21 @@ def run_units(units: Sequence[WorkUnit], options: UnitOptions,
 
         return execute_dask(units, options, progress)
     return execute(units, options, progress)
+
+
+def _written_zones(planned: Sequence[Any], diagnostics: list[Any]) -> dict[str, str]:
+    """The offset each app log that writes one writes (the zone reports display)."""
+    from logsleuth.engine.guard import reported
+    from logsleuth.engine.zone import written_offset
+
+    out: dict[str, str] = {}
+    for p in planned:
+        if p.kind != Kind.APP_LOG:
+            continue
+        with reported(p.source.path, "reading the offset this input writes", diagnostics):
+            if (label := written_offset(p)) is not None:
+                out[p.source.path] = label
+    return out
 
 
 def _limits_elsewhere(result: ScanResult, planned: Sequence[Any]) -> None:

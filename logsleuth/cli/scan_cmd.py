@@ -15,6 +15,7 @@ import typer
 from logsleuth.cli import options as opt
 from logsleuth.options import ScanOptions
 from logsleuth.reports import console
+from logsleuth.reports.clock import DisplayZone
 from logsleuth.result import ScanResult
 
 
@@ -38,21 +39,24 @@ def scan(
     baseline: Annotated[list[str] | None, typer.Option(
         help="Healthy logs to compare with: list templates and fingerprints new here "
              "(repeatable).")] = None,
+    display_tz: opt.DisplayTz = None,
     progress: Annotated[bool, typer.Option(
         help="Show a progress bar on stderr.")] = True,
     verbose: opt.Verbose = False,
 ) -> None:
     """Scan evidence and report what it holds; exits 0 whenever the scan completed."""
     from logsleuth import api
+    from logsleuth.reports.clock import check_display_tz, display_zone
 
     if format not in ("text", "json"):
         raise typer.BadParameter(f"'{format}' is not text or json", param_hint="--format")
+    check_display_tz(display_tz)  # a bad zone fails before a long scan
     # records kept for --parquet stream to disk beside it: memory stays flat
     spill = None
     if parquet is not None:
         parquet.parent.mkdir(parents=True, exist_ok=True)
         spill = tempfile.mkdtemp(prefix=".logsleuth-records-", dir=parquet.parent)
-    options = replace(options or ScanOptions(), rules=not no_rules, html=html,
+    options = replace(options or ScanOptions(), rules=not no_rules,
                       baseline=baseline or None, keep_records=parquet is not None,
                       spill_dir=spill)
     try:
@@ -63,7 +67,12 @@ def scan(
     finally:
         if spill is not None:
             shutil.rmtree(spill, ignore_errors=True)
-    text = render(result, format)
+    zone = display_zone(result, display_tz)
+    if html is not None:
+        from logsleuth.reports.html import write_html
+
+        write_html(result, html, zone=zone)
+    text = render(result, format, zone)
     if output is not None:
         output.write_text(text, encoding="utf-8")
     else:
@@ -72,7 +81,8 @@ def scan(
         print(line, file=sys.stderr)
 
 
-def render(result: ScanResult, fmt: str) -> str:
+def render(result: ScanResult, fmt: str, zone: DisplayZone | None = None) -> str:
+    """The JSON document (instants as ISO 8601, whatever ``zone``) or the summary."""
     if fmt == "json":
         return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
-    return console.summary(result)
+    return console.summary(result, zone)
