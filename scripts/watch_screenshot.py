@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from logsleuth.options import ScanOptions
 from logsleuth.watch.run import Watcher, WatchOptions
 from logsleuth.watch.view import LiveView
 
@@ -36,8 +37,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "push-server.log"
         view = LiveView()
-        w = Watcher(WatchOptions(paths=(tmp,), tz="Europe/Berlin", interval=0.2, poll=0.05,
-                                 settle=0.5, notify=False), view.add)
+        w = Watcher(WatchOptions(paths=(tmp,), scan=ScanOptions(tz="Europe/Berlin"),
+                                 interval=0.2, poll=0.05, settle=0.5, notify=False), view.add)
         t = threading.Thread(target=w.run)
         t.start()
         for k in range(1, 11):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from logsleuth.cli import options as opt
+from logsleuth.options import ScanOptions
 
 
 def register(app: typer.Typer) -> None:
@@ -29,10 +31,14 @@ def parse_duration(text: str) -> int:
     return int(value * (k or 1) * 1000)
 
 
+# the analysis is what a watcher is for: its flags but --no-analysis
+_ANALYSIS = tuple(f for f in opt.ANALYSIS if f.name != "no_analysis")
+
+
+@opt.scan_options(opt.READING, opt.RULES, _ANALYSIS)
 def watch(
     paths: opt.Paths,
-    tz: opt.Tz = None,
-    pattern: opt.Pattern = None,
+    options: ScanOptions | None = None,  # built from the READING, RULES, ANALYSIS flags
     interval: Annotated[float, typer.Option(
         help="Seconds between analyses of what was read (and heartbeats, at most one a "
              "minute).")] = 10.0,
@@ -49,9 +55,6 @@ def watch(
         = "json",
     metrics_port: Annotated[int | None, typer.Option(
         help="Serve Prometheus metrics on 127.0.0.1:PORT.")] = None,
-    limit: Annotated[list[str] | None, typer.Option(
-        "--limit", help="METRIC=SIZE: the ceiling of a gauge (repeatable).")] = None,
-    rules: opt.RulesDirs = None,
     live: Annotated[bool, typer.Option(
         help="Show the live view when stdout is a terminal.")] = True,
 ) -> None:
@@ -66,11 +69,11 @@ def watch(
     if webhook_format not in ("json", "alertmanager"):
         raise typer.BadParameter(f"'{webhook_format}' is not json or alertmanager",
                                  param_hint="--webhook-format")
-    options = WatchOptions(paths=tuple(paths), tz=tz, pattern=pattern, interval=interval,
-                           horizon_ms=parse_duration(horizon),
-                           state=None if state is None else str(state),
-                           limits=tuple(limit or ()),
-                           rules_dirs=tuple(str(r) for r in rules or ()))
+    # nothing is kept but what the collectors keep; rules and analysis are the point
+    scan = replace(options or ScanOptions(), keep_records=False, rules=True, analysis=True)
+    watch_options = WatchOptions(paths=tuple(paths), scan=scan, interval=interval,
+                                 horizon_ms=parse_duration(horizon),
+                                 state=None if state is None else str(state))
     sinks: list[Any] = []
     closers: list[Any] = []
     if jsonl is not None:
@@ -104,7 +107,7 @@ def watch(
         snapshot.records = dict(w.analysis.records_read)
         snapshot.evidence_ms = w.analysis.evidence_ms
 
-    watcher = Watcher(options, emit, on_result=on_result)
+    watcher = Watcher(watch_options, emit, on_result=on_result)
     previous = {s: signal.signal(s, lambda *_: watcher.stop.set())
                 for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logsleuth.options import ScanOptions
 from logsleuth.watch.events import EventLog
 from logsleuth.watch.follow import Chunk, Follower
 from logsleuth.watch.state import SETTLE_SECONDS, RunningAnalysis
@@ -28,22 +29,19 @@ Emit = Callable[[dict[str, Any]], None]
 
 @dataclass(frozen=True, slots=True)
 class WatchOptions:
-    """What one watcher does; the scan's own options (layout, zone, rules) ride along."""
+    """What one watcher does; ``scan`` (layout, zone, rules, metrics, limits) is the
+    scan's own options object, whole."""
 
     paths: tuple[str, ...]
-    tz: str | None = None
-    pattern: str | None = None
+    scan: ScanOptions = field(default_factory=ScanOptions)
     interval: float = 10.0  # seconds between analyses (and heartbeats)
     horizon_ms: int = 7 * 86_400_000
     state: str | None = None
     poll: float = 1.0  # seconds between checks of the files without notifications
     settle: float = SETTLE_SECONDS
     heartbeat_min: float = HEARTBEAT_MIN_S
-    limits: tuple[str, ...] = ()
-    rules_dirs: tuple[str, ...] = ()
-    metrics: tuple[str, ...] = ()
     notify: bool = True  # use watchfiles when installed
-    max_seconds: float | None = None  # stop by itself after this long (tests, bounded runs)
+    max_seconds: float | None = None  # stop by itself after this long (bounded runs)
 
 
 class StopEvent(threading.Event):
@@ -73,23 +71,21 @@ class Watcher:
 
     def __post_init__(self) -> None:
         from logsleuth import api
-        from logsleuth.timeline.ceilings import parse_limits
+        from logsleuth.parsers.classify import KindOverrides
 
         o = self.options
-        choice = api.layout_choice(o.pattern)
-        default_tz, tz_label = api.resolve_tz(o.tz), o.tz
+        scan = o.scan
+        default_tz, tz_label = api.resolve_tz(scan.tz), scan.tz
         self.diagnostics: list[Any] = []
         if default_tz is None:  # as scan: GC and nginx logs beside zone-less app logs tell it
-            inferred = infer_zone(o.paths, choice, self.diagnostics)
+            choice = api.layout_choice(scan.pattern, scan.log4j2_config, scan.logback_config)
+            inferred = infer_zone(o.paths, choice, KindOverrides.parse(list(scan.kinds)),
+                                  self.diagnostics)
             if inferred is not None:
                 default_tz, tz_label = inferred.tz, f"{inferred.label} (inferred)"
-        names, config = api._collectors(default_tz, o.metrics, True, o.rules_dirs,
-                                        (), (), True)
-        config.pop("scan_token", None)  # no sibling units to share widths with
         self.follower = Follower(list(o.paths))
-        self.analysis = RunningAnalysis(names, config, choice=choice, default_tz=default_tz,
-                                        tz=tz_label, limits=parse_limits(o.limits),
-                                        settle=o.settle)
+        self.analysis = RunningAnalysis.for_scan(scan, default_tz=default_tz, tz=tz_label,
+                                                 settle=o.settle)
         self.analysis.diagnostics.extend(self.diagnostics)
         self.events = EventLog(horizon_ms=o.horizon_ms)
 
@@ -194,13 +190,13 @@ class Watcher:
             findings=len(self.latest.findings) if self.latest is not None else 0))
 
 
-def infer_zone(paths: Sequence[str], choice: Any, diagnostics: list[Any]) -> Any:
+def infer_zone(paths: Sequence[str], choice: Any, kinds: Any, diagnostics: list[Any]) -> Any:
     """The zone ``scan`` would infer for these paths now (None when it cannot)."""
     from logsleuth.engine.planner import infer_app_zone, plan_inputs
     from logsleuth.sources import discover
 
     found = discover(list(paths))
-    planned = plan_inputs(found.sources, choice, None, diagnostics, None)
+    planned = plan_inputs(found.sources, choice, kinds, diagnostics, None)
     return infer_app_zone(planned, diagnostics)
 
 

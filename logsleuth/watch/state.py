@@ -31,6 +31,7 @@ from logsleuth.engine.stats import InputStats
 from logsleuth.engine.units import Partial, UnitOptions, WorkUnit, _parser
 from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 from logsleuth.model import Kind
+from logsleuth.options import ScanOptions
 from logsleuth.result import ScanResult
 from logsleuth.sources.family import family_of
 from logsleuth.sources.values import Source
@@ -58,17 +59,17 @@ class _Stream:
 class RunningAnalysis:
     """Streams, the running collectors, and what the newest batch brought."""
 
-    def __init__(self, collectors: tuple[str, ...], config: dict[str, Any], *,
-                 choice: Any, overrides: Any = None, default_tz: Any = None,
+    def __init__(self, options: UnitOptions, *, choice: Any, overrides: Any = None,
                  tz: str | None = None, limits: dict[str, float] | None = None,
-                 settle: float = SETTLE_SECONDS) -> None:
-        self.names, self.config = collectors, config
-        self.choice, self.overrides, self.default_tz, self.tz = choice, overrides, default_tz, tz
+                 date: Any = None, settle: float = SETTLE_SECONDS) -> None:
+        self.options = options  # the scan's options whole, and the resolved zone
+        self.names, self.config = options.collectors, options.collector_config
+        self.choice, self.overrides, self.tz = choice, overrides, tz
+        self.default_tz = options.default_tz
         self.limits = limits or {}
+        self.date = date  # --date: the first record's date of time-only logs
         self.settle = settle
-        self.options = UnitOptions(default_tz=default_tz, collectors=collectors,
-                                   collector_config=config)
-        self.running = CollectorSet.create(collectors, config)
+        self.running = CollectorSet.create(self.names, self.config)
         self.streams: dict[str, _Stream] = {}
         self.diagnostics: list[Diagnostic] = []
         self.evidence_ms: int | None = None  # newest record time read
@@ -76,6 +77,26 @@ class RunningAnalysis:
         self.retired: dict[str, InputStats] = {}  # accounting of streams no longer on disk
         self._non_app: dict[str, _Stream] = {}  # retired non-app streams (their heads)
         self.batch_records = 0
+
+    @classmethod
+    def for_scan(cls, scan: ScanOptions, *, default_tz: Any = None, tz: str | None = None,
+                 settle: float = SETTLE_SECONDS) -> RunningAnalysis:
+        """The running analysis a ``scan`` with these options would do (``default_tz``: a
+        zone resolved elsewhere, e.g. inferred; by default ``scan.tz``)."""
+        from logsleuth import api
+        from logsleuth.engine.timeonly import parse_date
+        from logsleuth.parsers.classify import KindOverrides
+
+        if default_tz is None:
+            default_tz, tz = api.resolve_tz(scan.tz), scan.tz
+        names, config = api._collectors(default_tz, scan)
+        config.pop("scan_token", None)  # no sibling units to share widths with
+        unit = UnitOptions(scan=scan, default_tz=default_tz, collectors=names,
+                           collector_config=config)
+        return cls(unit, choice=api.layout_choice(scan.pattern, scan.log4j2_config,
+                                                  scan.logback_config),
+                   overrides=KindOverrides.parse(list(scan.kinds)), tz=tz,
+                   limits=scan.stated_limits(), date=parse_date(scan.date), settle=settle)
 
     # -- one batch --------------------------------------------------------------
     def ingest(self, chunks: list[Chunk], flush_quiet: bool = True) -> int:
@@ -188,7 +209,7 @@ class RunningAnalysis:
             mtime = None
         src = Source(path=c.display, fs_path=Path(c.fs_path), mtime=mtime)
         head = c.data[:65536]
-        days = date_anchors([PlannedInput(src, Kind.APP_LOG, layout, head)], None,
+        days = date_anchors([PlannedInput(src, Kind.APP_LOG, layout, head)], self.date,
                             self.default_tz, self.diagnostics)
         return replace(self.options, base_dates=days)
 

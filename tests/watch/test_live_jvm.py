@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from logsleuth.options import ScanOptions
 from logsleuth.watch.run import Watcher, WatchOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,8 +96,8 @@ def _live_run(matrix: Any, tmp_path: Path, leak: bool, seconds: float
             oom_at_forecast.append(_oom_on_disk(t, app))
         events.append(event)
 
-    watcher = Watcher(WatchOptions(paths=(str(app),), tz=m.ZONE, interval=0.5, poll=0.1,
-                                   settle=1.0, notify=True), emit)
+    watcher = Watcher(WatchOptions(paths=(str(app),), scan=ScanOptions(tz=m.ZONE),
+                                   interval=0.5, poll=0.1, settle=1.0, notify=True), emit)
     thread = threading.Thread(target=watcher.run)
     with (tmp_path / "jvm.out").open("ab") as out:
         jvm = subprocess.Popen(cmd, cwd=app, stdout=out, stderr=subprocess.STDOUT,

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from logsleuth import api
+from logsleuth.options import ScanOptions
 from logsleuth.watch.events import _ms
 from logsleuth.watch.run import Watcher, WatchOptions
 
@@ -62,9 +63,9 @@ def run_watcher(options: WatchOptions, write: Any, expect_records: int
     return events, w
 
 
-def fast(paths: list[str], **kw: Any) -> WatchOptions:
-    return WatchOptions(paths=tuple(paths), interval=0.2, poll=0.05, settle=0.5,
-                        notify=False, **kw)
+def fast(paths: list[str], state: str | None = None, **scan: Any) -> WatchOptions:
+    return WatchOptions(paths=tuple(paths), scan=ScanOptions(**scan), interval=0.2, poll=0.05,
+                        settle=0.5, state=state, notify=False)
 
 
 def test_forecast_of_a_live_leak_before_any_failure(tmp_path: Path) -> None:
@@ -182,7 +183,9 @@ def test_live_view_shows_files_findings_leak_eta_and_events(tmp_path: Path) -> N
     t = threading.Thread(target=w.run)
     t.start()
     deadline = time.monotonic() + 60
-    while not any(e["event"] == "forecast" for e in events) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (
+            any(e["event"] == "forecast" for e in events)  # the last record is held until
+            and sum(w.analysis.records_read.values()) == truth["counts"]["records"]):  # quiet
         time.sleep(0.1)
     console = Console(record=True, width=160, file=open(os.devnull, "w"))  # noqa: SIM115
     console.print(view.render(w))

@@ -6,20 +6,20 @@ import gzip
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from logsleuth import api
+from logsleuth.options import ScanOptions
 from logsleuth.watch.follow import Follower
 from logsleuth.watch.state import RunningAnalysis
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "incident"
 
 
-def _running(settle: float = 3600.0) -> RunningAnalysis:
-    names, config = api._collectors(None, (), True, (), (), (), True)
-    config.pop("scan_token", None)
-    return RunningAnalysis(names, config, choice=api.layout_choice(), settle=settle)
+def _running(settle: float = 3600.0, **scan: Any) -> RunningAnalysis:
+    return RunningAnalysis.for_scan(ScanOptions(**scan), settle=settle)
 
 
 def _incident_bytes() -> bytes:
@@ -139,10 +139,7 @@ def test_time_only_log_is_dated_like_scan(tmp_path: Path) -> None:
     os.utime(log, (stamp + 30, stamp + 30))
     pattern = "%d{HH:mm:ss.SSS} %-5level [%t] %logger{36} - %msg%n"
     ref = api.scan([str(tmp_path)], keep_records=True, workers=1, tz="UTC", pattern=pattern)
-    names, config = api._collectors(None, (), True, (), (), (), True)
-    config.pop("scan_token", None)
-    run = RunningAnalysis(names, config, choice=api.layout_choice(pattern), tz="UTC",
-                          default_tz=api.resolve_tz("UTC"), settle=0.0)
+    run = _running(settle=0.0, tz="UTC", pattern=pattern)
     run.ingest(Follower([str(tmp_path)]).poll())
     last = ref.table("records")["ts"].cast("int64").to_pylist()[-1]
     assert last == (stamp + 4) * 1000  # "00:00:04" of the day after the first record
