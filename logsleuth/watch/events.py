@@ -85,7 +85,9 @@ class EventLog:
     def _leak(self, leak: Any, evidence_ms: int | None) -> list[dict[str, Any]]:
         out = []
         per = leak.per_event
-        per_json = None if per is None else {"template": per.template, "amount": per.amount}
+        per_json = None if per is None else {
+            "template": per.template, "amount": per.amount,
+            "alternatives": list(per.alternatives), "decided": per.decided}
         said = self.leaks.get(leak.metric)
         rate = float(leak.slope_per_hour)
         if said is None or abs(rate - said) > LEAK_MOVE * max(abs(said), 1e-9):
@@ -101,8 +103,9 @@ class EventLog:
         now = evidence_ms if evidence_ms is not None else leak.end_ms
         prior = self.forecasts.get(leak.metric)
         template = None if per is None else per.template
-        # the event that explains the growth is news of its own
-        news = prior is None or (template is not None and template != prior[2])
+        # the event that explains the growth, once known, is news of its own (a flip
+        # between candidates it cannot be told from is not)
+        news = prior is None or (template is not None and prior[2] is None)
         if eta is None:
             if not news or per is None:
                 return out  # a leak with no known ceiling is forecast once it is attributed
