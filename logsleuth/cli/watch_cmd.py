@@ -73,7 +73,8 @@ def watch(
     scan = replace(options or ScanOptions(), keep_records=False, rules=True, analysis=True)
     watch_options = WatchOptions(paths=tuple(paths), scan=scan, interval=interval,
                                  horizon_ms=parse_duration(horizon),
-                                 state=None if state is None else str(state))
+                                 state=None if state is None else str(state),
+                                 outputs=() if jsonl in (None, "-") else (jsonl,))
     sinks: list[Any] = []
     closers: list[Any] = []
     if jsonl is not None:

@@ -96,6 +96,7 @@ class Follower:
     files: dict[str, Tracked] = field(default_factory=dict)  # by key
     gone: list[Tracked] = field(default_factory=list)
     backlog: bool = False  # the last poll left bytes unread (``MAX_READ``): poll again now
+    exclude: frozenset[str] = frozenset()  # absolute paths never read (the watcher's outputs)
 
     # -- the file set ---------------------------------------------------------
     def listing(self) -> list[tuple[Path, str]]:
@@ -113,6 +114,8 @@ class Follower:
             elif glob.has_magic(arg):
                 out.extend((Path(m), Path(m).name) for m in sorted(glob.glob(arg, recursive=True))
                            if Path(m).is_file())
+        if self.exclude:
+            out = [(f, name) for f, name in out if os.path.abspath(f) not in self.exclude]
         return out
 
     # -- one poll -------------------------------------------------------------

@@ -6,6 +6,7 @@ poll: either way an idle watcher sleeps between stat calls of its files.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -42,6 +43,7 @@ class WatchOptions:
     heartbeat_min: float = HEARTBEAT_MIN_S
     notify: bool = True  # use watchfiles when installed
     max_seconds: float | None = None  # stop by itself after this long (bounded runs)
+    outputs: tuple[str, ...] = ()  # files the watcher writes (events): never read back
 
 
 class StopEvent(threading.Event):
@@ -83,7 +85,9 @@ class Watcher:
                                   self.diagnostics)
             if inferred is not None:
                 default_tz, tz_label = inferred.tz, f"{inferred.label} (inferred)"
-        self.follower = Follower(list(o.paths))
+        own = [*o.outputs, *([o.state] if o.state else [])]
+        self.follower = Follower(list(o.paths),
+                                 exclude=frozenset(os.path.abspath(p) for p in own))
         self.analysis = RunningAnalysis.for_scan(scan, default_tz=default_tz, tz=tz_label,
                                                  settle=o.settle)
         self.analysis.diagnostics.extend(self.diagnostics)
@@ -136,10 +140,12 @@ class Watcher:
         o = self.options
         started = time.monotonic()
         resumed = self.restore()
+        missing = [p for p in o.paths if not os.path.exists(p) and not glob.has_magic(p)]
         self.emit(self.events.event("started", self.analysis.evidence_ms,
                                     paths=list(o.paths), resumed=resumed,
-                                    files=[t.display for t in self.follower.files.values()],
-                                    interval=o.interval, horizon_ms=o.horizon_ms))
+                                    files=[name for _, name in self.follower.listing()],
+                                    missing=missing, interval=o.interval,
+                                    horizon_ms=o.horizon_ms))
         self._drain()  # backfill: everything already there, analysed once
         self._analyse()
         last_analysis = last_beat = time.monotonic()

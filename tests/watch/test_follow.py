@@ -163,3 +163,13 @@ def test_checkpoint_round_trip_continues_where_it_stopped(tmp_path: Path) -> Non
     g.restore(f.to_json())
     got = g.poll()
     assert text(got) == lines("a", 10, 12) and got[0].first_line == 11
+
+
+def test_a_path_that_appears_later_is_followed(tmp_path: Path) -> None:
+    later = tmp_path / "later"
+    f = Follower([str(later)])
+    assert f.poll() == []
+    later.mkdir()
+    (later / "app.log").write_bytes(lines("late", 0, 3))
+    (got,) = f.poll()
+    assert got.display == "app.log" and got.data == lines("late", 0, 3)

@@ -151,6 +151,8 @@ def test_cli_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, err.decode()
     events = [json.loads(line) for line in out.read_text().splitlines()]
     assert events[0]["event"] == "started" and events[-1]["event"] == "stopped"
+    # its own output, written in the watched folder, is not read back
+    assert events[0]["files"] == ["push-server.log"] and events[0]["missing"] == []
     assert any(e["event"] == "finding" for e in events)
 
 
