@@ -128,3 +128,76 @@ def test_metrics_endpoint_is_scraped_and_parsed() -> None:
     assert samples[("logsleuth_findings_total",
                     (("rule", "netty-out-of-direct-memory"),))] == 671
     assert samples[("logsleuth_records_read_total", (("file", "push-server.log"),))] == 14988
+
+
+def test_cli_posts_forecasts_and_serves_metrics_end_to_end(tmp_path: Any) -> None:
+    """The real CLI on a recorded leak: the webhook receiver gets the forecast and the
+    Prometheus endpoint says the same leak, ETA and records read."""
+    import gzip
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    root = Path(__file__).resolve().parents[2]
+    case = root / "sample_logs" / "matrix" / "unpooled-netty-256-k-cut"
+    rolled = sorted(case.glob("push-server-*.log.gz"),
+                    key=lambda p: int(p.name.rsplit("-", 1)[1].split(".")[0]))
+    data = b"".join(gzip.decompress(p.read_bytes()) for p in rolled) + \
+        (case / "push-server.log").read_bytes()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "push-server.log").write_bytes(data)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "events.jsonl"
+    with Receiver() as rx:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from logsleuth.cli import main; main()", "watch",
+             str(logs), "--tz", "Europe/Berlin", "--interval", "1", "--jsonl", str(out),
+             "--webhook", rx.url, "--metrics-port", str(port)],
+            env={**os.environ, "PYTHONPATH": str(root)}, stderr=subprocess.PIPE)
+        try:
+            rx.wait(1, timeout=90)
+            deadline = time.monotonic() + 30
+            samples: dict[Any, float] = {}
+            while time.monotonic() < deadline:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
+                                            timeout=10) as resp:
+                    text = resp.read().decode()
+                samples = {(m.name, tuple(sorted(m.labels.items()))): m.value
+                           for fam in text_string_to_metric_families(text)
+                           for m in fam.samples}
+                if samples.get(("logsleuth_records_read_total",
+                                (("file", "push-server.log"),))) == 7978:
+                    break
+                time.sleep(0.5)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    posted = [b for b in rx.bodies if b["event"] == "forecast"]
+    assert posted and posted[0]["metric"] == "netty_direct_memory_used"
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    last = [e for e in events if e["event"] == "forecast"][-1]
+    eta = samples[("logsleuth_exhaustion_timestamp_seconds",
+                   (("metric", "netty_direct_memory_used"),))]
+    newest = samples[("logsleuth_evidence_timestamp_seconds", ())]
+    # the endpoint's ETA is the latest; the last forecast said stands within 10 % of the
+    # time left (else it would have been said again)
+    assert abs(eta - _iso_ms(last["eta"]) / 1000) <= 0.1 * max(eta - newest, 1.0)
+    assert samples[("logsleuth_leak_rate_per_hour",
+                    (("metric", "netty_direct_memory_used"), ("unit", "B")))] > 0
+    assert samples[("logsleuth_records_read_total", (("file", "push-server.log"),))] == 7978
+    assert samples[("logsleuth_findings_total", (("rule", "exception-in-encoder"),))] > 0
+
+
+def _iso_ms(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000
