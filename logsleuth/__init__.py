@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["open", "parse_text", "query", "scan"]
+__all__ = ["about", "open", "parse_text", "query", "scan"]
 
 _EXPORTS = {
+    "about": ("logsleuth.bugreport", "about"),
     "scan": ("logsleuth.api", "scan"),
     "parse_text": ("logsleuth.api", "parse_text"),
     "open": ("logsleuth.store", "open_store"),

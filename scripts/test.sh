@@ -4,9 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests drive for real (headless Chromium for the HTML report).
+# Debian packages the tests drive for real: headless Chromium for the HTML report,
+# lnav and ripgrep for the benchmark harness's same-run comparisons.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v lnav >/dev/null 2>&1 || need+=(lnav)
+command -v rg >/dev/null 2>&1 || need+=(ripgrep)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

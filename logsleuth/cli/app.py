@@ -27,8 +27,20 @@ app = typer.Typer(
 _registered: list[bool] = []
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from logsleuth.bugreport import about
+
+        print(about())
+        raise typer.Exit(ExitCode.OK)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version,
+        help="Print logsleuth's version, Python's and the native libraries', and exit."),
+) -> None:
     """Log forensics for JVM services: read the evidence, say what happened."""
 
 

@@ -213,6 +213,10 @@ def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> Non
     kwargs: dict[str, Any] = {"default_tz": options.default_tz}
     if unit.kind == Kind.GC_LOG:
         kwargs["jvm_start_ms"] = options.jvm_start_ms
+    elif unit.kind == Kind.NGINX_ACCESS and not unit.source.member:
+        from logsleuth.parsers.nginx_format import formats_near  # the user's log_format
+
+        kwargs["log_formats"] = formats_near(Path(unit.source.fs_path))
     result, kept_lines, crash = parse_whole(parse, data, partial.path,
                                             f"the {unit.kind} parser", **kwargs)
     st = partial.stats

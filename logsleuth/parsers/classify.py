@@ -25,10 +25,17 @@ import pyarrow as pa
 from logsleuth.errors import PatternError
 from logsleuth.model import Kind, Record
 
-_TD_TOP = re.compile(r'^(?:\d+:\s*\n)?(?:\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s*\n)?'
-                     r'(?:Full thread dump |"[^"\n]*" [^\n]*tid=0x)')
-_NGINX_ACCESS = re.compile(
-    r'^\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "', re.M)
+# A dump from its first line: HotSpot/SAP text (after a console prompt, a jcmd `<pid>:`
+# line and a time), an OpenJ9 javacore (tagged lines), or a JDK 21 JSON dump.
+_TD_TOP = re.compile(
+    r'^(?:[^\n]{0,200}(?:jstack|jcmd)[^\n]*\n)?(?:\d+:\s*\n)?'
+    r'(?:(?:Thread dump triggered at )?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s*\n)?'
+    r'(?:Full thread dump |"[^"\n]*" [^\n]*(?:tid=0x|cpu=[\d.]+ \[reset ))'
+    r'|^(?:NULL {3,}|0SECTION {3,}|1TI[A-Z]+ +|1LKDEADLOCK +|3XMTHREADINFO +)'
+    r'|^\{\s*"threadDump"\s*:')
+_NGINX_ACCESS = re.compile(  # an X-Forwarded-For chain may come before the address
+    r'^(?:"[^"\n]*" |[^\s,"]+(?:, [^\s,]+)*(?:, | ))?'
+    r'\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "', re.M)
 _NGINX_ERROR = re.compile(
     r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[(?:debug|info|notice|warn|error|crit|alert|emerg)\] "
     r"\d+#\d+: ", re.M)

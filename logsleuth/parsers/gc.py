@@ -95,6 +95,7 @@ STOPPED_RE = re.compile(
     r"Total time for which application threads were stopped: (?P<stopped>[\d.]+) seconds"
     r"(?:, Stopping threads took: (?P<stopping>[\d.]+) seconds)?"
 )
+_COMPLETE_TAIL = re.compile(r"(?:secs\]|seconds|\])\s*$")
 # Both clocks on one line, found anywhere in the file: anchors uptime-only events.
 _ANCHOR_UL = re.compile(rf"\[({TIME_RE})\](?:\[[^\]\n]*\])*?\[(\d+\.\d+s|\d+ms|\d+ns)\]")
 _ANCHOR_8 = re.compile(rf"^({TIME_RE}): (\d+\.\d+): ", re.M)
@@ -127,10 +128,12 @@ def parse_gc_log(data: bytes, source: str, *, default_tz: tzinfo | None = None,
         anchor_re = _ANCHOR_UL
     else:
         rows = EventRows()
-        parse_jdk8(text, rows)
+        continued = parse_jdk8(text, rows)
         events = EventColumns.from_rows(rows)
         collector = detect_collector8(head)
         bad = line_start_matches(text, BAD_LINE8_RE)
+        if continued:  # lines that carried on an event are part of it
+            bad = sorted(set(bad).difference(continued))
         anchor_re = _ANCHOR_8
     event_lines = events.columns["line"]
     _account_truncated_tail(text, event_lines, result, bad)
@@ -161,7 +164,10 @@ def _account_truncated_tail(text: str, event_lines: pa.Array, result: EvidenceRe
                             bad: list[int]) -> None:
     """Fill the line counts; a last line without newline is cut short unless it is an event."""
     tail_start = text.rfind("\n") + 1
-    cut = bool(text[tail_start:].strip())  # no trailing newline
+    tail = text[tail_start:]
+    # No trailing newline. A last line that ends as GC lines end (`secs]`, `seconds`,
+    # a closing bracket) was written whole; anything else was cut mid-line.
+    cut = bool(tail.strip()) and _COMPLETE_TAIL.search(tail) is None
     last = result.lines
     if cut:
         result.notes.append(f"last line {last} has no newline (file cut short?)")

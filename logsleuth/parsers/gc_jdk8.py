@@ -6,6 +6,15 @@ bracket groups: removing them leaves the whole-heap figure and the total duratio
 as the last size and the last ``secs]`` on the line. G1 writes its heap figures on
 an indented ``[Eden: ... Heap: ...]`` line after the event line; they are matched
 with their own regex and given to the G1 pause just before them.
+
+An event is not always one line. ``-XX:+PrintTenuringDistribution`` and
+``-XX:+PrintAdaptiveSizePolicy`` write their lines into the middle of a pause, and
+CMS failures go on over the next lines, so an event whose brackets are still open
+takes the following lines until they close (``Desired survivor size ...``,
+``- age 1: ...``, ``[G1Ergonomics ...]``, ``, 0.0059972 secs]``). Those lines
+count as parsed. Another thread may also print a date stamp or a whole concurrent
+phase into the middle of an event; stamps are dropped before the event is read and
+``[CMS-concurrent-...]`` phases are found wherever they sit.
 """
 
 from __future__ import annotations
@@ -25,9 +34,15 @@ from logsleuth.parsers.gc_common import (
 _PFX = rf"(?:(?P<date>{TIME_RE}): )?(?:(?P<up>\d+\.\d+): )?(?:#\d+: )?"
 # Led by a literal newline, not ^ with re.M: re then only tries line starts (4x faster).
 EVENT8_RE = re.compile(rf"\n{_PFX}\[(?P<full>Full GC|GC)(?P<rest>[^\n]*)")
+# Anywhere in a line: CMS phases are also printed into the middle of a pause.
 CMS_CONC_RE = re.compile(
-    rf"\n{_PFX}\[CMS-concurrent-(?P<name>[a-z-]+): (?P<cpu>[\d.]+)/(?P<wall>[\d.]+) secs\]"
+    r"\[CMS-concurrent-(?P<name>[a-z-]+): (?P<cpu>[\d.]+)/(?P<wall>[\d.]+) secs\]"
 )
+# The clock printed just before a mid-line phase, read backwards from its bracket.
+_CLOCK_BEFORE = re.compile(rf"(?:(?P<date>{TIME_RE}): )?(?:(?P<up>\d+\.\d+): )?(?:#\d+: )?$")
+# Date/uptime stamps another thread wrote into the middle of an event's text.
+_STAMP = re.compile(rf"{TIME_RE}: (?:\d+\.\d+: )?|(?<![\d.])\d+\.\d+: (?=\[)")
+_MAX_CONT = 60  # lines an open event may take; beyond that it was cut short
 G1_HEAP_RE = re.compile(
     r"\n[ \t]+\[Eden: [^\n]*?Heap: (?P<b>[\d.]+)(?P<bu>[BKMG])\([\d.]+[BKMG]\)"
     r"->(?P<a>[\d.]+)(?P<au>[BKMG])\((?P<c>[\d.]+)(?P<cu>[BKMG])\)\]"
@@ -46,6 +61,7 @@ _HEAP8 = re.compile(
     r"(?P<a>[\d.]+)(?P<au>[BKMG])\((?P<c>[\d.]+)(?P<cu>[BKMG])\)"
 )
 _SECS = re.compile(r"([\d.]+) secs\]")
+_BARE_SECS = re.compile(r"^\s*([\d.]+)\]")  # `concurrent-root-region-scan-end, 0.19]`
 _G1_FLAGS = frozenset({"young", "mixed", "initial-mark", "to-space exhausted",
                        "to-space overflow"})
 
@@ -116,28 +132,30 @@ def _tail(rest: str, parens: list[tuple[str, int]]) -> str:
     return rest[parens[-1][1]:] if parens else rest
 
 
-def parse_jdk8(text: str, rows: EventRows) -> None:
-    """Append every JDK 8 GC event of ``text`` to ``rows``."""
+def parse_jdk8(text: str, rows: EventRows) -> list[int]:
+    """Append every JDK 8 GC event of ``text`` to ``rows``.
+
+    Returns the start offsets of the lines that continued an event (they are part
+    of it, not unparsed).
+    """
     counter = LineCounter(text)
     g1_pending: list[tuple[int, int]] = []  # (text offset, row index) of G1 pauses w/o heap
+    consumed: list[int] = []
     for ls, m in iter_line_matches(EVENT8_RE, text):
         rest = m["rest"].rstrip("\r")
         le = ls + len(m[0]) - 1  # the pattern spans the whole line after its newline
-        got = _classify(m["full"] == "Full GC", rest)
+        if _depth(rest) > -1:  # `[GC` still open: the event goes on over the next lines
+            rest, used = _continuation(text, le, rest)
+            consumed.extend(used)
+        got = _classify(m["full"] == "Full GC", _STAMP.sub("", rest))
         if got is None:
             continue
         kind, phase, cause, tail = got
+        if "concurrent mode failure" in tail:  # CMS gave up: the pause became a full GC
+            kind, phase, cause = "full", "Pause Full", cause or "concurrent mode failure"
         flat = _flatten(tail)
-        if not _SECS.search(flat):  # CMS failure reports go on over the next line
-            nxt = text.find("\n", le + 1)
-            cont = text[le + 1: nxt if nxt >= 0 else len(text)].rstrip("\r")
-            if cont[:1].isspace():
-                tail += cont
-                flat = _flatten(tail)
-                if "concurrent mode failure" in cont:
-                    kind, phase = "full", "Pause Full"
         heaps = list(_HEAP8.finditer(flat))
-        secs = _SECS.findall(flat)
+        secs = _SECS.findall(flat) or (_BARE_SECS.findall(flat) if kind == "concurrent" else [])
         if not secs:
             continue  # cut short: every complete JDK 8 event ends in ", <d> secs]"
         dur = float(secs[-1]) * 1000.0
@@ -151,12 +169,50 @@ def parse_jdk8(text: str, rows: EventRows) -> None:
         if h is None and phase.startswith("Pause Young ("):
             g1_pending.append((ls, idx))
     _attach_g1_heaps(text, rows, g1_pending)
+    _cms_phases(text, rows)
+    return consumed
+
+
+def _depth(rest: str) -> int:
+    """Brackets still open after ``[GC``/``[Full GC`` + ``rest`` (the event's own is -1)."""
+    return rest.count("[") - rest.count("]")
+
+
+def _continuation(text: str, le: int, rest: str) -> tuple[str, list[int]]:
+    """Join the lines after an open event until its brackets close.
+
+    Lines that are events of their own (another thread's concurrent phase) are
+    left to be read as such and skipped here.
+    """
+    used: list[int] = []
+    depth = _depth(rest)
+    pos = le + 1
+    for _ in range(_MAX_CONT):
+        if depth < 0 or pos >= len(text):
+            break
+        nxt = text.find("\n", pos)
+        nxt = len(text) if nxt < 0 else nxt
+        line = text[pos:nxt].rstrip("\r")
+        if not line.strip():
+            break
+        if EVENT8_RE.match("\n" + line) is None:
+            rest += line
+            depth += _depth(line)
+            used.append(pos)
+        pos = nxt + 1
+    return rest, used
+
+
+def _cms_phases(text: str, rows: EventRows) -> None:
     counter = LineCounter(text)
-    for ls, m in iter_line_matches(CMS_CONC_RE, text):
+    for m in CMS_CONC_RE.finditer(text):
+        ls = text.rfind("\n", 0, m.start()) + 1
+        before = _CLOCK_BEFORE.search(text, max(ls, m.start() - 64), m.start())
+        assert before is not None  # both groups are optional: it always matches
         wall = float(m["wall"]) * 1000.0
-        rows.add(counter.line_at(ls), clock8(m["date"], m["up"]), None, "concurrent",
+        rows.add(counter.line_at(ls), clock8(before["date"], before["up"]), None, "concurrent",
                  f"Concurrent {m['name']}", None, None, wall, None, None, None, False,
-                 m[0][1:])
+                 text[before.start():m.end()])
 
 
 def _flatten(tail: str) -> str:

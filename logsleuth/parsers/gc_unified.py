@@ -65,7 +65,9 @@ _USING = {"The Z Garbage Collector": "ZGC", "Concurrent Mark Sweep": "CMS"}
 # A line that is not GC logging: no decorations, or a last tag set that is not GC's.
 # Two cheap scans: lines not led by a decoration (or led by a foreign tag set), then
 # "][tags] " candidates anywhere, kept when everything before them is decorations.
-_GC_TAGS = r"(?:gc|safepoint|metaspace|cds|heap|pagesize|trace|debug|info|warning|error)"
+# `os,cpu` is in the -Xlog:gc*,safepoint,os+cpu set GC tools ask for: the CPU line.
+_GC_TAGS = (r"(?:gc|safepoint|metaspace|cds|heap|pagesize|trace|debug|info|warning|error"
+            r"|os,cpu)")
 _TAG_TOKEN = rf"(?!{_GC_TAGS}[\],\s])[a-z][a-z0-9_]*(?:,[a-z0-9_]+)*\s*\] "
 BAD_START_RE = re.compile(rf"\n(?:(?=[^\[\s])|[ \t]+\S|\[{_TAG_TOKEN})")
 FOREIGN_TAGS_RE = re.compile(rf"\]\[{_TAG_TOKEN}")

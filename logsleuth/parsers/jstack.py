@@ -29,11 +29,18 @@ from datetime import datetime, tzinfo
 
 import pyarrow as pa
 
+from logsleuth.errors import Diagnostic
 from logsleuth.model import EvidenceResult, Kind, Record
 from logsleuth.parsers.classify import resolve_tz, rows_to_records
 
 _BANNER = re.compile(r"^Full thread dump (?P<vm>.*?):?\s*$")
-_TS = re.compile(r"^(?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\s*$")
+# SAP JVM writes `Thread dump triggered at <ts>` where HotSpot writes the bare time.
+_TS = re.compile(r"^(?:Thread dump triggered at )?(?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\s*$")
+# The console prompt a dump was typed at, copied along with it (`C:\>jstack -l 1234`,
+# `λ jstack 15256`, `$ sudo -u app jcmd 42 Thread.print`).
+_PROMPT = re.compile(
+    r"^[^\n\"]{0,200}?[>$#%\u03bb\u276f]\s*(?:sudo\s+(?:-u\s+\S+\s+)?)?(?:\S*[/\\])?"
+    r"(?:jstack|jcmd)(?:\.exe)?\s[^\n]*$")
 _PID = re.compile(r"^\d+:\s*$")
 _HEADER = re.compile(
     r'^"(?P<name>.*)"(?: #(?P<no>\d+))?(?: \[(?P<ostid>\d+)\])?(?P<daemon> daemon)?'
@@ -42,6 +49,15 @@ _HEADER = re.compile(
     r" tid=(?P<tid>0x[0-9a-fA-F]+)(?: nid=(?P<nid>0x[0-9a-fA-F]+|\d+))?\s*(?P<status>.*?)\s*"
     r"(?:\[0x[0-9a-fA-F]+\])?\s*$"
 )
+# SAP JVM spreads a thread header over three lines: name and counters, i/o, ids and state.
+_SAP_HEADER = re.compile(
+    r'^"(?P<name>.*)" #(?P<no>\d+)(?P<daemon> daemon)? prio=(?P<prio>\d+)'
+    r"(?: os_prio=(?P<os_prio>-?\d+))? cpu=(?P<cpu>[\d.]+) \[reset [\d.]+\] ms"
+    r" elapsed=(?P<elapsed>[\d.]+) \[reset [\d.]+\] s\b.*$")
+_SAP_IO = re.compile(r"^io= .*$")
+_SAP_IDS = re.compile(
+    r"^tid=(?P<tid>0x[0-9a-fA-F]+) nid=(?P<nid>0x[0-9a-fA-F]+)(?: / \d+)?\s+(?P<status>.*?)\s*"
+    r"(?:\[_thread_\w+[^\]]*\])?\s*(?:\[0x[0-9a-fA-F]+\])?\s*$")
 _STATE = re.compile(r"^\s+java\.lang\.Thread\.State: (?P<state>[A-Z_]+)(?: \((?P<detail>[^)]*)\))?")
 _FRAME = re.compile(r"^\s+at (?P<frame>\S.*?)\s*$")
 _LOCK = re.compile(
@@ -110,18 +126,21 @@ def _line_tag(line: str, in_heap: bool) -> str | None:
 
 _TAGGERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("frame", _FRAME), ("lock", _LOCK), ("state", _STATE), ("header", _HEADER),
+    ("sap_header", _SAP_HEADER), ("sap_io", _SAP_IO), ("sap_ids", _SAP_IDS),
     ("vheader", _VHEADER), ("bare_frame", _BARE_FRAME),
     ("ownable_hdr", _OWNABLE_HDR), ("ownable", _OWNABLE), ("note", _THREAD_NOTE),
     ("banner", _BANNER), ("jni", _JNI), ("smr", _SMR), ("dl_start", _DL_START),
     ("dl_end", _DL_END), ("dl", _DL_LINE), ("heap_start", _HEAP), ("ts", _TS),
+    ("prompt", _PROMPT),
 )
 
 
 def find_dumps(text: str) -> list[tuple[int, int]]:
     """Line ranges ``[start, end)`` of each dump, 0-based over ``\\n``-separated lines.
 
-    A range starts at the dump's timestamp line (and a jcmd ``<pid>:`` line above
-    it) when present, else at the ``Full thread dump`` banner, and ends after the
+    A range starts at the dump's timestamp line (and a jcmd ``<pid>:`` line and the
+    console prompt the command was typed at above it) when present, else at the
+    ``Full thread dump`` banner, and ends after the
     last line that still fits the dump grammar (heap summary included), so an app
     log can carve kill -3 output out from between its own records. Only the dumps
     are walked line by line; the rest of a large console log is just searched.
@@ -133,13 +152,11 @@ def find_dumps(text: str) -> list[tuple[int, int]]:
         last = pos
         if out and line_no < out[-1][1]:
             continue
-        start = line_no
-        prev = _prev_line(text, pos)
-        if prev is not None and _TS.match(text[prev:pos - 1]):
-            start -= 1
-            prev2 = _prev_line(text, prev)
-            if prev2 is not None and _PID.match(text[prev2:prev - 1]):
-                start -= 1
+        start, top = line_no, pos
+        for above in (_TS, _PID, _PROMPT):  # each optional, in this order upwards
+            prev = _prev_line(text, top)
+            if prev is not None and above.match(text[prev:top - 1]):
+                start, top = start - 1, prev
         nxt = text.find("\n", pos)
         out.append((start, line_no + 1 + (0 if nxt < 0 else _walk(text, nxt + 1))))
     return out
@@ -182,13 +199,16 @@ def _split_lines(text: str) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    # Trailing blanks carry nothing in a dump, and consoles pad every line with them.
+    return [ln.rstrip() for ln in lines]
 
 
 @dataclass(slots=True)
 class _Thread:
+    """One thread of a dump; ``g`` holds its header fields (regex group names)."""
+
     line: int
-    m: re.Match[str]
+    g: dict[str, str | None]
     virtual: bool = False
     carrying: int | None = None
     state: str | None = None
@@ -198,6 +218,10 @@ class _Thread:
     blocked_on: str | None = None
     held: list[str] = field(default_factory=list)
     lock_rel: list[tuple[str, str, str]] = field(default_factory=list)  # (rel, lock, cls)
+    extra: dict[str, str] = field(default_factory=dict)  # groups of a SAP ids line
+
+
+_HEADERS = {"header": _HEADER, "vheader": _VHEADER, "sap_header": _SAP_HEADER}
 
 
 @dataclass(slots=True)
@@ -220,32 +244,47 @@ def parse_thread_dumps(data: bytes, source: str, *, default_tz: str | tzinfo | N
     Dump timestamps have no zone: they are read in ``default_tz``, else as UTC with
     ``timezone`` left None (unknown) and a note.
     """
-    text = data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     lines = _split_lines(text)
+    tz = resolve_tz(default_tz)
+    out = _Out()
+    diagnostics: list[Diagnostic] = []
+    head = text[:4096].lstrip()
+    if looks_like_json_dump(head):
+        n_dumps, diagnostics = parse_json_dump(out, text, lines, source, tz, line_offset)
+    elif looks_like_javacore(head):
+        n_dumps = parse_javacore(out, lines, source, tz, line_offset)
+    else:
+        n_dumps = _parse_text(out, text, lines, source, tz, line_offset)
+    res = EvidenceResult(source=source, kind=Kind.THREAD_DUMP, lines=len(lines),
+                         parsed_lines=out.parsed, unparsed_lines=out.n_unparsed,
+                         unparsed_samples=out.unparsed,
+                         timezone=None if tz is None else str(default_tz))
+    res.diagnostics.extend(diagnostics)
+    if tz is None and n_dumps:
+        res.notes.append("dump timestamps have no zone and no default_tz: read as UTC")
+    res.tables["thread_states"] = pa.Table.from_pylist(out.threads, THREAD_STATES_SCHEMA)
+    res.tables["locks"] = pa.Table.from_pylist(out.locks, LOCKS_SCHEMA)
+    res.tables["deadlocks"] = pa.Table.from_pylist(out.deadlocks, DEADLOCKS_SCHEMA)
+    return res
+
+
+def _parse_text(out: _Out, text: str, lines: list[str], source: str, tz: tzinfo | None,
+                off: int) -> int:
+    """HotSpot/SAP text dumps, alone or inside a console log; returns how many."""
     ranges = find_dumps(text)
     if not ranges:  # a dump cut before its banner: start at the first thread header
         m = _FIRST_HEADER_SCAN.search(text)
         if m is not None:
             b = text.count("\n", 0, m.start())
             ranges = [(b, b + _walk(text, m.start()))]
-    tz = resolve_tz(default_tz)
-    out = _Out()
     prev = 0
     for idx, (a, b) in enumerate(ranges):
-        _unparsed(out, lines, prev, a, line_offset)
-        _parse_dump(out, lines, a, b, idx, source, tz, line_offset)
+        _unparsed(out, lines, prev, a, off)
+        _parse_dump(out, lines, a, b, idx, source, tz, off)
         prev = b
-    _unparsed(out, lines, prev, len(lines), line_offset)
-    res = EvidenceResult(source=source, kind=Kind.THREAD_DUMP, lines=len(lines),
-                         parsed_lines=out.parsed, unparsed_lines=out.n_unparsed,
-                         unparsed_samples=out.unparsed,
-                         timezone=None if tz is None else str(default_tz))
-    if tz is None and ranges:
-        res.notes.append("dump timestamps have no zone and no default_tz: read as UTC")
-    res.tables["thread_states"] = pa.Table.from_pylist(out.threads, THREAD_STATES_SCHEMA)
-    res.tables["locks"] = pa.Table.from_pylist(out.locks, LOCKS_SCHEMA)
-    res.tables["deadlocks"] = pa.Table.from_pylist(out.deadlocks, DEADLOCKS_SCHEMA)
-    return res
+    _unparsed(out, lines, prev, len(lines), off)
+    return len(ranges)
 
 
 def _unparsed(out: _Out, lines: list[str], a: int, b: int, off: int) -> None:
@@ -276,7 +315,9 @@ def _parse_dump(out: _Out, lines: list[str], a: int, b: int, idx: int, source: s
             continue
         out.parsed += 1
         if tag == "ts" and ts is None:
-            ts = datetime.strptime(line.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz)
+            tm = _TS.match(line)
+            assert tm is not None
+            ts = datetime.strptime(tm["ts"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz)
         elif tag == "dl_start":
             in_deadlock, dl_stacks, cur = True, False, None
             dl = {"line": i + 1 + off, "threads": [], "locks": [], "text": [line]}
@@ -291,14 +332,19 @@ def _parse_dump(out: _Out, lines: list[str], a: int, b: int, idx: int, source: s
                 dl["locks"].append(m["obj"] or m["own"])  # type: ignore[union-attr]
             if tag == "dl_end":
                 in_deadlock = False
-        elif tag in ("header", "vheader"):
-            hm = (_HEADER if tag == "header" else _VHEADER).match(line)
+        elif tag in ("header", "vheader", "sap_header"):
+            hm = _HEADERS[tag].match(line)
             assert hm is not None
-            cur = _Thread(line=i + 1 + off, m=hm, virtual=tag == "vheader" and bool(hm["virtual"]))
+            cur = _Thread(line=i + 1 + off, g=hm.groupdict(),
+                          virtual=tag == "vheader" and bool(hm["virtual"]))
             threads.append(cur)
             ownable = False
         elif cur is None:
             continue
+        elif tag == "sap_ids":
+            im = _SAP_IDS.match(line)
+            assert im is not None
+            cur.extra = {k: v for k, v in im.groupdict().items() if v}
         elif tag == "state":
             sm = _STATE.match(line)
             assert sm is not None
@@ -337,12 +383,11 @@ def _add_lock(cur: _Thread, line: str, ownable: bool) -> None:
 def _emit(out: _Out, threads: list[_Thread], source: str, idx: int, ts: datetime | None) -> None:
     locks: dict[str, dict[str, object]] = {}
     for t in threads:
-        m = t.m
-        g = m.groupdict()
+        g = {**t.g, **t.extra}
         nid = g.get("nid") or g.get("ostid")
         out.threads.append({
-            "source": source, "dump_index": idx, "ts": ts, "line": t.line, "thread": m["name"],
-            "thread_no": _int(m["no"]), "tid": g.get("tid"),
+            "source": source, "dump_index": idx, "ts": ts, "line": t.line, "thread": g["name"],
+            "thread_no": _int(g.get("no")), "tid": g.get("tid"),
             "nid": None if nid is None else int(nid, 16) if nid.startswith("0x") else int(nid),
             "daemon": g.get("daemon") is not None, "priority": _int(g.get("prio")),
             "cpu_ms": _float(g.get("cpu")), "elapsed_s": _float(g.get("elapsed")),
@@ -356,7 +401,7 @@ def _emit(out: _Out, threads: list[_Thread], source: str, idx: int, ts: datetime
             row = locks.setdefault(lock, {
                 "source": source, "dump_index": idx, "ts": ts, "lock": lock, "lock_class": cls,
                 "owner": None, "owner_top_frame": None, "waiters": [], "wait_set": []})
-            name = m["name"]
+            name = str(g["name"])
             if rel in ("locked", "ownable") and lock in t.held:
                 row["owner"] = name
                 row["owner_top_frame"] = t.frames[0] if t.frames else None
@@ -430,6 +475,8 @@ def deadlock_records(deadlocks: pa.Table) -> Iterator[Record]:
         cycle = " -> ".join(f'"{n}"' for n in [*names, *names[:1]])
         msg = f"Java-level deadlock: {cycle}" if names else "Java-level deadlock"
         text = row["text"] or msg
+        if "Java-level deadlock" not in text:  # a javacore says it in its own words
+            text = f"{msg}\n{text}"
         ts = row["ts"]
         yield Record(
             source=str(row["source"]), line=int(row["line"] or 0),
@@ -439,3 +486,8 @@ def deadlock_records(deadlocks: pa.Table) -> Iterator[Record]:
             kind=Kind.THREAD_DUMP,
             fields={"threads": "\n".join(names), "locks": "\n".join(row["locks"] or []),
                     "n_threads": str(len(names)), "dump_index": str(row["dump_index"])})
+
+
+# The other dump formats build on the pieces above (imported last: they import them).
+from logsleuth.parsers.javacore import looks_like_javacore, parse_javacore  # noqa: E402
+from logsleuth.parsers.jstack_json import looks_like_json_dump, parse_json_dump  # noqa: E402

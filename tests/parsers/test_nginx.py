@@ -8,6 +8,7 @@ giving up (499), one garbage request line (400) and one HTTP/1.0 request (200).
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,3 +159,25 @@ def test_records_for_rules() -> None:
     reqs = list(request_records(_access("access_upstream.log").tables["http_requests"]))
     assert reqs[1].fields["status"] == "502" and reqs[1].fields["upstream_status"] == "502"
     assert reqs[1].message == '"GET /down/health HTTP/1.1" 502' and reqs[1].line == 2
+
+
+def test_error_log_line_types_of_a_reload_and_a_config_test() -> None:
+    """A real reload/shutdown error log and `nginx -s`/`-t` stderr (README, 2026-12-06)."""
+    res = parse_nginx_error((DATA / "error_reload.log").read_bytes(), "error_reload.log")
+    assert (res.lines, res.unparsed_lines) == (26, 0)
+    rows = res.tables["nginx_errors"].to_pylist()
+    assert Counter(r["level"] for r in rows) == {"notice": 24, "error": 1, "info": 1}
+    assert sum("signal" in r["message"] for r in rows) == 5
+    assert {r["pid"] for r in rows} == {4338, 4339, 4442}
+    (err,) = [r for r in rows if r["level"] == "error"]
+    assert (err["client"], err["request"], err["connection"]) == (
+        "127.0.0.1", "GET /missing HTTP/1.1", 1)
+
+    res = parse_nginx_error((DATA / "nginx_stderr.log").read_bytes(), "nginx_stderr.log")
+    assert (res.lines, res.unparsed_lines) == (4, 0)
+    rows = res.tables["nginx_errors"].to_pylist()
+    assert [r["level"] for r in rows] == ["notice", "emerg", None, "notice"]
+    assert rows[1]["message"] == 'unknown directive "foo" in /tmp/h5ngx/bad.conf:2'
+    assert (rows[2]["ts"], rows[2]["pid"]) == (None, None)
+    assert rows[2]["message"] == "configuration file /tmp/h5ngx/bad.conf test failed"
+    assert rows[0]["message"] == "signal process started"
