@@ -42,12 +42,12 @@ class DateAnchor:
     """The date of an input's first record, and where it came from."""
 
     day: date
-    source: str  # "--date", "file name", "sibling", "modification time"
+    source: str  # "--date", "the file name", "sibling evidence", "the modification time"
     why: str
 
     def diagnostic(self, path: str) -> Diagnostic:
         return Diagnostic(SourceLocation(path), "time-only-date",
-                          f"time-only layout: first record dated {self.day} from the "
+                          f"time-only layout: first record dated {self.day} from "
                           f"{self.source} ({self.why})", level=DiagLevel.INFO)
 
 
@@ -234,8 +234,8 @@ def _from_siblings(p: Any, planned: Sequence[Any],
     if len(days) != 1:
         return None
     (day, path), = days.items()
-    return DateAnchor(day, "sibling", f"its first time of day falls within {path} on that day "
-                                      "and on no other")
+    return DateAnchor(day, "sibling evidence",
+                      f"its first time of day falls within {path} on that day and no other")
 
 
 def _from_mtime(p: Any, tz: tzinfo | None) -> DateAnchor | None:
@@ -246,7 +246,7 @@ def _from_mtime(p: Any, tz: tzinfo | None) -> DateAnchor | None:
     modified = datetime.fromtimestamp(mtime, zone)
     label = "UTC (zone unknown)" if tz is None else str(tz)
     if p.layout.timestamp.has_date:  # ``MMM dd HH:mm:ss``: only the year is missing
-        return DateAnchor(date(modified.year, 1, 1), "modification time",
+        return DateAnchor(date(modified.year, 1, 1), "the modification time",
                           f"the year of {modified:%Y-%m-%d %H:%M:%S} {label}")
     clock = walk_days(p.source, p.layout)
     if clock.last_local is None:
@@ -256,7 +256,7 @@ def _from_mtime(p: Any, tz: tzinfo | None) -> DateAnchor | None:
     # the last record was written before the file was last modified
     last_day = modified.date() - timedelta(days=1 if last_tod > mod_tod + 1000 else 0)
     start = last_day - timedelta(days=clock.days)
-    return DateAnchor(start, "modification time",
+    return DateAnchor(start, "the modification time",
                       f"last modified {modified:%Y-%m-%d %H:%M:%S} {label}; the last record "
                       f"is on {last_day}, {clock.days} midnight(s) after the first")
 
@@ -271,9 +271,9 @@ def date_anchors(planned: Sequence[Any], explicit: date | None, tz: tzinfo | Non
         path = p.source.path
         anchor = None
         if explicit is not None:
-            anchor = DateAnchor(explicit, "--date", "given on the command line")
+            anchor = DateAnchor(explicit, "--date", "given explicitly")
         elif (named := date_in_name(path)) is not None:
-            anchor = DateAnchor(named, "file name", path.rsplit("/", 1)[-1])
+            anchor = DateAnchor(named, "the file name", path.rsplit("/", 1)[-1])
         else:
             with reported(path, "dating this time-only log", diagnostics):
                 anchor = _from_siblings(p, planned, diagnostics) or _from_mtime(p, tz)
