@@ -204,8 +204,8 @@ def _span_local(p: Any) -> tuple[int, int] | None:
     return (min(lows), max(highs)) if lows else None
 
 
-def _from_siblings(p: Any, planned: Sequence[Any],
-                   diagnostics: list[Diagnostic]) -> DateAnchor | None:
+def _from_siblings(p: Any, planned: Sequence[Any], diagnostics: list[Diagnostic],
+                   spans: dict[int, tuple[int, int] | None]) -> DateAnchor | None:
     """The one day on which the log's first time of day falls inside its dated siblings.
 
     A sibling whose span holds that time of day on two days says nothing; siblings
@@ -220,17 +220,18 @@ def _from_siblings(p: Any, planned: Sequence[Any],
     for other in planned:
         if other is p:
             continue
-        span = None
-        with reported(other.source.path, "reading this input's dates as a sibling's",
-                      diagnostics):
-            span = _span_local(other)
+        if id(other) not in spans:  # each sibling is read once per scan
+            spans[id(other)] = None
+            with reported(other.source.path, "reading this input's dates as a sibling's",
+                          diagnostics):
+                spans[id(other)] = _span_local(other)
+        span = spans[id(other)]
         if span is None:
             continue
         lo, hi = span[0] - SIBLING_SLACK_MS, span[1] + SIBLING_SLACK_MS
-        first = -(-(lo - t0) // DAY_MS)  # ceil
-        hits = [d for d in range(first, (hi - t0) // DAY_MS + 1)]
-        if len(hits) == 1:
-            days.setdefault(date(1970, 1, 1) + timedelta(days=hits[0]), other.source.path)
+        first, last = -(-(lo - t0) // DAY_MS), (hi - t0) // DAY_MS  # days holding t0
+        if first == last:
+            days.setdefault(date(1970, 1, 1) + timedelta(days=first), other.source.path)
     if len(days) != 1:
         return None
     (day, path), = days.items()
@@ -265,6 +266,7 @@ def date_anchors(planned: Sequence[Any], explicit: date | None, tz: tzinfo | Non
                  diagnostics: list[Diagnostic]) -> dict[str, date]:
     """First-record dates of the time-only app logs, by path; each choice reported."""
     out: dict[str, date] = {}
+    spans: dict[int, tuple[int, int] | None] = {}
     for p in planned:
         if getattr(p, "kind", None) != Kind.APP_LOG or not needs_date(p.layout):
             continue
@@ -276,7 +278,8 @@ def date_anchors(planned: Sequence[Any], explicit: date | None, tz: tzinfo | Non
             anchor = DateAnchor(named, "the file name", path.rsplit("/", 1)[-1])
         else:
             with reported(path, "dating this time-only log", diagnostics):
-                anchor = _from_siblings(p, planned, diagnostics) or _from_mtime(p, tz)
+                anchor = (_from_siblings(p, planned, diagnostics, spans)
+                          or _from_mtime(p, tz))
         if anchor is None:
             diagnostics.append(Diagnostic(
                 SourceLocation(path), "time-only-undated",

@@ -190,3 +190,22 @@ def test_parse_text_takes_a_date_for_time_only_layouts() -> None:
                              date="2026-11-26")
     assert [r.ts_ms for r in records] == [_utc("2026-11-26T23:59:59"),
                                           _utc("2026-11-27T00:00:01")]
+
+
+def test_dated_app_log_sibling_gives_the_day_and_disagreeing_siblings_cancel(
+        tmp_path: Path) -> None:
+    _place(tmp_path, "console.log", mtime="2022-11-25T21:00:00")
+    (tmp_path / "server.log").write_text("".join(
+        f"2022-11-17 20:{m:02d}:00.000 INFO  [main] a.B - tick {m}\n" for m in range(0, 40, 5)))
+    result = _scan(tmp_path)
+    app = next(s for s in result.inputs if s.path == "console.log")
+    assert app.first_ts_ms == _utc(f"2022-11-17T{FIRST_TOD}")
+    assert "server.log" in _dates(result)[1][0]
+    # an nginx log of another day: the siblings disagree, so neither is believed
+    (tmp_path / "access.log").write_text(
+        '10.0.0.1 - - [18/Nov/2022:20:05:00 +0000] "GET /x HTTP/1.1" 200 12 "-" "curl/7.1"\n'
+        '10.0.0.1 - - [18/Nov/2022:20:35:00 +0000] "GET /x HTTP/1.1" 200 12 "-" "curl/7.1"\n')
+    result = _scan(tmp_path)
+    app = next(s for s in result.inputs if s.path == "console.log")
+    assert app.first_ts_ms == _utc(f"2022-11-25T{FIRST_TOD}")
+    assert "modification time" in _dates(result)[1][0]
