@@ -11,6 +11,7 @@ timestamp and the scan says to pass ``--date``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 from collections.abc import Sequence
@@ -124,41 +125,44 @@ class TimeOfDayClock:
         return pa.array(local - offset, pa.int64(), mask=~valid)
 
 
-def _header_times(layout: Any, text: str) -> pa.Array:
-    """The ``ts`` strings of the header lines in ``text``."""
-    lines = pa.array(text.split("\n"), pa.large_string())
+def _header_times(layout: Any, data: bytes) -> pa.Array:
+    """The ``ts`` strings of the header lines in ``data`` (zero-copy lines, one RE2 pass)."""
+    from logsleuth.parsers.lines import line_offsets, lines_array
+
+    lines = lines_array(data, line_offsets(np.frombuffer(data, np.uint8), final=True))
     heads = lines.filter(pc.match_substring_regex(lines, layout.header_regex))
     if len(heads) == 0:
         return pa.array([], pa.string())
-    return pc.extract_regex(heads, layout.fields_regex).field("ts")
+    ts = pc.extract_regex(heads, layout.fields_regex).field("ts")
+    try:
+        return ts.cast(pa.string())
+    except pa.ArrowInvalid:  # invalid UTF-8 in a timestamp: such a value reads as null
+        return pa.array([None if v is None else v.decode("utf-8", "replace")
+                         for v in ts.to_pylist()], pa.string())
 
 
-def walk_days(source: Any, layout: Any, chunk: int = 4 * 2**20) -> TimeOfDayClock:
-    """Read the whole input once: midnights crossed and the last record's time of day."""
+def walk_days(source: Any, layout: Any) -> TimeOfDayClock:
+    """Read the whole input once: midnights crossed and the last record's time of day.
+
+    The engine's own parser runs with this clock as its converter and no sink, so
+    the walk costs a parse without the collectors.
+    """
+    from logsleuth.engine.applog import AppLogParser
+    from logsleuth.engine.reader import feed_stream
+    from logsleuth.engine.stats import InputStats
     from logsleuth.errors import InputError
 
     clock = TimeOfDayClock(layout.timestamp, date(2000, 1, 1), None)
-    rest = b""
-    with source.open() as stream:
-        while True:
-            try:
-                data = stream.read(chunk)
-            except InputError:
-                data = b""
-            if not data:
-                if rest:
-                    clock(_header_times(layout, rest.decode("utf-8", "replace")))
-                return clock
-            data = rest + data
-            cut = data.rfind(b"\n") + 1
-            rest = data[cut:]
-            if cut:
-                clock(_header_times(layout, data[:cut].decode("utf-8", "replace")))
+    parser = AppLogParser(getattr(source, "path", "?"), layout, clock, InputStats("walk"))
+    # a truncated archive raises after its last records: those count
+    with source.open() as stream, contextlib.suppress(InputError):
+        feed_stream(stream, parser)
+    return clock
 
 
 def _first_time_of_day(layout: Any, head: bytes) -> int | None:
     clock = TimeOfDayClock(layout.timestamp, date(2000, 1, 1), None)
-    valid = clock(_header_times(layout, head.decode("utf-8", "replace"))).drop_null()
+    valid = clock(_header_times(layout, head)).drop_null()
     return int(valid[0].as_py()) % DAY_MS if len(valid) else None
 
 
@@ -193,7 +197,7 @@ def _span_local(p: Any) -> tuple[int, int] | None:
         elif p.kind == Kind.APP_LOG and hasattr(p.layout, "fields_regex") \
                 and p.layout.timestamp is not None and not p.layout.timestamp.needs_base_date:
             got = p.layout.timestamp.to_epoch_ms(
-                _header_times(p.layout, text.decode("utf-8", "replace")), None)
+                _header_times(p.layout, text), None)
             local = pc.add(got.ms, got.offset_ms)
         else:
             return None
