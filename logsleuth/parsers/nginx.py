@@ -112,8 +112,9 @@ def split_lines(data: bytes) -> pa.StringArray:
 
 
 def _num(arr: pa.Array) -> pa.Array:
-    """``"1.001"`` -> 1.001, ``"-"``/empty/null -> null."""
-    s = pc.if_else(pc.match_substring_regex(arr, r"^\d"), arr, pa.scalar(None, pa.string()))
+    """``"1.001"`` -> 1.001, ``"-"``/empty/null/anything not a number -> null."""
+    s = pc.if_else(pc.match_substring_regex(arr, r"^\d+(?:\.\d+)?$"), arr,
+                   pa.scalar(None, pa.string()))
     return pc.cast(s, pa.float64())
 
 

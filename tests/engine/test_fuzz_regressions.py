@@ -7,6 +7,7 @@ the defect comes back.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,6 +18,7 @@ from logsleuth.engine.reader import feed_stream
 from logsleuth.engine.stats import InputStats
 from logsleuth.layouts import compile_pattern
 
+PUBLIC = Path(__file__).resolve().parents[1] / "data" / "public"
 PUSH = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%t] %logger{36} - %msg%n"
 
 
@@ -72,3 +74,17 @@ def test_gc_log_with_a_damaged_decoration_time_parses(damaged: bytes) -> None:
     events = result.tables["gc_events"]
     assert events.num_rows >= 1
     assert events["ts"].cast(pa.int64())[0].as_py() == 1795687553777  # the intact line's time
+
+
+def test_nginx_ingress_line_with_a_damaged_upstream_time_parses() -> None:
+    """Found by the fuzz run on tests/data/public/nginx/beats-ingress-upstreaminfo.log:
+    an upstream time '0\\x00001' (a NUL for the dot) made the access log fail as a whole."""
+    from logsleuth.parsers.nginx import parse_nginx_access
+
+    line = (PUBLIC / "nginx/beats-ingress-upstreaminfo.log").read_bytes().split(b"\n")[0]
+    assert b" 59 0.000 200 " in line
+    damaged = line.replace(b" 59 0.000 200 ", b" 59 0\x00000 200 ") + b"\n"
+    result = parse_nginx_access(line + b"\n" + damaged, "access.log")
+    assert result.lines == 2 and result.parsed_lines + result.unparsed_lines == 2
+    times = result.tables["http_requests"]["upstream_time_s"].to_pylist()
+    assert times[0] == 0.0 and (len(times) == 1 or times[1] is None)
