@@ -88,3 +88,17 @@ def test_nginx_ingress_line_with_a_damaged_upstream_time_parses() -> None:
     assert result.lines == 2 and result.parsed_lines + result.unparsed_lines == 2
     times = result.tables["http_requests"]["upstream_time_s"].to_pylist()
     assert times[0] == 0.0 and (len(times) == 1 or times[1] is None)
+
+
+def test_nginx_error_line_with_an_overlong_pid_parses() -> None:
+    """Found by the fuzz run on sample_logs/incident/nginx/error.log: digits inserted
+    into the pid ('99999999999999999999999929317#29317') overflowed the int64 cast
+    and the whole error log failed."""
+    from logsleuth.parsers.nginx import parse_nginx_error
+
+    sample = Path(__file__).resolve().parents[2] / "sample_logs/incident/nginx/error.log"
+    line = next(ln for ln in sample.read_bytes().split(b"\n") if b"] 29317#29317: " in ln)
+    damaged = line.replace(b"] 29317#", b"] 99999999999999999999999929317#", 1)
+    result = parse_nginx_error(line + b"\n" + damaged + b"\n", "error.log")
+    assert result.lines == 2 and result.parsed_lines + result.unparsed_lines == 2
+    assert result.tables["nginx_errors"]["pid"].to_pylist() == [29317, None]
