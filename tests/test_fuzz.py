@@ -6,7 +6,8 @@ flipped, inserted, deleted; lines dropped, doubled, swapped, joined, cut; tokens
 that steer parsers spliced in; lines of other kinds mixed in) and fed to each
 parser, to layout detection and to kind classification. The run is bounded and
 reproducible (derandomized, 150 examples per target, no example database), so it
-is part of the ordinary suite; ``LOGSLEUTH_FUZZ_EXAMPLES=5000`` runs it longer.
+is part of the ordinary suite; ``LOGSLEUTH_FUZZ_EXAMPLES=5000`` runs it longer and
+``LOGSLEUTH_FUZZ_RANDOM=1`` explores beyond the fixed sequence (fresh seeds each run).
 
 Invariants: no exception; for app logs the records' lines plus the unparsed lines
 equal the input's lines; for GC, thread dumps and nginx parsed plus unparsed lines
@@ -47,7 +48,8 @@ from logsleuth.parsers.stacktrace import (
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = int(os.environ.get("LOGSLEUTH_FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+RANDOM = os.environ.get("LOGSLEUTH_FUZZ_RANDOM") == "1"
+FUZZ = settings(max_examples=EXAMPLES, derandomize=not RANDOM, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 CORPUS: dict[str, list[str]] = {
