@@ -117,7 +117,8 @@ def table(files: list[Path]) -> tuple[str, dict[str, int]]:
             if "error" in ls:
                 ls_cells = [ls["error"], "", "", ""]
             else:
-                ls_cells = [ls["kind"], f"`{ls['layout']}`" if ls["layout"] else "none",
+                layout = f"`{ls['layout']}`" if ls["layout"] else ("none" if ls["kind"] == "app-log" else "—")
+                ls_cells = [ls["kind"], layout,
                             str(ls["records"]), f"{ls['unparsed']} / {ls['lines']}"]
             ln_cells = ([ln["error"], ""] if "error" in ln else [ln["format"], str(ln["messages"])])
             cells = [f"`{rel}`", "—" if want is None else str(want), *ls_cells, *ln_cells]

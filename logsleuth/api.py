@@ -69,7 +69,8 @@ def layout_choice(pattern: str | None = None, log4j2_config: PathLike | None = N
     from logsleuth import layouts
 
     if pattern is not None:
-        layouts.compile_pattern(pattern)  # fail early, before any input is read
+        if layouts.spec_layout(pattern) is None:  # a PatternLayout, or "json: ..."
+            layouts.compile_pattern(pattern)  # fail early, before any input is read
         return LayoutChoice(pattern=pattern)
     if log4j2_config is not None:
         pats = layouts.patterns_from_log4j2_xml(Path(log4j2_config))
@@ -106,6 +107,7 @@ def scan(
     only: Sequence[str] = (),
     exclude: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
+    limits: Sequence[str] | dict[str, float] = (),
 ) -> ScanResult:
     """Scan files, directories, globs and archives of evidence.
 
@@ -115,6 +117,8 @@ def scan(
     are streamed to Parquet files there instead of memory (``to_parquet`` streams them).
     ``date`` (YYYY-MM-DD) dates the first record of app logs that print only a time
     of day; without it that date comes from the file name, siblings or mtime.
+    ``limits`` states gauge ceilings by hand (``"netty_direct_memory_used=2GiB"`` or a
+    dict of base-unit values): they override what the evidence states.
     """
     from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
@@ -128,6 +132,9 @@ def scan(
     explicit_date = parse_date(date)
     choice = layout_choice(pattern, log4j2_config, logback_config)
     overrides = KindOverrides.parse(list(kinds))
+    from logsleuth.timeline.ceilings import parse_limits
+
+    stated = dict(limits) if isinstance(limits, dict) else parse_limits(limits)
     collectors, config = _collectors(default_tz, metrics, rules, rules_dirs, only, exclude,
                                      analysis)
     found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
@@ -177,7 +184,8 @@ def scan(
         tables=_tables(partials, keep_records and spill_dir is None),
         record_files=[f for p in partials for f in p.record_files],
     )
-    _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred))
+    _limits_elsewhere(result, planned)
+    _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred), stated)
     if baseline is not None:
         result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz, date=date,
                                             kinds=kinds, workers=workers, rules=rules,
@@ -188,6 +196,17 @@ def scan(
 
         write_html(result, html)
     return result
+
+
+def _limits_elsewhere(result: ScanResult, planned: Sequence[Any]) -> None:
+    """Ceilings GC logs and flag dumps state in their first lines join the metrics table."""
+    from logsleuth.timeline.ceilings import limits_from_heads
+
+    found = limits_from_heads(planned)
+    if found.num_rows:
+        old = result.tables.get("metrics")
+        result.tables["metrics"] = found if old is None else pa.concat_tables(
+            [old, found], promote_options="permissive")
 
 
 def _jvm_start_elsewhere(planned: Sequence[Any], default_tz: tzinfo | None,
@@ -247,7 +266,8 @@ def _tables(partials: Sequence[Partial], keep_records: bool) -> dict[str, pa.Tab
     return merged
 
 
-def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone: Any) -> None:
+def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone: Any,
+                       limits: dict[str, float] | None = None) -> None:
     """Fold the collectors of all inputs into timelines, findings and the incident."""
     levels = _merged(partials, "levels")
     if levels is not None:
@@ -279,7 +299,7 @@ def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone
                 f"{studied.dropped} warning/error records were counted but not kept for the "
                 f"incident analysis (more than {MAX_NOTABLE_ROWS} warning/error seconds)",
                 level=DiagLevel.WARNING))
-        result.incident = analyze_scan(result, studied, timezone)
+        result.incident = analyze_scan(result, studied, timezone, limits)
         result.tables["templates"] = template_table(studied)
         result.exception_fingerprints = sorted(exception_fingerprints(studied))
 
@@ -332,6 +352,8 @@ def _merged(partials: Sequence[Partial], name: str) -> Any | None:
 
 
 def _zone_label(layout: object | None, tz: str | None) -> str | None:
+    if getattr(layout, "zoned", False):  # JSON epoch times are instants already
+        return "from-log"
     fmt = getattr(layout, "timestamp", None)
     if fmt is None:
         return None

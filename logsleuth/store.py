@@ -186,6 +186,7 @@ def _stats_from(j: dict[str, Any]) -> Any:
 
     return InputStats(
         path=j["path"], kind=j["kind"], layout=j["layout"], timezone=j["timezone"],
+        wrapper=j.get("wrapper"),
         bytes=j["bytes"], lines=j["lines"], records=j["records"],
         unparsed_lines=j["unparsed_lines"], invalid_bytes=j["invalid_bytes"],
         oversized_lines=j["oversized_lines"], first_ts_ms=j["first_ts_ms"],

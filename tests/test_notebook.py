@@ -1,7 +1,7 @@
 """The investigation notebook runs top to bottom on the bundled incident evidence.
 
 It is executed once per module; each test checks one step of the investigation
-against ``sample_logs/incident/ground_truth.json`` (written by the generator of the
+against ``sample_logs/incident.truth.json`` (written by the generator of the
 evidence, not by logsleuth).
 """
 
@@ -24,15 +24,16 @@ PLOTLY = "application/vnd.plotly.v1+json"
 
 @pytest.fixture(scope="module")
 def truth() -> dict:
-    return json.loads((EVIDENCE / "ground_truth.json").read_text())
+    return json.loads((ROOT / "sample_logs" / "incident.truth.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def executed() -> nbformat.NotebookNode:
+@pytest.fixture(scope="module", params=["notebooks", "."])
+def executed(request: pytest.FixtureRequest) -> nbformat.NotebookNode:
+    """Run where Jupyter runs it (the notebook's own folder) and from the repository root."""
     assert EVIDENCE.is_dir()
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT)}})
+                            resources={"metadata": {"path": str(ROOT / request.param)}})
     client.execute()  # raises CellExecutionError, with the cell and traceback, on failure
     return nb
 

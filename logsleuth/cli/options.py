@@ -10,7 +10,8 @@ import typer
 Paths = Annotated[list[str], typer.Argument(help="Files, directories, globs or archives.")]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write the output to FILE.")]
 Pattern = Annotated[str | None, typer.Option(
-    help="log4j2/logback PatternLayout of the app logs (overrides detection).")]
+    help="log4j2/logback PatternLayout of the app logs, or a JSON layout spec "
+         "'json: time=PATH[:iso|ms|s] level=PATH ...' (overrides detection).")]
 Tz = Annotated[str | None, typer.Option(
     help="Time zone of logs whose timestamps carry no offset (IANA name).")]
 Date = Annotated[str | None, typer.Option(

@@ -45,6 +45,10 @@ def scan(
     exclude: opt.Exclude = None,
     metrics: Annotated[list[Path] | None, typer.Option(
         "--metrics", help="YAML file of extra metric definitions (repeatable).")] = None,
+    limit: Annotated[list[str] | None, typer.Option(
+        "--limit", help="METRIC=SIZE: the ceiling of a gauge, e.g. "
+                        "netty_direct_memory_used=2GiB (repeatable; overrides what the "
+                        "evidence states).")] = None,
     baseline: Annotated[list[str] | None, typer.Option(
         help="Healthy logs to compare with: list templates and fingerprints new here "
              "(repeatable).")] = None,
@@ -80,7 +84,8 @@ def scan(
                               analysis=not no_analysis, jvm_start=jvm_start, date=date,
                               html=html,
                               baseline=baseline or None, metrics=metrics or (),
-                              engine=engine, dask_address=dask_scheduler, progress=tick)
+                              limits=limit or (), engine=engine,
+                              dask_address=dask_scheduler, progress=tick)
         if parquet is not None:
             result.to_parquet(parquet)
     finally:

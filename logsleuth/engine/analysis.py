@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.engine.applog import ChunkBatch
+from logsleuth.engine.gaugerows import GaugeRows
+from logsleuth.engine.gaugerows import shift as shift_gauge_rows
 from logsleuth.model import EvidenceResult, Kind
 
 EXACT_KEYS = 300_000  # (ms, template) keys kept before time is bucketed per second
@@ -307,12 +309,14 @@ class AnalysisCollector:
         self._pending: list[pa.RecordBatch] = []  # warning/error rows not yet grouped
         self._pending_rows = 0
         self.dropped = 0
+        self.gauges = GaugeRows()  # rows of templates that may print a gauge
 
     def consume(self, cb: ChunkBatch) -> None:
         b = cb.batch
         ids = self._template_ids(b.column("message"))
         ts = _epoch_ms(b.column("ts"))
         self.template_counts.add(ts, ids)
+        self.gauges.add(b, ids, self.miner)
         rows = np.flatnonzero(self._notable(b))
         if len(rows):
             self._pending.append(b.select(_NOTABLE_COLS).take(pa.array(rows)))
@@ -449,7 +453,9 @@ class AnalysisCollector:
     def merge(self, other: AnalysisCollector) -> None:
         self._keep_notable()  # no-ops after finish(), which every unit ends with
         other._keep_notable()
-        self.template_counts.merge(other.template_counts, self.miner.merge(other.miner))
+        mapping = self.miner.merge(other.miner)
+        self.template_counts.merge(other.template_counts, mapping)
+        self.gauges.merge(other.gauges, mapping)
         remap = np.array([self.classes.setdefault(c, len(self.classes))
                           for c in other.classes], dtype=np.int64)
         self.class_counts.merge(other.class_counts, remap)
@@ -461,6 +467,7 @@ class AnalysisCollector:
         from logsleuth.engine.evidence import _shift
 
         self.notable = _shift(self.notable, path, delta)
+        shift_gauge_rows(self.gauges, path, delta)
 
     def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """Per (time bucket, template): epoch ms (bucket middle), template id, count;

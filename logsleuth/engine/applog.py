@@ -8,6 +8,7 @@ only for records with continuation lines (stack traces), through a tail cache.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -17,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from logsleuth.engine import freetext
 from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
 from logsleuth.engine.fastfields import FieldProgram
 from logsleuth.engine.stats import InputStats
@@ -37,6 +39,7 @@ class LayoutLike(Protocol):
     def fields_regex(self) -> str: ...
 
 
+NO_TIME = np.iinfo(np.int64).min  # a wrapper line without a usable time
 _TRACE_CACHE = 4096  # distinct continuation texts remembered per input
 TsConverter = Callable[[pa.Array], pa.Array]  # ts strings -> int64 epoch ms (nulls allowed)
 
@@ -141,6 +144,10 @@ class AppLogParser:
         self._fast = FieldProgram.build(layout.header_regex, self._plan) if layout else None
         self._layout_regex = layout.fields_regex if layout else ""
         self._mask = np.empty(0, dtype=bool)
+        # Set per chunk by an unwrapping feeder (engine.unwrap): the outer line where
+        # each line of the chunk starts (plus an end sentinel) and the outer time.
+        self.line_map: np.ndarray | None = None
+        self.line_ms: np.ndarray | None = None
 
     # -- chunk entry point -------------------------------------------------
     def feed(self, buf: memoryview, first_line: int, final: bool) -> tuple[int, int]:
@@ -159,14 +166,14 @@ class AppLogParser:
         n_lines = len(starts) - 1
         data = pa.py_buffer(buf)
         lines = lines_array(data, starts)
+        if self.layout is None:
+            return self._feed_unknown(buf, lines, starts, first_line, final)
         found: _Found | None = None
         if self._fast is not None:
             heads, found = self._fast_heads(raw, data, lines, starts)
         else:
             is_header = pc.match_substring_regex(lines, self._header_regex)
             heads = np.flatnonzero(is_header.to_numpy(zero_copy_only=False))
-        if self.layout is None:
-            return self._feed_unknown(buf, lines, starts, heads, first_line, final)
         if not final and len(heads) >= 1:
             end_line = int(heads[-1])
             if end_line == 0:  # one record fills the chunk: the reader reads more
@@ -257,7 +264,8 @@ class AppLogParser:
         if hi <= lo:
             return
         sample = lines[lo].as_py().decode("utf-8", "replace").rstrip("\r\n")
-        self.stats.add_unparsed(first_line + lo, sample, hi - lo)
+        at = self._outer(np.array([lo, hi]), first_line)
+        self.stats.add_unparsed(int(at[0]), sample, int(at[1] - at[0]))
 
     def _rescue(self, texts: pa.Array, ok: np.ndarray, cols: dict[str, pa.Array]) -> np.ndarray:
         """Rows the one-pass regex missed, tried with the layout's own regex.
@@ -303,21 +311,52 @@ class AppLogParser:
         end[(end > begin) & (raw[np.maximum(end - 1, 0)] == 13)] -= 1
         return spans_to_strings(data, begin, np.maximum(end, begin))
 
+    def _outer(self, idx: np.ndarray, first_line: int) -> np.ndarray:
+        """Line numbers in the input of chunk lines ``idx`` (through an unwrapper's map)."""
+        return idx + first_line if self.line_map is None else self.line_map[idx]
+
+    def _inner_time_needed(self, heads: np.ndarray) -> bool:
+        """False when a wrapper's exact time covers every record of a zone-less layout
+        (then a time-only or year-less inner pattern never needs a date at all)."""
+        if self.line_ms is None:
+            return True
+        stamp = getattr(self.layout, "timestamp", None)
+        zoned = stamp is not None and (stamp.has_zone or stamp.zone is not None)
+        return zoned or bool((self.line_ms[heads] == NO_TIME).any())
+
+    def _times(self, ms: pa.Array | None, heads: np.ndarray) -> pa.Array:
+        """Record times: the layout's, or the wrapper's where the layout has no zone."""
+        if self.line_ms is not None:
+            outer = self.line_ms[heads]
+            stamp = getattr(self.layout, "timestamp", None)
+            zoned = stamp is not None and (stamp.has_zone or stamp.zone is not None)
+            wrapped = pa.array(outer, pa.int64(), mask=outer == NO_TIME)
+            if ms is None:
+                ms = wrapped
+            elif zoned:  # the inner time is exact: the wrapper's only fills its gaps
+                ms = pc.if_else(ms.is_null(), wrapped, ms)
+            else:  # the wrapper's time is exact (UTC): the inner one only fills its gaps
+                ms = pc.if_else(wrapped.is_null(), ms, wrapped)
+        if ms is None:
+            return pa.nulls(len(heads), pa.timestamp("ms", tz="UTC"))
+        lo, hi = pc.min_max(ms).values()
+        self.stats.see_times(lo.as_py(), hi.as_py())
+        return ms.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
+
     def _emit(self, texts: pa.Array, cols: dict[str, pa.Array], heads: np.ndarray,
               end_line: int, first_line: int, buf: memoryview, starts: np.ndarray) -> None:
         n = len(heads)
         nlines = np.diff(np.append(heads, end_line)).astype(np.int32)
-        if "ts" in cols and self.ts_converter is not None:
+        ms = None
+        if "ts" in cols and self.ts_converter is not None and self._inner_time_needed(heads):
             ms = self.ts_converter(cols["ts"])
-            ts = ms.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
-            lo, hi = pc.min_max(ms).values()
-            self.stats.see_times(lo.as_py(), hi.as_py())
-        else:
-            ts = pa.nulls(n, pa.timestamp("ms", tz="UTC"))
+        ts = self._times(ms, heads)
         exc, root, frame = self._exceptions(buf, starts, heads, nlines)
         level = cols.get("level")
+        if self.line_map is not None:
+            nlines = np.diff(self._outer(np.append(heads, end_line), first_line)).astype(np.int32)
         batch = record_batch(
-            self.source, heads + first_line, nlines, ts=ts,
+            self.source, self._outer(heads, first_line), nlines, ts=ts,
             level=_as_str(level).dictionary_encode() if level is not None else None,
             **{f: _as_str(cols[f]) for f in _STRING_FIELDS if f in cols},
             exception=exc, root_exception=root, root_frame=frame)
@@ -375,55 +414,48 @@ class AppLogParser:
 
     # -- no recognisable layout --------------------------------------------------
     def _feed_unknown(self, buf: memoryview, lines: pa.Array, starts: np.ndarray,
-                      trace_lines: np.ndarray, first_line: int, final: bool) -> tuple[int, int]:
-        """Group stack traces into records without timestamps; other lines are unparsed.
+                      first_line: int, final: bool) -> tuple[int, int]:
+        """Traces, LEAK reports and named exceptions as records; other lines unparsed.
 
-        A trace record starts at the line before its first ``at``/``Caused by`` line.
+        See ``engine.freetext``: records keep the time opening their first line (or
+        the wrapper's), and their throwable is read from the whole text.
         """
-        n_lines = len(starts) - 1
-        end_line = n_lines
+        groups = freetext.group_lines(lines, final, every_line=self.line_map is not None)
+        end_line = groups.end_line
+        if end_line == 0 and not final:
+            return 0, 0
         consumed = int(starts[end_line])
         self.stats.bytes += consumed
-        self.stats.lines += n_lines
-        in_trace = np.zeros(n_lines, dtype=bool)
-        in_trace[trace_lines] = True
-        # header = a non-trace line immediately followed by a trace line
-        is_head = np.zeros(n_lines, dtype=bool)
-        is_head[:-1] = ~in_trace[:-1] & in_trace[1:]
-        heads = np.flatnonzero(is_head)
-        covered = np.zeros(n_lines, dtype=bool)
-        ends = []
-        for h in heads:
-            j = h + 1
-            while j < n_lines and in_trace[j]:
-                j += 1
-            covered[h:j] = True
-            ends.append(j)
-        unparsed = np.flatnonzero(~covered)
-        if len(unparsed):
-            sample = lines[int(unparsed[0])].as_py().decode("utf-8", "replace").rstrip("\r\n")
-            self.stats.add_unparsed(first_line + int(unparsed[0]), sample, len(unparsed))
-        if len(heads) == 0:
-            return consumed, n_lines
+        self.stats.lines += end_line
+        if len(groups.unparsed):
+            first = int(groups.unparsed[0])
+            sample = lines[first].as_py().decode("utf-8", "replace").rstrip("\r\n")
+            runs = self._outer(np.append(groups.unparsed, groups.unparsed + 1), first_line)
+            count = int(np.sum(runs[len(groups.unparsed):] - runs[: len(groups.unparsed)]))
+            self.stats.add_unparsed(int(runs[0]), sample, count)
+        heads, ends = groups.heads, groups.ends
         n = len(heads)
-        offs = np.empty(2 * n, dtype=np.int64)
-        texts_list = []
-        for k, (h, e) in enumerate(zip(heads, ends, strict=True)):
-            offs[2 * k], offs[2 * k + 1] = starts[h], starts[e]
-            texts_list.append(bytes(buf[starts[h] : starts[e]]))
-        texts = pa.array(texts_list, pa.large_binary())
-        msgs = pa.array([t.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-                         for t in texts_list], pa.string())
-        nlines = np.array(ends, dtype=np.int32) - heads.astype(np.int32)
-        # the header line of a pasted trace is the exception line itself
-        exc_heads = heads - 1
-        exc, root, frame = self._exceptions(buf, starts, exc_heads, nlines + 1)
-        batch = record_batch(self.source, heads + first_line, nlines, msg=msgs, exception=exc,
-                             root_exception=root, root_frame=frame)
+        if n == 0:
+            return consumed, end_line
+        texts = freetext.spans(buf, starts, heads, ends)
+        first_lines = pc.utf8_rtrim(lines.take(pa.array(heads)).cast(pa.large_string()), "\r\n")
+        ts = self._times(freetext.head_times(first_lines, self.default_tz), heads)
+        exc, root, frame = freetext.exception_arrays(texts, first_lines, ends - heads)
+        outer = self._outer(np.append(heads, ends), first_line)
+        nlines = (outer[n:] - outer[:n]).astype(np.int32)
+        batch = record_batch(self.source, outer[:n], nlines, ts=ts,
+                             msg=pc.utf8_trim_whitespace(first_lines).cast(pa.string()),
+                             exception=exc, root_exception=root, root_frame=frame)
         self.stats.records += n
         if self.sink is not None:
-            self.sink(ChunkBatch(batch, texts, {}, lambda i: self._record(batch, texts, {}, i)))
-        return consumed, n_lines
+            offs = np.frombuffer(texts.buffers()[1], dtype=np.int64)[:n]
+            self.sink(ChunkBatch(batch, texts, {}, lambda i: self._free_record(batch, texts, i),
+                                 first_line_ends=offs + starts[heads + 1] - starts[heads]))
+        return consumed, end_line
+
+    def _free_record(self, batch: pa.RecordBatch, texts: pa.Array, i: int) -> Record:
+        record = self._record(batch, texts, {}, i)
+        return dataclasses.replace(record, throwable=freetext.throwable(record.text, self._cache))
 
 
 TRACE_HEADER_REGEX = TRACE_LINE

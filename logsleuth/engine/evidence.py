@@ -67,14 +67,50 @@ class MetricCollector:
             hits = self._own.mask(cb.texts)
         if not hits.any():
             return []
-        b = cb.batch.filter(pa.array(hits))
+        hits = self._one_failure_per_second(cb, hits)
+        mask = pa.array(hits)
+        b = cb.batch.filter(mask)
         self._pending.append(pa.table({
             "source": b.column("source").cast(pa.string()), "line": b.column("line"),
-            "ts": b.column("ts"), "message": b.column("message"), "logger": b.column("logger")}))
+            "ts": b.column("ts"), "message": b.column("message"), "logger": b.column("logger"),
+            "text": self._texts(cb, hits, b)}))
         self._pending_rows += b.num_rows
         if self._pending_rows >= self.FLUSH_ROWS:
             self._flush()
         return []
+
+    @staticmethod
+    def _one_failure_per_second(cb: ChunkBatch, hits: np.ndarray) -> np.ndarray:
+        """Of the records carrying an exception (a flood of OOMs repeats the same ``used:``
+        and ``max:`` thousands of times), the first of each second per file: they say
+        when the ceiling was hit and what it is, and monitors never throw."""
+        exc = cb.batch.column("exception")
+        if exc.null_count == len(exc):
+            return hits
+        thrown = hits & exc.is_valid().to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(thrown)
+        if len(rows) < 2:
+            return hits
+        sec = cb.batch.column("ts").cast(pa.int64()).fill_null(-1000).to_numpy(
+            zero_copy_only=False)[rows] // 1000
+        first = np.unique(sec, return_index=True)[1]  # a chunk is one file
+        out = hits.copy()
+        out[rows] = False
+        out[rows[first]] = True
+        return out
+
+    def _texts(self, cb: ChunkBatch, hits: np.ndarray, b: pa.RecordBatch) -> pa.Array:
+        """``text`` per hit row: the message, and for records carrying an exception the
+        message plus the exception's own line (only those rows are cut from the raw)."""
+        message = b.column("message").cast(pa.string())
+        thrown = b.column("exception").is_valid().to_numpy(zero_copy_only=False)
+        if not thrown.any():
+            return message
+        rows = np.flatnonzero(hits)[thrown]
+        joined = _text(cb.texts.take(pa.array(rows)), message.filter(pa.array(thrown)))
+        at = np.cumsum(thrown) - 1  # position of each thrown row among the joined
+        pick = np.where(thrown, at + len(message), np.arange(len(message)))
+        return pa.concat_arrays([message, joined]).take(pa.array(pick))
 
     def finish(self) -> None:
         self._flush()
@@ -102,8 +138,32 @@ class MetricCollector:
         self.parts = _shift(self.parts, path, delta)
 
     def tables(self) -> dict[str, list[pa.Table]]:
+        from logsleuth.parsers.metrics import first_statements
+
         self._flush()
+        if len(self.parts) > 1:  # ceilings once per file across flushes too
+            self.parts = [first_statements(pa.concat_tables(self.parts))]
         return {"metrics": self.parts}
+
+
+TEXT_HEAD = 1024  # bytes of a record read for its exception's own line
+
+
+def _text(raw: pa.Array, message: pa.Array) -> pa.Array:
+    """The message and the record's second line: an exception's own message (netty's
+    OutOfDirectMemoryError, the JDK's "Cannot reserve ...") lives in its trace. Only
+    that line, not the whole trace, so a flood of failures stays cheap to read."""
+    message = message.cast(pa.string())
+    try:  # the head of the record is enough: traces are kilobytes, the line is not
+        parts = pc.split_pattern(pc.binary_slice(raw, 0, TEXT_HEAD), pattern=b"\n",
+                                 max_splits=2)
+        two = pc.greater(pc.list_value_length(parts), 1)
+        empty = pa.scalar([b"", b""], parts.type)
+        second = pc.list_element(pc.if_else(two, parts, empty), 1)
+        second = second.cast(pa.large_string()).cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return message
+    return pc.binary_join_element_wise(message, second, "\n")
 
 
 _DUMP_BANNER = re.compile(b"Full thread dump")

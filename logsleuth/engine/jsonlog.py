@@ -1,8 +1,12 @@
-"""JSON-lines application logs (log4j2 JsonLayout/JsonTemplateLayout, ECS, logstash).
+"""JSON application logs (log4j2 JsonLayout/JsonTemplateLayout, ECS, logstash, GELF...).
 
-One line is one record. Arrow's JSON reader parses a whole chunk at once; the
-layout maps its columns to the record schema. A record's ``text`` for rules is
-rendered the way a text layout would print it: the message, then the stack trace.
+One object is one record, on one line or spread over several (pretty-printed
+log4j2, Elasticsearch 7 traces); a chunk never ends inside one. Arrow's JSON
+reader parses a whole chunk at once; the layout maps its columns to the record
+schema. A record's ``text`` for rules is
+rendered the way a text layout would print it: the message, then the stack trace
+(throwable objects rendered as Java trace text by the layout), so exception
+columns and rule hits come from the same parser as for text logs.
 """
 
 from __future__ import annotations
@@ -15,9 +19,30 @@ import pyarrow.compute as pc
 
 from logsleuth.engine.applog import BatchSink, ChunkBatch, record_batch
 from logsleuth.engine.stats import InputStats
+from logsleuth.layouts.jsonrecords import OBJECT_START
 from logsleuth.model import Record
 from logsleuth.parsers.lines import line_offsets, lines_array
 from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
+
+_TRACE_CACHE = 4096  # distinct trace texts remembered per input
+
+
+def _complete_lines(table: pa.Table, lines: pa.Array) -> int:
+    """Lines before a multi-line record the chunk may have cut (all when none is).
+
+    After the last line that is in a parsed record, a line starting an object may
+    begin a record whose end is in the next chunk: it and what follows wait.
+    """
+    good = table["_ok"].to_numpy(zero_copy_only=False) | table["_cont"].to_numpy(
+        zero_copy_only=False)
+    n = len(good)
+    seen = np.flatnonzero(good)
+    after = int(seen[-1]) + 1 if len(seen) else 0
+    if after >= n:
+        return n
+    opens = np.flatnonzero(pc.fill_null(pc.match_substring_regex(
+        lines[after:], OBJECT_START), False).to_numpy(zero_copy_only=False))
+    return n if len(opens) == 0 else after + int(opens[0])
 
 
 class JsonLogParser:
@@ -31,6 +56,9 @@ class JsonLogParser:
         self.sink = sink
         self.default_tz = default_tz
         self._cache = ThrowableCache()
+        self._unzoned = False  # a record's time had no offset: the zone is not in the log
+        # a flood repeats one trace: its classes and frame are read once
+        self._trace_cache: dict[str, tuple[str | None, str | None, str | None]] = {}
 
     def feed(self, buf: memoryview, first_line: int, final: bool) -> tuple[int, int]:
         n = len(buf)
@@ -41,24 +69,33 @@ class JsonLogParser:
         # a copy: Arrow's JSON reader may keep views of its input beyond this call,
         # and the reader reuses ``buf`` for the next chunk
         lines = lines_array(bytes(buf), starts)
+        stripped = pc.utf8_rtrim(lines.cast(pa.large_string()), "\r\n")
+        table = self.layout.parse(stripped, self.default_tz)  # type: ignore[attr-defined]
+        if not final:
+            keep = _complete_lines(table, stripped)
+            if keep == 0:  # one multi-line record fills the chunk: the reader reads more
+                return 0, 0
+            if keep < n_lines:
+                table, stripped, n_lines = table.slice(0, keep), stripped[:keep], keep
+                n = int(starts[keep])
         self.stats.bytes += n
         self.stats.lines += n_lines
-        stripped = pc.utf8_rtrim(lines.cast(pa.large_string()), "\r\n")
         blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
-        table = self.layout.parse(stripped, self.default_tz)  # type: ignore[attr-defined]
         ok = pc.and_(pc.fill_null(table["_ok"], False), pc.invert(pa.array(blank)))
         ok_np = ok.to_numpy(zero_copy_only=False)
-        bad = np.flatnonzero(~ok_np & ~blank)
+        cont = table["_cont"].to_numpy(zero_copy_only=False).astype(bool)
+        bad = np.flatnonzero(~ok_np & ~blank & ~cont)
         if len(bad):
             sample = stripped[int(bad[0])].as_py()
             self.stats.add_unparsed(first_line + int(bad[0]), sample, len(bad))
         # blank lines belong to no record but are not damage either
         self.stats.add_unparsed(first_line, "", 0)
-        self.stats.unparsed_lines += int(blank.sum())
+        self.stats.unparsed_lines += int((blank & ~cont).sum())
         rows = np.flatnonzero(ok_np)
         if len(rows) == 0:
             return n, n_lines
         kept = table.filter(ok)
+        self._see_zones(kept["_zoned"])
         t = {name: kept.column(name).combine_chunks() for name in kept.column_names}
         msgs = pc.fill_null(t["msg"], "")
         stack = t["stack_trace"]
@@ -69,39 +106,65 @@ class JsonLogParser:
         ms = t["ts"]
         lo, hi = pc.min_max(ms).values()
         self.stats.see_times(lo.as_py(), hi.as_py())
-        level = pc.utf8_upper(t["level"]) if t["level"].null_count < m else t["level"]
+        level = (pc.utf8_upper(pc.utf8_trim_whitespace(t["level"]))
+                 if t["level"].null_count < m else t["level"])
         batch = record_batch(
-            self.source, rows + first_line, np.ones(m, np.int32),
+            self.source, rows + first_line,
+            table["_span"].to_numpy(zero_copy_only=False)[rows].astype(np.int32),
             ts=ms.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
             level=level.cast(pa.string()).dictionary_encode(),
             thread=t["thread"].cast(pa.string()), logger=t["logger"].cast(pa.string()),
             msg=msgs.cast(pa.string()), exception=exc, root_exception=root, root_frame=frame)
         self.stats.records += m
         if self.sink is not None:
-            self.sink(ChunkBatch(batch, texts, {}, lambda i: self._record(batch, texts, i)))
+            self.sink(ChunkBatch(batch, texts, {},
+                                 lambda i: self._record(batch, texts, stack, i)))
         return n, n_lines
+
+    def _see_zones(self, zoned: pa.Array | pa.ChunkedArray) -> None:
+        """``from-log`` while every record's time carried its offset (or was epoch)."""
+        if self._unzoned:
+            return
+        if pc.all(zoned).as_py() is False:
+            self._unzoned = True
+            self.stats.timezone = None
+        else:
+            self.stats.timezone = "from-log"
 
     def _exceptions(self, stack: pa.Array,
                     error_class: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """Outermost and root class and root frame, read from the trace text as for text logs.
+
+        A declared error class (ECS ``error.type``) wins for the outermost one.
+        """
         exc = error_class.to_pylist()
         root = list(exc)
         frame: list[str | None] = [None] * len(exc)
-        for i, st in enumerate(stack.to_pylist()):
-            if st:
+        seen = self._trace_cache
+        rows = np.flatnonzero(pc.is_valid(stack).to_numpy(zero_copy_only=False))
+        for i, st in zip(rows.tolist(), stack.take(pa.array(rows)).to_pylist(), strict=True):
+            known = seen.get(st)
+            if known is None:
                 raw = st.encode()
                 top, deep = exception_classes(raw)
-                exc[i] = exc[i] or top
-                root[i] = deep or exc[i]
-                frame[i] = root_frame(raw)
+                known = (top, deep, root_frame(raw) if top is not None else None)
+                if len(seen) >= _TRACE_CACHE:
+                    seen.clear()
+                seen[st] = known
+            top, deep, frame[i] = known
+            exc[i] = exc[i] or top
+            root[i] = deep or exc[i]
         return (pa.array(exc, pa.string()), pa.array(root, pa.string()),
                 pa.array(frame, pa.string()))
 
-    def _record(self, batch: pa.RecordBatch, texts: pa.Array, i: int) -> Record:
+    def _record(self, batch: pa.RecordBatch, texts: pa.Array, stack: pa.Array,
+                i: int) -> Record:
         text = texts[i].as_py().decode("utf-8", "replace")
-        _, _, trace = text.partition("\n")
+        trace = stack[i].as_py()
         ts = batch.column("ts")[i].as_py()
         return Record(
-            source=self.source, line=batch.column("line")[i].as_py(), n_lines=1,
+            source=self.source, line=batch.column("line")[i].as_py(),
+            n_lines=batch.column("n_lines")[i].as_py(),
             ts_ms=None if ts is None else int(ts.timestamp() * 1000),
             level=batch.column("level")[i].as_py(), thread=batch.column("thread")[i].as_py(),
             logger=batch.column("logger")[i].as_py(),

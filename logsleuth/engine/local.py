@@ -32,7 +32,8 @@ class PlannedInput:
     source: object
     kind: Kind
     layout: object | None
-    head: bytes
+    head: bytes  # the inner text's head when ``wrapper`` is set
+    wrapper: object | None = None  # a parsers.wrappers.WrapperSpec around every line
 
 
 def split_ranges(path: str, size: int, header_regex: str,
@@ -66,12 +67,14 @@ def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
         # a time-only layout carries its day from record to record: one unit per input
         dated = not getattr(getattr(p.layout, "timestamp", None), "needs_base_date", False)
         if (p.kind == Kind.APP_LOG and hasattr(p.layout, "header_regex") and dated
-                and getattr(src, "splittable", False) and workers > 1):
+                and getattr(p, "wrapper", None) is None and getattr(src, "splittable", False)
+                and workers > 1):
             ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, workers * 4)
         else:
             ranges = [(0, None)]
         for i, (s, e) in enumerate(ranges):
-            units.append(WorkUnit(src, p.kind, p.layout, s, e, i))
+            units.append(WorkUnit(src, p.kind, p.layout, s, e, i,
+                                  wrapper=getattr(p, "wrapper", None)))
     return units
 
 

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any
 
 from logsleuth.engine.guard import reported
@@ -41,7 +42,17 @@ def classify_kind(source: Any, head: bytes, overrides: Any) -> Kind:
     from logsleuth.parsers.classify import classify
 
     forced = overrides.lookup(source.path) if overrides is not None else None
-    return forced if forced is not None else classify(head, name=source.path)
+    if forced is not None:
+        return forced
+    kind = classify(head, name=source.path)
+    if kind in (Kind.UNKNOWN, Kind.APP_LOG) and not source.member and head:
+        # an access log in the user's own log_format: only its nginx.conf tells
+        from logsleuth.parsers.nginx_format import fits_formats, formats_near
+
+        formats = formats_near(Path(source.fs_path))
+        if formats and fits_formats(head, formats):
+            return Kind.NGINX_ACCESS
+    return kind
 
 
 @functools.cache
@@ -57,15 +68,41 @@ def choose_layout(lines: list[str], choice: LayoutChoice) -> tuple[Any | None, s
     from logsleuth import layouts
 
     if choice.pattern is not None:
-        return layouts.compile_pattern(choice.pattern, flavor=choice.flavor), None
+        return (layouts.spec_layout(choice.pattern)
+                or layouts.compile_pattern(choice.pattern, flavor=choice.flavor)), None
     candidates = _builtin_layouts()
     if choice.config_patterns:
         candidates = [layouts.compile_pattern(p, flavor=choice.flavor, name=f"config:{name}")
                       for name, p in choice.config_patterns]
     detection = layouts.detect_layout(_without_dumps(lines), candidates)
     if detection.layout is None:
-        return None, "no known layout matched: stack traces grouped without timestamps"
+        return None, ("no known layout matched: only traces, LEAK reports and lines naming an"
+                      " exception are read as records; other lines are counted as unparsed")
     return detection.layout, None
+
+
+def unwrap_head(head: bytes, choice: LayoutChoice) -> tuple[Any | None, bytes]:
+    """The wrapper around an input's lines (docker, CRI, syslog...) and its inner head.
+
+    A user's ``--pattern`` describes the file as it is, so nothing is unwrapped then.
+    """
+    from logsleuth.parsers.wrappers import detect_wrapper, unwrap_bytes
+
+    if choice.pattern is not None or not head:
+        return None, head
+    lines = head_lines(head)
+    spec = detect_wrapper(lines, _has_builtin_layout)
+    if spec is None:
+        return None, head
+    if len(head) >= HEAD_BYTES and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]  # whole lines only
+    return spec, unwrap_bytes(spec, head)
+
+
+def _has_builtin_layout(lines: Sequence[str]) -> bool:
+    from logsleuth import layouts
+
+    return layouts.detect_layout(_without_dumps(list(lines)), _builtin_layouts()).layout is not None
 
 
 def _without_dumps(lines: list[str]) -> list[str]:
@@ -95,15 +132,21 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
             diagnostics.append(Diagnostic(SourceLocation(src.path), "unreadable",
                                           f"cannot read: {err.strerror or err}"))
             continue
-        kind, layout = Kind.APP_LOG, None  # what a crash below leaves: traces grouped
+        kind, layout, wrapper = Kind.APP_LOG, None, None  # what a crash below leaves
         with reported(src.path, "choosing this input's kind and layout", diagnostics):
+            wrapper, head = unwrap_head(head, choice)
             kind = classify_kind(src, head, overrides)
+            if wrapper is not None and kind == Kind.UNKNOWN:
+                kind = Kind.APP_LOG  # a container's or a daemon's output, whatever it says
             if kind == Kind.APP_LOG:
                 layout, note = choose_layout(head_lines(head), choice)
+                if note and wrapper is not None:
+                    note = (f"no known layout inside the {wrapper.describe()} lines: each line"
+                            " the wrapper delimits is a record (traces kept whole)")
                 if note:
                     diagnostics.append(Diagnostic(SourceLocation(src.path), "layout-unknown",
                                                   note, level=DiagLevel.WARNING))
-        planned.append(PlannedInput(src, kind, layout, head))
+        planned.append(PlannedInput(src, kind, layout, head, wrapper))
     return _order_families(planned, default_tz, diagnostics)
 
 
@@ -121,6 +164,8 @@ def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
     layout = p.layout
     if (layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None
             or layout.timestamp.needs_base_date):  # no date printed: no instant to order by
+        return None
+    if p.wrapper is not None:  # the head is the inner text: its times may lack a date
         return None
     import pyarrow as pa
     import pyarrow.compute as pc

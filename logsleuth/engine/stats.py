@@ -16,6 +16,7 @@ class InputStats:
     path: str
     kind: str = "app-log"
     layout: str | None = None
+    wrapper: str | None = None  # docker-json, cri, syslog-3164...: the inner text was read
     timezone: str | None = None
     bytes: int = 0
     lines: int = 0
@@ -53,6 +54,8 @@ class InputStats:
         self.unparsed_samples.extend(other.unparsed_samples[: max(room, 0)])
         self.diagnostics.extend(other.diagnostics)
         self.notes.extend(n for n in other.notes if n not in self.notes)
+        if other.timezone != self.timezone:  # byte ranges disagree: the file does not say
+            self.timezone = None
 
     @property
     def parsed_fraction(self) -> float:
@@ -63,6 +66,7 @@ class InputStats:
             "path": self.path,
             "kind": self.kind,
             "layout": self.layout,
+            "wrapper": self.wrapper,
             "bytes": self.bytes,
             "lines": self.lines,
             "records": self.records,

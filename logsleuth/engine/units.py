@@ -57,6 +57,7 @@ class WorkUnit:
     start: int = 0  # byte range of a split plain file; end None = to EOF
     end: int | None = None
     part: int = 0
+    wrapper: Any | None = None  # a parsers.wrappers.WrapperSpec: parse the inner text
 
 
 @dataclass(slots=True)
@@ -93,6 +94,8 @@ def run_unit(unit: WorkUnit, options: UnitOptions) -> Partial:
                        else None)
     collectors = CollectorSet.create(options.collectors, options.collector_config)
     partial = Partial(src.path, unit.part, stats, collectors)
+    if unit.wrapper is not None:
+        stats.wrapper = unit.wrapper.describe()
     try:
         if unit.kind in EVIDENCE_PARSERS:
             _run_evidence(unit, options, partial)
@@ -158,8 +161,13 @@ def _parser(unit: WorkUnit, options: UnitOptions, partial: Partial,
 
         converter = convert
 
-    return AppLogParser(partial.path, layout, converter, partial.stats, sink,
-                        default_tz=options.default_tz)
+    parser = AppLogParser(partial.path, layout, converter, partial.stats, sink,
+                          default_tz=options.default_tz)
+    if unit.wrapper is None:
+        return parser
+    from logsleuth.engine.unwrap import UnwrapFeeder
+
+    return UnwrapFeeder(unit.wrapper, parser)
 
 
 class _RecordKeeper:
@@ -210,6 +218,10 @@ def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> Non
     parse = getattr(importlib.import_module(module), func)
     with unit.source.open() as stream:
         data = stream.read()
+    if unit.wrapper is not None:  # e.g. nginx or GC logs inside docker json-file lines
+        from logsleuth.parsers.wrappers import unwrap_bytes
+
+        data = unwrap_bytes(unit.wrapper, data)
     kwargs: dict[str, Any] = {"default_tz": options.default_tz}
     if unit.kind == Kind.GC_LOG:
         kwargs["jvm_start_ms"] = options.jvm_start_ms

@@ -17,6 +17,7 @@ from logsleuth.layouts.datefmt import (
 )
 from logsleuth.layouts.detect import Detection, detect_layout
 from logsleuth.layouts.epoch import days_from_civil, zone_from_name
+from logsleuth.layouts.jsoninfer import infer_json_layout, spec_layout
 from logsleuth.layouts.jsonlayout import JsonLayout, TsSource, parse_json_lines
 from logsleuth.layouts.library import (
     Layout,
@@ -39,6 +40,7 @@ __all__ = [
     "compile_pattern",
     "days_from_civil",
     "detect_layout",
+    "infer_json_layout",
     "iso8601_lenient",
     "layout_from_yaml",
     "load_builtin_layouts",
@@ -46,5 +48,6 @@ __all__ = [
     "parse_json_lines",
     "patterns_from_log4j2_xml",
     "patterns_from_logback_xml",
+    "spec_layout",
     "zone_from_name",
 ]

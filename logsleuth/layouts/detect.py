@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.layouts.compile import CompiledLayout
+from logsleuth.layouts.jsoninfer import json_candidates, json_matches
 from logsleuth.layouts.jsonlayout import JsonLayout
 from logsleuth.layouts.library import Layout, load_builtin_layouts
 
@@ -22,6 +23,7 @@ from logsleuth.layouts.library import Layout, load_builtin_layouts
 # bare throwable lines ("java.lang.NullPointerException: x") and blank lines.
 _CONTINUATION = (
     r"^(?:\s|$|Caused by:|Suppressed:|\.\.\. \d+ (?:more|common frames omitted)"
+    r"|Recent access records:|Created at:|#\d+:\s*$"  # netty LEAK report sections
     r"|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:Exception|Error|Throwable)\b)"
 )
 MIN_FRACTION = 0.5
@@ -40,13 +42,6 @@ class Detection:
 
 def _matches(layout: Layout, lines: pa.Array) -> tuple[int, int]:
     """(lines matched, fields extracted on matched lines) for one candidate."""
-    if isinstance(layout, JsonLayout):
-        table = layout.parse(lines)
-        hit = pc.and_(pc.is_valid(table["ts"]), pc.is_valid(table["msg"]))
-        count = pc.sum(pc.cast(hit, pa.int64())).as_py() or 0
-        filled = sum(pc.sum(pc.cast(pc.and_(hit, pc.is_valid(table[f])), pa.int64())).as_py()
-                     or 0 for f in layout.fields)
-        return count, filled
     head = pc.match_substring_regex(lines, layout.header_regex)
     full = pc.is_valid(pc.extract_regex(lines, layout.fields_regex))
     hit = pc.and_(head, full)
@@ -123,9 +118,11 @@ def detect_layout(sample_lines: Sequence[str] | pa.Array,
     total = len(lines)
     if total == 0:
         return Detection(None, 0.0)
+    layouts += json_candidates(arr)  # JSON objects: a layout inferred from them too
     scored = []
     for i, layout in enumerate(layouts):
-        count, filled = _matches(layout, lines)
+        count, filled = (json_matches(layout, arr, headerish) if isinstance(layout, JsonLayout)
+                         else _matches(layout, lines))
         if count:
             scored.append((count, filled, _exactness(layout, lines), _specificity(layout), -i,
                            layout))

@@ -50,7 +50,9 @@ LAYOUT_SCHEMA: dict[str, Any] = {
                     "properties": {"path": {"type": "string"},
                                    "unit": {"enum": ["iso", "ms", "s"]},
                                    "nanos": {"type": "string"}}}},
-                **{f: _PATHS for f in TEXT_FIELDS},
+                **{f: _PATHS for f in (*TEXT_FIELDS, "thrown")},
+                "level_numbers": {"enum": ["syslog"]},
+                "known_errors": {"type": "boolean"},
             },
         },
         "samples": {"type": "array", "minItems": 2, "items": _SAMPLE},
@@ -101,7 +103,9 @@ def _json_layout(data: Mapping[str, Any]) -> JsonLayout:
     ts = tuple(TsSource(t["path"], t.get("unit", "iso"), t.get("nanos"))
                for t in fields.get("timestamp", []))
     return JsonLayout(name=data["name"], description=data["description"], timestamp=ts,
-                      **{f: tuple(fields.get(f, ())) for f in TEXT_FIELDS})
+                      **{f: tuple(fields.get(f, ())) for f in (*TEXT_FIELDS, "thrown")},
+                      level_numbers=fields.get("level_numbers"),
+                      known_errors=fields.get("known_errors", False))
 
 
 def layout_from_yaml(text: str, where: str) -> Layout:

@@ -52,6 +52,17 @@ _APP = re.compile(
     r"|\{\s*\"|\s+at \S|\s+\.\.\. \d+ (?:more|common)|Caused by: |\S+(?:Exception|Error)\b)",
     re.M)
 
+# Pretty-printed JSON events (log4j2 JsonLayout without ``compact``): lines of members
+# and braces, with a time key and a level key among them (a JSON config file has not).
+_JSON_LINE = re.compile(r'^\s*(?:"[^"\n]{1,100}"\s*:|[\[\]{},]+\s*$|\{\s*"|"[^\n]*"\s*,?\s*$)',
+                        re.M)
+_JSON_LOG_KEYS = (re.compile(r'"(?:@?timestamp|timeMillis|instant|time|ts)"\s*:'),
+                  re.compile(r'"(?:level|severity|log\.level|loglevel)"\s*:'))
+
+
+def _json_log(text: str, n: int) -> bool:
+    return _share(_JSON_LINE, text, n) >= 0.8 and all(k.search(text) for k in _JSON_LOG_KEYS)
+
 
 def _share(rx: re.Pattern[str], text: str, n: int) -> float:
     return len(rx.findall(text)) / n if n else 0.0
@@ -104,7 +115,11 @@ def classify(head: bytes, *, name: str = "") -> Kind:
         return Kind.NGINX_ERROR
     if _sniff_gc(head, text, n):
         return Kind.GC_LOG
-    if _share(_APP, text, n) >= 0.5:
+    if _share(_APP, text, n) >= 0.5 or _json_log(text, n):
+        return Kind.APP_LOG
+    from logsleuth.parsers.traceshape import has_trace_evidence
+
+    if has_trace_evidence(text):  # a pasted trace or LEAK report amid other text
         return Kind.APP_LOG
     return Kind.UNKNOWN
 

@@ -92,8 +92,8 @@ SAFEPOINT_RE = re.compile(
     r"(?P<total>\d+) ns"
 )
 STOPPED_RE = re.compile(
-    r"Total time for which application threads were stopped: (?P<stopped>[\d.]+) seconds"
-    r"(?:, Stopping threads took: (?P<stopping>[\d.]+) seconds)?"
+    r"Total time for which application threads were stopped: (?P<stopped>\d+(?:\.\d+)?) seconds"
+    r"(?:, Stopping threads took: (?P<stopping>\d+(?:\.\d+)?) seconds)?"
 )
 _COMPLETE_TAIL = re.compile(r"(?:secs\]|seconds|\])\s*$")
 # Both clocks on one line, found anywhere in the file: anchors uptime-only events.

@@ -36,7 +36,7 @@ _PFX = rf"(?:(?P<date>{TIME_RE}): )?(?:(?P<up>\d+\.\d+): )?(?:#\d+: )?"
 EVENT8_RE = re.compile(rf"\n{_PFX}\[(?P<full>Full GC|GC)(?P<rest>[^\n]*)")
 # Anywhere in a line: CMS phases are also printed into the middle of a pause.
 CMS_CONC_RE = re.compile(
-    r"\[CMS-concurrent-(?P<name>[a-z-]+): (?P<cpu>[\d.]+)/(?P<wall>[\d.]+) secs\]"
+    r"\[CMS-concurrent-(?P<name>[a-z-]+): (?P<cpu>\d+(?:\.\d+)?)/(?P<wall>\d+(?:\.\d+)?) secs\]"
 )
 # The clock printed just before a mid-line phase, read backwards from its bracket.
 _CLOCK_BEFORE = re.compile(rf"(?:(?P<date>{TIME_RE}): )?(?:(?P<up>\d+\.\d+): )?(?:#\d+: )?$")
@@ -44,8 +44,8 @@ _CLOCK_BEFORE = re.compile(rf"(?:(?P<date>{TIME_RE}): )?(?:(?P<up>\d+\.\d+): )?(
 _STAMP = re.compile(rf"{TIME_RE}: (?:\d+\.\d+: )?|(?<![\d.])\d+\.\d+: (?=\[)")
 _MAX_CONT = 60  # lines an open event may take; beyond that it was cut short
 G1_HEAP_RE = re.compile(
-    r"\n[ \t]+\[Eden: [^\n]*?Heap: (?P<b>[\d.]+)(?P<bu>[BKMG])\([\d.]+[BKMG]\)"
-    r"->(?P<a>[\d.]+)(?P<au>[BKMG])\((?P<c>[\d.]+)(?P<cu>[BKMG])\)\]"
+    r"\n[ \t]+\[Eden: [^\n]*?Heap: (?P<b>\d+(?:\.\d+)?)(?P<bu>[BKMG])\(\d+(?:\.\d+)?[BKMG]\)"
+    r"->(?P<a>\d+(?:\.\d+)?)(?P<au>[BKMG])\((?P<c>\d+(?:\.\d+)?)(?P<cu>[BKMG])\)\]"
 )
 PREFIX8_RE = re.compile(rf"^{_PFX}")
 BAD_LINE8_RE = re.compile(
@@ -57,11 +57,11 @@ BAD_LINE8_RE = re.compile(
 _LEAD_PARENS = re.compile(r"\s*\(((?:[^()]|\([^()]*\))*)\)")
 _INNER_GROUP = re.compile(r"\[[^\[\]]*\]")
 _HEAP8 = re.compile(
-    r"(?:(?P<b>[\d.]+)(?P<bu>[BKMG])(?:\([\d.]+[BKMG]\))?->)?"
-    r"(?P<a>[\d.]+)(?P<au>[BKMG])\((?P<c>[\d.]+)(?P<cu>[BKMG])\)"
+    r"(?:(?P<b>\d+(?:\.\d+)?)(?P<bu>[BKMG])(?:\(\d+(?:\.\d+)?[BKMG]\))?->)?"
+    r"(?P<a>\d+(?:\.\d+)?)(?P<au>[BKMG])\((?P<c>\d+(?:\.\d+)?)(?P<cu>[BKMG])\)"
 )
-_SECS = re.compile(r"([\d.]+) secs\]")
-_BARE_SECS = re.compile(r"^\s*([\d.]+)\]")  # `concurrent-root-region-scan-end, 0.19]`
+_SECS = re.compile(r"(\d+(?:\.\d+)?) secs\]")
+_BARE_SECS = re.compile(r"^\s*(\d+(?:\.\d+)?)\]")  # `concurrent-root-region-scan-end, 0.19]`
 _G1_FLAGS = frozenset({"young", "mixed", "initial-mark", "to-space exhausted",
                        "to-space overflow"})
 

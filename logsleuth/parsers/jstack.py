@@ -131,7 +131,7 @@ _TAGGERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ownable_hdr", _OWNABLE_HDR), ("ownable", _OWNABLE), ("note", _THREAD_NOTE),
     ("banner", _BANNER), ("jni", _JNI), ("smr", _SMR), ("dl_start", _DL_START),
     ("dl_end", _DL_END), ("dl", _DL_LINE), ("heap_start", _HEAP), ("ts", _TS),
-    ("prompt", _PROMPT),
+    ("prompt", _PROMPT), ("pid", _PID),
 )
 
 

@@ -41,7 +41,10 @@ _SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "sec": 1.
 METRICS_SCHEMA = pa.schema([
     ("source", pa.string()), ("line", pa.int64()), ("ts", pa.timestamp("ms", tz="UTC")),
     ("metric", pa.string()), ("value", pa.float64()), ("unit", pa.string()),
+    ("origin", pa.string()),  # gauge | error (read from a failure message) | limit (a ceiling)
+    ("caps", pa.string()),  # for limits: comma-separated globs of the metrics it caps
 ])
+ORIGINS = ("gauge", "error", "limit")
 
 _NAME = r"^[a-z][a-z0-9_]*$"
 DEF_SCHEMA: dict[str, Any] = {
@@ -54,13 +57,17 @@ DEF_SCHEMA: dict[str, Any] = {
             "description": {"type": "string"},
             "contains": {"type": "string", "minLength": 1},
             "logger": {"type": "string"},
+            "field": {"enum": ["message", "text"]},
+            "origin": {"enum": ["gauge", "error"]},
             "regex": {"type": "string"},
             "unit": {"type": "string"},
             "values": {"type": "object", "minProperties": 1, "additionalProperties": {"oneOf": [
                 {"type": "string", "pattern": _NAME},
                 {"type": "object", "required": ["metric"], "additionalProperties": False,
                  "properties": {"metric": {"type": "string", "pattern": _NAME},
-                                "unit": {"type": "string"}}}]}},
+                                "unit": {"type": "string"},
+                                "caps": {"type": "array", "minItems": 1,
+                                         "items": {"type": "string"}}}}]}},
             "samples": {"type": "array", "minItems": 1, "items": {
                 "type": "object", "required": ["message", "values"], "additionalProperties": False,
                 "properties": {"message": {"type": "string"}, "logger": {"type": "string"},
@@ -93,6 +100,7 @@ class ValueSpec:
     metric: str
     unit: str  # default unit for this value
     unit_group: str | None  # regex group holding its unit, if any
+    caps: tuple[str, ...] = ()  # a ceiling: globs of the metrics this value caps
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,8 @@ class MetricDef:
     values: tuple[ValueSpec, ...]
     logger: str | None = None
     where: str = "<memory>"
+    field: str = "message"  # or "text": the whole record (an exception's own message)
+    origin: str = "gauge"  # "error": values a failure message reports, not a monitor
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, path: str = "<memory>",
@@ -121,16 +131,17 @@ class MetricDef:
         raw = d.get("values") or {"value": d["name"]}
         specs = []
         for group, target in raw.items():
-            metric, vunit = (target, unit) if isinstance(target, str) else (
-                target["metric"], target.get("unit", unit))
+            metric, vunit, caps = (target, unit, ()) if isinstance(target, str) else (
+                target["metric"], target.get("unit", unit), tuple(target.get("caps", ())))
             ug = "unit" if group == "value" else f"{group}_unit"
             if group not in groups:
                 raise RuleError.at(path, "LS-METRIC-GROUP",
                                    f"metric {d['name']}: regex has no group (?P<{group}>...)",
                                    line)
-            specs.append(ValueSpec(group, metric, vunit, ug if ug in groups else None))
+            specs.append(ValueSpec(group, metric, vunit, ug if ug in groups else None, caps))
         return cls(d["name"], d["description"], d["contains"], d["regex"], tuple(specs),
-                   d.get("logger"), f"{path}:{line}" if line else path)
+                   d.get("logger"), f"{path}:{line}" if line else path,
+                   d.get("field", "message"), d.get("origin", "gauge"))
 
 
 def _glob_regex(glob: str) -> str:
@@ -139,7 +150,8 @@ def _glob_regex(glob: str) -> str:
 
 
 def extract_metrics(records: pa.Table, defs: Iterable[MetricDef]) -> pa.Table:
-    """``metrics`` rows from a records table (columns source, line, ts, message[, logger]).
+    """``metrics`` rows from a records table (columns source, line, ts, message[, logger,
+    text]); definitions reading ``text`` fall back to the message when there is none.
 
     One RE2 pass over all the definitions' needles picks the few candidate rows;
     each definition then looks only at those.
@@ -149,29 +161,31 @@ def extract_metrics(records: pa.Table, defs: Iterable[MetricDef]) -> pa.Table:
     if not defs or records.num_rows == 0:
         return METRICS_SCHEMA.empty_table()
     needles = "|".join(re.escape(n) for n in sorted({d.contains for d in defs}))
-    any_hit = pc.fill_null(pc.match_substring_regex(records["message"], needles), False)
+    where = "text" if "text" in records.column_names else "message"
+    any_hit = pc.fill_null(pc.match_substring_regex(records[where], needles), False)
     if not pc.any(any_hit).as_py():
         return METRICS_SCHEMA.empty_table()
     records = records.filter(any_hit)
-    msg = records["message"]
     for d in defs:
+        col = "text" if d.field == "text" and "text" in records.column_names else "message"
+        msg = records[col]
         mask = pc.fill_null(pc.match_substring(msg, d.contains), False)
         if d.logger and "logger" in records.column_names:
             mask = pc.and_(mask, pc.fill_null(
                 pc.match_substring_regex(records["logger"], _glob_regex(d.logger)), False))
         if not pc.any(mask).as_py():
             continue
-        hits = records.select(["source", "line", "ts", "message"]).filter(mask)
-        m = pc.extract_regex(hits["message"], d.regex)
+        hits = records.select(["source", "line", "ts", col]).filter(mask)
+        m = pc.extract_regex(hits[col], d.regex)
         for v in d.values:
-            parts.append(_values(hits, m, v))
+            parts.append(_values(hits, m, v, d.origin))
     if not parts:
         return METRICS_SCHEMA.empty_table()
     out = pa.concat_tables(parts)
     return out.sort_by([("source", "ascending"), ("line", "ascending")])
 
 
-def _values(hits: pa.Table, m: pa.ChunkedArray, v: ValueSpec) -> pa.Table:
+def _values(hits: pa.Table, m: pa.ChunkedArray, v: ValueSpec, origin: str) -> pa.Table:
     raw = pc.struct_field(m, v.group)
     num = pc.cast(pc.if_else(pc.fill_null(pc.not_equal(raw, ""), False), raw,
                              pa.scalar(None, pa.string())), pa.float64())
@@ -192,8 +206,31 @@ def _values(hits: pa.Table, m: pa.ChunkedArray, v: ValueSpec) -> pa.Table:
         "source": pc.cast(hits["source"], pa.string()), "line": pc.cast(hits["line"], pa.int64()),
         "ts": pc.cast(hits["ts"], pa.timestamp("ms", tz="UTC")),
         "metric": pa.repeat(pa.scalar(v.metric), n), "value": value,
-        "unit": pa.repeat(pa.scalar(base), n)})
-    return t.filter(keep)
+        "unit": pa.repeat(pa.scalar(base), n),
+        "origin": pa.repeat(pa.scalar("limit" if v.caps else origin), n),
+        "caps": pa.repeat(pa.scalar(",".join(v.caps) if v.caps else None, pa.string()), n)})
+    t = t.filter(keep)
+    return first_statements(t) if v.caps else t
+
+
+def first_statements(t: pa.Table) -> pa.Table:
+    """A ceiling stated again and again (the ``max:`` of every OOM in a flood) is kept
+    once per file, metric and value: its first statement is where it was read. Rows
+    that are not limits stay as they are, in their order."""
+    if t.num_rows <= 1:
+        return t
+    limit = pc.equal(t["origin"], "limit").to_numpy(zero_copy_only=False)
+    if limit.sum() <= 1:
+        return t
+    rows = np.flatnonzero(limit)
+    lim = t.take(pa.array(rows))
+    src = pc.dictionary_encode(lim["source"]).combine_chunks().indices.to_numpy()
+    met = pc.dictionary_encode(lim["metric"]).combine_chunks().indices.to_numpy()
+    val = lim["value"].to_numpy()
+    first = np.unique(np.rec.fromarrays([src, met, val]), return_index=True)[1]
+    keep = ~limit
+    keep[rows[first]] = True
+    return t.filter(pa.array(keep))
 
 
 # ---------------------------------------------------------------- loading

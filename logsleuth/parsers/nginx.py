@@ -51,8 +51,8 @@ _ACCESS = r"^(?P<remote_addr>\S+)" + _ACCESS_TAIL
 # Tried only on the lines _ACCESS leaves: an X-Forwarded-For chain before the address.
 _ACCESS_XFF = (r'^(?P<xff>"[^"]*"|[^\s,"]+(?:, [^\s,]+)*)(?:, | )(?P<remote_addr>[^\s,]+)'
                + _ACCESS_TAIL)
-_FIELDS = ("remote_addr", "time", "request", "status", "bytes", "referer", "user_agent",
-           "extra", "xff", "rt", "ut", "ua", "us")
+_FIELDS = ("remote_addr", "time", "time_iso", "request", "status", "bytes", "referer",
+           "user_agent", "extra", "xff", "rt", "ut", "ua", "us")
 _EXTRA_POS = (
     rf'^ "?(?P<rt>{_NUM})"? "?(?P<ut>{_NUM}(?:{_SEP}{_NUM})*)"? '
     rf'"?(?P<ua>[^\s",]+(?:{_SEP}[^\s",]+)*)"? "?(?P<us>(?:\d{{3}}|-)(?:{_SEP}(?:\d{{3}}|-))*)"?'
@@ -178,7 +178,10 @@ def parse_nginx_access(data: bytes, source: str, *, default_tz: str | tzinfo | N
     else:
         ext = {k: _first_nonempty(pc.fill_null(g[k], "")) for k in ("rt", "ut", "ua", "us")}
         res.notes.append(f"log_format {chosen[0]!r} from the nginx configuration")
-    ts = pc.strptime(g["time"], format="%d/%b/%Y:%H:%M:%S %z", unit="ms", error_is_null=True)
+    ts = pc.coalesce(  # $time_local, else $time_iso8601 (a configured format may use it)
+        pc.strptime(g["time"], format="%d/%b/%Y:%H:%M:%S %z", unit="ms", error_is_null=True),
+        pc.strptime(g["time_iso"], format="%Y-%m-%dT%H:%M:%S%z", unit="ms",
+                    error_is_null=True))
     req = pc.extract_regex(g["request"], _REQUEST)
     us_last = pc.extract_regex(pc.fill_null(ext["us"], ""), r"(?P<v>\d{3})\s*$")
     ua = _dash_null(ext["ua"])
@@ -206,7 +209,10 @@ def parse_nginx_access(data: bytes, source: str, *, default_tz: str | tzinfo | N
         "upstream_tries": pc.cast(tries, pa.int32()),
         "forwarded_for": _dash_null(pc.utf8_trim(pc.fill_null(g["xff"], ""), '"')),
     })
-    offsets = pc.unique(pc.utf8_slice_codeunits(g["time"], -5)).to_pylist()
+    offsets = pc.unique(pc.if_else(  # `+0100` of $time_local or `+01:00` of $time_iso8601
+        pc.equal(g["time"], ""), pc.replace_substring(
+            pc.utf8_slice_codeunits(g["time_iso"], -6), ":", ""),
+        pc.utf8_slice_codeunits(g["time"], -5))).to_pylist()
     res.timezone = offsets[0] if len(offsets) == 1 else None
     if len(offsets) > 1:
         res.notes.append(f"several UTC offsets in one file: {sorted(offsets)}")
@@ -285,7 +291,8 @@ def _choose_format(lines: pa.Array, formats: Mapping[str, str]) -> tuple[str, st
         except pa.ArrowInvalid:  # a format RE2 cannot take: leave it to the shapes
             continue
         score = (hits, len(group_names(rx)), name, rx)
-        if hits and hits >= base and (best is None or score[:2] > best[:2]):
+        says_more = hits > base or score[1] > len(group_names(compile_log_format(COMBINED)))
+        if hits and hits >= base and says_more and (best is None or score[:2] > best[:2]):
             best = score
     return None if best is None else (best[2], best[3])
 

@@ -10,6 +10,7 @@ groups shaped by where they sit (inside quotes, inside brackets, or a bare token
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -111,17 +112,29 @@ def formats_near(log_path: Path, *, levels: int = 2) -> dict[str, str]:
 
     Bounded on purpose (a few directories, files under 1 MB that mention
     ``log_format``): evidence bundles keep the config beside the logs, and nothing
-    outside them is read.
+    outside them is read. Each directory is read once per change of its mtime, so a
+    thousand rolled logs in one folder cost one look.
     """
-    dirs: list[Path] = []
+    formats: dict[str, str] = {}
     d = log_path.parent
     for _ in range(levels):
-        dirs += [d, *(d / sub for sub in ("conf", "conf.d", "nginx"))]
+        for sub in (d, d / "conf", d / "conf.d", d / "nginx"):
+            try:
+                stamp = sub.stat().st_mtime_ns
+            except OSError:
+                continue
+            formats.update(_dir_formats(str(sub), stamp))
         if d.parent == d:
             break
         d = d.parent
+    return formats
+
+
+@functools.lru_cache(maxsize=256)
+def _dir_formats(directory: str, mtime_ns: int) -> dict[str, str]:
+    del mtime_ns  # part of the cache key only
     texts: list[str] = []
-    for conf in sorted({c for d in dirs if d.is_dir() for c in d.glob("*.conf")}):
+    for conf in sorted(Path(directory).glob("*.conf")):
         try:
             if conf.is_file() and conf.stat().st_size < _CONF_MAX:
                 text = conf.read_text("utf-8", errors="replace")
@@ -130,3 +143,26 @@ def formats_near(log_path: Path, *, levels: int = 2) -> dict[str, str]:
         except OSError:
             continue
     return formats_from(texts) if texts else {}
+
+
+def fits_formats(head: bytes, formats: dict[str, str], *, share: float = 0.9) -> str | None:
+    """The configured format (name) that whole lines of ``head`` follow, if any.
+
+    For files no built-in shape recognises: with the user's own ``log_format`` even
+    ``$time_iso8601 client=$remote_addr ...`` is an access log. Only formats that
+    name a request and a status count, so a bare ``'$remote_addr $request'`` cannot
+    claim arbitrary text.
+    """
+    lines = [ln for ln in head.decode("utf-8", "replace").splitlines()[:200] if ln.strip()]
+    if len(head) >= 4096 and lines:
+        lines = lines[:-1]  # the last may be cut
+    if not lines:
+        return None
+    for name, fmt in formats.items():
+        if fmt == COMBINED or not {"request", "status"} <= group_names(
+                rx := compile_log_format(fmt)):
+            continue
+        pattern = re.compile(rx)
+        if sum(bool(pattern.match(ln)) for ln in lines) >= share * len(lines):
+            return name
+    return None

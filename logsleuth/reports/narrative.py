@@ -65,6 +65,8 @@ def incident_paragraph(result: Any) -> str:
         tot = result.totals()
         return (f"No incident: {tot['records']:,} records in {tot['inputs']} inputs, no rule "
                 f"fired at high or critical severity.")
+    if inc.get("onset") is None:
+        return _leaking_paragraph(inc)
     ev = inc["onset_evidence"] or {}
     top = next((f for f in result.findings if f.first_seen and f.example.get("line") ==
                 ev.get("line") and f.example.get("path") == ev.get("path")), None)
@@ -76,15 +78,7 @@ def incident_paragraph(result: Any) -> str:
     if tz.get("zone") == "unknown":
         parts.append("The app logs carry no time zone (read as UTC; use --tz).")
     for leak in inc["leaks"]:
-        rate = _amount(leak["slope_per_hour"], leak["unit"])
-        text = f"Before that, {leak['metric']} grew {rate} per hour without release"
-        per = leak.get("per_event")
-        if per:
-            text += (f", {_amount(per['amount'], leak['unit'])} per \"{per['template']}\" "
-                     f"(R² {per['r2']:.2f}, {per['n']} windows)")
-        if leak.get("exhaustion_at"):
-            text += f"; at that rate it is exhausted at {_when(leak['exhaustion_at'])}"
-        parts.append(text + ".")
+        parts.append(_leak_sentence(leak, "Before that, "))
     if inc["precursors"]:
         pre = "; ".join(f"{p['detail']} ({_lead(-int(p['lead_ms']))})"
                         for p in inc["precursors"][:3])
@@ -94,6 +88,58 @@ def incident_paragraph(result: Any) -> str:
         parts.append("Around it: " + "; ".join(
             f"{s['kind'].replace('-', ' ')} in {s['source']} {_lead(int(s['offset_ms']))}"
             for s in symptoms[:4]) + ".")
+    parts.extend(_cause(inc))
+    return " ".join(parts)
+
+
+def _leak_sentence(leak: dict[str, Any], lead: str) -> str:
+    """Growth, amount per event, and the ceiling: reached, projected, or unknown."""
+    rate = _amount(leak["slope_per_hour"], leak["unit"])
+    since = f" since {_when(leak['growth_start'])}" if leak.get("growth_start") else ""
+    text = f"{lead}{leak['metric']} grew {rate} per hour{since} without release"
+    per = leak.get("per_event")
+    if per:
+        text += (f", {_amount(per['amount'], leak['unit'])} per \"{per['template']}\" "
+                 f"(R² {per['r2']:.2f}, {per['n']} windows)")
+        if per.get("decided") == "ambiguous" and per.get("alternatives"):
+            text += (" - it cannot be told apart from \"" + "\", \"".join(
+                per["alternatives"][:2]) + "\", whose counts move with it")
+        elif per.get("decided") == "lead-lag":
+            text += " (told apart from events that move with it by their timing)"
+    proj = leak.get("projection") or {}
+    ceiling = proj.get("ceiling") or {}
+    said = (f" ({ceiling['source']} at {ceiling['where']})" if ceiling.get("where")
+            else " (--limit)" if ceiling.get("source") == "--limit" else "")
+    if proj.get("state") == "reached":
+        text += (f"; it reached its ceiling of {_amount(ceiling['value'], leak['unit'])}{said} "
+                 f"at {_when(leak['exhaustion_at'])}")
+    elif leak.get("exhaustion_at"):
+        window = proj.get("window") or {}
+        text += (f"; at that rate it reaches its ceiling of "
+                 f"{_amount(ceiling.get('value') or 0, leak['unit'])}{said} at "
+                 f"{_when(leak['exhaustion_at'])} (projected from the growth between "
+                 f"{_when(window.get('start'))} and {_when(window.get('end'))}, "
+                 f"{_span(int(proj.get('horizon_ms') or 0))} after the evidence ends)")
+    elif proj.get("state") == "no-ceiling-known":
+        text += "; no ceiling is known, so no exhaustion time is projected (use --limit)"
+    return text + "."
+
+
+def _span(ms: int) -> str:
+    s = abs(ms) / 1000
+    return f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.1f} h"
+
+
+def _leaking_paragraph(inc: dict[str, Any]) -> str:
+    """A leak and nothing failed yet: say so, and when it will."""
+    parts = ["Nothing has failed yet, but a resource is leaking."]
+    parts += [_leak_sentence(leak, "") for leak in inc["leaks"]]
+    parts.extend(_cause(inc))
+    return " ".join(parts)
+
+
+def _cause(inc: dict[str, Any]) -> list[str]:
+    parts = []
     causes = inc["root_cause_candidates"]
     if causes:
         c = causes[0]
@@ -101,4 +147,4 @@ def incident_paragraph(result: Any) -> str:
         parts.append(f"Look at {c['exception']} logged as \"{c['template']}\" ({c['count']:,} "
                      f"times since {_when(c['first_seen'])}, first at {ex.get('path')}:"
                      f"{ex.get('line')}): {c['why']}.")
-    return " ".join(parts)
+    return parts

@@ -41,11 +41,16 @@ class PerEventAttribution:
     events: int = 0
     window_ms: int = 0
     p_value: float = 1.0
+    # candidates whose counts move with this one's (connect vs disconnect in short
+    # sessions): ``decided`` says whether their timing (lead/lag) told them apart
+    alternatives: tuple[str, ...] = ()
+    decided: str = "unique"  # "unique" | "lead-lag" | "ambiguous"
 
     def to_json(self) -> dict[str, object]:
         return {"template": self.template, "amount": self.amount, "unit": self.unit,
                 "r2": self.r2, "n": self.n, "model": self.model, "intercept": self.intercept,
-                "events": self.events, "window_ms": self.window_ms, "p_value": self.p_value}
+                "events": self.events, "window_ms": self.window_ms, "p_value": self.p_value,
+                "alternatives": list(self.alternatives), "decided": self.decided}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,18 @@ def _windows(t: np.ndarray, v: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarr
     edges = t[::k]
     y = np.diff(v[::k])
     return edges, y
+
+
+def _in_ranges(t: np.ndarray, ranges: Sequence[tuple[int, int]] | None,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Samples inside the growth ranges and the range each belongs to: increments across
+    a release, a saturation or a gap between ranges explain nothing and are dropped."""
+    if not ranges:
+        return np.ones(len(t), bool), np.zeros(len(t), np.int64)
+    seg = np.full(len(t), -1, np.int64)
+    for i, (a, b) in enumerate(sorted(ranges)):
+        seg[(t >= a) & (t <= b)] = i
+    return seg >= 0, seg
 
 
 def _count_matrix(edges: np.ndarray, interval: np.ndarray, k: int, codes: np.ndarray,
@@ -117,11 +134,12 @@ def rank_candidates(metric_ts: object, metric_values: object, event_ts: object,
                     event_keys: Sequence[str] | pd.Series | np.ndarray, *,
                     samples_per_window: int | None = None, min_events: int = 10,
                     max_candidates: int = 200, min_windows: int = 30,
-                    event_weights: np.ndarray | None = None) -> list[CandidateFit]:
+                    event_weights: np.ndarray | None = None,
+                    ranges_ms: Sequence[tuple[int, int]] | None = None) -> list[CandidateFit]:
     """Fits of every candidate at the chosen window size, best first."""
     fits, _, _ = _rank(metric_ts, metric_values, event_ts, event_keys,
                        samples_per_window, min_events, max_candidates, min_windows,
-                       event_weights)
+                       event_weights, ranges_ms)
     return fits
 
 
@@ -129,12 +147,27 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
           event_keys: Sequence[str] | pd.Series | np.ndarray, k_fixed: int | None,
           min_events: int, max_candidates: int, min_windows: int,
           weights: np.ndarray | None = None,
+          ranges: Sequence[tuple[int, int]] | None = None,
           ) -> tuple[list[CandidateFit], tuple[np.ndarray, np.ndarray], int]:
+    fits, xy, step, _ = _rank_cols(metric_ts, metric_values, event_ts, event_keys, k_fixed,
+                                   min_events, max_candidates, min_windows, weights, ranges)
+    return fits, xy, step
+
+
+def _rank_cols(metric_ts: object, metric_values: object, event_ts: object,
+               event_keys: Sequence[str] | pd.Series | np.ndarray, k_fixed: int | None,
+               min_events: int, max_candidates: int, min_windows: int,
+               weights: np.ndarray | None = None,
+               ranges: Sequence[tuple[int, int]] | None = None,
+               ) -> tuple[list[CandidateFit], tuple[np.ndarray, np.ndarray], int, dict[str, int]]:
+    """``_rank`` plus each fitted candidate's column in the returned count matrix."""
     t = to_ms(metric_ts)
     v = np.asarray(metric_values, dtype=np.float64)
     ok = (t != NAT_MS) & np.isfinite(v)
     order = np.argsort(t[ok], kind="stable")
     t, v = t[ok][order], v[ok][order]
+    inside_ranges, seg = _in_ranges(t, ranges)
+    t, v, seg = t[inside_ranges], v[inside_ranges], seg[inside_ranges]
     ets = to_ms(event_ts)
     keys = event_keys if isinstance(event_keys, np.ndarray | pd.Series) else np.asarray(
         list(event_keys), dtype=object)
@@ -154,12 +187,13 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
     remap[keep] = np.arange(len(keep))
     codes = remap[codes]  # -1 stays -1 via the last slot
     if len(t) < 3 or len(keep) == 0:
-        return [], (np.zeros((0, 0)), np.zeros(0)), 0
+        return [], (np.zeros((0, 0)), np.zeros(0)), 0, {}
     ks = [k_fixed] if k_fixed else [k for k in WINDOW_SAMPLES
                                      if min_windows <= len(t) // k <= MAX_WINDOWS]
     if not ks and not k_fixed and len(t) // WINDOW_SAMPLES[-1] > MAX_WINDOWS:
         ks = [len(t) // MAX_WINDOWS + 1]
-    best: tuple[float, list[CandidateFit], tuple[np.ndarray, np.ndarray], int] | None = None
+    best: tuple[float, list[CandidateFit], tuple[np.ndarray, np.ndarray], int,
+                dict[str, int]] | None = None
     interval = np.searchsorted(t, ets, side="left") - 1  # sample interval of each event
     inside = (interval >= 0) & (codes >= 0)  # the rest falls in no window at any size
     interval, codes = interval[inside], codes[inside]
@@ -173,6 +207,11 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
     for k in ks:
         edges, y = _windows(t, v, k)
         x = _coarser(base, k // base_k, len(edges) - 1)
+        same = seg[::k][1:] == seg[::k][:-1]  # a window inside one growth range
+        if not same.all():
+            x, y = x[same], y[same]
+            if len(y) < 3:
+                continue
         b0, r2_0, b1, a1, r2_1 = _fits(x, y)
         present = (x > 0).sum(axis=0)
         mean = x.mean(axis=0)
@@ -186,10 +225,13 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
         fits.sort(key=lambda f: -f.best_r2)
         score = fits[0].best_r2 if fits else -1.0
         if best is None or score > best[0]:
-            step_ms = int(np.median(np.diff(edges))) if len(edges) > 1 else 0
-            best = (score, fits, (x[:, varies], y), step_ms)
-    assert best is not None
-    return best[1], best[2], best[3]
+            step_ms = int(np.median(np.diff(edges)[same])) if same.any() else 0
+            col = np.cumsum(varies) - 1
+            cols = {str(uniques[keep[j]]): int(col[j]) for j in np.flatnonzero(varies)}
+            best = (score, fits, (x[:, varies], y), step_ms, cols)
+    if best is None:
+        return [], (np.zeros((0, 0)), np.zeros(0)), 0, {}
+    return best[1], best[2], best[3], best[4]
 
 
 def attribute_increments(metric_ts: object, metric_values: object, event_ts: object,
@@ -197,23 +239,33 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
                          samples_per_window: int | None = None, min_r2: float = 0.5,
                          min_events: int = 10, permutations: int = 200, alpha: float = 0.01,
                          min_windows: int = 30, seed: int = 0,
-                         event_weights: np.ndarray | None = None) -> PerEventAttribution | None:
+                         event_weights: np.ndarray | None = None,
+                         ranges_ms: Sequence[tuple[int, int]] | None = None,
+                         ) -> PerEventAttribution | None:
     """The event that best explains the metric's increments, or None when none does.
 
     ``event_keys`` are labels per event (template text, ``fingerprint``...). The
     origin model (no growth without events) is preferred unless the intercept
     model fits clearly better (by 0.02 R²). ``event_weights`` lets one row stand for
     several events (counts per time bucket), so long evidence need not be expanded.
+    ``ranges_ms`` are the growth regimes: only windows inside one of them are fitted.
     """
-    fits, (x, y), window_ms = _rank(metric_ts, metric_values, event_ts, event_keys,
-                                    samples_per_window, min_events, 200, min_windows,
-                                    event_weights)
+    fits, (x, y), window_ms, cols = _rank_cols(metric_ts, metric_values, event_ts, event_keys,
+                                               samples_per_window, min_events, 200,
+                                               min_windows, event_weights, ranges_ms)
     if not fits:
         return None
     top = fits[0]
+    rivals = _collinear(fits, x, cols)
+    decided = "unique"
+    if rivals:
+        top, decided = _lead_lag([top, *rivals], metric_ts, metric_values, event_ts,
+                                 event_keys, min_events, event_weights, ranges_ms)
+        rivals = [f for f in [fits[0], *rivals] if f.key != top.key]
     use_origin = top.r2_origin >= top.r2 - 0.02
     r2 = top.r2_origin if use_origin else top.r2
-    if r2 < min_r2:
+    amount = top.slope_origin if use_origin else top.slope
+    if r2 < min_r2 or amount <= 0:  # a shrinking amount per event explains no growth
         return None
     p = _permutation_p(x, y, top.r2, permutations, seed)
     if p > alpha:
@@ -222,7 +274,63 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
         template=top.key, amount=top.slope_origin if use_origin else top.slope, unit=unit,
         r2=r2, n=len(y), model="origin" if use_origin else "intercept",
         intercept=0.0 if use_origin else top.intercept, events=top.events,
-        window_ms=window_ms, p_value=p)
+        window_ms=window_ms, p_value=p, alternatives=tuple(f.key for f in rivals),
+        decided=decided)
+
+
+COLLINEAR = 0.9  # counts correlated at least this much cannot be told apart by amount
+LEAD_LAG_T = 2.58  # paired t of squared residuals: two-sided 1 %
+
+
+def _collinear(fits: list[CandidateFit], x: np.ndarray, cols: dict[str, int],
+               ) -> list[CandidateFit]:
+    """Fits nearly as good as the best whose counts move with the best's."""
+    top = fits[0]
+    if top.key not in cols:
+        return []
+    a = x[:, cols[top.key]]
+    out = []
+    for f in fits[1:6]:
+        if f.key not in cols or f.best_r2 < top.best_r2 - 0.05:
+            continue
+        b = x[:, cols[f.key]]
+        if a.std() > 0 and b.std() > 0 and float(np.corrcoef(a, b)[0, 1]) >= COLLINEAR:
+            out.append(f)
+    return out
+
+
+def _lead_lag(cands: list[CandidateFit], metric_ts: object, metric_values: object,
+              event_ts: object, event_keys: Sequence[str] | pd.Series | np.ndarray,
+              min_events: int, weights: np.ndarray | None,
+              ranges: Sequence[tuple[int, int]] | None) -> tuple[CandidateFit, str]:
+    """Tell collinear candidates apart by timing: at one sample per window, the event
+    that happens when the gauge rises misses each window's growth less than one that
+    leads or lags it (a paired t-test of the squared residuals of the two best, at 1 %);
+    otherwise they cannot be told apart."""
+    keys = {c.key for c in cands}
+    arr = event_keys if isinstance(event_keys, np.ndarray | pd.Series) else np.asarray(
+        list(event_keys), dtype=object)
+    arr = np.asarray(arr)
+    pick = np.isin(arr.astype(str) if arr.dtype.kind not in "iu" else arr,
+                   [int(k) for k in keys] if arr.dtype.kind in "iu" else list(keys))
+    ets = to_ms(event_ts)[pick]
+    n = int(np.size(np.asarray(metric_values)))
+    fine, (x, y), _, cols = _rank_cols(metric_ts, metric_values, ets, arr[pick],
+                                       n // MAX_WINDOWS + 1, min_events, 200, 3,
+                                       None if weights is None else weights[pick], ranges)
+    ranked = sorted((f for f in fine if f.key in keys and f.key in cols),
+                    key=lambda f: -f.best_r2)
+    if len(ranked) >= 2:
+        a, b = ranked[0], ranked[1]
+        ea = y - a.slope_origin * x[:, cols[a.key]]
+        eb = y - b.slope_origin * x[:, cols[b.key]]
+        d = ea * ea - eb * eb  # paired: which one misses the growth of each window less
+        sd = float(np.std(d, ddof=1)) if len(d) > 2 else 0.0
+        t = float(np.mean(d)) / (sd / np.sqrt(len(d))) if sd > 0 else 0.0
+        if abs(t) >= LEAD_LAG_T:
+            best = a if t < 0 else b
+            return next(c for c in cands if c.key == best.key), "lead-lag"
+    return cands[0], "ambiguous"
 
 
 def _permutation_p(x: np.ndarray, y: np.ndarray, observed: float, b: int, seed: int) -> float:

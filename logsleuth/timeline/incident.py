@@ -21,6 +21,7 @@ from logsleuth.model import Severity
 from logsleuth.timeline._cols import NAT_MS, to_ms
 from logsleuth.timeline.anomalies import compare_baseline, template_anomalies
 from logsleuth.timeline.attribution import attribute_increments
+from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.rootcause import RootCauseCandidate, rank_root_causes
 from logsleuth.timeline.symptoms import Precursor, Symptom, first_symptoms, precursors
 from logsleuth.timeline.trend import LeakEstimate, _iso, estimate_leaks
@@ -127,9 +128,15 @@ class Incident:
     root_cause_candidates: list[RootCauseCandidate] = field(default_factory=list)
     template_anomalies: list[Any] = field(default_factory=list)  # TemplateAnomaly
 
+    @property
+    def state(self) -> str:
+        """``failed`` (something failed at ``onset``) or ``leaking`` (a leak, no failure yet)."""
+        return "failed" if self.onset is not None else "leaking"
+
     def to_json(self) -> dict[str, object]:
         o = self.onset
         return {
+            "state": self.state,
             "onset": _iso(o.ts_ms) if o else None,
             "onset_evidence": {"path": o.path, "line": o.line, "text": o.text} if o else None,
             "timezone": ({"zone": self.timezone.zone, "source": self.timezone.source}
@@ -150,8 +157,16 @@ def _leak_json(k: LeakEstimate) -> dict[str, object]:
     pe = k.per_event
     return {"metric": k.metric, "unit": k.unit, "slope_per_hour": k.slope_per_hour, "r2": k.r2,
             "exhaustion_at": _iso(k.exhaustion_at_ms),
-            "per_event": None if pe is None else {"template": pe.template, "amount": pe.amount,
-                                                  "r2": pe.r2, "n": pe.n}}
+            "growth_start": _iso(k.growth_start_ms),
+            "ceiling_reached_at": _iso(k.ceiling_reached_ms),
+            "change_points": [_iso(t) for t in k.change_points_ms],
+            "regimes": [r.to_json() for r in k.regimes],
+            "error_values": k.error_values,
+            "projection": k.projection_json(),
+            "gauge": k.gauge,
+            "per_event": None if pe is None else {
+                "template": pe.template, "amount": pe.amount, "r2": pe.r2, "n": pe.n,
+                "decided": pe.decided, "alternatives": list(pe.alternatives)}}
 
 
 def load_schema() -> dict[str, object]:
@@ -177,7 +192,7 @@ def analyze_incident(records: pd.DataFrame, findings: Sequence[Mapping[str, obje
         if maxima is None:
             mx = max_from_messages(records)
             maxima = dict.fromkeys(metrics["metric"].astype(str).unique(), mx) if mx else None
-        leaks = estimate_leaks(metrics, maxima)
+        leaks = estimate_leaks(metrics, maxima, ceilings=ceilings_for(metrics))
         if event_keys is not None:
             leaks = [_attach(k, metrics, records, event_keys, onset_ms) for k in leaks]
     symptoms = first_symptoms(records, onset_ms, http_requests=http_requests,
@@ -191,8 +206,11 @@ def analyze_incident(records: pd.DataFrame, findings: Sequence[Mapping[str, obje
 def _attach(leak: LeakEstimate, metrics: pd.DataFrame, records: pd.DataFrame,
             keys: Sequence[str] | np.ndarray, onset_ms: int | None) -> LeakEstimate:
     m = metrics[metrics["metric"].astype(str) == leak.metric]
+    if "origin" in m.columns:
+        m = m[m["origin"].astype(str) == "gauge"]
     mts = to_ms(m["ts"])
-    keep = mts < onset_ms if onset_ms is not None else np.ones(len(mts), dtype=bool)
+    keep = (mts < onset_ms if onset_ms is not None and not leak.growth_ranges_ms
+            else np.ones(len(mts), dtype=bool))
     per = attribute_increments(mts[keep], m["value"].to_numpy(np.float64)[keep], records["ts"],
-                               keys, unit=leak.unit)
+                               keys, unit=leak.unit, ranges_ms=leak.growth_ranges_ms or None)
     return leak.with_per_event(per)

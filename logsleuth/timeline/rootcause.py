@@ -1,9 +1,10 @@
 """Rank exception fingerprints as root causes of a leak.
 
 A cause tracks the growth (its per-window counts explain the leaking metric's
-increments: R² from ``attribution.rank_candidates``) and shows up early (long
-before onset). The onset exception itself is a symptom: it appears at onset and
-cannot explain growth that happened before it.
+increments over the growth regimes: R² from ``attribution.rank_candidates``) and
+shows up early (long before onset). An exception whose counts grow with the leak
+is a cause whenever it first appears; one that only appears at or after onset and
+does not track the growth (the onset exception itself) is a symptom.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from logsleuth.timeline.templates import mine_templates
 from logsleuth.timeline.trend import LeakEstimate, _iso
 
 TRACK_WEIGHT = 0.7  # the rest of the score is earliness
+CAUSE_R2 = 0.5  # counts explaining this share of the growth make an exception a cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +49,21 @@ class RootCauseCandidate:
 
 def _tracking(leaks: Sequence[LeakEstimate], metrics: pd.DataFrame | None, onset_ms: int | None,
               ts: np.ndarray, fps: np.ndarray, counts: np.ndarray) -> dict[str, float]:
-    """Best R² per fingerprint against any leaking metric, before onset."""
+    """Best R² per fingerprint against any leaking metric, over its growth regimes
+    (before onset when they are not known)."""
     out: dict[str, float] = {}
     if metrics is None or not leaks:
         return out
     for leak in leaks:
         m = metrics[metrics["metric"].astype(str) == leak.metric]
+        if "origin" in m.columns:
+            m = m[m["origin"].astype(str) == "gauge"]
         mts = to_ms(m["ts"])
-        keep = mts < onset_ms if onset_ms is not None else np.ones(len(mts), bool)
+        keep = (mts < onset_ms if onset_ms is not None and not leak.growth_ranges_ms
+                else np.ones(len(mts), bool))
         for fit in rank_candidates(mts[keep], m["value"].to_numpy(np.float64)[keep], ts, fps,
-                                   min_events=5, event_weights=counts):
+                                   min_events=5, event_weights=counts,
+                                   ranges_ms=leak.growth_ranges_ms or None):
             out[fit.key] = max(out.get(fit.key, 0.0), max(fit.best_r2, 0.0))
     return out
 
@@ -102,10 +109,17 @@ def rank_root_causes(records: pd.DataFrame, leaks: Sequence[LeakEstimate],
         t = int(r["ts"])
         early = float(np.clip((end - t) / (end - start), 0, 1)) if end > start else 0.0
         tr = track.get(str(fp), 0.0)
+        cause = tr >= CAUSE_R2
         why = (f"counts track {leaks[0].metric if leaks else 'the metric'} growth (R² {tr:.2f}); "
                if tr > 0 else "no tracking data; ")
-        why += (f"first seen {(end - t) / 60000:.1f} min before onset" if t < end
-                else "appears only at/after onset (a symptom)")
+        label = "onset" if onset_ms is not None else "the end of the evidence"
+        if cause:  # growing with the leak makes it a cause, whenever it first appears
+            why += (f"a cause: its count grows with the leak; first seen "
+                    f"{abs(end - t) / 60000:.1f} min {'before' if t < end else 'after'} {label}")
+            early = max(early, tr)
+        else:
+            why += (f"first seen {(end - t) / 60000:.1f} min before {label}" if t < end
+                    else "appears only at/after onset (a symptom)")
         out.append(RootCauseCandidate(
             fingerprint=str(fp),
             exception=None if pd.isna(row.get("exception")) else str(row.get("exception")),

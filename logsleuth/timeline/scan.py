@@ -2,12 +2,16 @@
 
 The scan streams what analysis needs (findings, per-second template counts,
 warning/error rows, typed evidence tables); this module turns them into the
-``Incident``. No incident (None) when no finding of high severity or worse fired.
+``Incident``. No incident (None) when no finding of high severity or worse fired
+and no gauge leaks. A leak is an incident even before anything failed: then
+``onset`` is None and the incident says when the ceiling will be reached. With a
+leak, only a critical finding (the exhaustion itself, an OOM) is a failure: the
+errors that grow with the leak are its causes, not its onset.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -16,21 +20,26 @@ import pandas as pd
 import pyarrow as pa
 
 from logsleuth.model import Severity
+from logsleuth.parsers.metrics import METRICS_SCHEMA
+from logsleuth.timeline._cols import NAT_MS, to_ms
 from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import attribute_increments
-from logsleuth.timeline.incident import Incident, Onset
+from logsleuth.timeline.ceilings import ceilings_for
+from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
+from logsleuth.timeline.incident import _FATAL, Incident, Onset
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
-from logsleuth.timeline.trend import estimate_leaks
+from logsleuth.timeline.trend import LeakEstimate, estimate_leaks
 from logsleuth.timeline.tz import TimezoneGuess
 
 DEFINING = (Severity.CRITICAL, Severity.HIGH)
 
 
-def onset_from_findings(findings: Sequence[Any]) -> Onset | None:
+def onset_from_findings(findings: Sequence[Any],
+                        defining: Sequence[Severity] = DEFINING) -> Onset | None:
     """The first record of the most severe finding cluster (its example is the earliest)."""
-    ranked = [f for f in findings if f.severity in DEFINING and f.first_seen]
+    ranked = [f for f in findings if f.severity in defining and f.first_seen]
     if not ranked:
         return None
     top = max(f.severity.rank for f in ranked)
@@ -42,6 +51,28 @@ def onset_from_findings(findings: Sequence[Any]) -> Onset | None:
     exc = first.signature.split(" > ")[0].split(" @ ")[0] if first.signature else None
     return Onset(ms, str(first.example.get("path")), int(first.example.get("line") or 0), text,
                  first.rule, first.fingerprint, exc)
+
+
+def onset_from_exceptions(notable: pd.DataFrame) -> Onset | None:
+    """The earliest record whose exception (or its root cause) is an OutOfMemoryError-like
+    class, to the ms: the failure when no rule fired on it (records of a layout the rules
+    do not read the same way, such as JSON)."""
+    if not len(notable):
+        return None
+    cls = (notable["exception"].fillna("").astype(str) + " "
+           + notable["root_exception"].fillna("").astype(str))
+    ts = to_ms(notable["ts"])
+    hit = cls.str.contains(_FATAL.pattern, regex=True).to_numpy(dtype=bool) & (ts != NAT_MS)
+    if not hit.any():
+        return None
+    rows = np.flatnonzero(hit)
+    lines = notable["line"].to_numpy(np.int64)[rows]
+    i = int(rows[np.lexsort((lines, ts[rows]))[0]])
+    row = notable.iloc[i]
+    exc = row["exception"] if pd.notna(row["exception"]) else row["root_exception"]
+    return Onset(int(ts[i]), str(row["source"]), int(row["line"]),
+                 str(row["message"]).split("\n", 1)[0], None, row.get("fingerprint"),
+                 None if pd.isna(exc) else str(exc))
 
 
 def _maxima(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, float]:
@@ -86,41 +117,117 @@ def notable_frame(table: pa.Table) -> pd.DataFrame:
     return notable
 
 
-def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None) -> Incident | None:
-    onset = onset_from_findings(result.findings)
-    if onset is None:
-        return None
-    notable = notable_frame(analysis.notable_table())  # what onset, symptoms and ranking read
+def _gauge_rows(metrics: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch ms and values of a gauge's own samples (not values from failure messages)."""
+    series = metrics[metrics["metric"].astype(str) == name]
+    if "origin" in series.columns:
+        series = series[series["origin"].astype(str) == "gauge"]
+    mts = series["ts"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
+    return mts, series["value"].to_numpy(np.float64)
+
+
+def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = None,
+               ) -> tuple[list[LeakEstimate], pd.DataFrame | None]:
+    """Leaking gauges (declared and discovered), each with its ceiling and the event
+    whose count explains its growth; and the metrics table they were read from."""
     metrics = _frame(result, "metrics")
+    metrics, found = _with_discovered(result, analysis, metrics)
+    if metrics is None or not len(metrics):
+        return [], metrics
+    ceilings = ceilings_for(metrics, limits)
+    leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings)
+    leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, -k.r2))
+    _publish_discovered(result, metrics, found, {k.metric for k in leaks})
+    leaks = [k if k.metric not in found else replace(k, gauge=found[k.metric].to_json())
+             for k in leaks]
+    ev_ts, ev_ids, ev_counts, templates = analysis.events()
+    for i, leak in enumerate(leaks):
+        mts, values = _gauge_rows(metrics, leak.metric)
+        per = attribute_increments(mts, values, ev_ts, ev_ids, unit=leak.unit,
+                                   event_weights=ev_counts.astype(np.float64),
+                                   ranges_ms=leak.growth_ranges_ms)
+        if per is not None:
+            per = replace(per, template=templates[int(per.template)],
+                          alternatives=tuple(templates[int(a)] for a in per.alternatives))
+        leaks[i] = leak.with_per_event(per)
+    return leaks, metrics
+
+
+def _with_discovered(result: Any, analysis: Any, metrics: pd.DataFrame | None,
+                     ) -> tuple[pd.DataFrame | None, dict[str, DiscoveredGauge]]:
+    """The metrics table plus the gauges discovered in message templates."""
+    gauges = getattr(analysis, "gauges", None)
+    if gauges is None:
+        return metrics, {}
+    found, rows = discover_gauges(gauges.tables(), analysis.miner.templates, metrics)
+    if not found:
+        return metrics, {}
+    extra = rows.to_pandas()
+    both = extra if metrics is None else pd.concat([metrics, extra], ignore_index=True)
+    return both, {g.metric: g for g in found}
+
+
+def _publish_discovered(result: Any, metrics: pd.DataFrame, found: Mapping[str, Any],
+                        leaking: set[str]) -> None:
+    """Discovered gauges as a ``gauges`` table; the leaking ones join ``metrics``."""
+    if not found:
+        return
+    g = list(found.values())
+    result.tables["gauges"] = pa.table({
+        "metric": [x.metric for x in g], "unit": [x.unit for x in g],
+        "template": [x.template for x in g], "samples": [x.samples for x in g],
+        "leak": [x.metric in leaking for x in g],
+        "example_path": [str(x.example["path"]) for x in g],
+        "example_line": pa.array([int(x.example["line"]) for x in g], pa.int64()),
+        "example_text": [str(x.example["text"]) for x in g],
+        "definition": [x.yaml for x in g]})
+    shown = {m for m in leaking if m in found} | {f"{m}_max" for m in leaking if m in found}
+    if shown:
+        rows = metrics[metrics["metric"].astype(str).isin(shown)]
+        table = pa.Table.from_pandas(rows, schema=METRICS_SCHEMA, preserve_index=False)
+        old = result.tables.get("metrics")
+        result.tables["metrics"] = table if old is None else pa.concat_tables(
+            [old, table], promote_options="permissive")
+
+
+def corroborated(leak: LeakEstimate) -> bool:
+    """Growth that stands on its own as a leak: an event explains it, or it ran into its
+    ceiling. Growth nothing explains, short of any known ceiling, is not enough to call
+    an incident when nothing failed: a pool warming up looks the same over minutes."""
+    return leak.per_event is not None or leak.ceiling_reached_ms is not None
+
+
+def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
+                 limits: Mapping[str, float] | None = None) -> Incident | None:
+    leaks, metrics = find_leaks(result, analysis, limits)
+    sure = [k for k in leaks if corroborated(k)]
+    onset = onset_from_findings(result.findings, (Severity.CRITICAL,) if sure else DEFINING)
+    notable = notable_frame(analysis.notable_table())  # what onset, symptoms and ranking read
+    if onset is None:  # no rule named the failure: the first OutOfMemoryError-like record
+        onset = onset_from_exceptions(notable)
+    if onset is None and not sure:
+        return None
+    if onset is None:
+        leaks = sure
+    onset_ms = onset.ts_ms if onset else None
     gc = _frame(result, "gc_events")
     threads = _frame(result, "thread_states")
     http = _frame(result, "http_requests")
-    leaks = []
-    if metrics is not None:
-        leaks = estimate_leaks(metrics, _maxima(result.findings, metrics))
-        ev_ts, ev_ids, ev_counts, templates = analysis.events()
-        for i, leak in enumerate(leaks):
-            series = metrics[metrics["metric"].astype(str) == leak.metric]
-            mts = series["ts"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
-            before = mts < onset.ts_ms
-            per = attribute_increments(mts[before], series["value"].to_numpy(np.float64)[before],
-                                       ev_ts, ev_ids, unit=leak.unit,
-                                       event_weights=ev_counts.astype(np.float64))
-            if per is not None:
-                per = replace(per, template=templates[int(per.template)])
-            leaks[i] = leak.with_per_event(per)
-    # symptoms per log, not per rolled file of it
-    families = {src: _family(src) for src in notable["source"].unique()} if len(notable) else {}
-    by_log = notable.assign(source=notable["source"].map(families)) if len(notable) else notable
-    symptoms = first_symptoms(by_log, onset.ts_ms, http_requests=http, thread_states=threads,
-                              gc_events=gc) if len(notable) else []
-    pre = precursors(notable, onset.ts_ms, gc_events=gc, thread_states=threads) \
-        if len(notable) else []
-    causes = rank_root_causes(notable, leaks, onset.ts_ms, metrics=metrics,
+    symptoms, pre = [], []
+    if onset is not None and len(notable):
+        # symptoms per log, not per rolled file of it
+        families = {src: _family(src) for src in notable["source"].unique()}
+        by_log = notable.assign(source=notable["source"].map(families))
+        symptoms = first_symptoms(by_log, onset.ts_ms, http_requests=http,
+                                  thread_states=threads, gc_events=gc)
+        pre = precursors(notable, onset.ts_ms, gc_events=gc, thread_states=threads)
+    causes = rank_root_causes(notable, leaks, onset_ms, metrics=metrics,
                               events=analysis.exception_events())
     ev_ts, ev_ids, ev_counts, templates = analysis.events()
-    index = TemplateIndex(ev_ids.astype(np.int32), templates)
-    hot = template_anomalies(ev_ts, index, onset.ts_ms, weights=ev_counts)
+    hot = []
+    if onset_ms is not None:
+        index = TemplateIndex(ev_ids.astype(np.int32), templates)
+        hot = template_anomalies(ev_ts, index, onset_ms, weights=ev_counts)
     return Incident(onset, timezone, symptoms, pre, leaks, causes, hot[:20])
 
 

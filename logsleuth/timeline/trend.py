@@ -16,13 +16,19 @@ import pandas as pd
 
 from logsleuth.timeline._cols import NAT_MS, to_ms
 from logsleuth.timeline.attribution import PerEventAttribution
+from logsleuth.timeline.ceilings import Ceiling
+from logsleuth.timeline.regimes import Regime, segment
 
 HOUR_MS = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
 class LeakEstimate:
-    """Trend of one metric over the evidence; ``is_leak`` says whether it is a leak."""
+    """Trend of one metric over the evidence; ``is_leak`` says whether it is a leak.
+
+    The slope, R² and step statistics are those of the growth regime, on the series
+    resampled per ``bin_ms``; ``start_ms``/``end_ms`` span every sample.
+    """
 
     metric: str
     unit: str
@@ -31,18 +37,48 @@ class LeakEstimate:
     end_ms: int
     first_value: float
     last_value: float
-    slope_per_hour: float  # Theil–Sen, metric unit per hour
+    slope_per_hour: float  # Theil–Sen over the growth regime, metric unit per hour
     r2: float  # of the Theil–Sen line
-    nonneg_fraction: float  # share of non-negative steps between coarse bins
-    max_drop: float  # largest drawdown (peak to later trough), metric unit
+    nonneg_fraction: float  # share of non-negative steps between time bins
+    max_drop: float  # largest drawdown (peak to later trough) in the growth regime
     is_leak: bool
-    change_points_ms: tuple[int, ...] = ()  # where the growth rate changes
-    maximum: float | None = None
-    exhaustion_at_ms: int | None = None  # when the fit reaches ``maximum``
+    change_points_ms: tuple[int, ...] = ()  # where a regime ends and the next begins
+    maximum: float | None = None  # the ceiling's value
+    exhaustion_at_ms: int | None = None  # when the ceiling was (or will be) reached
     per_event: PerEventAttribution | None = None
+    growth_start_ms: int | None = None
+    growth_end_ms: int | None = None
+    ceiling_reached_ms: int | None = None  # observed, not projected
+    ceiling: Ceiling | None = None
+    regimes: tuple[Regime, ...] = ()
+    growth_ranges_ms: tuple[tuple[int, int], ...] = ()  # every growth run (restarts)
+    error_values: int = 0  # samples read from failure messages (kept out of the fit)
+    bin_ms: int = 0
+    gauge: dict[str, object] | None = None  # a discovered gauge: template, example, YAML
 
     def with_per_event(self, per_event: PerEventAttribution | None) -> LeakEstimate:
         return replace(self, per_event=per_event)
+
+    @property
+    def projected(self) -> bool:
+        """The exhaustion time is a projection (the ceiling was not reached yet)."""
+        return self.exhaustion_at_ms is not None and self.ceiling_reached_ms is None
+
+    def projection_json(self) -> dict[str, object]:
+        """When the ceiling is reached, which ceiling and where it was read, and from
+        what data window the growth rate came (``predict_linear`` practice)."""
+        c = self.ceiling
+        horizon = (None if not self.projected or self.exhaustion_at_ms is None
+                   else int(self.exhaustion_at_ms - self.end_ms))
+        return {
+            "exhaustion_at": _iso(self.exhaustion_at_ms),
+            "state": ("reached" if self.ceiling_reached_ms is not None else
+                      "projected" if self.exhaustion_at_ms is not None else
+                      "no-ceiling-known" if c is None else "not-growing"),
+            "ceiling": None if c is None else c.to_json(),
+            "horizon_ms": horizon,
+            "window": {"start": _iso(self.growth_start_ms), "end": _iso(self.growth_end_ms)},
+        }
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -60,6 +96,12 @@ class LeakEstimate:
             "maximum": self.maximum,
             "exhaustion_at": _iso(self.exhaustion_at_ms),
             "per_event": None if self.per_event is None else self.per_event.to_json(),
+            "growth_start": _iso(self.growth_start_ms),
+            "ceiling_reached_at": _iso(self.ceiling_reached_ms),
+            "projection": self.projection_json(),
+            "regimes": [r.to_json() for r in self.regimes],
+            "error_values": self.error_values,
+            "gauge": self.gauge,
         }
 
 
@@ -138,54 +180,69 @@ def _best_split(y: np.ndarray, min_size: int) -> tuple[int, float]:
 
 
 def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = "",
-                   maximum: float | None = None, bins: int = 200) -> LeakEstimate | None:
-    """Trend of one series (``ts`` epoch ms or datetimes); None with fewer than 3 points."""
+                   maximum: float | None = None, bins: int = 200,
+                   from_error: object = None, ceiling: Ceiling | None = None,
+                   ) -> LeakEstimate | None:
+    """Trend of one series (``ts`` epoch ms or datetimes); None with fewer than 3 points.
+
+    ``from_error`` marks values read from failure messages (True per sample): they
+    say when the ceiling was hit but stay out of the fit while the gauge itself was
+    sampled. ``ceiling`` (or a bare ``maximum``) is the limit the gauge runs into.
+    ``bins`` is kept for callers; the time bins follow the gauge's own cadence.
+    """
     t = to_ms(ts)
     v = np.asarray(values, dtype=np.float64)
+    err = (np.zeros(len(v), bool) if from_error is None
+           else np.asarray(from_error, dtype=bool))
     ok = (t != NAT_MS) & np.isfinite(v)
-    t, v = t[ok], v[ok]
+    t, v, err = t[ok], v[ok], err[ok]
     if len(t) < 3:
         return None
     order = np.argsort(t, kind="stable")
-    t, v = t[order], v[order]
+    t, v, err = t[order], v[order], err[order]
+    if ceiling is None and maximum is not None:
+        ceiling = Ceiling(float(maximum), "maximum", None)
+    gauge = ~err if (~err).sum() >= 3 else np.ones(len(t), bool)
+    seg = segment(t[gauge], v[gauge], ceiling=None if ceiling is None else ceiling.value,
+                  error_t=t[err & ~gauge])
+    tb, vb = seg.t, seg.v
+    a, b = seg.growth if seg.growth is not None else (0, len(tb) - 1)
+    gt, gv = tb[a:b + 1], vb[a:b + 1]
+    slope, r2, nonneg, drawdown = _fit(gt, gv)
+    rise = slope * float(gt[-1] - gt[0]) if len(gt) > 1 else 0.0
+    never_released = (nonneg >= 0.95 and drawdown <= 0.01 * rise
+                      and gv[-1] > gv[0] + 0.05 * abs(gv[0]) and gv[-1] > gv[0])
+    is_leak = bool(seg.growth is not None and len(gt) >= 5 and slope > 0
+                   and (r2 >= 0.6 or never_released) and nonneg >= 0.6
+                   and drawdown <= 0.25 * rise)
+    cps = tuple(sorted({r.start_ms for r in seg.regimes[1:]}))
+    exhaustion = seg.ceiling_reached_ms
+    if exhaustion is None and ceiling is not None and is_leak and slope > 0:
+        exhaustion = int(gt[-1] + max(ceiling.value - gv[-1], 0.0) / slope)
+    return LeakEstimate(
+        metric=metric, unit=unit, n=len(t), start_ms=int(t[0]), end_ms=int(t[-1]),
+        first_value=float(v[0]), last_value=float(v[gauge][-1]),
+        slope_per_hour=slope * HOUR_MS, r2=r2, nonneg_fraction=nonneg, max_drop=drawdown,
+        is_leak=is_leak, change_points_ms=cps,
+        maximum=None if ceiling is None else ceiling.value, exhaustion_at_ms=exhaustion,
+        growth_start_ms=int(gt[0]), growth_end_ms=int(gt[-1]),
+        ceiling_reached_ms=seg.ceiling_reached_ms, ceiling=ceiling, regimes=seg.regimes,
+        growth_ranges_ms=seg.growth_ranges_ms, error_values=int(err.sum()), bin_ms=seg.bin_ms,
+    )
+
+
+def _fit(t: np.ndarray, v: np.ndarray) -> tuple[float, float, float, float]:
+    """Theil–Sen slope (per ms), its R², the share of non-negative steps, the drawdown."""
+    if len(t) < 2:
+        return 0.0, 0.0, 0.0, 0.0
     x = (t - t[0]).astype(np.float64)
     slope, intercept = theil_sen(x, v)
     fit = intercept + slope * x
     ss_tot = float(np.sum((v - v.mean()) ** 2))
     r2 = 1.0 - float(np.sum((v - fit) ** 2)) / ss_tot if ss_tot > 0 else 0.0
     drawdown = float(np.max(np.maximum.accumulate(v) - v))
-    # coarse bins: last value per equal-time bin, so per-sample noise does not dominate
-    span = int(t[-1] - t[0])
-    edges = t[0] + (np.arange(1, bins + 1) * span) // bins
-    last_idx, first_edge = np.unique(np.searchsorted(t, edges, side="right") - 1,
-                                     return_index=True)
-    steps = np.diff(v[last_idx])
-    nonneg = float(np.mean(steps >= 0)) if len(steps) else 0.0
-    # a change point i splits steps[:i] from steps[i:]; step i ends at bin edge i + 1
-    cp_ms = tuple(int(edges[first_edge[i]]) for i in change_points(steps))
-    rise = slope * span
-    # a steady line, or growth that is bursty (it follows traffic) but never released
-    never_released = nonneg >= 0.95 and drawdown <= 0.01 * rise and v[-1] > v[0] * 1.05
-    is_leak = bool(slope > 0 and (r2 >= 0.6 or never_released) and nonneg >= 0.6
-                   and drawdown <= 0.25 * rise)
-    return LeakEstimate(
-        metric=metric, unit=unit, n=len(t), start_ms=int(t[0]), end_ms=int(t[-1]),
-        first_value=float(v[0]), last_value=float(v[-1]),
-        slope_per_hour=slope * HOUR_MS, r2=r2, nonneg_fraction=nonneg, max_drop=drawdown,
-        is_leak=is_leak, change_points_ms=cp_ms, maximum=maximum,
-        exhaustion_at_ms=_exhaustion(t, v, slope, maximum),
-    )
-
-
-def _exhaustion(t: np.ndarray, v: np.ndarray, slope: float, maximum: float | None) -> int | None:
-    if maximum is None:
-        return None
-    reached = np.flatnonzero(v >= maximum)
-    if len(reached):
-        return int(t[reached[0]])
-    if slope <= 0:
-        return None
-    return int(t[-1] + (maximum - v[-1]) / slope)
+    steps = np.diff(v)
+    return slope, r2, float(np.mean(steps >= 0)), drawdown
 
 
 def detect_leak(ts: object, values: object, **kwargs: object) -> LeakEstimate | None:
@@ -194,15 +251,25 @@ def detect_leak(ts: object, values: object, **kwargs: object) -> LeakEstimate | 
     return est if est is not None and est.is_leak else None
 
 
-def estimate_leaks(metrics: pd.DataFrame,
-                   maxima: Mapping[str, float] | None = None) -> list[LeakEstimate]:
-    """Every leaking metric of a metrics table (columns ``metric, ts, value, unit``)."""
+def estimate_leaks(metrics: pd.DataFrame, maxima: Mapping[str, float] | None = None, *,
+                   ceilings: Mapping[str, Ceiling] | None = None,
+                   everything: bool = False) -> list[LeakEstimate]:
+    """Every leaking metric of a metrics table (columns ``metric, ts, value, unit``
+    [, ``origin``]): ceilings are not gauges, error values are marked. ``everything``
+    returns the estimates of non-leaking gauges too."""
     out: list[LeakEstimate] = []
     maxima = maxima or {}
+    ceilings = ceilings or {}
+    origin = metrics["origin"] if "origin" in metrics.columns else None
     for name, grp in metrics.groupby("metric", sort=True, observed=True):
+        org = None if origin is None else grp["origin"].astype(str).to_numpy()
+        if org is not None and (org == "limit").all():
+            continue
         unit = str(grp["unit"].iloc[0]) if "unit" in grp.columns else ""
-        est = detect_leak(grp["ts"], grp["value"].to_numpy(dtype=np.float64),
-                          metric=str(name), unit=unit, maximum=maxima.get(str(name)))
-        if est is not None:
+        est = estimate_trend(grp["ts"], grp["value"].to_numpy(dtype=np.float64),
+                             metric=str(name), unit=unit, maximum=maxima.get(str(name)),
+                             from_error=None if org is None else org == "error",
+                             ceiling=ceilings.get(str(name)))
+        if est is not None and (est.is_leak or everything):
             out.append(est)
     return out

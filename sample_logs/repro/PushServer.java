@@ -38,6 +38,11 @@ import io.netty.util.internal.PlatformDependent;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import java.io.FileWriter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -59,6 +64,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * (with -Dio.netty.allocator.type=unpooled each allocation goes straight through
  * PlatformDependent.incrementMemoryCounter). Once io.netty.maxDirectMemory is used up every
  * allocation fails with io.netty.util.internal.OutOfDirectMemoryError.
+ *
+ * Knobs for the validation matrix (sample_logs/repro/matrix.py); the defaults are the bundled
+ * sample's: -Dpush.packetSize (bytes per packet buffer, so bytes leaked per disconnect, 256),
+ * -Dpush.logCause (log the encoder NPE or swallow it, true), -Dpush.monitorStyle (k, usedmax,
+ * bufferpool or kv: how the monitor prints the gauge), -Dpush.errorDetail (repeat an unhandled
+ * exception's text in the log message, false), -Dpush.truthFile (a CSV, outside the evidence,
+ * where the monitor writes the server's own counters each tick).
  */
 public final class PushServer {
     private static final Logger LOG = LogManager.getLogger(PushServer.class);
@@ -72,6 +84,7 @@ public final class PushServer {
                 java.util.TimeZone.getDefault().getID());
         LOG.info("Netty direct memory accounting: usesDirectBufferNoCleaner={} hasUnsafe={}",
                 PlatformDependent.useDirectBufferNoCleaner(), PlatformDependent.hasUnsafe());
+        boolean logCause = Boolean.parseBoolean(System.getProperty("push.logCause", "true"));
 
         SessionRegistry registry = new SessionRegistry();
         PacketEncoder encoder = new PacketEncoder();
@@ -92,7 +105,7 @@ public final class PushServer {
                             p.addLast("aggregator", new HttpObjectAggregator(8192));
                             p.addLast("rest", new HttpRequestHandler());
                             p.addLast("ws", new WebSocketServerProtocolHandler("/ws", null, true, 65536, false, true));
-                            p.addLast("push", new PushHandler(registry, encoder, leakOnDisconnect));
+                            p.addLast("push", new PushHandler(registry, encoder, leakOnDisconnect, logCause));
                         }
                     });
             Channel server = b.bind("127.0.0.1", port).sync().channel();
@@ -160,9 +173,9 @@ final class Packet {
     }
 }
 
-/** Encodes packets into a fixed 256-byte direct buffer (the wire format is capped at 256 B). */
+/** Encodes packets into a fixed-size direct buffer (256 B unless -Dpush.packetSize says otherwise). */
 final class PacketEncoder {
-    static final int PACKET_SIZE = 256;
+    static final int PACKET_SIZE = Integer.getInteger("push.packetSize", 256);
 
     ByteBuf encodePacket(ByteBufAllocator alloc, Session session, Packet packet) {
         ByteBuf buf = alloc.directBuffer(PACKET_SIZE, PACKET_SIZE);
@@ -275,15 +288,21 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
     private static final Logger LOG = LogManager.getLogger(PushHandler.class);
     private static final AttributeKey<Session> SESSION = AttributeKey.valueOf("session");
     private static final AtomicLong USERS = new AtomicLong();
+    /** Ground truth kept by the server itself: disconnects logged, and buffers lost to the NPE. */
+    static final AtomicLong DISCONNECTS = new AtomicLong();
+    static final AtomicLong LEAKED_BUFFERS = new AtomicLong();
+    private static final boolean ERROR_DETAIL = Boolean.getBoolean("push.errorDetail");
 
     private final SessionRegistry registry;
     private final PacketEncoder encoder;
     private final boolean leakOnDisconnect;
+    private final boolean logCause;
 
-    PushHandler(SessionRegistry registry, PacketEncoder encoder, boolean leakOnDisconnect) {
+    PushHandler(SessionRegistry registry, PacketEncoder encoder, boolean leakOnDisconnect, boolean logCause) {
         this.registry = registry;
         this.encoder = encoder;
         this.leakOnDisconnect = leakOnDisconnect;
+        this.logCause = logCause;
     }
 
     @Override
@@ -322,6 +341,7 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
             registry.remove(s);
             LOG.info("Client disconnected: sessionId={} user={} durationMs={} sessions={}",
                     s.id, s.userName, System.currentTimeMillis() - s.connectedAt, registry.size());
+            DISCONNECTS.incrementAndGet();
             String user = s.userName;
             if (leakOnDisconnect) {
                 s.clear(); // BUG: state cleared before the offline notice below is encoded
@@ -330,7 +350,12 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
                 ByteBuf presence = encoder.encodePacket(ctx.alloc(), s, new Packet(Packet.PRESENCE, "offline " + user));
                 registry.broadcastPresence(presence);
             } catch (Exception e) {
-                LOG.error("Failed to publish offline presence for sessionId={}", s.id, e);
+                if (e instanceof NullPointerException) {
+                    LEAKED_BUFFERS.incrementAndGet(); // encodePacket allocated before it threw
+                }
+                if (logCause) {
+                    LOG.error("Failed to publish offline presence for sessionId={}", s.id, e);
+                }
             }
             s.clear();
         }
@@ -340,18 +365,38 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Session s = ctx.channel().attr(SESSION).get();
-        LOG.error("Unhandled exception on channel {} sessionId={}", ctx.channel().remoteAddress(), s == null ? "-" : s.id, cause);
+        if (ERROR_DETAIL) { // the habit of putting the error's text in the message as well
+            LOG.error("Unhandled exception on channel {} sessionId={}: {}", ctx.channel().remoteAddress(), s == null ? "-" : s.id, cause.toString(), cause);
+        } else {
+            LOG.error("Unhandled exception on channel {} sessionId={}", ctx.channel().remoteAddress(), s == null ? "-" : s.id, cause);
+        }
         ctx.close();
     }
 }
 
-/** Logs netty's direct memory counter once per second as "netty_direct_memory: <KiB>k". */
+/**
+ * Logs direct memory once per second (-Dpush.monitorPeriodMs): netty's DIRECT_MEMORY_COUNTER
+ * when netty counts its own allocations, else the JDK's "direct" BufferPoolMXBean (buffers
+ * whose memory the JDK reserves and a Cleaner frees). -Dpush.monitorStyle picks the line:
+ * k = "netty_direct_memory: <KiB>k", usedmax = "directMemory used=<B> max=<B>",
+ * bufferpool = "BufferPool direct: count=<n> used=<B> capacity=<B>",
+ * kv = "direct: count=<n> used=<B> capacity=<B> bytes".
+ */
 final class DirectMemoryMonitor extends Thread {
     private static final Logger LOG = LogManager.getLogger("com.example.push.metrics");
 
     DirectMemoryMonitor() {
         super("direct-memory-monitor");
         setDaemon(true);
+    }
+
+    private static BufferPoolMXBean jdkDirectPool() {
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if ("direct".equals(pool.getName())) {
+                return pool;
+            }
+        }
+        return null;
     }
 
     @Override
@@ -365,23 +410,68 @@ final class DirectMemoryMonitor extends Thread {
             LOG.error("Cannot read PlatformDependent.DIRECT_MEMORY_COUNTER", e);
             return;
         }
+        BufferPoolMXBean pool = jdkDirectPool();
+        String style = System.getProperty("push.monitorStyle", "k");
+        long period = Long.getLong("push.monitorPeriodMs", 1000L);
         if (counter == null) {
             LOG.warn("Netty direct memory counter is disabled; no netty_direct_memory metric");
-            return;
+            if (pool == null || "k".equals(style)) {
+                return;
+            }
         }
         long max = PlatformDependent.maxDirectMemory();
+        PrintWriter truth = openTruth(max);
         while (!isInterrupted()) {
-            long used = counter.get();
-            LOG.info("netty_direct_memory: {}k", used / 1024);
+            long nettyUsed = counter == null ? -1 : counter.get();
+            long jdkUsed = pool == null ? -1 : pool.getMemoryUsed();
+            long jdkCount = pool == null ? -1 : pool.getCount();
+            long jdkCapacity = pool == null ? -1 : pool.getTotalCapacity();
+            long used = counter != null ? nettyUsed : jdkUsed;
+            if (truth != null) {
+                truth.printf("%d,%d,%d,%d,%d,%d%n", System.currentTimeMillis(), PushHandler.DISCONNECTS.get(),
+                        PushHandler.LEAKED_BUFFERS.get() * PacketEncoder.PACKET_SIZE, nettyUsed, jdkUsed, jdkCount);
+                truth.flush();
+            }
+            switch (style) {
+                case "usedmax":
+                    LOG.info("directMemory used={} max={}", used, max);
+                    break;
+                case "bufferpool":
+                    LOG.info("BufferPool direct: count={} used={} capacity={}", jdkCount, jdkUsed, jdkCapacity);
+                    break;
+                case "kv":
+                    LOG.info("direct: count={} used={} capacity={} bytes", jdkCount, jdkUsed, jdkCapacity);
+                    break;
+                default:
+                    LOG.info("netty_direct_memory: {}k", used / 1024);
+            }
             if (used > max * 3 / 4) {
                 LOG.warn("Direct memory usage high: used={} max={} ({}%), requesting System.gc()", used, max, used * 100 / max);
                 System.gc();
             }
             try {
-                Thread.sleep(1000);
+                Thread.sleep(period);
             } catch (InterruptedException e) {
                 return;
             }
+        }
+    }
+
+    /** The server's own ground truth, written outside the evidence (null when not asked for). */
+    private static PrintWriter openTruth(long max) {
+        String path = System.getProperty("push.truthFile");
+        if (path == null) {
+            return null;
+        }
+        try {
+            PrintWriter w = new PrintWriter(new FileWriter(path, true));
+            w.printf("# packet_size=%d max_direct_memory=%d leak_on_disconnect=%s%n", PacketEncoder.PACKET_SIZE, max,
+                    System.getProperty("push.bug.leakOnDisconnect", "true"));
+            w.println("epoch_ms,disconnects,leaked_bytes,netty_counter,jdk_direct_used,jdk_direct_count");
+            return w;
+        } catch (IOException e) {
+            LOG.error("Cannot write truth file {}", path, e);
+            return null;
         }
     }
 }

@@ -1,7 +1,8 @@
 """Derives the ground-truth facts of a reproduction run straight from its evidence files.
 
 Independent of logsleuth on purpose (plain stdlib, line by line), so tests of logsleuth can
-compare against it. Usage: python3 facts.py <evidence-dir> > <evidence-dir>/ground_truth.json
+compare against it. Usage: python3 facts.py <evidence-dir> > <evidence-dir>.truth.json
+(beside the evidence, not in it, so a scan of the folder reads evidence only)
 """
 
 from __future__ import annotations

@@ -81,7 +81,9 @@ for _ in $(seq 1 60); do
   sleep 0.25
 done
 mkdir -p "$OUT"
-rm -rf "$OUT"/*.log "$OUT"/*.log.gz "$OUT"/jstack-*.txt "$OUT"/run.json "$OUT"/ground_truth.json "$OUT/nginx"
+# run facts and ground truth sit BESIDE the evidence ($OUT.run.json, $OUT.truth.json), so a
+# scan of $OUT reads evidence only
+rm -rf "$OUT"/*.log "$OUT"/*.log.gz "$OUT"/jstack-*.txt "$OUT/nginx" "$OUT.run.json" "$OUT.truth.json"
 mkdir -p "$OUT/nginx"
 
 if [ "$MODE" = incident ]; then
@@ -123,13 +125,13 @@ kill -QUIT "$NGINX_PID"; wait "$NGINX_PID" || true; NGINX_PID=""
 
 cp "$APP"/push-server*.log* "$APP/gc.log" "$OUT/"
 cp "$RUN/nginx/logs/access.log" "$RUN/nginx/logs/error.log" "$OUT/nginx/"
-python3 - "$RUN/client.json" "$OUT/run.json" "$MODE" "$ZONE" <<'EOF'
+python3 - "$RUN/client.json" "$OUT.run.json" "$MODE" "$ZONE" <<'EOF'
 import json, sys
 client = json.load(open(sys.argv[1]))
 json.dump({"mode": sys.argv[3], "timezone": sys.argv[4], "client": client,
            "io.netty.maxDirectMemory": 1048576, "leak_bytes_per_disconnect": 256 if sys.argv[3] == "incident" else 0},
           open(sys.argv[2], "w"), indent=2)
 EOF
-python3 "$HERE/facts.py" "$OUT" >"$OUT/ground_truth.json"
+python3 "$HERE/facts.py" "$OUT" >"$OUT.truth.json"
 rm -rf "$RUN"
 log "evidence in $OUT"

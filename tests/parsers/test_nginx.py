@@ -181,3 +181,29 @@ def test_error_log_line_types_of_a_reload_and_a_config_test() -> None:
     assert (rows[2]["ts"], rows[2]["pid"]) == (None, None)
     assert rows[2]["message"] == "configuration file /tmp/h5ngx/bad.conf test failed"
     assert rows[0]["message"] == "signal process started"
+
+
+def test_an_access_log_only_its_nginx_conf_explains(tmp_path: Path) -> None:
+    """$time_iso8601 and key=value fields (README, 2026-12-06): no built-in shape fits;
+    with the nginx.conf kept beside it the scan reads it as the access log it is."""
+    from logsleuth import api
+
+    log = tmp_path / "logs" / "access.log"
+    log.parent.mkdir()
+    log.write_bytes((DATA / "access_iso_kv.log").read_bytes())
+    alone = api.scan(log.parent, tz="UTC", workers=1)
+    assert [s.kind for s in alone.inputs] != ["nginx-access"]
+
+    (tmp_path / "nginx.conf").write_bytes((DATA / "iso_kv.conf.txt").read_bytes())
+    res = api.scan(log.parent, tz="UTC", workers=1)
+    (st,) = res.inputs
+    assert (st.kind, st.lines, st.unparsed_lines) == ("nginx-access", 4, 0)
+    assert any("'iso_kv'" in n for n in st.notes)
+    rows = res.table("http_requests").to_pylist()
+    assert [r["status"] for r in rows] == [200, 200, 404, 502]
+    assert {r["ts"] for r in rows} == {datetime(2026, 12, 6, 5, 32, 46, tzinfo=UTC)}
+    assert {(r["remote_addr"], r["method"], r["user_agent"]) for r in rows} == {
+        ("127.0.0.1", "GET", "curl-h5")}
+    assert (rows[3]["request_time_s"], rows[3]["upstream_time_s"]) == (0.0, 0.0)
+    assert rows[0]["upstream_time_s"] is None
+    assert st.timezone == "+0100"

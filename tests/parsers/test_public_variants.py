@@ -398,3 +398,54 @@ def test_jdk8_g1_concurrent_cycle_uptime_only() -> None:
     assert all(p["ts"] is None for p in pauses)
     conc = t.filter(pc.equal(t["kind"], "concurrent"))["duration_ms"].to_pylist()
     assert conc == [pytest.approx(0.1729), pytest.approx(1.1728), pytest.approx(0.095)]
+
+
+def test_unified_g1_concurrent_cycle_with_safepoint_and_os_cpu_tags() -> None:
+    res, t = _gc("ujl-g1-safepoint-os-cpu.log")
+    assert res.unparsed_lines == 0
+    pauses = _pauses(t)
+    assert len(pauses) == 13
+    assert [p["gc_id"] for p in pauses] == [0, 1, 2, 3, 4, 5, 7, 8, 9, 6, 10, 11, 6]
+    assert pauses[5]["phase"].startswith("Pause Initial Mark")
+    remark, cleanup = pauses[9], pauses[12]
+    assert (remark["kind"], remark["pause_ms"]) == ("remark", pytest.approx(0.939))
+    assert (cleanup["kind"], cleanup["heap_before_kb"], cleanup["heap_after_kb"]) == (
+        "cleanup", 114 * 1024, 70 * 1024)
+    assert (pauses[11]["heap_before_kb"], pauses[11]["heap_after_kb"],
+            pauses[11]["heap_capacity_kb"]) == (122 * 1024, 113 * 1024, 128 * 1024)
+    assert pc.sum(t["is_full"]).as_py() == 0
+    assert res.tables["safepoints"].num_rows == 14
+    assert pauses[0]["uptime_ms"] == pytest.approx(207)
+
+
+@pytest.mark.parametrize("prompt", [
+    "C:\\>jstack -l 15256", "PS C:\\Users\\dev> jstack 15256",
+    "C:\\Program Files\\Java\\jdk1.8.0_181\\bin>jstack.exe 15256",
+    "[root@app01 ~]# jstack 15256", "$ sudo -u app jcmd 15256 Thread.print"])
+def test_the_prompt_a_dump_was_typed_at_is_part_of_it(prompt: str) -> None:
+    """The public dump with its own `λ` prompt swapped for other consoles' prompts."""
+    data = (DUMPS / "jdk8-windows-console-padded-deadlock.txt").read_bytes()
+    first_end = data.index(b"\n")
+    variant = prompt.encode() + data[first_end:]
+    assert classify(variant[:65536]) is Kind.THREAD_DUMP
+    res = parse_thread_dumps(variant, "v.txt")
+    assert (res.unparsed_lines, res.tables["deadlocks"].num_rows) == (0, 1)
+
+
+def test_a_line_merely_naming_jstack_is_not_a_prompt() -> None:
+    data = (DUMPS / "jdk8-windows-console-padded-deadlock.txt").read_bytes()
+    first_end = data.index(b"\n")
+    res = parse_thread_dumps(b"we should run jstack more often" + data[first_end:], "v.txt")
+    assert res.unparsed_lines == 1
+
+
+def test_jcmd_thread_print_typed_at_a_prompt_with_its_pid_line() -> None:
+    """`jcmd <pid> Thread.print` prints `<pid>:` before the time: the same public dump."""
+    data = (DUMPS / "jdk8-windows-console-padded-deadlock.txt").read_bytes()
+    first_end = data.index(b"\n")
+    variant = b"C:\\>jcmd 15256 Thread.print\r\n15256:\r\n" + data[first_end + 1:].replace(
+        b"\n", b"\r\n")
+    assert classify(variant[:65536]) is Kind.THREAD_DUMP
+    res = parse_thread_dumps(variant, "v.txt")
+    assert (res.unparsed_lines, res.tables["thread_states"].num_rows) == (0, 22)
+    assert res.tables["deadlocks"]["threads"].to_pylist() == [["Thread-1", "Thread-0"]]

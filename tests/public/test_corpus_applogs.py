@@ -34,7 +34,6 @@ KNOWN_MISSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "applogs/loghub-spark-executor.log": ("no layout inference: 0 of 50 records, 51/51 lines unparsed", RTU),
     "applogs/loghub-hdfs-datanode.log": ("no layout inference: 0 of 40 records, 40/40 lines unparsed", RTU),
     "applogs/lnav-spring-farm.log": ("no layout inference: 0 of 20 records, 20/20 lines unparsed", RTU),
-    "applogs/lnav-mux-zookeeper.log": ("collector prefix not unwrapped, no layout inference: 0 of 1 records", RTU),
     "applogs/beats-elasticsearch-6.2.4.log": ("no layout inference: 0 of 59 records, 59/59 lines unparsed", RTU),
     "applogs/beats-kafka-server-0.11.log": ("no layout inference: 0 of 20 records, 20/20 lines unparsed", RTU),
     "applogs/beats-kafka-2.0-controller.log": ("no layout inference: 0 of 22 records, 23/23 lines unparsed", RTU),
@@ -45,9 +44,7 @@ KNOWN_MISSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "applogs/jboss-as-7.1-time-only-server.log": (
         "no layout inference for a time-only layout: 0 of 19 records, 19/19 lines unparsed", RTU),
     "applogs/camunda-tomcat9-catalina.out": ("no layout inference: 0 of 76 records, 93/93 lines unparsed", RTU),
-    "applogs/camunda-tomcat9-localhost.log": (
-        TRACES_ONLY + " (1 trace of 15 records); its first line is indented by a space, so no"
-        " exception class is extracted", (*RTU, "exceptions")),
+    "applogs/camunda-tomcat9-localhost.log": (TRACES_ONLY + " (1 trace of 15 records)", RTU),
     "applogs/tomcat7-two-line-catalina.out": (
         "no layout inference for the two-line SimpleFormatter: 0 of 44 records, 89/89 lines unparsed", RTU),
     "applogs/play-scala-application.log": ("no layout inference: 0 of 1 records, 1/1 lines unparsed", RTU),
@@ -63,8 +60,7 @@ BARE_TRACES = ("no layout inference: only the bare stack traces are read as reco
 KNOWN_MISSES.update({
     "applogs/fluent-bit-multiline-java-example.log": (
         "the `Exception in thread \"main\"` line behind a `MMM dd HH:mm:ss` prefix is read as a bare"
-        " trace: no timestamp, no exception class (space-indented frames); 3/9 lines unparsed",
-        ("times", "unparsed", "exceptions")),
+        " trace: no timestamp; 3/9 lines unparsed", ("times", "unparsed")),
     "applogs/tomcat9-windows-catalina.out": ("no layout inference: 0 of 50 records, 50/50 lines unparsed", RTU),
     "applogs/wildfly-27-windows-server.log": (
         "read as kind 'unknown', 0 of 14 records, 91/91 lines unparsed", ("kind", *RTU)),
@@ -79,14 +75,12 @@ KNOWN_MISSES.update({
     "applogs/beats-elasticsearch-8-testcluster-stdout.log": (
         "no layout inference for either of its two layouts: 0 of 20 records, 20/20 lines unparsed", RTU),
     "applogs/beats-kafka-2.0-server.log": (
-        "no layout inference: 0 of 63 records, 64/64 lines unparsed, so the frameless"
-        " UnknownTopicOrPartitionException line is not seen", (*RTU, "exceptions")),
+        "no layout inference: 0 of 63 records, 64/64 lines unparsed", RTU),
     "applogs/sonarqube-7-docker-sonar.log": ("no layout inference: 0 of 12 records, 12/12 lines unparsed", RTU),
     "applogs/solr6-zkclient-solr.log": (BARE_TRACES + " (3 traces of 35 records)", RTU),
     "applogs/neo4j-3-nohup-neo4j.log": ("no layout inference: 0 of 42 records, 45/45 lines unparsed", RTU),
     "applogs/jboss-eap-6-time-only-server.log": (
-        BARE_TRACES + " (2 of 25 records, time-only layout); the trace starting at its `Caused by:`"
-        " lines yields no exception class", (*RTU, "exceptions")),
+        BARE_TRACES + " (2 of 25 records, time-only layout)", RTU),
     "applogs/activemq-5.3-debian.log": ("no layout inference: 0 of 1 records, 1/1 lines unparsed", RTU),
     "applogs/isis-activemq-5.10-rolled.log.5": (BARE_TRACES + " (2 traces, 2 header lines)", RTU),
     "applogs/beats-logstash-6-plain.log": ("no layout inference: 0 of 1 records, 1/1 lines unparsed", RTU),

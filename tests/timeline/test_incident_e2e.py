@@ -99,7 +99,7 @@ def iso_ms(text: str) -> int:
 
 
 def test_sample_incident_matches_ground_truth() -> None:
-    truth = json.loads((SAMPLES / "incident" / "ground_truth.json").read_text())["app"]
+    truth = json.loads((SAMPLES / "incident.truth.json").read_text())["app"]
     first = truth["first_out_of_direct_memory_error"]
     result = api.scan(SAMPLES / "incident")
     inc = result.incident.to_json()
@@ -122,6 +122,15 @@ def test_healthy_sample_has_no_incident() -> None:
     assert result.incident is None
     assert result.to_json()["incident"] is None
     assert sum(s.records for s in result.inputs) > 1000
+
+
+@pytest.mark.parametrize("sample", ["incident", "healthy"])
+def test_bundled_samples_hold_evidence_only(sample: str) -> None:
+    """The Quickstart's first screen: every input recognised, no line left unparsed."""
+    result = api.scan(SAMPLES / sample)
+    assert result.inputs
+    assert [s.path for s in result.inputs if str(s.kind) == "unknown"] == []
+    assert sum(s.unparsed_lines for s in result.inputs) == 0
 
 
 @pytest.mark.parametrize(("layout", "zone"), [("log4j2", "UTC"), ("logback-iso", "America/New_York")])

@@ -32,10 +32,15 @@ def metric_lanes(tables: dict[str, pa.Table], leaks: list[dict[str, Any]],
     ms_all = S.column_ms(mt)
     values_all = mt.column("value").to_numpy(zero_copy_only=False).astype(np.float64)
     metric_col = mt.column("metric")
+    # ceilings and values read from failure messages are drawn with their gauge, not alone
+    gauge = (pc.equal(mt.column("origin"), "gauge").to_numpy(zero_copy_only=False)
+             .astype(bool) if "origin" in mt.column_names else np.ones(mt.num_rows, bool))
+    shown = set(pc.unique(pc.filter(metric_col, pa.array(gauge))).to_pylist())
+    names = [n for n in names if n in shown]
     lanes = []
     for i, name in enumerate(names[:MAX_METRIC_LANES]):
         sel = pc.equal(metric_col, name).to_numpy(zero_copy_only=False).astype(bool)
-        sel &= (ms_all != S.NAT) & np.isfinite(values_all)
+        sel &= (ms_all != S.NAT) & np.isfinite(values_all) & gauge
         if not sel.any():
             continue
         ms, v = ms_all[sel], values_all[sel]
@@ -59,7 +64,13 @@ def _lane(name: str, unit: str, ms: np.ndarray, v: np.ndarray, leak: dict[str, A
     end = t1
     if leak and leak.get("slope_per_hour") is not None:
         slope = float(leak["slope_per_hour"]) / HOUR_MS
-        b = float(np.median(v - slope * (ms - t0)))
+        g0 = _to_ms(leak["growth_start"]) if leak.get("growth_start") else t0
+        g1 = _to_ms((leak.get("projection") or {}).get("window", {}).get("end")) \
+            if (leak.get("projection") or {}).get("window", {}).get("end") else t1
+        inside = (ms >= g0) & (ms <= g1)
+        t0 = g0 if inside.any() else t0
+        inside = inside if inside.any() else np.ones(len(ms), bool)
+        b = float(np.median(v[inside] - slope * (ms[inside] - t0)))
         # draw to exhaustion if it is within half the evidence span after its end
         end = ex_ms if ex_ms is not None and ex_ms <= span[1] + (span[1] - span[0]) // 2 else t1
         per = leak.get("per_event") or {}
@@ -72,19 +83,24 @@ def _lane(name: str, unit: str, ms: np.ndarray, v: np.ndarray, leak: dict[str, A
                        "line": {"color": "#424242", "width": 1.5, "dash": "dash"},
                        "hovertemplate": f"trend: {words}<extra></extra>"})
         if ex_ms is not None and maximum is not None and end == ex_ms:
+            reached = (leak.get("projection") or {}).get("state") == "reached"
+            what = "ceiling reached" if reached else "projected exhaustion"
             traces.append({"type": "scatter", "mode": "markers+text", "name": "exhaustion",
-                           "x": iso([ex_ms]), "y": [maximum], "text": ["projected exhaustion"],
+                           "x": iso([ex_ms]), "y": [maximum], "text": [what],
                            "textposition": "top left", "legend": "",
                            "marker": {"symbol": "x", "size": 12, "color": "#b71c1c"},
-                           "hovertemplate": f"projected exhaustion %{{x}} UTC<br>{words}"
+                           "hovertemplate": f"{what} %{{x}} UTC<br>{words}"
                                             "<extra></extra>"})
     if maximum is not None:
+        ceiling = (leak or {}).get("projection", {}).get("ceiling") or {}
+        said = (f" ({plot_text(ceiling.get('source'))}, {plot_text(ceiling.get('where'))})"
+                if ceiling.get("where") else "")
         lo = min(t0, span[0])
         hi = max(t1, span[1], end)
         traces.append({"type": "scatter", "mode": "lines", "name": "known maximum",
                        "x": iso([lo, hi]), "y": [maximum, maximum], "legend": "",
                        "line": {"color": "#b71c1c", "width": 1, "dash": "dot"},
-                       "hovertemplate": f"maximum {_human(float(maximum), unit)}"
+                       "hovertemplate": f"maximum {_human(float(maximum), unit)}{said}"
                                         "<extra></extra>"})
     title = f"metric {label}" + (f" ({plot_text(unit)})" if unit else "")
     return Lane(f"metric:{name}", title, 200, traces,

@@ -37,6 +37,8 @@ def summary_rows(ctx: Context) -> tuple[str, list[tuple[str, str]]]:
     top = findings[0] if findings else None
     if inc and inc.get("onset"):
         return _from_incident(inc, top, ctx)
+    if inc and ctx.leaks:
+        return _from_leak(inc, ctx)
     if top is not None:
         return _from_finding(top, findings)
     n = ctx.totals.get("inputs", 0)
@@ -45,6 +47,52 @@ def summary_rows(ctx: Context) -> tuple[str, list[tuple[str, str]]]:
         f"No rule fired and no failure (an OutOfMemoryError or similar) was found in "
         f"{n} input{'s' if n != 1 else ''} ({ctx.totals.get('records', 0):,} records). "
         "Check the inputs table below for files that were not recognised.")])
+
+
+def _leak_line(k: dict[str, Any]) -> str:
+    """A leak's growth, its ceiling (and where it was read) and when it is reached."""
+    unit = str(k.get("unit") or "")
+    s = (f"<b>{esc(k['metric'])}</b> grew {esc(_human(float(k['slope_per_hour']), unit))} "
+         f"per hour (R² {float(k['r2']):.3f})")
+    proj = k.get("projection") or {}
+    ceiling = proj.get("ceiling") or {}
+    if k.get("maximum") is not None:
+        s += f" towards its maximum of {esc(_human(float(k['maximum']), unit))}"
+        if ceiling.get("where"):
+            s += f" (stated at {_loc(*str(ceiling['where']).rsplit(':', 1))})"
+        elif ceiling.get("source") == "--limit":
+            s += " (given with --limit)"
+    if proj.get("state") == "reached":
+        s += f", reached {esc(_time(k['exhaustion_at']))}"
+    elif k.get("exhaustion_at"):
+        window = proj.get("window") or {}
+        s += (f", projected to run out {esc(_time(k['exhaustion_at']))} (growth rate of "
+              f"{esc(_time(window.get('start')))} to {esc(_time(window.get('end')))}, "
+              f"{esc(_ago(int(proj.get('horizon_ms') or 0)))} past the evidence)")
+    elif proj.get("state") == "no-ceiling-known":
+        s += "; no ceiling is known (state one with --limit METRIC=SIZE)"
+    per = k.get("per_event")
+    if per:
+        s += (f"; each <q>{esc(per['template'])}</q> adds about "
+              f"{esc(_human(float(per['amount']), unit))} (R² {float(per['r2']):.3f}, "
+              f"{int(per['n'])} windows)")
+    return s
+
+
+def _from_leak(inc: dict[str, Any], ctx: Context) -> tuple[str, list[tuple[str, str]]]:
+    """A leak and no failure yet: what grows, and when it will run out."""
+    k = ctx.leaks[0]
+    when = (f", projected to run out {esc(_time(k['exhaustion_at']))}"
+            if k.get("exhaustion_at") else "")
+    verdict = f"Leaking, no failure yet: {esc(k['metric'])} grows without release{when}."
+    rows = [("what happened", verdict), ("what grows", "<br>".join(
+        _leak_line(x) for x in ctx.leaks))]
+    for c in inc.get("root_cause_candidates", [])[:1]:
+        ex = c.get("example") or {}
+        rows.append(("where to look", f"<b>{esc(c.get('exception') or 'an event')}</b> "
+                     f"<q>{esc(c.get('message'))}</q> ({_loc(ex.get('path'), ex.get('line'))})"
+                     + (f" — {esc(c['why'])}" if c.get("why") else "")))
+    return verdict, rows
 
 
 def _from_incident(inc: dict[str, Any], top: dict[str, Any] | None,
@@ -64,20 +112,7 @@ def _from_incident(inc: dict[str, Any], top: dict[str, Any] | None,
                    f"<q>{esc(c.get('message'))}</q>, {int(c.get('count') or 0):,} times from "
                    f"{esc(_time(c.get('first_seen')))} ({_loc(ex.get('path'), ex.get('line'))})"
                    + (f" — {esc(c['why'])}" if c.get("why") else ""))
-    for k in ctx.leaks:
-        unit = str(k.get("unit") or "")
-        s = (f"<b>{esc(k['metric'])}</b> grew {esc(_human(float(k['slope_per_hour']), unit))} "
-             f"per hour (R² {float(k['r2']):.3f})")
-        if k.get("maximum") is not None:
-            s += f" towards its maximum of {esc(_human(float(k['maximum']), unit))}"
-        if k.get("exhaustion_at"):
-            s += f", projected to run out {esc(_time(k['exhaustion_at']))}"
-        per = k.get("per_event")
-        if per:
-            s += (f"; each <q>{esc(per['template'])}</q> adds about "
-                  f"{esc(_human(float(per['amount']), unit))} (R² {float(per['r2']):.3f}, "
-                  f"{int(per['n'])} windows)")
-        led.append(s)
+    led.extend(_leak_line(k) for k in ctx.leaks)
     for p in inc.get("precursors", [])[:4]:
         led.append(f"{esc(_ago(int(p['lead_ms'])))} before: {esc(p['kind'])} — "
                    f"{esc(p['detail'])}")

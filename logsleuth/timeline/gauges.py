@@ -1,0 +1,309 @@
+"""Gauges found by themselves: every named number of every mined template is a candidate.
+
+A candidate is named by the key before it (``used=``, ``capacity:``, ``used <*>
+MB``), takes its unit from what follows (``16384k``, ``bytes``, ``MB``, ``%``),
+and becomes a *metric definition*, the same object a user writes for
+``--metrics``: it is read by the same extractor and printable as YAML. A
+candidate is kept as a gauge when it has enough samples at a usable cadence and
+does not behave like a counter of lines, an id or the clock; the leak test then
+runs on it like on any declared metric. A constant ``max=``/``limit=``/
+``capacity=`` beside it, never below it, is its ceiling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+
+from logsleuth.engine.gaugerows import UNIT_WORDS
+from logsleuth.parsers.metrics import METRICS_SCHEMA, MetricDef, extract_metrics
+
+MIN_SAMPLES = 20
+_VAR = re.compile(r"(<\*>|<[A-Z]+>)")
+_KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)[=:]$")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_NUMBER = r"-?\d+(?:\.\d+)?"
+# names that are ids, positions or clocks, never a resource
+_NOT_A_GAUGE = re.compile(r"(?i)^(?:.*[_.-])?(?:id|ids|seq\w*|serial|uptime|elapsed|timestamp|"
+                          r"epoch|time|ts|pid|tid|port|line|offset|index|idx|no|num|number|"
+                          r"version|attempt|retry|retries|duration\w*|took|latency)$")
+_MEMORY = re.compile(r"(?i)used|memory|size|bytes|capacity|max|limit|total|committed|free|"
+                     r"alloc|reserved|heap|direct|mapped")
+_CEILING_KEYS = frozenset({"max", "limit", "maximum", "capacity", "cap", "of", "ceiling"})
+_BYTE_UNITS = frozenset({"b", "bytes", "byte", "k", "kb", "kib", "m", "mb", "mib", "g", "gb",
+                         "gib", "t", "tb", "tib"})
+_CLOCK_RATES = (1e-3, 1.0, 1e3, 1e6, 1 / 60_000)  # s, ms, us, ns, min per ms of log time
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    token: int  # token index in the template
+    key: str
+    unit: str | None  # a unit word after it (``MB``, ``bytes``, ``%``)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredGauge:
+    """A gauge no definition declared, with the template and a line it came from."""
+
+    metric: str
+    unit: str
+    template: str
+    example: dict[str, object]  # path, line, text
+    samples: int
+    definition: MetricDef
+    ceiling: str | None  # the sibling variable that caps it
+
+    @property
+    def yaml(self) -> str:
+        """The definition as ``--metrics`` YAML (loads and passes its own sample)."""
+        d = self.definition
+        values: dict[str, object] = {"value": d.values[0].metric}
+        if len(d.values) > 1:
+            values["max"] = {"metric": d.values[1].metric, "caps": [d.values[0].metric]}
+        text = str(self.example["text"])
+        got = _values_of(d, text)
+        entry = {"name": d.name, "description": d.description, "contains": d.contains,
+                 "regex": d.regex, "unit": d.values[0].unit, "values": values,
+                 "samples": [{"message": text, "values": got}]}
+        return yaml.safe_dump({"metrics": [entry]}, sort_keys=False, allow_unicode=True)
+
+    def to_json(self) -> dict[str, object]:
+        return {"metric": self.metric, "unit": self.unit, "template": self.template,
+                "example": self.example, "samples": self.samples, "ceiling": self.ceiling,
+                "definition": self.yaml}
+
+
+def _values_of(d: MetricDef, message: str) -> dict[str, float]:
+    rec = pa.table({"source": ["<example>"], "line": [1],
+                    "ts": pa.array([None], pa.timestamp("ms")), "message": [message]})
+    return {r["metric"]: r["value"] for r in extract_metrics(rec, [d]).to_pylist()}
+
+
+def _variables(tokens: list[str]) -> list[Variable]:
+    """The named numbers of a template's tokens."""
+    out = []
+    for i, tok in enumerate(tokens):
+        pieces = _VAR.split(tok)
+        if pieces.count("<*>") != 1:  # one number per token, or it cannot be told apart
+            continue
+        at = pieces.index("<*>")
+        prefix, suffix = "".join(pieces[:at]), "".join(pieces[at + 1:])
+        if _VAR.search(prefix) or _VAR.search(suffix):
+            continue
+        nxt = tokens[i + 1].lower().rstrip(",;)") if i + 1 < len(tokens) else ""
+        unit = "%" if suffix.startswith("%") else (
+            tokens[i + 1].rstrip(",;)") if not suffix.strip(",;)") and nxt in UNIT_WORDS
+            and not _VAR.search(tokens[i + 1]) else None)
+        m = _KEY_BEFORE.search(prefix)
+        key = m.group(1) if m else None
+        if key is None and not prefix.strip("(["):
+            prev = tokens[i - 1] if i else ""
+            if prev[-1:] in (":", "=") and not _VAR.search(prev):
+                words = _WORD.findall(prev)
+                key = words[-1] if words else None
+            elif unit is not None and _WORD.fullmatch(prev or "-"):
+                key = prev
+        if key:
+            out.append(Variable(i, key, unit))
+    # "used=N max=N bytes": one byte unit at the end speaks for the memory-like numbers
+    byte_unit = next((v.unit for v in out if v.unit and v.unit.lower() in _BYTE_UNITS), None)
+    if byte_unit:
+        out = [Variable(v.token, v.key, byte_unit) if v.unit is None and _MEMORY.search(v.key)
+               else v for v in out]
+    return out
+
+
+def _same_unit(a: str | None, b: str | None) -> bool:
+    """Both in bytes, or the same unit, or neither stated."""
+    la, lb = (a or "").lower(), (b or "").lower()
+    return la == lb or (la in _BYTE_UNITS and lb in _BYTE_UNITS)
+
+
+def _regex(tokens: list[str], target: int, sibling: int | None) -> str:
+    """An anchored RE2 pattern for the template, capturing the target (and its ceiling)."""
+    parts = []
+    for i, tok in enumerate(tokens):
+        out = []
+        for piece in _VAR.split(tok):
+            if piece == "<*>" and i == target:
+                out.append(f"(?P<value>{_NUMBER})(?P<unit>[A-Za-z]*)")
+            elif piece == "<*>" and i == sibling:
+                out.append(f"(?P<max>{_NUMBER})(?P<max_unit>[A-Za-z]*)")
+            elif piece == "<*>":
+                out.append(r"\S*?")
+            elif _VAR.fullmatch(piece):
+                out.append(".*?")
+            elif piece:
+                out.append(re.escape(piece))
+        parts.append("".join(out))
+    return r"^\s*" + r"\s+".join(parts) + r"\s*$"
+
+
+def _slug(words: list[str]) -> str:
+    s = "_".join(w.lower() for w in words if w)
+    s = re.sub(r"[^a-z0-9_]+", "_", s).strip("_")
+    return s if s and s[0].isalpha() else f"gauge_{s}".strip("_")
+
+
+def _contains(tokens: list[str]) -> str | None:
+    literal = [t for t in tokens if not _VAR.search(t)]
+    if not literal:
+        literal = [p for t in tokens for p in _VAR.split(t) if p and not _VAR.fullmatch(p)]
+    best = max(literal, key=len, default="")
+    return best if len(best) >= 3 else None
+
+
+def _default_unit(raw_units: list[str], unit_word: str | None) -> str:
+    """The definition's unit: the word after the number, else what the numbers carry."""
+    if unit_word:
+        return unit_word
+    seen = {u.lower() for u in raw_units if u}
+    if seen and seen <= _BYTE_UNITS:
+        return "B"
+    if seen:
+        return "ms"
+    return "count"
+
+
+def _rejects(t: np.ndarray, v: np.ndarray) -> str | None:
+    """Why a series is not a resource gauge (None when it may be one)."""
+    if len(v) < MIN_SAMPLES or len(np.unique(v)) < 3:
+        return "too few samples or values"
+    steps = np.diff(v)
+    if len(steps) and (steps > 0).all():
+        counts = np.unique(steps, return_counts=True)[1]
+        if counts.max() >= 0.9 * len(steps):
+            return "grows by the same amount every line (a sequence or counter)"
+    dt = np.diff(t)
+    if (dt > 0).sum() >= 2:
+        x = (t - t[0]).astype(np.float64)
+        slope = float(np.polyfit(x, v, 1)[0]) if np.ptp(x) > 0 else 0.0
+        r = np.corrcoef(x, v)[0, 1] if np.ptp(x) > 0 and np.ptp(v) > 0 else 0.0
+        if r * r > 0.999 and any(abs(slope / c - 1) < 0.02 for c in _CLOCK_RATES):
+            return "moves with the clock (an uptime or timestamp)"
+        if np.all(np.abs(v - t) < 86_400_000) or np.all(np.abs(v * 1000 - t) < 86_400_000):
+            return "is a timestamp"
+    return None
+
+
+def discover_gauges(rows: Mapping[int, pa.Table], templates: list[str],
+                    declared: pd.DataFrame | None = None,
+                    ) -> tuple[list[DiscoveredGauge], pa.Table]:
+    """Gauges in the kept rows of candidate templates, and their metrics rows.
+
+    ``declared`` (the metrics table) marks lines a definition already reads: a
+    template whose lines are declared is not discovered again.
+    """
+    taken: dict[str, np.ndarray] = {}  # source -> sorted lines a definition reads
+    names: set[str] = set()
+    if declared is not None and len(declared):
+        lines = declared["line"].to_numpy(np.int64)
+        for src, idx in declared.groupby("source", sort=False).indices.items():
+            taken[str(src)] = np.sort(lines[idx])
+        names = set(declared["metric"].astype(str).unique())
+    found: list[DiscoveredGauge] = []
+    parts: list[pa.Table] = []
+    for tid, table in sorted(rows.items()):
+        if tid >= len(templates) or table.num_rows < MIN_SAMPLES:
+            continue
+        if taken and _declared_share(table, taken) >= 0.5:
+            continue
+        got = _from_template(templates[tid], table, names)
+        for gauge, metric_rows in got:
+            names.add(gauge.metric)
+            found.append(gauge)
+            parts.append(metric_rows)
+    out = pa.concat_tables(parts) if parts else METRICS_SCHEMA.empty_table()
+    return found, out
+
+
+def _declared_share(table: pa.Table, taken: Mapping[str, np.ndarray]) -> float:
+    """Share of a template's kept rows that a declared definition already reads."""
+    src = table["source"].to_numpy(zero_copy_only=False)
+    lines = table["line"].to_numpy(zero_copy_only=False)
+    hits = 0
+    for s in np.unique(src):
+        known = taken.get(str(s))
+        if known is not None:
+            mine = lines[src == s]
+            at = np.minimum(np.searchsorted(known, mine), len(known) - 1)
+            hits += int((known[at] == mine).sum())
+    return hits / max(table.num_rows, 1)
+
+
+def _from_template(template: str, table: pa.Table, names: set[str],
+                   ) -> list[tuple[DiscoveredGauge, pa.Table]]:
+    tokens = template.split()
+    variables = _variables(tokens)
+    contains = _contains(tokens)
+    if not variables or contains is None:
+        return []
+    lead = [w for t in tokens[:variables[0].token] if not _VAR.search(t)
+            for w in _WORD.findall(t)][:2]
+    out: list[tuple[DiscoveredGauge, pa.Table]] = []
+    seen_series: list[np.ndarray] = []
+    for var in variables:
+        if _NOT_A_GAUGE.match(var.key) or var.key.lower() in _CEILING_KEYS:
+            continue
+        sibling = next((s for s in variables if s.key.lower() in _CEILING_KEYS
+                        and s.token != var.token and _same_unit(s.unit, var.unit)), None)
+        for sib in ([sibling, None] if sibling else [None]):
+            got = _try(tokens, template, var, sib, contains, lead, table, names, seen_series)
+            if got is not None:
+                out.append(got)
+                break
+    return out
+
+
+def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
+         contains: str, lead: list[str], table: pa.Table, names: set[str],
+         seen_series: list[np.ndarray]) -> tuple[DiscoveredGauge, pa.Table] | None:
+    regex = _regex(tokens, var.token, None if sib is None else sib.token)
+    raw = pc.extract_regex(table["message"], regex)
+    ok = pc.is_valid(raw).to_numpy(zero_copy_only=False)
+    if ok.sum() < MIN_SAMPLES or ok.mean() < 0.9:
+        return None
+    units = pc.struct_field(raw, "unit").to_pylist()
+    unit = _default_unit([u for u in units if u], var.unit)
+    name = _slug([*lead, var.key])
+    while name in names:
+        name += "_2"
+    spec: dict[str, object] = {
+        "name": name, "contains": contains, "regex": regex, "unit": unit,
+        "description": f"discovered in messages like: {template}"}
+    values: dict[str, object] = {"value": {"metric": name, "unit": unit}}
+    if sib is not None:
+        values["max"] = {"metric": f"{name}_max", "unit": sib.unit or unit, "caps": [name]}
+    spec["values"] = values
+    try:
+        d = MetricDef.from_dict(spec, path="<discovered>")
+    except Exception:
+        return None
+    rows = extract_metrics(table, [d])
+    gauge = rows.filter(pc.equal(rows["metric"], name)).sort_by("ts")
+    t = gauge["ts"].cast(pa.int64()).to_numpy(zero_copy_only=False)
+    v = gauge["value"].to_numpy(zero_copy_only=False).astype(np.float64)
+    if _rejects(t, v) is not None:
+        return None
+    if sib is not None:  # a ceiling is constant and never below the gauge
+        cap = rows.filter(pc.equal(rows["metric"], f"{name}_max"))["value"].to_numpy(
+            zero_copy_only=False)
+        if not len(cap) or np.ptp(cap) > 0.01 * cap.max() or cap.min() < v.max():
+            return None
+    for other in seen_series:  # the same series under another key (used/capacity)
+        if len(other) == len(v) and np.allclose(other, v, rtol=1e-3):
+            return None
+    seen_series.append(v)
+    first = table.slice(0, 1).to_pylist()[0]
+    example = {"path": first["source"], "line": first["line"], "text": first["message"]}
+    unit_out = str(gauge["unit"][0]) if gauge.num_rows else unit
+    return (DiscoveredGauge(name, unit_out, template, example, gauge.num_rows, d,
+                            None if sib is None else f"{name}_max"), rows)

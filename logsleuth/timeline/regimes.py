@@ -1,0 +1,205 @@
+"""A resource gauge over time, in regimes: warm-up, growth, flat, plateau, saturation, release.
+
+Why: a leak is judged by how the gauge moves over *time*, not over samples. A
+monitor line every second for hours and a flood of 2,000 failure messages at the
+ceiling in the last minute are both "samples"; fitted per sample, the flood
+outweighs the hours and the slope comes out flat. So the series is first resampled
+per time interval (the last value of each), then cut at releases (a drop to near
+zero: a restart, or a GC that frees it), and each piece is split where its rate
+changes. Reaching a known ceiling and staying there is *saturation*: evidence of
+exhaustion, not flatness. Values read from failure messages (``origin`` "error")
+never enter the fit when the gauge itself was sampled; they only say when the
+ceiling was hit.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+HOUR_MS = 3_600_000
+MAX_BINS = 1000  # time bins per series: hours of 1 Hz samples are judged per few seconds
+RELEASE_SHARE = 0.1  # a release drops below this share of the peak before it
+MAX_RELEASES = 2  # more: the resource is released in normal operation (a sawtooth)
+
+
+@dataclass(frozen=True, slots=True)
+class Regime:
+    """One stretch of a gauge: ``kind`` is warm-up, growth, flat, plateau, saturation
+    or release (the drop itself, at ``start_ms``)."""
+
+    kind: str
+    start_ms: int
+    end_ms: int
+    first_value: float
+    last_value: float
+    slope_per_hour: float
+
+    def to_json(self) -> dict[str, object]:
+        from logsleuth.timeline.trend import _iso
+
+        return {"kind": self.kind, "start": _iso(self.start_ms), "end": _iso(self.end_ms),
+                "first_value": self.first_value, "last_value": self.last_value,
+                "slope_per_hour": self.slope_per_hour}
+
+
+@dataclass(frozen=True, slots=True)
+class Segmentation:
+    """The regimes of a series and what the leak test reads of them."""
+
+    regimes: tuple[Regime, ...]
+    growth: tuple[int, int] | None  # bin range [a, b] of the chosen growth run
+    growth_ranges_ms: tuple[tuple[int, int], ...]  # every growth run: attribution windows
+    ceiling_reached_ms: int | None
+    releases: int
+    bin_ms: int
+    t: np.ndarray  # bin times (last sample of each bin)
+    v: np.ndarray  # bin values (last sample of each bin)
+
+
+def resample(t: np.ndarray, v: np.ndarray, width_ms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Last sample per ``width_ms`` interval (sorted input): its time and value."""
+    if len(t) == 0:
+        return t, v
+    b = (t - t[0]) // max(width_ms, 1)
+    last = np.flatnonzero(np.r_[b[1:] != b[:-1], True])
+    return t[last], v[last]
+
+
+def bin_width(t: np.ndarray) -> int:
+    """The gauge's own cadence, widened so a series has at most ``MAX_BINS`` bins."""
+    if len(t) < 2:
+        return 1
+    cadence = float(np.median(np.diff(t)))
+    return int(max(1.0, cadence, (t[-1] - t[0]) / MAX_BINS))
+
+
+def _slope(t: np.ndarray, v: np.ndarray) -> float:
+    from logsleuth.timeline.trend import theil_sen
+
+    return theil_sen((t - t[0]).astype(np.float64), v)[0] if len(t) >= 2 else 0.0
+
+
+def _releases(v: np.ndarray) -> list[int]:
+    """Bins where the gauge drops to near zero from a real peak: a restart or a release."""
+    out, peak = [], 0.0
+    for i, x in enumerate(v.tolist()):
+        if peak > 0 and x <= RELEASE_SHARE * peak:
+            out.append(i)
+            peak = x
+        else:
+            peak = max(peak, x)
+    return out
+
+
+def tolerance(v: np.ndarray) -> tuple[float, float]:
+    """How near the ceiling counts as reaching it: within one of the gauge's typical
+    rises between samples. A monitor printing whole KiB stops a rounding short of the
+    limit; a pooled allocator grows a chunk at a time: when one more rise would pass
+    the ceiling, the next allocation fails."""
+    steps = np.diff(v)
+    up = steps[steps > 0]
+    return 0.0, float(np.median(up)) if len(up) else 0.0
+
+
+def _reached(t: np.ndarray, v: np.ndarray, ceiling: float | None, tol: tuple[float, float],
+             error_t: np.ndarray) -> int | None:
+    """First bin index at the ceiling (within its rounding, or one rise of it), or None."""
+    if ceiling is None or ceiling <= 0:
+        return None
+    quantum, step = tol
+    hit = np.flatnonzero((v >= ceiling - quantum) | ((v + step > ceiling) & (step > 0)))
+    first = int(hit[0]) if len(hit) else None
+    if len(error_t):  # a failure message says the ceiling was hit then
+        k = int(np.searchsorted(t, error_t[0], side="left"))
+        k = min(k, len(t) - 1)
+        first = k if first is None else min(first, k)
+    return first
+
+
+def _pieces(t: np.ndarray, v: np.ndarray) -> list[tuple[int, int, float]]:
+    """Sub-ranges [a, b] of bins with one growth rate each (change points of the steps)."""
+    from logsleuth.timeline.trend import change_points
+
+    n = len(v)
+    if n < 2:
+        return [(0, n - 1, 0.0)] if n else []
+    cuts = [0, *change_points(np.diff(v)), n - 1]
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        out.append((a, b, _slope(t[a:b + 1], v[a:b + 1])))
+    return out
+
+
+def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
+            error_t: np.ndarray | None = None) -> Segmentation:
+    """Regimes of a gauge sampled at ``t`` (epoch ms, sorted) with values ``v``."""
+    error_t = np.zeros(0, np.int64) if error_t is None else np.sort(error_t)
+    width = bin_width(t)
+    tol = tolerance(v)
+    tb, vb = resample(t, v, width)
+    regimes: list[Regime] = []
+    rel = _releases(vb)
+    bounds = [0, *rel, len(vb)]
+    growth_runs: list[tuple[int, int]] = []
+    reached_ms: int | None = None
+    span = max(float(np.ptp(vb)) if len(vb) else 0.0, 1e-12)
+    for si, (a, b) in enumerate(itertools.pairwise(bounds)):
+        if si > 0:
+            regimes.append(Regime("release", int(tb[a - 1]), int(tb[a]), float(vb[a - 1]),
+                                  float(vb[a]), 0.0))
+        st, sv = tb[a:b], vb[a:b]
+        if len(st) == 0:
+            continue
+        errs = error_t[(error_t >= st[0]) & (error_t <= (tb[b] if b < len(tb) else np.inf))]
+        k = _reached(st, sv, ceiling, tol, errs)
+        if k is not None and reached_ms is None:
+            reached_ms = int(st[k])
+        end = len(st) - 1 if k is None else k
+        plateau_from = None
+        if k is None and end >= 4:  # no ceiling known: a long flat top ends the growth
+            top = float(sv.max())
+            p = int(np.flatnonzero(sv >= top - 0.01 * max(top - float(sv.min()), 1e-12))[0])
+            if st[-1] - st[p] >= 0.2 * (st[-1] - st[0]) and p > 0:
+                plateau_from = p
+                end = p
+        pieces = _pieces(st[:end + 1], sv[:end + 1])
+        # a piece rises when its net change is a real share of the whole series' range
+        # (a staircase of chunk allocations rises in short jumps between flat stretches)
+        rising = [s >= 0 and sv[q] - sv[p0] > 0.05 * span for p0, q, s in pieces]
+        labels = ["growth" if r else "flat" for r in rising]
+        if any(rising):  # leading pieces far steeper than the main growth: a warm-up
+            main = max((i for i, r in enumerate(rising) if r),
+                       key=lambda i: st[pieces[i][1]] - st[pieces[i][0]])
+            for i in range(main):
+                steep = pieces[i][2] > 3 * max(pieces[main][2], 0.0)
+                if not steep or st[pieces[i][1]] - st[0] >= 0.25 * max(st[end] - st[0], 1):
+                    break
+                labels[i] = "warm-up"
+        grows = [i for i, lab in enumerate(labels) if lab == "growth"]
+        # the growth run: from the first rising piece to the last, flat stretches between
+        best = (pieces[grows[0]][0], pieces[grows[-1]][1]) if grows else None
+        for (p0, q, s), lab in zip(pieces, labels, strict=True):
+            regimes.append(Regime(lab, int(st[p0]), int(st[q]), float(sv[p0]), float(sv[q]),
+                                  s * HOUR_MS))
+        tail_kind = "saturation" if k is not None else "plateau" if plateau_from else None
+        if tail_kind:
+            regimes.append(Regime(tail_kind, int(st[end]), int(st[-1]), float(sv[end]),
+                                  float(sv[-1]), _slope(st[end:], sv[end:]) * HOUR_MS))
+        if best is not None:
+            # sustained and unreleased: the run ends where the piece's growth ends (at the
+            # ceiling, at the release, or at the end of the evidence), not long before it
+            after = st[end] - st[best[1]]
+            stopped = after > 0.25 * (st[best[1]] - st[best[0]])
+            if plateau_from is not None:
+                stopped = stopped or (st[-1] - st[end]) > 0.5 * (st[best[1]] - st[best[0]])
+            if not stopped:
+                growth_runs.append((a + best[0], a + best[1]))
+    chosen = max(growth_runs, key=lambda r: tb[r[1]] - tb[r[0]]) if growth_runs else None
+    periodic = len(rel) > MAX_RELEASES
+    return Segmentation(
+        tuple(regimes), None if periodic else chosen,
+        () if periodic else tuple((int(tb[x]), int(tb[y])) for x, y in growth_runs),
+        reached_ms, len(rel), width, tb, vb)

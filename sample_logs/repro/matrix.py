@@ -1,0 +1,301 @@
+"""Builds the validation matrix: small real PushServer runs that vary one axis at a time.
+
+    python3 sample_logs/repro/matrix.py [--out sample_logs/matrix] [CASE ...]
+
+Each run is a real JVM (OpenJDK 17, netty 4.1.48, log4j2 2.19) on 127.0.0.1, driven by
+client.py straight at the server (no nginx), bounded in time. The evidence of a case goes to
+``<out>/<case>/`` (app logs as log4j2 rolled them, gc.log, jstack dumps) and its ground truth
+to ``<out>/<case>.truth.json`` beside it, so that scanning the folder reads evidence only.
+Truth comes from the run itself: the server's own counters (written by the monitor thread to
+a CSV outside the evidence, ``-Dpush.truthFile``), the JVM flags this script chose, and a
+stdlib reading of the written files (``truth.py``), never from logsleuth.
+
+Standard library only. Needs (Debian): openjdk-17-jdk-headless, libnetty-java,
+liblog4j2-java, libjackson2-databind-java (JsonLayout), python3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import truth as truthlib  # sibling module, stdlib only
+
+HERE = Path(__file__).resolve().parent
+ZONE = "Europe/Berlin"
+PORT = int(os.environ.get("PUSH_MATRIX_PORT", "18191"))
+J = "/usr/share/java"
+LIBS = [f"{J}/{n}.jar" for n in (
+    "netty-common", "netty-buffer", "netty-transport", "netty-codec", "netty-codec-http",
+    "netty-handler", "netty-resolver", "log4j-api", "log4j-core",
+    "jackson-core", "jackson-databind", "jackson-annotations")]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One JVM run (or two, for a restart) and the cases its evidence becomes."""
+
+    name: str
+    allocator: str  # pooled | unpooled
+    accounting: str  # netty (DIRECT_MEMORY_COUNTER) | jdk (Bits + Cleaner)
+    leak_bytes: int  # push.packetSize: bytes lost per disconnect when the bug is on
+    style: str  # push.monitorStyle: k | usedmax | bufferpool | kv
+    ceiling: int  # io.netty.maxDirectMemory (netty) or -XX:MaxDirectMemorySize (jdk)
+    cause_logged: bool = True
+    leak: bool = True
+    json_twin: bool = False  # also keep the same events as log4j2 JsonLayout (<name>-json)
+    after_oom_s: float = 3.0  # keep the load on after the first OOM (the flood)
+    restart_after_s: float = 0.0  # > 0: stop the first JVM after this, start a second one
+    error_detail: bool = False  # push.errorDetail: the OOM's "(used: U, max: M)" in the message
+    max_s: float = 75.0  # hard bound of the (second) JVM's traffic phase
+    churners: int = 4
+    rate: float = 40.0  # connects per second per churner
+    cut_fraction: float = 0.0  # > 0: also derive "<name>-cut", evidence cut before the OOM
+
+
+RUNS = [
+    Run("unpooled-netty-256-k", "unpooled", "netty", 256, "k", 1 << 20, json_twin=True,
+        cut_fraction=0.6),
+    Run("unpooled-netty-64-usedmax-swallowed", "unpooled", "netty", 64, "usedmax", 256 << 10,
+        cause_logged=False),
+    Run("pooled-netty-1024-k", "pooled", "netty", 1024, "k", 4 << 20),
+    Run("pooled-jdk-1024-kv", "pooled", "jdk", 1024, "kv", 4 << 20, json_twin=True),
+    Run("pooled-jdk-256-bufferpool-swallowed", "pooled", "jdk", 256, "bufferpool", 1 << 20,
+        cause_logged=False),
+    Run("unpooled-netty-1024-usedmax-flood", "unpooled", "netty", 1024, "usedmax", 4 << 20,
+        after_oom_s=20.0, error_detail=True),
+    Run("unpooled-netty-256-usedmax-restart", "unpooled", "netty", 256, "usedmax", 1 << 20,
+        restart_after_s=12.0),
+    Run("healthy-pooled-jdk-kv", "pooled", "jdk", 256, "kv", 4 << 20, leak=False, max_s=25.0,
+        churners=2),
+]
+
+
+def log(msg: str) -> None:
+    print(f"[matrix {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def jvm_args(run: Run, app: Path, js: Path, truth_csv: Path) -> list[str]:
+    """The JVM command line: everything a case varies is a flag here."""
+    if run.accounting == "netty":
+        direct = ["-XX:MaxDirectMemorySize=16m", f"-Dio.netty.maxDirectMemory={run.ceiling}"]
+    else:  # netty leaves direct buffers to the JDK: Bits counts them, a Cleaner frees them
+        direct = [f"-XX:MaxDirectMemorySize={run.ceiling}", "-Dio.netty.maxDirectMemory=0"]
+    # Pooled: 8 KiB chunks, one arena and no per-thread caches, whose slow filling with released
+    # buffers would otherwise add to the gauge's growth and blur the bytes lost per event.
+    pool = (["-Dio.netty.allocator.pageSize=4096", "-Dio.netty.allocator.maxOrder=1",
+             "-Dio.netty.allocator.tinyCacheSize=0", "-Dio.netty.allocator.smallCacheSize=0",
+             "-Dio.netty.allocator.normalCacheSize=0", "-Dio.netty.allocator.numDirectArenas=1"]
+            if run.allocator == "pooled" else [])
+    return [
+        "java", "-Xms32m", "-Xmx48m", "-XX:+UseG1GC",
+        "-Xlog:gc*:file=gc.log:time,uptime,level,tags", *direct,
+        f"-Dio.netty.allocator.type={run.allocator}", *pool,
+        "-Dio.netty.tryReflectionSetAccessible=true",
+        "--add-opens", "java.base/java.nio=ALL-UNNAMED",
+        "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+        f"-Duser.timezone={ZONE}", f"-Dlog4j.configurationFile={HERE / 'log4j2-matrix.xml'}",
+        f"-Dpush.logDir={app}", f"-Dpush.jsonLogDir={js}",
+        f"-Dpush.jsonLevel={'ALL' if run.json_twin else 'OFF'}",
+        f"-Dpush.port={PORT}", f"-Dpush.bug.leakOnDisconnect={str(run.leak).lower()}",
+        f"-Dpush.packetSize={run.leak_bytes}", f"-Dpush.logCause={str(run.cause_logged).lower()}",
+        f"-Dpush.monitorStyle={run.style}", f"-Dpush.truthFile={truth_csv}",
+        f"-Dpush.errorDetail={str(run.error_detail).lower()}",
+    ]
+
+
+def wait_health(proc: subprocess.Popen[bytes], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"JVM exited early with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise SystemExit("server did not answer /health in time")
+
+
+def oom_seen(app: Path) -> bool:
+    """The first OOM may already sit in a freshly rolled archive: look at the newest two."""
+    files = truthlib.app_log_files(app)[-2:]
+    for f in files:
+        try:
+            data = truthlib.read_bytes(f)
+        except (OSError, EOFError):
+            continue  # an archive being written
+        if b"OutOfDirectMemoryError" in data or b"java.lang.OutOfMemoryError" in data:
+            return True
+    return False
+
+
+def jstack(pid: int, dest: Path) -> None:
+    # named in the server's zone, like the time in the dump's own header
+    f = dest / f"jstack-{datetime.now(ZoneInfo(ZONE)):%Y%m%dT%H%M%S}.txt"
+    with f.open("w") as out:
+        subprocess.run(["jstack", "-l", str(pid)], stdout=out, stderr=subprocess.DEVNULL,
+                       timeout=30, check=False)
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, wait_s: float = 10.0) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def client(seconds: float, run: Run) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, str(HERE / "client.py"), "--port", str(PORT), "--seconds", str(seconds),
+         "--subscribers", "4", "--churners", str(run.churners), "--rate", str(run.rate)],
+        stdout=subprocess.PIPE)
+
+
+def one_jvm(run: Run, work: Path, app: Path, js: Path, dumps: Path, *, until_oom: bool,
+            seconds: float) -> dict[str, object]:
+    """Start the server, drive it, stop it; returns what the client and the runner saw."""
+    cmd = [*jvm_args(run, app, js, work / "truth.csv"), "-cp",
+           f"{work / 'classes'}:{':'.join(LIBS)}", "com.example.push.PushServer"]
+    env = dict(os.environ, TZ=ZONE)
+    with (work / "jvm.out").open("ab") as out:
+        proc = subprocess.Popen(cmd, cwd=app, stdout=out, stderr=subprocess.STDOUT, env=env)
+    cl = None
+    seen_at = None
+    try:
+        wait_health(proc)
+        cl = client(seconds + run.after_oom_s + 5, run)
+        t0 = time.monotonic()
+        dumped = False
+        while time.monotonic() - t0 < seconds:
+            if not dumped and time.monotonic() - t0 > 4:
+                jstack(proc.pid, dumps)
+                dumped = True
+            if until_oom and oom_seen(app):
+                seen_at = time.monotonic() - t0
+                break
+            time.sleep(0.25)
+        if seen_at is not None:
+            time.sleep(1.0)
+            jstack(proc.pid, dumps)
+            time.sleep(max(run.after_oom_s - 1.0, 0.0))
+        cl.send_signal(signal.SIGTERM)
+        summary = json.loads(cl.communicate(timeout=20)[0] or b"{}")
+        cl = None
+    finally:
+        if cl is not None:
+            cl.kill()
+        stop(proc)
+    return {"cmd": cmd, "oom_seen_after_s": seen_at, "client": summary, "exit": proc.returncode}
+
+
+def do_run(run: Run, out: Path, classes: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="pushmatrix.") as tmp:
+        work = Path(tmp)
+        app, js, dumps = work / "app", work / "json", work / "dumps"
+        for d in (app, js, dumps):
+            d.mkdir()
+        shutil.copytree(classes, work / "classes")
+        jvms = []
+        t_start = time.time()
+        if run.restart_after_s:
+            jvms.append(one_jvm(run, work, app, js, dumps, until_oom=False,
+                                seconds=run.restart_after_s))
+            time.sleep(2.0)
+        jvms.append(one_jvm(run, work, app, js, dumps, until_oom=run.leak, seconds=run.max_s))
+        log(f"{run.name}: {time.time() - t_start:.0f} s, "
+            f"OOM seen after {jvms[-1]['oom_seen_after_s']} s, client {jvms[-1]['client']}")
+        cases = [(run.name, app)] + ([(f"{run.name}-json", js)] if run.json_twin else [])
+        for case, logs in cases:
+            dest = out / case
+            if dest.exists():
+                shutil.rmtree(dest)
+            dest.mkdir(parents=True)
+            for f in sorted(logs.glob("push-server*")):
+                shutil.copy2(f, dest / f.name)
+            for f in sorted(app.glob("gc.log*")):
+                shutil.copy2(f, dest / f.name)
+            for f in sorted(dumps.glob("jstack-*.txt")):
+                shutil.copy2(f, dest / f.name)
+            truth = truthlib.case_truth(dest, work / "truth.csv", ZONE)
+            truth.update(case=case, run=asdict(run), jvms=jvms, zone=ZONE)
+            write_truth(out, case, truth)
+            shutil.copy2(work / "truth.csv", out / f"{case}.server.csv")
+        if run.cut_fraction:
+            src = out / run.name
+            cut = out / f"{run.name}-cut"
+            truth = truthlib.cut_case(src, cut, run.cut_fraction, work / "truth.csv", ZONE)
+            truth.update(case=cut.name, run=asdict(run), jvms=jvms, zone=ZONE)
+            write_truth(out, cut.name, truth)
+            shutil.copy2(work / "truth.csv", out / f"{cut.name}.server.csv")
+
+
+def write_truth(out: Path, case: str, truth: dict[str, object]) -> None:
+    path = out / f"{case}.truth.json"
+    path.write_text(json.dumps(truth, indent=2, default=str) + "\n")
+    log(f"{case}: onset {truth['onset'] and truth['onset']['ts_utc']} "  # type: ignore[index]
+        f"leak {truth['leak'] and truth['leak']['bytes_per_event']} -> {path}")  # type: ignore[index]
+
+
+def retruth(out: Path) -> None:
+    """Recompute every truth file from the kept evidence and server CSVs (no JVM runs)."""
+    for path in sorted(out.glob("*.truth.json")):
+        old = json.loads(path.read_text())
+        case = old["case"]
+        csv = out / f"{case}.server.csv"
+        if "cut" in old:
+            src = out / old["cut"]["source_case"]
+            full = truthlib.case_truth(src, out / f"{src.name}.server.csv", ZONE)
+            new = truthlib.case_truth(out / case, csv, ZONE)
+            cut_ms = round(datetime.fromisoformat(old["cut"]["at_utc"]).timestamp() * 1000)
+            server = truthlib.server_leak(truthlib.server_ticks(csv), cut_ms)
+            new["leak"]["server"] = server  # type: ignore[index]
+            new["leak"]["bytes_per_event"] = round(server["gauge_bytes_per_disconnect"], 2)  # type: ignore[index, arg-type]
+            new["cut"] = old["cut"] | {"first_oom_after_cut_utc": full["onset"]["ts_utc"]}  # type: ignore[index]
+        else:
+            new = truthlib.case_truth(out / case, csv, ZONE)
+        new.update(case=case, run=old["run"], jvms=old["jvms"], zone=ZONE)
+        write_truth(out, case, new)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--out", type=Path, default=HERE.parent / "matrix")
+    ap.add_argument("--retruth", action="store_true",
+                    help="only recompute the truth files from the kept evidence")
+    ap.add_argument("runs", nargs="*", help="run names (default: all)")
+    args = ap.parse_args()
+    if args.retruth:
+        retruth(args.out)
+        return
+    todo = [r for r in RUNS if not args.runs or r.name in args.runs]
+    if args.runs and len(todo) != len(args.runs):
+        raise SystemExit(f"unknown run; known: {[r.name for r in RUNS]}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pushmatrix-classes.") as tmp:
+        classes = Path(tmp)
+        subprocess.run(["javac", "-g", "-cp", ":".join(LIBS), "-d", str(classes),
+                        str(HERE / "PushServer.java")], check=True)
+        for run in todo:
+            do_run(run, args.out, classes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Gauges found by themselves in message templates (issue #15 item 2).
+
+A generated log4j2-style service log whose direct-buffer monitor prints a shape no
+built-in definition reads, beside lines whose numbers are not resources (an id that
+grows by one each line, an uptime, a timestamp, a request duration). Expected,
+written before running the analysis: the monitor's ``used`` is discovered (bytes),
+found leaking 1024 B per "Request handled" within 1 %, its constant ``max`` is its
+ceiling (read at the first monitor line), no id/uptime/timestamp/duration becomes a
+gauge, and the printed YAML, given back with ``--metrics``, reads the same series.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from logsleuth import api
+from logsleuth.engine.gaugerows import is_candidate
+from logsleuth.parsers.metrics import load_metric_text
+from logsleuth.timeline.gauges import _variables
+
+LEAK = 1024
+MAX = 64 << 20
+
+
+def _write(path: Path, seconds: int = 1500, seed: int = 5) -> None:
+    rng = np.random.default_rng(seed)
+    t0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    handled = np.sort(rng.uniform(0, seconds, 12 * seconds))
+    events: list[tuple[float, str, str]] = []
+    for i, s in enumerate(handled):
+        events.append((s, "INFO", f"Request handled id={1_000_001 + i} took {rng.integers(1, 90)}ms"))
+    for sec in range(seconds):
+        used = 4096 + LEAK * int(np.searchsorted(handled, sec + 0.25))
+        events.append((sec + 0.25, "INFO",
+                       f"BufferPoolMXBean[direct] count={used // 1024} memoryUsed={used} "
+                       f"max={MAX} bytes"))
+        if sec % 10 == 0:
+            up = int((sec + 0.5) * 1000)
+            events.append((sec + 0.5, "INFO", f"heartbeat seq={sec // 10} uptime={up} ms "
+                                              f"epochMs={int((t0.timestamp() + sec + .5) * 1000)}"))
+    events.sort(key=lambda e: e[0])
+    with path.open("w", encoding="utf-8") as f:
+        for s, lvl, msg in events:
+            t = t0 + timedelta(seconds=float(s))
+            f.write(f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d} {lvl:<5} [main] "
+                    f"com.example.Service - {msg}\n")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("gauges")
+    _write(d / "service.log")
+    return d
+
+
+def test_candidates_are_named_numbers() -> None:
+    assert is_candidate("pool <STR> used <*> MB of <*> MB")
+    assert is_candidate("Pool stats (total=<*>, active=<*>, idle=<*>, waiting=<*>)")
+    assert not is_candidate("Client <*> connected from <*>")
+    tokens = ["mem:", "used:", "<*>", "bytes,", "capacity:", "<*>", "KB"]
+    keys = [v.key for v in _variables(tokens)]
+    assert keys == ["used", "capacity"]
+
+
+def test_a_gauge_no_definition_covers_is_found_and_leaks(service: Path) -> None:
+    result = api.scan(service, workers=1, keep_records=False, tz="UTC")
+    gauges = result.tables["gauges"].to_pylist()
+    names = {g["metric"] for g in gauges}
+    assert not any(k in n for n in names for k in ("_id", "uptime", "epoch", "seq", "took"))
+    inc = result.incident.to_json()
+    assert inc["state"] == "leaking" and inc["onset"] is None
+    leak = inc["leaks"][0]
+    assert leak["unit"] == "B" and leak["metric"].endswith("memoryused")
+    assert leak["gauge"]["template"].startswith("BufferPoolMXBean[direct]")
+    assert leak["gauge"]["example"]["line"] >= 1
+    assert leak["per_event"]["template"] == "Request handled id=<*> took <*>"
+    assert leak["per_event"]["amount"] == pytest.approx(LEAK, rel=0.01)
+    ceiling = leak["projection"]["ceiling"]
+    assert ceiling["value"] == MAX and ceiling["where"].startswith("service.log:")
+    assert leak["projection"]["state"] == "projected"
+    # the printed definition is a --metrics file that reads the same series
+    text = leak["gauge"]["definition"]
+    (service.parent / "g.yaml").write_text(text, encoding="utf-8")
+    assert [d.name for d in load_metric_text(text, "g.yaml")] == [leak["metric"]]
+    again = api.scan(service, workers=1, keep_records=False, tz="UTC",
+                     metrics=[service.parent / "g.yaml"])
+    m = again.tables["metrics"].to_pandas()
+    assert (m["metric"] == leak["metric"]).sum() == 1500
+    assert "gauges" not in again.tables or leak["metric"] not in set(
+        again.tables["gauges"]["metric"].to_pylist())

@@ -1,0 +1,161 @@
+"""The validation matrix: real PushServer runs, each judged against truth from the run itself.
+
+Every case under ``sample_logs/matrix/<case>/`` is evidence only (app logs as log4j2 rolled
+them, gc.log, jstack dumps); its truth is ``sample_logs/matrix/<case>.truth.json`` beside
+it, written by ``sample_logs/repro/matrix.py`` from the server's own counters and a stdlib
+reading of the files, never by logsleuth. The expectations below were written before the
+analysis was run on any case; a check the analysis misses today is marked xfail(strict)
+with what it gives instead (``KNOWN_MISSES``), so it flips to a failure once fixed and the
+mark must go. Do not loosen a tolerance to make a case pass.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from logsleuth import api
+
+MATRIX = Path(__file__).resolve().parents[2] / "sample_logs" / "matrix"
+TRUTHS = sorted(MATRIX.glob("*.truth.json"))
+CASES = [p.name.removesuffix(".truth.json") for p in TRUTHS]
+
+# Every check, and to which cases it applies (decided by the truth, not by the case name).
+CHECKS = ("onset", "incident", "leak", "cause", "healthy", "exhaustion")
+
+# (case, check) -> what the analysis gives today instead of the truth (issue 15 items 1-5).
+_KV = ("the monitor's 'direct: count=<n> used=<B> capacity=<B> bytes' line is discovered as the "
+       "gauge direct_used and its leak found at 1039.12 B per event (truth 1037.57, within 1 %), "
+       "but per_event names 'Client connected' with 'Client disconnected' as an alternative it "
+       "cannot be told from (decided: ambiguous): sessions of a few ms and 8 KiB pooled chunks "
+       "leave no timing difference the paired test finds at 1 %")
+KNOWN_MISSES: dict[tuple[str, str], str] = {
+    ("pooled-jdk-1024-kv-json", "leak"): _KV,
+    ("pooled-jdk-1024-kv", "leak"): _KV,
+    ("pooled-jdk-256-bufferpool-swallowed", "leak"): (
+        "jvm_buffer_pool_direct_used leak found (ceiling 1 MiB reached at 05:22:54.919Z) but "
+        "per_event is null: disconnects arrive at a steady 150 +- 5 per 1 s window over the 25 "
+        "windows of growth (variation under 5 %), too steady for any event to be told from "
+        "another"),
+}
+
+
+@functools.cache
+def truth(case: str) -> dict[str, Any]:
+    return json.loads((MATRIX / f"{case}.truth.json").read_text())
+
+
+@functools.cache
+def incident(case: str) -> dict[str, Any] | None:
+    """One scan per case, defaults only, as a new user would run it."""
+    result = api.scan(MATRIX / case, keep_records=False)
+    return None if result.incident is None else result.incident.to_json()
+
+
+def _ms(iso: str) -> int:
+    return round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def applies(case: str, check: str) -> bool:
+    t = truth(case)
+    leaking = t["leak"] is not None
+    return {
+        "onset": leaking,
+        "incident": leaking,
+        "leak": leaking,
+        "cause": leaking and t["cause"]["logged"],
+        "healthy": not leaking,
+        "exhaustion": leaking and "cut" in t,
+    }[check]
+
+
+def _params() -> list[Any]:
+    out = []
+    for case in CASES:
+        for check in CHECKS:
+            if not applies(case, check):
+                continue
+            marks = ([pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[(case, check)])]
+                     if (case, check) in KNOWN_MISSES else [])
+            out.append(pytest.param(case, check, marks=marks, id=f"{case}:{check}"))
+    return out
+
+
+def test_matrix_is_present_and_evidence_folders_hold_no_truth() -> None:
+    assert len(CASES) >= 8, f"matrix not generated under {MATRIX}"
+    for case in CASES:
+        folder = MATRIX / case
+        assert folder.is_dir(), f"{case}.truth.json has no evidence folder"
+        assert not list(folder.rglob("*truth*")), f"truth inside the evidence of {case}"
+    for name in KNOWN_MISSES:
+        assert name[0] in CASES and name[1] in CHECKS, f"stale known miss {name}"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_truth_of_the_run_is_consistent(case: str) -> None:
+    """The run did what its knobs say: guards against a regeneration gone wrong."""
+    t = truth(case)
+    if t["leak"] is None:
+        assert t["onset"] is None and t["counts"]["oom_records"] == 0
+        return
+    leak, server = t["leak"], t["leak"]["server"]
+    for seg in server["segments"]:  # every disconnect lost one buffer (a tick may fall between)
+        assert seg["leaked_per_disconnect"] == pytest.approx(leak["buffer_bytes_per_event"],
+                                                             rel=0.002)
+    # the gauge grows by the buffer (unpooled) or a little more (pooled pages and chunks), and
+    # the truth is precise enough to judge a 1 % tolerance by
+    assert 0.995 * leak["buffer_bytes_per_event"] <= leak["bytes_per_event"]
+    assert leak["bytes_per_event"] <= 1.10 * leak["buffer_bytes_per_event"]
+    assert server["stderr"] <= 0.003 * leak["bytes_per_event"]
+    assert t["cause"]["logged"] == t["run"]["cause_logged"]
+    if "cut" in t:
+        assert t["onset"] is None
+        assert _ms(t["cut"]["at_utc"]) < _ms(t["cut"]["first_oom_after_cut_utc"])
+    else:
+        assert t["onset"] is not None
+
+
+@pytest.mark.parametrize(("case", "check"), _params())
+def test_matrix_case(case: str, check: str) -> None:
+    t, inc = truth(case), incident(case)
+    if check == "healthy":
+        assert inc is None, f"healthy run reported an incident: {inc and inc.get('leaks')}"
+        return
+    assert inc is not None, "a leak exists but the incident is null"
+    if check == "incident":
+        return
+    if check == "onset":
+        if t["onset"] is None:  # leaking, nothing has failed yet
+            assert inc["onset"] is None, f"onset {inc['onset']} before any failure"
+        else:
+            assert inc["onset"] is not None, "no onset although the run failed"
+            assert _ms(inc["onset"]) == _ms(t["onset"]["ts_utc"]), (
+                f"onset {inc['onset']} != first OOM {t['onset']['ts_utc']}")
+    elif check == "leak":
+        byte_leaks = [lk for lk in inc["leaks"] if lk["unit"] == "B"]
+        assert byte_leaks, f"no leak in bytes: {inc['leaks']}"
+        per = byte_leaks[0]["per_event"]
+        assert per is not None, f"leak {byte_leaks[0]['metric']} not attributed to any event"
+        assert per["template"].startswith(t["leak"]["event_template_prefix"]), per["template"]
+        assert per["amount"] == pytest.approx(t["leak"]["bytes_per_event"], rel=0.01)
+    elif check == "cause":
+        top = inc["root_cause_candidates"][0] if inc["root_cause_candidates"] else None
+        assert top is not None, "no root cause candidate"
+        assert top["exception"] == t["cause"]["exception"], top
+        assert top["template"].startswith(t["cause"]["template_prefix"]), top
+    elif check == "exhaustion":
+        # Leaking steadily at the cut: the projection should land near the real first OOM,
+        # within a tenth of the horizon from the cut (at least 2 s).
+        byte_leaks = [lk for lk in inc["leaks"] if lk["unit"] == "B"]
+        assert byte_leaks and byte_leaks[0]["exhaustion_at"], "no projected exhaustion"
+        real = _ms(t["cut"]["first_oom_after_cut_utc"])
+        horizon = real - _ms(t["cut"]["at_utc"])
+        got = _ms(byte_leaks[0]["exhaustion_at"])
+        assert abs(got - real) <= max(2000, horizon // 10), (
+            f"projected {byte_leaks[0]['exhaustion_at']}, failed at "
+            f"{t['cut']['first_oom_after_cut_utc']}")
