@@ -102,3 +102,23 @@ def test_nginx_error_line_with_an_overlong_pid_parses() -> None:
     result = parse_nginx_error(line + b"\n" + damaged + b"\n", "error.log")
     assert result.lines == 2 and result.parsed_lines + result.unparsed_lines == 2
     assert result.tables["nginx_errors"]["pid"].to_pylist() == [29317, None]
+
+
+def test_a_damaged_year_is_an_unknown_time_not_a_failed_analysis(tmp_path: Path) -> None:
+    """Found by the fuzz run (whole scan) on tests/data/nginx/access_combined.log: a
+    year cut to '026' on a 502 line became year 26, and the incident analysis failed
+    converting it to pandas nanoseconds (OverflowError, exit 3)."""
+    from logsleuth import api
+
+    sample = Path(__file__).resolve().parents[1] / "data/nginx/access_combined.log"
+    lines = sample.read_bytes().split(b"\n")[:40]
+    assert b" 502 " in b"\n".join(lines) and b"/Nov/2026:" in lines[1]
+    lines[1] = lines[1].replace(b"/Nov/2026:", b"/Nov/026:")
+    (tmp_path / "access.log").write_bytes(b"\n".join(lines) + b"\n")
+    result = api.scan(tmp_path, workers=1)
+    (stats,) = result.inputs
+    (warn,) = [d for d in stats.diagnostics if d.code == "implausible-time"]
+    assert warn.location.line == 2
+    assert stats.records + stats.unparsed_lines == stats.lines == 40
+    times = result.table("http_requests")["ts"]
+    assert times.null_count == 1 and times[1].as_py() is None
