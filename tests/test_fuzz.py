@@ -78,7 +78,8 @@ CORPUS: dict[str, list[str]] = {
 }
 # the public corpus (tests/data/public/, real logs of other projects) joins the seeds
 _PUBLIC = ROOT / "tests/data/public"
-for _kind, _pattern in (("app", "applogs/*"), ("app", "timeonly/*"), ("jstack", "dumps/*"),
+for _kind, _pattern in (("app", "applogs/*"), ("app", "timeonly/*"), ("app", "json/*"),
+                        ("app", "traces/*"), ("app", "wrappers/*"), ("jstack", "dumps/*"),
                         ("gc", "gc/*"), ("access", "nginx/*access*"),
                         ("access", "nginx/*ingress*"), ("error", "nginx/*error*")):
     CORPUS[_kind] += sorted(p.relative_to(ROOT).as_posix() for p in _PUBLIC.glob(_pattern)
@@ -153,7 +154,8 @@ def _app_parse(data: bytes, chunk: int) -> tuple[InputStats, int, list[pa.Record
     """Detect the layout from the head, parse in small chunks; (stats, lines in records)."""
     layout, _ = choose_layout(head_lines(data[: 64 * 1024]), LayoutChoice())
     converter: Callable[[pa.Array], pa.Array] | None = None
-    if layout is not None and getattr(layout, "timestamp", None) is not None:
+    text_layout = layout is not None and hasattr(layout, "fields_regex")  # else JSON lines
+    if text_layout and layout.timestamp is not None:
         fmt = layout.timestamp
         converter = TimeOfDayClock(fmt, _DAY, None) if fmt.needs_base_date \
             else (lambda v: fmt.to_epoch_ms(v, None).ms)
