@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ScanOptions", "about", "open", "parse_text", "query", "scan"]
+__all__ = ["ScanOptions", "about", "explain_layouts", "open", "parse_text", "query", "scan"]
 
 _EXPORTS = {
     "about": ("logsleuth.bugreport", "about"),
     "scan": ("logsleuth.api", "scan"),
     "ScanOptions": ("logsleuth.options", "ScanOptions"),
     "parse_text": ("logsleuth.api", "parse_text"),
+    "explain_layouts": ("logsleuth.api", "explain_layouts"),
     "open": ("logsleuth.store", "open_store"),
     "query": ("logsleuth.store", "query"),
 }

@@ -36,10 +36,29 @@ def _lead(ms: int) -> str:
     return f"{text} {'before' if ms < 0 else 'after'} onset"
 
 
+def unread_warning(result: Any) -> str:
+    """A sentence naming app logs that gave no record, or "" when every one was read."""
+    unread = result.unread_app_logs() if hasattr(result, "unread_app_logs") else []
+    if not unread:
+        return ""
+    named = ", ".join(f"{s.path} ({s.lines:,} lines)" for s in unread[:3])
+    more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
+    return (f"WARNING: {len(unread)} app log(s) could not be read (0 records, or no layout "
+            f"and most lines unparsed): {named}{more}; their evidence is missing from what "
+            "follows; pass --pattern with their layout.")
+
+
 def incident_paragraph(result: Any, zone: DisplayZone | None = None) -> str:
-    """Plain text; no markup (renderers escape it). Instants in ``zone`` (default: the
-    evidence's own, ``clock.evidence_zone``), the onset with UTC beside it."""
-    zone = zone or display_zone(result)
+    """Plain text; no markup (renderers escape it). Unread app logs are said first.
+    Instants in ``zone`` (default: the evidence's own, ``clock.evidence_zone``), the
+    onset with UTC beside it."""
+    warning = unread_warning(result)
+    text = incident_text(result, zone or display_zone(result))
+    return f"{warning} {text}" if warning else text
+
+
+def incident_text(result: Any, zone: DisplayZone) -> str:
+    """The paragraph without the unread-log warning (the console puts that first)."""
     _when = zone.fmt
     inc = result.incident.to_json() if result.incident is not None else None
     if inc is None:
