@@ -131,6 +131,19 @@ def test_shanghai_service_is_shown_in_shanghai_time(tmp_path: Path, offsets: boo
     assert "11:28:23.858" in table and "03:28" not in table  # on the Shanghai clock
 
 
+def test_zone_less_app_log_read_as_utc_is_shown_as_written(tmp_path: Path) -> None:
+    """No --tz and no sibling that lines up: the app log's wall clock was read as UTC,
+    so UTC shows its times as the log writes them, whatever an unrelated log says."""
+    root = shanghai_service(tmp_path / "ev", offsets=False, nginx=False)
+    (root / "access.log").write_text(  # a day away: nothing lines up, nothing is inferred
+        '127.0.0.1 - - [27/Nov/2026:09:00:00 +0800] "GET / HTTP/1.1" 200 1 "-" "x" 0.001 0.001\n')
+    result = logsleuth.scan(root, pattern=PATTERN_PLAIN, workers=1)
+    zone = evidence_zone(result)
+    assert (zone.name, zone.source) == (
+        "UTC", "the app logs carry no zone and none was given (--tz): read as UTC")
+    assert "At 2026-11-26 11:28:23.858 UTC the service began" in summary(result)
+
+
 def test_reopened_store_keeps_the_zone_the_logs_write(tmp_path: Path) -> None:
     root = shanghai_service(tmp_path / "ev", offsets=True, nginx=False)
     result = logsleuth.scan(root, pattern=PATTERN_ZONED, workers=1)
