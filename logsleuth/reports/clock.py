@@ -52,6 +52,11 @@ class DisplayZone:
         text += f"{t.microsecond // 1000:03d}"
         return f"{text} {self.name}" if zone else text
 
+    def iso(self, instant: Any) -> str | None:
+        """ISO 8601 with this zone's offset: ``2026-11-26T11:28:23.858+01:00``."""
+        t = self.local(instant)
+        return None if t is None else t.isoformat(timespec="milliseconds")
+
     def with_utc(self, instant: Any) -> str:
         """The onset form: ``2026-11-26 11:28:23.858 +01:00 (10:28:23.858 UTC)``."""
         if self.is_utc:

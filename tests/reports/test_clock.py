@@ -195,3 +195,22 @@ def test_zone_labels_as_the_inputs_write_them() -> None:
     assert parse_zone("+00:00")[1] == "UTC"
     assert parse_zone("from-log") is None and parse_zone("unknown") is None
     assert display_zone(None, "local").name  # this machine's zone, whatever it is
+
+
+def test_check_text_is_on_the_evidence_clock(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    root = shanghai_service(tmp_path / "ev", offsets=False, nginx=True)
+    base = ["check", str(root), "--pattern", PATTERN_PLAIN, "--workers", "1", "--fail-on",
+            "none"]
+    outs = {}
+    for name, extra in (("text", []), ("utc", ["--display-tz", "utc"]),
+                        ("json", ["-f", "json"]), ("json-utc", ["-f", "json", "--display-tz",
+                                                                 "utc"])):
+        assert run([*base, *extra]) == 0
+        outs[name] = capsys.readouterr().out
+    first_oom = ("CRITICAL netty-out-of-direct-memory x30 (peak 30/min) "
+                 "2026-11-26T11:28:23.858+08:00 .. 2026-11-26T11:28:26.758+08:00")
+    assert first_oom in outs["text"]
+    assert "2026-11-26T03:28:23.858+00:00 .. 2026-11-26T03:28:26.758+00:00" in outs["utc"]
+    assert outs["json"] == outs["json-utc"]  # machine formats keep their instants
+    assert '"first_seen": "2026-11-26T03:28:23.858+00:00"' in outs["json"]
