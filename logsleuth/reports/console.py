@@ -37,18 +37,18 @@ def summary(result: ScanResult, zone: DisplayZone | None = None) -> str:
     """What was read and what it holds, as plain text (no colour when not a tty).
 
     Instants show in ``zone`` (default: the evidence's own), stated once on top."""
-    from logsleuth.reports.narrative import incident_text, unread_warning
+    from logsleuth.reports.narrative import incident_paragraph, unread_warning
 
     zone = zone or display_zone(result)
     buf = io.StringIO()
     # force_jupyter=False: in a notebook rich would display HTML instead of writing buf
     con = Console(file=buf, width=120, color_system=None, highlight=False,
                   force_jupyter=False)
-    warning = unread_warning(result)  # first: evidence missing from all that follows
+    warning = unread_warning(result)  # evidence not read goes before anything else
     if warning:
         con.print(warning, soft_wrap=False)
     con.print(zone.header(), soft_wrap=False)
-    con.print(incident_text(result, zone), soft_wrap=False)
+    con.print(incident_paragraph(result, zone, warn=False), soft_wrap=False)
     con.print()
     if result.findings:
         f_table = Table(title="Findings", show_lines=False)

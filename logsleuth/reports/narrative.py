@@ -48,17 +48,17 @@ def unread_warning(result: Any) -> str:
             "follows; pass --pattern with their layout.")
 
 
-def incident_paragraph(result: Any, zone: DisplayZone | None = None) -> str:
-    """Plain text; no markup (renderers escape it). Unread app logs are said first.
-    Instants in ``zone`` (default: the evidence's own, ``clock.evidence_zone``), the
-    onset with UTC beside it."""
-    warning = unread_warning(result)
-    text = incident_text(result, zone or display_zone(result))
+def incident_paragraph(result: Any, zone: DisplayZone | None = None, *,
+                       warn: bool = True) -> str:
+    """Plain text; no markup (renderers escape it). Unread app logs are said first
+    (unless ``warn`` is false: the caller said it already); instants in ``zone``
+    (default: the evidence's own, ``clock.evidence_zone``), the onset with UTC beside it."""
+    warning = unread_warning(result) if warn else ""
+    text = _incident_text(result, zone or display_zone(result))
     return f"{warning} {text}" if warning else text
 
 
-def incident_text(result: Any, zone: DisplayZone) -> str:
-    """The paragraph without the unread-log warning (the console puts that first)."""
+def _incident_text(result: Any, zone: DisplayZone) -> str:
     _when = zone.fmt
     inc = result.incident.to_json() if result.incident is not None else None
     if inc is None:
