@@ -27,6 +27,7 @@ from logsleuth.timeline.attribution import attribute_increments
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import _FATAL, Incident, Onset
+from logsleuth.timeline.resources import post_gc_floor
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
@@ -134,6 +135,7 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
     metrics, found = _with_discovered(result, analysis, metrics)
     if metrics is None or not len(metrics):
         return [], metrics
+    metrics = post_gc_floor(metrics)  # after-GC gauges: the live set, not the sawtooth
     ceilings = ceilings_for(metrics, limits)
     leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings)
     leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, -k.r2))
