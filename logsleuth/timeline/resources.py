@@ -49,6 +49,45 @@ def post_gc_floor(metrics: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def refine_dump_times(metrics: pd.DataFrame, thread_states: pd.DataFrame | None,
+                      ) -> pd.DataFrame:
+    """Thread-count samples placed to ~0.1 s instead of jstack's whole second.
+
+    A jstack header states the time truncated to the second, but every thread line
+    states ``elapsed=`` to 10 ms. The longest-lived thread was started at JVM start
+    ``S``, so a dump with header ``H`` and longest ``elapsed`` ``E`` says
+    ``S`` is in ``[H - E, H + 1 s - E)``. Dumps of one JVM share ``S``: the intersection
+    over them narrows it, and each dump is then at ``S + E``. When the intervals do not
+    meet (dumps of several JVMs, or no ``elapsed``), the header times stay.
+    """
+    sel = (metrics["metric"].astype(str) == THREADS).to_numpy() if len(metrics) else None
+    if sel is None or not sel.any() or thread_states is None or not len(thread_states) \
+            or "elapsed_s" not in thread_states.columns:
+        return metrics
+    ts = thread_states.dropna(subset=["ts"])
+    per = ts.groupby(["source", "dump_index"]).agg(
+        header=("ts", "min"), elapsed=("elapsed_s", "max"), line=("line", "min"))
+    if per["elapsed"].isna().any() or len(per) < 2:
+        return metrics
+    header = per["header"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
+    elapsed = np.round(per["elapsed"].to_numpy(np.float64) * 1000).astype(np.int64)
+    lo, hi = int((header - elapsed).max()), int((header + 1000 - elapsed).min())
+    if lo >= hi:
+        return metrics
+    start = (lo + hi) // 2
+    at = dict(zip(zip(per.index.get_level_values("source").astype(str),
+                      per["line"].astype(np.int64), strict=True),
+                  start + elapsed, strict=True))
+    out = metrics.copy()
+    rows = out.loc[sel]
+    new = [at.get((str(src), int(line))) for src, line in zip(rows["source"], rows["line"],
+                                                              strict=True)]
+    if any(n is None for n in new):
+        return metrics
+    out.loc[sel, "ts"] = pd.to_datetime(np.array(new, np.int64), unit="ms", utc=True)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceAdvice:
     resource: str  # what runs out, as an engineer names it

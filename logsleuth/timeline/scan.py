@@ -27,7 +27,7 @@ from logsleuth.timeline.attribution import attribute_increments
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import _FATAL, Incident, Onset
-from logsleuth.timeline.resources import post_gc_floor
+from logsleuth.timeline.resources import post_gc_floor, refine_dump_times
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
@@ -136,6 +136,7 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
     if metrics is None or not len(metrics):
         return [], metrics
     metrics = post_gc_floor(metrics)  # after-GC gauges: the live set, not the sawtooth
+    metrics = refine_dump_times(metrics, _frame(result, "thread_states"))
     ceilings = ceilings_for(metrics, limits)
     leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings)
     leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, -k.r2))

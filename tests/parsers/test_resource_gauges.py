@@ -105,3 +105,23 @@ def test_post_gc_floor_is_the_lowest_value_from_then_on() -> None:
 def test_advice_names_the_next_step(metric: str, word: str) -> None:
     got = advice(metric)
     assert got is not None and word in got.next_step
+
+
+def test_dump_times_refined_from_elapsed_stay_inside_their_header_second() -> None:
+    """jstack stamps whole seconds; ``elapsed=`` of the oldest thread places each dump to
+    ~0.1 s, never outside the second its header states."""
+    from logsleuth.timeline.resources import refine_dump_times
+
+    run = Path(__file__).resolve().parents[2] / "sample_logs" / "resources" / "threads-g1"
+    states, gauges = [], []
+    for f in sorted(run.glob("jstack-*.txt")):
+        res = parse_thread_dumps(f.read_bytes(), f.name)
+        states.append(res.tables["thread_states"].to_pandas())
+        gauges.append(res.tables["metrics"].to_pandas())
+    metrics = pd.concat(gauges, ignore_index=True)
+    out = refine_dump_times(metrics, pd.concat(states, ignore_index=True))
+    header = metrics["ts"].astype("datetime64[ms, UTC]").astype("int64")
+    refined = out["ts"].astype("datetime64[ms, UTC]").astype("int64")
+    assert ((refined >= header) & (refined < header + 1000)).all()
+    assert (refined % 1000 != 0).any(), "nothing was refined"
+    assert out["value"].tolist() == metrics["value"].tolist()

@@ -44,12 +44,6 @@ CHECKS = ("onset", "oom_records", "leak", "per_event", "ceiling", "no_leak")
 _COLLINEAR = ("sessions close after 1-8 requests (uniform), so per window 'Session closed' is a "
               "steady ~1/4.5 of 'Request handled' and the two counts move together (decided: "
               "ambiguous); ")
-_DUMPS = ("jvm_threads_live is found growing (43 -> 318 threads over 10 dumps, R2 0.996) but "
-          "nothing corroborates it: no ceiling is stated (no ulimit -u / pid_max in the "
-          "evidence) and the attribution fails (R2 0.19 for 'Job submitted' at 0.996 threads "
-          "per job): jstack stamps dumps to the second while ~13 jobs arrive per second, so "
-          "the 9 increments carry +-13 events of timing noise; issue 15's rule then withholds "
-          "the incident")
 KNOWN_MISSES: dict[tuple[str, str], str] = {
     ("heap-g1", "per_event"): _COLLINEAR + (
         "the heap floor is attributed to 'Session closed' at 19,146 B (truth 16,406 B, +17 %): "
@@ -61,9 +55,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "jvm_metaspace_after_gc leaks (ceiling 14 MiB from -XX:MaxMetaspaceSize) but per_event "
         "is null: 12 windows in the growth regime, which starts with the logger's own class "
         "loading (2.4 -> 10.3 MiB in 3 s, not labelled warm-up), so the fit is R2 0.20"),
-    ("threads-g1", "leak"): _DUMPS,
-    ("threads-g1", "per_event"): _DUMPS,
-    ("threads-g1", "ceiling"): _DUMPS,
 }
 
 
