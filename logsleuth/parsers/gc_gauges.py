@@ -12,9 +12,10 @@ definition from the user:
   regions`` (times ``Heap Region Size``; skipped when the size is not stated). A
   capacity the line prints is its ceiling (``jvm_heap_old_capacity``).
 - ``jvm_metaspace_after_gc``: ``Metaspace: A->B(C)`` (JDK 8 inside the event,
-  unified on its own ``gc,metaspace`` line). The capacity printed there is what is
-  committed or reserved, never the limit: the ceiling is ``-XX:MaxMetaspaceSize``
-  when some evidence prints it.
+  unified on its own ``gc,metaspace`` line): the used size after GC, or from JDK 17's
+  ``used(committed)->used(committed)`` the committed size, which is what
+  ``-XX:MaxMetaspaceSize`` bounds. The ceiling is that flag when some evidence prints
+  it; the reserved size JDK 8-11 print in parentheses is never a limit.
 
 A pool line is placed at its collection: the pause of the same ``GC(N)`` in
 unified logs, else the event at or before its line (JDK 8 prints them inside the
@@ -42,7 +43,7 @@ _PAUSES = ("young", "mixed", "full", "degenerated", "pause-other")
 _SIZE = r"(?P<{0}>\d+(?:\.\d+)?)(?P<{0}u>[BKMG])"
 _POOL_RE = re.compile(
     r"(?:GC\((?P<id>\d+)\) |\[)(?P<pool>Metaspace|ParOldGen|PSOldGen|Tenured|CMS|Old regions)"
-    r": " + _SIZE.format("b") + r"?(?:\([^)\n]*\))?->"
+    r": " + _SIZE.format("b") + r"?(?P<bc>\([^)\n]*\))?->"
     + _SIZE.format("a") + r"?(?:\((?P<c>\d+(?:\.\d+)?)(?P<cu>[BKMG])\))?")
 _REGIONS_RE = re.compile(r"GC\((?P<id>\d+)\) Old regions: (?P<b>\d+)->(?P<a>\d+)")
 _REGION_SIZE_RE = re.compile(r"Heap Region Size: (?P<v>\d+)(?P<u>[KMG])")
@@ -122,8 +123,12 @@ def _pool_rows(text: str, events: pa.Table, source: str) -> pa.Table | None:
         if after is None:
             continue
         metric = METASPACE if pool == "Metaspace" else OLD
-        rows.append((line, at, metric, after * 1024, "gauge", None))
         cap = _kb(m["c"], m["cu"])
+        if metric == METASPACE and m["bc"] and cap:
+            # JDK 17+ prints used(committed)->used(committed): MaxMetaspaceSize bounds the
+            # committed space, which is what runs out; older JDKs print the reserved size
+            after = cap
+        rows.append((line, at, metric, after * 1024, "gauge", None))
         if metric == OLD and cap:
             rows.append((line, at, OLD_CAPACITY, cap * 1024, "limit", OLD))
     if not rows:

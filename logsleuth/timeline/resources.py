@@ -25,6 +25,9 @@ from logsleuth.parsers.gc_gauges import HEAP, METASPACE, OLD
 from logsleuth.parsers.jstack_analysis import THREADS
 
 AFTER_GC = (HEAP, OLD, METASPACE)
+# gauges every GC log and thread dump yields: drawn on their own only when they leak (the
+# GC and thread lanes already show them otherwise)
+EVIDENCE_GAUGES = frozenset((*AFTER_GC, THREADS))
 
 
 def post_gc_floor(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -36,7 +36,9 @@ def metric_lanes(tables: dict[str, pa.Table], leaks: list[dict[str, Any]],
     gauge = (pc.equal(mt.column("origin"), "gauge").to_numpy(zero_copy_only=False)
              .astype(bool) if "origin" in mt.column_names else np.ones(mt.num_rows, bool))
     shown = set(pc.unique(pc.filter(metric_col, pa.array(gauge))).to_pylist())
-    names = [n for n in names if n in shown]
+    from logsleuth.timeline.resources import EVIDENCE_GAUGES
+
+    names = [n for n in names if n in shown and (n in by_leak or n not in EVIDENCE_GAUGES)]
     lanes = []
     for i, name in enumerate(names[:MAX_METRIC_LANES]):
         sel = pc.equal(metric_col, name).to_numpy(zero_copy_only=False).astype(bool)
