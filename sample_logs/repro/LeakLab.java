@@ -25,6 +25,7 @@ import org.apache.logging.log4j.Logger;
  *   undersized a fixed working set that nearly fills a small heap, high allocation rate, no leak
  *   metaspace  every plugin reload defines a class in a new URLClassLoader that is never released
  *   threads    every submitted job starts a thread that never ends
+ *   pool       every exported order takes a HikariCP connection and never closes it
  * The application log says nothing about memory. Ground truth goes to lab.truthFile (outside
  * the evidence): per 250 ms, the counters of the run and the JVM's own view of the resource.
  * Every run is bounded by lab.seconds and ends by itself; nothing listens on a network.
@@ -130,8 +131,24 @@ public final class LeakLab {
               LOG.info("Job submitted job={} worker={}", job, t.getName());
             }
           }
+          case "pool" -> {
+            work(2);
+            LOG.info("Request handled id={} path=/api/orders status=200", id);
+            try (java.sql.Connection c = Pool.get().getConnection()) {
+              c.isValid(1);  // a query's worth of use, returned at once
+            }
+            if (--sessionLeft == 0) {
+              sessionLeft = 1 + rnd.nextInt(8) * 4;
+              Pool.LEAKED.add(Pool.get().getConnection());  // the export forgets close()
+              EVENTS.incrementAndGet();
+              LEAKED.incrementAndGet();
+              LOG.info("Order exported order={}", session++);
+            }
+          }
           default -> throw new IllegalArgumentException(mode);
         }
+      } catch (java.sql.SQLException e) {
+        LOG.error("Request failed id={}", id, e);
       } catch (OutOfMemoryError e) {
         if (firstOomMs < 0) {
           firstOomMs = System.currentTimeMillis();
@@ -188,6 +205,89 @@ public final class LeakLab {
       }
     } catch (IOException | InterruptedException | OutOfMemoryError e) {
       // the truth stops where the JVM cannot go on; the rows written so far stand
+    }
+  }
+}
+
+/** A HikariCP pool over a DataSource that needs no database (the pool is what is studied). */
+final class Pool {
+  static final List<java.sql.Connection> LEAKED = new ArrayList<>();
+  private static com.zaxxer.hikari.HikariDataSource ds;
+
+  static synchronized com.zaxxer.hikari.HikariDataSource get() {
+    if (ds == null) {
+      com.zaxxer.hikari.HikariConfig cfg = new com.zaxxer.hikari.HikariConfig();
+      cfg.setDataSource(new NoDatabase());
+      cfg.setMaximumPoolSize(Integer.getInteger("lab.poolSize", 20));
+      cfg.setMinimumIdle(2);
+      cfg.setConnectionTimeout(250);
+      ds = new com.zaxxer.hikari.HikariDataSource(cfg);
+    }
+    return ds;
+  }
+
+  /** Connections that answer every call with a default: valid, auto-commit, no network. */
+  static final class NoDatabase implements javax.sql.DataSource {
+    @Override
+    public java.sql.Connection getConnection() {
+      return (java.sql.Connection) java.lang.reflect.Proxy.newProxyInstance(
+          Pool.class.getClassLoader(), new Class<?>[] {java.sql.Connection.class},
+          (proxy, m, a) -> {
+            Class<?> r = m.getReturnType();
+            if (m.getName().equals("toString")) {
+              return "NoDatabaseConnection@" + Integer.toHexString(System.identityHashCode(proxy));
+            }
+            if (m.getName().equals("hashCode")) {
+              return System.identityHashCode(proxy);
+            }
+            if (m.getName().equals("equals")) {
+              return proxy == a[0];
+            }
+            if (r == boolean.class) {
+              return m.getName().equals("isValid") || m.getName().equals("getAutoCommit");
+            }
+            if (r == int.class) {
+              return m.getName().equals("getTransactionIsolation")
+                  ? java.sql.Connection.TRANSACTION_READ_COMMITTED : 0;
+            }
+            return null;
+          });
+    }
+
+    @Override
+    public java.sql.Connection getConnection(String u, String p) {
+      return getConnection();
+    }
+
+    @Override
+    public java.io.PrintWriter getLogWriter() {
+      return null;
+    }
+
+    @Override
+    public void setLogWriter(java.io.PrintWriter out) {}
+
+    @Override
+    public void setLoginTimeout(int seconds) {}
+
+    @Override
+    public int getLoginTimeout() {
+      return 0;
+    }
+
+    @Override
+    public java.util.logging.Logger getParentLogger() {
+      return java.util.logging.Logger.getGlobal();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws java.sql.SQLException {
+      throw new java.sql.SQLException("not a wrapper");
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) {
+      return false;
     }
   }
 }

@@ -30,7 +30,13 @@ from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).resolve().parent
 ZONE = "Europe/Berlin"
-LIBS = ["/usr/share/java/log4j-api.jar", "/usr/share/java/log4j-core.jar"]
+J = "/usr/share/java"
+LIBS = [f"{J}/log4j-api.jar", f"{J}/log4j-core.jar"]
+# HikariCP from the local Maven repository (mvn dependency:get -Dartifact=com.zaxxer:HikariCP:
+# 5.1.0); the pool run logs through slf4j-simple, log4j's API bridged to it
+HIKARI = str(Path.home() / ".m2/repository/com/zaxxer/HikariCP/5.1.0/HikariCP-5.1.0.jar")
+POOL_LIBS = [f"{J}/log4j-api.jar", f"{J}/log4j-to-slf4j.jar", f"{J}/slf4j-api.jar",
+             f"{J}/slf4j-simple.jar", HIKARI]
 HARD_LIMIT_S = 60
 GC_LOG = "-Xlog:gc*:file=gc.log:time,uptime,level,tags"
 
@@ -46,6 +52,7 @@ class Case:
     leaks: bool
     props: dict[str, str] = field(default_factory=dict)
     dump_every_s: float = 0.0  # jstack cadence (0: none)
+    libs: tuple[str, ...] = tuple(LIBS)
 
 
 CASES = {c.name: c for c in (
@@ -59,13 +66,21 @@ CASES = {c.name: c for c in (
          50, "Plugin reloaded", "metaspace", True, {"lab.rate": "400"}),
     Case("threads-g1", "threads", ("-Xmx32m", "-XX:+UseG1GC", "-Xss256k"), 25, "Job submitted",
          "threads", True, {"lab.rate": "60"}, dump_every_s=2.5),
+    Case("pool-hikari", "pool", ("-Xmx64m", "-XX:+UseG1GC"), 30, "Order exported", "pool", True,
+         {"lab.rate": "20", "lab.poolSize": "20",
+          "com.zaxxer.hikari.housekeeping.periodMs": "500",
+          "org.slf4j.simpleLogger.defaultLogLevel": "info",
+          "org.slf4j.simpleLogger.log.com.zaxxer.hikari": "debug",
+          "org.slf4j.simpleLogger.showDateTime": "true",
+          "org.slf4j.simpleLogger.dateTimeFormat": "yyyy-MM-dd HH:mm:ss.SSS"},
+         libs=tuple(POOL_LIBS)),
 )}
 
-_HEADER = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (\w+)\s+\[")
+_HEADER = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) ")
 
 
 def compile_lab(classes: Path) -> None:
-    subprocess.run(["javac", "-g", "-cp", ":".join(LIBS), "-d", str(classes),
+    subprocess.run(["javac", "-g", "-cp", ":".join([*LIBS, HIKARI]), "-d", str(classes),
                     str(HERE / "LeakLab.java")], check=True)
 
 
@@ -82,8 +97,10 @@ def run_case(case: Case, out: Path, classes: Path) -> dict[str, object]:
                  "lab.logDir": str(evidence), "lab.truthFile": str(work / "truth.csv"),
                  "lab.pluginDir": str(work / "plugins"),
                  "log4j.configurationFile": str(HERE / "log4j2-resources.xml"), **case.props}
+        if case.mode == "pool":  # slf4j-simple writes the app log
+            props["org.slf4j.simpleLogger.logFile"] = str(evidence / "app.log")
         cmd = ["java", *case.jvm, GC_LOG, *(f"-D{k}={v}" for k, v in props.items()),
-               "-cp", f"{classes}:{':'.join(LIBS)}", "com.example.leaklab.LeakLab"]
+               "-cp", f"{classes}:{':'.join(case.libs)}", "com.example.leaklab.LeakLab"]
         env = dict(os.environ, TZ=ZONE)
         t0 = time.monotonic()
         with (work / "jvm.out").open("wb") as jout:
@@ -121,7 +138,7 @@ def log_records(path: Path) -> list[tuple[int, str, str, list[str]]]:
     for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
         m = _HEADER.match(line)
         if m:
-            recs.append((i, m.group(1), m.group(2), [line]))
+            recs.append((i, m.group(1), "", [line]))
         elif recs:
             recs[-1][3].append(line)
     return recs
@@ -140,19 +157,23 @@ def _slope(xs: list[float], ys: list[float]) -> float | None:
 def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
              cmd: list[str]) -> dict[str, object]:
     recs = log_records(evidence / "app.log")
-    ooms = [r for r in recs if any("java.lang.OutOfMemoryError" in ln for ln in r[3])]
+    # the failure: an OutOfMemoryError, or for the pool a connection request that timed out
+    marker = ("Connection is not available" if case.resource == "pool"
+              else "java.lang.OutOfMemoryError")
+    ooms = [r for r in recs if any(marker in ln for ln in r[3])]
     events = [r for r in recs if case.event in r[3][0]]
     first = ooms[0] if ooms else None
     onset = None
     if first is not None:
-        kind = next(ln for ln in first[3] if "java.lang.OutOfMemoryError" in ln)
+        kind = next(ln for ln in first[3] if marker in ln)
         onset = {"ts_utc": _utc(first[1]), "file": "app.log", "line": first[0],
-                 "error": kind[kind.index("java.lang.OutOfMemoryError"):].strip()}
+                 "error": kind.strip()}
     # growth per event from the JVM's own readings, before the first OOM
     stop_ms = 1 << 62 if first is None else int(
         datetime.strptime(first[1], "%Y-%m-%d %H:%M:%S.%f").replace(
             tzinfo=ZoneInfo(ZONE)).timestamp() * 1000)
-    column = {"heap": "leaked_bytes", "metaspace": "metaspace_used", "threads": "threads"}
+    column = {"heap": "leaked_bytes", "metaspace": "metaspace_used", "threads": "threads",
+              "pool": "leaked_bytes"}  # pool: connections taken and never closed
     before = [r for r in rows if int(r["ms"]) < stop_ms]
     xs = [float(r["events"]) for r in before]
     per_event = {
@@ -166,6 +187,8 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
     if case.leaks:
         leak = {"resource": case.resource, "event_template_prefix": case.event,
                 "per_event": per_event}
+        if case.resource == "pool":
+            leak["pool_size"] = int(case.props["lab.poolSize"])
         if case.resource == "heap":
             payload = int(case.props["lab.leakBytes"])
             # byte[n] costs n + 16 header bytes; the static list's slot 4 (compressed oops),

@@ -14,6 +14,8 @@ Tolerances, from the measurements:
 - threads per event: the count per dump is exact, but jstack stamps its dump to the second
   while ~13 jobs arrive per second, so the events between two dumps are uncertain by about
   a second's worth on a ~30-job step: 10 % on the fit over all dumps.
+- connections per event: one per export by construction; HikariCP's housekeeper prints
+  the pool's stats every 500 ms while ~1.3 exports arrive per second: 10 %.
 - metaspace per event: the MXBean's slope over the run (``per_event.jvm_reading``) against the
   GC log's ``Metaspace:`` after-GC figure, printed in KiB: 10 %.
 """
@@ -33,12 +35,13 @@ from logsleuth import api
 ROOT = Path(__file__).resolve().parents[2] / "sample_logs" / "resources"
 CASES = sorted(p.name.removesuffix(".truth.json") for p in ROOT.glob("*.truth.json"))
 GAUGE = {"heap": ("jvm_heap_after_gc", "jvm_heap_old_after_gc"),
-         "metaspace": ("jvm_metaspace_after_gc",), "threads": ("jvm_threads_live",)}
+         "metaspace": ("jvm_metaspace_after_gc",), "threads": ("jvm_threads_live",),
+         "pool": ()}  # discovered from HikariCP's own "stats (total=, active=, ...)" lines
 OOM_RULE = {"heap": "jvm-heap-oom", "metaspace": "jvm-metaspace-oom",
             "threads": "jvm-native-thread-oom"}
 # the ceiling each run set on its command line (resources.py), as the evidence states it
 CEILING = {"heap-g1": 32 << 20, "heap-parallel": 32 << 20, "metaspace-g1": 14 << 20,
-           "threads-g1": None}
+           "threads-g1": None, "pool-hikari": 20}  # pool: HikariCP's maximumPoolSize line
 CHECKS = ("onset", "oom_records", "leak", "per_event", "ceiling", "no_leak")
 
 _COLLINEAR = ("sessions close after 1-8 requests (uniform), so per window 'Session closed' is a "
@@ -77,7 +80,7 @@ def _ms(iso: str) -> int:
 
 def _resource(case: str) -> str:
     return {"heap": "heap", "undersized": "heap", "metaspace": "metaspace",
-            "threads": "threads"}[truth(case)["mode"]]
+            "threads": "threads", "pool": "pool"}[truth(case)["mode"]]
 
 
 def applies(case: str, check: str) -> bool:
@@ -87,7 +90,7 @@ def applies(case: str, check: str) -> bool:
     if check == "no_leak":
         return t["leak"] is None
     if check == "oom_records":
-        return t["onset"] is not None
+        return t["onset"] is not None and _resource(case) in OOM_RULE
     return True
 
 
@@ -104,21 +107,27 @@ def _params() -> list[Any]:
 
 def _leak(inc: dict[str, Any], case: str) -> dict[str, Any] | None:
     by_name = {lk["metric"]: lk for lk in inc["leaks"]}
+    if _resource(case) == "pool":  # a discovered gauge: named by the key before the number
+        return next((lk for lk in inc["leaks"] if "active" in lk["metric"]), None)
     return next((by_name[n] for n in GAUGE[_resource(case)] if n in by_name), None)
 
 
 def test_cases_are_present_and_truth_is_consistent() -> None:
-    assert {"heap-g1", "heap-parallel", "undersized-g1", "metaspace-g1", "threads-g1"} <= set(
-        CASES), f"cases not generated under {ROOT}"
+    assert {"heap-g1", "heap-parallel", "undersized-g1", "metaspace-g1", "threads-g1",
+            "pool-hikari"} <= set(CASES), f"cases not generated under {ROOT}"
     for case in CASES:
         t = truth(case)
         assert not list((ROOT / case).rglob("*truth*")), f"truth inside the evidence of {case}"
         c = t["counts"]
         assert c["oom_records"] == c["oom_records_with_trace"] + c["oom_records_traceless"]
-        assert c["events"] > 200, "the run did not get far enough to judge a leak"
+        # enough events to judge a leak (the pool's leak ends when every connection is taken)
+        least = t["leak"]["pool_size"] if t["mode"] == "pool" else 200
+        assert c["events"] >= least, "the run did not get far enough to judge a leak"
         if t["leak"] is not None and t["leak"]["resource"] == "heap":
             # the JVM's own count of leaked bytes is the payload it was told to keep
             assert t["leak"]["per_event"]["jvm_reading"] == pytest.approx(16384, rel=1e-6)
+        if t["mode"] == "pool":  # one connection never closed per export
+            assert t["leak"]["per_event"]["jvm_reading"] == pytest.approx(1.0, rel=1e-6)
         if t["leak"] is not None and t["leak"]["resource"] == "threads":
             assert t["leak"]["per_event"]["jvm_reading"] == pytest.approx(1.0, rel=0.02)
             assert t["threads_per_dump"] == sorted(t["threads_per_dump"])
