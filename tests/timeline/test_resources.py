@@ -203,3 +203,16 @@ def test_report_names_the_resource_its_ceiling_and_the_next_step(case: str) -> N
              for lane in metric_lanes(res.tables, leaks, (0, 1 << 62))}
     drawn = lanes[f"metric {leak['metric']} (B)"]
     assert {"known maximum", "fitted trend", "exhaustion"} <= set(drawn), drawn
+
+
+def test_hikari_stats_lines_are_discovered_as_gauges() -> None:
+    """HikariCP 5.1's own "Before/After cleanup stats (total=, active=, idle=, waiting=)"
+    lines become gauges with no definition, each printable as a ``--metrics`` definition."""
+    from logsleuth.parsers.metrics import load_metric_text
+
+    gauges = scanned("pool-hikari").tables["gauges"].to_pylist()
+    by_metric = {g["metric"]: g for g in gauges}
+    assert {"stats_total", "stats_active", "stats_idle"} <= set(by_metric)
+    active = by_metric["stats_active"]
+    assert active["leak"] and "active=" in active["example_text"]
+    assert load_metric_text(active["definition"], "<discovered>")  # loads, passes its sample
