@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["about", "open", "parse_text", "query", "scan"]
+__all__ = ["about", "explain_layouts", "open", "parse_text", "query", "scan"]
 
 _EXPORTS = {
     "about": ("logsleuth.bugreport", "about"),
     "scan": ("logsleuth.api", "scan"),
     "parse_text": ("logsleuth.api", "parse_text"),
+    "explain_layouts": ("logsleuth.api", "explain_layouts"),
     "open": ("logsleuth.store", "open_store"),
     "query": ("logsleuth.store", "query"),
 }

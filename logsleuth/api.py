@@ -10,6 +10,7 @@ import datetime
 import io
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -404,3 +405,41 @@ def parse_text(text: str, *, source: str = "<text>", layout: str | None = None,
     parser = AppLogParser(source, compiled, converter, stats, sink, default_tz=default_tz)
     feed_stream(io.BytesIO(data), parser, chunk_size=max(len(data) + 1, 1024))
     return records
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutExplanation:
+    """How ``scan`` reads one input's lines, and what inference makes of them."""
+
+    path: str
+    layout: str | None  # the layout scan uses (built-in name, or "inferred: <pattern>")
+    note: str | None  # the layout-unknown / layout-uncertain warning, if any
+    inferred: str | None  # the PatternLayout inferred from the file's lines
+    share: float  # of header-looking sample lines the inferred layout reads
+    evidence: tuple[str, ...]  # why each field was read as it was
+
+
+def explain_layouts(paths: Sequence[PathLike] | PathLike) -> list[LayoutExplanation]:
+    """The layout of each input as ``scan`` chooses it, with the inference's evidence.
+
+    Every input is treated as an app log (its kind is not checked); archives are read.
+    """
+    import functools
+
+    from logsleuth.engine.planner import head_lines, mid_file_lines, read_head
+    from logsleuth.layouts.detect import header_looking
+    from logsleuth.layouts.infer import infer_layout
+    from logsleuth.sources import discover
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    out: list[LayoutExplanation] = []
+    for src in discover(list(paths)).sources:
+        lines = head_lines(read_head(src))
+        more = mid_file_lines(src)
+        layout, note = choose_layout(lines, LayoutChoice(), functools.partial(list, more))
+        sample = header_looking(pa.array(lines + more, pa.string())).to_pylist()
+        inference = infer_layout(sample)
+        out.append(LayoutExplanation(src.path, getattr(layout, "name", None), note,
+                                     inference.pattern, inference.share, inference.evidence))
+    return out

@@ -80,6 +80,13 @@ class ScanResult:
 
         return store.write(self, directory)
 
+    def unread_app_logs(self) -> list[InputStats]:
+        """App logs whose evidence was not read: lines but no record, or no layout and
+        most lines unparsed (a pasted stack trace in a ticket is read; a log in an
+        unknown layout, of which only the traces become records, is not)."""
+        return [s for s in self.inputs if s.kind == "app-log" and s.lines
+                and (not s.records or (s.layout is None and 2 * s.unparsed_lines > s.lines))]
+
     # -- the output contract ------------------------------------------------
     def totals(self) -> dict[str, int]:
         keys = ("bytes", "lines", "records", "unparsed_lines", "invalid_bytes")

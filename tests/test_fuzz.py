@@ -230,7 +230,8 @@ def test_stacktrace_readers(data: bytes) -> None:
 def test_kind_classification_and_layout_detection(data: bytes, name: str) -> None:
     classify(data[:8192], name=name)
     layout, note = choose_layout(head_lines(data), LayoutChoice())
-    assert (layout is None) == (note is not None)
+    # no layout always says why; an inferred one may too (layout-uncertain, layout-mixed)
+    assert layout is not None or note is not None
 
 
 @pytest.mark.parametrize("kind", sorted(CORPUS))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from logsleuth.cli import options as opt
-from logsleuth.errors import Diagnostic, ExitCode, InputError, SourceLocation
+from logsleuth.errors import DiagLevel, Diagnostic, ExitCode, InputError, SourceLocation
 from logsleuth.model import Severity
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class CheckOutcome:
     exit_code: ExitCode
     inputs: int  # inputs actually read
     error: Diagnostic | None = None  # why the check could not run (exit 2)
+    unread: tuple[str, ...] = ()  # app logs that gave no record (exit 2 unless allowed)
 
     @property
     def suppressed(self) -> int:
@@ -49,12 +50,14 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
               fail_on: str = "high", baseline: Path | None = None,
               write_baseline: Path | None = None, pattern: str | None = None,
               tz: str | None = None, kinds: Sequence[str] = (), workers: int | None = None,
-              path_prefix: str = "", date: str | None = None) -> CheckOutcome:
+              path_prefix: str = "", date: str | None = None,
+              allow_unread: bool = False) -> CheckOutcome:
     """Scan ``paths`` with the rules and decide the exit code.
 
     A check that read no input at all must not pass: the outcome then carries
     an ``error`` and exit code USAGE (the input diagnostics say why), and no
-    baseline is written. Writing a baseline accepts what was found (exit 0).
+    baseline is written. Nor does one with an app log that gave no record
+    (USAGE unless ``allow_unread``). Writing a baseline accepts what was found (exit 0).
     Broken rules, a bad pattern or zone and an unreadable baseline raise.
     """
     from logsleuth import api
@@ -83,7 +86,19 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
     new = findings if known is None else filter_new(findings, known)
     infos = rules_api.list_rules(rules_dirs, only=only or None, exclude=exclude or None)
     code = ExitCode.OK if write_baseline is not None else rules_api.exit_code_for(new, fail_on)
-    return CheckOutcome(findings, new, infos, diagnostics, code, len(result.inputs))
+    unread = tuple(s.path for s in result.unread_app_logs())
+    for path in unread:
+        diagnostics.append(Diagnostic(SourceLocation(path), "unread-input",
+                                      "app log not read (0 records, or no layout and most "
+                                      "lines unparsed): its "
+                                      "evidence was not checked (pass --pattern, or "
+                                      "--allow-unread to accept)",
+                                      level=DiagLevel.WARNING if allow_unread
+                                      else DiagLevel.ERROR))
+    if unread and not allow_unread and write_baseline is None:
+        code = ExitCode.USAGE
+    return CheckOutcome(findings, new, infos, diagnostics, code, len(result.inputs),
+                        unread=unread)
 
 
 def _prefixed(f: Finding, prefix: str) -> Finding:
@@ -123,11 +138,14 @@ def check(
     kind: opt.Kinds = None,
     workers: opt.Workers = None,
     verbose: opt.Verbose = False,
+    allow_unread: Annotated[bool, typer.Option(
+        "--allow-unread", help="Do not exit 2 when an app log yields 0 records.")] = False,
 ) -> None:
     """Scan evidence and run the rules for CI: exit 1 on findings at or above --fail-on.
 
     Exit codes: 0 no finding at or above --fail-on (after the baseline), 1 there
-    are, 2 bad options, a broken rule, an unreadable baseline or no readable input.
+    are, 2 bad options, a broken rule, an unreadable baseline, no readable input,
+    or an app log that yields 0 records (unless --allow-unread).
     """
     if format not in FORMATS:
         raise typer.BadParameter(f"'{format}' is not one of {', '.join(FORMATS)}",
@@ -139,7 +157,7 @@ def check(
                         exclude=exclude or (), fail_on=fail_on, baseline=baseline,
                         write_baseline=write_baseline, pattern=pattern, tz=tz,
                         kinds=kind or (), workers=workers, path_prefix=path_prefix,
-                        date=date)
+                        date=date, allow_unread=allow_unread)
     for d in outcome.diagnostics:
         print(d.render(verbose), file=sys.stderr)
     if outcome.error is not None:
@@ -167,4 +185,6 @@ def _verdict(o: CheckOutcome, fail_on: str, written: Path | None) -> str:
     floor = None if fail_on == "none" else Severity(fail_on).rank
     failing = 0 if floor is None else sum(1 for f in o.new if f.severity.rank >= floor)
     parts.append(f"{failing} new at or above {fail_on}")
+    if o.unread:
+        parts.append(f"{len(o.unread)} app log(s) unread")
     return "check: " + ", ".join(parts) + ("" if o.exit_code == ExitCode.OK else ": FAIL")

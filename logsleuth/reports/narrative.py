@@ -53,8 +53,26 @@ def _lead(ms: int) -> str:
     return f"{text} {'before' if ms < 0 else 'after'} onset"
 
 
+def unread_warning(result: Any) -> str:
+    """A sentence naming app logs that gave no record, or "" when every one was read."""
+    unread = result.unread_app_logs() if hasattr(result, "unread_app_logs") else []
+    if not unread:
+        return ""
+    named = ", ".join(f"{s.path} ({s.lines:,} lines)" for s in unread[:3])
+    more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
+    return (f"WARNING: {len(unread)} app log(s) could not be read (0 records, or no layout "
+            f"and most lines unparsed): {named}{more}; their evidence is missing from what "
+            "follows; pass --pattern with their layout.")
+
+
 def incident_paragraph(result: Any) -> str:
-    """Plain text; no markup (renderers escape it)."""
+    """Plain text; no markup (renderers escape it). Unread app logs are said first."""
+    warning = unread_warning(result)
+    text = _incident_text(result)
+    return f"{warning} {text}" if warning else text
+
+
+def _incident_text(result: Any) -> str:
     inc = result.incident.to_json() if result.incident is not None else None
     if inc is None:
         if result.findings:
