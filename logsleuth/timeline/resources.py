@@ -16,13 +16,15 @@ sample of the same log (one JVM per GC log), so
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import fnmatch
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from logsleuth.parsers.gc_gauges import HEAP, METASPACE, OLD
 from logsleuth.parsers.jstack_analysis import THREADS
+from logsleuth.timeline.trend import LeakEstimate
 
 AFTER_GC = (HEAP, OLD, METASPACE)
 # gauges every GC log and thread dump yields: drawn on their own only when they leak (the
@@ -88,6 +90,33 @@ def refine_dump_times(metrics: pd.DataFrame, thread_states: pd.DataFrame | None,
     if any(n is None for n in new):
         return metrics
     out.loc[sel, "ts"] = pd.to_datetime(np.array(new, np.int64), unit="ms", utc=True)
+    return out
+
+
+# the failure rule that is a gauge's own exhaustion: its first record is when the gauge hit
+# its ceiling, even where the gauge never prints the ceiling's value (a heap after GC stays
+# below -Xmx by the young generation it must keep)
+EXHAUSTED_BY = {
+    "jvm-heap-oom": (HEAP, OLD),
+    "jvm-metaspace-oom": (METASPACE,),
+    "jvm-native-thread-oom": (THREADS,),
+    "hikari-pool-exhausted": ("*active*",),
+}
+
+
+def exhausted_at_onset(leaks: list[LeakEstimate], rule: str | None,
+                       onset_ms: int) -> list[LeakEstimate]:
+    """Leaks whose resource the onset's rule says ran out: reached at the onset (when not
+    observed earlier), no longer a projection into a future that already failed."""
+    globs = EXHAUSTED_BY.get(rule or "")
+    if not globs:
+        return leaks
+    out = []
+    for k in leaks:
+        if k.ceiling_reached_ms is None and any(fnmatch.fnmatchcase(k.metric, g)
+                                                 for g in globs):
+            k = replace(k, ceiling_reached_ms=onset_ms, exhaustion_at_ms=onset_ms)
+        out.append(k)
     return out
 
 

@@ -27,7 +27,7 @@ from logsleuth.timeline.attribution import attribute_increments
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import _FATAL, Incident, Onset
-from logsleuth.timeline.resources import post_gc_floor, refine_dump_times
+from logsleuth.timeline.resources import exhausted_at_onset, post_gc_floor, refine_dump_times
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
@@ -213,6 +213,8 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
     if onset is None:
         leaks = sure
     onset_ms = onset.ts_ms if onset else None
+    if onset is not None:  # a resource's own exhaustion says when its gauge hit the ceiling
+        leaks = exhausted_at_onset(leaks, onset.rule, onset.ts_ms)
     gc = _frame(result, "gc_events")
     threads = _frame(result, "thread_states")
     http = _frame(result, "http_requests")

@@ -125,3 +125,18 @@ def test_dump_times_refined_from_elapsed_stay_inside_their_header_second() -> No
     assert ((refined >= header) & (refined < header + 1000)).all()
     assert (refined % 1000 != 0).any(), "nothing was refined"
     assert out["value"].tolist() == metrics["value"].tolist()
+
+
+def test_a_resource_exhaustion_marks_its_gauge_reached_at_the_onset() -> None:
+    from logsleuth.timeline.resources import exhausted_at_onset
+    from logsleuth.timeline.trend import estimate_trend
+
+    ts = [1_000 * i for i in range(10)]
+    heap = estimate_trend(ts, [float(10 + i) for i in range(10)], metric=HEAP, unit="B")
+    threads = estimate_trend(ts, [float(10 + i) for i in range(10)], metric=THREADS,
+                             unit="count")
+    assert heap is not None and threads is not None and heap.ceiling_reached_ms is None
+    got = exhausted_at_onset([heap, threads], "jvm-heap-oom", 12_345)
+    assert got[0].ceiling_reached_ms == 12_345 and got[0].exhaustion_at_ms == 12_345
+    assert got[1] is threads  # a heap OOM says nothing of threads
+    assert exhausted_at_onset([heap], "netty-out-of-direct-memory", 1) == [heap]
