@@ -25,7 +25,6 @@ lines by the parser.
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import numpy as np
@@ -86,57 +85,80 @@ def _heap_rows(events: pa.Table, source: str) -> pa.Table:
                   ["gauge"] * n, [None] * n)
 
 
+def _line_numbers(text: str, offsets: np.ndarray) -> np.ndarray:
+    """1-based line of each text offset: newline positions found once, vectorised."""
+    raw = np.frombuffer(text.encode("latin-1"), np.uint8)
+    return 1 + np.searchsorted(np.flatnonzero(raw == 10), offsets, side="left")
+
+
+def _sizes_kb(values: list[str | None], units: list[str | None]) -> np.ndarray:
+    """KiB per (number, unit) pair; NaN where no number was printed."""
+    num = np.array([np.nan if v is None else float(v) for v in values], np.float64)
+    factor = np.array([_KB[u or "K"] for u in units], np.float64)
+    return num * factor
+
+
 def _pool_rows(text: str, events: pa.Table, source: str) -> pa.Table | None:
-    found = [(m.start(), m) for m in _POOL_RE.finditer(text)]
-    if not found or events.num_rows == 0:
+    """Pool lines placed at their collection; Python only collects the regex groups."""
+    groups = [(m.start(), *m.group("id", "pool", "bc", "a", "au", "c", "cu"))
+              for m in _POOL_RE.finditer(text)]
+    if not groups or events.num_rows == 0:
         return None
-    region = _REGION_SIZE_RE.search(text)
-    region_kb = _kb(region["v"], region["u"]) if region else None
-    starts = np.array([s for s, _ in found], np.int64)
-    lines = 1 + np.array([text.count("\n", 0, s) for s in starts[:1]] or [0], np.int64)
-    # line numbers of every hit: one count per gap between consecutive hits
-    gaps = [text.count("\n", int(a), int(b)) for a, b in itertools.pairwise(starts)]
-    lines = np.concatenate([lines, lines[0] + np.cumsum(np.array(gaps, np.int64))])
-    ev_line = events["line"].to_numpy()
-    ev_id = events["gc_id"].to_numpy(zero_copy_only=False)
-    ev_kind = events["kind"].cast(pa.string()).to_numpy(zero_copy_only=False)
+    start, gc_id, pool, bc, a, au, c, cu = (list(col) for col in zip(*groups, strict=True))
+    lines = _line_numbers(text, np.array(start, np.int64))
+    pool_arr = np.array(pool, dtype=object)
+    after, cap = _sizes_kb(a, au), _sizes_kb(c, cu)
+    regions = pool_arr == "Old regions"
+    if regions.any():  # G1 counts regions: bytes only when the log states a region's size
+        region = _REGION_SIZE_RE.search(text)
+        after[regions] = after[regions] / _KB["K"] * (_kb(region["v"], region["u"])
+                                                        if region else np.nan)
+        cap[regions] = np.nan
+    meta = pool_arr == "Metaspace"
+    # JDK 17+ prints used(committed)->used(committed): MaxMetaspaceSize bounds the committed
+    # space, which is what runs out; older JDKs print the reserved size in parentheses
+    committed = meta & np.array([x is not None for x in bc]) & ~np.isnan(cap)
+    after[committed] = cap[committed]
+    cap[meta] = np.nan
+    at = _collection_of(events, gc_id, lines)
+    ok = (at >= 0) & ~np.isnan(after)
+    if not ok.any():
+        return None
+    metric = np.where(meta, METASPACE, OLD)
+    limit = ok & ~meta & ~np.isnan(cap)
+    sel_g, sel_l = np.flatnonzero(ok), np.flatnonzero(limit)
     ev_ts = events["ts"].combine_chunks()
-    is_pause = np.isin(ev_kind, _PAUSES)
-    pause_by_id = {int(i): k for k, i in enumerate(ev_id) if is_pause[k] and i == i}
-    order = np.argsort(ev_line, kind="stable")
-    rows: list[tuple[int, int, str, float, str, str | None]] = []
-    for (_, m), line in zip(found, lines.tolist(), strict=True):
-        at = pause_by_id.get(int(m["id"])) if m["id"] else None
-        if at is None:  # JDK 8: the event this line belongs to starts at or before it
-            k = int(np.searchsorted(ev_line[order], line, side="right")) - 1
-            if k < 0:
-                continue
-            at = int(order[k])
-        pool = m["pool"]
-        if pool == "Old regions":
-            r = _REGIONS_RE.match(text, m.start())
-            if r is None or region_kb is None:
-                continue
-            rows.append((line, at, OLD, float(r["a"]) * region_kb * 1024, "gauge", None))
-            continue
-        after = _kb(m["a"], m["au"])
-        if after is None:
-            continue
-        metric = METASPACE if pool == "Metaspace" else OLD
-        cap = _kb(m["c"], m["cu"])
-        if metric == METASPACE and m["bc"] and cap:
-            # JDK 17+ prints used(committed)->used(committed): MaxMetaspaceSize bounds the
-            # committed space, which is what runs out; older JDKs print the reserved size
-            after = cap
-        rows.append((line, at, metric, after * 1024, "gauge", None))
-        if metric == OLD and cap:
-            rows.append((line, at, OLD_CAPACITY, cap * 1024, "limit", OLD))
-    if not rows:
-        return None
-    at = pa.array([r[1] for r in rows], pa.int64())
-    t = _table(source, np.array([r[0] for r in rows], np.int64), pc.take(ev_ts, at),
-               [r[2] for r in rows], np.array([r[3] for r in rows]), [r[4] for r in rows],
-               [r[5] for r in rows])
+    t = _table(source, np.concatenate([lines[sel_g], lines[sel_l]]),
+               pc.take(ev_ts, pa.array(np.concatenate([at[sel_g], at[sel_l]]))),
+               [*metric[sel_g].tolist(), *[OLD_CAPACITY] * len(sel_l)],
+               np.concatenate([after[sel_g], cap[sel_l]]) * 1024,
+               ["gauge"] * len(sel_g) + ["limit"] * len(sel_l),
+               [None] * len(sel_g) + [OLD] * len(sel_l))
+    t = t.sort_by([("line", "ascending")])
     from logsleuth.parsers.metrics import first_statements
 
     return first_statements(t)
+
+
+def _collection_of(events: pa.Table, gc_ids: list[str | None], lines: np.ndarray) -> np.ndarray:
+    """Row of the collection each pool line belongs to (-1: none): the pause of the same
+    ``GC(N)`` in unified logs, else the event at or before its line (JDK 8 prints pools
+    inside the event)."""
+    ev_line = events["line"].to_numpy()
+    ev_id = events["gc_id"].to_numpy(zero_copy_only=False).astype(np.float64)
+    is_pause = np.isin(events["kind"].cast(pa.string()).to_numpy(zero_copy_only=False),
+                       _PAUSES) & ~np.isnan(ev_id)
+    order = np.argsort(ev_line, kind="stable")
+    k = np.searchsorted(ev_line[order], lines, side="right") - 1
+    at = np.where(k >= 0, order[np.maximum(k, 0)], -1)
+    ids = np.array([np.nan if i is None else float(i) for i in gc_ids], np.float64)
+    pause_rows = np.flatnonzero(is_pause)
+    if len(pause_rows) and not np.isnan(ids).all():
+        # last pause row of each id wins, as a dict built in row order would
+        by_id = pause_rows[np.argsort(ev_id[pause_rows], kind="stable")]
+        keys = ev_id[by_id]
+        pos = np.searchsorted(keys, ids, side="right") - 1
+        hit = (pos >= 0) & ~np.isnan(ids)
+        hit[hit] &= keys[pos[hit]] == ids[hit]
+        at = np.where(hit, by_id[np.maximum(pos, 0)], np.where(np.isnan(ids), at, -1))
+    return at
