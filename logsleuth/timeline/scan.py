@@ -11,6 +11,7 @@ errors that grow with the leak are its causes, not its onset.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -35,6 +36,7 @@ from logsleuth.timeline.trend import LeakEstimate, estimate_leaks
 from logsleuth.timeline.tz import TimezoneGuess
 
 DEFINING = (Severity.CRITICAL, Severity.HIGH)
+_THROWN = re.compile(r"\b(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Error|Exception)\b")
 
 
 def onset_from_findings(findings: Sequence[Any],
@@ -50,6 +52,9 @@ def onset_from_findings(findings: Sequence[Any],
     text = str(first.example.get("text") or "").split("\n", 1)[0]
     ms = int(pd.Timestamp(first.first_seen).value // 1_000_000)
     exc = first.signature.split(" > ")[0].split(" @ ")[0] if first.signature else None
+    if not exc:  # a finding per rule (an exhaustion, traced or not): the record names it
+        named = _THROWN.search(str(first.example.get("text") or ""))
+        exc = named.group(0) if named else None
     return Onset(ms, str(first.example.get("path")), int(first.example.get("line") or 0), text,
                  first.rule, first.fingerprint, exc)
 

@@ -216,3 +216,26 @@ def test_hikari_stats_lines_are_discovered_as_gauges() -> None:
     active = by_metric["stats_active"]
     assert active["leak"] and "active=" in active["example_text"]
     assert load_metric_text(active["definition"], "<discovered>")  # loads, passes its sample
+
+
+def test_the_oom_family_is_one_onset_with_or_without_a_trace(tmp_path: Path) -> None:
+    """The first record of any OutOfMemoryError kind is the onset, to the ms, even when it
+    carries no trace; trace-less repeats are counted in the same finding as traced ones."""
+    (tmp_path / "app.log").write_text(
+        "2026-01-01 10:00:00.000 INFO  [main] com.acme.App - started\n"
+        "2026-01-01 10:00:01.123 ERROR [w-1] com.acme.App - failed: "
+        "java.lang.OutOfMemoryError: GC overhead limit exceeded\n"
+        "2026-01-01 10:00:01.500 ERROR [w-2] com.acme.App - Request failed\n"
+        "java.lang.OutOfMemoryError: Java heap space\n"
+        "\tat com.acme.App.handle(App.java:10)\n"
+        "2026-01-01 10:00:02.000 ERROR [w-3] com.acme.App - Request failed\n"
+        "java.lang.OutOfMemoryError: Java heap space\n"
+        "2026-01-01 10:00:03.000 ERROR [w-4] com.acme.App - Plugin failed\n"
+        "java.lang.OutOfMemoryError: Metaspace\n")
+    res = api.scan(tmp_path, keep_records=False, tz="UTC")
+    inc = res.incident.to_json()
+    assert _ms(inc["onset"]) == _ms("2026-01-01T10:00:01.123Z")
+    assert inc["onset_evidence"]["line"] == 2
+    heap = [f for f in res.findings if f.rule == "jvm-heap-oom"]
+    assert [f.count for f in heap] == [3]
+    assert [f.count for f in res.findings if f.rule == "jvm-metaspace-oom"] == [1]
