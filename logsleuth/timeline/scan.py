@@ -220,6 +220,9 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
     onset_ms = onset.ts_ms if onset else None
     if onset is not None:  # a resource's own exhaustion says when its gauge hit the ceiling
         leaks = exhausted_at_onset(leaks, onset.rule, onset.ts_ms)
+    # what ran out first: a gauge at its ceiling comes before growth that has not got there
+    # (the heap objects of leaked direct buffers grow too, but the direct memory failed)
+    leaks = sorted(leaks, key=lambda k: k.ceiling_reached_ms is None)
     gc = _frame(result, "gc_events")
     threads = _frame(result, "thread_states")
     http = _frame(result, "http_requests")
