@@ -202,7 +202,7 @@ def test_report_names_the_resource_its_ceiling_and_the_next_step(case: str) -> N
     lanes = {lane.title: [t["name"] for t in lane.traces]
              for lane in metric_lanes(res.tables, leaks, (0, 1 << 62))}
     drawn = lanes[f"metric {leak['metric']} (B)"]
-    assert {"known maximum", "fitted trend", "exhaustion"} <= set(drawn), drawn
+    assert {"known maximum", "fitted trend", "exhaustion", "floor (live set)"} <= set(drawn), drawn
 
 
 def test_hikari_stats_lines_are_discovered_as_gauges() -> None:
