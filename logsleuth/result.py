@@ -39,6 +39,8 @@ class ScanResult:
     # records streamed to Parquet by the workers (scan(spill_dir=...)): (file, line delta)
     record_files: list[tuple[str, int]] = field(default_factory=list)
     exception_fingerprints: list[str] = field(default_factory=list)  # "outer > root" classes
+    # offset (+08:00) each app log writes in its timestamps: the zone reports display
+    written_zones: dict[str, str] = field(default_factory=dict)
 
     # -- tables as pandas (Arrow-backed) ----------------------------------------
     def iter_record_batches(self) -> Iterator[pa.RecordBatch]:

@@ -11,13 +11,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from logsleuth.cli import options as opt
 from logsleuth.errors import DiagLevel, Diagnostic, ExitCode, InputError, SourceLocation
 from logsleuth.model import Severity
+from logsleuth.options import ScanOptions, resolve_options
 
 if TYPE_CHECKING:
     from logsleuth.rules.findings import Finding
@@ -45,15 +46,15 @@ class CheckOutcome:
         return len(self.findings) - len(self.new)
 
 
-def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
-              only: Sequence[str] = (), exclude: Sequence[str] = (),
+def run_check(paths: Sequence[str], options: ScanOptions | None = None, *,
               fail_on: str = "high", baseline: Path | None = None,
-              write_baseline: Path | None = None, pattern: str | None = None,
-              tz: str | None = None, kinds: Sequence[str] = (), workers: int | None = None,
-              path_prefix: str = "", date: str | None = None,
-              allow_unread: bool = False) -> CheckOutcome:
+              write_baseline: Path | None = None, path_prefix: str = "",
+              allow_unread: bool = False, **overrides: Any) -> CheckOutcome:
     """Scan ``paths`` with the rules and decide the exit code.
 
+    ``options`` and ``overrides`` configure the scan as for ``logsleuth.scan``
+    (rules always run; records are not kept); ``baseline`` here is a findings
+    baseline, not healthy logs.
     A check that read no input at all must not pass: the outcome then carries
     an ``error`` and exit code USAGE (the input diagnostics say why), and no
     baseline is written. Nor does one with an app log that gave no record
@@ -64,11 +65,9 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
     from logsleuth.rules import api as rules_api
     from logsleuth.rules.baseline import filter_new, load_baseline
 
+    opts = replace(resolve_options(options, overrides), keep_records=False, rules=True)
     known = None if baseline is None else load_baseline(baseline)  # fail before a long scan
-    result = api.scan(list(paths), pattern=pattern, tz=tz, date=date, kinds=kinds,
-                      workers=workers,
-                      keep_records=False, rules=True, rules_dirs=rules_dirs,
-                      only=only, exclude=exclude)
+    result = api.scan(list(paths), opts)
     diagnostics = list(result.diagnostics)
     for s in result.inputs:
         diagnostics.extend(s.diagnostics)
@@ -84,7 +83,8 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
     if write_baseline is not None:
         rules_api.write_baseline(findings, write_baseline)
     new = findings if known is None else filter_new(findings, known)
-    infos = rules_api.list_rules(rules_dirs, only=only or None, exclude=exclude or None)
+    infos = rules_api.list_rules(opts.rules_dirs, only=list(opts.only) or None,
+                                 exclude=list(opts.exclude) or None)
     code = ExitCode.OK if write_baseline is not None else rules_api.exit_code_for(new, fail_on)
     unread = tuple(s.path for s in result.unread_app_logs())
     for path in unread:
@@ -114,11 +114,10 @@ def register(app: typer.Typer) -> None:
     app.command("check")(check)
 
 
+@opt.scan_options(opt.READING, opt.RULES, opt.RUNNING)
 def check(
     paths: opt.Paths,
-    rules: opt.RulesDirs = None,
-    only: opt.Only = None,
-    exclude: opt.Exclude = None,
+    options: ScanOptions | None = None,  # built from the READING, RULES, RUNNING flags
     fail_on: Annotated[str, typer.Option(
         "--fail-on", help="Exit 1 when a finding is at or above this severity: "
                           "info, low, medium, high, critical (none: never).")] = "high",
@@ -132,11 +131,6 @@ def check(
     path_prefix: Annotated[str, typer.Option(
         "--path-prefix", help="Prefix finding paths with this (e.g. the logs directory "
                               "relative to the repository, for SARIF and annotations).")] = "",
-    pattern: opt.Pattern = None,
-    tz: opt.Tz = None,
-    date: opt.Date = None,
-    kind: opt.Kinds = None,
-    workers: opt.Workers = None,
     verbose: opt.Verbose = False,
     allow_unread: Annotated[bool, typer.Option(
         "--allow-unread", help="Do not exit 2 when an app log yields 0 records.")] = False,
@@ -153,11 +147,9 @@ def check(
     if fail_on not in FAIL_ON:
         raise typer.BadParameter(f"'{fail_on}' is not one of {', '.join(FAIL_ON)}",
                                  param_hint="--fail-on")
-    outcome = run_check(paths, rules_dirs=rules or (), only=only or (),
-                        exclude=exclude or (), fail_on=fail_on, baseline=baseline,
-                        write_baseline=write_baseline, pattern=pattern, tz=tz,
-                        kinds=kind or (), workers=workers, path_prefix=path_prefix,
-                        date=date, allow_unread=allow_unread)
+    outcome = run_check(paths, options, fail_on=fail_on, baseline=baseline,
+                        write_baseline=write_baseline, path_prefix=path_prefix,
+                        allow_unread=allow_unread)
     for d in outcome.diagnostics:
         print(d.render(verbose), file=sys.stderr)
     if outcome.error is not None:

@@ -14,7 +14,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.reports.html import series as S
-from logsleuth.reports.html.figure import MAX_METRIC_LANES, PALETTE, Lane, _to_ms, iso
+from logsleuth.reports.html.figure import (
+    MAX_METRIC_LANES,
+    PALETTE,
+    SHOWN_ZONE,
+    Lane,
+    _to_ms,
+    iso,
+)
 from logsleuth.reports.html.safe import plot_text
 from logsleuth.timeline.resources import AFTER_GC
 
@@ -95,7 +102,7 @@ def _lane(name: str, unit: str, ms: np.ndarray, v: np.ndarray, leak: dict[str, A
                            "x": iso([ex_ms]), "y": [maximum], "text": [what],
                            "textposition": "top left", "legend": "",
                            "marker": {"symbol": "x", "size": 12, "color": "#b71c1c"},
-                           "hovertemplate": f"{what} %{{x}} UTC<br>{words}"
+                           "hovertemplate": f"{what} %{{x}} {SHOWN_ZONE.get().name}<br>{words}"
                                             "<extra></extra>"})
     if maximum is not None:
         ceiling = (leak or {}).get("projection", {}).get("ceiling") or {}
