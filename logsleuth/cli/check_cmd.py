@@ -19,6 +19,7 @@ from logsleuth.cli import options as opt
 from logsleuth.errors import DiagLevel, Diagnostic, ExitCode, InputError, SourceLocation
 from logsleuth.model import Severity
 from logsleuth.options import ScanOptions, resolve_options
+from logsleuth.reports.clock import DisplayZone, check_display_tz, display_zone
 
 if TYPE_CHECKING:
     from logsleuth.rules.findings import Finding
@@ -40,6 +41,7 @@ class CheckOutcome:
     inputs: int  # inputs actually read
     error: Diagnostic | None = None  # why the check could not run (exit 2)
     unread: tuple[str, ...] = ()  # app logs that gave no record (exit 2 unless allowed)
+    zone: DisplayZone | None = None  # the clock of the text output (reports.clock)
 
     @property
     def suppressed(self) -> int:
@@ -49,12 +51,13 @@ class CheckOutcome:
 def run_check(paths: Sequence[str], options: ScanOptions | None = None, *,
               fail_on: str = "high", baseline: Path | None = None,
               write_baseline: Path | None = None, path_prefix: str = "",
-              allow_unread: bool = False, **overrides: Any) -> CheckOutcome:
+              allow_unread: bool = False, display_tz: str | None = None,
+              **overrides: Any) -> CheckOutcome:
     """Scan ``paths`` with the rules and decide the exit code.
 
     ``options`` and ``overrides`` configure the scan as for ``logsleuth.scan``
-    (rules always run; records are not kept); ``baseline`` here is a findings
-    baseline, not healthy logs.
+    (rules always run; records are not kept); the other keywords are the check's
+    own verdict policy (``baseline`` here is a findings baseline, not healthy logs).
     A check that read no input at all must not pass: the outcome then carries
     an ``error`` and exit code USAGE (the input diagnostics say why), and no
     baseline is written. Nor does one with an app log that gave no record
@@ -98,7 +101,7 @@ def run_check(paths: Sequence[str], options: ScanOptions | None = None, *,
     if unread and not allow_unread and write_baseline is None:
         code = ExitCode.USAGE
     return CheckOutcome(findings, new, infos, diagnostics, code, len(result.inputs),
-                        unread=unread)
+                        unread=unread, zone=display_zone(result, display_tz))
 
 
 def _prefixed(f: Finding, prefix: str) -> Finding:
@@ -134,6 +137,7 @@ def check(
     verbose: opt.Verbose = False,
     allow_unread: Annotated[bool, typer.Option(
         "--allow-unread", help="Do not exit 2 when an app log yields 0 records.")] = False,
+    display_tz: opt.DisplayTz = None,
 ) -> None:
     """Scan evidence and run the rules for CI: exit 1 on findings at or above --fail-on.
 
@@ -147,16 +151,17 @@ def check(
     if fail_on not in FAIL_ON:
         raise typer.BadParameter(f"'{fail_on}' is not one of {', '.join(FAIL_ON)}",
                                  param_hint="--fail-on")
+    check_display_tz(display_tz)  # a bad zone fails before a long scan
     outcome = run_check(paths, options, fail_on=fail_on, baseline=baseline,
                         write_baseline=write_baseline, path_prefix=path_prefix,
-                        allow_unread=allow_unread)
+                        allow_unread=allow_unread, display_tz=display_tz)
     for d in outcome.diagnostics:
         print(d.render(verbose), file=sys.stderr)
     if outcome.error is not None:
         raise InputError(outcome.error)
     from logsleuth.rules.api import render_check
 
-    text = render_check(outcome.new, format, outcome.rules)
+    text = render_check(outcome.new, format, outcome.rules, outcome.zone)
     if output is not None:
         output.write_text(text, encoding="utf-8")
     else:

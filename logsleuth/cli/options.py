@@ -62,9 +62,10 @@ Engine = Annotated[str, typer.Option(
 DaskScheduler = Annotated[str | None, typer.Option(
     help="Dask scheduler address (default: start a local cluster).")]
 DisplayTz = Annotated[str | None, typer.Option(
-    "--display-tz", help="Zone of the times shown in the summary and the HTML report: a zone "
-                         "name (Asia/Shanghai), an offset (+08:00), utc or local (default: "
-                         "the evidence's own zone). JSON output is unchanged.")]
+    "--display-tz", help="Zone of the times people read (summary, HTML report, check's "
+                         "text): a zone name (Asia/Shanghai), an offset (+08:00), utc or "
+                         "local (default: the evidence's own zone). JSON, SARIF, JUnit and "
+                         "annotations are unchanged.")]
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,7 @@ class JsonLogParser:
         texts = pc.if_else(pc.is_null(stack), msgs, texts).cast(pa.large_binary())
         exc, root, frame = self._exceptions(stack, t["error_class"])
         m = len(rows)
-        ms = t["ts"]
+        ms = self.stats.plausible(t["ts"], rows + first_line)
         lo, hi = pc.min_max(ms).values()
         self.stats.see_times(lo.as_py(), hi.as_py())
         level = (pc.utf8_upper(pc.utf8_trim_whitespace(t["level"]))

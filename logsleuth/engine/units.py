@@ -264,7 +264,13 @@ def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> Non
     st.timezone = result.timezone
     st.diagnostics.extend(d for d in result.diagnostics if isinstance(d, Diagnostic))
     st.notes.extend(result.notes)
-    for name, table in result.tables.items():
+    for name, table in list(result.tables.items()):
+        if "ts" in table.schema.names and table.num_rows:  # damaged years: time unknown
+            at = table.schema.get_field_index("ts")
+            lines = table["line"] if "line" in table.schema.names else None
+            table = table.set_column(at, table.schema.field(at),
+                                     st.plausible(table["ts"].combine_chunks(), lines))
+            result.tables[name] = table
         partial.tables.setdefault(name, []).append(table)
         if "ts" in table.schema.names and table.num_rows:
             lo, hi = pc.min_max(table["ts"].cast(pa.int64())).values()

@@ -52,6 +52,11 @@ class DisplayZone:
         text += f"{t.microsecond // 1000:03d}"
         return f"{text} {self.name}" if zone else text
 
+    def iso(self, instant: Any) -> str | None:
+        """ISO 8601 with this zone's offset: ``2026-11-26T11:28:23.858+01:00``."""
+        t = self.local(instant)
+        return None if t is None else t.isoformat(timespec="milliseconds")
+
     def with_utc(self, instant: Any) -> str:
         """The onset form: ``2026-11-26 11:28:23.858 +01:00 (10:28:23.858 UTC)``."""
         if self.is_utc:
@@ -107,6 +112,9 @@ def evidence_zone(result: Any) -> DisplayZone:
         return DisplayZone(found[0], found[1], _short_source(str(guess.get("source") or "")))
     inputs = list(getattr(result, "inputs", None) or [])
     written = dict(getattr(result, "written_zones", None) or {})
+    read_as_utc = "the app logs carry no zone and none was given (--tz): read as UTC"
+    if guess.get("zone") == "unknown":  # app-log times are their wall clock read as UTC
+        return DisplayZone(UTC, "UTC", read_as_utc)
     for app_only in (True, False):
         labels = [(s.path, written.get(s.path) or s.timezone) for s in inputs
                   if not app_only or s.kind == "app-log"]
@@ -115,9 +123,9 @@ def evidence_zone(result: Any) -> DisplayZone:
             tz, name, path, label = best
             how = "inferred for" if "(inferred)" in label else "written in"
             return DisplayZone(tz, name, f"{how} {path}")
-    why = ("the app logs carry no zone and none was given (--tz): read as UTC"
-           if any(s.kind == "app-log" for s in inputs) else "no input states a zone")
-    return DisplayZone(UTC, "UTC", why)
+        if app_only and any(label == "unknown" for _, label in labels):
+            return DisplayZone(UTC, "UTC", read_as_utc)
+    return DisplayZone(UTC, "UTC", "no input states a zone")
 
 
 def parse_zone(text: str) -> tuple[tzinfo, str] | None:

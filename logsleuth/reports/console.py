@@ -41,7 +41,9 @@ def summary(result: ScanResult, zone: DisplayZone | None = None) -> str:
 
     zone = zone or display_zone(result)
     buf = io.StringIO()
-    con = Console(file=buf, width=120, color_system=None, highlight=False)
+    # force_jupyter=False: in a notebook rich would display HTML instead of writing buf
+    con = Console(file=buf, width=120, color_system=None, highlight=False,
+                  force_jupyter=False)
     warning = unread_warning(result)  # evidence not read goes before anything else
     if warning:
         con.print(warning, soft_wrap=False)

@@ -129,6 +129,9 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
                  f"{_span(int(proj.get('horizon_ms') or 0))} after the evidence ends)")
     elif proj.get("state") == "no-ceiling-known":
         text += "; no ceiling is known, so no exhaustion time is projected (use --limit)"
+    res = leak.get("resource")
+    if res:  # what runs out, and what a Java engineer does next
+        text += f". {res['name'][:1].upper()}{res['name'][1:]}: {res['next_step']}"
     return text + "."
 
 

@@ -131,6 +131,19 @@ def test_shanghai_service_is_shown_in_shanghai_time(tmp_path: Path, offsets: boo
     assert "11:28:23.858" in table and "03:28" not in table  # on the Shanghai clock
 
 
+def test_zone_less_app_log_read_as_utc_is_shown_as_written(tmp_path: Path) -> None:
+    """No --tz and no sibling that lines up: the app log's wall clock was read as UTC,
+    so UTC shows its times as the log writes them, whatever an unrelated log says."""
+    root = shanghai_service(tmp_path / "ev", offsets=False, nginx=False)
+    (root / "access.log").write_text(  # a day away: nothing lines up, nothing is inferred
+        '127.0.0.1 - - [27/Nov/2026:09:00:00 +0800] "GET / HTTP/1.1" 200 1 "-" "x" 0.001 0.001\n')
+    result = logsleuth.scan(root, pattern=PATTERN_PLAIN, workers=1)
+    zone = evidence_zone(result)
+    assert (zone.name, zone.source) == (
+        "UTC", "the app logs carry no zone and none was given (--tz): read as UTC")
+    assert "At 2026-11-26 11:28:23.858 UTC the service began" in summary(result)
+
+
 def test_reopened_store_keeps_the_zone_the_logs_write(tmp_path: Path) -> None:
     root = shanghai_service(tmp_path / "ev", offsets=True, nginx=False)
     result = logsleuth.scan(root, pattern=PATTERN_ZONED, workers=1)
@@ -182,3 +195,22 @@ def test_zone_labels_as_the_inputs_write_them() -> None:
     assert parse_zone("+00:00")[1] == "UTC"
     assert parse_zone("from-log") is None and parse_zone("unknown") is None
     assert display_zone(None, "local").name  # this machine's zone, whatever it is
+
+
+def test_check_text_is_on_the_evidence_clock(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    root = shanghai_service(tmp_path / "ev", offsets=False, nginx=True)
+    base = ["check", str(root), "--pattern", PATTERN_PLAIN, "--workers", "1", "--fail-on",
+            "none"]
+    outs = {}
+    for name, extra in (("text", []), ("utc", ["--display-tz", "utc"]),
+                        ("json", ["-f", "json"]), ("json-utc", ["-f", "json", "--display-tz",
+                                                                 "utc"])):
+        assert run([*base, *extra]) == 0
+        outs[name] = capsys.readouterr().out
+    first_oom = ("CRITICAL netty-out-of-direct-memory x30 (peak 30/min) "
+                 "2026-11-26T11:28:23.858+08:00 .. 2026-11-26T11:28:26.758+08:00")
+    assert first_oom in outs["text"]
+    assert "2026-11-26T03:28:23.858+00:00 .. 2026-11-26T03:28:26.758+00:00" in outs["utc"]
+    assert outs["json"] == outs["json-utc"]  # machine formats keep their instants
+    assert '"first_seen": "2026-11-26T03:28:23.858+00:00"' in outs["json"]

@@ -102,7 +102,7 @@ def _from_incident(inc: dict[str, Any], top: dict[str, Any] | None,
                    ctx: Context) -> tuple[str, list[tuple[str, str]]]:
     ev = inc.get("onset_evidence") or {}
     what = esc(top["title"]) if top else "The service failed"
-    verdict = f"{what}, beginning {esc(_onset(inc['onset']))}."
+    verdict = f"{what}, beginning {esc(_time(inc['onset']))}."
     happened = (f"{what}" + (f" — {int(top['count']):,} times, peaking at "
                              f"{int(top.get('peak_per_minute') or 0):,} per minute"
                              if top else "") + ".")
