@@ -70,6 +70,13 @@ def _ident(st: os.stat_result) -> str:
     return f"{st.st_dev}:{st.st_ino}"
 
 
+def _line_end(data: bytes) -> int:
+    """Where the complete lines of ``data`` end; a line longer than a whole read is handed
+    on as it is (the parser counts it as an oversized line), never waited for forever."""
+    cut = data.rfind(b"\n") + 1
+    return len(data) if cut == 0 and len(data) >= MAX_READ else cut
+
+
 def _walk(root: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -97,6 +104,9 @@ class Follower:
     gone: list[Tracked] = field(default_factory=list)
     backlog: bool = False  # the last poll left bytes unread (``MAX_READ``): poll again now
     exclude: frozenset[str] = frozenset()  # absolute paths never read (the watcher's outputs)
+    # compressed files being read in pieces: their open decoders, and a cut line's rest
+    _decoders: dict[str, object] = field(default_factory=dict, repr=False)
+    _decoded_tail: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     # -- the file set ---------------------------------------------------------
     def listing(self) -> list[tuple[Path, str]]:
@@ -209,18 +219,19 @@ class Follower:
                 restarted = True
             if size == t.offset:
                 return []
-        try:
-            with _open_decoded(t.path, t.compressed or None) as f:  # type: ignore[attr-defined]
-                data = self._read_from(f, t)
-        except (InputError, OSError, EOFError):  # half-written archive, or rotated away
-            return []
         if t.compressed:
-            t.done = True
-            if data and not data.endswith(b"\n"):
-                data += b"\n"  # the writer is gone: its last line is complete
+            data = self._read_compressed(t)
+            if data is None:
+                return []
         else:
+            try:
+                with open(t.path, "rb") as f:
+                    f.seek(t.offset)
+                    data = f.read(MAX_READ)
+            except OSError:  # rotated away between stat and open: next poll
+                return []
             self.backlog |= len(data) >= MAX_READ
-            data = data[: data.rfind(b"\n") + 1]  # a half-written line waits in the file
+            data = data[: _line_end(data)]  # a half-written line waits in the file
         if not data:
             return [Chunk(t.stream, t.display, b"", t.lines + 1, restarted, t.done, t.path)] \
                 if restarted or t.done else []
@@ -232,18 +243,44 @@ class Follower:
         t.lines += data.count(b"\n")
         return [chunk]
 
-    @staticmethod
-    def _read_from(f: object, t: Tracked) -> bytes:
-        if t.compressed:  # skip what was read of the file before it was compressed
-            left = t.offset
-            while left > 0:
-                got = f.read(min(left, 2**20))  # type: ignore[attr-defined]
-                if not got:
-                    return b""
-                left -= len(got)
-            return f.read()  # type: ignore[attr-defined]
-        f.seek(t.offset)  # type: ignore[attr-defined]
-        return f.read(MAX_READ)  # type: ignore[attr-defined]
+    def _read_compressed(self, t: Tracked) -> bytes | None:
+        """The next ``MAX_READ`` bytes of a compressed file, cut at a line end; its decoder
+        stays open between polls (a large archive is read in bounded pieces). None: not
+        readable yet (still being written), try again."""
+        f = self._decoders.get(t.key)
+        try:
+            if f is None:
+                f = _open_decoded(t.path, t.compressed)
+                left = t.offset  # skip what was read before (as a plain file, or earlier)
+                while left > 0:
+                    got = f.read(min(left, 2**20))  # type: ignore[attr-defined]
+                    if not got:
+                        break
+                    left -= len(got)
+                self._decoders[t.key] = f
+            tail = self._decoded_tail.pop(t.key, b"")
+            want = max(MAX_READ - len(tail), 1)
+            got = f.read(want)  # type: ignore[attr-defined]
+            data = tail + got
+        except (InputError, OSError, EOFError):  # a half-written archive: from scratch later
+            self._close(t.key)
+            return None
+        if len(got) == want:  # more to come
+            cut = _line_end(data)
+            self._decoded_tail[t.key] = data[cut:]
+            self.backlog = True
+            return data[:cut]
+        self._close(t.key)
+        t.done = True
+        if data and not data.endswith(b"\n"):
+            data += b"\n"  # the writer is gone: its last line is complete
+        return data
+
+    def _close(self, key: str) -> None:
+        f = self._decoders.pop(key, None)
+        self._decoded_tail.pop(key, None)
+        if f is not None:
+            f.close()  # type: ignore[attr-defined]
 
     @staticmethod
     def _head_bytes(t: Tracked, data: bytes) -> bytes:

@@ -173,3 +173,38 @@ def test_a_path_that_appears_later_is_followed(tmp_path: Path) -> None:
     (later / "app.log").write_bytes(lines("late", 0, 3))
     (got,) = f.poll()
     assert got.display == "app.log" and got.data == lines("late", 0, 3)
+
+
+def test_large_archive_is_read_in_bounded_pieces(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from logsleuth.watch import follow
+
+    monkeypatch.setattr(follow, "MAX_READ", 4096)
+    body = lines("archived", 0, 400)  # ~34 KB: nine reads or so
+    with gzip.open(tmp_path / "old.log.gz", "wb") as g:
+        g.write(body)
+    f = Follower([str(tmp_path)])
+    got = f.poll()
+    pieces = [got]
+    while f.backlog:
+        pieces.append(f.poll())
+    chunks = [c for p in pieces for c in p]
+    assert len(chunks) > 5 and all(len(c.data) <= 4096 for c in chunks)
+    assert b"".join(c.data for c in chunks) == body  # whole lines, nothing twice
+    assert [c.first_line for c in chunks if c.data][:2] == [1, 1 + chunks[0].data.count(b"\n")]
+    assert chunks[-1].final and f.poll() == []
+
+
+def test_line_longer_than_a_read_is_handed_on(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from logsleuth.watch import follow
+
+    monkeypatch.setattr(follow, "MAX_READ", 1024)
+    (tmp_path / "app.log").write_bytes(b"x" * 3000 + b"\n" + lines("after", 0, 2))
+    f = Follower([str(tmp_path)])
+    data = b""
+    for _ in range(10):
+        data += text(f.poll())
+        if not f.backlog:
+            break
+    assert data == b"x" * 3000 + b"\n" + lines("after", 0, 2)
