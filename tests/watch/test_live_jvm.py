@@ -153,11 +153,14 @@ def test_forecast_before_the_oom_with_the_eta_within_10_percent(matrix: Any,
     assert good, [(e["evidence_time"], e["eta"]) for e, _ in before]
     last = good[-1]
     assert last["ceiling"]["value"] == truth["ceiling"]["bytes"]
-    # per disconnect, or per its logged cause: the NPE is logged once per leaked disconnect
-    # (in the live run the two counts move together and either may be named)
+    # per disconnect, or per its logged cause (the NPE is logged once per leaked disconnect);
+    # the churners' sessions last milliseconds, so connects move with disconnects too: when
+    # the analysis says it cannot tell them apart, the disconnect must be among the named
     per = last["per_event"]
-    assert per["template"].startswith((truth["leak"]["event_template_prefix"],
-                                       truth["cause"]["template_prefix"])), per
+    causes = (truth["leak"]["event_template_prefix"], truth["cause"]["template_prefix"])
+    assert per["template"].startswith(causes) or (
+        per["decided"] == "ambiguous"
+        and any(a.startswith(causes) for a in per["alternatives"])), per
     assert per["amount"] == pytest.approx(truth["leak"]["bytes_per_event"], rel=0.02), per
     onsets = [e for e in events if e["event"] == "onset"]
     assert onsets and _ms(onsets[0]["onset"]) == exhausted
