@@ -38,11 +38,12 @@ CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
 MIN_RECORDS = 2
 TS_SLOTS = 3  # the timestamp is among the first three tokens (Cassandra: level, thread, date)
 
-_SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|\||:|;|>)[ \t]+)?")
+# a pipe separates fields with or without spaces around it (`a | b`, `a|b`)
+_SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|:|;|>)[ \t]+|\|[ \t]*)?")
 _WORD = re.compile(r"\S+")
 # a logger or class name; Tomcat's servlet loggers carry brackets: o.a.c.c.C.[.[.[/].[x]
 _NAME = re.compile(r"[A-Za-z_$][\w$]*(?:[.$/#-](?:[\w$]+|\[[\w$/.-]*\]?))*(?:[@:#]\d+)?")
-_STRONG_SEPS = (": ", " : ", " - ", " | ", " -- ", " --- ", "; ")
+_STRONG_SEPS = (": ", " : ", " - ", " | ", "|", " |", "| ", " -- ", " --- ", "; ")
 _THREAD_LEVEL = re.compile(r"(.+)/(?:" + "|".join(sorted(LEVELS)) + ")")  # Minecraft: main/INFO
 _THREAD_AT = re.compile(r"(.+):[A-Za-z_$][\w$]*@\d+")  # ZooKeeper: thread:Class@line
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -101,8 +102,8 @@ def _token(line: str, pos: int, sep: str, dated: bool) -> tuple[Tok, int] | None
     word = m.group()
     end = m.end()
     if sep.strip() == "|":  # pipe-delimited: a field runs to the next " |" (may hold spaces)
-        bar = line.find(" |", pos)
-        if bar > end:
+        bar = line.find("|", pos)
+        if bar > pos:
             word = line[pos:bar].rstrip()
             end = pos + len(word)
         if not _is_level(word) and not word.isdigit():
