@@ -486,3 +486,46 @@ def test_pipe_separated_header_without_spaces(tmp_path: Path) -> None:
     assert rec["logger"] == "Step_StandReportReceiver"
     assert rec["message"] == "onReceive action: ON"
     assert rec["ts"].value // 1_000_000 == _ms("2017-12-23T22:15:30.001")
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    # loghub's concatenation: the source file name before an oslo.log line
+    ("nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO "
+     "nova.osapi_compute.wsgi.server [req-1 - - -] GET /v2 status: 200\n"
+     "nova-compute.log.1.2017-05-16_13:55:31 2017-05-16 00:00:04.500 2931 INFO "
+     "nova.compute.manager [req-2 - - -] VM Started\n"
+     "nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:05.060 25746 WARNING "
+     "nova.osapi_compute.wsgi.server [req-3 - - -] slow\n",
+     {"level": "INFO", "logger": "nova.osapi_compute.wsgi.server",
+      "ts": "2017-05-16T00:00:00.008"}),
+    # a host name a collector put before a logback line (not designed on)
+    ("web-01 2024-03-11 14:07:52,117 INFO  [main] com.acme.App - started\n"
+     "web-02 2024-03-11 14:07:53,117 WARN  [pool-1] com.acme.Pool - slow\n"
+     "web-01 2024-03-11 14:07:54,117 ERROR [main] com.acme.App - failed\n"
+     "\tat com.acme.App.run(App.java:3)\n",
+     {"level": "INFO", "thread": "main", "logger": "com.acme.App", "message": "started",
+      "ts": "2024-03-11T14:07:52.117"}),
+])
+def test_a_source_token_before_the_date_is_read(tmp_path: Path, text: str,
+                                                first: dict[str, str]) -> None:
+    result = _scan(tmp_path, text)
+    (stats,) = result.inputs
+    assert stats.layout is not None and stats.layout.startswith("inferred: %cn %d{")
+    assert stats.records == 3 and stats.unparsed_lines == 0
+    rec = result.records.iloc[0]
+    for key, value in first.items():
+        if key == "ts":
+            assert rec["ts"].value // 1_000_000 == _ms(value)
+        else:
+            assert rec[key] == value, key
+
+
+def test_a_word_before_the_date_on_few_lines_is_no_source() -> None:
+    """Prose that mentions a date after its first word is not a prefixed log."""
+    lines = [f"2024-03-11 14:07:5{i},117 INFO [main] com.acme.App - step {i}" for i in range(9)]
+    lines.append("since 2024-03-11 14:07:50 nothing changed")
+    got = infer_layout(lines)
+    assert got.pattern == "%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%t] %c - %m%n"
+    # a word first on every line but the date two tokens on: a message, not a source
+    assert infer_layout([f"user{i} logged in 2024-03-11 14:07:5{i}" for i in range(5)]).layout \
+        is None

@@ -27,9 +27,6 @@ DAY_MS = 86_400_000
 # h1-infer with layout inference (issue 13 item 1) over the whole corpus.
 RTU = ("records", "times", "unparsed")
 KNOWN_MISSES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "applogs/loghub-openstack-nova.log": (
-        "loghub's file-name prefix before each date is not unwrapped, and inference does not"
-        " take a varying word before the date: 0 of 12 records", RTU),
     "applogs/beats-elasticsearch-8-testcluster-stdout.log": (
         "two layouts in one file: the four `[ts] [BUILD]` lines before the first Elasticsearch"
         " record are named in a layout-mixed warning but not read (one layout per file):"
