@@ -137,3 +137,27 @@ def test_headless_frames_take_the_class_from_the_first_line() -> None:
     # a logger that merely contains "Error" in a word is not a throwable
     assert exception_classes(frames, b"10:00 INFO [com.x.ErrorPages] rendered page\n") == (
         None, None)
+
+
+def test_scan_reads_the_class_of_a_headless_trace_per_record(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two records share one headless trace but name different throwables on their
+    first lines: the trace cache must not hand the first one's class to the second."""
+    import logsleuth
+
+    frames = "\tat com.acme.Job.run(Job.java:12)\n\tat java.lang.Thread.run(Thread.java:833)\n"
+    text = ("2024-03-11 14:07:52,117 ERROR [main] com.acme.App - started\n"
+            '2024-03-11 14:07:53,117 ERROR [w-1] com.acme.App - Exception in thread "w-1"'
+            " java.lang.IllegalStateException: closed\n" + frames
+            + "2024-03-11 14:07:54,117 ERROR [w-2] com.acme.App - job failed:"
+            " java.util.concurrent.TimeoutException\n" + frames
+            + "2024-03-11 14:07:55,117 INFO [main] com.acme.App - done\n")
+    path = tmp_path / "app.log"
+    path.write_text(text, encoding="utf-8")
+    result = logsleuth.scan(path, tz="UTC", rules=False, analysis=False, workers=1)
+    got = result.records[["exception", "root_exception", "root_frame"]].values.tolist()
+    assert got[1] == ["java.lang.IllegalStateException", "java.lang.IllegalStateException",
+                      "com.acme.Job.run"]
+    assert got[2][:2] == ["java.util.concurrent.TimeoutException"] * 2
+    import pandas as pd
+
+    assert pd.isna(got[0][0]) and pd.isna(got[3][0])
