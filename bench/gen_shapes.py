@@ -115,7 +115,7 @@ def _stamp(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S,") + f"{t.microsecond // 1000:03d}"
 
 
-def _write(out: Path, m: Manifest, emit) -> Manifest:  # noqa: ANN001 - a local generator
+def _write(out: Path, m: Manifest, emit) -> Manifest:
     """Drive ``emit(rng, t) -> (text, lines, is_error, cls|None)`` until the size is reached."""
     rng = random.Random(m.seed)
     t = START

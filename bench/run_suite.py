@@ -34,8 +34,17 @@ from pathlib import Path
 from gen_incident_log import generate, parse_size
 from gen_shapes import GENERATORS, ORDERS_LAYOUT
 from measure import calibrate, load_average, machine, warm_bytecode, warm_cache
-from run_ingest import (HEADER_RE, LNAV_FORMAT, LNAV_INDEX_SQL, ROOT, Tool, _lnav_index_check,
-                        Truth, logsleuth_command, measure)
+from run_ingest import (
+    HEADER_RE,
+    LNAV_FORMAT,
+    LNAV_INDEX_SQL,
+    ROOT,
+    Tool,
+    Truth,
+    _lnav_index_check,
+    logsleuth_command,
+    measure,
+)
 
 SHAPES = ("incident", "orders", "jsonlayout", "publicmix")
 NEEDLES = {"incident": "OutOfDirectMemoryError", "orders": "Exception: ",
