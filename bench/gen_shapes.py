@@ -56,7 +56,7 @@ class Manifest:
     lines: int = 0
     records: int = 0
     error_records: int = 0
-    exception_classes: int = 0
+    exception_classes: int = 0  # distinct classes of the top-level exceptions
     files: list[str] = field(default_factory=list)
     layout: str = ""
     header_re: str = ""

@@ -250,7 +250,7 @@ def calibrate(rounds: int = 3, n: int = 2_000_000) -> float:
                 seen[acc] = seen.get(acc, 0) + 1
                 out.append(acc)
         best = min(best, time.perf_counter() - t0)
-    return round(best, 3)
+    return best
 
 
 def load_average() -> list[float]:

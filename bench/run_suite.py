@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     doc: dict = {"date_start": datetime.now(UTC).isoformat(timespec="seconds"),
                  "command": "python bench/run_suite.py " + shlex.join(
                      argv if argv is not None else sys.argv[1:]),
-                 "machine": {**machine(), "calibration_s": calibrate()},
+                 "machine": {**machine(), "calibration_s": round(calibrate(), 3)},
                  "bytecode": warm_bytecode(), "load_before": load_average(),
                  "inputs": {}, "rows": [], "targets": {}, "sameness": {}}
     for shape in shapes:
