@@ -187,3 +187,20 @@ def test_calibration_is_a_positive_figure() -> None:
     measure = _load("measure")
     assert measure.calibrate(rounds=1, n=100_000) > 0
     assert len(measure.load_average()) == 3
+
+
+def test_paired_ratios_of_wall_and_cpu(suite: ModuleType) -> None:
+    measure = sys.modules["measure"]
+
+    def tool(name: str, walls: list[float], cpus: list[float | None]) -> object:
+        t = suite.Tool(name, [name], lambda o: "")
+        t.summary.runs = [measure.Run(w, 1, 0, cpu_s=c) for w, c in zip(walls, cpus, strict=True)]
+        return t
+
+    # round 2 ran while the machine was busy: wall doubled for both, CPU did not
+    a = tool("logsleuth scan", [2.0, 4.0, 2.0], [3.0, 3.1, 3.0])
+    b = tool("lnav index (defaults)", [4.0, 8.0, 4.0], [1.5, 1.5, None])
+    assert suite.paired([a, b], "logsleuth scan", "lnav index (defaults)") == 0.5
+    assert suite.paired([a, b], "logsleuth scan", "lnav index (defaults)", cpu=True) \
+        == pytest.approx(3.05 / 1.5)  # the round without a CPU figure is left out
+    assert suite.paired([a], "logsleuth scan", "lnav index (defaults)") is None
