@@ -1,6 +1,6 @@
 """logsleuth: log forensics for JVM services.
 
-``scan``, ``parse_text``, ``open`` and ``query`` are imported on first use
+``scan``, ``ScanOptions``, ``parse_text``, ``open`` and ``query`` are imported on first use
 (module ``__getattr__``), so ``import logsleuth`` stays cheap.
 """
 
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["about", "open", "parse_text", "query", "scan"]
+__all__ = ["ScanOptions", "about", "explain_layouts", "open", "parse_text", "query", "scan"]
 
 _EXPORTS = {
     "about": ("logsleuth.bugreport", "about"),
     "scan": ("logsleuth.api", "scan"),
+    "ScanOptions": ("logsleuth.options", "ScanOptions"),
     "parse_text": ("logsleuth.api", "parse_text"),
+    "explain_layouts": ("logsleuth.api", "explain_layouts"),
     "open": ("logsleuth.store", "open_store"),
     "query": ("logsleuth.store", "query"),
 }

@@ -6,10 +6,12 @@ snippet of log text into ``Record`` objects (rule tests use it).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -18,19 +20,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pyarrow as pa
 
 from logsleuth.engine.applog import AppLogParser, ChunkBatch
-from logsleuth.engine.local import default_workers, execute, make_units, reduce_partials
+from logsleuth.engine.local import execute, make_units, reduce_partials
 from logsleuth.engine.planner import (
     LayoutChoice,
     choose_layout,
     infer_app_zone,
     plan_inputs,
 )
-from logsleuth.engine.reader import DEFAULT_CHUNK, feed_stream
+from logsleuth.engine.reader import feed_stream
 from logsleuth.engine.stats import InputStats
 from logsleuth.engine.timeonly import TimeOfDayClock, date_anchors, parse_date
 from logsleuth.engine.units import Partial, UnitOptions, WorkUnit
 from logsleuth.errors import PatternError
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
+from logsleuth.options import ScanOptions, resolve_options
 from logsleuth.result import ScanResult, SkippedInput
 
 PathLike = str | Path
@@ -81,79 +84,45 @@ def layout_choice(pattern: str | None = None, log4j2_config: PathLike | None = N
     return LayoutChoice()
 
 
-def scan(
-    paths: Sequence[PathLike] | PathLike,
-    *,
-    pattern: str | None = None,
-    log4j2_config: PathLike | None = None,
-    logback_config: PathLike | None = None,
-    tz: str | None = None,
-    kinds: Sequence[str] = (),
-    workers: int | None = None,
-    keep_records: bool = True,
-    spill_dir: PathLike | None = None,
-    engine: str = "local",
-    dask_address: str | None = None,
-    chunk_size: int = DEFAULT_CHUNK,
-    max_decompressed_bytes: int = 20 * 2**30,
-    rules: bool = True,
-    analysis: bool = True,
-    jvm_start: str | None = None,
-    date: str | None = None,
-    html: PathLike | None = None,
-    baseline: Sequence[PathLike] | PathLike | None = None,
-    metrics: Sequence[PathLike] = (),
-    rules_dirs: Sequence[PathLike] = (),
-    only: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    progress: Callable[[int, int], None] | None = None,
-    limits: Sequence[str] | dict[str, float] = (),
-) -> ScanResult:
+def scan(paths: Sequence[PathLike] | PathLike, options: ScanOptions | None = None, *,
+         progress: Callable[[int, int], None] | None = None, **overrides: Any) -> ScanResult:
     """Scan files, directories, globs and archives of evidence.
+
+    ``options`` (a ``ScanOptions``) configures the scan; keywords named after its
+    fields override it, so ``scan(path, tz="UTC")`` and
+    ``scan(path, ScanOptions(tz="UTC"))`` are the same scan. An unknown keyword
+    raises TypeError naming the fields. ``progress(done, total)`` is called as
+    units finish (an observer, not an option: it never reaches the workers).
 
     Expected input problems (missing paths, corrupt archives, odd lines) become
     diagnostics on the result; a bad pattern, config or zone raises PatternError.
-    ``keep_records`` keeps every record (``result.records``); with ``spill_dir`` they
-    are streamed to Parquet files there instead of memory (``to_parquet`` streams them).
-    ``date`` (YYYY-MM-DD) dates the first record of app logs that print only a time
-    of day; without it that date comes from the file name, siblings or mtime.
-    ``limits`` states gauge ceilings by hand (``"netty_direct_memory_used=2GiB"`` or a
-    dict of base-unit values): they override what the evidence states.
     """
     from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
 
-    if engine not in ("local", "dask"):
-        raise PatternError.at("--engine", "bad-engine",
-                              f"unknown engine '{engine}' (local or dask)")
+    opts = resolve_options(options, overrides)
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    default_tz = resolve_tz(tz)
-    explicit_date = parse_date(date)
-    choice = layout_choice(pattern, log4j2_config, logback_config)
-    overrides = KindOverrides.parse(list(kinds))
-    from logsleuth.timeline.ceilings import parse_limits
-
-    stated = dict(limits) if isinstance(limits, dict) else parse_limits(limits)
-    collectors, config = _collectors(default_tz, metrics, rules, rules_dirs, only, exclude,
-                                     analysis)
-    found = discover(list(paths), max_decompressed_bytes=max_decompressed_bytes)
+    default_tz = resolve_tz(opts.tz)
+    explicit_date = parse_date(opts.date)
+    choice = layout_choice(opts.pattern, opts.log4j2_config, opts.logback_config)
+    kind_overrides = KindOverrides.parse(list(opts.kinds))
+    stated = opts.stated_limits()
+    collectors, config = _collectors(default_tz, opts)
+    found = discover(list(paths), max_decompressed_bytes=opts.max_decompressed_bytes)
     diagnostics = list(found.diagnostics)
-    planned = plan_inputs(found.sources, choice, overrides, diagnostics, default_tz)
+    planned = plan_inputs(found.sources, choice, kind_overrides, diagnostics, default_tz)
     inferred = infer_app_zone(planned, diagnostics) if default_tz is None else None
     if inferred is not None:
         default_tz = inferred.tz
     base_dates = date_anchors(planned, explicit_date, default_tz, diagnostics)
-    jvm_start_ms = parse_instant(jvm_start)
+    jvm_start_ms = parse_instant(opts.jvm_start)
     if jvm_start_ms is None:
         jvm_start_ms = _jvm_start_elsewhere(planned, default_tz, diagnostics)
-    n_workers = workers or default_workers()
-    units = make_units(planned, n_workers)
-    options = UnitOptions(default_tz=default_tz, jvm_start_ms=jvm_start_ms,
-                          chunk_size=chunk_size, keep_records=keep_records,
-                          spill_dir=None if spill_dir is None else str(spill_dir),
-                          collectors=collectors, collector_config=config,
-                          base_dates=base_dates)
+    units = make_units(planned, opts.worker_count)
+    unit_options = UnitOptions(scan=opts, default_tz=default_tz, jvm_start_ms=jvm_start_ms,
+                               collectors=collectors, collector_config=config,
+                               base_dates=base_dates)
     done = [0]
 
     def tick(_unit: WorkUnit) -> None:
@@ -162,40 +131,59 @@ def scan(
             progress(done[0], len(units))
 
     try:
-        if engine == "dask":
-            from logsleuth.engine.dask import execute_dask
-
-            ran = execute_dask(units, options, n_workers, dask_address, tick)
-        else:
-            ran = execute(units, options, n_workers, tick)
+        ran = run_units(units, unit_options, tick)
     finally:
         if "scan_token" in config:
             from logsleuth.engine.analysis import forget_scan
 
             forget_scan(config["scan_token"])
     partials = reduce_partials(ran)
-    tz_label = tz or (f"{inferred.label} (inferred)" if inferred else None)
+    tz_label = opts.tz or (f"{inferred.label} (inferred)" if inferred else None)
     for p, plan in zip(partials, planned, strict=True):
         p.stats.timezone = p.stats.timezone or _zone_label(plan.layout, tz_label)
+    keep_records = opts.keep_records and opts.spill_dir is None
     result = ScanResult(
         inputs=[p.stats for p in partials],
         skipped=[SkippedInput(s.path, s.reason) for s in found.skipped],
         diagnostics=diagnostics,
-        tables=_tables(partials, keep_records and spill_dir is None),
+        tables=_tables(partials, keep_records),
         record_files=[f for p in partials for f in p.record_files],
     )
+    result.written_zones = _written_zones(planned, diagnostics)
     _limits_elsewhere(result, planned)
-    _reduce_collectors(result, partials, _timezone_guess(result, tz, inferred), stated)
-    if baseline is not None:
-        result.baseline = _compare_baseline(result, baseline, pattern=pattern, tz=tz, date=date,
-                                            kinds=kinds, workers=workers, rules=rules,
-                                            metrics=metrics, rules_dirs=rules_dirs,
-                                            only=only, exclude=exclude)
-    if html is not None:
+    _reduce_collectors(result, partials, _timezone_guess(result, opts.tz, inferred), stated)
+    if opts.baseline is not None:
+        result.baseline = _compare_baseline(result, opts)
+    if opts.html is not None:
         from logsleuth.reports.html import write_html
 
-        write_html(result, html)
+        write_html(result, opts.html)
     return result
+
+
+def run_units(units: Sequence[WorkUnit], options: UnitOptions,
+              progress: Callable[[WorkUnit], None] | None = None) -> list[Partial]:
+    """Run the units on the engine ``options.scan.engine`` names."""
+    if options.scan.engine == "dask":
+        from logsleuth.engine.dask import execute_dask
+
+        return execute_dask(units, options, progress)
+    return execute(units, options, progress)
+
+
+def _written_zones(planned: Sequence[Any], diagnostics: list[Any]) -> dict[str, str]:
+    """The offset each app log that writes one writes (the zone reports display)."""
+    from logsleuth.engine.guard import reported
+    from logsleuth.engine.zone import written_offset
+
+    out: dict[str, str] = {}
+    for p in planned:
+        if p.kind != Kind.APP_LOG:
+            continue
+        with reported(p.source.path, "reading the offset this input writes", diagnostics):
+            if (label := written_offset(p)) is not None:
+                out[p.source.path] = label
+    return out
 
 
 def _limits_elsewhere(result: ScanResult, planned: Sequence[Any]) -> None:
@@ -226,26 +214,25 @@ def _jvm_start_elsewhere(planned: Sequence[Any], default_tz: tzinfo | None,
     return start.ms
 
 
-def _collectors(default_tz: tzinfo | None, metrics: Sequence[PathLike], rules: bool,
-                rules_dirs: Sequence[PathLike], only: Sequence[str], exclude: Sequence[str],
-                analysis: bool) -> tuple[tuple[str, ...], dict[str, Any]]:
+def _collectors(default_tz: tzinfo | None,
+                opts: ScanOptions) -> tuple[tuple[str, ...], dict[str, Any]]:
     """Which collectors run in the workers, with their configuration checked up front:
     a broken rule or metric definition stops the scan before any input is read."""
     names = ["levels", "metrics", "dumps"]
     config: dict[str, Any] = {"default_tz": default_tz,
-                              "metric_files": [str(m) for m in metrics]}
-    if metrics:
+                              "metric_files": [str(m) for m in opts.metrics]}
+    if opts.metrics:
         from logsleuth.parsers.metrics import metric_defs
 
         metric_defs(config["metric_files"])
-    if rules:
+    if opts.rules:
         from logsleuth.rules.loader import load_rules
 
-        config.update({"rules_dirs": [str(d) for d in rules_dirs],
-                       "only": list(only) or None, "exclude": list(exclude) or None})
-        load_rules(rules_dirs, only=config["only"], exclude=config["exclude"])
+        config.update({"rules_dirs": [str(d) for d in opts.rules_dirs],
+                       "only": list(opts.only) or None, "exclude": list(opts.exclude) or None})
+        load_rules(opts.rules_dirs, only=config["only"], exclude=config["exclude"])
         names.append("rules")
-    if analysis:
+    if opts.analysis:
         names.append("analysis")
         # lets the units one process reads share what they learnt (engine.analysis._Floor)
         config["scan_token"] = uuid.uuid4().hex
@@ -304,12 +291,18 @@ def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone
         result.exception_fingerprints = sorted(exception_fingerprints(studied))
 
 
-def _compare_baseline(result: ScanResult, baseline: Sequence[PathLike] | PathLike,
-                      **options: Any) -> Any:
-    """Templates and fingerprints of this evidence that healthy ``baseline`` logs lack."""
+def _compare_baseline(result: ScanResult, opts: ScanOptions) -> Any:
+    """Templates and fingerprints of this evidence that healthy ``baseline`` logs lack.
+
+    The healthy logs are read as this evidence is (layout, zone, kinds, rules, engine);
+    what belongs to this evidence alone (its JVM start, ceilings, outputs) is not passed.
+    """
     from logsleuth.timeline.anomalies import compare_baseline
 
-    healthy = scan(baseline, keep_records=False, **options)
+    assert opts.baseline is not None
+    healthy = scan(opts.baseline, dataclasses.replace(
+        opts, baseline=None, html=None, keep_records=False, spill_dir=None, analysis=True,
+        jvm_start=None, limits=()))
     mine, theirs = result.table("templates"), healthy.table("templates")
 
     def counts(t: pa.Table) -> dict[str, int]:
@@ -404,3 +397,41 @@ def parse_text(text: str, *, source: str = "<text>", layout: str | None = None,
     parser = AppLogParser(source, compiled, converter, stats, sink, default_tz=default_tz)
     feed_stream(io.BytesIO(data), parser, chunk_size=max(len(data) + 1, 1024))
     return records
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutExplanation:
+    """How ``scan`` reads one input's lines, and what inference makes of them."""
+
+    path: str
+    layout: str | None  # the layout scan uses (built-in name, or "inferred: <pattern>")
+    note: str | None  # the layout-unknown / layout-uncertain warning, if any
+    inferred: str | None  # the PatternLayout inferred from the file's lines
+    share: float  # of header-looking sample lines the inferred layout reads
+    evidence: tuple[str, ...]  # why each field was read as it was
+
+
+def explain_layouts(paths: Sequence[PathLike] | PathLike) -> list[LayoutExplanation]:
+    """The layout of each input as ``scan`` chooses it, with the inference's evidence.
+
+    Every input is treated as an app log (its kind is not checked); archives are read.
+    """
+    import functools
+
+    from logsleuth.engine.planner import head_lines, mid_file_lines, read_head
+    from logsleuth.layouts.detect import header_looking
+    from logsleuth.layouts.infer import infer_layout
+    from logsleuth.sources import discover
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    out: list[LayoutExplanation] = []
+    for src in discover(list(paths)).sources:
+        lines = head_lines(read_head(src))
+        more = mid_file_lines(src)
+        layout, note = choose_layout(lines, LayoutChoice(), functools.partial(list, more))
+        sample = header_looking(pa.array(lines + more, pa.string())).to_pylist()
+        inference = infer_layout(sample)
+        out.append(LayoutExplanation(src.path, getattr(layout, "name", None), note,
+                                     inference.pattern, inference.share, inference.evidence))
+    return out

@@ -39,6 +39,8 @@ class ScanResult:
     # records streamed to Parquet by the workers (scan(spill_dir=...)): (file, line delta)
     record_files: list[tuple[str, int]] = field(default_factory=list)
     exception_fingerprints: list[str] = field(default_factory=list)  # "outer > root" classes
+    # offset (+08:00) each app log writes in its timestamps: the zone reports display
+    written_zones: dict[str, str] = field(default_factory=dict)
 
     # -- tables as pandas (Arrow-backed) ----------------------------------------
     def iter_record_batches(self) -> Iterator[pa.RecordBatch]:
@@ -79,6 +81,13 @@ class ScanResult:
         from logsleuth import store
 
         return store.write(self, directory)
+
+    def unread_app_logs(self) -> list[InputStats]:
+        """App logs whose evidence was not read: lines but no record, or no layout and
+        most lines unparsed (a pasted stack trace in a ticket is read; a log in an
+        unknown layout, of which only the traces become records, is not)."""
+        return [s for s in self.inputs if s.kind == "app-log" and s.lines
+                and (not s.records or (s.layout is None and 2 * s.unparsed_lines > s.lines))]
 
     # -- the output contract ------------------------------------------------
     def totals(self) -> dict[str, int]:

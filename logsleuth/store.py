@@ -161,6 +161,7 @@ def _manifest(result: ScanResult, tables: dict[str, dict[str, Any]]) -> dict[str
         "diagnostics": [_diag_json(d) for d in result.diagnostics],
         "findings": [f.to_json() for f in result.findings],
         "incident": None if result.incident is None else result.incident.to_json(),
+        "written_zones": result.written_zones,  # the zone reports display (reports.clock)
         "tables": tables,
     }
 
@@ -228,6 +229,7 @@ def open_store(directory: str | Path) -> ScanResult:
         tables=LazyTables(root, m["tables"]),  # type: ignore[arg-type]
         findings=[_finding_from(f) for f in m["findings"]],
         incident=None if m["incident"] is None else JsonView(m["incident"]),
+        written_zones=dict(m.get("written_zones") or {}),  # absent in older stores
     )
 
 

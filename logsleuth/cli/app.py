@@ -47,12 +47,13 @@ def _root(
 def build_app() -> typer.Typer:
     """Attach the command modules once (no work at import time)."""
     if not _registered:
-        from logsleuth.cli import check_cmd, query_cmd, rules_cmd, scan_cmd
+        from logsleuth.cli import check_cmd, layout_cmd, query_cmd, rules_cmd, scan_cmd
 
         scan_cmd.register(app)
         query_cmd.register(app)
         check_cmd.register(app)
         rules_cmd.register(app)
+        layout_cmd.register(app)
         _registered.append(True)
     return app
 

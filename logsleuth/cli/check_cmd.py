@@ -11,13 +11,15 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from logsleuth.cli import options as opt
-from logsleuth.errors import Diagnostic, ExitCode, InputError, SourceLocation
+from logsleuth.errors import DiagLevel, Diagnostic, ExitCode, InputError, SourceLocation
 from logsleuth.model import Severity
+from logsleuth.options import ScanOptions, resolve_options
+from logsleuth.reports.clock import DisplayZone, check_display_tz, display_zone
 
 if TYPE_CHECKING:
     from logsleuth.rules.findings import Finding
@@ -38,34 +40,37 @@ class CheckOutcome:
     exit_code: ExitCode
     inputs: int  # inputs actually read
     error: Diagnostic | None = None  # why the check could not run (exit 2)
+    unread: tuple[str, ...] = ()  # app logs that gave no record (exit 2 unless allowed)
+    zone: DisplayZone | None = None  # the clock of the text output (reports.clock)
 
     @property
     def suppressed(self) -> int:
         return len(self.findings) - len(self.new)
 
 
-def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
-              only: Sequence[str] = (), exclude: Sequence[str] = (),
+def run_check(paths: Sequence[str], options: ScanOptions | None = None, *,
               fail_on: str = "high", baseline: Path | None = None,
-              write_baseline: Path | None = None, pattern: str | None = None,
-              tz: str | None = None, kinds: Sequence[str] = (), workers: int | None = None,
-              path_prefix: str = "", date: str | None = None) -> CheckOutcome:
+              write_baseline: Path | None = None, path_prefix: str = "",
+              allow_unread: bool = False, display_tz: str | None = None,
+              **overrides: Any) -> CheckOutcome:
     """Scan ``paths`` with the rules and decide the exit code.
 
+    ``options`` and ``overrides`` configure the scan as for ``logsleuth.scan``
+    (rules always run; records are not kept); the other keywords are the check's
+    own verdict policy (``baseline`` here is a findings baseline, not healthy logs).
     A check that read no input at all must not pass: the outcome then carries
     an ``error`` and exit code USAGE (the input diagnostics say why), and no
-    baseline is written. Writing a baseline accepts what was found (exit 0).
+    baseline is written. Nor does one with an app log that gave no record
+    (USAGE unless ``allow_unread``). Writing a baseline accepts what was found (exit 0).
     Broken rules, a bad pattern or zone and an unreadable baseline raise.
     """
     from logsleuth import api
     from logsleuth.rules import api as rules_api
     from logsleuth.rules.baseline import filter_new, load_baseline
 
+    opts = replace(resolve_options(options, overrides), keep_records=False, rules=True)
     known = None if baseline is None else load_baseline(baseline)  # fail before a long scan
-    result = api.scan(list(paths), pattern=pattern, tz=tz, date=date, kinds=kinds,
-                      workers=workers,
-                      keep_records=False, rules=True, rules_dirs=rules_dirs,
-                      only=only, exclude=exclude)
+    result = api.scan(list(paths), opts)
     diagnostics = list(result.diagnostics)
     for s in result.inputs:
         diagnostics.extend(s.diagnostics)
@@ -81,9 +86,22 @@ def run_check(paths: Sequence[str], *, rules_dirs: Sequence[Path] = (),
     if write_baseline is not None:
         rules_api.write_baseline(findings, write_baseline)
     new = findings if known is None else filter_new(findings, known)
-    infos = rules_api.list_rules(rules_dirs, only=only or None, exclude=exclude or None)
+    infos = rules_api.list_rules(opts.rules_dirs, only=list(opts.only) or None,
+                                 exclude=list(opts.exclude) or None)
     code = ExitCode.OK if write_baseline is not None else rules_api.exit_code_for(new, fail_on)
-    return CheckOutcome(findings, new, infos, diagnostics, code, len(result.inputs))
+    unread = tuple(s.path for s in result.unread_app_logs())
+    for path in unread:
+        diagnostics.append(Diagnostic(SourceLocation(path), "unread-input",
+                                      "app log not read (0 records, or no layout and most "
+                                      "lines unparsed): its "
+                                      "evidence was not checked (pass --pattern, or "
+                                      "--allow-unread to accept)",
+                                      level=DiagLevel.WARNING if allow_unread
+                                      else DiagLevel.ERROR))
+    if unread and not allow_unread and write_baseline is None:
+        code = ExitCode.USAGE
+    return CheckOutcome(findings, new, infos, diagnostics, code, len(result.inputs),
+                        unread=unread, zone=display_zone(result, display_tz))
 
 
 def _prefixed(f: Finding, prefix: str) -> Finding:
@@ -99,11 +117,10 @@ def register(app: typer.Typer) -> None:
     app.command("check")(check)
 
 
+@opt.scan_options(opt.READING, opt.RULES, opt.RUNNING)
 def check(
     paths: opt.Paths,
-    rules: opt.RulesDirs = None,
-    only: opt.Only = None,
-    exclude: opt.Exclude = None,
+    options: ScanOptions | None = None,  # built from the READING, RULES, RUNNING flags
     fail_on: Annotated[str, typer.Option(
         "--fail-on", help="Exit 1 when a finding is at or above this severity: "
                           "info, low, medium, high, critical (none: never).")] = "high",
@@ -117,17 +134,16 @@ def check(
     path_prefix: Annotated[str, typer.Option(
         "--path-prefix", help="Prefix finding paths with this (e.g. the logs directory "
                               "relative to the repository, for SARIF and annotations).")] = "",
-    pattern: opt.Pattern = None,
-    tz: opt.Tz = None,
-    date: opt.Date = None,
-    kind: opt.Kinds = None,
-    workers: opt.Workers = None,
     verbose: opt.Verbose = False,
+    allow_unread: Annotated[bool, typer.Option(
+        "--allow-unread", help="Do not exit 2 when an app log yields 0 records.")] = False,
+    display_tz: opt.DisplayTz = None,
 ) -> None:
     """Scan evidence and run the rules for CI: exit 1 on findings at or above --fail-on.
 
     Exit codes: 0 no finding at or above --fail-on (after the baseline), 1 there
-    are, 2 bad options, a broken rule, an unreadable baseline or no readable input.
+    are, 2 bad options, a broken rule, an unreadable baseline, no readable input,
+    or an app log that yields 0 records (unless --allow-unread).
     """
     if format not in FORMATS:
         raise typer.BadParameter(f"'{format}' is not one of {', '.join(FORMATS)}",
@@ -135,18 +151,17 @@ def check(
     if fail_on not in FAIL_ON:
         raise typer.BadParameter(f"'{fail_on}' is not one of {', '.join(FAIL_ON)}",
                                  param_hint="--fail-on")
-    outcome = run_check(paths, rules_dirs=rules or (), only=only or (),
-                        exclude=exclude or (), fail_on=fail_on, baseline=baseline,
-                        write_baseline=write_baseline, pattern=pattern, tz=tz,
-                        kinds=kind or (), workers=workers, path_prefix=path_prefix,
-                        date=date)
+    check_display_tz(display_tz)  # a bad zone fails before a long scan
+    outcome = run_check(paths, options, fail_on=fail_on, baseline=baseline,
+                        write_baseline=write_baseline, path_prefix=path_prefix,
+                        allow_unread=allow_unread, display_tz=display_tz)
     for d in outcome.diagnostics:
         print(d.render(verbose), file=sys.stderr)
     if outcome.error is not None:
         raise InputError(outcome.error)
     from logsleuth.rules.api import render_check
 
-    text = render_check(outcome.new, format, outcome.rules)
+    text = render_check(outcome.new, format, outcome.rules, outcome.zone)
     if output is not None:
         output.write_text(text, encoding="utf-8")
     else:
@@ -167,4 +182,6 @@ def _verdict(o: CheckOutcome, fail_on: str, written: Path | None) -> str:
     floor = None if fail_on == "none" else Severity(fail_on).rank
     failing = 0 if floor is None else sum(1 for f in o.new if f.severity.rank >= floor)
     parts.append(f"{failing} new at or above {fail_on}")
+    if o.unread:
+        parts.append(f"{len(o.unread)} app log(s) unread")
     return "check: " + ", ".join(parts) + ("" if o.exit_code == ExitCode.OK else ": FAIL")

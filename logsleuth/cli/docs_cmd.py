@@ -27,7 +27,9 @@ on stderr.
 EXIT_NOTES = {
     "OK": "the command completed (for `scan`: whatever the evidence holds)",
     "FINDINGS": "`check` only: findings at or above `--fail-on`",
-    "USAGE": "bad options, missing paths, broken rules or patterns, bad SQL",
+    "USAGE": ("bad options, missing paths, broken rules or patterns, bad SQL; for `check`: "
+              "no readable input, or an app log that yields 0 records (unless "
+              "`--allow-unread`)"),
     "INTERNAL": "a bug: the traceback is printed",
 }
 

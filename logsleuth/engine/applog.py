@@ -349,7 +349,8 @@ class AppLogParser:
         nlines = np.diff(np.append(heads, end_line)).astype(np.int32)
         ms = None
         if "ts" in cols and self.ts_converter is not None and self._inner_time_needed(heads):
-            ms = self.ts_converter(cols["ts"])
+            ms = self.stats.plausible(self.ts_converter(cols["ts"]),
+                                      self._outer(heads, first_line))
         ts = self._times(ms, heads)
         exc, root, frame = self._exceptions(buf, starts, heads, nlines)
         level = cols.get("level")

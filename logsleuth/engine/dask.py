@@ -14,9 +14,11 @@ from logsleuth.engine.units import Partial, UnitOptions, WorkUnit, run_unit
 from logsleuth.errors import PatternError
 
 
-def execute_dask(units: Sequence[WorkUnit], options: UnitOptions, workers: int,
-                 address: str | None = None,
+def execute_dask(units: Sequence[WorkUnit], options: UnitOptions,
                  progress: Callable[[WorkUnit], None] | None = None) -> list[Partial]:
+    """Map the units over the cluster at ``options.scan.dask_address`` (or a local one of
+    ``options.scan.worker_count`` processes)."""
+    workers, address = options.scan.worker_count, options.scan.dask_address
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:

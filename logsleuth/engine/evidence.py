@@ -150,20 +150,21 @@ TEXT_HEAD = 1024  # bytes of a record read for its exception's own line
 
 
 def _text(raw: pa.Array, message: pa.Array) -> pa.Array:
-    """The message and the record's second line: an exception's own message (netty's
-    OutOfDirectMemoryError, the JDK's "Cannot reserve ...") lives in its trace. Only
-    that line, not the whole trace, so a flood of failures stays cheap to read."""
+    """The message and the head of the record: an exception's own message (netty's
+    OutOfDirectMemoryError, the JDK's "Cannot reserve ...") lives in its trace, on the
+    line after the header, or inside a JSON record's ``thrown``. Only the first
+    ``TEXT_HEAD`` bytes, not the whole trace, so a flood of failures stays cheap."""
     message = message.cast(pa.string())
-    try:  # the head of the record is enough: traces are kilobytes, the line is not
-        parts = pc.split_pattern(pc.binary_slice(raw, 0, TEXT_HEAD), pattern=b"\n",
-                                 max_splits=2)
-        two = pc.greater(pc.list_value_length(parts), 1)
-        empty = pa.scalar([b"", b""], parts.type)
-        second = pc.list_element(pc.if_else(two, parts, empty), 1)
-        second = second.cast(pa.large_string()).cast(pa.string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return message
-    return pc.binary_join_element_wise(message, second, "\n")
+    head = pc.binary_slice(raw, 0, TEXT_HEAD)
+    try:
+        text = head.cast(pa.large_string()).cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a character cut in two
+        try:
+            text = pc.utf8_slice_codeunits(raw.cast(pa.large_string()), 0,
+                                           TEXT_HEAD).cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # not UTF-8 at all
+            return message
+    return pc.binary_join_element_wise(message, text, "\n")
 
 
 _DUMP_BANNER = re.compile(b"Full thread dump")

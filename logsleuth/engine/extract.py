@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from logsleuth.layouts.compile import LINE_BREAK
+
 MAX_ONE_PASS_GROUPS = 4
 _PREFIX = "_prefix"
 
@@ -30,9 +32,12 @@ class Group:
 
 
 def named_groups(regex: str) -> list[Group]:
-    """Top-level ``(?P<name>...)`` groups, honouring escapes and character classes."""
+    """``(?P<name>...)`` groups not inside another named group, in order.
+
+    Escapes and character classes are honoured. A group inside an optional
+    unnamed one (``%notEmpty{ (%c)}``) counts: Arrow gives it null when absent.
+    """
     groups: list[Group] = []
-    depth = 0
     stack: list[tuple[int, str | None, int]] = []
     i = 0
     in_class = False
@@ -62,14 +67,12 @@ def named_groups(regex: str) -> list[Group]:
                 name = regex[i + 4 : close]
                 body = close + 1
             stack.append((i, name, body))
-            depth += 1
         elif ch == ")":
             start, name, body = stack.pop()
-            depth -= 1
-            if name is not None and depth == 0:
+            if name is not None and all(outer is None for _, outer, _ in stack):
                 groups.append(Group(name, start, body, i + 1))
         i += 1
-    return groups
+    return sorted(groups, key=lambda g: g.start)
 
 
 def _with_only(regex: str, groups: list[Group], keep: set[str]) -> str:
@@ -176,11 +179,13 @@ def one_pass_friendly(regex: str) -> str:
     "anything but the delimiter" (a thread name containing ``]`` is the rare loss).
     """
     regex = regex.replace(" * ", " +")
-    return _LAZY_TO_DELIM.sub(lambda m: f"[^{m['d']}\\n]*{m['close'] or ''}{m['d']}", regex)
+    return _LAZY_TO_DELIM.sub(
+        lambda m: f"[^{m['d']}\\n]*{m['close'] or ''}{m['pad'] or ''}{m['d']}", regex)
 
 
-# ".*?" optionally closing its group, then a one-character literal delimiter
-_LAZY_TO_DELIM = re.compile(r"\.\*\?(?P<close>\))?(?P<d>\\[\]\)|]|[,;=\]])")
+# ".*?" optionally closing its group, optional right padding (``[%-25t]``), then a
+# one-character literal delimiter
+_LAZY_TO_DELIM = re.compile(r"\.\*\?(?P<close>\))?(?P<pad> \*)?(?P<d>\\[\]\)|]|[,;=\]])")
 
 
 def plan_extraction(fields_regex: str) -> ExtractionPlan:
@@ -192,8 +197,9 @@ def plan_extraction(fields_regex: str) -> ExtractionPlan:
         if fixed is not None:
             return fixed
     names = [g.name for g in groups]
+    # a message after a line break (java.util.logging) is captured, not cut from line one
     msg_last = bool(groups) and groups[-1].name == "msg" and _tail_is_trivial(
-        fields_regex[groups[-1].end :])
+        fields_regex[groups[-1].end :]) and LINE_BREAK not in fields_regex[: groups[-1].start]
     passes: list[tuple[str, tuple[str, ...]]] = []
     others = names[:-1] if msg_last else names
     if msg_last:

@@ -184,10 +184,14 @@ def _steps(plan: ExtractionPlan, head: list[ByteSet]) -> list[_Step] | None:
             steps.append(_Until(name, body, b" ", True, pad=True))
             continue
         allowed = alphabet(body)
-        if not follow or allowed is None or follow[0] in allowed:
+        if not follow or allowed is None:
             return None
+        if follow[0] in allowed:
+            follow = _longer_delimiter(plan.gaps[k + 1], allowed)
+            if follow is None:
+                return None
         star = star_class(body)
-        check = star is None or not star >= ALL - {follow[0], 10}
+        check = len(follow) > 1 or star is None or not star >= ALL - {follow[0], 10}
         steps.append(_Until(name, body, follow, check))
     gap = [frozenset((b,)) for b in plan.gaps[-1]]
     if gap and steps and not run and isinstance(steps[-1], _Until):
@@ -195,6 +199,18 @@ def _steps(plan: ExtractionPlan, head: list[ByteSet]) -> list[_Step] | None:
     run.extend(gap)
     close()
     return steps
+
+
+def _longer_delimiter(gap: bytes, allowed: ByteSet) -> bytes | None:
+    """The gap's head up to its first byte the field cannot hold (``": "`` after a logger).
+
+    The field cannot run past that byte, so the first occurrence of the head is
+    where it ends; fields that may hold the whole gap are left to RE2.
+    """
+    for j in range(1, len(gap)):
+        if gap[j] not in allowed:
+            return gap[:j + 1]
+    return None
 
 
 def _padded_before_field(plan: ExtractionPlan, k: int) -> bool:

@@ -97,6 +97,9 @@ class GuardedFeeder:
         buf = memoryview(data)
         starts = np.concatenate(([0], np.flatnonzero(np.frombuffer(data, np.uint8) == 10) + 1))
         good = self._good_lines(buf, first_line, final, starts)
+        what = self.what
+        if good is None:  # the parser alone reads the chunk: what consumed its records failed
+            what += " (in the analysis of its records, not the parser itself)"
         used, lines = 0, 0
         if good:  # the records before the failing line, read for real
             try:
@@ -106,14 +109,15 @@ class GuardedFeeder:
                 del st.unparsed_samples[kept:]
                 used, lines = 0, 0
         st.diagnostics.append(crash_diagnostic(
-            st.path, first_line + lines, failure, self.what,
+            st.path, first_line + lines, failure, what,
             "this and the following lines are counted as unparsed"))
         rest_used, rest_lines = self._count(buf[used:], first_line + lines, final)
         return used + rest_used, lines + rest_lines
 
     def _good_lines(self, buf: memoryview, first_line: int, final: bool,
-                    starts: np.ndarray) -> int:
-        """How many leading lines of ``buf`` a fresh parser reads without failing."""
+                    starts: np.ndarray) -> int | None:
+        """How many leading lines of ``buf`` a fresh parser reads without failing;
+        None when it reads them all (the failure was not in the parser)."""
         if self.probe is None:
             return 0
         n = _line_count(buf, final)
@@ -126,8 +130,10 @@ class GuardedFeeder:
                 return True
             return False
 
-        if n == 0 or not fails(n):  # not reproducible without side effects (a collector?)
+        if n == 0:
             return 0
+        if not fails(n):  # not reproducible without the sink: a collector failed
+            return None
         ok, bad = 0, n
         while bad - ok > 1:
             mid = (ok + bad) // 2

@@ -99,11 +99,18 @@ class JsonLogParser:
         t = {name: kept.column(name).combine_chunks() for name in kept.column_names}
         msgs = pc.fill_null(t["msg"], "")
         stack = t["stack_trace"]
+        if "error_message" in t and t["error_message"].null_count < len(t["error_message"]):
+            # no trace text (log4j2 JsonLayout's ``thrown`` is a structure): the exception's
+            # own line, "class: message", as a text layout prints it under the header, so
+            # what reads records' text (needles, rules, metric definitions) finds it there
+            own = pc.binary_join_element_wise(pc.fill_null(t["error_class"], ""),
+                                              t["error_message"], ": ")
+            stack = pc.coalesce(stack, own)
         texts = pc.binary_join_element_wise(msgs, pc.fill_null(stack, ""), "\n")
         texts = pc.if_else(pc.is_null(stack), msgs, texts).cast(pa.large_binary())
         exc, root, frame = self._exceptions(stack, t["error_class"])
         m = len(rows)
-        ms = t["ts"]
+        ms = self.stats.plausible(t["ts"], rows + first_line)
         lo, hi = pc.min_max(ms).values()
         self.stats.see_times(lo.as_py(), hi.as_py())
         level = (pc.utf8_upper(pc.utf8_trim_whitespace(t["level"]))

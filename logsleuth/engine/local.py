@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -79,9 +78,11 @@ def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
     return units
 
 
-def execute(units: Sequence[WorkUnit], options: UnitOptions, workers: int,
+def execute(units: Sequence[WorkUnit], options: UnitOptions,
             progress: Callable[[WorkUnit], None] | None = None) -> list[Partial]:
-    """Run units inline, or on ``workers`` processes of which this process is one."""
+    """Run units inline, or on ``options.scan.worker_count`` processes of which this
+    process is one."""
+    workers = options.scan.worker_count
     total = sum(getattr(u.source, "size", 0) or 0 for u in units)
     if workers <= 1 or len(units) <= 1 or total < PARALLEL_MIN_BYTES:
         results = []
@@ -221,7 +222,3 @@ def reduce_partials(partials: Sequence[Partial]) -> list[Partial]:
     # keep the input order the planner gave
     first_seen = {p.path: i for i, p in enumerate(partials) if p.part == 0}
     return sorted((merged[k] for k in order), key=lambda p: first_seen.get(p.path, 0))
-
-
-def default_workers() -> int:
-    return max(1, min(len(os.sched_getaffinity(0)), 8))

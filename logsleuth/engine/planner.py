@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -63,8 +63,15 @@ def _builtin_layouts() -> tuple[Any, ...]:
     return tuple(layouts.load_builtin_layouts())
 
 
-def choose_layout(lines: list[str], choice: LayoutChoice) -> tuple[Any | None, str | None]:
-    """The compiled layout for an app log, and a note when none fits."""
+def choose_layout(lines: list[str], choice: LayoutChoice,
+                  more_lines: Callable[[], list[str]] | None = None
+                  ) -> tuple[Any | None, str | None]:
+    """The compiled layout for an app log, and a note when none fits or the fit is weak.
+
+    Built-in layouts come first; the file's own layout is inferred only when no
+    built-in reads most of it, or when the inferred one clearly reads more.
+    ``more_lines`` gives samples from further into the file, read only then.
+    """
     from logsleuth import layouts
 
     if choice.pattern is not None:
@@ -74,11 +81,72 @@ def choose_layout(lines: list[str], choice: LayoutChoice) -> tuple[Any | None, s
     if choice.config_patterns:
         candidates = [layouts.compile_pattern(p, flavor=choice.flavor, name=f"config:{name}")
                       for name, p in choice.config_patterns]
-    detection = layouts.detect_layout(_without_dumps(lines), candidates)
-    if detection.layout is None:
-        return None, ("no known layout matched: only traces, LEAK reports and lines naming an"
-                      " exception are read as records; other lines are counted as unparsed")
-    return detection.layout, None
+    sample = _without_dumps(lines)
+    detection = layouts.detect_layout(sample, candidates)
+    if choice.config_patterns or (detection.layout is not None
+                                  and detection.fraction >= KEEP_BUILTIN):
+        if detection.layout is None:
+            return None, NO_LAYOUT
+        return detection.layout, None
+    return _infer(sample + (more_lines() if more_lines else []), detection)
+
+
+KEEP_BUILTIN = 0.9  # a built-in reading this share of header lines is kept without inference
+MIXED = "several layouts in one file"  # opens a layout-mixed note
+CLEARLY_MORE = 0.25  # an inferred layout replaces a built-in when it reads this much more
+NO_LAYOUT_READS = ("only traces, LEAK reports and lines naming an exception are read as records;"
+                   " other lines are counted as unparsed")
+NO_LAYOUT = "no known layout matched: " + NO_LAYOUT_READS
+
+
+def _infer(sample: list[str], detection: Any) -> tuple[Any | None, str | None]:
+    import pyarrow as pa
+
+    from logsleuth.layouts.detect import header_looking
+    from logsleuth.layouts.infer import infer_layout
+
+    inferred = infer_layout(header_looking(pa.array(sample, pa.string())).to_pylist())
+    if detection.layout is not None and not (
+            inferred.usable and inferred.share >= detection.fraction + CLEARLY_MORE):
+        return detection.layout, None
+    if inferred.confident and inferred.secondary is None:
+        return inferred.layout, None
+    if inferred.mixed and inferred.secondary is not None:
+        pattern, count = inferred.secondary
+        return inferred.layout, (
+            f"{MIXED}: read as '{inferred.pattern}' ({inferred.share:.0%} of header lines); "
+            f"{count / inferred.header_lines:.0%} look like '{pattern}' and are read as "
+            "continuation lines of the records before them (pass --pattern to read those)")
+    best = [(f"inferred '{inferred.pattern}'", inferred.share)] if inferred.pattern else []
+    if inferred.secondary is not None:
+        best.append((f"inferred '{inferred.secondary[0]}'",
+                     inferred.secondary[1] / inferred.header_lines))
+    if detection.runner_up is not None:
+        best.append((f"built-in {detection.runner_up.name}", detection.runner_up_fraction))
+    listed = "; ".join(f"{what} reads {share:.0%}" for what, share in
+                       sorted(best, key=lambda b: -b[1])) or "none"
+    why = inferred.evidence[-1] if inferred.evidence else ""
+    if inferred.usable:
+        return inferred.layout, (f"layout inferred with low confidence ({why}); candidates: "
+                                 f"{listed}; pass --pattern to be sure")
+    return None, (f"no layout fits ({why}); candidates: {listed}; {NO_LAYOUT_READS}; pass"
+                  " --pattern with the log's PatternLayout")
+
+
+def mid_file_lines(source: Any, size: int = 16 * 1024) -> list[str]:
+    """Whole lines from a third and two thirds into a plain file (cheap seeks)."""
+    if not getattr(source, "splittable", False) or source.size < 4 * HEAD_BYTES:
+        return []
+    out: list[str] = []
+    try:
+        with open(source.fs_path, "rb") as f:
+            for at in (source.size // 3, 2 * source.size // 3):
+                f.seek(at)
+                cut = f.read(size).decode("utf-8", "replace").split("\n")[1:-1]
+                out.extend(ln.rstrip("\r") for ln in cut)  # whole lines only
+    except OSError:
+        return []
+    return out
 
 
 def unwrap_head(head: bytes, choice: LayoutChoice) -> tuple[Any | None, bytes]:
@@ -138,16 +206,37 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
             kind = classify_kind(src, head, overrides)
             if wrapper is not None and kind == Kind.UNKNOWN:
                 kind = Kind.APP_LOG  # a container's or a daemon's output, whatever it says
+            if kind == Kind.UNKNOWN and _reads_as_app_log(head, src, overrides):
+                kind = Kind.APP_LOG  # long multi-line messages hid its record headers
             if kind == Kind.APP_LOG:
-                layout, note = choose_layout(head_lines(head), choice)
-                if note and wrapper is not None:
+                # mid-file samples are raw lines: only for files that are not wrapped
+                more = functools.partial(mid_file_lines, src) if wrapper is None else None
+                layout, note = choose_layout(head_lines(head), choice, more)
+                if note and wrapper is not None and layout is None:
                     note = (f"no known layout inside the {wrapper.describe()} lines: each line"
                             " the wrapper delimits is a record (traces kept whole)")
                 if note:
-                    diagnostics.append(Diagnostic(SourceLocation(src.path), "layout-unknown",
-                                                  note, level=DiagLevel.WARNING))
+                    code = ("layout-unknown" if layout is None else "layout-mixed"
+                            if note.startswith(MIXED) else "layout-uncertain")
+                    diagnostics.append(Diagnostic(SourceLocation(src.path), code, note,
+                                                  level=DiagLevel.WARNING))
         planned.append(PlannedInput(src, kind, layout, head, wrapper))
     return _order_families(planned, default_tz, diagnostics)
+
+
+def _reads_as_app_log(head: bytes, source: Any, overrides: Any) -> bool:
+    """An unclassified file whose own layout can be inferred with confidence is an app log."""
+    if overrides is not None and overrides.lookup(source.path) is not None:
+        return False
+    import pyarrow as pa
+
+    from logsleuth.layouts.detect import header_looking
+    from logsleuth.layouts.infer import infer_layout
+
+    lines = header_looking(pa.array(head_lines(head), pa.string())).to_pylist()
+    inferred = infer_layout(lines)
+    return inferred.confident and inferred.layout is not None and inferred.layout.fields != (
+        "ts", "msg")  # a date and free text is any text with dates, not yet a log
 
 
 def infer_app_zone(planned: Sequence[PlannedInput],

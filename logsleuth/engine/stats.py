@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from logsleuth.errors import Diagnostic
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 
 MAX_SAMPLES = 5
+# Record times outside these are damage (a mutilated year: '026', '0026', '99999'), and
+# beyond pandas' nanosecond range they broke the analysis: 1900-01-01 .. 2200-01-01.
+PLAUSIBLE_MS = (-2_208_988_800_000, 7_258_118_400_000)
 
 
 @dataclass(slots=True)
@@ -34,6 +42,23 @@ class InputStats:
         self.unparsed_lines += count
         if len(self.unparsed_samples) < MAX_SAMPLES:
             self.unparsed_samples.append((line, text[:200]))
+
+    def plausible(self, times: Any, lines: Any = None) -> Any:
+        """``times`` (epoch ms or timestamps) with values before 1900 or from 2200 on
+        made null; the first such record of the input is reported with its line."""
+        ms = times.cast(pa.int64()) if pa.types.is_timestamp(times.type) else times
+        lo, hi = PLAUSIBLE_MS
+        bad = pc.fill_null(pc.or_(pc.less(ms, lo), pc.greater_equal(ms, hi)), False)
+        if not pc.any(bad).as_py():
+            return times
+        if not any(d.code == "implausible-time" for d in self.diagnostics):
+            first = int(np.flatnonzero(bad.to_numpy(zero_copy_only=False))[0])
+            line = None if lines is None else int(np.asarray(lines)[first])
+            self.diagnostics.append(Diagnostic(
+                SourceLocation(self.path, line), "implausible-time",
+                f"a time before 1900 or after 2199 (a damaged date?) is read as unknown: "
+                f"{pc.sum(bad).as_py()} in this part of the input", DiagLevel.WARNING))
+        return pc.if_else(bad, pa.scalar(None, times.type), times)
 
     def see_times(self, lo: int | None, hi: int | None) -> None:
         if lo is not None and (self.first_ts_ms is None or lo < self.first_ts_ms):

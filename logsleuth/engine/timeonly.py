@@ -11,6 +11,7 @@ timestamp and the scan says to pass ``--date``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 from collections.abc import Sequence
@@ -43,12 +44,12 @@ class DateAnchor:
     """The date of an input's first record, and where it came from."""
 
     day: date
-    source: str  # "--date", "file name", "sibling", "modification time"
+    source: str  # "--date", "the file name", "sibling evidence", "the modification time"
     why: str
 
     def diagnostic(self, path: str) -> Diagnostic:
         return Diagnostic(SourceLocation(path), "time-only-date",
-                          f"time-only layout: first record dated {self.day} from the "
+                          f"time-only layout: first record dated {self.day} from "
                           f"{self.source} ({self.why})", level=DiagLevel.INFO)
 
 
@@ -125,41 +126,44 @@ class TimeOfDayClock:
         return pa.array(local - offset, pa.int64(), mask=~valid)
 
 
-def _header_times(layout: Any, text: str) -> pa.Array:
-    """The ``ts`` strings of the header lines in ``text``."""
-    lines = pa.array(text.split("\n"), pa.large_string())
+def _header_times(layout: Any, data: bytes) -> pa.Array:
+    """The ``ts`` strings of the header lines in ``data`` (zero-copy lines, one RE2 pass)."""
+    from logsleuth.parsers.lines import line_offsets, lines_array
+
+    lines = lines_array(data, line_offsets(np.frombuffer(data, np.uint8), final=True))
     heads = lines.filter(pc.match_substring_regex(lines, layout.header_regex))
     if len(heads) == 0:
         return pa.array([], pa.string())
-    return pc.extract_regex(heads, layout.fields_regex).field("ts")
+    ts = pc.extract_regex(heads, layout.fields_regex).field("ts")
+    try:
+        return ts.cast(pa.string())
+    except pa.ArrowInvalid:  # invalid UTF-8 in a timestamp: such a value reads as null
+        return pa.array([None if v is None else v.decode("utf-8", "replace")
+                         for v in ts.to_pylist()], pa.string())
 
 
-def walk_days(source: Any, layout: Any, chunk: int = 4 * 2**20) -> TimeOfDayClock:
-    """Read the whole input once: midnights crossed and the last record's time of day."""
+def walk_days(source: Any, layout: Any) -> TimeOfDayClock:
+    """Read the whole input once: midnights crossed and the last record's time of day.
+
+    The engine's own parser runs with this clock as its converter and no sink, so
+    the walk costs a parse without the collectors.
+    """
+    from logsleuth.engine.applog import AppLogParser
+    from logsleuth.engine.reader import feed_stream
+    from logsleuth.engine.stats import InputStats
     from logsleuth.errors import InputError
 
     clock = TimeOfDayClock(layout.timestamp, date(2000, 1, 1), None)
-    rest = b""
-    with source.open() as stream:
-        while True:
-            try:
-                data = stream.read(chunk)
-            except InputError:
-                data = b""
-            if not data:
-                if rest:
-                    clock(_header_times(layout, rest.decode("utf-8", "replace")))
-                return clock
-            data = rest + data
-            cut = data.rfind(b"\n") + 1
-            rest = data[cut:]
-            if cut:
-                clock(_header_times(layout, data[:cut].decode("utf-8", "replace")))
+    parser = AppLogParser(getattr(source, "path", "?"), layout, clock, InputStats("walk"))
+    # a truncated archive raises after its last records: those count
+    with source.open() as stream, contextlib.suppress(InputError):
+        feed_stream(stream, parser)
+    return clock
 
 
 def _first_time_of_day(layout: Any, head: bytes) -> int | None:
     clock = TimeOfDayClock(layout.timestamp, date(2000, 1, 1), None)
-    valid = clock(_header_times(layout, head.decode("utf-8", "replace"))).drop_null()
+    valid = clock(_header_times(layout, head)).drop_null()
     return int(valid[0].as_py()) % DAY_MS if len(valid) else None
 
 
@@ -194,7 +198,7 @@ def _span_local(p: Any) -> tuple[int, int] | None:
         elif p.kind == Kind.APP_LOG and hasattr(p.layout, "fields_regex") \
                 and p.layout.timestamp is not None and not p.layout.timestamp.needs_base_date:
             got = p.layout.timestamp.to_epoch_ms(
-                _header_times(p.layout, text.decode("utf-8", "replace")), None)
+                _header_times(p.layout, text), None)
             local = pc.add(got.ms, got.offset_ms)
         else:
             return None
@@ -205,8 +209,8 @@ def _span_local(p: Any) -> tuple[int, int] | None:
     return (min(lows), max(highs)) if lows else None
 
 
-def _from_siblings(p: Any, planned: Sequence[Any],
-                   diagnostics: list[Diagnostic]) -> DateAnchor | None:
+def _from_siblings(p: Any, planned: Sequence[Any], diagnostics: list[Diagnostic],
+                   spans: dict[int, tuple[int, int] | None]) -> DateAnchor | None:
     """The one day on which the log's first time of day falls inside its dated siblings.
 
     A sibling whose span holds that time of day on two days says nothing; siblings
@@ -221,22 +225,23 @@ def _from_siblings(p: Any, planned: Sequence[Any],
     for other in planned:
         if other is p:
             continue
-        span = None
-        with reported(other.source.path, "reading this input's dates as a sibling's",
-                      diagnostics):
-            span = _span_local(other)
+        if id(other) not in spans:  # each sibling is read once per scan
+            spans[id(other)] = None
+            with reported(other.source.path, "reading this input's dates as a sibling's",
+                          diagnostics):
+                spans[id(other)] = _span_local(other)
+        span = spans[id(other)]
         if span is None:
             continue
         lo, hi = span[0] - SIBLING_SLACK_MS, span[1] + SIBLING_SLACK_MS
-        first = -(-(lo - t0) // DAY_MS)  # ceil
-        hits = [d for d in range(first, (hi - t0) // DAY_MS + 1)]
-        if len(hits) == 1:
-            days.setdefault(date(1970, 1, 1) + timedelta(days=hits[0]), other.source.path)
+        first, last = -(-(lo - t0) // DAY_MS), (hi - t0) // DAY_MS  # days holding t0
+        if first == last:
+            days.setdefault(date(1970, 1, 1) + timedelta(days=first), other.source.path)
     if len(days) != 1:
         return None
     (day, path), = days.items()
-    return DateAnchor(day, "sibling", f"its first time of day falls within {path} on that day "
-                                      "and on no other")
+    return DateAnchor(day, "sibling evidence",
+                      f"its first time of day falls within {path} on that day and no other")
 
 
 def _from_mtime(p: Any, tz: tzinfo | None) -> DateAnchor | None:
@@ -247,7 +252,7 @@ def _from_mtime(p: Any, tz: tzinfo | None) -> DateAnchor | None:
     modified = datetime.fromtimestamp(mtime, zone)
     label = "UTC (zone unknown)" if tz is None else str(tz)
     if p.layout.timestamp.has_date:  # ``MMM dd HH:mm:ss``: only the year is missing
-        return DateAnchor(date(modified.year, 1, 1), "modification time",
+        return DateAnchor(date(modified.year, 1, 1), "the modification time",
                           f"the year of {modified:%Y-%m-%d %H:%M:%S} {label}")
     clock = walk_days(p.source, p.layout)
     if clock.last_local is None:
@@ -257,7 +262,7 @@ def _from_mtime(p: Any, tz: tzinfo | None) -> DateAnchor | None:
     # the last record was written before the file was last modified
     last_day = modified.date() - timedelta(days=1 if last_tod > mod_tod + 1000 else 0)
     start = last_day - timedelta(days=clock.days)
-    return DateAnchor(start, "modification time",
+    return DateAnchor(start, "the modification time",
                       f"last modified {modified:%Y-%m-%d %H:%M:%S} {label}; the last record "
                       f"is on {last_day}, {clock.days} midnight(s) after the first")
 
@@ -266,18 +271,20 @@ def date_anchors(planned: Sequence[Any], explicit: date | None, tz: tzinfo | Non
                  diagnostics: list[Diagnostic]) -> dict[str, date]:
     """First-record dates of the time-only app logs, by path; each choice reported."""
     out: dict[str, date] = {}
+    spans: dict[int, tuple[int, int] | None] = {}
     for p in planned:
         if getattr(p, "kind", None) != Kind.APP_LOG or not needs_date(p.layout):
             continue
         path = p.source.path
         anchor = None
         if explicit is not None:
-            anchor = DateAnchor(explicit, "--date", "given on the command line")
+            anchor = DateAnchor(explicit, "--date", "given explicitly")
         elif (named := date_in_name(path)) is not None:
-            anchor = DateAnchor(named, "file name", path.rsplit("/", 1)[-1])
+            anchor = DateAnchor(named, "the file name", path.rsplit("/", 1)[-1])
         else:
             with reported(path, "dating this time-only log", diagnostics):
-                anchor = _from_siblings(p, planned, diagnostics) or _from_mtime(p, tz)
+                anchor = (_from_siblings(p, planned, diagnostics, spans)
+                          or _from_mtime(p, tz))
         if anchor is None:
             diagnostics.append(Diagnostic(
                 SourceLocation(path), "time-only-undated",

@@ -20,10 +20,11 @@ import pyarrow.compute as pc
 from logsleuth.engine.applog import AppLogParser, ChunkBatch
 from logsleuth.engine.collectors import CollectorSet
 from logsleuth.engine.guard import GuardedFeeder, crash_diagnostic, parse_whole
-from logsleuth.engine.reader import DEFAULT_CHUNK, feed_stream
+from logsleuth.engine.reader import feed_stream
 from logsleuth.engine.stats import InputStats
 from logsleuth.errors import Diagnostic, InputError, SourceLocation
 from logsleuth.model import RECORD_SCHEMA, Kind
+from logsleuth.options import ScanOptions
 
 # Structured-evidence parsers by kind: module path and function name, imported lazily.
 EVIDENCE_PARSERS: dict[Kind, tuple[str, str]] = {
@@ -36,17 +37,29 @@ EVIDENCE_PARSERS: dict[Kind, tuple[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class UnitOptions:
-    """The scan options a worker needs; picklable."""
+    """What a worker needs: the scan's options whole, and what the planner derived from
+    them and the evidence (resolved zone, JVM start, collectors, dates); picklable."""
 
-    default_tz: tzinfo | None = None
+    scan: ScanOptions = field(default_factory=ScanOptions)
+    default_tz: tzinfo | None = None  # --tz, or the zone inferred from sibling logs
     jvm_start_ms: int | None = None
-    chunk_size: int = DEFAULT_CHUNK
-    keep_records: bool = False
-    spill_dir: str | None = None  # kept records go to Parquet files here, not memory
     collectors: tuple[str, ...] = ()
     collector_config: dict[str, Any] = field(default_factory=dict)
     # date of the first record of each time-only app log, by path (engine.timeonly)
     base_dates: dict[str, date] = field(default_factory=dict)
+
+    @property
+    def chunk_size(self) -> int:
+        return self.scan.chunk_size
+
+    @property
+    def keep_records(self) -> bool:
+        return self.scan.keep_records
+
+    @property
+    def spill_dir(self) -> str | None:
+        """Kept records go to Parquet files here, not memory."""
+        return None if self.scan.spill_dir is None else str(self.scan.spill_dir)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +264,13 @@ def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> Non
     st.timezone = result.timezone
     st.diagnostics.extend(d for d in result.diagnostics if isinstance(d, Diagnostic))
     st.notes.extend(result.notes)
-    for name, table in result.tables.items():
+    for name, table in list(result.tables.items()):
+        if "ts" in table.schema.names and table.num_rows:  # damaged years: time unknown
+            at = table.schema.get_field_index("ts")
+            lines = table["line"] if "line" in table.schema.names else None
+            table = table.set_column(at, table.schema.field(at),
+                                     st.plausible(table["ts"].combine_chunks(), lines))
+            result.tables[name] = table
         partial.tables.setdefault(name, []).append(table)
         if "ts" in table.schema.names and table.num_rows:
             lo, hi = pc.min_max(table["ts"].cast(pa.int64())).values()

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta, timezone, tzinfo
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -102,3 +103,27 @@ def zone_for(planned: Sequence[object], first_instant: Callable[[object], int | 
     siblings = [(p.source.path, p.kind, p.head) for p in planned  # type: ignore[attr-defined]
                 if getattr(p, "kind", None) in SIBLINGS]
     return infer_zone(min(firsts) if firsts else None, siblings, diagnostics)
+
+
+def written_offset(p: Any) -> str | None:
+    """The UTC offset (``+08:00``) most of the head's timestamps write, for app logs whose
+    layout reads an offset; None otherwise. Display only: records carry instants."""
+    layout = p.layout
+    ts = getattr(layout, "timestamp", None)
+    if (ts is None or not getattr(ts, "has_zone", False) or not hasattr(layout, "fields_regex")
+            or p.wrapper is not None):
+        return None
+    from logsleuth.engine.planner import head_lines
+
+    lines = pa.array(head_lines(p.head), pa.large_string())
+    parts = pc.extract_regex(lines.filter(pc.match_substring_regex(lines, layout.header_regex)),
+                             layout.fields_regex)
+    if len(parts) == 0:
+        return None
+    offsets = ts.to_epoch_ms(parts.field("ts"), None).offset_ms.drop_null()
+    if len(offsets) == 0:
+        return None
+    counts = pc.value_counts(offsets)
+    best = counts.field("values")[pc.index(counts.field("counts"),
+                                           pc.max(counts.field("counts"))).as_py()]
+    return _label(int(best.as_py()) // 60_000)

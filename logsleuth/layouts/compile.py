@@ -27,12 +27,13 @@ from logsleuth.layouts.epoch import zone_from_name
 from logsleuth.layouts.pattern import Conv, Literal, Node, expand_properties, parse
 
 Flavor = TLiteral["log4j2", "logback"]
+LINE_BREAK = r"\r?\n"  # joins a two-line layout's lines in its fields regex
 ANSI = r"(?:\x1b\[[0-9;]*m)*"
 # content regex of value-like conversions; None means free text (lazy, or greedy when last)
 _CONTENT: dict[str, str | None] = {
     "level": r"[A-Za-z]+",
     "logger": r"[^\s\x1b]*",
-    "class": r"[^\s(\x1b]*",
+    "class": r"[^\s(:@\x1b]*",  # a class name holds no ':' or '@' (ZooKeeper's %t:%C@%L)
     "method": r"[^\s(\x1b]*",
     "file": r"[^\s:()]*",
     "line": r"(?:\d+|\?)",
@@ -55,7 +56,7 @@ _CONTENT: dict[str, str | None] = {
 }
 _GROUP = {"level": "level", "logger": "logger", "class": "cls", "method": "method",
           "file": "file", "line": "lineno", "pid": "pid", "thread": "thread", "msg": "msg",
-          "relative": "relative"}
+          "relative": "relative", "tid": "thread"}  # a thread id is what names the thread
 _SILENT = {"throwable"}  # render nothing on the first line
 _LOCATION = (r"{cls}\.{method}\({file}(?::{lineno})?\)")
 
@@ -202,6 +203,26 @@ def _first_line(nodes: list[Node]) -> list[Node]:
     return nodes
 
 
+def _second_line(nodes: list[Node]) -> list[Node]:
+    """What a layout prints on a record's second line, when fields are there.
+
+    java.util.logging's SimpleFormatter puts the level and message under the date
+    line (``%d %C %M%n%p: %m%n``); a throwable alone after ``%n`` is no such line.
+    """
+    for i, nd in enumerate(nodes):
+        if isinstance(nd, Conv) and nd.name == "newline":
+            rest = _first_line(nodes[i + 1:])
+            break
+        if isinstance(nd, Literal) and "\n" in nd.text:
+            tail = nd.text.split("\n", 1)[1]
+            rest = _first_line([Literal(tail, nd.col), *nodes[i + 1:]])
+            break
+    else:
+        return []
+    convs = [x for x in _flatten(rest) if isinstance(x, Conv) and _substantive(x)]
+    return rest if convs else []
+
+
 def _substantive(nd: Node) -> bool:
     if isinstance(nd, Literal):
         return bool(nd.text)
@@ -242,12 +263,16 @@ def compile_pattern(
                               line, column + col)
 
     text = expand_properties(pattern, props, missing)
-    tree = _first_line(parse(text, where=loc, line=line, base_col=column - 1))
-    leaves = [x for x in _flatten(tree) if _substantive(x)]
+    parsed = parse(text, where=loc, line=line, base_col=column - 1)
+    tree = _first_line(parsed)
+    second = _second_line(parsed)
+    leaves = [x for x in _flatten(tree + second) if _substantive(x)]
     last = leaves[-1] if leaves else None
     greedy = id(last) if isinstance(last, Conv) and _CONTENT.get(last.name, "") is None else None
     r = _Renderer(flavor, loc, text, line, column - 1, greedy)
     pieces = [r.node(nd, capture=True) for nd in tree]
+    if second:  # the fields regex reads the record's first two lines
+        pieces += [LINE_BREAK, *(r.node(nd, capture=True) for nd in second)]
     end = "" if greedy is not None else "(?m:$)"
     fields_regex = "^" + "".join(pieces) + end
     h = _Renderer(flavor, loc, text, line, column - 1, greedy)

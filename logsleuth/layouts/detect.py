@@ -101,6 +101,13 @@ def _specificity(layout: Layout) -> int:
     return len(layout.header_regex) if isinstance(layout, CompiledLayout) else 0
 
 
+def header_looking(lines: pa.Array) -> pa.Array:
+    """The lines that could start a record (no trace frames, causes or blank lines)."""
+    arr = pc.utf8_rtrim(pc.cast(lines, pa.string()), "\r\n")
+    return arr.filter(pc.invert(pc.fill_null(pc.match_substring_regex(arr, _CONTINUATION),
+                                             True)))
+
+
 def detect_layout(sample_lines: Sequence[str] | pa.Array,
                   candidates: Sequence[Layout] | None = None) -> Detection:
     """Pick the layout that explains most header-looking lines of ``sample_lines``.

@@ -127,13 +127,14 @@ def _fixed_positions(parts_regex: str) -> tuple[tuple[tuple[str, int, int], ...]
         pos += 1
         i = m.end()
     names = {f[0] for f in fields}
-    if not {"Y", "Mo", "D"} <= names:
+    time_only = "H" in names and not names & {"Y", "Mo", "D"}  # the day comes from base_date
+    if not {"Y", "Mo", "D"} <= names and not time_only:
         return None
     return tuple(fields), pos
 
 
-def _convert_fixed(fmt: TimestampFormat, values: pa.Array,
-                   default_tz: tzinfo | None) -> EpochMs | None:
+def _convert_fixed(fmt: TimestampFormat, values: pa.Array, default_tz: tzinfo | None,
+                   base_date: date | None = None) -> EpochMs | None:
     """Fast path for fixed-width numeric timestamps (``yyyy-MM-dd HH:mm:ss.SSS`` ...).
 
     The strings are viewed as an n x width byte matrix and the digits summed with
@@ -168,6 +169,11 @@ def _convert_fixed(fmt: TimestampFormat, values: pa.Array,
             value += digits[:, k + j]
         nums[name] = value
         k += w
+    if "Y" not in nums:  # time of day only: every value on base_date (no rollover here)
+        if base_date is None:
+            return None
+        for name, part in (("Y", base_date.year), ("Mo", base_date.month), ("D", base_date.day)):
+            nums[name] = np.full(n, part, dtype=np.int32)
     zeros = np.zeros(n, dtype=np.int32)
     hour, minute, second = (nums.get(k, zeros) for k in ("H", "Mi", "S"))
     millis = zeros
@@ -222,7 +228,10 @@ def convert(
         return _unix(fmt, values)
     if fmt.needs_base_date and base_date is None:
         raise ValueError(f"date pattern '{fmt.pattern}' has no year: pass base_date")
-    fast = _convert_fixed(fmt, values, default_tz)
+    # the fixed-width fast path knows no midnight rollover: time-only values take it
+    # only when the caller carries the day itself (rollover=False)
+    fast = None if (not fmt.has_date and rollover) else _convert_fixed(
+        fmt, values, default_tz, base_date)
     if fast is not None:
         return fast
     parts = pc.extract_regex(values, fmt.parts_regex)

@@ -157,6 +157,11 @@ def parse_gc_log(data: bytes, source: str, *, default_tz: tzinfo | None = None,
         result.tables["safepoints"] = _safepoint_table(source, safe_clocks, safe_cols,
                                                        times.ts.slice(n))
     result.notes.append(f"collector: {collector}")
+    from logsleuth.parsers.gc_gauges import gc_gauges  # heap, old gen, metaspace after GC
+
+    gauges = gc_gauges(text, result.tables["gc_events"], source)
+    if gauges.num_rows:
+        result.tables["metrics"] = gauges
     return result
 
 

@@ -266,6 +266,11 @@ def parse_thread_dumps(data: bytes, source: str, *, default_tz: str | tzinfo | N
     res.tables["thread_states"] = pa.Table.from_pylist(out.threads, THREAD_STATES_SCHEMA)
     res.tables["locks"] = pa.Table.from_pylist(out.locks, LOCKS_SCHEMA)
     res.tables["deadlocks"] = pa.Table.from_pylist(out.deadlocks, DEADLOCKS_SCHEMA)
+    from logsleuth.parsers.jstack_analysis import thread_gauges  # the leak analysis' gauge
+
+    gauges = thread_gauges(res.tables["thread_states"])
+    if gauges.num_rows:
+        res.tables["metrics"] = gauges
     return res
 
 

@@ -81,3 +81,31 @@ def stuck_threads(thread_states: pa.Table, *, min_dumps: int = 2,
         first_dump=("dump_index", "min"), last_dump=("dump_index", "max"),
         first_ts=("ts", "min"), last_ts=("ts", "max"), dumps=("dump_index", "count"))
     return agg[agg["dumps"] >= min_dumps].reset_index(drop=True)
+
+
+THREADS = "jvm_threads_live"
+
+
+def thread_gauges(thread_states: pa.Table) -> pa.Table:
+    """Live threads per dump as ``metrics`` rows (``jvm_threads_live``, unit count): the
+    gauge a thread leak grows, at the dump's time and first line. Dumps without a time
+    cannot be placed in a series and give none."""
+    import pyarrow.compute as pc
+
+    from logsleuth.parsers.metrics import METRICS_SCHEMA
+
+    t = thread_states.select(["source", "dump_index", "ts", "line"])
+    t = t.filter(pc.is_valid(t["ts"]))
+    if t.num_rows == 0:
+        return METRICS_SCHEMA.empty_table()
+    g = t.group_by(["source", "dump_index"]).aggregate(
+        [("ts", "min"), ("line", "min"), ("line", "count")]).sort_by("line_min")
+    n = g.num_rows
+    return pa.table({
+        "source": g["source"].cast(pa.string()), "line": g["line_min"].cast(pa.int64()),
+        "ts": g["ts_min"].cast(pa.timestamp("ms", tz="UTC")),
+        "metric": pa.array([THREADS] * n, pa.string()),
+        "value": g["line_count"].cast(pa.float64()),
+        "unit": pa.array(["count"] * n, pa.string()),
+        "origin": pa.array(["gauge"] * n, pa.string()),
+        "caps": pa.array([None] * n, pa.string())}, schema=METRICS_SCHEMA)

@@ -112,9 +112,19 @@ def split_lines(data: bytes) -> pa.StringArray:
 
 
 def _num(arr: pa.Array) -> pa.Array:
-    """``"1.001"`` -> 1.001, ``"-"``/empty/null -> null."""
-    s = pc.if_else(pc.match_substring_regex(arr, r"^\d"), arr, pa.scalar(None, pa.string()))
+    """``"1.001"`` -> 1.001, ``"-"``/empty/null/anything not a number -> null."""
+    s = pc.if_else(pc.match_substring_regex(arr, r"^\d+(?:\.\d+)?$"), arr,
+                   pa.scalar(None, pa.string()))
     return pc.cast(s, pa.float64())
+
+
+def _int(arr: pa.Array, typ: pa.DataType | None = None) -> pa.Array:
+    """Digit strings -> integers (int64 unless ``typ``); a value too long for the type
+    (a damaged line) -> null."""
+    typ = pa.int64() if typ is None else typ
+    digits = 9 if typ == pa.int32() else 18
+    ok = pc.fill_null(pc.match_substring_regex(arr, rf"^\d{{1,{digits}}}$"), False)
+    return pc.cast(pc.if_else(ok, arr, pa.scalar(None, pa.string())), typ)
 
 
 def _sum_list(arr: pa.Array) -> pa.Array:
@@ -187,14 +197,14 @@ def parse_nginx_access(data: bytes, source: str, *, default_tz: str | tzinfo | N
         "path": _field(req, "path"),
         "protocol": _first_nonempty(pc.fill_null(_field(req, "protocol"), "")),
         "request": g["request"],
-        "status": pc.cast(g["status"], pa.int32()),
-        "bytes": pc.cast(pc.if_else(pc.equal(g["bytes"], "-"), "0", g["bytes"]), pa.int64()),
+        "status": _int(g["status"], pa.int32()),
+        "bytes": _int(pc.if_else(pc.equal(g["bytes"], "-"), "0", g["bytes"])),
         "referer": _dash_null(g["referer"]),
         "user_agent": _dash_null(g["user_agent"]),
         "request_time_s": _num(ext["rt"]),
         "upstream_time_s": _sum_list(ext["ut"]),
-        "upstream_status": pc.cast(pc.if_else(pc.is_valid(us_last), _field(us_last, "v"),
-                                              pa.scalar(None, pa.string())), pa.int32()),
+        "upstream_status": _int(pc.if_else(pc.is_valid(us_last), _field(us_last, "v"),
+                                           pa.scalar(None, pa.string())), pa.int32()),
         "upstream_addr": ua,
         "upstream_tries": pc.cast(tries, pa.int32()),
         "forwarded_for": _dash_null(pc.utf8_trim(pc.fill_null(g["xff"], ""), '"')),
@@ -325,9 +335,9 @@ def parse_nginx_error(data: bytes, source: str, *,
         "ts": pc.cast(ts, _TS),
         "level": _first_nonempty(pc.fill_null(_field(m, "level"), ""),
                                  pc.fill_null(_field(m, "bare_level"), "")),
-        "pid": pc.cast(_first_nonempty(_field(m, "pid")), pa.int64()),
-        "tid": pc.cast(_first_nonempty(_field(m, "tid")), pa.int64()),
-        "connection": pc.cast(_first_nonempty(_field(m, "conn")), pa.int64()),
+        "pid": _int(_first_nonempty(_field(m, "pid"))),
+        "tid": _int(_first_nonempty(_field(m, "tid"))),
+        "connection": _int(_first_nonempty(_field(m, "conn"))),
         "category": category,
     }
     for k, rx in _ERR_FIELDS.items():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from logsleuth.reports.clock import DisplayZone, display_zone
 from logsleuth.result import ScanResult
 
 
@@ -29,27 +29,35 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield tick
 
 
-def _iso(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+def _shown(zone: DisplayZone, instant: str | None) -> str:
+    return zone.fmt(instant) if instant else "-"
 
 
-def summary(result: ScanResult) -> str:
-    """What was read and what it holds, as plain text (no colour when not a tty)."""
-    from logsleuth.reports.narrative import incident_paragraph
+def summary(result: ScanResult, zone: DisplayZone | None = None) -> str:
+    """What was read and what it holds, as plain text (no colour when not a tty).
 
+    Instants show in ``zone`` (default: the evidence's own), stated once on top."""
+    from logsleuth.reports.narrative import incident_paragraph, unread_warning
+
+    zone = zone or display_zone(result)
     buf = io.StringIO()
-    con = Console(file=buf, width=120, color_system=None, highlight=False)
-    con.print(incident_paragraph(result), soft_wrap=False)
+    # force_jupyter=False: in a notebook rich would display HTML instead of writing buf
+    con = Console(file=buf, width=120, color_system=None, highlight=False,
+                  force_jupyter=False)
+    warning = unread_warning(result)  # evidence not read goes before anything else
+    if warning:
+        con.print(warning, soft_wrap=False)
+    con.print(zone.header(), soft_wrap=False)
+    con.print(incident_paragraph(result, zone, warn=False), soft_wrap=False)
     con.print()
     if result.findings:
         f_table = Table(title="Findings", show_lines=False)
         for col in ("severity", "rule", "count", "first seen", "last seen", "example"):
             f_table.add_column(col, overflow="fold")
         for f in result.findings:
-            f_table.add_row(str(f.severity), f.rule, f"{f.count:,}", f.first_seen or "-",
-                            f.last_seen or "-", f"{f.example.get('path')}:{f.example.get('line')}")
+            f_table.add_row(str(f.severity), f.rule, f"{f.count:,}", _shown(zone, f.first_seen),
+                            _shown(zone, f.last_seen),
+                            f"{f.example.get('path')}:{f.example.get('line')}")
         con.print(f_table)
     t = Table(title="Inputs", show_lines=False)
     for col in ("path", "kind", "layout", "bytes", "lines", "records", "unparsed", "timezone"):

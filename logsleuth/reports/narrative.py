@@ -5,34 +5,17 @@ Used by the terminal summary and the HTML report, so both say the same thing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from logsleuth.reports.clock import DisplayZone, display_zone, evidence_zone
 
 
-def _when(iso: str | None) -> str:
-    if not iso:
-        return "an unknown time"
-    t = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
-    return t.strftime("%Y-%m-%d %H:%M:%S.") + f"{t.microsecond // 1000:03d} UTC"
-
-
-def _local(iso: str | None, zone: str | None) -> str:
-    """`` (11:28:23.858 +01:00 in the logs)`` when the logs' own zone is known."""
-    if not iso or not zone or zone in ("unknown", "UTC", "from-log"):
+def _local(iso: str | None, shown: DisplayZone, evidence: DisplayZone) -> str:
+    """`` (11:28:23.858 +01:00 in the logs)`` when times are shown in another zone."""
+    if not iso or evidence.name == shown.name or evidence.source.startswith(
+            ("the app logs carry no zone", "no input states")):
         return ""
-    t = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    try:
-        if zone[0] in "+-":
-            sign = -1 if zone[0] == "-" else 1
-            hh, mm = zone[1:].replace(":", "")[:2], zone[1:].replace(":", "")[2:4] or "0"
-            tz: tzinfo = timezone(sign * timedelta(hours=int(hh), minutes=int(mm)))
-        else:
-            tz = ZoneInfo(zone)
-    except (ValueError, ZoneInfoNotFoundError):
-        return ""
-    lt = t.astimezone(tz)
-    return f" ({lt.strftime('%H:%M:%S.')}{lt.microsecond // 1000:03d} {zone} in the logs)"
+    return f" ({evidence.fmt(iso, date=False, zone=True)} in the logs)"
 
 
 def _bytes(n: float) -> str:
@@ -53,8 +36,30 @@ def _lead(ms: int) -> str:
     return f"{text} {'before' if ms < 0 else 'after'} onset"
 
 
-def incident_paragraph(result: Any) -> str:
-    """Plain text; no markup (renderers escape it)."""
+def unread_warning(result: Any) -> str:
+    """A sentence naming app logs that gave no record, or "" when every one was read."""
+    unread = result.unread_app_logs() if hasattr(result, "unread_app_logs") else []
+    if not unread:
+        return ""
+    named = ", ".join(f"{s.path} ({s.lines:,} lines)" for s in unread[:3])
+    more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
+    return (f"WARNING: {len(unread)} app log(s) could not be read (0 records, or no layout "
+            f"and most lines unparsed): {named}{more}; their evidence is missing from what "
+            "follows; pass --pattern with their layout.")
+
+
+def incident_paragraph(result: Any, zone: DisplayZone | None = None, *,
+                       warn: bool = True) -> str:
+    """Plain text; no markup (renderers escape it). Unread app logs are said first
+    (unless ``warn`` is false: the caller said it already); instants in ``zone``
+    (default: the evidence's own, ``clock.evidence_zone``), the onset with UTC beside it."""
+    warning = unread_warning(result) if warn else ""
+    text = _incident_text(result, zone or display_zone(result))
+    return f"{warning} {text}" if warning else text
+
+
+def _incident_text(result: Any, zone: DisplayZone) -> str:
+    _when = zone.fmt
     inc = result.incident.to_json() if result.incident is not None else None
     if inc is None:
         if result.findings:
@@ -66,19 +71,20 @@ def incident_paragraph(result: Any) -> str:
         return (f"No incident: {tot['records']:,} records in {tot['inputs']} inputs, no rule "
                 f"fired at high or critical severity.")
     if inc.get("onset") is None:
-        return _leaking_paragraph(inc)
+        return _leaking_paragraph(inc, zone)
     ev = inc["onset_evidence"] or {}
     top = next((f for f in result.findings if f.first_seen and f.example.get("line") ==
                 ev.get("line") and f.example.get("path") == ev.get("path")), None)
     what = (f"{top.title} ({top.rule}, {top.count:,} records until {_when(top.last_seen)})"
             if top else "the defining failure")
     tz = inc.get("timezone") or {}
-    parts = [f"At {_when(inc['onset'])}{_local(inc['onset'], tz.get('zone'))} the service "
+    onset = zone.with_utc(inc["onset"]) + _local(inc["onset"], zone, evidence_zone(result))
+    parts = [f"At {onset} the service "
              f"began failing: {what}; first record at {ev.get('path')}:{ev.get('line')}."]
     if tz.get("zone") == "unknown":
         parts.append("The app logs carry no time zone (read as UTC; use --tz).")
     for leak in inc["leaks"]:
-        parts.append(_leak_sentence(leak, "Before that, "))
+        parts.append(_leak_sentence(leak, "Before that, ", zone))
     if inc["precursors"]:
         pre = "; ".join(f"{p['detail']} ({_lead(-int(p['lead_ms']))})"
                         for p in inc["precursors"][:3])
@@ -88,12 +94,13 @@ def incident_paragraph(result: Any) -> str:
         parts.append("Around it: " + "; ".join(
             f"{s['kind'].replace('-', ' ')} in {s['source']} {_lead(int(s['offset_ms']))}"
             for s in symptoms[:4]) + ".")
-    parts.extend(_cause(inc))
+    parts.extend(_cause(inc, zone))
     return " ".join(parts)
 
 
-def _leak_sentence(leak: dict[str, Any], lead: str) -> str:
+def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
     """Growth, amount per event, and the ceiling: reached, projected, or unknown."""
+    _when = zone.fmt
     rate = _amount(leak["slope_per_hour"], leak["unit"])
     since = f" since {_when(leak['growth_start'])}" if leak.get("growth_start") else ""
     text = f"{lead}{leak['metric']} grew {rate} per hour{since} without release"
@@ -122,6 +129,9 @@ def _leak_sentence(leak: dict[str, Any], lead: str) -> str:
                  f"{_span(int(proj.get('horizon_ms') or 0))} after the evidence ends)")
     elif proj.get("state") == "no-ceiling-known":
         text += "; no ceiling is known, so no exhaustion time is projected (use --limit)"
+    res = leak.get("resource")
+    if res:  # what runs out, and what a Java engineer does next
+        text += f". {res['name'][:1].upper()}{res['name'][1:]}: {res['next_step']}"
     return text + "."
 
 
@@ -130,15 +140,16 @@ def _span(ms: int) -> str:
     return f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.1f} h"
 
 
-def _leaking_paragraph(inc: dict[str, Any]) -> str:
+def _leaking_paragraph(inc: dict[str, Any], zone: DisplayZone) -> str:
     """A leak and nothing failed yet: say so, and when it will."""
     parts = ["Nothing has failed yet, but a resource is leaking."]
-    parts += [_leak_sentence(leak, "") for leak in inc["leaks"]]
-    parts.extend(_cause(inc))
+    parts += [_leak_sentence(leak, "", zone) for leak in inc["leaks"]]
+    parts.extend(_cause(inc, zone))
     return " ".join(parts)
 
 
-def _cause(inc: dict[str, Any]) -> list[str]:
+def _cause(inc: dict[str, Any], zone: DisplayZone) -> list[str]:
+    _when = zone.fmt
     parts = []
     causes = inc["root_cause_candidates"]
     if causes:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from logsleuth.errors import ExitCode
 from logsleuth.model import Record, Severity
+from logsleuth.reports.clock import DisplayZone
 from logsleuth.reports.github import render_github
 from logsleuth.reports.junit import render_junit
 from logsleuth.reports.sarif import render_sarif
@@ -62,14 +63,18 @@ def exit_code_for(findings: Iterable[Finding], fail_on: Severity | str | None) -
         else ExitCode.OK
 
 
-def _text(findings: Sequence[Finding], _rules: Sequence[RuleInfo]) -> str:
+def _text(findings: Sequence[Finding], _rules: Sequence[RuleInfo],
+          zone: DisplayZone | None = None) -> str:
+    """For people: instants as ISO 8601 with the offset of ``zone`` (default UTC)."""
     if not findings:
         return "no findings\n"
     out = []
     for f in findings:
         where = f"{f.example.get('path')}:{f.example.get('line')}"
+        first, last = (f.first_seen, f.last_seen) if zone is None else (
+            zone.iso(f.first_seen), zone.iso(f.last_seen))
         out.append(f"{f.severity.upper():8} {f.rule} x{f.count} (peak {f.peak_per_minute}/min) "
-                   f"{f.first_seen} .. {f.last_seen}\n  {f.title}\n  at {where}: {f.signature}")
+                   f"{first} .. {last}\n  {f.title}\n  at {where}: {f.signature}")
         for name, v in f.extracted.items():
             out.append(f"  {name}: min {v['min']:g} max {v['max']:g} last {v['last']:g} "
                        f"{v['unit']}")
@@ -90,8 +95,13 @@ RENDERERS: dict[str, Callable[[Sequence[Finding], Sequence[RuleInfo]], str]] = {
 
 
 def render_check(findings: Sequence[Finding], fmt: str,
-                 rules: Sequence[RuleInfo] = ()) -> str:
-    """``logsleuth check --format``; ``rules`` lists every rule that ran (SARIF, JUnit)."""
+                 rules: Sequence[RuleInfo] = (), zone: DisplayZone | None = None) -> str:
+    """``logsleuth check --format``; ``rules`` lists every rule that ran (SARIF, JUnit).
+
+    ``zone`` is the clock of the text format, which people read; the machine formats
+    keep their instants as they are."""
+    if fmt == "text":
+        return _text(findings, rules, zone)
     try:
         render = RENDERERS[fmt]
     except KeyError:

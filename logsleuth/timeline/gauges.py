@@ -26,6 +26,8 @@ from logsleuth.engine.gaugerows import UNIT_WORDS
 from logsleuth.parsers.metrics import METRICS_SCHEMA, MetricDef, extract_metrics
 
 MIN_SAMPLES = 20
+ENOUGH_SAMPLES = 100  # fewer samples must come at a regular cadence (a monitor's tick)
+IRREGULAR = 1.0  # intervals whose spread exceeds their mean are not a cadence
 _VAR = re.compile(r"(<\*>|<[A-Z]+>)")
 _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)[=:]$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -177,6 +179,10 @@ def _rejects(t: np.ndarray, v: np.ndarray) -> str | None:
     """Why a series is not a resource gauge (None when it may be one)."""
     if len(v) < MIN_SAMPLES or len(np.unique(v)) < 3:
         return "too few samples or values"
+    gaps = np.diff(t)
+    if len(v) < ENOUGH_SAMPLES and len(gaps) and gaps.mean() > 0 \
+            and gaps.std() > IRREGULAR * gaps.mean():
+        return "neither a regular cadence nor enough samples"
     steps = np.diff(v)
     if len(steps) and (steps > 0).all():
         counts = np.unique(steps, return_counts=True)[1]

@@ -164,9 +164,18 @@ def _leak_json(k: LeakEstimate) -> dict[str, object]:
             "error_values": k.error_values,
             "projection": k.projection_json(),
             "gauge": k.gauge,
+            "resource": _resource_json(k.metric),
             "per_event": None if pe is None else {
                 "template": pe.template, "amount": pe.amount, "r2": pe.r2, "n": pe.n,
                 "decided": pe.decided, "alternatives": list(pe.alternatives)}}
+
+
+def _resource_json(metric: str) -> dict[str, str] | None:
+    """What runs out, as a Java engineer names it, and the next step to find the leak."""
+    from logsleuth.timeline.resources import advice
+
+    got = advice(metric)
+    return None if got is None else {"name": got.resource, "next_step": got.next_step}
 
 
 def load_schema() -> dict[str, object]:

@@ -11,6 +11,7 @@ errors that grow with the leak are its causes, not its onset.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -27,6 +28,7 @@ from logsleuth.timeline.attribution import attribute_increments
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import _FATAL, Incident, Onset
+from logsleuth.timeline.resources import exhausted_at_onset, post_gc_floor, refine_dump_times
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
@@ -34,6 +36,7 @@ from logsleuth.timeline.trend import LeakEstimate, estimate_leaks
 from logsleuth.timeline.tz import TimezoneGuess
 
 DEFINING = (Severity.CRITICAL, Severity.HIGH)
+_THROWN = re.compile(r"\b(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Error|Exception)\b")
 
 
 def onset_from_findings(findings: Sequence[Any],
@@ -49,6 +52,9 @@ def onset_from_findings(findings: Sequence[Any],
     text = str(first.example.get("text") or "").split("\n", 1)[0]
     ms = int(pd.Timestamp(first.first_seen).value // 1_000_000)
     exc = first.signature.split(" > ")[0].split(" @ ")[0] if first.signature else None
+    if not exc:  # a finding per rule (an exhaustion, traced or not): the record names it
+        named = _THROWN.search(str(first.example.get("text") or ""))
+        exc = named.group(0) if named else None
     return Onset(ms, str(first.example.get("path")), int(first.example.get("line") or 0), text,
                  first.rule, first.fingerprint, exc)
 
@@ -134,6 +140,8 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
     metrics, found = _with_discovered(result, analysis, metrics)
     if metrics is None or not len(metrics):
         return [], metrics
+    metrics = post_gc_floor(metrics)  # after-GC gauges: the live set, not the sawtooth
+    metrics = refine_dump_times(metrics, _frame(result, "thread_states"))
     ceilings = ceilings_for(metrics, limits)
     leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings)
     leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, -k.r2))
@@ -210,6 +218,11 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
     if onset is None:
         leaks = sure
     onset_ms = onset.ts_ms if onset else None
+    if onset is not None:  # a resource's own exhaustion says when its gauge hit the ceiling
+        leaks = exhausted_at_onset(leaks, onset.rule, onset.ts_ms)
+    # what ran out first: a gauge at its ceiling comes before growth that has not got there
+    # (the heap objects of leaked direct buffers grow too, but the direct memory failed)
+    leaks = sorted(leaks, key=lambda k: k.ceiling_reached_ms is None)
     gc = _frame(result, "gc_events")
     threads = _frame(result, "thread_states")
     http = _frame(result, "http_requests")

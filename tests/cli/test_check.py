@@ -314,3 +314,42 @@ def test_ci_doc_examples_use_real_options_and_valid_yaml() -> None:
     assert used and used <= known, used - known
     for code in ExitCode:
         assert f"| {code.value} | `{code.name}` |" in doc
+
+
+# -- app logs that could not be read -----------------------------------------------
+
+# classified as an app log (level words), but no timestamp shape logsleuth knows
+UNREAD_LOG = "<11/26 10:15> INFO something happened\n<11/26 10:16> ERROR boom\n"
+
+
+def test_unread_app_log_exits_2_unless_allowed(healthy: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (healthy / "odd.log").write_text(UNREAD_LOG, encoding="utf-8")
+    assert check(healthy) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "odd.log: error[unread-input]:" in err
+    assert "1 app log(s) unread: FAIL" in err
+    assert check(healthy, "--allow-unread") == ExitCode.OK
+    assert "odd.log: warning[unread-input]:" in capsys.readouterr().err
+
+
+def test_readable_logs_are_not_unread(healthy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check(healthy) == ExitCode.OK
+    assert "unread" not in capsys.readouterr().err
+
+
+def test_a_pasted_trace_is_read_but_a_log_in_an_unknown_layout_is_not(
+        healthy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No layout either way; the ticket is mostly its trace, the log mostly unparsed lines."""
+    (healthy / "ticket.txt").write_text(
+        "Customer says the push server died:\n"
+        "java.lang.OutOfMemoryError: Java heap space\n"
+        "\tat java.util.Arrays.copyOf(Arrays.java:3236)\n"
+        "\tat com.acme.report.CsvExporter.export(CsvExporter.java:57)\n", encoding="utf-8")
+    # the trace is read: its OutOfMemoryError is a finding (exit 1 at the default --fail-on)
+    assert check(healthy) == ExitCode.FINDINGS
+    assert "unread" not in capsys.readouterr().err
+    (healthy / "odd.log").write_text(UNREAD_LOG * 5 + "java.lang.IllegalStateException: x\n"
+                                     "\tat c.e.App.main(App.java:1)\n", encoding="utf-8")
+    assert check(healthy) == ExitCode.USAGE
+    assert "odd.log: error[unread-input]:" in capsys.readouterr().err

@@ -7,6 +7,7 @@ the defect comes back.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,6 +18,7 @@ from logsleuth.engine.reader import feed_stream
 from logsleuth.engine.stats import InputStats
 from logsleuth.layouts import compile_pattern
 
+PUBLIC = Path(__file__).resolve().parents[1] / "data" / "public"
 PUSH = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%t] %logger{36} - %msg%n"
 
 
@@ -72,3 +74,51 @@ def test_gc_log_with_a_damaged_decoration_time_parses(damaged: bytes) -> None:
     events = result.tables["gc_events"]
     assert events.num_rows >= 1
     assert events["ts"].cast(pa.int64())[0].as_py() == 1795687553777  # the intact line's time
+
+
+def test_nginx_ingress_line_with_a_damaged_upstream_time_parses() -> None:
+    """Found by the fuzz run on tests/data/public/nginx/beats-ingress-upstreaminfo.log:
+    an upstream time '0\\x00001' (a NUL for the dot) made the access log fail as a whole."""
+    from logsleuth.parsers.nginx import parse_nginx_access
+
+    line = (PUBLIC / "nginx/beats-ingress-upstreaminfo.log").read_bytes().split(b"\n")[0]
+    assert b" 59 0.000 200 " in line
+    damaged = line.replace(b" 59 0.000 200 ", b" 59 0\x00000 200 ") + b"\n"
+    result = parse_nginx_access(line + b"\n" + damaged, "access.log")
+    assert result.lines == 2 and result.parsed_lines + result.unparsed_lines == 2
+    times = result.tables["http_requests"]["upstream_time_s"].to_pylist()
+    assert times[0] == 0.0 and (len(times) == 1 or times[1] is None)
+
+
+def test_nginx_error_line_with_an_overlong_pid_parses() -> None:
+    """Found by the fuzz run on sample_logs/incident/nginx/error.log: digits inserted
+    into the pid ('99999999999999999999999929317#29317') overflowed the int64 cast
+    and the whole error log failed."""
+    from logsleuth.parsers.nginx import parse_nginx_error
+
+    sample = Path(__file__).resolve().parents[2] / "sample_logs/incident/nginx/error.log"
+    line = next(ln for ln in sample.read_bytes().split(b"\n") if b"] 29317#29317: " in ln)
+    damaged = line.replace(b"] 29317#", b"] 99999999999999999999999929317#", 1)
+    result = parse_nginx_error(line + b"\n" + damaged + b"\n", "error.log")
+    assert result.lines == 2 and result.parsed_lines + result.unparsed_lines == 2
+    assert result.tables["nginx_errors"]["pid"].to_pylist() == [29317, None]
+
+
+def test_a_damaged_year_is_an_unknown_time_not_a_failed_analysis(tmp_path: Path) -> None:
+    """Found by the fuzz run (whole scan) on tests/data/nginx/access_combined.log: a
+    year cut to '026' on a 502 line became year 26, and the incident analysis failed
+    converting it to pandas nanoseconds (OverflowError, exit 3)."""
+    from logsleuth import api
+
+    sample = Path(__file__).resolve().parents[1] / "data/nginx/access_combined.log"
+    lines = sample.read_bytes().split(b"\n")[:40]
+    assert b" 502 " in b"\n".join(lines) and b"/Nov/2026:" in lines[1]
+    lines[1] = lines[1].replace(b"/Nov/2026:", b"/Nov/026:")
+    (tmp_path / "access.log").write_bytes(b"\n".join(lines) + b"\n")
+    result = api.scan(tmp_path, workers=1)
+    (stats,) = result.inputs
+    (warn,) = [d for d in stats.diagnostics if d.code == "implausible-time"]
+    assert warn.location.line == 2
+    assert stats.records + stats.unparsed_lines == stats.lines == 40
+    times = result.table("http_requests")["ts"]
+    assert times.null_count == 1 and times[1].as_py() is None

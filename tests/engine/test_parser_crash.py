@@ -134,7 +134,7 @@ def test_a_crash_while_planning_costs_only_that_answer(
     shutil.copy(SAMPLE / "gc.log", tmp_path / "gc.log")
     (tmp_path / "app.log").write_text(_app_log(5, bad_at=-1))
 
-    def broken(lines: list[str], choice: object) -> object:
+    def broken(*args: object) -> object:  # (lines, choice[, more_lines])
         raise IndexError("planted layout bug")
 
     monkeypatch.setattr(planner, "choose_layout", broken)
@@ -144,3 +144,22 @@ def test_a_crash_while_planning_costs_only_that_answer(
     app = next(s for s in result.inputs if s.path == "app.log")
     assert app.lines == 15 and app.records + app.unparsed_lines > 0  # read without a layout
     assert next(s for s in result.inputs if s.path == "gc.log").records > 0
+
+
+def test_a_collector_failure_is_reported_as_such(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in what consumes the records (here the level counter) is not the
+    parser's: the diagnostic says so, and the input's lines are still accounted."""
+    from logsleuth.engine import collectors
+
+    (tmp_path / "app.log").write_text(_app_log(20, bad_at=-1))
+
+    def broken(self: object, cb: object) -> None:
+        raise RuntimeError("planted collector bug")
+
+    monkeypatch.setattr(collectors.LevelCounts, "consume", broken)
+    result = api.scan(tmp_path, pattern=PATTERN, workers=1)
+    (app,) = result.inputs
+    (crash,) = [d for d in app.diagnostics if d.code == "parser-crash"]
+    assert "not the parser itself" in crash.message and "planted collector bug" in crash.message
+    assert crash.location.line == 1 and app.lines == 60 and app.unparsed_lines == 60

@@ -38,9 +38,10 @@ def _iso(row: dict) -> str:
     ("docker-json-redis-session-db.log", "docker-json",
      ["1:M 19 Sep 18:58:22.134 * Background saving terminated with success"],
      ["2018-09-19T18:58:22.134+00:00"]),
-    # the inner ISO time has no zone: the outer (UTC) one is kept
+    # the inner ISO time has no zone: the outer (UTC) one is kept; the inner layout
+    # ([%d] %m) is inferred, so the message is the text after the inner date
     ("docker-json-stderr-text.log", "docker-json",
-     ["[2019-04-05T14:54:23.584269761] Simple text"] * 2,
+     ["Simple text"] * 2,
      ["2019-04-01T17:58:33.698+00:00", "2019-04-01T17:58:33.598+00:00"]),
 ])
 def test_docker_json_files(name: str, wrapper: str, messages: list[str],
@@ -73,7 +74,9 @@ def test_collector_source_prefix_file() -> None:
     (stats,) = result.inputs
     assert stats.wrapper == "mux-source"
     (row,) = rows
-    assert row["message"].startswith("2024-04-04 18:30:54,422 [myid:] - INFO")
+    # the inner ZooKeeper layout is inferred: its level and message are read
+    assert row["level"] == "INFO"
+    assert row["message"].startswith("Processing srvr command from /127.0.0.1:49034")
     assert _iso(row) == "2024-04-04T18:30:55.424+00:00"
 
 

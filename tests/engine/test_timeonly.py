@@ -190,3 +190,51 @@ def test_parse_text_takes_a_date_for_time_only_layouts() -> None:
                              date="2026-11-26")
     assert [r.ts_ms for r in records] == [_utc("2026-11-26T23:59:59"),
                                           _utc("2026-11-27T00:00:01")]
+
+
+def test_dated_app_log_sibling_gives_the_day_and_disagreeing_siblings_cancel(
+        tmp_path: Path) -> None:
+    _place(tmp_path, "console.log", mtime="2022-11-25T21:00:00")
+    (tmp_path / "server.log").write_text("".join(
+        f"2022-11-17 20:{m:02d}:00.000 INFO  [main] a.B - tick {m}\n" for m in range(0, 40, 5)))
+    result = _scan(tmp_path)
+    app = next(s for s in result.inputs if s.path == "console.log")
+    assert app.first_ts_ms == _utc(f"2022-11-17T{FIRST_TOD}")
+    assert "server.log" in _dates(result)[1][0]
+    # an nginx log of another day: the siblings disagree, so neither is believed
+    (tmp_path / "access.log").write_text(
+        '10.0.0.1 - - [18/Nov/2022:20:05:00 +0000] "GET /x HTTP/1.1" 200 12 "-" "curl/7.1"\n'
+        '10.0.0.1 - - [18/Nov/2022:20:35:00 +0000] "GET /x HTTP/1.1" 200 12 "-" "curl/7.1"\n')
+    result = _scan(tmp_path)
+    app = next(s for s in result.inputs if s.path == "console.log")
+    assert app.first_ts_ms == _utc(f"2022-11-25T{FIRST_TOD}")
+    assert "modification time" in _dates(result)[1][0]
+
+
+EXPECTATIONS = Path(__file__).parents[1] / "data/public/expectations.yaml"
+# layouts as our compiler spells them: JBoss's %s%E (message, then exception) is %m here
+TIME_ONLY_PUBLIC = {
+    "applogs/minecraft-1.10-latest.log": "[%d{HH:mm:ss}] [%t/%level]: %msg%n",
+    "applogs/jboss-as-7.1-time-only-server.log": "%d{HH:mm:ss,SSS} %-5p [%c] (%t) %m%n",
+    "applogs/jboss-eap-6-time-only-server.log": "%d{HH:mm:ss,SSS} %-5p [%c] (%t) %m%n",
+}
+
+
+@pytest.mark.parametrize("local", sorted(TIME_ONLY_PUBLIC))
+def test_other_public_time_only_logs_are_dated(local: str) -> None:
+    """The corpus's other time-only logs (JBoss, Minecraft), read with their layout and
+    --date: every record dated on that day at the times the expectations file lists."""
+    import re
+
+    import yaml
+
+    doc = yaml.safe_load(EXPECTATIONS.read_text(encoding="utf-8"))
+    expected = next(v[local] for v in doc.values() if isinstance(v, dict) and local in v)
+    path = EXPECTATIONS.parent / local
+    rx = re.compile(expected["record_start"])
+    starts = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if rx.match(line))
+    result = _scan(path, pattern=TIME_ONLY_PUBLIC[local], date="2016-12-01")
+    (stats,) = result.inputs
+    assert (stats.records, stats.unparsed_lines) == (starts, 0)
+    assert stats.first_ts_ms == _utc(f"2016-12-01T{expected['first_tod']}")
+    assert stats.last_ts_ms == _utc(f"2016-12-01T{expected['last_tod']}")

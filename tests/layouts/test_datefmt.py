@@ -190,3 +190,20 @@ def test_fixed_offset_zone_from_pattern():
 def test_bad_date_patterns(pattern):
     with pytest.raises(PatternError):
         compile_date_pattern(pattern)
+
+
+def test_time_only_fixed_width_fast_path_takes_the_base_date() -> None:
+    """``HH:mm:ss.SSS`` of one width reads without a regex pass when the caller
+    carries the day (rollover=False); with rollover the regex path rolls midnight."""
+    from logsleuth.layouts import epoch
+
+    fmt = compile_date_pattern("HH:mm:ss.SSS")
+    values = pa.array(["23:59:59.999", "00:00:00.001", "24:00:00.000"])
+    fast = epoch._convert_fixed(fmt, values, None, date(2026, 11, 26))
+    assert fast is not None  # the fast path took it
+    day = int(datetime(2026, 11, 26, tzinfo=UTC).timestamp() * 1000)
+    expected = [day + 86_399_999, day + 1, None]  # hour 24 is invalid
+    assert fmt.to_epoch_ms(values, base_date=date(2026, 11, 26),
+                           rollover=False).ms.to_pylist() == expected
+    rolled = fmt.to_epoch_ms(values, base_date=date(2026, 11, 26)).ms.to_pylist()
+    assert rolled == [day + 86_399_999, day + 86_400_001, None]

@@ -23,68 +23,31 @@ EXPECTATIONS: dict[str, dict[str, Any]] = yaml.safe_load(
     (PUBLIC / "expectations.yaml").read_text(encoding="utf-8"))["files"]
 DAY_MS = 86_400_000
 
-# file -> (why logsleuth misses it today, the checks that miss). Measured on this
-# branch before layout inference (issue 13 item 1) landed; docs/formats.md has the table.
+# file -> (why logsleuth misses it today, the checks that miss). Measured on branch
+# h1-infer with layout inference (issue 13 item 1) over the whole corpus.
 RTU = ("records", "times", "unparsed")
-TRACES_ONLY = ("no layout inference: only the bare stack traces are read as records, without"
-               " a timestamp; the record headers are unparsed")
 KNOWN_MISSES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "applogs/loghub-hadoop-mrappmaster.log": ("no layout inference: 0 of 44 records, 44/44 lines unparsed", RTU),
-    "applogs/loghub-zookeeper.log": ("no layout inference: 0 of 40 records, 40/40 lines unparsed", RTU),
-    "applogs/loghub-spark-executor.log": ("no layout inference: 0 of 50 records, 51/51 lines unparsed", RTU),
-    "applogs/loghub-hdfs-datanode.log": ("no layout inference: 0 of 40 records, 40/40 lines unparsed", RTU),
-    "applogs/lnav-spring-farm.log": ("no layout inference: 0 of 20 records, 20/20 lines unparsed", RTU),
-    "applogs/beats-elasticsearch-6.2.4.log": ("no layout inference: 0 of 59 records, 59/59 lines unparsed", RTU),
-    "applogs/beats-kafka-server-0.11.log": ("no layout inference: 0 of 20 records, 20/20 lines unparsed", RTU),
-    "applogs/beats-kafka-2.0-controller.log": ("no layout inference: 0 of 22 records, 23/23 lines unparsed", RTU),
-    "applogs/beats-logstash-7.4-plain.log": ("no layout inference: 0 of 2 records, 2/2 lines unparsed", RTU),
-    "applogs/isis-activemq-5.10.log": (TRACES_ONLY + " (2 traces, 2 header lines)", RTU),
-    "applogs/europeana-keycloak-4.8-wildfly.log": (
-        "read as kind 'unknown', 0 of 22 records, 101/101 lines unparsed", ("kind", *RTU)),
-    "applogs/jboss-as-7.1-time-only-server.log": (
-        "no layout inference for a time-only layout: 0 of 19 records, 19/19 lines unparsed", RTU),
-    "applogs/camunda-tomcat9-catalina.out": ("no layout inference: 0 of 76 records, 93/93 lines unparsed", RTU),
-    "applogs/camunda-tomcat9-localhost.log": (TRACES_ONLY + " (1 trace of 15 records)", RTU),
-    "applogs/tomcat7-two-line-catalina.out": (
-        "no layout inference for the two-line SimpleFormatter: 0 of 44 records, 89/89 lines unparsed", RTU),
-    "applogs/play-scala-application.log": ("no layout inference: 0 of 1 records, 1/1 lines unparsed", RTU),
-    "applogs/minecraft-1.10-latest.log": (TRACES_ONLY + " (5 traces of 23 records, time-only layout)", RTU),
-    "applogs/sonarqube-5.6-wrapper-sonar.log": (TRACES_ONLY + " (1 trace of 121 records)", RTU),
-    "applogs/neo4j-5.6-neo4j.log": ("no layout inference: 0 of 88 records, 88/88 lines unparsed", RTU),
-    "applogs/datafari-solr4-level-first.log": ("no layout inference: 0 of 15 records, 15/15 lines unparsed", RTU),
-}
-
-# The second half of the corpus, measured on the same branch (no layout inference yet).
-BARE_TRACES = ("no layout inference: only the bare stack traces are read as records, without"
-               " a timestamp; the record headers are unparsed")
-KNOWN_MISSES.update({
+    "applogs/camunda-tomcat9-localhost.log": (
+        "the trace's first line is indented by a space, so no exception class is extracted",
+        ("exceptions",)),
     "applogs/fluent-bit-multiline-java-example.log": (
-        "the `Exception in thread \"main\"` line behind a `MMM dd HH:mm:ss` prefix is read as a bare"
-        " trace: no timestamp; 3/9 lines unparsed", ("times", "unparsed")),
-    "applogs/tomcat9-windows-catalina.out": ("no layout inference: 0 of 50 records, 50/50 lines unparsed", RTU),
-    "applogs/wildfly-27-windows-server.log": (
-        "read as kind 'unknown', 0 of 14 records, 91/91 lines unparsed", ("kind", *RTU)),
-    "applogs/loghub-android-logcat.log": (
-        "read as kind 'unknown' (logcat threadtime, no year), 0 of 20 records", ("kind", *RTU)),
+        "the exception class is on the record's first line, behind the date (`Exception in"
+        " thread \"main\" java.lang.RuntimeException`), and exception classes are read from"
+        " the continuation lines only (space-indented frames)", ("exceptions",)),
     "applogs/loghub-healthapp.log": (
-        "read as kind 'unknown' (pipe-separated, `yyyyMMdd-HH:mm:ss:SSS`), 0 of 20 records", ("kind", *RTU)),
+        "read as kind 'unknown': `yyyyMMdd-HH:mm:ss:SSS` dates and `|` separators without"
+        " spaces are not in the inference catalogue; 0 of 20 records", ("kind", *RTU)),
     "applogs/loghub-openstack-nova.log": (
-        "file-name prefix not unwrapped, no layout inference: 0 of 12 records, 12/12 lines unparsed", RTU),
-    "applogs/beats-elasticsearch-6-deprecation.log": ("no layout inference: 0 of 4 records, 4/4 lines unparsed", RTU),
-    "applogs/beats-kafka-2.2-state-change.log": (BARE_TRACES + " (1 trace of 2 records)", RTU),
+        "loghub's file-name prefix before each date is not unwrapped, and inference does not"
+        " take a varying word before the date: 0 of 12 records", RTU),
     "applogs/beats-elasticsearch-8-testcluster-stdout.log": (
-        "no layout inference for either of its two layouts: 0 of 20 records, 20/20 lines unparsed", RTU),
-    "applogs/beats-kafka-2.0-server.log": (
-        "no layout inference: 0 of 63 records, 64/64 lines unparsed", RTU),
-    "applogs/sonarqube-7-docker-sonar.log": ("no layout inference: 0 of 12 records, 12/12 lines unparsed", RTU),
-    "applogs/solr6-zkclient-solr.log": (BARE_TRACES + " (3 traces of 35 records)", RTU),
-    "applogs/neo4j-3-nohup-neo4j.log": ("no layout inference: 0 of 42 records, 45/45 lines unparsed", RTU),
+        "two layouts in one file: the four `[ts] [BUILD]` lines before the first Elasticsearch"
+        " record are named in a layout-mixed warning but not read (one layout per file):"
+        " 16 of 20 records, 4 lines unparsed", RTU),
     "applogs/jboss-eap-6-time-only-server.log": (
-        BARE_TRACES + " (2 of 25 records, time-only layout)", RTU),
-    "applogs/activemq-5.3-debian.log": ("no layout inference: 0 of 1 records, 1/1 lines unparsed", RTU),
-    "applogs/isis-activemq-5.10-rolled.log.5": (BARE_TRACES + " (2 traces, 2 header lines)", RTU),
-    "applogs/beats-logstash-6-plain.log": ("no layout inference: 0 of 1 records, 1/1 lines unparsed", RTU),
-})
+        "the trace starting at its `Caused by:` lines yields no exception class",
+        ("exceptions",)),
+}
 
 
 def file_lines(rel: str) -> list[str]:

@@ -92,3 +92,18 @@ def test_a_gauge_no_definition_covers_is_found_and_leaks(service: Path) -> None:
     assert (m["metric"] == leak["metric"]).sum() == 1500
     assert "gauges" not in again.tables or leak["metric"] not in set(
         again.tables["gauges"]["metric"].to_pylist())
+
+
+def test_a_few_irregular_numbers_are_not_a_gauge() -> None:
+    """Thirty values at bursty, irregular times (intervals spread wider than their mean)
+    are neither a monitor's cadence nor enough samples; sixty at a steady tick are."""
+    from logsleuth.timeline.gauges import _rejects
+
+    rng = np.random.default_rng(9)
+    t0 = 1_796_534_400_000  # log times are epoch ms
+    bursty = t0 + np.cumsum(rng.exponential(1000, 30)
+                            * rng.choice([0.05, 8.0], 30)).astype(np.int64)
+    values = np.arange(30) * 100.0 + rng.integers(0, 50, 30)
+    assert _rejects(bursty, values) == "neither a regular cadence nor enough samples"
+    steady = t0 + np.arange(60) * 1000
+    assert _rejects(steady, np.arange(60) * 100.0 + rng.integers(0, 50, 60)) is None

@@ -206,10 +206,14 @@ def test_template_shapes_keep_distinct_statements_apart(tmp_path: Path) -> None:
     assert ids[6] == ids[7] and "<*>" in c.miner.templates[ids[6]]
 
 
-def test_summary_paragraph_names_onset_in_utc_and_in_the_logs_zone() -> None:
+def test_summary_paragraph_names_onset_in_the_logs_zone_and_in_utc() -> None:
+    from logsleuth.reports.clock import display_zone
     from logsleuth.reports.narrative import incident_paragraph
 
-    text = incident_paragraph(api.scan(SAMPLES / "incident"))
-    assert text.startswith("At 2026-11-26 10:28:23.858 UTC (11:28:23.858 +01:00 in the logs)")
+    result = api.scan(SAMPLES / "incident")
+    text = incident_paragraph(result)
+    assert text.startswith("At 2026-11-26 11:28:23.858 +01:00 (10:28:23.858 UTC)")
+    in_utc = incident_paragraph(result, display_zone(result, "utc"))
+    assert in_utc.startswith("At 2026-11-26 10:28:23.858 UTC (11:28:23.858 +01:00 in the logs)")
     assert "push-server-2026-11-26-9.log.gz:2592" in text
     assert "java.lang.NullPointerException" in text

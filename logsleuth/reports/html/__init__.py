@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from logsleuth.reports.html.safe import esc, script_json
 
 if TYPE_CHECKING:
+    from logsleuth.reports.clock import DisplayZone
     from logsleuth.result import ScanResult
 
 __all__ = ["render_html", "write_html"]
@@ -45,25 +46,42 @@ def _csp(*scripts: str) -> str:
             "connect-src 'none'; base-uri 'none'; form-action 'none'")
 
 
-def render_html(result: ScanResult, *, title: str | None = None) -> str:
-    """The report as one HTML document (plotly.js inline, no external requests)."""
+def render_html(result: ScanResult, *, title: str | None = None,
+                zone: DisplayZone | None = None) -> str:
+    """The report as one HTML document (plotly.js inline, no external requests).
+
+    Times show in ``zone`` (default: the evidence's own), stated once in the header;
+    the embedded incident JSON keeps its UTC instants."""
+    from logsleuth.reports.clock import display_zone
+    from logsleuth.reports.html.figure import SHOWN_ZONE
+
+    zone = zone or display_zone(result)
+    token = SHOWN_ZONE.set(zone)
+    try:
+        return _render(result, title, zone)
+    finally:
+        SHOWN_ZONE.reset(token)
+
+
+def _render(result: ScanResult, title: str | None, zone: DisplayZone) -> str:
     from logsleuth.reports.html.context import build_context
     from logsleuth.reports.html.layout import build_figure
     from logsleuth.reports.html.sections import finding_cards, inputs_table, root_causes
-    from logsleuth.reports.html.summary import _time, summary_rows
+    from logsleuth.reports.html.summary import _onset, summary_rows
 
     ctx = build_context(result)
     figure, missing = build_figure(result.tables, ctx.incident, ctx.findings, ctx.leaks)
     verdict, rows = summary_rows(ctx)
     if title is None:
         onset = (ctx.incident or {}).get("onset")
-        title = "Incident report" + (f" — onset {_time(onset)}" if onset else "")
+        title = "Incident report" + (f" — onset {_onset(onset)}" if onset else "")
     plotly_js, app_js = _plotly_js(), _asset("assets", "report.js")
     missing_html = ("<p class=\"missing\">Lanes without evidence: "
                     + "; ".join(esc(m) for m in missing) + ".</p>") if missing else ""
     return Template(_asset("templates", "report.html")).substitute(
         csp=esc(_csp(plotly_js, app_js)),
         title=esc(title),
+        zone=esc(f"{zone.name} ({zone.source})"),
         css=_asset("assets", "report.css"),
         verdict=verdict,
         summary="".join(f"<div><dt>{esc(k)}</dt><dd>{v}</dd></div>" for k, v in rows),
@@ -79,8 +97,9 @@ def render_html(result: ScanResult, *, title: str | None = None) -> str:
     )
 
 
-def write_html(result: ScanResult, path: str | Path, *, title: str | None = None) -> Path:
+def write_html(result: ScanResult, path: str | Path, *, title: str | None = None,
+               zone: DisplayZone | None = None) -> Path:
     """Write ``render_html(result)`` to ``path`` (UTF-8) and return the path."""
     out = Path(path)
-    out.write_text(render_html(result, title=title), encoding="utf-8")
+    out.write_text(render_html(result, title=title, zone=zone), encoding="utf-8")
     return out

@@ -8,12 +8,14 @@ Every string that came from a log passes through ``plot_text``.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from logsleuth.reports.clock import UTC_ZONE, DisplayZone, wall_clock_ms
 from logsleuth.reports.html import series as S
 from logsleuth.reports.html.safe import plot_text
 
@@ -31,6 +33,8 @@ PRECURSOR_COLOR = "#ef6c00"
 SYMPTOM_COLOR = "#6a1b9a"
 MAX_METRIC_LANES = 4
 MAX_RULES = 10
+# the zone of every time the page shows; render_html sets it for one rendering
+SHOWN_ZONE: ContextVar[DisplayZone] = ContextVar("shown_zone", default=UTC_ZONE)
 
 
 @dataclass(slots=True)
@@ -43,8 +47,9 @@ class Lane:
 
 
 def iso(ms: np.ndarray | list[int] | int) -> list[str] | str:
-    """Plotly date strings (UTC wall clock, millisecond precision)."""
-    arr = np.atleast_1d(np.asarray(ms, dtype=np.int64)).astype("datetime64[ms]")
+    """Plotly date strings (wall clock of the shown zone, millisecond precision)."""
+    arr = wall_clock_ms(np.atleast_1d(np.asarray(ms, dtype=np.int64)),
+                        SHOWN_ZONE.get()).astype("datetime64[ms]")
     out = np.datetime_as_string(arr, unit="ms").tolist()
     return out[0] if np.ndim(ms) == 0 else out
 

@@ -10,6 +10,7 @@ from logsleuth.reports.html import series as S
 from logsleuth.reports.html.figure import (
     ONSET_COLOR,
     PRECURSOR_COLOR,
+    SHOWN_ZONE,
     SYMPTOM_COLOR,
     Lane,
     _plot_time,
@@ -72,7 +73,7 @@ def marker_lane(incident: dict[str, Any] | None) -> Lane | None:
                "text": [p["text"] for p in pts], "legend": "",
                "marker": {"color": color, "symbol": symbol, "size": 13,
                           "line": {"color": "white", "width": 1}},
-               "hovertemplate": "%{x} UTC<br>%{text}<extra></extra>"}
+               "hovertemplate": f"%{{x}} {SHOWN_ZONE.get().name}<br>%{{text}}<extra></extra>"}
               for name, color, symbol, pts in rows if pts]
     if not traces:
         return None
@@ -124,7 +125,8 @@ def _assemble(lanes: list[Lane], incident: dict[str, Any] | None) -> dict[str, A
         "margin": {"l": 70, "r": 170, "t": TOP_PX, "b": BOTTOM_PX},
         "paper_bgcolor": "white", "plot_bgcolor": "#fafafa", "font": {"size": 11},
         "xaxis": {"type": "date", "domain": [0, 1], "anchor": f"y{len(lanes)}",
-                  "title": {"text": "time (UTC)"}, "showspikes": True, "spikemode": "across",
+                  "title": {"text": f"time ({SHOWN_ZONE.get().name})"}, "showspikes": True,
+                  "spikemode": "across",
                   "spikethickness": 1, "spikecolor": "#9e9e9e", "spikedash": "solid",
                   "showgrid": True, "gridcolor": "#e0e0e0"},
         "annotations": [], "shapes": [], "dragmode": "zoom",

@@ -14,8 +14,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.reports.html import series as S
-from logsleuth.reports.html.figure import MAX_METRIC_LANES, PALETTE, Lane, _to_ms, iso
+from logsleuth.reports.html.figure import (
+    MAX_METRIC_LANES,
+    PALETTE,
+    SHOWN_ZONE,
+    Lane,
+    _to_ms,
+    iso,
+)
 from logsleuth.reports.html.safe import plot_text
+from logsleuth.timeline.resources import AFTER_GC
 
 HOUR_MS = 3_600_000
 
@@ -36,7 +44,9 @@ def metric_lanes(tables: dict[str, pa.Table], leaks: list[dict[str, Any]],
     gauge = (pc.equal(mt.column("origin"), "gauge").to_numpy(zero_copy_only=False)
              .astype(bool) if "origin" in mt.column_names else np.ones(mt.num_rows, bool))
     shown = set(pc.unique(pc.filter(metric_col, pa.array(gauge))).to_pylist())
-    names = [n for n in names if n in shown]
+    from logsleuth.timeline.resources import EVIDENCE_GAUGES
+
+    names = [n for n in names if n in shown and (n in by_leak or n not in EVIDENCE_GAUGES)]
     lanes = []
     for i, name in enumerate(names[:MAX_METRIC_LANES]):
         sel = pc.equal(metric_col, name).to_numpy(zero_copy_only=False).astype(bool)
@@ -46,7 +56,10 @@ def metric_lanes(tables: dict[str, pa.Table], leaks: list[dict[str, Any]],
         ms, v = ms_all[sel], values_all[sel]
         unit = str(mt.column("unit")[int(np.flatnonzero(sel)[0])]) \
             if "unit" in mt.column_names else ""
-        lanes.append(_lane(name, unit, ms, v, by_leak.get(name), span, PALETTE[i % 10]))
+        lane = _lane(name, unit, ms, v, by_leak.get(name), span, PALETTE[i % 10])
+        if name in AFTER_GC:  # the leak test reads the floor: draw it over the sawtooth
+            lane.traces.insert(1, _floor_trace(mt, sel, ms, v, unit))
+        lanes.append(lane)
     return lanes
 
 
@@ -89,7 +102,7 @@ def _lane(name: str, unit: str, ms: np.ndarray, v: np.ndarray, leak: dict[str, A
                            "x": iso([ex_ms]), "y": [maximum], "text": [what],
                            "textposition": "top left", "legend": "",
                            "marker": {"symbol": "x", "size": 12, "color": "#b71c1c"},
-                           "hovertemplate": f"{what} %{{x}} UTC<br>{words}"
+                           "hovertemplate": f"{what} %{{x}} {SHOWN_ZONE.get().name}<br>{words}"
                                             "<extra></extra>"})
     if maximum is not None:
         ceiling = (leak or {}).get("projection", {}).get("ceiling") or {}
@@ -105,6 +118,26 @@ def _lane(name: str, unit: str, ms: np.ndarray, v: np.ndarray, leak: dict[str, A
     title = f"metric {label}" + (f" ({plot_text(unit)})" if unit else "")
     return Lane(f"metric:{name}", title, 200, traces,
                 {"title": {"text": plot_text(unit) or "value"}, "rangemode": "tozero"})
+
+
+def _floor_trace(mt: pa.Table, sel: np.ndarray, ms: np.ndarray, v: np.ndarray,
+                 unit: str) -> dict[str, Any]:
+    """The post-GC floor (the live set) of an after-GC gauge, per GC log as analysed."""
+    import pandas as pd
+
+    from logsleuth.timeline.resources import post_gc_floor
+
+    rows = np.flatnonzero(sel)
+    df = pd.DataFrame({"source": mt.column("source").take(pa.array(rows)).to_pylist(),
+                       "metric": AFTER_GC[0], "ts": ms, "line": np.arange(len(ms)),
+                       "value": v})
+    floor = post_gc_floor(df)["value"].to_numpy(np.float64)
+    keep = S.extremes(ms, floor)
+    return {"type": "scatter", "mode": "lines", "name": "floor (live set)",
+            "x": iso(ms[keep]), "y": floor[keep].tolist(), "legend": "",
+            "line": {"color": "#212121", "width": 1},
+            "hovertemplate": f"%{{x}}<br>floor after GC: %{{y:,.0f}} {plot_text(unit)}"
+                             "<extra></extra>"}
 
 
 def _human(value: float, unit: str) -> str:

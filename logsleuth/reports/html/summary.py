@@ -9,17 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from logsleuth.reports.html.context import Context
+from logsleuth.reports.html.figure import SHOWN_ZONE
 from logsleuth.reports.html.metric import _human
 from logsleuth.reports.html.safe import esc
 
 
 def _time(iso: object) -> str:
-    """``2026-11-26T10:14:01.073Z`` → ``2026-11-26 10:14:01.073 UTC``."""
-    s = str(iso).replace("T", " ").replace("+00:00", "").rstrip("Z")
-    if "." in s:
-        head, frac = s.split(".", 1)
-        s = f"{head}.{frac[:3]}"
-    return f"{s} UTC"
+    """``2026-11-26T10:14:01.073Z`` → ``2026-11-26 11:14:01.073`` in the page's zone
+    (stated once in the header)."""
+    return SHOWN_ZONE.get().fmt(iso if iso else None)
+
+
+def _onset(iso: object) -> str:
+    """The onset names its zone, with UTC beside it."""
+    return SHOWN_ZONE.get().with_utc(iso)
 
 
 def _loc(path: object, line: object) -> str:
@@ -103,7 +106,7 @@ def _from_incident(inc: dict[str, Any], top: dict[str, Any] | None,
     happened = (f"{what}" + (f" — {int(top['count']):,} times, peaking at "
                              f"{int(top.get('peak_per_minute') or 0):,} per minute"
                              if top else "") + ".")
-    began = (f"{esc(_time(inc['onset']))} at {_loc(ev.get('path'), ev.get('line'))}: "
+    began = (f"{esc(_onset(inc['onset']))} at {_loc(ev.get('path'), ev.get('line'))}: "
              f"<q>{esc(ev.get('text'))}</q>")
     led: list[str] = []
     for c in inc.get("root_cause_candidates", [])[:1]:

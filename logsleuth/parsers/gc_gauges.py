@@ -1,0 +1,164 @@
+"""Resource gauges a GC log states after each collection, as ``metrics`` rows.
+
+The leak analysis reads one series table; a GC log feeds it without any
+definition from the user:
+
+- ``jvm_heap_after_gc``: the whole heap after every stop-the-world collection
+  (``gc_events.heap_after_kb``), any collector, JDK 8 and unified. Capped by
+  ``jvm_max_heap`` (``-Xmx``, ``MaxHeapSize``, ``Heap Max Capacity``) through the
+  ``*heap*`` glob of those ceilings.
+- ``jvm_heap_old_after_gc``: the old generation after a collection: Parallel's
+  ``ParOldGen``/``PSOldGen``, Serial's ``Tenured``, CMS's ``CMS``, G1's ``Old
+  regions`` (times ``Heap Region Size``; skipped when the size is not stated). A
+  capacity the line prints is its ceiling (``jvm_heap_old_capacity``).
+- ``jvm_metaspace_after_gc``: ``Metaspace: A->B(C)`` (JDK 8 inside the event,
+  unified on its own ``gc,metaspace`` line): the used size after GC, or from JDK 17's
+  ``used(committed)->used(committed)`` the committed size, which is what
+  ``-XX:MaxMetaspaceSize`` bounds. The ceiling is that flag when some evidence prints
+  it; the reserved size JDK 8-11 print in parentheses is never a limit.
+
+A pool line is placed at its collection: the pause of the same ``GC(N)`` in
+unified logs, else the event at or before its line (JDK 8 prints them inside the
+event). One regex pass over the text; lines it finds are already counted as GC
+lines by the parser.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from logsleuth.parsers.metrics import METRICS_SCHEMA
+
+HEAP = "jvm_heap_after_gc"
+OLD = "jvm_heap_old_after_gc"
+OLD_CAPACITY = "jvm_heap_old_capacity"
+METASPACE = "jvm_metaspace_after_gc"
+_PAUSES = ("young", "mixed", "full", "degenerated", "pause-other")
+
+_SIZE = r"(?P<{0}>\d+(?:\.\d+)?)(?P<{0}u>[BKMG])"
+_POOL_RE = re.compile(
+    r"(?:GC\((?P<id>\d+)\) |\[)(?P<pool>Metaspace|ParOldGen|PSOldGen|Tenured|CMS|Old regions)"
+    r": " + _SIZE.format("b") + r"?(?P<bc>\([^)\n]*\))?->"
+    + _SIZE.format("a") + r"?(?:\((?P<c>\d+(?:\.\d+)?)(?P<cu>[BKMG])\))?")
+_REGIONS_RE = re.compile(r"GC\((?P<id>\d+)\) Old regions: (?P<b>\d+)->(?P<a>\d+)")
+_REGION_SIZE_RE = re.compile(r"Heap Region Size: (?P<v>\d+)(?P<u>[KMG])")
+_KB = {"B": 1 / 1024, "K": 1.0, "M": 1024.0, "G": 1024.0 ** 2}
+
+
+def _kb(value: str | None, unit: str | None) -> float | None:
+    return None if value is None else float(value) * _KB[unit or "K"]
+
+
+def gc_gauges(text: str, events: pa.Table, source: str) -> pa.Table:
+    """``metrics`` rows (origin gauge, and old-gen capacities as limits) of one GC log."""
+    parts = [_heap_rows(events, source)]
+    pools = _pool_rows(text, events, source)
+    if pools is not None:
+        parts.append(pools)
+    out = pa.concat_tables(parts)
+    return out.filter(pc.is_valid(out["ts"])) if out.num_rows else out
+
+
+def _table(source: str, lines: np.ndarray, ts: pa.Array, metric: list[str],
+           value: np.ndarray, origin: list[str], caps: list[str | None]) -> pa.Table:
+    n = len(lines)
+    return pa.table({
+        "source": pa.array([source] * n, pa.string()), "line": pa.array(lines, pa.int64()),
+        "ts": ts.cast(pa.timestamp("ms", tz="UTC")), "metric": pa.array(metric, pa.string()),
+        "value": pa.array(value, pa.float64()),
+        "unit": pa.array(["B"] * n, pa.string()), "origin": pa.array(origin, pa.string()),
+        "caps": pa.array(caps, pa.string())}, schema=METRICS_SCHEMA)
+
+
+def _heap_rows(events: pa.Table, source: str) -> pa.Table:
+    pause = pc.and_(pc.is_in(events["kind"].cast(pa.string()), pa.array(_PAUSES)),
+                    pc.is_valid(events["heap_after_kb"]))
+    e = events.filter(pc.fill_null(pause, False))
+    n = e.num_rows
+    return _table(source, e["line"].to_numpy(), e["ts"].combine_chunks() if n else
+                  pa.array([], pa.timestamp("ms", tz="UTC")), [HEAP] * n,
+                  e["heap_after_kb"].to_numpy(zero_copy_only=False).astype(np.float64) * 1024,
+                  ["gauge"] * n, [None] * n)
+
+
+def _line_numbers(text: str, offsets: np.ndarray) -> np.ndarray:
+    """1-based line of each text offset: newline positions found once, vectorised."""
+    raw = np.frombuffer(text.encode("latin-1"), np.uint8)
+    return 1 + np.searchsorted(np.flatnonzero(raw == 10), offsets, side="left")
+
+
+def _sizes_kb(values: list[str | None], units: list[str | None]) -> np.ndarray:
+    """KiB per (number, unit) pair; NaN where no number was printed."""
+    num = np.array([np.nan if v is None else float(v) for v in values], np.float64)
+    factor = np.array([_KB[u or "K"] for u in units], np.float64)
+    return num * factor
+
+
+def _pool_rows(text: str, events: pa.Table, source: str) -> pa.Table | None:
+    """Pool lines placed at their collection; Python only collects the regex groups."""
+    groups = [(m.start(), *m.group("id", "pool", "bc", "a", "au", "c", "cu"))
+              for m in _POOL_RE.finditer(text)]
+    if not groups or events.num_rows == 0:
+        return None
+    start, gc_id, pool, bc, a, au, c, cu = (list(col) for col in zip(*groups, strict=True))
+    lines = _line_numbers(text, np.array(start, np.int64))
+    pool_arr = np.array(pool, dtype=object)
+    after, cap = _sizes_kb(a, au), _sizes_kb(c, cu)
+    regions = pool_arr == "Old regions"
+    if regions.any():  # G1 counts regions: bytes only when the log states a region's size
+        region = _REGION_SIZE_RE.search(text)
+        after[regions] = after[regions] / _KB["K"] * (_kb(region["v"], region["u"])
+                                                        if region else np.nan)
+        cap[regions] = np.nan
+    meta = pool_arr == "Metaspace"
+    # JDK 17+ prints used(committed)->used(committed): MaxMetaspaceSize bounds the committed
+    # space, which is what runs out; older JDKs print the reserved size in parentheses
+    committed = meta & np.array([x is not None for x in bc]) & ~np.isnan(cap)
+    after[committed] = cap[committed]
+    cap[meta] = np.nan
+    at = _collection_of(events, gc_id, lines)
+    ok = (at >= 0) & ~np.isnan(after)
+    if not ok.any():
+        return None
+    metric = np.where(meta, METASPACE, OLD)
+    limit = ok & ~meta & ~np.isnan(cap)
+    sel_g, sel_l = np.flatnonzero(ok), np.flatnonzero(limit)
+    ev_ts = events["ts"].combine_chunks()
+    t = _table(source, np.concatenate([lines[sel_g], lines[sel_l]]),
+               pc.take(ev_ts, pa.array(np.concatenate([at[sel_g], at[sel_l]]))),
+               [*metric[sel_g].tolist(), *[OLD_CAPACITY] * len(sel_l)],
+               np.concatenate([after[sel_g], cap[sel_l]]) * 1024,
+               ["gauge"] * len(sel_g) + ["limit"] * len(sel_l),
+               [None] * len(sel_g) + [OLD] * len(sel_l))
+    t = t.sort_by([("line", "ascending")])
+    from logsleuth.parsers.metrics import first_statements
+
+    return first_statements(t)
+
+
+def _collection_of(events: pa.Table, gc_ids: list[str | None], lines: np.ndarray) -> np.ndarray:
+    """Row of the collection each pool line belongs to (-1: none): the pause of the same
+    ``GC(N)`` in unified logs, else the event at or before its line (JDK 8 prints pools
+    inside the event)."""
+    ev_line = events["line"].to_numpy()
+    ev_id = events["gc_id"].to_numpy(zero_copy_only=False).astype(np.float64)
+    is_pause = np.isin(events["kind"].cast(pa.string()).to_numpy(zero_copy_only=False),
+                       _PAUSES) & ~np.isnan(ev_id)
+    order = np.argsort(ev_line, kind="stable")
+    k = np.searchsorted(ev_line[order], lines, side="right") - 1
+    at = np.where(k >= 0, order[np.maximum(k, 0)], -1)
+    ids = np.array([np.nan if i is None else float(i) for i in gc_ids], np.float64)
+    pause_rows = np.flatnonzero(is_pause)
+    if len(pause_rows) and not np.isnan(ids).all():
+        # last pause row of each id wins, as a dict built in row order would
+        by_id = pause_rows[np.argsort(ev_id[pause_rows], kind="stable")]
+        keys = ev_id[by_id]
+        pos = np.searchsorted(keys, ids, side="right") - 1
+        hit = (pos >= 0) & ~np.isnan(ids)
+        hit[hit] &= keys[pos[hit]] == ids[hit]
+        at = np.where(hit, by_id[np.maximum(pos, 0)], np.where(np.isnan(ids), at, -1))
+    return at

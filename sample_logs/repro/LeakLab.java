@@ -1,0 +1,303 @@
+package com.example.leaklab;
+
+import java.io.File;
+import java.io.FileWriter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Small JVM resource exhaustion runs for logsleuth's validation (resources.py drives it).
+ *
+ * One mode per run (system property lab.mode):
+ *   heap       every closed session keeps lab.leakBytes bytes in a static list (a leak)
+ *   undersized a fixed working set that nearly fills a small heap, high allocation rate, no leak
+ *   metaspace  every plugin reload defines a class in a new URLClassLoader that is never released
+ *   threads    every submitted job starts a thread that never ends
+ *   pool       every exported order takes a HikariCP connection and never closes it
+ * The application log says nothing about memory. Ground truth goes to lab.truthFile (outside
+ * the evidence): per 250 ms, the counters of the run and the JVM's own view of the resource.
+ * Every run is bounded by lab.seconds and ends by itself; nothing listens on a network.
+ */
+public final class LeakLab {
+  private static final Logger LOG = LogManager.getLogger("com.example.leaklab.Server");
+  private static final List<Object> RETAINED = new ArrayList<>();
+  private static final AtomicLong REQUESTS = new AtomicLong();
+  private static final AtomicLong EVENTS = new AtomicLong();
+  private static final AtomicLong LEAKED = new AtomicLong();
+  private static final AtomicLong OOMS = new AtomicLong();
+  private static final AtomicLong UNLOGGED = new AtomicLong();
+  private static volatile long firstOomMs = -1;
+  private static volatile Object sink;
+
+  public static void main(String[] args) throws Exception {
+    String mode = System.getProperty("lab.mode", "heap");
+    long seconds = Long.getLong("lab.seconds", 30);
+    long afterOomMs = Long.getLong("lab.afterOomMs", 2500);
+    int leakBytes = Integer.getInteger("lab.leakBytes", 2048);
+    int rate = Integer.getInteger("lab.rate", 400);  // requests per second
+    long seed = Long.getLong("lab.seed", 7);
+    LOG.info("LeakLab starting mode={} JVM arguments: {}", mode,
+        String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
+    // a missing optional file, as services meet at startup (it also loads the logger's
+    // exception rendering before the metaspace run leaves no room to load it)
+    LOG.warn("Optional overrides not loaded", new java.io.FileNotFoundException("overrides.yml"));
+    Thread truth = new Thread(() -> truthLoop(System.getProperty("lab.truthFile")), "truth");
+    truth.setDaemon(true);
+    truth.start();
+    Random rnd = new Random(seed);
+    long start = System.currentTimeMillis();
+    long end = start + seconds * 1000;
+    int sessionLeft = 1 + rnd.nextInt(8);
+    long session = 1;
+    int requests = 0;
+    if (mode.equals("undersized")) {
+      long cache = Long.getLong("lab.cacheBytes", 20L << 20);
+      for (long b = 0; b < cache; b += 4096) {
+        RETAINED.add(new byte[4096 - 16]);
+      }
+      LOG.info("Cache warmed entries={}", RETAINED.size());
+    }
+    while (System.currentTimeMillis() < end
+        && (firstOomMs < 0 || System.currentTimeMillis() < firstOomMs + afterOomMs)) {
+      // the load varies second by second, so events that occur at different ratios differ
+      long sec = (System.currentTimeMillis() - start) / 1000;
+      int perSec = Math.max(10, (int) (rate * (0.5 + ((sec * 7919) % 10) / 10.0)));
+      long id = REQUESTS.incrementAndGet();
+      try {
+        switch (mode) {
+          case "heap" -> {
+            work(8);  // the work of the request: garbage, released when it returns or fails
+            requests++;
+            LOG.info("Request handled id={} path=/api/items status=200", id);
+            if (--sessionLeft == 0) {
+              sessionLeft = 1 + rnd.nextInt(8);
+              RETAINED.add(new byte[leakBytes]);  // the leak: session state kept forever
+              EVENTS.incrementAndGet();
+              LEAKED.addAndGet(leakBytes);
+              LOG.info("Session closed session={} requests={}", session++, requests);
+              requests = 0;
+            }
+          }
+          case "undersized" -> {
+            sink = new byte[64 * 1024];  // a high allocation rate into a nearly full heap
+            RETAINED.set((int) (id % RETAINED.size()), new byte[4096 - 16]);  // churn, no growth
+            LOG.info("Request handled id={} path=/api/report status=200", id);
+            if (--sessionLeft == 0) {
+              sessionLeft = 1 + rnd.nextInt(8);
+              EVENTS.incrementAndGet();
+              LOG.info("Session closed session={}", session++);
+            }
+          }
+          case "metaspace" -> {
+            work(8);
+            LOG.info("Request handled id={} path=/api/plugins status=200", id);
+            if (--sessionLeft == 0) {
+              sessionLeft = 1 + rnd.nextInt(8);
+              URL[] cp = {new File(System.getProperty("lab.pluginDir")).toURI().toURL()};
+              URLClassLoader loader = new URLClassLoader(cp, null);
+              Class<?> c = Class.forName("com.example.leaklab.Plugin", true, loader);
+              RETAINED.add(c);  // a class pins its loader, and the loader all it defined
+              EVENTS.incrementAndGet();
+              LOG.info("Plugin reloaded name=plugin-{} loader={}", session++,
+                  Integer.toHexString(System.identityHashCode(loader)));
+            }
+          }
+          case "threads" -> {
+            work(8);
+            LOG.info("Request handled id={} path=/api/jobs status=202", id);
+            if (--sessionLeft == 0) {
+              sessionLeft = 1 + rnd.nextInt(8);
+              long job = session++;
+              Thread t = new Thread(() -> {
+                while (true) {
+                  LockSupport.park();  // waits for a completion signal that never comes
+                }
+              }, "job-worker-" + job);
+              t.setDaemon(true);
+              t.start();
+              EVENTS.incrementAndGet();
+              LOG.info("Job submitted job={} worker={}", job, t.getName());
+            }
+          }
+          case "pool" -> {
+            work(2);
+            LOG.info("Request handled id={} path=/api/orders status=200", id);
+            try (java.sql.Connection c = Pool.get().getConnection()) {
+              c.isValid(1);  // a query's worth of use, returned at once
+            }
+            if (--sessionLeft == 0) {
+              sessionLeft = 1 + rnd.nextInt(8) * 4;
+              Pool.LEAKED.add(Pool.get().getConnection());  // the export forgets close()
+              EVENTS.incrementAndGet();
+              LEAKED.incrementAndGet();
+              LOG.info("Order exported order={}", session++);
+            }
+          }
+          default -> throw new IllegalArgumentException(mode);
+        }
+      } catch (java.sql.SQLException e) {
+        LOG.error("Request failed id={}", id, e);
+      } catch (OutOfMemoryError e) {
+        if (firstOomMs < 0) {
+          firstOomMs = System.currentTimeMillis();
+        }
+        OOMS.incrementAndGet();
+        try {
+          LOG.error("Request failed id={}", id, e);
+        } catch (OutOfMemoryError again) {
+          UNLOGGED.incrementAndGet();  // the logger itself could not allocate: not in the log
+        }
+      }
+      LockSupport.parkNanos(1_000_000_000L / perSec);
+    }
+    LOG.info("LeakLab stopping requests={} events={} ooms={} unlogged={}", REQUESTS.get(),
+        EVENTS.get(), OOMS.get(), UNLOGGED.get());
+    Thread.sleep(400);  // one more truth row
+    System.exit(0);
+  }
+
+  /** A request's working set: chunks that are garbage once it returns, or once it fails. */
+  private static void work(int chunks) {
+    List<byte[]> parts = new ArrayList<>();
+    for (int i = 0; i < chunks; i++) {
+      parts.add(new byte[16 * 1024]);
+    }
+    sink = parts;
+  }
+
+  private static void truthLoop(String path) {
+    List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans();
+    try (PrintWriter out = new PrintWriter(new FileWriter(path))) {
+      out.println("ms,requests,events,leaked_bytes,ooms,unlogged,heap_used,old_after_gc,metaspace_used,"
+          + "classes_loaded,threads");
+      while (true) {
+        long oldAfter = -1;
+        long meta = -1;
+        for (MemoryPoolMXBean p : pools) {
+          String n = p.getName();
+          if (p.getType() == MemoryType.HEAP && (n.contains("Old") || n.contains("Tenured"))
+              && p.getCollectionUsage() != null) {
+            oldAfter = p.getCollectionUsage().getUsed();
+          }
+          if (n.equals("Metaspace")) {
+            meta = p.getUsage().getUsed();
+          }
+        }
+        out.printf("%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d%n", System.currentTimeMillis(),
+            REQUESTS.get(), EVENTS.get(), LEAKED.get(), OOMS.get(), UNLOGGED.get(),
+            ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), oldAfter, meta,
+            ManagementFactory.getClassLoadingMXBean().getLoadedClassCount(),
+            ManagementFactory.getThreadMXBean().getThreadCount());
+        out.flush();
+        Thread.sleep(250);
+      }
+    } catch (IOException | InterruptedException | OutOfMemoryError e) {
+      // the truth stops where the JVM cannot go on; the rows written so far stand
+    }
+  }
+}
+
+/** A HikariCP pool over a DataSource that needs no database (the pool is what is studied). */
+final class Pool {
+  static final List<java.sql.Connection> LEAKED = new ArrayList<>();
+  private static com.zaxxer.hikari.HikariDataSource ds;
+
+  static synchronized com.zaxxer.hikari.HikariDataSource get() {
+    if (ds == null) {
+      com.zaxxer.hikari.HikariConfig cfg = new com.zaxxer.hikari.HikariConfig();
+      cfg.setDataSource(new NoDatabase());
+      cfg.setMaximumPoolSize(Integer.getInteger("lab.poolSize", 20));
+      cfg.setMinimumIdle(2);
+      cfg.setConnectionTimeout(250);
+      ds = new com.zaxxer.hikari.HikariDataSource(cfg);
+    }
+    return ds;
+  }
+
+  /** Connections that answer every call with a default: valid, auto-commit, no network. */
+  static final class NoDatabase implements javax.sql.DataSource {
+    @Override
+    public java.sql.Connection getConnection() {
+      return (java.sql.Connection) java.lang.reflect.Proxy.newProxyInstance(
+          Pool.class.getClassLoader(), new Class<?>[] {java.sql.Connection.class},
+          (proxy, m, a) -> {
+            Class<?> r = m.getReturnType();
+            if (m.getName().equals("toString")) {
+              return "NoDatabaseConnection@" + Integer.toHexString(System.identityHashCode(proxy));
+            }
+            if (m.getName().equals("hashCode")) {
+              return System.identityHashCode(proxy);
+            }
+            if (m.getName().equals("equals")) {
+              return proxy == a[0];
+            }
+            if (r == boolean.class) {
+              return m.getName().equals("isValid") || m.getName().equals("getAutoCommit");
+            }
+            if (r == int.class) {
+              return m.getName().equals("getTransactionIsolation")
+                  ? java.sql.Connection.TRANSACTION_READ_COMMITTED : 0;
+            }
+            return null;
+          });
+    }
+
+    @Override
+    public java.sql.Connection getConnection(String u, String p) {
+      return getConnection();
+    }
+
+    @Override
+    public java.io.PrintWriter getLogWriter() {
+      return null;
+    }
+
+    @Override
+    public void setLogWriter(java.io.PrintWriter out) {}
+
+    @Override
+    public void setLoginTimeout(int seconds) {}
+
+    @Override
+    public int getLoginTimeout() {
+      return 0;
+    }
+
+    @Override
+    public java.util.logging.Logger getParentLogger() {
+      return java.util.logging.Logger.getGlobal();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws java.sql.SQLException {
+      throw new java.sql.SQLException("not a wrapper");
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) {
+      return false;
+    }
+  }
+}
+
+/** What every plugin reload defines anew in its own class loader. */
+final class Plugin {
+  private final byte[] state = new byte[64];
+
+  @Override
+  public String toString() {
+    return "plugin" + state.length;
+  }
+}

@@ -1,0 +1,232 @@
+"""Builds the resource-exhaustion cases: small real JVM runs of LeakLab.java, one per resource.
+
+    python3 sample_logs/repro/resources.py [--out sample_logs/resources] [CASE ...]
+
+Each run is one OpenJDK 17 process (log4j2 2.19 from Debian's liblog4j2-java), loop-driven,
+no network, bounded by ``lab.seconds`` and killed after ``HARD_LIMIT_S`` whatever happens. The
+evidence of a case goes to ``<out>/<case>/`` (app.log, gc.log, jstack dumps) and its ground
+truth to ``<out>/<case>.truth.json`` beside it. Truth comes from the run itself: the counters
+and MXBean readings LeakLab writes to a CSV outside the evidence, the flags chosen here, and a
+stdlib reading of the written log (first OOM record, OOM record count), never from logsleuth.
+
+Standard library only. Needs (Debian): openjdk-17-jdk-headless, liblog4j2-java, python3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+HERE = Path(__file__).resolve().parent
+ZONE = "Europe/Berlin"
+J = "/usr/share/java"
+LIBS = [f"{J}/log4j-api.jar", f"{J}/log4j-core.jar"]
+# HikariCP from the local Maven repository (mvn dependency:get -Dartifact=com.zaxxer:HikariCP:
+# 5.1.0); the pool run logs through slf4j-simple, log4j's API bridged to it
+HIKARI = str(Path.home() / ".m2/repository/com/zaxxer/HikariCP/5.1.0/HikariCP-5.1.0.jar")
+POOL_LIBS = [f"{J}/log4j-api.jar", f"{J}/log4j-to-slf4j.jar", f"{J}/slf4j-api.jar",
+             f"{J}/slf4j-simple.jar", HIKARI]
+HARD_LIMIT_S = 60
+GC_LOG = "-Xlog:gc*:file=gc.log:time,uptime,level,tags"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    mode: str  # LeakLab's lab.mode
+    jvm: tuple[str, ...]
+    seconds: int
+    event: str  # the message prefix of the event that leaks (or would)
+    resource: str  # heap | metaspace | threads
+    leaks: bool
+    props: dict[str, str] = field(default_factory=dict)
+    dump_every_s: float = 0.0  # jstack cadence (0: none)
+    libs: tuple[str, ...] = tuple(LIBS)
+
+
+CASES = {c.name: c for c in (
+    Case("heap-g1", "heap", ("-Xms32m", "-Xmx32m", "-XX:+UseG1GC"), 45, "Session closed",
+         "heap", True, {"lab.leakBytes": "16384", "lab.rate": "400"}),
+    Case("heap-parallel", "heap", ("-Xms32m", "-Xmx32m", "-XX:+UseParallelGC"), 45,
+         "Session closed", "heap", True, {"lab.leakBytes": "16384", "lab.rate": "400"}),
+    Case("undersized-g1", "undersized", ("-Xms32m", "-Xmx32m", "-XX:+UseG1GC"), 25,
+         "Session closed", "heap", False, {"lab.cacheBytes": str(20 << 20), "lab.rate": "400"}),
+    Case("metaspace-g1", "metaspace", ("-Xmx64m", "-XX:+UseG1GC", "-XX:MaxMetaspaceSize=14m"),
+         50, "Plugin reloaded", "metaspace", True, {"lab.rate": "400"}),
+    Case("threads-g1", "threads", ("-Xmx32m", "-XX:+UseG1GC", "-Xss256k"), 25, "Job submitted",
+         "threads", True, {"lab.rate": "60"}, dump_every_s=2.5),
+    Case("pool-hikari", "pool", ("-Xmx64m", "-XX:+UseG1GC"), 30, "Order exported", "pool", True,
+         {"lab.rate": "20", "lab.poolSize": "20",
+          "com.zaxxer.hikari.housekeeping.periodMs": "500",
+          "org.slf4j.simpleLogger.defaultLogLevel": "info",
+          "org.slf4j.simpleLogger.log.com.zaxxer.hikari": "debug",
+          "org.slf4j.simpleLogger.showDateTime": "true",
+          "org.slf4j.simpleLogger.dateTimeFormat": "yyyy-MM-dd HH:mm:ss.SSS"},
+         libs=tuple(POOL_LIBS)),
+)}
+
+_HEADER = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) ")
+
+
+def compile_lab(classes: Path) -> None:
+    subprocess.run(["javac", "-g", "-cp", ":".join([*LIBS, HIKARI]), "-d", str(classes),
+                    str(HERE / "LeakLab.java")], check=True)
+
+
+def run_case(case: Case, out: Path, classes: Path) -> dict[str, object]:
+    evidence = out / case.name
+    shutil.rmtree(evidence, ignore_errors=True)
+    evidence.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="leaklab-") as tmp:
+        work = Path(tmp)
+        plugins = work / "plugins" / "com" / "example" / "leaklab"
+        plugins.mkdir(parents=True)
+        shutil.copy(classes / "com" / "example" / "leaklab" / "Plugin.class", plugins)
+        props = {"lab.mode": case.mode, "lab.seconds": str(case.seconds),
+                 "lab.logDir": str(evidence), "lab.truthFile": str(work / "truth.csv"),
+                 "lab.pluginDir": str(work / "plugins"),
+                 "log4j.configurationFile": str(HERE / "log4j2-resources.xml"), **case.props}
+        if case.mode == "pool":  # slf4j-simple writes the app log
+            props["org.slf4j.simpleLogger.logFile"] = str(evidence / "app.log")
+        cmd = ["java", *case.jvm, GC_LOG, *(f"-D{k}={v}" for k, v in props.items()),
+               "-cp", f"{classes}:{':'.join(case.libs)}", "com.example.leaklab.LeakLab"]
+        env = dict(os.environ, TZ=ZONE)
+        t0 = time.monotonic()
+        with (work / "jvm.out").open("wb") as jout:
+            proc = subprocess.Popen(cmd, cwd=evidence, stdout=jout, stderr=subprocess.STDOUT,
+                                    env=env)
+        next_dump = t0 + case.dump_every_s
+        while proc.poll() is None and time.monotonic() - t0 < HARD_LIMIT_S:
+            if case.dump_every_s and time.monotonic() >= next_dump:
+                stamp = datetime.now(ZoneInfo(ZONE))
+                with (evidence / f"jstack-{stamp:%H%M%S}-{stamp.microsecond // 1000:03d}.txt"
+                      ).open("w") as f:
+                    subprocess.run(["jstack", str(proc.pid)], stdout=f,
+                                   stderr=subprocess.DEVNULL, timeout=20, check=False)
+                next_dump += case.dump_every_s
+            time.sleep(0.05)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+        rows = list(csv.DictReader((work / "truth.csv").open()))
+        truth = truth_of(case, evidence, rows, cmd)
+    for name in ("app.log", "gc.log"):  # kept small, as log rotation would leave them
+        subprocess.run(["gzip", "-n", "-9", str(evidence / name)], check=True)
+    return truth
+
+
+def _utc(local: str) -> str:
+    t = datetime.strptime(local, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=ZoneInfo(ZONE))
+    return t.astimezone(ZoneInfo("UTC")).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+def log_records(path: Path) -> list[tuple[int, str, str, list[str]]]:
+    """(line, local time, level, lines) of every record of a log4j2 text log."""
+    recs: list[tuple[int, str, str, list[str]]] = []
+    for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        m = _HEADER.match(line)
+        if m:
+            recs.append((i, m.group(1), "", [line]))
+        elif recs:
+            recs[-1][3].append(line)
+    return recs
+
+
+def _slope(xs: list[float], ys: list[float]) -> float | None:
+    """Least-squares slope of ys on xs."""
+    n = len(xs)
+    if n < 3:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    return None if sxx == 0 else sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+
+
+def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
+             cmd: list[str]) -> dict[str, object]:
+    recs = log_records(evidence / "app.log")
+    # the failure: an OutOfMemoryError, or for the pool a connection request that timed out
+    marker = ("Connection is not available" if case.resource == "pool"
+              else "java.lang.OutOfMemoryError")
+    ooms = [r for r in recs if any(marker in ln for ln in r[3])]
+    events = [r for r in recs if case.event in r[3][0]]
+    first = ooms[0] if ooms else None
+    onset = None
+    if first is not None:
+        kind = next(ln for ln in first[3] if marker in ln)
+        onset = {"ts_utc": _utc(first[1]), "file": "app.log", "line": first[0],
+                 "error": kind.strip()}
+    # growth per event from the JVM's own readings, before the first OOM
+    stop_ms = 1 << 62 if first is None else int(
+        datetime.strptime(first[1], "%Y-%m-%d %H:%M:%S.%f").replace(
+            tzinfo=ZoneInfo(ZONE)).timestamp() * 1000)
+    column = {"heap": "leaked_bytes", "metaspace": "metaspace_used", "threads": "threads",
+              "pool": "leaked_bytes"}  # pool: connections taken and never closed
+    before = [r for r in rows if int(r["ms"]) < stop_ms]
+    xs = [float(r["events"]) for r in before]
+    per_event = {
+        # what the JVM saw grow, per event (the pools' own readings, between GCs for heap)
+        "jvm_reading": _slope(xs, [float(r[column[case.resource]]) for r in before]),
+        "old_gen_after_gc": _slope(
+            [float(r["events"]) for r in before if int(r["old_after_gc"]) > 0],
+            [float(r["old_after_gc"]) for r in before if int(r["old_after_gc"]) > 0]),
+    }
+    leak = None
+    if case.leaks:
+        leak = {"resource": case.resource, "event_template_prefix": case.event,
+                "per_event": per_event}
+        if case.resource == "pool":
+            leak["pool_size"] = int(case.props["lab.poolSize"])
+        if case.resource == "heap":
+            payload = int(case.props["lab.leakBytes"])
+            # byte[n] costs n + 16 header bytes; the static list's slot 4 (compressed oops),
+            # amortised over its 1.5x growth, 4-8: per event 16404-16408 B retained
+            leak["retained_bytes_per_event"] = {"min": payload + 16 + 4,
+                                                "max": payload + 16 + 8}
+    dumps = sorted(evidence.glob("jstack-*.txt"))
+    return {
+        "case": case.name, "mode": case.mode, "command": " ".join(cmd),
+        "onset": onset,
+        "counts": {"records": len(recs), "events": len(events), "oom_records": len(ooms),
+                   "oom_records_with_trace": sum(
+                       1 for r in ooms if any(ln.startswith("\tat ") for ln in r[3])),
+                   "oom_records_traceless": sum(
+                       1 for r in ooms if not any(ln.startswith("\tat ") for ln in r[3])),
+                   "jvm_events": int(rows[-1]["events"]) if rows else 0,
+                   "jstack_dumps": len(dumps)},
+        "leak": leak,
+        "threads_per_dump": [sum(1 for ln in d.read_text().splitlines() if ln.startswith('"'))
+                             for d in dumps],
+        "first_ts_utc": _utc(recs[0][1]) if recs else None,
+        "last_ts_utc": _utc(recs[-1][1]) if recs else None,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--out", type=Path, default=HERE.parent / "resources")
+    ap.add_argument("cases", nargs="*", default=list(CASES))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="leaklab-classes-") as tmp:
+        classes = Path(tmp)
+        compile_lab(classes)
+        for name in args.cases:
+            truth = run_case(CASES[name], args.out, classes)
+            (args.out / f"{name}.truth.json").write_text(json.dumps(truth, indent=2) + "\n")
+            print(name, json.dumps({k: truth[k] for k in ("onset", "counts")}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,463 @@
+"""Layout inference for text logs (issue 13 item 1).
+
+The lines of each shape are copied from public logs of the projects named (loghub's
+Hadoop/HDFS/Spark/ZooKeeper 2k samples, Kafka and Elasticsearch 6 first lines as in
+issue 13); the expected PatternLayout is written from each project's documented
+log4j/logback configuration, before running the inference.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from logsleuth import api
+from logsleuth.layouts import compile_pattern
+from logsleuth.layouts.infer import infer_layout
+from logsleuth.layouts.tstamp import find_stamp
+
+HADOOP = """\
+2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001
+2015-10-18 18:01:48,963 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Executing with tokens:
+2015-10-18 18:01:51,775 INFO [Socket Reader #1 for port 62260] org.apache.hadoop.ipc.Server: Starting Socket Reader #1 for port 62260
+2015-10-18 18:01:51,885 INFO [main] org.mortbay.log: Logging to org.slf4j.impl.Log4jLoggerAdapter(org.mortbay.log) via org.mortbay.log.Slf4jLog
+2015-10-18 18:01:53,447 INFO [AsyncDispatcher event handler] org.apache.hadoop.mapreduce.v2.app.speculate.DefaultSpeculator: JOB_CREATE job_1445144423722_0020
+"""
+HDFS = """\
+081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating
+081109 203807 222 INFO dfs.DataNode$PacketResponder: PacketResponder 0 for block blk_-6952295868487656571 terminating
+081109 204005 35 INFO dfs.FSNamesystem: BLOCK* NameSystem.addStoredBlock: blockMap updated: 10.251.73.220:50010 is added to blk_7128370237687728475 size 67108864
+081109 214043 2561 WARN dfs.DataNode$DataXceiver: 10.251.30.85:50010:Got exception while serving blk_-2918118818249673980 to /10.251.90.64:
+081109 205931 13 INFO dfs.DataBlockScanner: Verification succeeded for blk_-4980916519894289629
+"""
+SPARK = """\
+17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]
+17/06/09 20:10:40 INFO spark.SecurityManager: Changing view acls to: yarn,curi
+17/06/09 20:10:41 INFO Remoting: Starting remoting
+17/06/09 20:10:41 INFO util.Utils: Successfully started service 'sparkExecutorActorSystem' on port 55904.
+17/06/09 20:10:47 INFO Configuration.deprecation: mapred.tip.id is deprecated. Instead, use mapreduce.task.id
+"""
+ZOOKEEPER = """\
+2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200
+2015-07-29 19:04:12,394 - INFO  [/10.10.34.11:3888:QuorumCnxManager$Listener@493] - Received connection request /10.10.34.11:45307
+2015-07-29 19:04:29,071 - WARN  [SendWorker:188978561024:QuorumCnxManager$SendWorker@688] - Send worker leaving thread
+2015-07-29 19:13:24,282 - WARN  [RecvWorker:188978561024:QuorumCnxManager$RecvWorker@762] - Connection broken for id 188978561024, my id = 1, error =\x20
+"""
+KAFKA = """\
+[2017-08-04 10:48:20,377] INFO starting (kafka.server.KafkaServer)
+[2017-08-04 10:48:20,379] INFO Connecting to zookeeper on localhost:2181 (kafka.server.KafkaServer)
+[2017-08-04 10:48:20,382] INFO KafkaConfig values:\x20
+\tadvertised.host.name = null
+\tadvertised.listeners = null
+ (kafka.server.KafkaConfig)
+[2017-08-04 10:48:20,393] INFO Starting ZkClient event thread. (org.I0Itec.zkclient.ZkEventThread)
+"""
+ES6 = """\
+[2018-05-17T08:19:35,939][INFO ][o.e.n.Node               ] [] initializing ...
+[2018-05-17T08:19:36,036][INFO ][o.e.e.NodeEnvironment    ] [Fcze6tF] using [1] data paths, mounts [[/ (/dev/sda1)]]
+[2018-05-17T08:19:36,038][WARN ][o.e.b.BootstrapChecks    ] [Fcze6tF] max file descriptors [4096] is too low
+"""
+SPRING = """\
+2025-01-24T07:00:30,139 INFO [main                     ] FarmApplication : Starting FarmApplication using Java 17
+2025-01-24T07:00:30,141 INFO [main                     ] FarmApplication : No active profile set
+2025-01-24T07:00:31,002 WARN [main                     ] FarmApplication : slow start
+"""
+TOMCAT = """\
+26-Nov-2026 10:15:29.001 INFO [main] org.apache.catalina.core.StandardService.startInternal Starting service [Catalina]
+26-Nov-2026 10:15:29.002 WARNING [main] org.apache.catalina.startup.SetAllPropertiesRule.begin [SetAllPropertiesRule]{Server/Service/Connector} Setting property
+26-Nov-2026 10:15:30.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in 1234 ms
+"""
+
+# (lines, expected pattern, first record's expected fields)
+SHAPES = {
+    "hadoop": (HADOOP, "%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%t] %c: %m%n",
+               {"level": "INFO", "thread": "main",
+                "logger": "org.apache.hadoop.mapreduce.v2.app.MRAppMaster",
+                "message": "Created MRAppMaster for application "
+                           "appattempt_1445144423722_0020_000001"}),
+    "hdfs": (HDFS, "%d{yyMMdd HHmmss} %tid %p %c: %m%n",
+             {"level": "INFO", "thread": "148", "logger": "dfs.DataNode$PacketResponder"}),
+    "spark": (SPARK, "%d{yy/MM/dd HH:mm:ss} %p %c: %m%n",
+              {"level": "INFO", "logger": "executor.CoarseGrainedExecutorBackend",
+               "message": "Registered signal handlers for [TERM, HUP, INT]"}),
+    "zookeeper": (ZOOKEEPER, "%d{yyyy-MM-dd HH:mm:ss,SSS} - %-5p [%t:%C{1}@%L] - %m%n",
+                  {"level": "INFO", "thread": "QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181",
+                   "message": "Notification time out: 3200"}),
+    "kafka": (KAFKA, "[%d{yyyy-MM-dd HH:mm:ss,SSS}] %p %m%notEmpty{ (%c)}%n",
+              {"level": "INFO", "logger": "kafka.server.KafkaServer", "message": "starting"}),
+    "es6": (ES6, "[%d{yyyy-MM-dd'T'HH:mm:ss,SSS}][%-5p][%-25c] [%t] %m%n",
+            {"level": "INFO", "logger": "o.e.n.Node", "message": "initializing ..."}),
+    "spring-boot-lnav": (SPRING, "%d{yyyy-MM-dd'T'HH:mm:ss,SSS} %p [%-25t] %c : %m%n",
+                         {"level": "INFO", "thread": "main", "logger": "FarmApplication"}),
+    "tomcat": (TOMCAT, "%d{dd-MMM-yyyy HH:mm:ss.SSS} %p [%t] %c %m%n",
+               {"level": "INFO", "thread": "main",
+                "logger": "org.apache.catalina.core.StandardService.startInternal",
+                "message": "Starting service [Catalina]"}),
+}
+FIRST_TS = {"hadoop": "2015-10-18T18:01:47.978", "hdfs": "2008-11-09T20:36:15",
+            "spark": "2017-06-09T20:10:40", "zookeeper": "2015-07-29T17:41:44.747",
+            "kafka": "2017-08-04T10:48:20.377", "es6": "2018-05-17T08:19:35.939",
+            "spring-boot-lnav": "2025-01-24T07:00:30.139", "tomcat": "2026-11-26T10:15:29.001"}
+
+
+def _ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def _scan(tmp_path: Path, text: str, **kw: object) -> api.ScanResult:  # type: ignore[name-defined]
+    path = tmp_path / "app.log"
+    path.write_text(text, encoding="utf-8")
+    return api.scan(path, workers=1, tz="UTC", rules=False, analysis=False, **kw)
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_infers_the_projects_layout(name: str) -> None:
+    text, expected, _ = SHAPES[name]
+    got = infer_layout(text.splitlines())
+    assert got.pattern == expected, got.evidence
+    assert got.confident
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_scan_reads_every_record_and_the_inferred_layout_round_trips(tmp_path: Path,
+                                                                     name: str) -> None:
+    text, expected, first = SHAPES[name]
+    result = _scan(tmp_path, text)
+    (stats,) = result.inputs
+    assert stats.layout == f"inferred: {expected}"
+    assert stats.unparsed_lines == 0
+    starts = sum(1 for ln in text.splitlines() if find_stamp(ln, ln.startswith("[")))
+    assert stats.records == starts
+    rec = result.records.iloc[0]
+    for key, value in first.items():
+        assert rec[key] == value, key
+    assert rec["ts"].value // 1_000_000 == _ms(FIRST_TS[name])
+    # the name shown is reusable verbatim with --pattern, and reads the same records
+    again = _scan(tmp_path, text, pattern=stats.layout.removeprefix("inferred: "))
+    cols = ["line", "n_lines", "ts", "level", "thread", "logger", "message"]
+    assert again.records[cols].equals(result.records[cols])
+
+
+def test_inferred_layouts_take_the_fast_path() -> None:
+    """Shapes with a fixed-width date and delimited fields need no RE2 pass per record.
+
+    Not ZooKeeper's: its five fields before the message (date, level, thread, class,
+    line) exceed the four the one-pass plan takes (engine.extract), so it runs on RE2.
+    """
+    from logsleuth.engine.extract import plan_extraction
+    from logsleuth.engine.fastfields import FieldProgram
+
+    for name in ("hadoop", "hdfs", "spark", "spring-boot-lnav", "tomcat"):
+        layout = infer_layout(SHAPES[name][0].splitlines()).layout
+        assert layout is not None
+        assert FieldProgram.build(layout.header_regex,
+                                  plan_extraction(layout.fields_regex)) is not None, name
+
+
+# -- shapes the inference was not designed on (expectations from their docs) -------------
+
+OTHER_SHAPES = {
+    # Dropwizard's default: level first, bracketed date
+    "dropwizard": ("INFO  [2024-03-11 14:07:52,117] io.dropwizard.server.ServerFactory: "
+                   "Starting app\n"
+                   "WARN  [2024-03-11 14:07:53,001] org.eclipse.jetty.setuid.SetUIDListener: "
+                   "Opened application@1a2b3c{HTTP/1.1}\n"
+                   "ERROR [2024-03-11 14:07:54,002] io.dropwizard.jersey.errors.LoggingExceptionMapper:"
+                   " Error handling a request: 0b1c2d\n",
+                   {"level": "INFO", "logger": "io.dropwizard.server.ServerFactory",
+                    "message": "Starting app"}),
+    # Cassandra's logback: %-5level [%thread] %date{ISO8601} %F:%L - %msg%n
+    "cassandra": ("INFO  [main] 2024-03-11 14:07:52,117 StorageService.java:1234 - Node "
+                  "/10.0.0.1 state jump to NORMAL\n"
+                  "WARN  [OptionalTasks:1] 2024-03-11 14:07:53,117 NoSpamLogger.java:95 - "
+                  "Out of 1 commit log syncs\n"
+                  "INFO  [CompactionExecutor:4] 2024-03-11 14:07:54,117 "
+                  "CompactionTask.java:255 - Compacted 4 sstables\n",
+                  {"level": "INFO", "thread": "main", "logger": "StorageService.java:1234",
+                   "message": "Node /10.0.0.1 state jump to NORMAL"}),
+    # Karaf/ActiveMQ style: pipes between padded fields, thread without brackets
+    "pipes": ("2024-03-11 14:07:52,117 | INFO  | main             | BrokerService    "
+              "| Apache ActiveMQ 5.18 started\n"
+              "2024-03-11 14:07:53,117 | WARN  | ActiveMQ Task-1  | TransportConnector"
+              " | Could not accept connection\n"
+              "2024-03-11 14:07:54,117 | INFO  | main             | BrokerService    "
+              "| For help or more information please see\n",
+              {"level": "INFO", "logger": "BrokerService",
+               "message": "Apache ActiveMQ 5.18 started"}),
+    # Akka's default: [LEVEL] [date] [thread] [source] message
+    "akka": ("[INFO] [03/11/2024 14:07:52.117] [sys-akka.actor.default-dispatcher-2] "
+             "[akka://sys/user/a] started\n"
+             "[WARN] [03/11/2024 14:07:53.117] [sys-akka.actor.default-dispatcher-3] "
+             "[akka://sys/user/b] slow\n"
+             "[INFO] [03/13/2024 14:07:54.117] [sys-akka.actor.default-dispatcher-2] "
+             "[akka://sys/user/a] stopped\n",
+             {"level": "INFO", "thread": "sys-akka.actor.default-dispatcher-2",
+              "message": "started"}),
+}
+
+
+@pytest.mark.parametrize("name", list(OTHER_SHAPES))
+def test_shapes_not_designed_for(tmp_path: Path, name: str) -> None:
+    text, first = OTHER_SHAPES[name]
+    result = _scan(tmp_path, text)
+    (stats,) = result.inputs
+    assert stats.layout is not None and stats.layout.startswith("inferred: ")
+    assert stats.records == 3 and stats.unparsed_lines == 0
+    rec = result.records.iloc[0]
+    for key, value in first.items():
+        assert rec[key] == value, key
+    assert rec["ts"].value // 1_000_000 == _ms("2024-03-11T14:07:52.117")
+
+
+# -- the catalogue ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "java", "iso"), [
+    ("2022-11-24T17:02:47.423+01:00", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "2022-11-24T16:02:47.423"),
+    ("2022-11-24 17:02:47,423Z", "yyyy-MM-dd HH:mm:ss,SSSX", "2022-11-24T17:02:47.423"),
+    ("2022/11/24 17:02:47", "yyyy/MM/dd HH:mm:ss", "2022-11-24T17:02:47"),
+    ("081109 203615", "yyMMdd HHmmss", "2008-11-09T20:36:15"),
+    ("20221124T170247.5", "yyyyMMdd'T'HHmmss.S", "2022-11-24T17:02:47.500"),
+    ("26-Nov-2026 10:15:30.123", "dd-MMM-yyyy HH:mm:ss.SSS", "2026-11-26T10:15:30.123"),
+    ("26 Nov 2026 10:15:30,123", "dd MMM yyyy HH:mm:ss,SSS", "2026-11-26T10:15:30.123"),
+    ("Nov 26, 2026 1:15:30 PM", "MMM dd, yyyy h:mm:ss a", "2026-11-26T13:15:30"),
+    ("1546896321871", "UNIX_MILLIS", "2019-01-07T21:25:21.871"),
+])
+def test_catalogue_gives_the_java_pattern_and_the_instant(text: str, java: str,
+                                                          iso: str) -> None:
+    stamp = find_stamp(text + " INFO x", 0)
+    assert stamp is not None and stamp.java == java and stamp.end == len(text)
+    layout = compile_pattern(f"%d{{{java}}} %m%n")
+    assert layout.timestamp is not None
+    ms = layout.timestamp.to_epoch_ms(pa.array([text])).ms
+    assert ms[0].as_py() == _ms(iso)
+
+
+@pytest.mark.parametrize("text", ["2022-13-24 17:02:47", "081345 203615", "12345 INFO x",
+                                  "Foo 26, 2026 1:15:30 PM", "20221124 256161"])
+def test_catalogue_rejects_impossible_dates(text: str) -> None:
+    assert find_stamp(text, 0) is None
+
+
+def test_short_dates_settle_their_field_order_from_all_lines() -> None:
+    lines = ["11/25/22 17:02:47 INFO a.B: x", "12/01/22 17:02:48 INFO a.B: y"]
+    got = infer_layout(lines)
+    assert got.pattern == "%d{MM/dd/yy HH:mm:ss} %p %c: %m%n"  # 25 is no month
+
+
+# -- mixed files, weak evidence, built-ins first --------------------------------------
+
+CONSOLE = """\
+  .   ____          _            __ _ _
+ /\\\\ / ___'_ __ _ _(_)_ __  __ _ \\ \\ \\ \\
+ :: Spring Boot ::                (v3.2.0)
+
+Picked up JAVA_TOOL_OPTIONS: -Xmx512m
+2024-03-11 14:07:52.117 | INFO  | main | c.e.App | Starting App
+2024-03-11 14:07:52.301 | INFO  | main | o.s.b.w.e.t.TomcatWebServer | Tomcat initialized
+2024-03-11 14:07:52.302 | WARN  | main | o.h.e.j.e.i.JdbcEnvironmentInitiator | no dialect
+2024-03-11 14:07:52.303 | INFO  | main | c.e.App | Started App in 1.2 seconds
+hello from System.out
+2024-03-11 14:07:53.117 | ERROR | main | c.e.App | failed
+java.lang.IllegalStateException: boom
+\tat c.e.App.main(App.java:10)
+done
+2024-03-11 14:07:54.117 | INFO  | main | c.e.App | Stopped
+"""
+
+
+def test_console_capture_keeps_every_line(tmp_path: Path) -> None:
+    """Records of the dominant layout parse; the other lines continue them or are unparsed."""
+    result = _scan(tmp_path, CONSOLE)
+    (stats,) = result.inputs
+    assert stats.layout is not None and stats.layout.startswith("inferred: ")
+    assert stats.records == 6
+    recs = result.records
+    assert list(recs["line"]) == [6, 7, 8, 9, 11, 15]
+    assert list(recs["n_lines"]) == [1, 1, 1, 2, 4, 1]  # stdout lines continue a record
+    assert recs.iloc[4]["exception"] == "java.lang.IllegalStateException"
+    assert stats.unparsed_lines == 5  # the banner and the JVM's note before the first record
+    assert int(recs["n_lines"].sum()) + stats.unparsed_lines == stats.lines == 15
+
+
+def test_weak_evidence_is_a_diagnostic_naming_candidates(tmp_path: Path) -> None:
+    lines = [f"line {i} of plain stdout with INFO in it" for i in range(8)]
+    lines += ["2024-03-11 14:07:52,117 INFO [main] a.B: one",
+              "2024-03-11 14:07:53,117 INFO [main] a.B: two"]
+    result = _scan(tmp_path, "\n".join(lines) + "\n")
+    diags = [d for d in result.diagnostics if d.code.startswith("layout-")]
+    assert len(diags) == 1
+    msg = diags[0].message
+    assert "candidates: inferred '%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%t] %c: %m%n' reads 20%" in msg
+    assert "--pattern" in msg
+
+
+def test_no_timestamp_no_layout(tmp_path: Path) -> None:
+    got = infer_layout(["INFO something", "WARN other thing"])
+    assert got.layout is None and not got.usable
+    assert "no line starts with a timestamp" in got.evidence[0]
+
+
+def test_a_builtin_that_fits_is_kept(tmp_path: Path) -> None:
+    text = "".join(f"2024-03-11 14:07:5{i}.117 INFO  [main] c.e.c.ChatServer - tick {i}\n"
+                   for i in range(5))
+    (stats,) = _scan(tmp_path, text).inputs
+    assert stats.layout == "log4j2-file"
+
+
+def test_evidence_explains_the_choice() -> None:
+    got = infer_layout(HDFS.splitlines())
+    text = " | ".join(got.evidence)
+    assert "compact" in text and "number in slot 2 read as tid" in text
+    assert "logger in slot 4" in text and "reads 5 of 5" in text
+
+
+JUL = """\
+Nov 26, 2026 10:15:30 AM org.apache.catalina.startup.Catalina start
+INFO: Server startup in 1234 ms
+Nov 26, 2026 10:15:31 AM org.apache.catalina.core.StandardWrapperValve invoke
+SEVERE: Servlet.service() for servlet [x] threw exception
+"""
+
+
+def test_jul_two_line_records_are_found(tmp_path: Path) -> None:
+    result = _scan(tmp_path, JUL)
+    (stats,) = result.inputs
+    assert stats.layout == "inferred: %d{MMM dd, yyyy h:mm:ss a} %c %M%n%p: %m%n"
+    assert stats.records == 2 and stats.unparsed_lines == 0
+    assert list(result.records["n_lines"]) == [2, 2]
+    assert result.records.iloc[0]["logger"] == "org.apache.catalina.startup.Catalina"
+
+
+def test_jul_level_and_message_come_from_the_second_line(tmp_path: Path) -> None:
+    text = JUL + ("java.lang.NullPointerException: boom\n"
+                  "\tat com.example.Foo.bar(Foo.java:12)\n")
+    recs = _scan(tmp_path, text).records
+    assert list(recs["level"]) == ["INFO", "SEVERE"]
+    assert list(recs["message"]) == ["Server startup in 1234 ms",
+                                     "Servlet.service() for servlet [x] threw exception"]
+    assert list(recs["n_lines"]) == [2, 4]
+    assert recs.iloc[1]["exception"] == "java.lang.NullPointerException"
+    assert recs.iloc[1]["root_frame"] == "com.example.Foo.bar"
+
+
+def test_a_throwable_after_the_line_break_is_no_second_line() -> None:
+    """Built-in layouts end in %n%wEx: their fields stay on the first line."""
+    one = compile_pattern("%d %p %m%n%wEx")
+    two = compile_pattern("%d %c %M%n%p: %m%n")
+    assert "\\n" not in one.fields_regex and "\\n" in two.fields_regex
+    assert two.header_regex.count("\\n") == 0
+
+
+def test_mid_file_samples_find_a_layout_the_head_does_not_show(tmp_path: Path) -> None:
+    """A head full of launcher output: the records further in still decide the layout."""
+    launcher = "".join(f"launcher: loading module {i} of 6000 (INFO)\n" for i in range(6000))
+    records = "".join(f"17/06/09 20:{m:02d}:{s:02d} INFO executor.Executor: task {m * 60 + s}\n"
+                      for m in range(60) for s in range(60))
+    result = _scan(tmp_path, launcher + records)
+    (stats,) = result.inputs
+    assert len(launcher.encode()) > 64 * 1024  # more than the planner's head
+    assert stats.layout == "inferred: %d{yy/MM/dd HH:mm:ss} %p %c: %m%n"
+    assert stats.records == 3600 and stats.unparsed_lines == 6000
+
+
+# Tomcat's catalina.out: JULI's own lines and the application's log4j console lines
+CATALINA_MIXED = """\
+26-Nov-2026 10:15:29.001 INFO [main] org.apache.catalina.core.StandardService.startInternal Starting service [Catalina]
+26-Nov-2026 10:15:29.002 INFO [main] org.apache.catalina.core.StandardEngine.startInternal Starting Servlet engine
+2026-11-26 10:15:29.500 INFO  [main] c.e.App - Starting App
+26-Nov-2026 10:15:29.801 INFO [main] org.apache.catalina.startup.HostConfig.deployWAR Deploying app.war
+2026-11-26 10:15:30.100 ERROR [main] c.e.App - failed to connect
+java.net.ConnectException: refused
+\tat c.e.App.connect(App.java:10)
+26-Nov-2026 10:15:30.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in 1234 ms
+26-Nov-2026 10:15:31.000 WARNING [main] org.apache.catalina.loader.WebappClassLoaderBase.clear leak
+26-Nov-2026 10:15:31.500 INFO [main] org.apache.catalina.core.StandardService.stopInternal Stopping
+"""
+
+
+def test_two_layouts_in_one_file_are_named(tmp_path: Path) -> None:
+    """The dominant layout is read; the other is named, and its lines are not lost."""
+    result = _scan(tmp_path, CATALINA_MIXED)
+    (stats,) = result.inputs
+    assert stats.layout == "inferred: %d{dd-MMM-yyyy HH:mm:ss.SSS} %p [%t] %c %m%n"
+    assert stats.records == 6 and stats.unparsed_lines == 0
+    assert int(result.records["n_lines"].sum()) == stats.lines == 10
+    (diag,) = [d for d in result.diagnostics if d.code.startswith("layout-")]
+    assert diag.code == "layout-mixed"
+    assert "'%d{yyyy-MM-dd HH:mm:ss.SSS} %-5p [%t] %c - %m%n'" in diag.message
+    # the app's exception is kept, inside the record it follows
+    assert "java.net.ConnectException" in set(result.records["exception"].dropna())
+
+
+@pytest.mark.parametrize(("text", "java"), [
+    ("03-17 16:13:38.811", "MM-dd HH:mm:ss.SSS"),  # Android logcat
+    ("Dec 14 06:41:08", "MMM dd HH:mm:ss"),
+    ("09:55:37,818", "HH:mm:ss,SSS"),  # JBoss AS 7's time-only console pattern
+    ("20:17:10", "HH:mm:ss"),
+])
+def test_catalogue_dates_without_a_year_are_left_to_the_scan(text: str, java: str) -> None:
+    """No year in the text: the scan supplies the date (engine.timeonly), not inference."""
+    stamp = find_stamp(text + " INFO x", 0)
+    assert stamp is not None and stamp.java == java
+    fmt = compile_pattern(f"%d{{{java}}} %m%n").timestamp
+    assert fmt is not None and fmt.needs_base_date
+
+
+# -- the built-in layouts' own sample lines: inference reads them as the built-in does --
+
+def _builtin_cases() -> list[object]:
+    from logsleuth.layouts import load_builtin_layouts
+
+    known = {
+        "spring-boot-3-2": "the optional [app] and [correlation] brackets take three shapes on"
+        " three lines: no slot after the pid reaches 80 % agreement",
+    }
+    cases = []
+    for layout in load_builtin_layouts():
+        text = getattr(layout, "fields_regex", None)  # JSON layouts are another inference
+        if text is None or layout.timestamp is None:  # log4j1-ttcc prints no date
+            continue
+        marks = ([pytest.mark.xfail(strict=True, reason=known[layout.name])]
+                 if layout.name in known else [])
+        cases.append(pytest.param(layout, id=layout.name, marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("builtin", _builtin_cases())
+def test_inference_reads_each_builtins_samples_like_the_builtin(builtin: object) -> None:
+    import pyarrow.compute as pc
+    import yaml
+
+    from logsleuth.layouts import library
+
+    spec = yaml.safe_load((Path(library.__file__).parent / "builtin" /
+                           f"{builtin.name}.yaml").read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    lines = [s["line"] if isinstance(s, dict) else s for s in spec["samples"]]
+    got = infer_layout(lines)
+    assert got.layout is not None, got.evidence
+    arr = pa.array(lines)
+    mine = pc.extract_regex(arr, got.layout.fields_regex).to_pylist()
+    theirs = pc.extract_regex(arr, builtin.fields_regex).to_pylist()  # type: ignore[attr-defined]
+    for line, a, b in zip(lines, mine, theirs, strict=True):
+        assert a is not None, line
+        for key in ("ts", "level", "thread", "logger", "msg"):
+            if key in b:
+                assert a.get(key) == b[key], (key, line)
+
+
+def test_coloured_lines_are_read_with_and_without_their_colours(tmp_path: Path) -> None:
+    """Spring Boot's console with colours forced on: every field may sit in ANSI codes."""
+    plain = "2019-03-05 10:57:51.112  INFO 45469 --- [           main] o.a.c.StandardEngine : start"
+    coloured = ("\x1b[2m2019-03-05 10:57:52.253\x1b[0;39m \x1b[31mERROR\x1b[0;39m "
+                "\x1b[35m45469\x1b[0;39m \x1b[2m---\x1b[0;39m \x1b[2m[nio-8080-exec-1]\x1b[0;39m "
+                "\x1b[36mo.a.c.c.StandardWrapper\x1b[0;39m \x1b[2m:\x1b[0;39m Servlet failed")
+    got = infer_layout([plain, coloured, plain.replace("51.112", "53.000")])
+    assert got.pattern == ("%clr(%d{yyyy-MM-dd HH:mm:ss.SSS}) %clr(%5p) %clr(%pid) %clr(---) "
+                           "%clr([%15t]) %clr(%c) %clr(:) %m%n")
+    recs = _scan(tmp_path, "\n".join([plain, coloured]) + "\n").records
+    assert list(recs["level"]) == ["INFO", "ERROR"]
+    assert list(recs["thread"]) == ["main", "nio-8080-exec-1"]
+    assert list(recs["message"]) == ["start", "Servlet failed"]

@@ -1,0 +1,142 @@
+"""Gauges the GC log and thread dumps feed to the leak analysis (issue 19 item 1).
+
+Expected figures were read off the logs by eye; each is the line's own number.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from logsleuth.parsers.gc import parse_gc_log
+from logsleuth.parsers.gc_gauges import HEAP, METASPACE, OLD, OLD_CAPACITY
+from logsleuth.parsers.jstack import parse_thread_dumps
+from logsleuth.parsers.jstack_analysis import THREADS
+from logsleuth.timeline.resources import advice, post_gc_floor
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+KB = 1024
+
+
+START_MS = 1_790_000_000_000  # anchors uptime-only logs: rows need a time to be a series
+
+
+def _gauges(path: Path) -> pd.DataFrame:
+    res = parse_gc_log(path.read_bytes(), path.name, jvm_start_ms=START_MS)
+    return res.tables["metrics"].to_pandas()
+
+
+def _rows(df: pd.DataFrame, metric: str) -> list[tuple[int, float]]:
+    m = df[df["metric"] == metric]
+    return list(zip(m["line"].tolist(), m["value"].tolist(), strict=True))
+
+
+def test_jdk8_parallel_old_gen_metaspace_and_capacity_inside_the_full_gc_line() -> None:
+    df = _gauges(DATA / "gc_extra" / "jdk8_parallel_datestamps.log")
+    assert _rows(df, OLD) == [(7, 12100 * KB), (9, 4960 * KB), (11, 6500 * KB)]
+    assert _rows(df, METASPACE)[0] == (7, 3041 * KB)
+    cap = df[df["metric"] == OLD_CAPACITY]  # stated three times, kept once
+    assert cap["value"].tolist() == [87552 * KB] and cap["origin"].tolist() == ["limit"]
+    assert cap["caps"].tolist() == [OLD]
+    heap = dict(_rows(df, HEAP))
+    assert heap[4] == 5096 * KB and heap[7] == 12100 * KB  # whole heap after each pause
+    assert df[df["metric"] == OLD]["ts"].iloc[0] == pd.Timestamp("2026-11-26T02:00:03.100Z")
+
+
+def test_jdk8_serial_tenured_and_cms_old_gen() -> None:
+    serial = _gauges(DATA / "gc_extra" / "jdk8_serial_timestamps.log")
+    assert [v for _, v in _rows(serial, OLD)][:2] == [15000 * KB, 9000 * KB]
+    cms = _gauges(DATA / "gc_extra" / "jdk8_cms_datestamps.log")
+    assert 90000 * KB in [v for _, v in _rows(cms, OLD)]
+
+
+def test_unified_serial_tenured_and_metaspace_by_gc_id() -> None:
+    df = _gauges(DATA / "public" / "gc" / "ujl-serial-safepoint-os-cpu.log")
+    old = df[df["metric"] == OLD]
+    assert old["value"].iloc[0] == 20953 * KB
+    assert df[df["metric"] == METASPACE]["value"].iloc[0] == 3644 * KB
+
+
+def test_g1_old_regions_need_the_region_size() -> None:
+    """The public G1 log lacks its gc,init lines: regions cannot become bytes, so no
+    old-gen series rather than a wrong one; the G1 runs state ``Heap Region Size: 1M``."""
+    public = _gauges(DATA / "public" / "gc" / "ujl-g1-safepoint-os-cpu.log")
+    assert _rows(public, OLD) == []
+    assert len(_rows(public, METASPACE)) == 11
+    import gzip
+
+    run = Path(__file__).resolve().parents[2] / "sample_logs" / "resources" / "heap-g1"
+    text = gzip.decompress((run / "gc.log.gz").read_bytes())
+    df = parse_gc_log(text, "gc.log").tables["metrics"].to_pandas()
+    first_old = next(ln for ln in text.decode().splitlines() if "Old regions:" in ln)
+    regions = int(first_old.rsplit("->", 1)[1])
+    assert df[df["metric"] == OLD]["value"].iloc[0] == regions * 1024 * KB
+
+
+def test_live_threads_per_dump() -> None:
+    run = Path(__file__).resolve().parents[2] / "sample_logs" / "resources" / "threads-g1"
+    counts = []
+    for f in sorted(run.glob("jstack-*.txt")):
+        res = parse_thread_dumps(f.read_bytes(), f.name)
+        m = res.tables["metrics"].to_pandas()
+        assert m["metric"].tolist() == [THREADS] and m["unit"].tolist() == ["count"]
+        n_quoted = sum(1 for ln in f.read_text().splitlines() if ln.startswith('"'))
+        assert m["value"].iloc[0] == n_quoted  # every thread the dump lists
+        counts.append(n_quoted)
+    assert len(counts) >= 5 and counts == sorted(counts)
+
+
+def test_post_gc_floor_is_the_lowest_value_from_then_on() -> None:
+    ts = pd.date_range("2026-01-01", periods=6, freq="s", tz="UTC")
+    df = pd.DataFrame({"source": "gc.log", "line": range(6), "ts": ts, "metric": HEAP,
+                       "value": [10.0, 14.0, 11.0, 15.0, 12.0, 16.0], "unit": "B",
+                       "origin": "gauge", "caps": None})
+    other = df.assign(metric="netty_direct_memory_used")
+    out = post_gc_floor(pd.concat([df, other], ignore_index=True))
+    assert out[out["metric"] == HEAP]["value"].tolist() == [10, 11, 11, 12, 12, 16]
+    assert out[out["metric"] != HEAP]["value"].tolist() == df["value"].tolist()
+
+
+@pytest.mark.parametrize(("metric", "word"), [
+    (HEAP, "dominator tree"), (METASPACE, "class-loader leak"), (THREADS, "name prefix"),
+    ("process_open_fds", "lsof"), ("hikari_active", "leakDetectionThreshold")])
+def test_advice_names_the_next_step(metric: str, word: str) -> None:
+    got = advice(metric)
+    assert got is not None and word in got.next_step
+
+
+def test_dump_times_refined_from_elapsed_stay_inside_their_header_second() -> None:
+    """jstack stamps whole seconds; ``elapsed=`` of the oldest thread places each dump to
+    ~0.1 s, never outside the second its header states."""
+    from logsleuth.timeline.resources import refine_dump_times
+
+    run = Path(__file__).resolve().parents[2] / "sample_logs" / "resources" / "threads-g1"
+    states, gauges = [], []
+    for f in sorted(run.glob("jstack-*.txt")):
+        res = parse_thread_dumps(f.read_bytes(), f.name)
+        states.append(res.tables["thread_states"].to_pandas())
+        gauges.append(res.tables["metrics"].to_pandas())
+    metrics = pd.concat(gauges, ignore_index=True)
+    out = refine_dump_times(metrics, pd.concat(states, ignore_index=True))
+    header = metrics["ts"].astype("datetime64[ms, UTC]").astype("int64")
+    refined = out["ts"].astype("datetime64[ms, UTC]").astype("int64")
+    assert ((refined >= header) & (refined < header + 1000)).all()
+    assert (refined % 1000 != 0).any(), "nothing was refined"
+    assert out["value"].tolist() == metrics["value"].tolist()
+
+
+def test_a_resource_exhaustion_marks_its_gauge_reached_at_the_onset() -> None:
+    from logsleuth.timeline.resources import exhausted_at_onset
+    from logsleuth.timeline.trend import estimate_trend
+
+    ts = [1_000 * i for i in range(10)]
+    heap = estimate_trend(ts, [float(10 + i) for i in range(10)], metric=HEAP, unit="B")
+    threads = estimate_trend(ts, [float(10 + i) for i in range(10)], metric=THREADS,
+                             unit="count")
+    assert heap is not None and threads is not None and heap.ceiling_reached_ms is None
+    got = exhausted_at_onset([heap, threads], "jvm-heap-oom", 12_345)
+    assert got[0].ceiling_reached_ms == 12_345 and got[0].exhaustion_at_ms == 12_345
+    assert got[1] is threads  # a heap OOM says nothing of threads
+    assert exhausted_at_onset([heap], "netty-out-of-direct-memory", 1) == [heap]

@@ -1,0 +1,241 @@
+"""Resource exhaustion runs (heap, metaspace, threads), each judged against truth from the run.
+
+Every case under ``sample_logs/resources/<case>/`` is evidence only (app.log, gc.log, jstack
+dumps); its truth is ``<case>.truth.json`` beside it, written by
+``sample_logs/repro/resources.py`` from LeakLab's own counters and MXBean readings and a
+stdlib reading of the log, never by logsleuth. These expectations were written before the
+analysis ran on any case; a check missed today is xfail(strict) with what it gives instead.
+
+Tolerances, from the measurements:
+- heap per event: a leaked ``byte[16384]`` retains 16,404-16,408 B (16 B header, a 4 B list
+  slot and the list's amortised growth). The GC log reports the heap after a collection in
+  whole MiB (G1's summary line) or KiB, and the figure includes survivors and garbage not
+  yet collected (up to a few MiB on a ~25 MiB rise), so 10 % is what the evidence supports.
+- threads per event: the count per dump is exact, but jstack stamps its dump to the second
+  while ~13 jobs arrive per second, so the events between two dumps are uncertain by about
+  a second's worth on a ~30-job step: 10 % on the fit over all dumps.
+- connections per event: one per export by construction; HikariCP's housekeeper prints
+  the pool's stats every 500 ms while ~1.3 exports arrive per second: 10 %.
+- metaspace per event: the MXBean's slope over the run (``per_event.jvm_reading``) against the
+  GC log's ``Metaspace:`` after-GC figure, printed in KiB: 10 %.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from logsleuth import api
+
+ROOT = Path(__file__).resolve().parents[2] / "sample_logs" / "resources"
+CASES = sorted(p.name.removesuffix(".truth.json") for p in ROOT.glob("*.truth.json"))
+GAUGE = {"heap": ("jvm_heap_after_gc", "jvm_heap_old_after_gc"),
+         "metaspace": ("jvm_metaspace_after_gc",), "threads": ("jvm_threads_live",),
+         "pool": ()}  # discovered from HikariCP's own "stats (total=, active=, ...)" lines
+OOM_RULE = {"heap": "jvm-heap-oom", "metaspace": "jvm-metaspace-oom",
+            "threads": "jvm-native-thread-oom"}
+# the ceiling each run set on its command line (resources.py), as the evidence states it
+CEILING = {"heap-g1": 32 << 20, "heap-parallel": 32 << 20, "metaspace-g1": 14 << 20,
+           "threads-g1": None, "pool-hikari": 20}  # pool: HikariCP's maximumPoolSize line
+CHECKS = ("onset", "oom_records", "leak", "per_event", "ceiling", "no_leak")
+
+_COLLINEAR = ("sessions close after 1-8 requests (uniform), so per window 'Session closed' is a "
+              "steady ~1/4.5 of 'Request handled' and the two counts move together (decided: "
+              "ambiguous); ")
+KNOWN_MISSES: dict[tuple[str, str], str] = {
+    ("heap-g1", "per_event"): _COLLINEAR + (
+        "the heap floor is attributed to 'Session closed' at 19,146 B (truth 16,406 B, +17 %): "
+        "G1 prints the heap after GC in whole MiB and the floor is a staircase of those"),
+    ("heap-parallel", "per_event"): _COLLINEAR + (
+        "jvm_heap_after_gc is attributed to 'Request handled' at 3,772 B (16,406 B per session "
+        "/ 4.5 requests per session = 3,646 B per request)"),
+    ("metaspace-g1", "per_event"): (
+        "jvm_metaspace_after_gc leaks and reaches its ceiling (14 MiB, -XX:MaxMetaspaceSize on "
+        "the startup line) but per_event is null: the growth run starts with the JVM's and the "
+        "logger's own class loading (2.4 -> 10.3 MiB in its first 3.4 s, 38 % of the run, "
+        "beyond the 25 % a warm-up may take), so its 12 windows fit only with an intercept "
+        "(R2 0.95 for 'Request handled', origin model R2 < 0)"),
+}
+
+
+@functools.cache
+def truth(case: str) -> dict[str, Any]:
+    return json.loads((ROOT / f"{case}.truth.json").read_text())
+
+
+@functools.cache
+def scanned(case: str) -> Any:
+    """One scan per case, defaults only, as a new user would run it."""
+    return api.scan(ROOT / case, keep_records=False)
+
+
+def _ms(iso: str) -> int:
+    return round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _resource(case: str) -> str:
+    return {"heap": "heap", "undersized": "heap", "metaspace": "metaspace",
+            "threads": "threads", "pool": "pool"}[truth(case)["mode"]]
+
+
+def applies(case: str, check: str) -> bool:
+    t = truth(case)
+    if check in ("leak", "per_event", "ceiling"):
+        return t["leak"] is not None
+    if check == "no_leak":
+        return t["leak"] is None
+    if check == "oom_records":
+        return t["onset"] is not None and _resource(case) in OOM_RULE
+    return True
+
+
+def _params() -> list[Any]:
+    out = []
+    for case in CASES:
+        for check in CHECKS:
+            if applies(case, check):
+                marks = ([pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[(case, check)])]
+                         if (case, check) in KNOWN_MISSES else [])
+                out.append(pytest.param(case, check, marks=marks, id=f"{case}:{check}"))
+    return out
+
+
+def _leak(inc: dict[str, Any], case: str) -> dict[str, Any] | None:
+    by_name = {lk["metric"]: lk for lk in inc["leaks"]}
+    if _resource(case) == "pool":  # a discovered gauge: named by the key before the number
+        return next((lk for lk in inc["leaks"] if "active" in lk["metric"]), None)
+    return next((by_name[n] for n in GAUGE[_resource(case)] if n in by_name), None)
+
+
+def test_cases_are_present_and_truth_is_consistent() -> None:
+    assert {"heap-g1", "heap-parallel", "undersized-g1", "metaspace-g1", "threads-g1",
+            "pool-hikari"} <= set(CASES), f"cases not generated under {ROOT}"
+    for case in CASES:
+        t = truth(case)
+        assert not list((ROOT / case).rglob("*truth*")), f"truth inside the evidence of {case}"
+        c = t["counts"]
+        assert c["oom_records"] == c["oom_records_with_trace"] + c["oom_records_traceless"]
+        # enough events to judge a leak (the pool's leak ends when every connection is taken)
+        least = t["leak"]["pool_size"] if t["mode"] == "pool" else 200
+        assert c["events"] >= least, "the run did not get far enough to judge a leak"
+        if t["leak"] is not None and t["leak"]["resource"] == "heap":
+            # the JVM's own count of leaked bytes is the payload it was told to keep
+            assert t["leak"]["per_event"]["jvm_reading"] == pytest.approx(16384, rel=1e-6)
+        if t["mode"] == "pool":  # one connection never closed per export
+            assert t["leak"]["per_event"]["jvm_reading"] == pytest.approx(1.0, rel=1e-6)
+        if t["leak"] is not None and t["leak"]["resource"] == "threads":
+            assert t["leak"]["per_event"]["jvm_reading"] == pytest.approx(1.0, rel=0.02)
+            assert t["threads_per_dump"] == sorted(t["threads_per_dump"])
+
+
+def _per_event_truth(case: str) -> float:
+    t = truth(case)["leak"]
+    if t["resource"] == "heap":
+        return sum(t["retained_bytes_per_event"].values()) / 2
+    return float(t["per_event"]["jvm_reading"])
+
+
+@pytest.mark.parametrize(("case", "check"), _params())
+def test_resource_case(case: str, check: str) -> None:
+    t, res = truth(case), scanned(case)
+    inc = None if res.incident is None else res.incident.to_json()
+    if check == "no_leak":
+        leaks = [] if inc is None else [lk["metric"] for lk in inc["leaks"]]
+        assert inc is None, f"an undersized heap without a leak gave an incident: {leaks}"
+        return
+    if check == "onset":
+        if t["onset"] is None:
+            assert inc is None or inc["onset"] is None, f"onset {inc and inc['onset']}"
+        else:
+            assert inc is not None and inc["onset"] is not None, "the run failed: no onset"
+            assert _ms(inc["onset"]) == _ms(t["onset"]["ts_utc"]), (
+                f"onset {inc['onset']} != first OOM record {t['onset']['ts_utc']}")
+            assert inc["onset_evidence"]["line"] == t["onset"]["line"]
+        return
+    if check == "oom_records":
+        rule = OOM_RULE[_resource(case)]
+        found = [f for f in res.findings if f.rule == rule]
+        assert len(found) == 1, f"{rule}: {[(f.fingerprint, f.count) for f in found]}"
+        assert found[0].count == t["counts"]["oom_records"], (
+            f"{found[0].count} records in the finding, {t['counts']['oom_records']} in the log")
+        return
+    assert inc is not None, "a leak exists but the incident is null"
+    leak = _leak(inc, case)
+    assert leak is not None, f"no leak of {GAUGE[_resource(case)]}: {[lk['metric'] for lk in inc['leaks']]}"
+    if check == "leak":
+        return
+    if check == "per_event":
+        per = leak["per_event"]
+        assert per is not None, f"{leak['metric']} not attributed to any event"
+        assert per["template"].startswith(t["leak"]["event_template_prefix"]), per["template"]
+        assert per["amount"] == pytest.approx(_per_event_truth(case), rel=0.10)
+    elif check == "ceiling":
+        want = CEILING[case]
+        got = leak["projection"]["ceiling"]
+        if want is None:
+            assert got is None, f"a ceiling the evidence does not state: {got}"
+        else:
+            assert got is not None and got["value"] == want, got
+
+
+@pytest.mark.parametrize("case", ["heap-g1", "metaspace-g1"])
+def test_report_names_the_resource_its_ceiling_and_the_next_step(case: str) -> None:
+    """The paragraph says what runs out and what to do; the HTML lane of the leaking gauge
+    draws the ceiling and where the gauge reaches it."""
+    from logsleuth.reports.html.context import leaks_with_maximum
+    from logsleuth.reports.html.metric import metric_lanes
+    from logsleuth.reports.narrative import incident_paragraph
+
+    res = scanned(case)
+    inc = res.incident.to_json()
+    leak = _leak(inc, case)
+    assert leak is not None and leak["resource"] is not None
+    text = incident_paragraph(res)
+    word = {"heap": "dominator tree", "metaspace": "class-loader leak"}[_resource(case)]
+    assert leak["metric"] in text and word in text, text
+    leaks = leaks_with_maximum(res.incident, inc, [f.to_json() for f in res.findings])
+    lanes = {lane.title: [t["name"] for t in lane.traces]
+             for lane in metric_lanes(res.tables, leaks, (0, 1 << 62))}
+    drawn = lanes[f"metric {leak['metric']} (B)"]
+    assert {"known maximum", "fitted trend", "exhaustion", "floor (live set)"} <= set(drawn), drawn
+
+
+def test_hikari_stats_lines_are_discovered_as_gauges() -> None:
+    """HikariCP 5.1's own "Before/After cleanup stats (total=, active=, idle=, waiting=)"
+    lines become gauges with no definition, each printable as a ``--metrics`` definition."""
+    from logsleuth.parsers.metrics import load_metric_text
+
+    gauges = scanned("pool-hikari").tables["gauges"].to_pylist()
+    by_metric = {g["metric"]: g for g in gauges}
+    assert {"stats_total", "stats_active", "stats_idle"} <= set(by_metric)
+    active = by_metric["stats_active"]
+    assert active["leak"] and "active=" in active["example_text"]
+    assert load_metric_text(active["definition"], "<discovered>")  # loads, passes its sample
+
+
+def test_the_oom_family_is_one_onset_with_or_without_a_trace(tmp_path: Path) -> None:
+    """The first record of any OutOfMemoryError kind is the onset, to the ms, even when it
+    carries no trace; trace-less repeats are counted in the same finding as traced ones."""
+    (tmp_path / "app.log").write_text(
+        "2026-01-01 10:00:00.000 INFO  [main] com.acme.App - started\n"
+        "2026-01-01 10:00:01.123 ERROR [w-1] com.acme.App - failed: "
+        "java.lang.OutOfMemoryError: GC overhead limit exceeded\n"
+        "2026-01-01 10:00:01.500 ERROR [w-2] com.acme.App - Request failed\n"
+        "java.lang.OutOfMemoryError: Java heap space\n"
+        "\tat com.acme.App.handle(App.java:10)\n"
+        "2026-01-01 10:00:02.000 ERROR [w-3] com.acme.App - Request failed\n"
+        "java.lang.OutOfMemoryError: Java heap space\n"
+        "2026-01-01 10:00:03.000 ERROR [w-4] com.acme.App - Plugin failed\n"
+        "java.lang.OutOfMemoryError: Metaspace\n")
+    res = api.scan(tmp_path, keep_records=False, tz="UTC")
+    inc = res.incident.to_json()
+    assert _ms(inc["onset"]) == _ms("2026-01-01T10:00:01.123Z")
+    assert inc["onset_evidence"]["line"] == 2
+    heap = [f for f in res.findings if f.rule == "jvm-heap-oom"]
+    assert [f.count for f in heap] == [3]
+    assert [f.count for f in res.findings if f.rule == "jvm-metaspace-oom"] == [1]
