@@ -108,9 +108,6 @@ def test_publicmix_repeats_each_public_log_whole(shapes: ModuleType, tmp_path: P
     assert m.lines == 5 * 2 + 6 and m.bytes == len(a) + len(b) and m.files == ["a.log", "b.log"]
 
 
-@pytest.mark.xfail(strict=True, reason="no layout inference on main yet: the orders layout "
-                   "(no built-in) is reported layout-unknown and only lines naming an "
-                   "exception become records; the suite passes --pattern meanwhile")
 def test_orders_layout_is_found_without_a_pattern(shapes: ModuleType, tmp_path: Path) -> None:
     from logsleuth import api
 
@@ -118,8 +115,10 @@ def test_orders_layout_is_found_without_a_pattern(shapes: ModuleType, tmp_path: 
     m = shapes.gen_orders(out, 200_000, seed=4)
     given = api.scan(out, pattern=shapes.ORDERS_LAYOUT, keep_records=False, analysis=False)
     assert given.to_json()["totals"]["records"] == m.records  # the layout itself is right
-    inferred = api.scan(out, keep_records=False, analysis=False)
-    assert inferred.to_json()["totals"]["records"] == m.records
+    inferred = api.scan(out, keep_records=False, analysis=False).to_json()
+    assert inferred["totals"]["records"] == m.records
+    assert inferred["totals"]["unparsed_lines"] == 0
+    assert inferred["inputs"][0]["layout"].startswith("inferred: ")
 
 
 # -- harness logic -------------------------------------------------------------------------
