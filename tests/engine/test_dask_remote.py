@@ -68,7 +68,9 @@ def s3_env() -> Iterator[dict[str, str]]:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = {"FSSPEC_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+           "AWS_DEFAULT_REGION": "us-east-1",
+           # moto_server is one Python process on a shared machine: let clients retry
+           "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "10"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -100,8 +102,9 @@ def _json(result: api.ScanResult) -> str:
 def _differing(a: api.ScanResult, b: api.ScanResult) -> list[str]:
     """Top-level keys whose JSON differs: says where to look when the engines disagree."""
     ja, jb = a.to_json(), b.to_json()
-    return [k for k in sorted(set(ja) | set(jb))
+    keys = [k for k in sorted(set(ja) | set(jb))
             if json.dumps(ja.get(k), sort_keys=True) != json.dumps(jb.get(k), sort_keys=True)]
+    return [*keys, *(d["message"] for d in ja["diagnostics"][:3])]
 
 
 def test_s3_prefix_scans_like_the_directory(s3_env: dict[str, str]) -> None:
