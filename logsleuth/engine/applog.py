@@ -41,6 +41,8 @@ class LayoutLike(Protocol):
 
 NO_TIME = np.iinfo(np.int64).min  # a wrapper line without a usable time
 _TRACE_CACHE = 4096  # distinct continuation texts remembered per input
+# a trace cache entry: frames follow no header, so the first line is read per record
+_HEADLESS: tuple[str | None, str | None, str | None] = (None, None, None)
 TsConverter = Callable[[pa.Array], pa.Array]  # ts strings -> int64 epoch ms (nulls allowed)
 
 _STRING_FIELDS = ("thread", "logger", "msg")
@@ -376,17 +378,25 @@ class AppLogParser:
         frame: list[str | None] = [None] * len(heads)
         seen = self._trace_cache
         rows = np.flatnonzero(nlines > 1)
+        head = starts[heads[rows]].tolist()
         begin = starts[heads[rows] + 1].tolist()
         end = starts[heads[rows] + nlines[rows]].tolist()
-        for i, a, b in zip(rows.tolist(), begin, end, strict=True):
+        for i, h, a, b in zip(rows.tolist(), head, begin, end, strict=True):
             cont = bytes(buf[a:b])
             known = seen.get(cont)
             if known is None:
                 e, r = exception_classes(cont)
-                known = (e, r, root_frame(cont) if e is not None else None)
+                headless = e is None and (b"\tat " in cont or b"    at " in cont)
+                known = _HEADLESS if headless else (
+                    e, r, root_frame(cont) if e is not None else None)
                 if len(seen) >= _TRACE_CACHE:
                     seen.clear()
                 seen[cont] = known
+            if known is _HEADLESS:
+                # frames without a header line: the record's first line may name the
+                # throwable; it varies where the trace does not, so it is not cached
+                e, r = exception_classes(cont, bytes(buf[h:a]))
+                known = (e, r, root_frame(cont) if e is not None else None)
             exc[i], root[i], frame[i] = known
         return pa.array(exc, pa.string()), pa.array(root, pa.string()), pa.array(frame, pa.string())
 

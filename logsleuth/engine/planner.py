@@ -256,16 +256,24 @@ def _first_instant(p: PlannedInput, default_tz: tzinfo | None) -> int | None:
         return None
     if p.wrapper is not None:  # the head is the inner text: its times may lack a date
         return None
+    import pyarrow.compute as pc
+
+    ts = head_timestamps(p)
+    if ts is None:
+        return None
+    return pc.min(layout.timestamp.to_epoch_ms(ts, default_tz).ms).as_py()
+
+
+def head_timestamps(p: PlannedInput) -> Any:
+    """The timestamp strings of the header lines in an input's head (None when none)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    layout = p.layout
     lines = pa.array(head_lines(p.head), pa.large_string())
     parts = pc.extract_regex(lines.filter(pc.match_substring_regex(lines, layout.header_regex)),
                              layout.fields_regex)
-    if len(parts) == 0:
-        return None
-    ms = layout.timestamp.to_epoch_ms(parts.field("ts"), default_tz).ms
-    return pc.min(ms).as_py()
+    return parts.field("ts") if len(parts) else None
 
 
 def _order_families(planned: list[PlannedInput], default_tz: tzinfo | None,

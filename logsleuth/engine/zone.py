@@ -113,14 +113,12 @@ def written_offset(p: Any) -> str | None:
     if (ts is None or not getattr(ts, "has_zone", False) or not hasattr(layout, "fields_regex")
             or p.wrapper is not None):
         return None
-    from logsleuth.engine.planner import head_lines
+    from logsleuth.engine.planner import head_timestamps
 
-    lines = pa.array(head_lines(p.head), pa.large_string())
-    parts = pc.extract_regex(lines.filter(pc.match_substring_regex(lines, layout.header_regex)),
-                             layout.fields_regex)
-    if len(parts) == 0:
+    stamps = head_timestamps(p)
+    if stamps is None:
         return None
-    offsets = ts.to_epoch_ms(parts.field("ts"), None).offset_ms.drop_null()
+    offsets = ts.to_epoch_ms(stamps, None).offset_ms.drop_null()
     if len(offsets) == 0:
         return None
     counts = pc.value_counts(offsets)

@@ -38,11 +38,12 @@ CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
 MIN_RECORDS = 2
 TS_SLOTS = 3  # the timestamp is among the first three tokens (Cassandra: level, thread, date)
 
-_SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|\||:|;|>)[ \t]+)?")
+# a pipe separates fields with or without spaces around it (`a | b`, `a|b`)
+_SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|:|;|>)[ \t]+|\|[ \t]*)?")
 _WORD = re.compile(r"\S+")
 # a logger or class name; Tomcat's servlet loggers carry brackets: o.a.c.c.C.[.[.[/].[x]
 _NAME = re.compile(r"[A-Za-z_$][\w$]*(?:[.$/#-](?:[\w$]+|\[[\w$/.-]*\]?))*(?:[@:#]\d+)?")
-_STRONG_SEPS = (": ", " : ", " - ", " | ", " -- ", " --- ", "; ")
+_STRONG_SEPS = (": ", " : ", " - ", " | ", "|", " |", "| ", " -- ", " --- ", "; ")
 _THREAD_LEVEL = re.compile(r"(.+)/(?:" + "|".join(sorted(LEVELS)) + ")")  # Minecraft: main/INFO
 _THREAD_AT = re.compile(r"(.+):[A-Za-z_$][\w$]*@\d+")  # ZooKeeper: thread:Class@line
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -101,8 +102,8 @@ def _token(line: str, pos: int, sep: str, dated: bool) -> tuple[Tok, int] | None
     word = m.group()
     end = m.end()
     if sep.strip() == "|":  # pipe-delimited: a field runs to the next " |" (may hold spaces)
-        bar = line.find(" |", pos)
-        if bar > end:
+        bar = line.find("|", pos)
+        if bar > pos:
             word = line[pos:bar].rstrip()
             end = pos + len(word)
         if not _is_level(word) and not word.isdigit():
@@ -226,6 +227,13 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
             break
         (kind, sep), chosen = got
         base = kind.split(":")[0]
+        if k == 0 and base in ("word", "name") and _dated_next(chosen):
+            # one token before the date on every line (a source file or host name that
+            # a collector or a concatenation put there): read as the context, not a word
+            slots.append(_Slot("prefix", sep, [t[0] for t in chosen],
+                               share=len(chosen) / len(alive)))
+            alive = chosen
+            continue
         if base == "word" or (base in ("ts", "bts") and "ts" in seen):
             break
         if base in ("level", "blevel") and "level" in seen:
@@ -249,6 +257,12 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
     # a trailing [group] some records lack (Elasticsearch's node name before it is known)
     last.optional = last.kind in ("bracket", "paren") and last.share < ALWAYS
     return slots, alive
+
+
+def _dated_next(lines: list[list[Tok]]) -> bool:
+    """Most lines have a timestamp right after their first token."""
+    return _share([t[1] if len(t) > 1 else Tok("", "", "") for t in lines],
+                  lambda t: t.kind in ("ts", "bts")) >= AGREE
 
 
 def _escape(text: str) -> str:
@@ -286,7 +300,10 @@ def _roles(slots: list[_Slot]) -> list[str]:
     for i, s in enumerate(slots):
         values = [t.text.strip() for t in s.toks]
         eg = next((v for v in values if v), "")
-        if s.kind in ("ts", "bts"):
+        if s.kind == "prefix":
+            s.role = "source"
+            why.append(f"a source before the date in slot {i + 1} (read as %cn), e.g. '{eg}'")
+        elif s.kind in ("ts", "bts"):
             s.role = "date"
         elif s.kind in ("level", "blevel"):
             s.role = "level"
@@ -336,7 +353,8 @@ def _roles(slots: list[_Slot]) -> list[str]:
     return why
 
 
-_CONV = {"level": "p", "thread": "t", "logger": "c", "pid": "pid", "tid": "tid"}
+_CONV = {"level": "p", "thread": "t", "logger": "c", "pid": "pid", "tid": "tid",
+         "source": "cn"}
 
 
 def _exact(toks: Sequence[Tok], norm: str) -> str:

@@ -59,6 +59,15 @@ def _compact(m: re.Match[str]) -> str | None:
     return f"{'y' * len(y)}MMdd{sep}HHmmss{_frac(m)}"
 
 
+def _dashed(m: re.Match[str]) -> str | None:
+    """``20171223-22:15:29:606``: a compact date, then a colon time (millis may follow a
+    colon, as in HealthApp's or some C++ loggers' ``HH:mm:ss:SSS``)."""
+    if not _valid(int(m.group("mo")), int(m.group("d")), int(m.group("h"))):
+        return None
+    sep = "'T'" if m.group("t") == "T" else m.group("t")
+    return f"yyyyMMdd{sep}HH:mm:ss{_frac(m)}"
+
+
 def _short(m: re.Match[str]) -> str | None:
     """``17/06/09 20:10:40``: the field order is settled later over all lines."""
     if int(m.group("h")) > 23:
@@ -125,6 +134,9 @@ _SHAPES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]
     ("compact", re.compile(r"(?P<y>\d{4}|\d{2})(?P<mo>\d{2})(?P<d>\d{2})(?P<t>[T ])"
                            r"(?P<h>\d{2})(?P<mi>\d{2})(?P<s>\d{2})" + _FRAC + r"(?![\d:])"),
      _compact),
+    ("dashed", re.compile(r"(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})(?P<t>[-T ])"
+                          r"(?P<h>\d{2}):\d{2}:\d{2}(?:(?P<fs>[.,:])(?P<f>\d{3}))?(?![\d:])"),
+     _dashed),
     ("short", re.compile(r"(?P<a>\d{2})(?P<ds>[-/.])(?P<b>\d{2})(?P=ds)(?P<c>\d{4}|\d{2}) "
                          r"(?P<h>\d{2}):\d{2}:\d{2}" + _FRAC + r"(?![\d:])"), _short),
     ("named", re.compile(r"(?P<d>\d{2})(?P<ds>[- ])(?P<mon>[A-Za-z]{3})(?P=ds)\d{4} "

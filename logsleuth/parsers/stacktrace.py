@@ -208,8 +208,10 @@ class ThrowableCache:
         )
 
 
+# Servlet containers print the trace's header indented (JULI: `SEVERE ...\n javax.X: m`).
 _HEADER_BYTES = re.compile(
-    rb"^(?:Exception in thread \"[^\"\n]*\" )?((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)(?::|\r?$)",
+    rb"^[ \t]*(?:Exception in thread \"[^\"\n]*\" )?"
+    rb"((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)(?::|\r?$)",
     re.M,
 )
 _BARE_BYTES = re.compile(
@@ -219,6 +221,16 @@ _BARE = re.compile(
     r"^((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error|Throwable))(?::\s?(.*))?$"
 )
 _CAUSE_BYTES = re.compile(rb"\nCaused by: ((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)")
+# A throwable named in a record's first line, when its frames follow without a header:
+# the JVM's `Exception in thread "main" java.lang.X: m` behind a log header, or a
+# framework's `Failed to start service x: org.y.StartException in service ...`.
+_NAMED_BYTES = re.compile(
+    rb"(?:Exception in thread \"[^\"\n]*\" ((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)(?=:|\s|$))"
+    rb"|(?<![\w$.])((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error|Throwable))"
+    rb"(?=:|\s|$)"
+)
+_FIRST_CAUSE_BYTES = re.compile(
+    rb"(?:^|\n)[ \t]*Caused by: ((?:[a-zA-Z_$][\w$]*\.)+[A-Za-z_$][\w$]*)")
 
 
 def root_frame(continuation: bytes) -> str | None:
@@ -242,11 +254,14 @@ def root_frame(continuation: bytes) -> str | None:
     return name[slash + 1 :].decode("ascii", "replace")
 
 
-def exception_classes(continuation: bytes) -> tuple[str | None, str | None]:
+def exception_classes(continuation: bytes,
+                      first_line: bytes = b"") -> tuple[str | None, str | None]:
     """Outermost and root throwable class of a record's continuation lines, cheaply.
 
     The vectorised path needs only these two columns for every trace in a flood;
-    the full structure is parsed lazily for the records a rule looks at.
+    the full structure is parsed lazily for the records a rule looks at. When the
+    frames follow no header line, the record's ``first_line`` may name the throwable
+    (an uncaught exception behind a log header), else its first ``Caused by:`` does.
     """
     first_frame = continuation.find(b"\tat ")
     if first_frame < 0:
@@ -258,9 +273,15 @@ def exception_classes(continuation: bytes) -> tuple[str | None, str | None]:
             cls = bare.group(1).decode("ascii", "replace")
             return cls, cls
     m = _HEADER_BYTES.search(continuation, 0, first_frame)
-    if m is None:
-        return None, None
-    cls = m.group(1).decode("ascii", "replace")
+    if m is not None:
+        cls = m.group(1).decode("ascii", "replace")
+    else:
+        named = _NAMED_BYTES.search(first_line)
+        if named is None:
+            named = _FIRST_CAUSE_BYTES.search(continuation)
+            if named is None:
+                return None, None
+        cls = (named.group(1) or named.group(2)).decode("ascii", "replace")
     root = cls
     last = continuation.rfind(b"\nCaused by: ")
     if last >= 0:

@@ -105,7 +105,7 @@ def check_display_tz(value: str | None) -> str | None:
 def evidence_zone(result: Any) -> DisplayZone:
     """The zone the evidence speaks: the incident's (--tz or inferred), else the offsets
     the inputs write (app logs first), else UTC (said so)."""
-    inc = _incident_json(getattr(result, "incident", None)) if result is not None else None
+    inc = incident_json(getattr(result, "incident", None)) if result is not None else None
     guess = (inc or {}).get("timezone") or {}
     found = parse_zone(str(guess.get("zone") or ""))
     if found is not None and guess.get("source") != "assumed":
@@ -209,7 +209,8 @@ def _day(zone: DisplayZone, instant: Any) -> Any:
     return None if t is None else t.date()
 
 
-def _incident_json(incident: Any) -> dict[str, Any] | None:
+def incident_json(incident: Any) -> dict[str, Any] | None:
+    """An incident (object, dict or None) as its JSON dict, for every renderer."""
     if incident is None:
         return None
     if isinstance(incident, dict):

@@ -187,6 +187,12 @@ OTHER_SHAPES = {
               "| For help or more information please see\n",
               {"level": "INFO", "logger": "BrokerService",
                "message": "Apache ActiveMQ 5.18 started"}),
+    # pipes without spaces around them, a thread holding a space, a `|` in a message
+    "tight-pipes": ("2024-03-11 14:07:52.117|INFO|main|com.acme.Broker|started on port 80\n"
+                    "2024-03-11 14:07:53.117|WARN|worker 2|com.acme.Pool|slow: a|b\n"
+                    "2024-03-11 14:07:54.117|INFO|main|com.acme.Broker|stopped\n",
+                    {"level": "INFO", "thread": "main", "logger": "com.acme.Broker",
+                     "message": "started on port 80"}),
     # Akka's default: [LEVEL] [date] [thread] [source] message
     "akka": ("[INFO] [03/11/2024 14:07:52.117] [sys-akka.actor.default-dispatcher-2] "
              "[akka://sys/user/a] started\n"
@@ -224,6 +230,10 @@ def test_shapes_not_designed_for(tmp_path: Path, name: str) -> None:
     ("26 Nov 2026 10:15:30,123", "dd MMM yyyy HH:mm:ss,SSS", "2026-11-26T10:15:30.123"),
     ("Nov 26, 2026 1:15:30 PM", "MMM dd, yyyy h:mm:ss a", "2026-11-26T13:15:30"),
     ("1546896321871", "UNIX_MILLIS", "2019-01-07T21:25:21.871"),
+    # a compact date before a colon time; millis after `:` (loghub HealthApp) or `.`
+    ("20171223-22:15:29:606", "yyyyMMdd-HH:mm:ss:SSS", "2017-12-23T22:15:29.606"),
+    ("20221124 17:02:47.123", "yyyyMMdd HH:mm:ss.SSS", "2022-11-24T17:02:47.123"),
+    ("20221124T17:02:47", "yyyyMMdd'T'HH:mm:ss", "2022-11-24T17:02:47"),
 ])
 def test_catalogue_gives_the_java_pattern_and_the_instant(text: str, java: str,
                                                           iso: str) -> None:
@@ -236,7 +246,8 @@ def test_catalogue_gives_the_java_pattern_and_the_instant(text: str, java: str,
 
 
 @pytest.mark.parametrize("text", ["2022-13-24 17:02:47", "081345 203615", "12345 INFO x",
-                                  "Foo 26, 2026 1:15:30 PM", "20221124 256161"])
+                                  "Foo 26, 2026 1:15:30 PM", "20221124 256161",
+                                  "20221324-17:02:47:123"])
 def test_catalogue_rejects_impossible_dates(text: str) -> None:
     assert find_stamp(text, 0) is None
 
@@ -461,3 +472,60 @@ def test_coloured_lines_are_read_with_and_without_their_colours(tmp_path: Path) 
     assert list(recs["level"]) == ["INFO", "ERROR"]
     assert list(recs["thread"]) == ["main", "nio-8080-exec-1"]
     assert list(recs["message"]) == ["start", "Servlet failed"]
+
+
+def test_pipe_separated_header_without_spaces(tmp_path: Path) -> None:
+    """HealthApp's `date|component|pid|message`: every field read, nothing left over."""
+    text = ("20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579\n"
+            "20171223-22:15:29:615|Step_LSC|30002312|onExtend:1514038530000 14 0 4\n"
+            "20171223-22:15:30:001|Step_StandReportReceiver|30002312|onReceive action: ON\n")
+    result = _scan(tmp_path, text)
+    (stats,) = result.inputs
+    assert stats.records == 3 and stats.unparsed_lines == 0
+    rec = result.records.iloc[2]
+    assert rec["logger"] == "Step_StandReportReceiver"
+    assert rec["message"] == "onReceive action: ON"
+    assert rec["ts"].value // 1_000_000 == _ms("2017-12-23T22:15:30.001")
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    # loghub's concatenation: the source file name before an oslo.log line
+    ("nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO "
+     "nova.osapi_compute.wsgi.server [req-1 - - -] GET /v2 status: 200\n"
+     "nova-compute.log.1.2017-05-16_13:55:31 2017-05-16 00:00:04.500 2931 INFO "
+     "nova.compute.manager [req-2 - - -] VM Started\n"
+     "nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:05.060 25746 WARNING "
+     "nova.osapi_compute.wsgi.server [req-3 - - -] slow\n",
+     {"level": "INFO", "logger": "nova.osapi_compute.wsgi.server",
+      "ts": "2017-05-16T00:00:00.008"}),
+    # a host name a collector put before a logback line (not designed on)
+    ("web-01 2024-03-11 14:07:52,117 INFO  [main] com.acme.App - started\n"
+     "web-02 2024-03-11 14:07:53,117 WARN  [pool-1] com.acme.Pool - slow\n"
+     "web-01 2024-03-11 14:07:54,117 ERROR [main] com.acme.App - failed\n"
+     "\tat com.acme.App.run(App.java:3)\n",
+     {"level": "INFO", "thread": "main", "logger": "com.acme.App", "message": "started",
+      "ts": "2024-03-11T14:07:52.117"}),
+])
+def test_a_source_token_before_the_date_is_read(tmp_path: Path, text: str,
+                                                first: dict[str, str]) -> None:
+    result = _scan(tmp_path, text)
+    (stats,) = result.inputs
+    assert stats.layout is not None and stats.layout.startswith("inferred: %cn %d{")
+    assert stats.records == 3 and stats.unparsed_lines == 0
+    rec = result.records.iloc[0]
+    for key, value in first.items():
+        if key == "ts":
+            assert rec["ts"].value // 1_000_000 == _ms(value)
+        else:
+            assert rec[key] == value, key
+
+
+def test_a_word_before_the_date_on_few_lines_is_no_source() -> None:
+    """Prose that mentions a date after its first word is not a prefixed log."""
+    lines = [f"2024-03-11 14:07:5{i},117 INFO [main] com.acme.App - step {i}" for i in range(9)]
+    lines.append("since 2024-03-11 14:07:50 nothing changed")
+    got = infer_layout(lines)
+    assert got.pattern == "%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%t] %c - %m%n"
+    # a word first on every line but the date two tokens on: a message, not a source
+    assert infer_layout([f"user{i} logged in 2024-03-11 14:07:5{i}" for i in range(5)]).layout \
+        is None

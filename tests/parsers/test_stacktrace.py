@@ -95,3 +95,69 @@ def test_root_frame_of_deepest_cause() -> None:
     assert root_frame(text) == "com.example.push.PacketEncoder.encodePacket"
     assert root_frame(b"java.lang.X: at the start\n\tat app//a.B.c(B.java:3)\n") == "a.B.c"
     assert root_frame(b"java.lang.X: no frames at all\n") is None
+
+
+def test_indented_header_of_a_servlet_container_trace() -> None:
+    """JULI prints the header one space in; a tab-indented header reads the same."""
+    from logsleuth.parsers.stacktrace import exception_classes
+
+    for pad in (b" ", b"\t", b"  "):
+        cont = (pad + b"javax.servlet.ServletException: not allowed\n"
+                b"\tat a.b.Filter.init(Filter.java:7)\n"
+                b"Caused by: java.lang.IllegalArgumentException: bad origin\n"
+                b"\tat a.b.Cors.parse(Cors.java:9)\n")
+        assert exception_classes(cont) == (
+            "javax.servlet.ServletException", "java.lang.IllegalArgumentException")
+
+
+def test_headless_frames_take_the_class_from_the_first_line() -> None:
+    """The uncaught-exception handler's line behind a log header, a class named in the
+    message, a trace opening at `Caused by:`; prose with no class names none."""
+    from logsleuth.parsers.stacktrace import exception_classes
+
+    frames = b"    at com.x.Main.bad(Main.java:22)\n    at com.x.Main.main(Main.java:6)\n"
+    uncaught = b'Dec 14 06:41:08 Exception in thread "main" java.lang.RuntimeException: gone\n'
+    assert exception_classes(frames) == (None, None)
+    assert exception_classes(frames, uncaught) == (
+        "java.lang.RuntimeException", "java.lang.RuntimeException")
+    # a JDK error class without the Exception suffix, thread name with spaces
+    odd = b'2024-01-02 10:00:00 ERROR Exception in thread "pool-1 worker" java.lang.StackOverflow\n'
+    assert exception_classes(frames, odd)[0] == "java.lang.StackOverflow"
+    named = (b"00:02:54,156 ERROR [x.fail] (pool -- 72) Failed to start service"
+             b' s: org.jboss.msc.service.StartException in service s: boom\n')
+    caused = (b"\tat org.a.B.run(B.java:103)\n"
+              b"Caused by: javax.persistence.PersistenceException: unit\n"
+              b"\tat org.h.C.build(C.java:925)\n"
+              b"Caused by: org.hibernate.AnnotationException: no column\n"
+              b"\tat org.h.D.key(D.java:1628)\n")
+    assert exception_classes(caused, named) == (
+        "org.jboss.msc.service.StartException", "org.hibernate.AnnotationException")
+    assert exception_classes(caused, b"10:00 ERROR service failed\n") == (
+        "javax.persistence.PersistenceException", "org.hibernate.AnnotationException")
+    # a logger that merely contains "Error" in a word is not a throwable
+    assert exception_classes(frames, b"10:00 INFO [com.x.ErrorPages] rendered page\n") == (
+        None, None)
+
+
+def test_scan_reads_the_class_of_a_headless_trace_per_record(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two records share one headless trace but name different throwables on their
+    first lines: the trace cache must not hand the first one's class to the second."""
+    import logsleuth
+
+    frames = "\tat com.acme.Job.run(Job.java:12)\n\tat java.lang.Thread.run(Thread.java:833)\n"
+    text = ("2024-03-11 14:07:52,117 ERROR [main] com.acme.App - started\n"
+            '2024-03-11 14:07:53,117 ERROR [w-1] com.acme.App - Exception in thread "w-1"'
+            " java.lang.IllegalStateException: closed\n" + frames
+            + "2024-03-11 14:07:54,117 ERROR [w-2] com.acme.App - job failed:"
+            " java.util.concurrent.TimeoutException\n" + frames
+            + "2024-03-11 14:07:55,117 INFO [main] com.acme.App - done\n")
+    path = tmp_path / "app.log"
+    path.write_text(text, encoding="utf-8")
+    result = logsleuth.scan(path, tz="UTC", rules=False, analysis=False, workers=1)
+    got = result.records[["exception", "root_exception", "root_frame"]].values.tolist()
+    assert got[1] == ["java.lang.IllegalStateException", "java.lang.IllegalStateException",
+                      "com.acme.Job.run"]
+    assert got[2][:2] == ["java.util.concurrent.TimeoutException"] * 2
+    import pandas as pd
+
+    assert pd.isna(got[0][0]) and pd.isna(got[3][0])

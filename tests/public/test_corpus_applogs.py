@@ -27,26 +27,10 @@ DAY_MS = 86_400_000
 # h1-infer with layout inference (issue 13 item 1) over the whole corpus.
 RTU = ("records", "times", "unparsed")
 KNOWN_MISSES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "applogs/camunda-tomcat9-localhost.log": (
-        "the trace's first line is indented by a space, so no exception class is extracted",
-        ("exceptions",)),
-    "applogs/fluent-bit-multiline-java-example.log": (
-        "the exception class is on the record's first line, behind the date (`Exception in"
-        " thread \"main\" java.lang.RuntimeException`), and exception classes are read from"
-        " the continuation lines only (space-indented frames)", ("exceptions",)),
-    "applogs/loghub-healthapp.log": (
-        "read as kind 'unknown': `yyyyMMdd-HH:mm:ss:SSS` dates and `|` separators without"
-        " spaces are not in the inference catalogue; 0 of 20 records", ("kind", *RTU)),
-    "applogs/loghub-openstack-nova.log": (
-        "loghub's file-name prefix before each date is not unwrapped, and inference does not"
-        " take a varying word before the date: 0 of 12 records", RTU),
     "applogs/beats-elasticsearch-8-testcluster-stdout.log": (
         "two layouts in one file: the four `[ts] [BUILD]` lines before the first Elasticsearch"
         " record are named in a layout-mixed warning but not read (one layout per file):"
         " 16 of 20 records, 4 lines unparsed", RTU),
-    "applogs/jboss-eap-6-time-only-server.log": (
-        "the trace starting at its `Caused by:` lines yields no exception class",
-        ("exceptions",)),
 }
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from logsleuth.reports.clock import incident_json
+
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
 
@@ -23,15 +25,6 @@ class Context:
     diagnostics: list[str]
     totals: dict[str, int]
     notes: list[str] = field(default_factory=list)
-
-
-def incident_json(incident: object | None) -> dict[str, Any] | None:
-    if incident is None:
-        return None
-    if isinstance(incident, dict):
-        return incident
-    to_json = getattr(incident, "to_json", None)
-    return dict(to_json()) if callable(to_json) else None
 
 
 def finding_json(f: object) -> dict[str, Any]:
