@@ -233,6 +233,31 @@ def _first_line(cmd: list[str]) -> str:
     return (res.stdout or res.stderr).strip().splitlines()[0] if (res.stdout or res.stderr) else ""
 
 
+def calibrate(rounds: int = 3, n: int = 2_000_000) -> float:
+    """Best-of-``rounds`` seconds of a fixed pure-Python loop: how fast this machine runs Python.
+
+    The loop (integer arithmetic, a dict and a list, no allocation-heavy library) is
+    never changed, so figures from two machines compare by the ratio of their
+    calibrations (docs/benchmarks.md records it with every table).
+    """
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        acc, seen, out = 0, {}, []
+        for i in range(n):
+            acc = (acc * 31 + i) % 1_000_003
+            if acc % 97 == 0:
+                seen[acc] = seen.get(acc, 0) + 1
+                out.append(acc)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def load_average() -> list[float]:
+    """1, 5 and 15 minute load averages: other work on a shared machine."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def machine() -> dict[str, object]:
     """What the figures depend on: CPUs, model, memory, kernel, tool versions."""
     model = ""

@@ -195,12 +195,15 @@ def build_tools(path: Path, truth: Truth, out_dir: Path,
 
 
 def measure(tools: list[Tool], repeat: int, out_dir: Path, timeout_s: float,
-            memory_runs: int = 2) -> None:
+            memory_runs: int = 2,
+            on_output: Callable[[Tool, int, Path], None] | None = None) -> None:
     """Round-robin the tools so drift on a shared machine hits them all alike.
 
     ``repeat`` timed rounds run with nothing watching the processes; then
     ``memory_runs`` rounds sample each tool's process tree for PSS and CPU, whose wall
     times are not used (sampling slows the sampled process, see ``run_once``).
+    ``on_output(tool, round, stdout)`` sees every successful run's output, so a caller
+    can check that repeated rounds give identical results.
     """
     for i in range(repeat + memory_runs):
         sample = i >= repeat
@@ -221,7 +224,11 @@ def measure(tools: list[Tool], repeat: int, out_dir: Path, timeout_s: float,
                 s.available = False
                 why = "timed out" if run.timed_out else f"exit {run.returncode}"
                 s.note = f"{why}: {_tail(stderr.read_text(errors='replace'))}"
-            elif i == 0:
+            else:
+                if on_output is not None:
+                    on_output(t, i, stdout)
+                if i != 0:
+                    continue
                 try:
                     s.check = t.check(stdout.read_text(errors="replace"))
                 except (ValueError, KeyError, IndexError, TypeError) as exc:

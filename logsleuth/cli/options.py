@@ -20,7 +20,8 @@ from logsleuth.options import ScanOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-Paths = Annotated[list[str], typer.Argument(help="Files, directories, globs or archives.")]
+Paths = Annotated[list[str], typer.Argument(
+    help="Files, directories, globs or archives; or fsspec URLs (s3://bucket/prefix/).")]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write the output to FILE.")]
 Pattern = Annotated[str | None, typer.Option(
     help="log4j2/logback PatternLayout of the app logs, or a JSON layout spec "

@@ -20,6 +20,7 @@ import re2
 
 from logsleuth.engine.units import Partial, UnitOptions, WorkUnit, run_unit
 from logsleuth.model import Kind
+from logsleuth.sources.opening import open_disk
 
 SPLIT_MIN_BYTES = 96 * 2**20  # below this a plain file is one unit
 PARALLEL_MIN_BYTES = 48 * 2**20  # below this the whole scan runs inline
@@ -42,7 +43,7 @@ def split_ranges(path: str, size: int, header_regex: str,
         return [(0, None)]
     rx = re2.compile(("(?m)" + header_regex).encode())
     cuts = [0]
-    with open(path, "rb") as f:
+    with open_disk(path, path) as f:  # a local file or an fsspec URL
         for k in range(1, parts):
             target = size * k // parts
             f.seek(target)

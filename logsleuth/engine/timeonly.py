@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from logsleuth.engine.guard import reported
 from logsleuth.errors import DiagLevel, Diagnostic, PatternError, SourceLocation
 from logsleuth.model import Kind
+from logsleuth.sources.opening import open_disk
 
 DAY_MS = 86_400_000
 # Backwards by more than this is a new day: a DST fall-back is 1 h, async or
@@ -170,7 +171,7 @@ def _tail(source: Any) -> bytes:
     """The last whole lines of a plain file (cheap: one seek); nothing otherwise."""
     if not getattr(source, "splittable", False) or source.size <= _TAIL_BYTES:
         return b""
-    with open(source.fs_path, "rb") as f:
+    with open_disk(source.path, source.fs_path) as f:
         f.seek(source.size - _TAIL_BYTES)
         data = f.read(_TAIL_BYTES)
     return data[data.find(b"\n") + 1:]

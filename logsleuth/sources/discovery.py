@@ -30,12 +30,15 @@ from logsleuth.sources.binary import SNIFF_BYTES, binary_reason
 from logsleuth.sources.codecs import READ_SIZE, MeteredStream, decoded, peek, sniff_compression
 from logsleuth.sources.family import family_of
 from logsleuth.sources.opening import open_disk
+from logsleuth.sources.remote import expand as expand_url
+from logsleuth.sources.remote import is_url, name_of
+from logsleuth.sources.remote import stat as stat_url
 from logsleuth.sources.values import DEFAULT_CAP, Discovery, Skipped, Source
 
 
 @dataclass(frozen=True, slots=True)
 class _Found:
-    fs_path: Path
+    fs_path: Path | str  # str: an fsspec URL (sources.remote)
     display: str
     fallback: str  # display used when two arguments yield the same ``display``
 
@@ -62,6 +65,14 @@ def _glob_root(pattern: str) -> Path:
 
 
 def _expand(arg: str, out: Discovery) -> list[_Found]:
+    if is_url(arg):
+        try:
+            return [_Found(url, display, fallback) for url, display, fallback in expand_url(arg)]
+        except FileNotFoundError:
+            _diag(out, arg, "missing-path", f"{arg} does not exist")
+        except OSError as e:
+            _diag(out, arg, "unreadable", f"cannot read {arg}: {e}")
+        return []
     path = Path(arg)
     if os.path.lexists(path) and path.is_dir():
         found = [_Found(f, f.relative_to(path).as_posix(),
@@ -96,7 +107,8 @@ def discover(paths: Sequence[str | Path], *,
     found: dict[str, _Found] = {}  # by real path: a file named twice is read once
     for arg in paths:
         for f in _expand(str(arg), out):
-            found.setdefault(os.path.realpath(f.fs_path), f)
+            key = f.fs_path if isinstance(f.fs_path, str) else os.path.realpath(f.fs_path)
+            found.setdefault(key, f)
     counts: dict[str, int] = {}
     for f in found.values():
         counts[f.display] = counts.get(f.display, 0) + 1
@@ -106,13 +118,17 @@ def discover(paths: Sequence[str | Path], *,
     return out
 
 
-def _examine_file(fs_path: Path, display: str, out: Discovery, cap: int) -> None:
+def _examine_file(fs_path: Path | str, display: str, out: Discovery, cap: int) -> None:
     try:
-        st = os.stat(fs_path)
+        if isinstance(fs_path, str):  # a URL: an object store holds only regular files
+            size, mtime = stat_url(fs_path)
+        else:
+            st = os.stat(fs_path)
+            size, mtime = st.st_size, st.st_mtime
     except OSError as e:
         _diag(out, display, "unreadable", f"cannot read {display}: {e.strerror or e}")
         return
-    if not stat.S_ISREG(st.st_mode):
+    if not isinstance(fs_path, str) and not stat.S_ISREG(st.st_mode):
         out.skipped.append(Skipped(display, "not a regular file"))
         return
     try:
@@ -121,8 +137,8 @@ def _examine_file(fs_path: Path, display: str, out: Discovery, cap: int) -> None
         out.diagnostics.append(e.diagnostic)
         return
     with stream:
-        _Explorer(out, fs_path, cap).explore(stream, display, (), st.st_size, on_disk=True,
-                                             mtime=st.st_mtime)
+        _Explorer(out, fs_path, cap).explore(stream, display, (), size, on_disk=True,
+                                             mtime=mtime)
 
 
 @dataclass(slots=True)
@@ -130,7 +146,7 @@ class _Explorer:
     """Sniffs one file on disk through its layers; lives for that one file."""
 
     out: Discovery
-    fs_path: Path
+    fs_path: Path | str
     cap: int
 
     def explore(self, stream: BinaryIO, display: str, chain: tuple[str, ...], size: int,
@@ -158,7 +174,7 @@ class _Explorer:
         if reason is not None:
             self.out.skipped.append(Skipped(display, reason))
             return
-        name = chain[-1] if chain else self.fs_path.name
+        name = chain[-1] if chain else name_of(self.fs_path)
         self.out.sources.append(Source(
             path=display, fs_path=self.fs_path, member=chain, compression=compression,
             size=size, splittable=on_disk and compression is None,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from logsleuth.errors import InputError
 from logsleuth.sources.archives import archive_kind, open_member
 from logsleuth.sources.codecs import READ_SIZE, MeteredStream, decoded, peek, sniff_compression
+from logsleuth.sources.remote import is_url, open_url
 
 if TYPE_CHECKING:
     from logsleuth.sources.values import Source
@@ -16,8 +17,10 @@ HEAD = 512  # enough for every compression magic and the tar ``ustar`` mark
 
 
 def open_disk(path: str, fs_path: object) -> BinaryIO:
-    """The file on disk, or an ``InputError`` naming it."""
+    """The file on disk (or behind an fsspec URL), or an ``InputError`` naming it."""
     try:
+        if is_url(fs_path):
+            return open_url(fs_path)  # type: ignore[arg-type]
         return open(fs_path, "rb")  # type: ignore[call-overload, no-any-return]
     except OSError as e:
         raise InputError.at(path, "unreadable", f"cannot open: {e.strerror or e}") from e

@@ -16,7 +16,8 @@ class Source:
     """One readable text input: a file, or a member (chain) inside archives.
 
     ``path`` is for display (relative to the scan root, archive members as
-    ``ticket.zip!logs/app.log.gz``); ``fs_path`` is the file on disk holding it;
+    ``ticket.zip!logs/app.log.gz``); ``fs_path`` is the file on disk holding it
+    (or, as a string, the fsspec URL of the object holding it: ``sources.remote``);
     ``member`` the chain of member names from that file inwards; ``compression``
     the codec of the final content (after leaving the last archive); ``size`` the
     on-disk bytes (for members: their stored size inside the archive).
@@ -25,7 +26,7 @@ class Source:
     """
 
     path: str
-    fs_path: Path
+    fs_path: Path | str
     member: tuple[str, ...] = ()
     compression: str | None = None
     size: int = 0

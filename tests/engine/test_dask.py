@@ -25,3 +25,45 @@ def test_unknown_engine_is_a_usage_error() -> None:
 
     with pytest.raises(PatternError, match="unknown engine"):
         api.scan(SAMPLE / "gc.log", engine="spark")
+
+
+def _bench_generators() -> object:
+    import importlib.util
+    import sys
+
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    spec = importlib.util.spec_from_file_location("gen_shapes", bench / "gen_shapes.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["gen_shapes"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("shape", ["orders", "jsonlayout"])
+def test_dask_engine_equals_local_on_the_benchmark_shapes(
+        shape: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deep traces of many exception classes, and JSON events with ``thrown``, split
+    in byte ranges across two worker processes, reduce to the local engine's JSON."""
+    from logsleuth.engine import local as local_engine
+
+    monkeypatch.setattr(local_engine, "SPLIT_MIN_BYTES", 1 << 20)  # split a 3 MiB file
+    made: list[int] = []
+
+    def spy(planned: object, workers: int) -> list:
+        units = local_engine.make_units(planned, workers)
+        made.append(len(units))
+        return units
+
+    monkeypatch.setattr(api, "make_units", spy)
+    gen = _bench_generators()
+    out = tmp_path / f"{shape}.log"
+    manifest = gen.GENERATORS[shape](out, 3 << 20, 11)
+    pattern = gen.ORDERS_LAYOUT if shape == "orders" else None
+    local = api.scan(out, pattern=pattern, keep_records=False, workers=2, chunk_size=1 << 20)
+    dask = api.scan(out, pattern=pattern, keep_records=False, workers=2, chunk_size=1 << 20,
+                    engine="dask")
+    assert local.to_json()["totals"]["records"] == manifest.records
+    assert made[0] > 1, "the file was not split: the test would not exercise the merge"
+    assert json.dumps(dask.to_json()) == json.dumps(local.to_json())
+
