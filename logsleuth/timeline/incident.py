@@ -85,19 +85,37 @@ def detect_onset(records: pd.DataFrame, findings: Sequence[Mapping[str, object]]
                 mask, rule, fp = m, str(f.get("rule")), str(f["fingerprint"])
                 break
     if not (mask & valid).any():
-        cls = records["exception"].astype("string").fillna("") if "exception" in records \
-            else pd.Series("", index=records.index)
-        mask = cls.str.contains(_FATAL.pattern, regex=True).to_numpy(dtype=bool)
-        rule = None
-    mask = mask & valid
-    if not mask.any():
+        return first_fatal(records)
+    return _onset_at(records, ts, mask & valid, rule, fp)
+
+
+def first_fatal(frame: pd.DataFrame) -> Onset | None:
+    """The earliest record whose exception or root cause is an OutOfMemoryError-like
+    class, to the ms: the failure when no rule named it (or none ran)."""
+    if not len(frame) or "exception" not in frame:
         return None
+    cls = frame["exception"].astype("string").fillna("")
+    if "root_exception" in frame:
+        cls = cls + " " + frame["root_exception"].astype("string").fillna("")
+    ts = to_ms(frame["ts"])
+    mask = cls.str.contains(_FATAL.pattern, regex=True).to_numpy(dtype=bool) & (ts != NAT_MS)
+    return _onset_at(frame, ts, mask, None, None) if mask.any() else None
+
+
+def _onset_at(frame: pd.DataFrame, ts: np.ndarray, mask: np.ndarray, rule: str | None,
+              fp: str | None) -> Onset:
+    """The Onset of the earliest masked row (ties: the lower line)."""
     cand = np.flatnonzero(mask)
-    lines = records["line"].to_numpy(dtype=np.int64)[cand] if "line" in records else cand
+    lines = frame["line"].to_numpy(dtype=np.int64)[cand] if "line" in frame else cand
     i = int(cand[np.lexsort((lines, ts[cand]))[0]])
-    row = records.iloc[i]
-    text = str(row["text"]).splitlines()[0] if "text" in records.columns else str(row["message"])
+    row = frame.iloc[i]
+    text = str(row["text"] if "text" in frame.columns else row["message"]).split("\n", 1)[0]
     exc = row.get("exception")
+    if exc is None or pd.isna(exc):
+        exc = row.get("root_exception")
+    if fp is None and rule is None:
+        got = row.get("fingerprint")
+        fp = None if got is None or pd.isna(got) else got
     return Onset(int(ts[i]), str(row.get("source", "")), int(row.get("line", i + 1)), text,
                  rule, fp, None if exc is None or pd.isna(exc) else str(exc))
 

@@ -22,12 +22,11 @@ import pyarrow as pa
 
 from logsleuth.model import Severity
 from logsleuth.parsers.metrics import METRICS_SCHEMA
-from logsleuth.timeline._cols import NAT_MS, to_ms
 from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import attribute_increments
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
-from logsleuth.timeline.incident import _FATAL, Incident, Onset
+from logsleuth.timeline.incident import Incident, Onset, first_fatal
 from logsleuth.timeline.resources import exhausted_at_onset, post_gc_floor, refine_dump_times
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
@@ -57,28 +56,6 @@ def onset_from_findings(findings: Sequence[Any],
         exc = named.group(0) if named else None
     return Onset(ms, str(first.example.get("path")), int(first.example.get("line") or 0), text,
                  first.rule, first.fingerprint, exc)
-
-
-def onset_from_exceptions(notable: pd.DataFrame) -> Onset | None:
-    """The earliest record whose exception (or its root cause) is an OutOfMemoryError-like
-    class, to the ms: the failure when no rule fired on it (records of a layout the rules
-    do not read the same way, such as JSON)."""
-    if not len(notable):
-        return None
-    cls = (notable["exception"].fillna("").astype(str) + " "
-           + notable["root_exception"].fillna("").astype(str))
-    ts = to_ms(notable["ts"])
-    hit = cls.str.contains(_FATAL.pattern, regex=True).to_numpy(dtype=bool) & (ts != NAT_MS)
-    if not hit.any():
-        return None
-    rows = np.flatnonzero(hit)
-    lines = notable["line"].to_numpy(np.int64)[rows]
-    i = int(rows[np.lexsort((lines, ts[rows]))[0]])
-    row = notable.iloc[i]
-    exc = row["exception"] if pd.notna(row["exception"]) else row["root_exception"]
-    return Onset(int(ts[i]), str(row["source"]), int(row["line"]),
-                 str(row["message"]).split("\n", 1)[0], None, row.get("fingerprint"),
-                 None if pd.isna(exc) else str(exc))
 
 
 def _maxima(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, float]:
@@ -212,7 +189,7 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
     onset = onset_from_findings(result.findings, (Severity.CRITICAL,) if sure else DEFINING)
     notable = notable_frame(analysis.notable_table())  # what onset, symptoms and ranking read
     if onset is None:  # no rule named the failure: the first OutOfMemoryError-like record
-        onset = onset_from_exceptions(notable)
+        onset = first_fatal(notable)
     if onset is None and not sure:
         return None
     if onset is None:
