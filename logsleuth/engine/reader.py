@@ -112,7 +112,9 @@ def feed_stream(stream: BinaryIO, feeder: ChunkFeeder, *, chunk_size: int = DEFA
             if len(buf) < max_record_chunks * chunk_size:  # one record fills the buffer
                 bigger = bytearray(2 * len(buf))
                 bigger[:fill] = mv[:fill]
-                mv.release()
+                # no mv.release(): a stream's readinto may still hold a view of the old
+                # buffer (fsspec casts one), and release() would raise BufferError; the old
+                # buffer is freed when its last view goes
                 buf, mv = bigger, memoryview(bigger)
                 continue
             consumed, lines = _feed(feeder, mv, cut, line, True, stats)
@@ -141,6 +143,20 @@ def _feed(feeder: ChunkFeeder, mv: memoryview, cut: int, line: int, final: bool,
     try:
         return feeder.feed(view, line, final)
     finally:
+        _release(view)
+
+
+def _release(view: memoryview) -> None:
+    """Release a chunk's view before its buffer is reused. An export still held by
+    unreachable objects (a reference cycle not yet collected, seen on Dask workers
+    reading s3://) is collected first; a live one still raises, as it must: the
+    buffer is about to be overwritten."""
+    try:
+        view.release()
+    except BufferError:
+        import gc
+
+        gc.collect()
         view.release()
 
 
