@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
-from incident_traces import npe_in_encoder, oom_direct, oom_wrapped
+from incident_traces import npe_in_encoder, oom_direct, oom_message, oom_wrapped
 
 LAYOUT = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%t] %logger{36} - %msg%n"
 START = datetime(2020, 4, 14, 0, 0, 0, tzinfo=UTC)
@@ -83,8 +83,26 @@ class Manifest:
     flood_start_line: int = 0
     flood_start_byte: int = 0
     first_ts: str = ""
+    first_oom_ts: str = ""  # log time of the first OOM record: when the gauge ran out
+    leak_start_ts: str = ""  # with a LeakPlan: the first record of the growth
+    ceiling: int = 0  # with a LeakPlan: the stated direct-memory ceiling (bytes)
     last_ts: str = ""
     layout: str = LAYOUT
+
+
+@dataclass(frozen=True, slots=True)
+class LeakPlan:
+    """A leak that starts late and ends at a stated ceiling (the watch benchmark's lead
+    time): the gauge stays at its base until ``start_s`` of log time, then grows
+    ``per_disconnect`` bytes per logged disconnect; the flood of OOM traces begins when it
+    reaches ``ceiling`` and lasts ``flood_bytes``. The ceiling is stated on the first line,
+    as netty's DEBUG startup line prints it. Without a plan the leak runs from the start
+    and the flood is the last 30 % of the bytes (the scan benchmark's log)."""
+
+    per_disconnect: int = LEAK_PER_DISCONNECT
+    start_s: float = 0.0
+    ceiling: int | None = None
+    flood_bytes: int = 4 << 20
 
 
 class _Writer:
@@ -116,7 +134,10 @@ class _Writer:
 class _Generator:
     """One run: the random stream, live sessions and counters for a single file."""
 
-    def __init__(self, size: int, seed: int, span_s: float, writer: _Writer, m: Manifest):
+    def __init__(self, size: int, seed: int, span_s: float, writer: _Writer, m: Manifest,
+                 leak: LeakPlan | None = None):
+        self.leak = leak or LeakPlan()
+        self.leaked = 0  # disconnects since the leak began
         self.rng = np.random.default_rng(seed)
         self.size = size
         self.w = writer
@@ -131,7 +152,9 @@ class _Generator:
         self.phase_rate = QUIET_RATE
         self.burst = True  # toggled at t=0: the log opens on a quiet stretch
         self.quiet_mean = self._plan_quiet(size * (1 - FLOOD_SHARE), span_s)
-        self.oom = (oom_direct(), oom_wrapped())
+        c = self.leak.ceiling
+        self.oom = ((oom_direct(), oom_wrapped()) if c is None
+                    else (oom_direct(oom_message(c)), oom_wrapped(oom_message(c))))
         self.npe = npe_in_encoder()
 
     @staticmethod
@@ -205,6 +228,7 @@ class _Generator:
         """Emit records until ``stop_at`` bytes are written; flood=False is the traffic phase."""
         rng, w, m, sessions, ms_s = self.rng, self.w, self.m, self.sessions, self.ms
         probs = _FLOOD_P if flood else _TRAFFIC_P
+        ceiling = self.leak.ceiling
         while True:
             rates = np.full(block_s, FLOOD_RATE) if flood else self._rates(block_s)
             secs, mss, kinds = self._block(rates, probs)
@@ -219,7 +243,9 @@ class _Generator:
                 k = kinds[i]
                 ts = stamps[secs[i]] + ms_s[mss[i]]
                 if k == MONITOR:
-                    used = MONITOR_BASE_BYTES + LEAK_PER_DISCONNECT * m.disconnects
+                    used = MONITOR_BASE_BYTES + self.leak.per_disconnect * self.leaked
+                    if ceiling is not None:
+                        used = min(used, ceiling)
                     text = (f"{ts} INFO  [pool-1-thread-1] com.example.push.DirectMemoryReporter"
                             f" - netty_direct_memory: {used // 1024}k\n")
                     m.monitor_records += 1
@@ -232,6 +258,10 @@ class _Generator:
                         sessions[j] = sessions[-1]
                         sessions.pop()
                         m.disconnects += 1
+                        if self.t + secs[i] >= self.leak.start_s:
+                            self.leaked += 1
+                            if not m.leak_start_ts:
+                                m.leak_start_ts = ts
                         what = "Client disconnected"
                     else:
                         sid = f"{hexes[i]:016x}"
@@ -253,20 +283,28 @@ class _Generator:
                                 f"sessionId={sid}\n")
                     else:
                         text = self._rare(k, ts, sid, nio[i], pool[i], nbytes[i], hexes[i])
+                if k == OOM and not m.first_oom_ts:
+                    m.first_oom_ts = ts
                 m.records += 1
                 m.lines += text.count("\n") if k in (OOM, NPE) else 1
                 if not m.first_ts:
                     m.first_ts = ts
                 m.last_ts = ts
                 w.add(text)
-                if w.total >= stop_at:
+                if w.total >= stop_at or (k == MONITOR and not flood and ceiling is not None
+                                          and used >= ceiling):
                     self.t += secs[i] + 1
                     return
             self.t += block_s
 
 
-def generate(out: Path, size: int, seed: int = 1, span_s: float | None = None) -> Manifest:
-    """Write the incident log to ``out`` and its manifest to ``out.json``; return the manifest."""
+def generate(out: Path, size: int, seed: int = 1, span_s: float | None = None,
+             leak: LeakPlan | None = None) -> Manifest:
+    """Write the incident log to ``out`` and its manifest to ``out.json``; return the manifest.
+
+    With a ``leak`` plan that has a ceiling, the traffic phase ends when the gauge
+    reaches it (``size`` only bounds it) and the flood lasts ``leak.flood_bytes``.
+    """
     if span_s is None:
         span_s = SPAN_AT_1GIB_S * size / (1 << 30)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -274,12 +312,22 @@ def generate(out: Path, size: int, seed: int = 1, span_s: float | None = None) -
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", encoding="ascii", newline="\n", buffering=1 << 20) as fh:
         w = _Writer(fh)
-        g = _Generator(size, seed, span_s, w, m)
-        g.run(flood=False, stop_at=int(size * (1 - FLOOD_SHARE)), block_s=60)
+        g = _Generator(size, seed, span_s, w, m, leak)
+        ceiling = None if leak is None else leak.ceiling
+        if ceiling is not None:
+            m.ceiling = ceiling
+            w.add(f"{g._stamp(0)}000 DEBUG [main] io.netty.util.internal.PlatformDependent"
+                  f" - -Dio.netty.maxDirectMemory: {ceiling} bytes\n")
+            m.records += 1
+            m.lines += 1
+            m.first_ts = f"{g._stamp(0)}000"
+        g.run(flood=False, stop_at=int(size * (1 - FLOOD_SHARE)) if ceiling is None else size,
+              block_s=60)
         w.flush()
         m.flood_start_byte = w.written
         m.flood_start_line = m.lines + 1
-        g.run(flood=True, stop_at=size, block_s=5)
+        g.run(flood=True, stop_at=size if leak is None or ceiling is None
+              else w.total + leak.flood_bytes, block_s=5)
         w.flush()
         m.bytes = w.written
     tmp.replace(out)

@@ -86,19 +86,24 @@ def _frames(frames: tuple[Frame, ...]) -> str:
     return "".join(f"\tat {m}({f}:{n}) {jar}\n" for m, f, n, jar in frames)
 
 
-def oom_direct() -> str:
+def oom_message(ceiling: int) -> str:
+    """Netty's message when a 64-byte allocation would pass ``ceiling``."""
+    return f"failed to allocate 64 byte(s) of direct memory (used: {ceiling - 64}, max: {ceiling})"
+
+
+def oom_direct(message: str = OOM_MESSAGE) -> str:
     """The OOM thrown straight out of a queued write: 28 frames."""
-    return (f"{OOM_CLASS}: {OOM_MESSAGE}\n"
+    return (f"{OOM_CLASS}: {message}\n"
             + _frames((*_ALLOCATION, _ENCODER_WRITE, *_WRITE_PIPELINE)))
 
 
-def oom_wrapped() -> str:
+def oom_wrapped(message: str = OOM_MESSAGE) -> str:
     """The same OOM wrapped by ``MessageToByteEncoder.write`` in an EncoderException."""
     outer = ("io.netty.handler.codec.MessageToByteEncoder.write",
              "MessageToByteEncoder.java", 125, NETTY)
-    return (f"{ENCODER_EXCEPTION}: {OOM_CLASS}: {OOM_MESSAGE}\n"
+    return (f"{ENCODER_EXCEPTION}: {OOM_CLASS}: {message}\n"
             + _frames((outer, *_WRITE_PIPELINE))
-            + f"Caused by: {OOM_CLASS}: {OOM_MESSAGE}\n"
+            + f"Caused by: {OOM_CLASS}: {message}\n"
             + _frames((*_ALLOCATION, _ENCODER_WRITE))
             + f"\t... {len(_WRITE_PIPELINE)} more\n")
 
