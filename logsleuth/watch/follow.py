@@ -44,6 +44,7 @@ class Tracked:
     done: bool = False  # fully read (compressed) or a copy of another file
     truncations: int = 0
     mtime_ns: int = 0  # when it was last seen changed (an inode reused at the same size)
+    copy_of: str = ""  # a compressed copy of this file, which is still on disk and read
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -60,6 +61,14 @@ class Chunk:
     restarted: bool = False  # the file was truncated: its record stream starts over
     final: bool = False  # nothing more will come for this key (a compressed file)
     fs_path: str = ""  # the file read, on disk
+
+
+def _on_disk(t: Tracked) -> bool:
+    """The file is still where it was last seen (not deleted since, not replaced)."""
+    try:
+        return bool(t.path) and _ident(os.stat(t.path)) == t.ident
+    except OSError:
+        return False
 
 
 def _sha(data: bytes) -> str:
@@ -154,7 +163,7 @@ class Follower:
             if t is None:
                 continue
             t.path = str(path)
-            if t.done:
+            if t.done or (t.copy_of and self._copy_waits(t)):
                 continue
             if st.st_size == t.offset and st.st_mtime_ns == t.mtime_ns and not t.compressed:
                 continue  # unchanged: no read at all
@@ -179,7 +188,8 @@ class Follower:
                 key = f"{twin.key}>{ident}"
                 self.files[key] = Tracked(key, twin.stream, twin.display, path, ident,
                                           twin.offset, twin.lines, twin.head, twin.head_len,
-                                          compression)
+                                          compression,
+                                          copy_of=twin.key if _on_disk(twin) else "")
                 return self.files[key]
         elif len(head) >= MIN_MATCH_BYTES:
             twin = self._twin(head)
@@ -197,6 +207,19 @@ class Follower:
         t = Tracked(key, key, display, path, ident, compressed=compression or "")
         self.files[key] = t
         return t
+
+    def _copy_waits(self, t: Tracked) -> bool:
+        """A compressed copy waits while the plain file it copies is on disk: that one is
+        read to its end (reading both handed the same bytes on twice when a loaded
+        watcher was still behind at the roll), then the copy continues where it stopped."""
+        twin = self.files.get(t.copy_of) or next(
+            (g for g in self.gone if g.key == t.copy_of), None)
+        if twin is not None and _on_disk(twin):
+            return True
+        if twin is not None and twin.offset > t.offset:
+            t.offset, t.lines = twin.offset, twin.lines
+        t.copy_of = ""
+        return False
 
     def _twin(self, head: bytes) -> Tracked | None:
         """A file already read whose first bytes are ``head``'s."""

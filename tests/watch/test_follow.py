@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from logsleuth.watch import follow
 from logsleuth.watch.follow import Chunk, Follower
 
 
@@ -89,6 +90,32 @@ def test_rolled_file_compressed_later_is_not_read_twice(tmp_path: Path) -> None:
     assert text(got) == lines("gen1", 20, 22)  # only what the plain file had not given
     assert got[0].stream == c1.stream and got[0].final
     assert got[0].first_line == 21
+    assert f.poll() == []
+
+
+def test_compressed_copy_of_a_file_still_being_read_waits_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loaded watcher is still behind in the rolled file when its .gz appears beside it
+    (bench/watch_stream.py at 20 MB/s read 10.7 M records of 59.3 M twice): the plain file
+    is read to its end, the copy gives only what is left, every byte once."""
+    monkeypatch.setattr(follow, "MAX_READ", 4096)
+    log = tmp_path / "app.log"
+    data = lines("gen1", 0, 400)
+    log.write_bytes(data)
+    f = Follower([str(tmp_path)])
+    got = f.poll()
+    assert 0 < len(text(got)) < len(data)
+    rolled = tmp_path / "app.log.1"
+    os.rename(log, rolled)
+    with open(rolled, "rb") as src, gzip.open(tmp_path / "app.log.1.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    for _ in range(3):  # both on disk: the compressor has not deleted the plain file yet
+        got += f.poll()
+    rolled.unlink()
+    for _ in range(len(data) // 4096 + 3):
+        got += f.poll()
+    assert {c.stream for c in got} == {got[0].stream}
+    assert text(got) == data
     assert f.poll() == []
 
 
