@@ -166,9 +166,14 @@ def test_zone_inferred_from_the_gc_log_beside_the_app_log(tmp_path: Path) -> Non
     events, w = run_watcher(fast([str(tmp_path)]), lambda: None, truth["counts"]["records"])
     assert w.analysis.evidence_ms == _ms(truth["last_ts_utc"])
     forecasts = [e for e in events if e["event"] == "forecast"]
-    ref = api.scan([str(tmp_path)], keep_records=False, workers=1).incident.leaks[0]
+    scanned = api.scan([str(tmp_path)], keep_records=False, workers=1)
+    ref = scanned.incident.leaks[0]
     assert forecasts and _ms(forecasts[-1]["eta"]) == ref.exhaustion_at_ms
-    assert any(d.code == "not-followed" for d in w.analysis.diagnostics)  # the GC log
+    # the GC log is read too, as scan reads it
+    gc = {s.path: (s.kind, s.records) for s in w.latest.inputs}["gc.log"]
+    assert gc == {s.path: (s.kind, s.records) for s in scanned.inputs}["gc.log"]
+    assert gc[0] == "gc-log" and gc[1] > 0
+    assert not any(d.code == "not-followed" for d in w.analysis.diagnostics)
 
 
 def test_live_view_shows_files_findings_leak_eta_and_events(tmp_path: Path) -> None:
