@@ -9,20 +9,20 @@ from __future__ import annotations
 import glob
 import json
 import os
-import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from logsleuth.options import ScanOptions
+from logsleuth.watch.checkpoint import STATE_VERSION
 from logsleuth.watch.events import EventLog
-from logsleuth.watch.follow import Chunk, Follower
+from logsleuth.watch.follow import Follower
 from logsleuth.watch.state import SETTLE_SECONDS, RunningAnalysis
 
-STATE_VERSION = 1
 HEARTBEAT_MIN_S = 60.0  # heartbeats reach the log at most once a minute
 
 Emit = Callable[[dict[str, Any]], None]
@@ -70,6 +70,7 @@ class Watcher:
     analysis: RunningAnalysis = field(init=False)
     events: EventLog = field(init=False)
     latest: Any = None
+    state_bytes: int = 0  # size of the last checkpoint written
 
     def __post_init__(self) -> None:
         from logsleuth import api
@@ -95,45 +96,48 @@ class Watcher:
 
     # -- checkpoint -----------------------------------------------------------
     def restore(self) -> bool:
-        """Continue from ``--state``: offsets and identities, and what was said.
+        """Continue from ``--state``: offsets and identities, what was said, and the
+        analysis itself (``watch.checkpoint``): nothing already read is read again."""
+        from logsleuth.errors import PatternError
+        from logsleuth.watch.checkpoint import load_analysis, read_state
 
-        The collectors are rebuilt by re-reading, silently, the bytes the checkpoint
-        had read (each stream from the fullest copy still on disk).
-        """
         path = self.options.state
         if path is None or not os.path.exists(path):
             return False
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        if data.get("version") != STATE_VERSION:
-            from logsleuth.errors import PatternError
-
+        try:
+            snap = read_state(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
             raise PatternError.at(path, "bad-state",
-                                  f"state file version {data.get('version')} is not "
+                                  f"not a logsleuth watch state ({err}); remove it to start "
+                                  "afresh") from None
+        meta = snap.meta
+        if meta.get("version") != STATE_VERSION:
+            raise PatternError.at(path, "bad-state",
+                                  f"state file version {meta.get('version')} is not "
                                   f"{STATE_VERSION}; remove it to start afresh")
-        self.follower.restore(data["follower"])
-        self.events.restore(data["events"])
-        for chunk in replay(self.follower):
-            self.analysis.ingest([chunk], flush_quiet=False)
+        if meta.get("options") != _options_key(self.options.scan):
+            raise PatternError.at(path, "bad-state",
+                                  "the state was written with other analysis options "
+                                  "(zone, layout, rules, metrics, limits); remove it to "
+                                  "start afresh")
+        self.follower.restore(meta["follower"])
+        self.events.restore(meta["events"])
+        load_analysis(self.analysis, snap)
         return True
 
     def checkpoint(self) -> None:
+        from logsleuth.engine.snapshot import Snapshot
+        from logsleuth.watch.checkpoint import dump_analysis, write_state
+
         path = self.options.state
         if path is None:
             return
-        data = {"version": STATE_VERSION, "paths": list(self.options.paths),
-                "follower": self.follower.to_json(), "events": self.events.to_json()}
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".logsleuth-state-", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        snap = Snapshot({"version": STATE_VERSION, "paths": list(self.options.paths),
+                         "options": _options_key(self.options.scan),
+                         "follower": self.follower.to_json(),
+                         "events": self.events.to_json()})
+        dump_analysis(self.analysis, snap)
+        self.state_bytes = write_state(path, snap)
 
     # -- the loop -------------------------------------------------------------
     def run(self) -> int:
@@ -206,23 +210,11 @@ def infer_zone(paths: Sequence[str], choice: Any, kinds: Any, diagnostics: list[
     return infer_app_zone(planned, diagnostics)
 
 
-def replay(follower: Follower) -> list[Chunk]:
-    """The bytes a checkpoint had read, per stream from its fullest file still on disk."""
-    from logsleuth.watch.follow import _open_decoded
-
-    best: dict[str, Any] = {}
-    for t in follower.files.values():
-        if t.path and t.offset and (t.stream not in best or t.offset > best[t.stream].offset):
-            best[t.stream] = t
-    out = []
-    for t in best.values():
-        try:
-            with _open_decoded(t.path, t.compressed or None) as f:  # type: ignore[attr-defined]
-                data = f.read(t.offset)
-        except OSError:
-            continue
-        out.append(Chunk(t.stream, t.display, data, 1, False, t.done))
-    return out
+def _options_key(scan: ScanOptions) -> dict[str, Any]:
+    """The options a saved analysis depends on: another value makes it meaningless."""
+    keep = ("pattern", "log4j2_config", "logback_config", "tz", "date", "kinds", "jvm_start",
+            "rules", "rules_dirs", "only", "exclude", "metrics", "limits", "analysis")
+    return json.loads(json.dumps({k: getattr(scan, k) for k in keep}, default=str))
 
 
 class _Waiter:

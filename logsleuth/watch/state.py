@@ -56,8 +56,10 @@ class _Stream:
     quiet_since: float = field(default_factory=time.monotonic)
     layout: Any | None = None
     wrapper: Any | None = None
-    head: bytes = b""  # first bytes of a non-app stream (ceilings in GC log heads)
+    head: bytes = b""  # first bytes: how it was planned (and GC log heads state ceilings)
     evidence: bool = False  # a GC log, thread dump or nginx log: parsed in settled pieces
+    fs_path: str = ""  # the file it was planned from
+    base_date: Any | None = None  # a time-only layout's first date (as scan chose it)
 
 
 class RunningAnalysis:
@@ -178,8 +180,9 @@ class RunningAnalysis:
         s.carry = bytes(buf[consumed:])
         s.line += lines
 
-    def _plan(self, c: Chunk) -> _Stream:
-        """Kind and layout from the stream's first lines, or from its family's."""
+    def _plan(self, c: Chunk, dated: Any = None) -> _Stream:
+        """Kind and layout from the stream's first lines, or from its family's; ``dated``:
+        a time-only layout's first date already chosen (a restored stream)."""
         from logsleuth.engine.planner import (
             HEAD_BYTES,
             choose_layout,
@@ -212,17 +215,17 @@ class RunningAnalysis:
             head = c.data[:HEAD_BYTES]
             if kind in EVIDENCE_PARSERS and wrapper is None:
                 return _Stream(c.display, kind, self._evidence_feeder(c, kind, stats), stats,
-                               line=c.first_line, head=head, evidence=True)
+                               line=c.first_line, head=head, evidence=True, fs_path=c.fs_path)
             what = "wrapped (docker, syslog) " if wrapper is not None else ""
             self.diagnostics.append(Diagnostic(
                 SourceLocation(c.display), "not-followed",
                 f"a {what}{kind} input is not read by watch; scan reads it",
                 level=DiagLevel.WARNING))
-            return _Stream(c.display, kind, None, stats, head=head)
+            return _Stream(c.display, kind, None, stats, head=head, fs_path=c.fs_path)
         stats.layout = getattr(layout, "name", None)
         partial = Partial(c.display, 0, stats, CollectorSet([]))
         unit = WorkUnit(src, kind, layout, wrapper=wrapper)
-        options = self._dated(c, layout)
+        options = self._dated(c, layout, dated)
         # a parser bug costs this stream's rest (a parser-crash diagnostic), never the watch
         parser = GuardedFeeder(
             app_log_parser(unit, options, partial, self._sink),
@@ -230,7 +233,8 @@ class RunningAnalysis:
             probe=lambda: app_log_parser(unit, options, Partial(
                 c.display, 0, InputStats(c.display), CollectorSet([])), None))
         return _Stream(c.display, kind, parser, stats, line=c.first_line, layout=layout,
-                       wrapper=wrapper)
+                       wrapper=wrapper, head=c.data[:HEAD_BYTES], fs_path=c.fs_path,
+                       base_date=options.base_dates.get(c.display))
 
     def _evidence_feeder(self, c: Chunk, kind: Kind, stats: InputStats) -> Any:
         from logsleuth.watch.evidence import EvidenceFeeder
@@ -261,13 +265,17 @@ class RunningAnalysis:
                 if hi is not None and (self.evidence_ms is None or hi > self.evidence_ms):
                     self.evidence_ms = hi
 
-    def _dated(self, c: Chunk, layout: Any) -> UnitOptions:
+    def _dated(self, c: Chunk, layout: Any, dated: Any = None) -> UnitOptions:
         """Options for a time-only layout: the first record's date, chosen as scan does
         (file name, else the file's modification time; reported as a diagnostic)."""
         from logsleuth.engine.planner import PlannedInput
         from logsleuth.engine.timeonly import date_anchors, needs_date
 
-        if not needs_date(layout) or not c.fs_path:
+        if not needs_date(layout):
+            return self.options
+        if dated is not None:
+            return replace(self.options, base_dates={c.display: dated})
+        if not c.fs_path:
             return self.options
         try:
             mtime = os.stat(c.fs_path).st_mtime

@@ -17,6 +17,7 @@ import pytest
 
 from logsleuth import api
 from logsleuth.options import ScanOptions
+from logsleuth.watch.checkpoint import STATE_VERSION, read_state
 from logsleuth.watch.events import _ms
 from logsleuth.watch.run import Watcher, WatchOptions
 
@@ -116,7 +117,7 @@ def test_restart_from_state_loses_nothing_and_repeats_nothing(tmp_path: Path) ->
     first, _ = run_watcher(fast([str(watched)], state=str(state)),
                            lambda: stream(data[:half], log, 3, 0.2),
                            data[:half].count(b"\n2026-") + 1)
-    assert json.loads(state.read_text())["version"] == 1
+    assert read_state(str(state)).meta["version"] == STATE_VERSION
     with open(log, "ab") as f:  # written while no watcher ran
         f.write(data[half:])
     second, w = run_watcher(fast([str(watched)], state=str(state)), lambda: None,
