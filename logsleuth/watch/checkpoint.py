@@ -160,7 +160,7 @@ def dump_analysis(run: Any, snap: Snapshot) -> None:
         "heads": [{"display": h.source.path, "kind": str(h.kind)} for h in run._heads.values()],
         "evidence_ms": run.evidence_ms, "records_read": run.records_read,
         "diagnostics": [_diag_json(d) for d in run.diagnostics],
-        "evidence_tables": sorted(run.evidence_tables)}
+        "evidence_tables": sorted(run.evidence_tables), "retention": run.retention.to_json()}
     snap.tables["streams.bytes"] = _bytes_table(blobs)
     snap.tables["unplanned.bytes"] = _bytes_table(pending)
     snap.tables["heads.bytes"] = _bytes_table([(h.source.path, b"", h.head)
@@ -207,6 +207,7 @@ def load_analysis(run: Any, snap: Snapshot) -> None:
     run.diagnostics = [_diag(d) for d in meta["diagnostics"]]  # planning them again added some
     run.evidence_tables = {name: snap.table(f"evidence.{name}")
                            for name in meta["evidence_tables"]}
+    run.retention.restore(meta["retention"])
 
 
 def _rebind_stats(parser: Any, stats: InputStats) -> None:

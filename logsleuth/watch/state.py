@@ -37,6 +37,7 @@ from logsleuth.result import ScanResult
 from logsleuth.sources.family import family_of
 from logsleuth.sources.values import Source
 from logsleuth.watch.follow import Chunk
+from logsleuth.watch.retention import Retention
 
 PLAN_BYTES = 64 * 1024  # a new file is classified on this many first bytes (scan's head)
 PLAN_LINES = 20  # ... or on this many lines: enough to tell a GC log from an app log
@@ -83,6 +84,7 @@ class RunningAnalysis:
         self.retired: dict[str, InputStats] = {}  # accounting of streams no longer on disk
         self._heads: dict[str, _Head] = {}  # heads of retired non-app streams
         self._unplanned: dict[str, tuple[Chunk, float]] = {}  # new streams' first bytes
+        self.retention = Retention()  # old windows coarsened: bounded over days
         self.evidence_tables: dict[str, list[pa.Table]] = {}  # GC events, threads, requests
         self.batch_records = 0
 
@@ -120,6 +122,7 @@ class RunningAnalysis:
             for s in self.streams.values():
                 if s.carry and now - s.quiet_since >= self.settle:
                     self._feed(s, b"", final=True)
+        self.retention.apply(self)
         return self.batch_records
 
     def flush(self) -> int:
@@ -131,6 +134,7 @@ class RunningAnalysis:
         for s in self.streams.values():
             if s.carry:
                 self._feed(s, b"", final=True)
+        self.retention.apply(self)
         return self.batch_records
 
     def _chunk(self, c: Chunk, now: float) -> None:
