@@ -10,6 +10,10 @@ compiled, metric definitions, the needle matcher), every batch mined its templat
 again, and the template counts' merge bookkeeping grows with every merge.)
 The last record of each stream is held by its parser until the next header (or
 a quiet period) shows it is complete, so a trace being written is never split.
+GC logs, thread dumps and nginx logs are parsed in settled pieces by scan's own
+evidence parser (``watch.evidence``); their tables join the result as scan's do.
+The state is checkpointed by ``watch.checkpoint`` and kept bounded over days by
+``watch.retention``.
 """
 
 from __future__ import annotations

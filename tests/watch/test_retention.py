@@ -141,3 +141,50 @@ def test_coarsening_is_idempotent(followed: tuple[RunningAnalysis, object]) -> N
     after = counts.events()
     for a, b in zip(before, after, strict=True):
         assert np.array_equal(np.sort(a), np.sort(b))
+
+
+def test_threshold_windows_survive_trimming() -> None:
+    """An old burst that reached a threshold still reaches it; recent seconds stay whole."""
+    from logsleuth.model import Severity
+    from logsleuth.rules.findings import _Group
+    from logsleuth.rules.model import RuleInfo, Threshold
+    from logsleuth.watch.retention import trim_seconds
+
+    rule = RuleInfo("storm", "storm", Severity.HIGH, threshold=Threshold(50, 60.0, "1m"))
+    g = _Group(rule, "sig")
+    rng = np.random.default_rng(7)
+    seconds = {int(s): int(n) for s, n in zip(rng.integers(0, 40_000, 3000),
+                                              rng.integers(1, 4, 3000), strict=True)}
+    seconds.update({20_000 + i: 5 for i in range(40)})  # a burst: 200 in 40 s
+    g.seconds.update(seconds)
+    peak = g.window_peak()
+    trim_seconds(g, fine_cut=30_000 * 1000)
+    assert g.window_peak() >= peak - max(v for k, v in seconds.items() if k >= 29_940)
+    assert g.window_peak() >= 200
+    assert {s for s in g.seconds if s >= 30_000} == {s for s in seconds if s >= 30_000}
+    assert sum(1 for s in g.seconds if s < 30_000) <= 60
+
+
+def test_gauge_samples_keep_low_high_and_last_per_minute() -> None:
+    import pyarrow as pa
+
+    from logsleuth.parsers.metrics import METRICS_SCHEMA
+    from logsleuth.watch.retention import coarsen_metrics
+
+    ts = np.arange(0, 600_000, 1000)  # 10 minutes at 1 Hz
+    value = np.sin(ts / 7000.0) * 100 + ts / 1000
+    t = pa.table({"source": ["a.log"] * len(ts), "line": pa.array(np.arange(len(ts)) + 1),
+                  "ts": pa.array(ts).cast(pa.timestamp("ms", tz="UTC")),
+                  "metric": ["m"] * len(ts), "value": value, "unit": ["B"] * len(ts),
+                  "origin": ["gauge"] * len(ts), "caps": pa.array([None] * len(ts),
+                                                                  pa.string())},
+                 schema=METRICS_SCHEMA)
+    out = coarsen_metrics(t, fine_cut=300_000, coarse_cut=0)
+    old = out.filter(pc.less(out["ts"].cast(pa.int64()), 300_000))
+    assert old.num_rows <= 3 * 5
+    for minute in range(5):
+        sel = (ts >= minute * 60_000) & (ts < (minute + 1) * 60_000)
+        got = old.filter(pc.equal(pc.divide(old["ts"].cast(pa.int64()), 60_000), minute))
+        vals = set(got["value"].to_pylist())
+        assert {value[sel].min(), value[sel].max(), value[sel][-1]} <= vals
+    assert out.num_rows - old.num_rows == int((ts >= 300_000).sum())  # recent: all

@@ -23,7 +23,7 @@ from logsleuth.watch.run import Watcher, WatchOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = ROOT / "sample_logs" / "matrix"
-TZ = "Europe/Berlin"  # the runs' zone (sample_logs/README.md); watch reads no GC log for it
+TZ = "Europe/Berlin"  # the runs' zone (sample_logs/README.md)
 
 
 def app_log_bytes(case: Path) -> bytes:
