@@ -119,7 +119,7 @@ def scan(paths: Sequence[PathLike] | PathLike, options: ScanOptions | None = Non
     base_dates = date_anchors(planned, explicit_date, default_tz, diagnostics)
     jvm_start_ms = parse_instant(opts.jvm_start)
     if jvm_start_ms is None:
-        jvm_start_ms = _jvm_start_elsewhere(planned, default_tz, diagnostics)
+        jvm_start_ms = jvm_start_from_evidence(planned, default_tz, diagnostics)
     units = make_units(planned, opts.worker_count)
     unit_options = UnitOptions(scan=opts, default_tz=default_tz, jvm_start_ms=jvm_start_ms,
                                collectors=collectors, collector_config=config,
@@ -217,9 +217,10 @@ def _limits_elsewhere(result: ScanResult, planned: Sequence[Any]) -> None:
             [old, found], promote_options="permissive")
 
 
-def _jvm_start_elsewhere(planned: Sequence[Any], default_tz: tzinfo | None,
-                         diagnostics: list[Any]) -> int | None:
-    """Anchor uptime-only GC logs with a JVM start the thread dumps imply (reported)."""
+def jvm_start_from_evidence(planned: Sequence[Any], default_tz: tzinfo | None,
+                            diagnostics: list[Any]) -> int | None:
+    """Anchor uptime-only GC logs with a JVM start the thread dumps imply (reported).
+    Public: the watcher anchors the GC logs it follows the same way."""
     from logsleuth.engine.jvmstart import gc_logs_lack_wall_clock, jvm_start_from_dumps
     from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 

@@ -74,23 +74,27 @@ class Watcher:
 
     def __post_init__(self) -> None:
         from logsleuth import api
-        from logsleuth.parsers.classify import KindOverrides
 
         o = self.options
         scan = o.scan
         default_tz, tz_label = api.resolve_tz(scan.tz), scan.tz
         self.diagnostics: list[Any] = []
-        if default_tz is None:  # as scan: GC and nginx logs beside zone-less app logs tell it
-            choice = api.layout_choice(scan.pattern, scan.log4j2_config, scan.logback_config)
-            inferred = infer_zone(o.paths, choice, KindOverrides.parse(list(scan.kinds)),
-                                  self.diagnostics)
-            if inferred is not None:
-                default_tz, tz_label = inferred.tz, f"{inferred.label} (inferred)"
+        jvm_start = api.parse_instant(scan.jvm_start)
+        if default_tz is None or jvm_start is None:  # as scan decides them, on what is there
+            planned = plan_now(o.paths, scan, [])  # its own diagnostics: the streams say them
+            if default_tz is None:  # GC and nginx logs beside zone-less app logs tell it
+                from logsleuth.engine.planner import infer_app_zone
+
+                inferred = infer_app_zone(planned, self.diagnostics)
+                if inferred is not None:
+                    default_tz, tz_label = inferred.tz, f"{inferred.label} (inferred)"
+            if jvm_start is None:  # uptime-only GC logs: the thread dumps' JVM start
+                jvm_start = api.jvm_start_from_evidence(planned, default_tz, self.diagnostics)
         own = [*o.outputs, *([o.state] if o.state else [])]
         self.follower = Follower(list(o.paths),
                                  exclude=frozenset(os.path.abspath(p) for p in own))
         self.analysis = RunningAnalysis.for_scan(scan, default_tz=default_tz, tz=tz_label,
-                                                 settle=o.settle)
+                                                 settle=o.settle, jvm_start_ms=jvm_start)
         self.analysis.diagnostics.extend(self.diagnostics)
         self.events = EventLog(horizon_ms=o.horizon_ms)
 
@@ -200,14 +204,17 @@ class Watcher:
             findings=len(self.latest.findings) if self.latest is not None else 0))
 
 
-def infer_zone(paths: Sequence[str], choice: Any, kinds: Any, diagnostics: list[Any]) -> Any:
-    """The zone ``scan`` would infer for these paths now (None when it cannot)."""
-    from logsleuth.engine.planner import infer_app_zone, plan_inputs
+def plan_now(paths: Sequence[str], scan: ScanOptions, diagnostics: list[Any]) -> list[Any]:
+    """The inputs under ``paths`` now, planned as scan plans them (kind, layout, head)."""
+    from logsleuth import api
+    from logsleuth.engine.planner import plan_inputs
+    from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
 
+    choice = api.layout_choice(scan.pattern, scan.log4j2_config, scan.logback_config)
     found = discover(list(paths))
-    planned = plan_inputs(found.sources, choice, kinds, diagnostics, None)
-    return infer_app_zone(planned, diagnostics)
+    return plan_inputs(found.sources, choice, KindOverrides.parse(list(scan.kinds)),
+                       diagnostics, None)
 
 
 def _options_key(scan: ScanOptions) -> dict[str, Any]:

@@ -94,7 +94,8 @@ class RunningAnalysis:
 
     @classmethod
     def for_scan(cls, scan: ScanOptions, *, default_tz: Any = None, tz: str | None = None,
-                 settle: float = SETTLE_SECONDS) -> RunningAnalysis:
+                 settle: float = SETTLE_SECONDS,
+                 jvm_start_ms: int | None = None) -> RunningAnalysis:
         """The running analysis a ``scan`` with these options would do (``default_tz``: a
         zone resolved elsewhere, e.g. inferred; by default ``scan.tz``)."""
         from logsleuth import api
@@ -105,8 +106,10 @@ class RunningAnalysis:
             default_tz, tz = api.resolve_tz(scan.tz), scan.tz
         names, config = api.collectors_for(default_tz, scan)
         config.pop("scan_token", None)  # no sibling units to share widths with
+        if jvm_start_ms is None:
+            jvm_start_ms = api.parse_instant(scan.jvm_start)
         unit = UnitOptions(scan=scan, default_tz=default_tz, collectors=names,
-                           collector_config=config)
+                           collector_config=config, jvm_start_ms=jvm_start_ms)
         return cls(unit, choice=api.layout_choice(scan.pattern, scan.log4j2_config,
                                                   scan.logback_config),
                    overrides=KindOverrides.parse(list(scan.kinds)), tz=tz,

@@ -178,3 +178,23 @@ def test_settled_end_holds_the_open_collection_and_dump() -> None:
     err = (b"2026/11/26 11:27:40 [error] 1#1: *5 upstream prematurely closed\n"
            b"2026/11/26 11:27:41 [error] 1#1: *6 connect() failed\n  continued\n")
     assert settled_end(Kind.NGINX_ERROR, err) == err.index(b"2026/11/26 11:27:41")
+
+
+def test_uptime_only_gc_log_is_anchored_as_scan_anchors_it(tmp_path: Path) -> None:
+    """A GC log with uptimes only gets its wall clock from the thread dump beside it
+    (the JVM start jstack implies), as in scan; without it its events have no time."""
+    from logsleuth.watch.run import Watcher, WatchOptions
+
+    data = Path(__file__).resolve().parents[1] / "data" / "jvmstart"
+    for name in ("gc-uptime.log", "jstack.txt"):
+        (tmp_path / name).write_bytes((data / name).read_bytes())
+    ref = api.scan([str(tmp_path)], keep_records=False, workers=1, tz="UTC")
+    w = Watcher(WatchOptions((str(tmp_path),), ScanOptions(tz="UTC"), settle=3600.0,
+                             notify=False), lambda e: None)
+    w._drain()
+    w.analysis.flush()
+    got = w.analysis.finalize()
+    want = ref.table("gc_events").select(["line", "ts"]).to_pylist()
+    assert got.table("gc_events").select(["line", "ts"]).to_pylist() == want
+    assert want and all(r["ts"] is not None for r in want)
+    assert any(d.code == "gc-anchored" for d in got.diagnostics)
