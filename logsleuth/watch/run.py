@@ -93,10 +93,16 @@ class Watcher:
         own = [*o.outputs, *([o.state] if o.state else [])]
         self.follower = Follower(list(o.paths),
                                  exclude=frozenset(os.path.abspath(p) for p in own))
-        self.analysis = RunningAnalysis.for_scan(scan, default_tz=default_tz, tz=tz_label,
-                                                 settle=o.settle, jvm_start_ms=jvm_start)
+        self.context = {"zone": _zone_json(default_tz), "tz": tz_label,
+                        "jvm_start_ms": jvm_start}  # decided on the files there at start
+        self.analysis = self._analysis(self.context)
         self.analysis.diagnostics.extend(self.diagnostics)
         self.events = EventLog(horizon_ms=o.horizon_ms)
+
+    def _analysis(self, context: dict[str, Any]) -> RunningAnalysis:
+        return RunningAnalysis.for_scan(self.options.scan, default_tz=_zone(context["zone"]),
+                                        tz=context["tz"], settle=self.options.settle,
+                                        jvm_start_ms=context["jvm_start_ms"])
 
     # -- checkpoint -----------------------------------------------------------
     def restore(self) -> bool:
@@ -126,6 +132,9 @@ class Watcher:
                                   "start afresh")
         self.follower.restore(meta["follower"])
         self.events.restore(meta["events"])
+        if meta["context"] != self.context:  # the zone or JVM start read when it began
+            self.context = meta["context"]  # (the files that told them may be gone now)
+            self.analysis = self._analysis(self.context)
         load_analysis(self.analysis, snap)
         return True
 
@@ -138,6 +147,7 @@ class Watcher:
             return
         snap = Snapshot({"version": STATE_VERSION, "paths": list(self.options.paths),
                          "options": _options_key(self.options.scan),
+                         "context": self.context,
                          "follower": self.follower.to_json(),
                          "events": self.events.to_json()})
         dump_analysis(self.analysis, snap)
@@ -215,6 +225,25 @@ def plan_now(paths: Sequence[str], scan: ScanOptions, diagnostics: list[Any]) ->
     found = discover(list(paths))
     return plan_inputs(found.sources, choice, KindOverrides.parse(list(scan.kinds)),
                        diagnostics, None)
+
+
+def _zone_json(tz: Any) -> Any:
+    """A resolved zone as JSON: an IANA key, or a fixed offset in seconds (inferred)."""
+    if tz is None:
+        return None
+    key = getattr(tz, "key", None)
+    if key is not None:
+        return key
+    return int(tz.utcoffset(None).total_seconds())
+
+
+def _zone(data: Any) -> Any:
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    if data is None:
+        return None
+    return ZoneInfo(data) if isinstance(data, str) else timezone(timedelta(seconds=data))
 
 
 def _options_key(scan: ScanOptions) -> dict[str, Any]:

@@ -180,3 +180,35 @@ def test_state_is_compact_and_refuses_other_options(tmp_path: Path) -> None:
     state.write_bytes(b"{\"version\": 1}")
     with pytest.raises(PatternError, match=r"not a logsleuth"):
         _watcher(root, state).restore()
+
+
+def test_restart_keeps_the_zone_read_when_it_began(tmp_path: Path) -> None:
+    """The zone inferred from a GC log's offsets stays the state's after the GC log is
+    gone (rotated away): the records read after the restart are on the same clock."""
+    root, state = tmp_path / "logs", tmp_path / "watch.state"
+    root.mkdir()
+    (root / "gc.log").write_bytes((INCIDENT / "gc.log").read_bytes())
+    app = (INCIDENT / "push-server.log").read_bytes()
+    half = app.index(b"\n2026-", len(app) // 2) + 1
+    (root / "push-server.log").write_bytes(app[:half])
+    opts = WatchOptions((str(root),), ScanOptions(), state=str(state), settle=3600.0,
+                        notify=False)
+    first = Watcher(opts, lambda e: None)
+    assert first.context["tz"] and "inferred" in first.context["tz"]
+    first._drain()
+    first.checkpoint()
+    (root / "gc.log").unlink()
+    with open(root / "push-server.log", "ab") as f:
+        f.write(app[half:])
+    second = Watcher(opts, lambda e: None)
+    assert second.context != first.context  # alone, the app log says no zone
+    assert second.restore()
+    assert second.context == first.context
+    assert second.analysis.default_tz == first.analysis.default_tz
+    second._drain()
+    second.analysis.flush()
+    ref = api.scan([str(INCIDENT / "push-server.log"), str(INCIDENT / "gc.log")],
+                   keep_records=False, workers=1)
+    got = second.analysis.finalize()
+    want = {s.path: (s.first_ts_ms, s.last_ts_ms) for s in ref.inputs}["push-server.log"]
+    assert {s.path: (s.first_ts_ms, s.last_ts_ms) for s in got.inputs}["push-server.log"] == want
