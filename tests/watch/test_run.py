@@ -205,3 +205,17 @@ def test_live_view_shows_files_findings_leak_eta_and_events(tmp_path: Path) -> N
     assert "exception-in-encoder" in text  # the NPE's finding
     assert "netty_direct_memory_used" in text and "256 B per 'Client disconnected" in text
     assert f"{eta} (1.0 MiB)" in text and "forecast" in text
+
+
+def test_live_view_reports_a_bad_state_file(tmp_path: Path) -> None:
+    """The live view runs the loop in a thread: its errors still reach the CLI's edge."""
+    from logsleuth.cli.watch_cmd import _run_live
+    from logsleuth.errors import PatternError
+    from logsleuth.watch.view import LiveView
+
+    (tmp_path / "logs").mkdir()
+    state = tmp_path / "watch.state"
+    state.write_bytes(b"not a state")
+    w = Watcher(fast([str(tmp_path / "logs")], state=str(state)), lambda e: None)
+    with pytest.raises(PatternError, match="not a logsleuth watch state"):
+        _run_live(w, LiveView())
