@@ -93,6 +93,9 @@ def refine_dump_times(metrics: pd.DataFrame, thread_states: pd.DataFrame | None,
     return out
 
 
+# names of an open-descriptor gauge (openFileDescriptors=, open_fds=, process.files.open)
+DESCRIPTOR_GLOBS = ("*descriptor*", "*fd", "*fds", "*_fd_*", "*fds_*", "*open_files*",
+                    "*files_open*")
 # the failure rule that is a gauge's own exhaustion: its first record is when the gauge hit
 # its ceiling, even where the gauge never prints the ceiling's value (a heap after GC stays
 # below -Xmx by the young generation it must keep)
@@ -101,6 +104,7 @@ EXHAUSTED_BY = {
     "jvm-metaspace-oom": (METASPACE,),
     "jvm-native-thread-oom": (THREADS,),
     "hikari-pool-exhausted": ("*active*",),
+    "too-many-open-files": DESCRIPTOR_GLOBS,
 }
 
 
