@@ -154,9 +154,10 @@ _ADVICE = {
 }
 _DESCRIPTORS = ResourceAdvice(
     "open file descriptors",
-    "list the process' descriptors twice (lsof -p <pid>, or ls -l /proc/<pid>/fd) and "
-    "diff them: the kind that grows (sockets to one peer, one file) names the leak; "
-    "check try-with-resources on streams and connections")
+    "list the process' descriptors twice, minutes apart (lsof -p <pid>, or ls -l "
+    "/proc/<pid>/fd) and diff them: the kind that grows (one file or directory, sockets to "
+    "one peer, pipes) names the code that opens them without closing; check "
+    "try-with-resources on its streams, channels and connections")
 _POOL = ResourceAdvice(
     "connection pool",
     "turn on the pool's leak detection (HikariCP leakDetectionThreshold) to log the stack "

@@ -242,6 +242,31 @@ def test_descriptor_gauge_is_discovered_with_its_ceiling() -> None:
     assert not [g["metric"] for g in gauges if g["leak"] and g is not fds[0]]  # threads=: flat
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if truth(c)["leak"] is not None])
+def test_a_one_off_exception_is_not_ranked_above_the_growth(case: str) -> None:
+    """Every run logs one FileNotFoundException at startup ("Optional overrides not
+    loaded"), long before the growth, and never again. Its count does not grow with the
+    leak, so it ranks below every exception that does, and the paragraph does not send the
+    reader to it: with no logged exception tracking the growth, it names the event the
+    growth follows (the cause never logged) instead."""
+    from logsleuth.reports.narrative import incident_paragraph
+
+    res = scanned(case)
+    inc = res.incident.to_json()
+    causes = inc["root_cause_candidates"]
+    one_off = [i for i, c in enumerate(causes) if c["message"].startswith("Optional overrides")]
+    tracking = [i for i, c in enumerate(causes) if c["tracks_leak"]]
+    assert not one_off or not causes[one_off[0]]["tracks_leak"], causes[one_off[0]]
+    assert all(i < j for i in tracking for j in one_off), [c["why"] for c in causes]
+    text = incident_paragraph(res)
+    assert "Optional overrides not loaded" not in text, text
+    leak = _leak(inc, case)
+    if not tracking and leak is not None and leak["per_event"] is not None:
+        assert "never logged" in text, text
+        said = text[text.index("never logged"):]
+        assert f"\"{leak['per_event']['template']}\"" in said, said
+
+
 def test_hikari_stats_lines_are_discovered_as_gauges() -> None:
     """HikariCP 5.1's own "Before/After cleanup stats (total=, active=, idle=, waiting=)"
     lines become gauges with no definition, each printable as a ``--metrics`` definition."""
