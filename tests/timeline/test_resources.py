@@ -301,3 +301,46 @@ def test_the_oom_family_is_one_onset_with_or_without_a_trace(tmp_path: Path) -> 
     heap = [f for f in res.findings if f.rule == "jvm-heap-oom"]
     assert [f.count for f in heap] == [3]
     assert [f.count for f in res.findings if f.rule == "jvm-metaspace-oom"] == [1]
+
+
+LIMITS = """\
+Limit                     Soft Limit           Hard Limit           Units
+Max cpu time              unlimited            unlimited            seconds
+Max processes             96367                96367                processes
+Max open files            256                  256                  files
+Max locked memory         8388608              8388608              bytes
+"""
+
+
+def test_a_saved_limits_file_caps_a_descriptor_gauge_that_prints_no_maximum(
+        tmp_path: Path) -> None:
+    """/proc/<pid>/limits saved beside the logs states the soft open-file limit: it is the
+    ceiling of an open-descriptor gauge whose own line prints no maximum."""
+    lines = []
+    fds, upload = 12, 0
+    for i in range(80):  # a monitor line every 500 ms, 1-4 uploads between two
+        t = f"2026-01-01 10:00:{i // 2:02d}.{(i % 2) * 500:03d}"
+        for _ in range(1 + (i * 7) % 4):
+            upload += 1
+            lines.append(f"{t} INFO  [main] com.acme.Uploads - Upload handled upload={upload}")
+        fds += 1 + (i * 7) % 4
+        lines.append(f"{t} INFO  [monitor] com.acme.Health - Resource usage: open_fds={fds}")
+    lines.append("2026-01-01 10:00:40.000 ERROR [main] com.acme.Uploads - Upload failed "
+                 f"upload={upload + 1}: java.io.IOException: Too many open files")
+    (tmp_path / "app.log").write_text("\n".join(lines) + "\n")
+    (tmp_path / "limits.txt").write_text(LIMITS)
+    res = api.scan(tmp_path, keep_records=False, tz="UTC")
+    assert res.incident is not None
+    leak = next(lk for lk in res.incident.to_json()["leaks"] if "fds" in lk["metric"])
+    ceiling = leak["projection"]["ceiling"]
+    assert ceiling["value"] == 256 and ceiling["source"] == "max_open_files", ceiling
+    assert ceiling["where"] == "limits.txt:4", ceiling
+
+
+def test_the_descriptor_globs_agree() -> None:
+    """The failure rule's gauges and the open-file limit's gauges are the same names."""
+    from logsleuth.parsers.metrics import builtin_metric_defs
+    from logsleuth.timeline.resources import DESCRIPTOR_GLOBS, EXHAUSTED_BY
+
+    (limit,) = [d for d in builtin_metric_defs() if d.name == "max_open_files"]
+    assert tuple(limit.values[0].caps) == DESCRIPTOR_GLOBS == EXHAUSTED_BY["too-many-open-files"]
