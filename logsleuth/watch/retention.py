@@ -18,7 +18,9 @@ The rule, by age against the newest record read (``evidence_ms``):
 - **threshold rules**' per-second counts: recent ones whole; of the older ones only the
   busiest window, so a threshold once reached stays reached;
 - the template miner's message cache is cleared past ``MAX_SHAPES`` entries (a cache:
-  templates and their ids stay).
+  templates and their ids stay);
+- what grows by the minute only is kept as it is: records per (source, minute, level)
+  and each finding's matches per minute (a few kB per day each).
 
 Applied at most once per ``EVERY`` of evidence time; its cost is a pass over the old
 aggregates, which the rule itself keeps small.
