@@ -184,6 +184,11 @@ class Watcher:
                 if now - last_beat >= max(o.interval, o.heartbeat_min):
                     self._heartbeat()
                     last_beat = now
+        # stopping: what was written before the stop was asked is read, and new files
+        # are read on the lines they have (a record still being written stays held: the
+        # state keeps it for the next run)
+        pending |= self._drain() > 0
+        pending |= self.analysis.start_new() > 0
         if pending:
             self._analyse()
         self.checkpoint()

@@ -132,6 +132,15 @@ class RunningAnalysis:
         self.retention.apply(self)
         return self.batch_records
 
+    def start_new(self) -> int:
+        """Read the files still waiting to be planned on what they have now (the watcher
+        stops); records read. Held last records stay held."""
+        self.batch_records = 0
+        now = time.monotonic()
+        for key in list(self._unplanned):
+            self._start(key, now)
+        return self.batch_records
+
     def flush(self) -> int:
         """Every held record is complete (end of input, or a test's final state)."""
         self.batch_records = 0
