@@ -126,6 +126,13 @@ def test_structured_evidence_in_pieces_equals_one_scan(tmp_path: Path, case: str
                 for k in ref.incident.leaks]
         assert [(k.metric, k.per_event and k.per_event.template, k.exhaustion_at_ms)
                 for k in got.incident.leaks] == want
+        # and the watcher says so: a leak event per leaking gauge (heap after GC, threads)
+        from logsleuth.watch.events import EventLog
+
+        said = EventLog().from_result(got, run.evidence_ms)
+        assert {e["metric"] for e in said if e["event"] == "leak"} == \
+            {k.metric for k in ref.incident.leaks}
+        assert set(gauges[:1]) & {e["metric"] for e in said if e["event"] == "leak"}
 
 
 def test_nginx_5xx_and_gc_findings_arrive_as_events(tmp_path: Path) -> None:
