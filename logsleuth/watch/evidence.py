@@ -7,15 +7,18 @@ ends where the next bytes cannot change what was parsed:
 
 - GC log (unified): before the first line of the newest ``GC(N)``: a collection's pool
   lines come before its pause line, so a collection is never cut in two; JDK 8
-  (no ids): before the newest line that starts an event (a date or uptime);
+  (no ids): before the newest line that starts a collection (or its ``{Heap before GC``
+  block); concurrent-phase lines are printed inside pauses, so they start nothing;
 - thread dumps: before the newest dump (``find_dumps``), whose threads may still come;
+  the first dump, and whatever is above it, waits for the second or the quiet end;
 - nginx error log: before the newest dated line (continuation lines stay with it);
 - nginx access log: at any line end.
 
 The rest is held, like an app log's last record, until more comes or the file has
 been quiet for the settle time. A later piece is parsed behind the stream's
 *preamble* (its first lines: the GC log's header with its collector, region size and
-ceilings; the access log's first lines, from which the format is chosen), so it is
+ceilings, up to JDK 8's ``CommandLine flags:`` or unified logging's first ``GC(0)``;
+the access log's first lines, from which the format is chosen), so it is
 read in the same context as in one whole parse; rows and counts of the preamble
 itself are taken out again. Line numbers are the file's own.
 """
@@ -36,8 +39,10 @@ from logsleuth.model import EvidenceResult, Kind
 PREAMBLE_MAX = 64 * 1024  # bytes of a stream's head parsed again with each later piece
 _ACCESS_PREAMBLE_LINES = 200  # the access-log lines the format is chosen from
 _GC_ID = re.compile(rb"GC\((\d+)\)")
-_GC_EVENT = re.compile(rb"GC\(\d+\)|\[(?:GC|Full GC)[ (]")
 _NGINX_DATED = re.compile(rb"\d{4}/\d\d/\d\d ")
+_JDK8_START = re.compile(
+    rb"^(?:\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d{4}|Z)?: )?(?:\d+\.\d+: )?(?:#\d+: )?"
+    rb"\[(?:GC|Full GC)(?! concurrent)", re.M)
 
 Sink = Callable[[Kind, EvidenceResult], None]
 
@@ -51,21 +56,28 @@ def _gc_cut(data: bytes) -> int:
     m = _GC_ID.match(data, at) if at >= 0 else None
     if m is not None:  # unified: the newest collection may still print lines
         return _line_start(data, data.find(b"GC(" + m.group(1) + b")"))
-    pos = len(data)  # JDK 8: the newest line starting with a date or uptime
-    while pos > 0:
-        start = _line_start(data, pos - 1)
-        if data[start:start + 1].isdigit():
-            return start
-        pos = start
-    return len(data)
+    # JDK 8 (no ids): before the newest line that starts a collection, or before the
+    # {Heap before GC block printed above it. Concurrent-phase lines are not starts:
+    # they are printed inside a pause's lines
+    starts = list(_JDK8_START.finditer(data))
+    if not starts:
+        return 0
+    cut = starts[-1].start()
+    heap = data.rfind(b"{Heap before GC", 0, cut)
+    before = starts[-2].start() if len(starts) > 1 else -1
+    if heap > before and data.find(b"}", heap, cut) < 0:  # its block, still open
+        cut = _line_start(data, heap)
+    # a piece holds a collection: the format is told by its lines (the safepoint lines
+    # above the first one do not say it)
+    return cut if cut > starts[0].start() else 0
 
 
 def _dump_cut(data: bytes) -> int:
     from logsleuth.parsers.jstack import find_dumps
 
     dumps = find_dumps(data.decode("latin-1"))
-    if not dumps:
-        return 0  # no dump begun yet: everything waits (a file quiet long enough is read)
+    if len(dumps) < 2:  # the first dump (and what is above it: a console prompt) waits
+        return 0  # for the next one, or for the file to be quiet (then it is read whole)
     start = 0
     for _ in range(dumps[-1][0]):
         start = data.index(b"\n", start) + 1
@@ -97,11 +109,13 @@ def settled_end(kind: Kind, data: bytes) -> int:
 
 def preamble_of(kind: Kind, data: bytes) -> bytes:
     """The head a later piece of this stream is parsed behind (empty: none needed)."""
-    if kind == Kind.GC_LOG:
-        m = _GC_EVENT.search(data, 0, PREAMBLE_MAX)
-        end = _line_start(data, m.start()) if m else _line_start(data, min(len(data),
-                                                                          PREAMBLE_MAX))
-        return data[:end]
+    if kind == Kind.GC_LOG:  # the JVM's header: JDK 8's ends with its flags
+        flags = data.find(b"CommandLine flags: ", 0, PREAMBLE_MAX)
+        if flags >= 0:
+            end = data.find(b"\n", flags)
+            return data[:end + 1] if end >= 0 else b""
+        m = _GC_ID.search(data, 0, PREAMBLE_MAX)  # unified: the lines before GC(0)
+        return data[:_line_start(data, m.start())] if m else b""
     if kind == Kind.NGINX_ACCESS:
         end = 0
         for _ in range(_ACCESS_PREAMBLE_LINES):

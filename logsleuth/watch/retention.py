@@ -12,9 +12,10 @@ The rule, by age against the newest record read (``evidence_ms``):
   sample (a leak's slope, an after-GC floor and a ceiling reached all survive);
 - **older than 7 days**: the same, per hour;
 - **detail tables** (GC events, safepoints, thread states, requests, nginx errors): the
-  last ``FINE`` only, and at most ``MAX_DETAIL_ROWS`` rows each: what the timeline
+  newest ``MAX_DETAIL_ROWS`` rows each (by their order of reading): what the timeline
   reads of them is the neighbourhood of a failure. Findings, gauges and counts made
-  from them are kept above;
+  from them are kept above. (By count, not age: few rows cost nothing, and the logs of
+  real hosts jump in time: an old file read late, a clock set back);
 - **threshold rules**' per-second counts: recent ones whole; of the older ones only the
   busiest window, so a threshold once reached stays reached;
 - the template miner's message cache is cleared past ``MAX_SHAPES`` entries (a cache:
@@ -153,18 +154,13 @@ def trim_seconds(group: Any, fine_cut: int) -> None:
             del group.seconds[s]
 
 
-def trim_detail(parts: list[pa.Table], fine_cut: int, cap: int) -> list[pa.Table]:
-    """A detail table: its rows of the last ``FINE`` (and those without a time), at most
-    ``cap`` of the newest."""
+def trim_detail(parts: list[pa.Table], cap: int) -> list[pa.Table]:
+    """A detail table: the ``cap`` rows read last."""
     parts = [t for t in parts if t.num_rows]
-    if not parts:
+    if sum(t.num_rows for t in parts) <= cap:
         return parts
     t = pa.concat_tables(parts, promote_options="permissive")
-    if "ts" in t.column_names:
-        t = t.filter(pc.fill_null(pc.greater_equal(t["ts"].cast(pa.int64()), fine_cut), True))
-    if t.num_rows > cap:
-        t = t.slice(t.num_rows - cap)
-    return [t] if t.num_rows else []
+    return [t.slice(t.num_rows - cap)]
 
 
 @dataclass
@@ -207,7 +203,7 @@ class Retention:
                 metrics.parts = [coarsen_metrics(pa.concat_tables(metrics.parts), fine, coarse)]
         dumps = run.running.get("dumps")
         if dumps is not None:
-            dumps.parts = {k: trim_detail(v, fine, self.max_detail_rows)
+            dumps.parts = {k: trim_detail(v, self.max_detail_rows)
                            for k, v in dumps.parts.items()}
         for name, parts in list(run.evidence_tables.items()):
             if name == "metrics":
@@ -215,7 +211,7 @@ class Retention:
                     parts[:] = [coarsen_metrics(pa.concat_tables(
                         parts, promote_options="permissive"), fine, coarse)]
             else:
-                run.evidence_tables[name] = trim_detail(parts, fine, self.max_detail_rows)
+                run.evidence_tables[name] = trim_detail(parts, self.max_detail_rows)
         return True
 
     def to_json(self) -> dict[str, Any]:
