@@ -428,18 +428,22 @@ def _decide(cands: list[CandidateFit], metric_ts: object, metric_values: object,
     seps: list[Separation] = []
     if len(events) == 1:  # the rest are its cause's own records: no rival event
         return events[0], "unique", ()
-    wins: dict[str, int] = {c.key: 0 for c in events}
-    for i, a in enumerate(events):
-        for b in events[i + 1:]:
-            sep = separate(y, x[a.key], x[b.key], a.key, b.key)
-            if sep is None:
-                continue
-            seps.append(sep)
-            if sep.winner is not None:
-                wins[sep.winner] += 1
-    best = next((c for c in events if wins[c.key] == len(events) - 1), None)
-    if best is not None:
-        return best, "lead-lag", tuple(seps)
+    def beats_all(c: CandidateFit, others: list[CandidateFit]) -> bool:
+        won = True
+        for o in others:  # every pair is tested and kept, for the report
+            sep = separate(y, x[c.key], x[o.key], c.key, o.key)
+            if sep is not None:
+                seps.append(sep)
+            won = won and sep is not None and sep.winner == c.key
+        return won
+
+    # the best fit against each rival first; a rival that beats it against the rest
+    if beats_all(events[0], events[1:]):
+        return events[0], "lead-lag", tuple(seps)
+    for c in events[1:]:
+        if any(s.winner == c.key for s in seps) and beats_all(
+                c, [o for o in events[1:] if o is not c]):
+            return c, "lead-lag", tuple(seps)
     best = _cooccurrence(events, times, markers, x,
                          lambda e, w: interval_counts(t, same, e, w))
     if best is not None:

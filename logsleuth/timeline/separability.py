@@ -93,16 +93,26 @@ class Separation:
 
 def _sse_loo(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Least squares through the origin: SSE, coefficients and the SSE with each row left
-    out (``SSE - e_i² / (1 - h_ii)``, the closed form of deleting one observation)."""
-    gram = x.T @ x
+    out (``SSE - e_i² / (1 - h_ii)``, the closed form of deleting one observation).
+
+    One or two columns: sums of elementwise products, not BLAS (``dot``/``@`` on long
+    vectors start BLAS threads that spin for milliseconds per call on a busy machine)."""
+    cols = [np.ascontiguousarray(x[:, j]) for j in range(x.shape[1])]
+    p = len(cols)
+    gram = np.array([[float((cols[i] * cols[j]).sum()) for j in range(p)] for i in range(p)])
     try:
         inv = np.linalg.inv(gram)
     except np.linalg.LinAlgError:
         inv = np.linalg.pinv(gram)
-    beta = inv @ (x.T @ y)
-    e = y - x @ beta
-    h = np.einsum("ij,jk,ik->i", x, inv, x)
-    sse = float(e @ e)
+    beta = inv @ np.array([float((c * y).sum()) for c in cols])
+    fitted = np.zeros_like(y)
+    h = np.zeros_like(y)
+    for i in range(p):
+        fitted += beta[i] * cols[i]
+        for j in range(p):
+            h += inv[i, j] * cols[i] * cols[j]  # leverages: the diagonal of x inv x^T
+    e = y - fitted
+    sse = float((e * e).sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         loo = sse - np.where(h < 1 - 1e-9, e * e / (1 - h), e * e)
     return sse, beta, loo
