@@ -343,7 +343,9 @@ def _without_warmup(x: np.ndarray, y: np.ndarray, spans: np.ndarray,
             # more unexplained growth than two events straddling the window's edges make
             # (material), and leaving it out pays for its parameter (significant)
             material = abs(y[j] - b * x[j]) > 2 * abs(b)
-            if not (material and after > 0 and m * math.log(before / after) > math.log(m)):
+            gain = math.inf if after == 0 < before else (
+                m * math.log(before / after) if after > 0 else 0.0)
+            if not (material and gain > math.log(m)):
                 break
             keep = trial
     if keep.all():
