@@ -110,3 +110,18 @@ def test_a_warm_up_without_events_does_not_force_an_intercept() -> None:
     per = attribute_increments(t, v, ets, keys, min_windows=10)
     assert per is not None and per.template == "reloaded"
     assert per.model == "origin" and per.amount == pytest.approx(2048.0, rel=0.01), per
+
+
+def test_a_rival_that_adds_a_sliver_over_thousands_of_windows_does_not_block_the_winner(
+        ) -> None:
+    """Days of 1 Hz samples: a connect count adds a sliver to the disconnect's fit (a few
+    B of its own per event, significant at this size), yet the disconnect alone is by far
+    the closer explanation (Vuong's z): decided, not ambiguous."""
+    rng = np.random.default_rng(5)
+    n = 16_000
+    disc = rng.poisson(30, n).astype(float)
+    conn = np.roll(disc, 1) + rng.poisson(3, n)
+    y = 256.0 * disc + 2.0 * conn + rng.normal(0, 150, n)
+    sep = separate(y, disc, conn, "disconnected", "connected")
+    assert sep is not None and sep.p_b < 0.05  # the sliver is there
+    assert sep.winner == "disconnected" and sep.z > 2.58, sep
