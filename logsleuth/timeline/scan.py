@@ -149,10 +149,11 @@ def _markers(analysis: Any) -> Markers | None:
                 for name in ("template_counts", "class_counts"))
     table = analysis.notable_table()
     causes: frozenset[str] = frozenset()
-    if table.num_rows and "exception" in table.column_names:
+    miner = getattr(analysis, "miner", None)
+    if miner is not None and table.num_rows and "exception" in table.column_names:
         thrown = table.filter(pc.is_valid(table["exception"]))
         if thrown.num_rows:
-            ids = np.asarray(analysis.miner.match(thrown["message"]))
+            ids = np.asarray(miner.match(thrown["message"]))
             causes = frozenset(str(int(i)) for i in np.unique(ids[ids >= 0]))
     if not exact:
         return Markers(cause_keys=causes)
