@@ -118,6 +118,30 @@ def record_batch(source: str, lines: np.ndarray, n_lines: np.ndarray,
     return pa.RecordBatch.from_arrays(arrays, schema=RECORD_SCHEMA)
 
 
+@dataclass(frozen=True, slots=True)
+class _Other:
+    """A further layout of a mixed file, and the groups that swallow padding."""
+
+    layout: LayoutLike
+    trim: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _OtherHeads:
+    """Lines that further layouts read (and the dominant one does not): their fields."""
+
+    heads: np.ndarray
+    cols: dict[str, pa.Array]  # large_binary, one row per head
+    ms: pa.Array  # int64 epoch ms (null where the time does not parse)
+
+    def before(self, end_line: int) -> _OtherHeads:
+        k = int(np.searchsorted(self.heads, end_line))
+        if k == len(self.heads):
+            return self
+        return _OtherHeads(self.heads[:k], {n: c.slice(0, k) for n, c in self.cols.items()},
+                           self.ms.slice(0, k))
+
+
 class AppLogParser:
     """Parses the chunks of one input; keeps only what spans chunk boundaries."""
 
@@ -146,6 +170,9 @@ class AppLogParser:
         self._fast = FieldProgram.build(layout.header_regex, self._plan) if layout else None
         self._layout_regex = layout.fields_regex if layout else ""
         self._mask = np.empty(0, dtype=bool)
+        # a mixed file's further layouts: their lines are found with one more RE2 pass each
+        self._others = tuple(_Other(o, plan_extraction(o.fields_regex).trim)
+                             for o in getattr(layout, "others", ()))
         # Set per chunk by an unwrapping feeder (engine.unwrap): the outer line where
         # each line of the chunk starts (plus an end sentinel) and the outer time.
         self.line_map: np.ndarray | None = None
@@ -176,8 +203,10 @@ class AppLogParser:
         else:
             is_header = pc.match_substring_regex(lines, self._header_regex)
             heads = np.flatnonzero(is_header.to_numpy(zero_copy_only=False))
-        if not final and len(heads) >= 1:
-            end_line = int(heads[-1])
+        other = self._other_heads(data, raw, lines, starts, heads) if self._others else None
+        bounds = heads if other is None else np.union1d(heads, other.heads)
+        if not final and len(bounds) >= 1:
+            end_line = int(bounds[-1])
             if end_line == 0:  # one record fills the chunk: the reader reads more
                 return 0, 0
         else:
@@ -187,9 +216,27 @@ class AppLogParser:
         heads = heads[:kept]
         self.stats.bytes += consumed
         self.stats.lines += end_line
+        texts: pa.Array | None = None
+        cols: dict[str, pa.Array] = {}
+        if len(heads):
+            heads, cols, texts = self._fields(data, raw, starts, heads, end_line, found, kept)
+        ms: pa.Array | None = None
+        if other is not None:
+            heads, cols, ms = self._merge(heads, cols, other.before(end_line))
+            texts = None
         if len(heads) == 0:
             self._leading(lines, 0, end_line, first_line)
             return consumed, end_line
+        if texts is None:
+            texts = self._spans(data, starts, heads, end_line)
+        self._leading(lines, 0, int(heads[0]), first_line)
+        self._emit(texts, cols, heads, end_line, first_line, buf, starts, ms)
+        return consumed, end_line
+
+    def _fields(self, data: pa.Buffer, raw: np.ndarray, starts: np.ndarray, heads: np.ndarray,
+                end_line: int, found: _Found | None, kept: int
+                ) -> tuple[np.ndarray, dict[str, pa.Array], pa.Array]:
+        """The layout's fields of its header lines, without those it cannot vouch for."""
         texts = self._spans(data, starts, heads, end_line)
         if found is None:
             valid, cols = extract(texts, self._plan)
@@ -209,14 +256,11 @@ class AppLogParser:
                 mask = pa.array(keep)
                 cols = {k: v.filter(mask) for k, v in cols.items()}
                 if len(heads) == 0:
-                    self._leading(lines, 0, end_line, first_line)
-                    return consumed, end_line
+                    return heads, cols, texts
                 texts = self._spans(data, starts, heads, end_line)
         for name in self._plan.trim:
             cols[name] = pc.utf8_trim(cols[name].cast(pa.large_string()), " ")
-        self._leading(lines, 0, int(heads[0]), first_line)
-        self._emit(texts, cols, heads, end_line, first_line, buf, starts)
-        return consumed, end_line
+        return heads, cols, texts
 
     # -- helpers -------------------------------------------------------------
     def _fast_heads(self, raw: np.ndarray, data: pa.Buffer, lines: pa.Array,
@@ -246,6 +290,70 @@ class AppLogParser:
         full_prefix = np.zeros(len(every), dtype=np.int64)
         full_prefix[at] = prefix
         return every, _Found(full_ok, {k: v.take(take) for k, v in cols.items()}, full_prefix)
+
+    def _other_heads(self, data: pa.Buffer, raw: np.ndarray, lines: pa.Array,
+                     starts: np.ndarray, heads: np.ndarray) -> _OtherHeads:
+        """Lines not read by the dominant layout that a further layout reads in full.
+
+        One header-regex pass per further layout over the chunk (no captures: RE2's
+        DFA); fields are extracted from the few lines it finds, each by its own layout.
+        """
+        taken = np.zeros(len(lines), dtype=bool)
+        taken[heads] = True
+        found: list[tuple[np.ndarray, dict[str, pa.Array], pa.Array]] = []
+        for other in self._others:
+            hit = pc.match_substring_regex(lines, other.layout.header_regex)
+            rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False) & ~taken)
+            if len(rows) == 0:
+                continue
+            parts = pc.extract_regex(self._first_lines(data, raw, starts, rows),
+                                     other.layout.fields_regex)
+            ok = parts.is_valid().to_numpy(zero_copy_only=False)
+            rows = rows[ok]
+            if len(rows) == 0:
+                continue
+            parts = parts.filter(pa.array(ok))
+            taken[rows] = True
+            cols = {name: parts.field(name) for name in parts.type.names}
+            for name in other.trim:
+                cols[name] = pc.utf8_trim(cols[name].cast(pa.large_string()), " ")
+            stamp = getattr(other.layout, "timestamp", None)
+            ts = cols.pop("ts", None)
+            ms = (stamp.to_epoch_ms(ts, self.default_tz).ms.cast(pa.int64())
+                  if ts is not None and stamp is not None else pa.nulls(len(rows), pa.int64()))
+            found.append((rows, cols, ms))
+        if not found:
+            return _OtherHeads(np.zeros(0, dtype=np.int64), {}, pa.array([], pa.int64()))
+        every = np.concatenate([rows for rows, _, _ in found])
+        order = pa.array(np.argsort(every, kind="stable"))
+        cols = _stacked([c for _, c, _ in found], [len(r) for r, _, _ in found], order)
+        ms = pa.concat_arrays([m for _, _, m in found]).take(order)
+        return _OtherHeads(np.sort(every), cols, ms)
+
+    @staticmethod
+    def _first_lines(data: pa.Buffer, raw: np.ndarray, starts: np.ndarray,
+                     rows: np.ndarray) -> pa.Array:
+        """Lines ``rows`` of the chunk without their line break (large_binary views)."""
+        begin = starts[rows]
+        end = starts[rows + 1].copy()
+        end[(end > begin) & (raw[np.maximum(end - 1, 0)] == 10)] -= 1
+        end[(end > begin) & (raw[np.maximum(end - 1, 0)] == 13)] -= 1
+        return spans_to_strings(data, begin, np.maximum(end, begin))
+
+    def _merge(self, heads: np.ndarray, cols: dict[str, pa.Array], other: _OtherHeads
+               ) -> tuple[np.ndarray, dict[str, pa.Array], pa.Array]:
+        """The dominant layout's records and the further layouts', in line order, with
+        each record's time converted by its own layout."""
+        n = len(heads)
+        ts = cols.pop("ts", None)
+        if ts is not None and self.ts_converter is not None:
+            ms = self.ts_converter(ts).cast(pa.int64())
+        else:
+            ms = pa.nulls(n, pa.int64())
+        every = np.concatenate([heads, other.heads])
+        order = pa.array(np.argsort(every, kind="stable"))
+        merged = _stacked([cols, other.cols], [n, len(other.heads)], order)
+        return np.sort(every), merged, pa.concat_arrays([ms, other.ms]).take(order)
 
     @staticmethod
     def _spans(data: pa.Buffer, starts: np.ndarray, heads: np.ndarray,
@@ -346,11 +454,16 @@ class AppLogParser:
         return ms.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
 
     def _emit(self, texts: pa.Array, cols: dict[str, pa.Array], heads: np.ndarray,
-              end_line: int, first_line: int, buf: memoryview, starts: np.ndarray) -> None:
+              end_line: int, first_line: int, buf: memoryview, starts: np.ndarray,
+              converted: pa.Array | None = None) -> None:
+        """One batch of records; ``converted``: their epoch ms, when several layouts
+        (each with its own timestamp format) read the chunk."""
         n = len(heads)
         nlines = np.diff(np.append(heads, end_line)).astype(np.int32)
         ms = None
-        if "ts" in cols and self.ts_converter is not None and self._inner_time_needed(heads):
+        if converted is not None and converted.null_count < n and self._inner_time_needed(heads):
+            ms = self.stats.plausible(converted, self._outer(heads, first_line))
+        elif "ts" in cols and self.ts_converter is not None and self._inner_time_needed(heads):
             ms = self.stats.plausible(self.ts_converter(cols["ts"]),
                                       self._outer(heads, first_line))
         ts = self._times(ms, heads)
@@ -470,3 +583,17 @@ class AppLogParser:
 
 
 TRACE_HEADER_REGEX = TRACE_LINE
+
+
+def _stacked(parts: list[dict[str, pa.Array]], sizes: list[int], order: pa.Array
+             ) -> dict[str, pa.Array]:
+    """Columns of row groups one after the other, then in ``order`` (null where a group's
+    layout has no such field)."""
+    names = list(dict.fromkeys(name for cols in parts for name in cols))
+    out: dict[str, pa.Array] = {}
+    for name in names:
+        pieces = [cols[name].cast(pa.large_binary()) if name in cols
+                  else pa.nulls(size, pa.large_binary()) for cols, size in zip(parts, sizes,
+                                                                             strict=True)]
+        out[name] = pa.concat_arrays(pieces).take(order)
+    return out

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from logsleuth.errors import PatternError
-from logsleuth.layouts.compile import CompiledLayout, compile_pattern
+from logsleuth.layouts.compile import LINE_BREAK, CompiledLayout, compile_pattern
 from logsleuth.layouts.tstamp import Stamp, find_stamp, settle_order
 
 LEVELS = frozenset(("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "SEVERE",
@@ -37,6 +37,8 @@ CONFIDENT_TS_SHARE = 0.8  # of timestamped lines, to be used without a warning
 CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
 MIN_RECORDS = 2
 TS_SLOTS = 3  # the timestamp is among the first three tokens (Cassandra: level, thread, date)
+MAX_OTHERS = 3  # further layouts looked for among the lines the dominant one does not read
+MATERIAL = 0.01  # of header-looking lines another layout must read (and MIN_RECORDS lines)
 
 # a pipe separates fields with or without spaces around it (`a | b`, `a|b`)
 _SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|:|;|>)[ \t]+|\|[ \t]*)?")
@@ -172,9 +174,9 @@ class Inference:
     header_lines: int  # header-looking sample lines
     timestamped: int  # sample lines starting with a catalogued timestamp
     evidence: tuple[str, ...] = field(default=())
-    # another layout inferred from the timestamped lines this one does not read:
-    # (its PatternLayout, how many header-looking lines it reads)
-    secondary: tuple[str, int] | None = None
+    # further layouts inferred from the timestamped lines this one does not read, with
+    # how many of the sample's header-looking lines each reads (see ``other_layouts``)
+    others: tuple[Other, ...] = ()
 
     @property
     def share(self) -> float:
@@ -189,9 +191,9 @@ class Inference:
 
     @property
     def mixed(self) -> bool:
-        """Usable, and with the secondary layout nearly every timestamped line is read."""
-        return (self.usable and self.secondary is not None and self.explained
-                + self.secondary[1] >= CONFIDENT_TS_SHARE * self.timestamped)
+        """Usable, and with the other layouts nearly every timestamped line is read."""
+        return (self.usable and bool(self.others) and self.explained + sum(
+            o.lines for o in self.others) >= CONFIDENT_TS_SHARE * self.timestamped)
 
     @property
     def confident(self) -> bool:
@@ -200,6 +202,43 @@ class Inference:
         return (self.usable and self.explained >= MIN_RECORDS
                 and self.explained >= CONFIDENT_TS_SHARE * self.timestamped
                 and self.share >= CONFIDENT_SHARE)
+
+
+@dataclass(frozen=True, slots=True)
+class Other:
+    """A further layout of the same file and the header-looking sample lines it reads."""
+
+    layout: CompiledLayout
+    lines: int
+
+
+def other_layouts(read: Sequence[bool], lines: Sequence[str], *,
+                  name_prefix: str = "inferred: ") -> tuple[tuple[Other, ...], list[str]]:
+    """Layouts inferred, one after the other, from the timestamped ``lines`` not ``read``
+    by the dominant layout (a console capture: a build tool's lines, a framework's banner,
+    another logger's records). Each must read at least ``MIN_RECORDS`` lines and a
+    ``MATERIAL`` share of ``lines``, and print more than a date and free text (any text
+    with dates is that); a date without a day, or a record over two lines, needs state
+    the dominant layout's records do not give it. Returns them with the evidence."""
+    left = [ln for ln, hit in zip(lines, read, strict=True) if not hit and _stamped(ln)]
+    need = max(MIN_RECORDS, MATERIAL * len(lines))
+    found: list[Other] = []
+    why: list[str] = []
+    while len(left) >= need and len(found) < MAX_OTHERS:
+        got = infer_layout(left, name_prefix=name_prefix, _others=False)
+        layout = got.layout
+        if (layout is None or layout.fields == ("ts", "msg") or layout.timestamp is None
+                or layout.timestamp.needs_base_date or LINE_BREAK in layout.fields_regex):
+            break
+        hits = header_hits(layout, left)
+        count = sum(hits)
+        if count < need:
+            break
+        found.append(Other(layout, count))
+        why.append(f"another layout on {count} timestamped lines it does not read: "
+                   f"'{got.pattern}'")
+        left = [ln for ln, hit in zip(left, hits, strict=True) if not hit]
+    return tuple(found), why
 
 
 def _agreeing(alive: list[list[Tok]], k: int) -> tuple[tuple[str, str], list[list[Tok]]] | None:
@@ -419,7 +458,7 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
 
 
 def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: ",
-                 _second: bool = True) -> Inference:
+                 _others: bool = True) -> Inference:
     """Infer a PatternLayout from header-looking ``sample_lines`` (continuations dropped)."""
     lines = [ln.rstrip("\r\n") for ln in sample_lines]
     lines = [ln for ln in lines if ln.strip()]
@@ -438,9 +477,12 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     def shape(t: list[Tok]) -> str:
         return next(x.stamp.shape for x in t[:TS_SLOTS] if x.stamp)
 
+    def where(t: list[Tok]) -> tuple[int, str, str]:  # a date bare or bracketed, where
+        return next((k, x.kind, x.stamp.shape) for k, x in enumerate(t[:TS_SLOTS]) if x.stamp)
+
     shapes = Counter(shape(t) for t in stamped)
-    top = shapes.most_common(1)[0][0]  # other shapes are another layout's (see secondary)
-    slots, alive = _slots([t for t in stamped if shape(t) == top])
+    top = Counter(where(t) for t in stamped).most_common(1)[0][0]
+    slots, alive = _slots([t for t in stamped if where(t) == top])  # others: other_layouts
     evidence = [f"timestamps ({', '.join(f'{s}: {n}' for s, n in shapes.most_common(3))}) "
                 f"on {len(stamped)} of {len(lines)} lines"]
     if not slots:
@@ -487,28 +529,23 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
         explained = 2 * _explained(layout, [f"{a}\n{b}" for a, b in itertools.pairwise(lines)])
         stamped_n *= 2
     else:
-        hits = _hits(layout, raw)
+        hits = header_hits(layout, raw)
         explained, stamped_n = sum(hits), len(stamped)
     evidence.append(f"'{pattern}' reads {explained} of {len(lines)} header-looking lines "
                     f"({stamped_n} timestamped{' or following one' if two_line else ''})")
-    secondary = None
-    if _second and not two_line:
-        left = [ln for ln, t, hit in zip(lines, toks, hits, strict=True)
-                if not hit and any(x.kind in ("ts", "bts") for x in t[:TS_SLOTS])]
-        other = infer_layout(left, name_prefix=name_prefix, _second=False) if left else None
-        if other is not None and other.pattern and other.explained >= MIN_RECORDS:
-            secondary = (other.pattern, other.explained)
-            evidence.append(f"another layout on {other.explained} timestamped lines it does "
-                            f"not read: '{other.pattern}'")
+    others: tuple[Other, ...] = ()
+    if _others and not two_line:
+        others, why = other_layouts(hits, raw, name_prefix=name_prefix)
+        evidence.extend(why)
     return Inference(layout, pattern, explained, len(lines), stamped_n, tuple(evidence),
-                     secondary)
+                     others)
 
 
 _LEVEL_LINE = re.compile("(?:" + "|".join(sorted(LEVELS)) + "): ")
 
 
 def _stamped(line: str) -> bool:
-    return any(x.kind in ("ts", "bts") for x in tokens(line)[:TS_SLOTS])
+    return any(x.kind in ("ts", "bts") for x in tokens(_ANSI.sub("", line))[:TS_SLOTS])
 
 
 def _two_line(ordered: list[str], slots: list[_Slot], alive: list[list[Tok]]) -> str:
@@ -528,7 +565,7 @@ def _two_line(ordered: list[str], slots: list[_Slot], alive: list[list[Tok]]) ->
     return f"{followed} of {len(dated)} date lines"
 
 
-def _hits(layout: CompiledLayout, lines: list[str]) -> list[bool]:
+def header_hits(layout: CompiledLayout, lines: list[str]) -> list[bool]:
     """Per line: does the layout read it as a record's first line (the engine's test)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -540,4 +577,4 @@ def _hits(layout: CompiledLayout, lines: list[str]) -> list[bool]:
 
 
 def _explained(layout: CompiledLayout, lines: list[str]) -> int:
-    return sum(_hits(layout, lines))
+    return sum(header_hits(layout, lines))

@@ -389,18 +389,28 @@ java.net.ConnectException: refused
 """
 
 
-def test_two_layouts_in_one_file_are_named(tmp_path: Path) -> None:
-    """The dominant layout is read; the other is named, and its lines are not lost."""
+def test_two_layouts_in_one_file_each_get_their_records(tmp_path: Path) -> None:
+    """JULI's lines and the app's lines are records, each read in its own layout."""
     result = _scan(tmp_path, CATALINA_MIXED)
     (stats,) = result.inputs
-    assert stats.layout == "inferred: %d{dd-MMM-yyyy HH:mm:ss.SSS} %p [%t] %c %m%n"
-    assert stats.records == 6 and stats.unparsed_lines == 0
-    assert int(result.records["n_lines"].sum()) == stats.lines == 10
+    assert stats.layout == ("inferred: %d{dd-MMM-yyyy HH:mm:ss.SSS} %p [%t] %c %m%n"
+                            " + inferred: %d{yyyy-MM-dd HH:mm:ss.SSS} %-5p [%t] %c - %m%n")
+    assert stats.records == 8 and stats.unparsed_lines == 0
+    records = result.records.sort_values("line")
+    assert list(records["line"]) == [1, 2, 3, 4, 5, 8, 9, 10]
+    assert list(records["n_lines"]) == [1, 1, 1, 1, 3, 1, 1, 1]
+    app = records[records["line"].isin([3, 5])]
+    assert list(app["logger"]) == ["c.e.App", "c.e.App"]  # the app's own fields
+    assert list(app["level"]) == ["INFO", "ERROR"] and list(app["thread"]) == ["main", "main"]
+    assert list(app["message"]) == ["Starting App", "failed to connect"]
+    assert [t.isoformat() for t in app["ts"]] == ["2026-11-26T10:15:29.500000+00:00",
+                                                  "2026-11-26T10:15:30.100000+00:00"]
+    # the app's exception is in the app's record, not glued to JULI's record before it
+    assert list(app["exception"].fillna("-")) == ["-", "java.net.ConnectException"]
+    assert set(records[~records["line"].isin([3, 5])]["exception"].dropna()) == set()
     (diag,) = [d for d in result.diagnostics if d.code.startswith("layout-")]
-    assert diag.code == "layout-mixed"
-    assert "'%d{yyyy-MM-dd HH:mm:ss.SSS} %-5p [%t] %c - %m%n'" in diag.message
-    # the app's exception is kept, inside the record it follows
-    assert "java.net.ConnectException" in set(result.records["exception"].dropna())
+    assert diag.code == "layout-mixed" and diag.level == "info"
+    assert "'%d{yyyy-MM-dd HH:mm:ss.SSS} %-5p [%t] %c - %m%n' (25%)" in diag.message
 
 
 @pytest.mark.parametrize(("text", "java"), [
@@ -529,3 +539,45 @@ def test_a_word_before_the_date_on_few_lines_is_no_source() -> None:
     # a word first on every line but the date two tokens on: a message, not a source
     assert infer_layout([f"user{i} logged in 2024-03-11 14:07:5{i}" for i in range(5)]).layout \
         is None
+
+
+# -- further layouts beside the dominant one (issue 13: several layouts in one file) --
+
+def _app_lines(n: int) -> list[str]:
+    return [f"2026-11-26 10:15:{i % 60:02d}.{i % 1000:03d} INFO  [main] c.e.App - step {i}"
+            for i in range(n)]
+
+
+def test_a_builtin_layout_keeps_its_place_and_gains_the_other_layouts_lines() -> None:
+    from logsleuth.engine.planner import LayoutChoice, choose_layout
+
+    build = [f"[2026-11-26T09:15:0{i}.07356{i}Z] [BUILD] step {i}" for i in range(4)]
+    layout, note = choose_layout(build + _app_lines(60), LayoutChoice())
+    assert layout.name == "log4j2-file + inferred: [%d{yyyy-MM-dd'T'HH:mm:ss.SSSSSSX}] [%t] %m%n"
+    assert [o.pattern for o in layout.others] == ["[%d{yyyy-MM-dd'T'HH:mm:ss.SSSSSSX}] [%t] %m%n"]
+    assert note is not None and note.startswith("several layouts in one file")
+
+
+@pytest.mark.parametrize(("stray", "why"), [
+    (["[2026-11-26T09:15:00.073562Z] [BUILD] once"], "one line is no layout"),
+    ([f"2026/11/26 09:15:0{i} copied {i} files" for i in range(4)],
+     "a date and free text is any text with dates"),
+])
+def test_no_other_layout_without_material_evidence(stray: list[str], why: str) -> None:
+    from logsleuth.engine.planner import LayoutChoice, choose_layout
+
+    layout, note = choose_layout(stray + _app_lines(60), LayoutChoice())
+    assert layout.name == "log4j2-file" and not layout.others, why
+    assert note is None
+
+
+def test_inference_names_each_further_layout_with_the_lines_it_reads() -> None:
+    juli = [f"26-Nov-2026 10:15:{i:02d}.001 INFO [main] o.a.c.s.Catalina.start up {i}"
+            for i in range(30)]
+    build = [f"[2026-11-26T09:15:0{i}.07356{i}Z] [BUILD] step {i}" for i in range(5)]
+    got = infer_layout(juli + _app_lines(10) + build)
+    assert got.pattern == "%d{dd-MMM-yyyy HH:mm:ss.SSS} %p [%t] %c %m%n"
+    assert [(o.layout.pattern, o.lines) for o in got.others] == [
+        ("%d{yyyy-MM-dd HH:mm:ss.SSS} %-5p [%t] %c - %m%n", 10),
+        ("[%d{yyyy-MM-dd'T'HH:mm:ss.SSSSSSX}] [%t] %m%n", 5)]
+    assert got.mixed and not got.confident

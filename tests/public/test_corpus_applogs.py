@@ -23,15 +23,10 @@ EXPECTATIONS: dict[str, dict[str, Any]] = yaml.safe_load(
     (PUBLIC / "expectations.yaml").read_text(encoding="utf-8"))["files"]
 DAY_MS = 86_400_000
 
-# file -> (why logsleuth misses it today, the checks that miss). Measured on branch
-# h1-infer with layout inference (issue 13 item 1) over the whole corpus.
+# file -> (why logsleuth misses it today, the checks that miss); each a strict xfail.
+# Empty since several layouts in one file each get their records (issue 13).
 RTU = ("records", "times", "unparsed")
-KNOWN_MISSES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "applogs/beats-elasticsearch-8-testcluster-stdout.log": (
-        "two layouts in one file: the four `[ts] [BUILD]` lines before the first Elasticsearch"
-        " record are named in a layout-mixed warning but not read (one layout per file):"
-        " 16 of 20 records, 4 lines unparsed", RTU),
-}
+KNOWN_MISSES: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 
 def file_lines(rel: str) -> list[str]:
