@@ -162,6 +162,7 @@ class _Slot:
     role: str = ""
     share: float = 1.0  # of the lines agreeing so far that have this slot
     optional: bool = False
+    lead: str | None = None  # an optional group before the slot it precedes: the gap after it
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +261,14 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
     alive = lines
     slots: list[_Slot] = []
     seen: set[str] = set()
-    for k in range(MAX_SLOTS):
+    k = 0
+    while k < MAX_SLOTS:
+        run = _bracket_run(alive, k)
+        if run is not None:  # [app] [thread] [correlation], the outer two optional
+            added, alive = run
+            slots.extend(added)
+            k += len(added)
+            continue
         got = _agreeing(alive, k)
         if got is None:
             break
@@ -272,6 +280,7 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
             slots.append(_Slot("prefix", sep, [t[0] for t in chosen],
                                share=len(chosen) / len(alive)))
             alive = chosen
+            k += 1
             continue
         if base == "word" or (base in ("ts", "bts") and "ts" in seen):
             break
@@ -290,12 +299,73 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
         seen.add({"bts": "ts", "blevel": "level"}.get(base, base))
         slots.append(_Slot(base, sep, toks, share=len(chosen) / len(alive)))
         alive = chosen
+        k += 1
     if not any(s.kind in ("ts", "bts") for s in slots[:TS_SLOTS]):
         return [], alive
     last = slots[-1]
     # a trailing [group] some records lack (Elasticsearch's node name before it is known)
-    last.optional = last.kind in ("bracket", "paren") and last.share < ALWAYS
+    last.optional = last.optional or (last.kind in ("bracket", "paren") and last.share < ALWAYS)
     return slots, alive
+
+
+def _bracket_run(alive: list[list[Tok]], k: int
+                 ) -> tuple[list[_Slot], list[list[Tok]]] | None:
+    """A run of ``[groups]`` from slot ``k`` whose length varies from line to line around
+    one group of the same width on every line: Spring Boot 3.2's ``[app] [%15.15t]
+    [correlation]``, where the application name and the correlation id are written only
+    when set. The group before the fixed one and the group after it (at most one each)
+    become optional fields; a run with nothing optional before the fixed group is left
+    to the slot-by-slot agreement (a trailing optional group is read there)."""
+    runs = []
+    for t in alive:
+        n = 0
+        while k + n < len(t) and t[k + n].kind == "bracket":
+            n += 1
+        runs.append(n)
+    lines = [(t, n) for t, n in zip(alive, runs, strict=True) if n]
+    if k == 0 or len(lines) < max(MIN_RECORDS, AGREE * len(alive)) or len(
+            {n for _, n in lines}) < 2 or len({_norm(t[k].sep) for t, _ in lines}) > 1:
+        return None
+    anchors = _fixed_width_group(lines, k)
+    if anchors is None:
+        return None
+    after = [n - a - 1 for (_, n), a in zip(lines, anchors, strict=True)]
+    if max(anchors) != 1 or max(after) > 1:
+        return None
+    gaps = Counter(t[k + 1].sep for (t, _), a in zip(lines, anchors, strict=True) if a == 1)
+    gap = gaps.most_common(1)[0][0]
+    tail_seps = Counter(t[k + a + 1].sep for (t, n), a in zip(lines, anchors, strict=True)
+                        if a + 1 < n)
+    tail = tail_seps.most_common(1)[0][0] if tail_seps else " "
+    out: list[list[Tok]] = []
+    for (t, n), a in zip(lines, anchors, strict=True):
+        lead = t[k] if a == 1 else Tok("bracket", "", t[k].sep)
+        fixed = t[k + a]
+        row = [*t[:k], lead, Tok(fixed.kind, fixed.text, "", fixed.stamp)]
+        if max(after):
+            row.append(t[k + a + 1] if a + 1 < n else Tok("bracket", "", tail))
+        out.append([*row, *t[k + n:]])
+    share = len(lines) / len(alive)
+    added = [_Slot("bracket", _norm(lines[0][0][k].sep), [r[k] for r in out],
+                   role=f"field{k + 1}", share=share, optional=True, lead=gap),
+             _Slot("bracket", "", [r[k + 1] for r in out], share=share)]
+    if max(after):
+        added.append(_Slot("bracket", _norm(tail), [r[k + 2] for r in out],
+                           role=f"field{k + 3}", share=share, optional=True))
+    return added, out
+
+
+def _fixed_width_group(lines: list[tuple[list[Tok], int]], k: int) -> list[int] | None:
+    """Per line, where in its run of groups the one group of a width common to all lines
+    is (a padded and truncated ``[%15.15t]``); None when no width is on every line once."""
+    widths = Counter(w for t, n in lines for w in {len(x.text) for x in t[k:k + n]})
+    for width, count in widths.most_common():
+        if count < len(lines):
+            return None
+        at = [[i for i in range(n) if len(t[k + i].text) == width] for t, n in lines]
+        if all(len(a) == 1 for a in at):
+            return [a[0] for a in at]
+    return None
 
 
 def _dated_next(lines: list[list[Tok]]) -> bool:
@@ -339,6 +409,11 @@ def _roles(slots: list[_Slot]) -> list[str]:
     for i, s in enumerate(slots):
         values = [t.text.strip() for t in s.toks]
         eg = next((v for v in values if v), "")
+        if s.role:  # an optional group of a bracket run: its own field
+            why.append(f"optional {s.role} in brackets in slot {i + 1}, e.g. '{eg}' (on "
+                       f"{_share(s.toks, lambda t: bool(t.text)):.0%} of lines)")
+            taken.add(s.role)
+            continue
         if s.kind == "prefix":
             s.role = "source"
             why.append(f"a source before the date in slot {i + 1} (read as %cn), e.g. '{eg}'")
@@ -445,7 +520,9 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
             elif s.role == "thread" and not mod and not level_seen and _share(
                     s.toks, lambda t: bool(_THREAD_LEVEL.fullmatch(t.text))) >= AGREE:
                 group = "[%t/%p]"
-            if s.optional:  # its separator goes inside: absent together
+            if s.optional and s.lead is not None:  # the gap after it goes inside
+                group = f"%notEmpty{{{group}{_escape(s.lead)}}}"
+            elif s.optional:  # its separator goes inside: absent together
                 group = f"%notEmpty{{{out[-1]}{group}}}"
                 out[-1] = ""
             out.append(group)

@@ -432,10 +432,7 @@ def test_catalogue_dates_without_a_year_are_left_to_the_scan(text: str, java: st
 def _builtin_cases() -> list[object]:
     from logsleuth.layouts import load_builtin_layouts
 
-    known = {
-        "spring-boot-3-2": "the optional [app] and [correlation] brackets take three shapes on"
-        " three lines: no slot after the pid reaches 80 % agreement",
-    }
+    known: dict[str, str] = {}  # built-in -> why inference misses its samples
     cases = []
     for layout in load_builtin_layouts():
         text = getattr(layout, "fields_regex", None)  # JSON layouts are another inference
@@ -581,3 +578,44 @@ def test_inference_names_each_further_layout_with_the_lines_it_reads() -> None:
         ("%d{yyyy-MM-dd HH:mm:ss.SSS} %-5p [%t] %c - %m%n", 10),
         ("[%d{yyyy-MM-dd'T'HH:mm:ss.SSSSSSX}] [%t] %m%n", 5)]
     assert got.mixed and not got.confident
+
+
+# -- a run of [groups] whose outer groups are optional (Spring Boot 3.2) --
+
+SPRING_32 = """\
+2024-03-01T10:00:00.001+01:00  INFO 4242 --- [shop] [           main] c.e.shop.ShopApplication                 : Starting ShopApplication
+2024-03-01T10:00:00.101+01:00  INFO 4242 --- [shop] [           main] o.s.b.w.embedded.tomcat.TomcatWebServer  : Tomcat initialized with port 8080 (http)
+2024-03-01T10:00:01.201+01:00  WARN 4242 --- [           main] o.s.b.a.orm.jpa.JpaBaseConfiguration     : spring.jpa.open-in-view is enabled
+2024-03-01T10:00:02.301+01:00 ERROR 4242 --- [shop] [nio-8080-exec-1] [65e1a0b2c3d4e5f6-a1b2c3d4e5f6a7b8] c.e.shop.web.OrderController             : order [17] failed
+java.lang.IllegalStateException: no stock
+\tat c.e.shop.web.OrderController.place(OrderController.java:42)
+2024-03-01T10:00:03.401+01:00 DEBUG 4242 --- [shop] [nio-8080-exec-2] c.e.shop.web.OrderController             : order [18] placed
+"""
+
+
+def test_optional_app_and_correlation_brackets_around_a_fixed_width_thread(
+        tmp_path: Path) -> None:
+    lines = [ln for ln in SPRING_32.splitlines() if ln.startswith("2024")]
+    got = infer_layout(lines)
+    assert got.pattern == ("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %5p %pid --- %notEmpty{[%X{field4}] }"
+                           "[%15t]%notEmpty{ [%X{field6}]} %-40c : %m%n")
+    fields = pa.array(lines)
+    import pyarrow.compute as pc
+
+    rows = pc.extract_regex(fields, got.layout.fields_regex).to_pylist()
+    assert [r["thread"].strip() for r in rows] == [
+        "main", "main", "main", "nio-8080-exec-1", "nio-8080-exec-2"]
+    assert [r["mdc_field4"] for r in rows] == ["shop", "shop", "", "shop", "shop"]
+    assert rows[3]["mdc_field6"] == "65e1a0b2c3d4e5f6-a1b2c3d4e5f6a7b8"
+    assert rows[3]["logger"] == "c.e.shop.web.OrderController"
+    assert rows[3]["msg"] == "order [17] failed"  # brackets in the message stay in it
+
+
+def test_a_run_without_a_fixed_width_group_is_left_to_slot_agreement() -> None:
+    """Unpadded threads: no group has one width on every line, so nothing is guessed
+    optional (the lines then agree on no layout past the pid)."""
+    lines = ["2024-03-01 10:00:00.001 INFO 42 --- [app] [main] c.e.A : one",
+             "2024-03-01 10:00:00.002 INFO 42 --- [worker-17] c.e.A : two",
+             "2024-03-01 10:00:00.003 INFO 42 --- [app] [pool-3-thread-12] c.e.A : three"]
+    got = infer_layout(lines)
+    assert got.pattern is not None and "notEmpty" not in got.pattern
