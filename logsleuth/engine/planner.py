@@ -76,7 +76,7 @@ def choose_layout(lines: list[str], choice: LayoutChoice,
 
     if choice.pattern is not None:
         return (layouts.spec_layout(choice.pattern)
-                or layouts.compile_pattern(choice.pattern, flavor=choice.flavor)), None
+                or layouts.compile_layouts(choice.pattern, flavor=choice.flavor)), None
     candidates = _builtin_layouts()
     if choice.config_patterns:
         candidates = [layouts.compile_pattern(p, flavor=choice.flavor, name=f"config:{name}")

@@ -96,6 +96,24 @@ def with_others(primary: CompiledLayout, others: Sequence[CompiledLayout]) -> Co
     return dataclasses.replace(primary, name=name, others=tuple(others))
 
 
+INFERRED = "inferred: "  # how an inferred layout's name starts
+
+
+def compile_layouts(text: str, *, flavor: Flavor = "log4j2") -> CompiledLayout:
+    """A ``--pattern``: one PatternLayout, or what ``inputs[].layout`` shows for a file
+    of several layouts (``A + B``, each part with or without ``inferred: ``) when every
+    part compiles and prints a date; otherwise the whole text is one pattern."""
+    parts = text.split(OTHERS_SEP)
+    if len(parts) > 1:
+        try:
+            compiled = [compile_pattern(p.removeprefix(INFERRED), flavor=flavor) for p in parts]
+        except PatternError:
+            compiled = []
+        if compiled and all(c.timestamp is not None for c in compiled):
+            return with_others(compiled[0], compiled[1:])
+    return compile_pattern(text, flavor=flavor)
+
+
 class _Renderer:
     """Renders nodes to regex text; holds only the state of one compile call."""
 

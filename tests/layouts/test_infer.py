@@ -619,3 +619,25 @@ def test_a_run_without_a_fixed_width_group_is_left_to_slot_agreement() -> None:
              "2024-03-01 10:00:00.003 INFO 42 --- [app] [pool-3-thread-12] c.e.A : three"]
     got = infer_layout(lines)
     assert got.pattern is not None and "notEmpty" not in got.pattern
+
+
+def test_the_mixed_layout_shown_is_reusable_verbatim_with_pattern(tmp_path: Path) -> None:
+    guessed = _scan(tmp_path, CATALINA_MIXED)
+    name = guessed.inputs[0].layout
+    assert " + " in name
+    pinned = _scan(tmp_path, CATALINA_MIXED, pattern=name)
+    cols = ["line", "n_lines", "ts", "level", "thread", "logger", "message", "exception"]
+    assert pinned.records[cols].astype(str).values.tolist() == \
+        guessed.records[cols].astype(str).values.tolist()
+    assert pinned.inputs[0].unparsed_lines == 0
+    assert not [d for d in pinned.diagnostics if d.code.startswith("layout-")]
+
+
+def test_a_plus_inside_one_pattern_stays_one_pattern() -> None:
+    from logsleuth.layouts import compile_layouts
+
+    one = compile_layouts("%d{HH:mm:ss} + %m%n")  # the second part prints no date
+    assert one.others == () and one.pattern == "%d{HH:mm:ss} + %m%n"
+    two = compile_layouts("inferred: %d{yyyy-MM-dd HH:mm:ss} %p %m%n + [%d{ISO8601}] %m%n")
+    assert [o.pattern for o in two.others] == ["[%d{ISO8601}] %m%n"]
+    assert two.pattern == "%d{yyyy-MM-dd HH:mm:ss} %p %m%n"
