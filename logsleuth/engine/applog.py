@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from logsleuth.engine import freetext
 from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
 from logsleuth.engine.fastfields import FieldProgram
+from logsleuth.engine.mixed import OtherLayouts, merge
 from logsleuth.engine.stats import InputStats
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
 from logsleuth.parsers.lines import line_offsets, lines_array
@@ -118,30 +119,6 @@ def record_batch(source: str, lines: np.ndarray, n_lines: np.ndarray,
     return pa.RecordBatch.from_arrays(arrays, schema=RECORD_SCHEMA)
 
 
-@dataclass(frozen=True, slots=True)
-class _Other:
-    """A further layout of a mixed file, and the groups that swallow padding."""
-
-    layout: LayoutLike
-    trim: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _OtherHeads:
-    """Lines that further layouts read (and the dominant one does not): their fields."""
-
-    heads: np.ndarray
-    cols: dict[str, pa.Array]  # large_binary, one row per head
-    ms: pa.Array  # int64 epoch ms (null where the time does not parse)
-
-    def before(self, end_line: int) -> _OtherHeads:
-        k = int(np.searchsorted(self.heads, end_line))
-        if k == len(self.heads):
-            return self
-        return _OtherHeads(self.heads[:k], {n: c.slice(0, k) for n, c in self.cols.items()},
-                           self.ms.slice(0, k))
-
-
 class AppLogParser:
     """Parses the chunks of one input; keeps only what spans chunk boundaries."""
 
@@ -171,8 +148,8 @@ class AppLogParser:
         self._layout_regex = layout.fields_regex if layout else ""
         self._mask = np.empty(0, dtype=bool)
         # a mixed file's further layouts: their lines are found with one more RE2 pass each
-        self._others = tuple(_Other(o, plan_extraction(o.fields_regex).trim)
-                             for o in getattr(layout, "others", ()))
+        others = getattr(layout, "others", ())
+        self._others = OtherLayouts(others, default_tz) if others else None
         # Set per chunk by an unwrapping feeder (engine.unwrap): the outer line where
         # each line of the chunk starts (plus an end sentinel) and the outer time.
         self.line_map: np.ndarray | None = None
@@ -203,7 +180,8 @@ class AppLogParser:
         else:
             is_header = pc.match_substring_regex(lines, self._header_regex)
             heads = np.flatnonzero(is_header.to_numpy(zero_copy_only=False))
-        other = self._other_heads(data, raw, lines, starts, heads) if self._others else None
+        other = (self._others.heads(data, raw, lines, starts, heads)
+                 if self._others is not None else None)
         bounds = heads if other is None else np.union1d(heads, other.heads)
         if not final and len(bounds) >= 1:
             end_line = int(bounds[-1])
@@ -222,7 +200,7 @@ class AppLogParser:
             heads, cols, texts = self._fields(data, raw, starts, heads, end_line, found, kept)
         ms: pa.Array | None = None
         if other is not None:
-            heads, cols, ms = self._merge(heads, cols, other.before(end_line))
+            heads, cols, ms = merge(heads, cols, self.ts_converter, other.before(end_line))
             texts = None
         if len(heads) == 0:
             self._leading(lines, 0, end_line, first_line)
@@ -290,70 +268,6 @@ class AppLogParser:
         full_prefix = np.zeros(len(every), dtype=np.int64)
         full_prefix[at] = prefix
         return every, _Found(full_ok, {k: v.take(take) for k, v in cols.items()}, full_prefix)
-
-    def _other_heads(self, data: pa.Buffer, raw: np.ndarray, lines: pa.Array,
-                     starts: np.ndarray, heads: np.ndarray) -> _OtherHeads:
-        """Lines not read by the dominant layout that a further layout reads in full.
-
-        One header-regex pass per further layout over the chunk (no captures: RE2's
-        DFA); fields are extracted from the few lines it finds, each by its own layout.
-        """
-        taken = np.zeros(len(lines), dtype=bool)
-        taken[heads] = True
-        found: list[tuple[np.ndarray, dict[str, pa.Array], pa.Array]] = []
-        for other in self._others:
-            hit = pc.match_substring_regex(lines, other.layout.header_regex)
-            rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False) & ~taken)
-            if len(rows) == 0:
-                continue
-            parts = pc.extract_regex(self._first_lines(data, raw, starts, rows),
-                                     other.layout.fields_regex)
-            ok = parts.is_valid().to_numpy(zero_copy_only=False)
-            rows = rows[ok]
-            if len(rows) == 0:
-                continue
-            parts = parts.filter(pa.array(ok))
-            taken[rows] = True
-            cols = {name: parts.field(name) for name in parts.type.names}
-            for name in other.trim:
-                cols[name] = pc.utf8_trim(cols[name].cast(pa.large_string()), " ")
-            stamp = getattr(other.layout, "timestamp", None)
-            ts = cols.pop("ts", None)
-            ms = (stamp.to_epoch_ms(ts, self.default_tz).ms.cast(pa.int64())
-                  if ts is not None and stamp is not None else pa.nulls(len(rows), pa.int64()))
-            found.append((rows, cols, ms))
-        if not found:
-            return _OtherHeads(np.zeros(0, dtype=np.int64), {}, pa.array([], pa.int64()))
-        every = np.concatenate([rows for rows, _, _ in found])
-        order = pa.array(np.argsort(every, kind="stable"))
-        cols = _stacked([c for _, c, _ in found], [len(r) for r, _, _ in found], order)
-        ms = pa.concat_arrays([m for _, _, m in found]).take(order)
-        return _OtherHeads(np.sort(every), cols, ms)
-
-    @staticmethod
-    def _first_lines(data: pa.Buffer, raw: np.ndarray, starts: np.ndarray,
-                     rows: np.ndarray) -> pa.Array:
-        """Lines ``rows`` of the chunk without their line break (large_binary views)."""
-        begin = starts[rows]
-        end = starts[rows + 1].copy()
-        end[(end > begin) & (raw[np.maximum(end - 1, 0)] == 10)] -= 1
-        end[(end > begin) & (raw[np.maximum(end - 1, 0)] == 13)] -= 1
-        return spans_to_strings(data, begin, np.maximum(end, begin))
-
-    def _merge(self, heads: np.ndarray, cols: dict[str, pa.Array], other: _OtherHeads
-               ) -> tuple[np.ndarray, dict[str, pa.Array], pa.Array]:
-        """The dominant layout's records and the further layouts', in line order, with
-        each record's time converted by its own layout."""
-        n = len(heads)
-        ts = cols.pop("ts", None)
-        if ts is not None and self.ts_converter is not None:
-            ms = self.ts_converter(ts).cast(pa.int64())
-        else:
-            ms = pa.nulls(n, pa.int64())
-        every = np.concatenate([heads, other.heads])
-        order = pa.array(np.argsort(every, kind="stable"))
-        merged = _stacked([cols, other.cols], [n, len(other.heads)], order)
-        return np.sort(every), merged, pa.concat_arrays([ms, other.ms]).take(order)
 
     @staticmethod
     def _spans(data: pa.Buffer, starts: np.ndarray, heads: np.ndarray,
@@ -584,16 +498,3 @@ class AppLogParser:
 
 TRACE_HEADER_REGEX = TRACE_LINE
 
-
-def _stacked(parts: list[dict[str, pa.Array]], sizes: list[int], order: pa.Array
-             ) -> dict[str, pa.Array]:
-    """Columns of row groups one after the other, then in ``order`` (null where a group's
-    layout has no such field)."""
-    names = list(dict.fromkeys(name for cols in parts for name in cols))
-    out: dict[str, pa.Array] = {}
-    for name in names:
-        pieces = [cols[name].cast(pa.large_binary()) if name in cols
-                  else pa.nulls(size, pa.large_binary()) for cols, size in zip(parts, sizes,
-                                                                             strict=True)]
-        out[name] = pa.concat_arrays(pieces).take(order)
-    return out

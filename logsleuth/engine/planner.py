@@ -113,7 +113,8 @@ def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, s
     """``layout``, joined by the layouts of the timestamped lines it does not read (those
     ``inferred`` found beside it, or inferred here), with the note that names them all."""
     from logsleuth.layouts.compile import LINE_BREAK, CompiledLayout, with_others
-    from logsleuth.layouts.infer import header_hits, other_layouts
+    from logsleuth.layouts.infer import header_hits
+    from logsleuth.layouts.mixed import other_layouts
 
     if not isinstance(layout, CompiledLayout) or LINE_BREAK in layout.fields_regex:
         return layout, None  # a JSON layout, or a record over two lines: one layout

@@ -19,10 +19,14 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from logsleuth.errors import PatternError
-from logsleuth.layouts.compile import LINE_BREAK, CompiledLayout, compile_pattern
+from logsleuth.layouts.compile import CompiledLayout, compile_pattern
 from logsleuth.layouts.tstamp import Stamp, find_stamp, settle_order
+
+if TYPE_CHECKING:
+    from logsleuth.layouts.mixed import Other
 
 LEVELS = frozenset(("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "SEVERE",
                     "CONFIG", "FINE", "FINER", "FINEST", "NOTICE", "CRITICAL"))
@@ -37,8 +41,6 @@ CONFIDENT_TS_SHARE = 0.8  # of timestamped lines, to be used without a warning
 CONFIDENT_SHARE = 0.5  # of header-looking lines, to be used without a warning
 MIN_RECORDS = 2
 TS_SLOTS = 3  # the timestamp is among the first three tokens (Cassandra: level, thread, date)
-MAX_OTHERS = 3  # further layouts looked for among the lines the dominant one does not read
-MATERIAL = 0.01  # of header-looking lines another layout must read (and MIN_RECORDS lines)
 
 # a pipe separates fields with or without spaces around it (`a | b`, `a|b`)
 _SEP = re.compile(r"[ \t]*(?:(?:-{1,3}|:|;|>)[ \t]+|\|[ \t]*)?")
@@ -205,43 +207,6 @@ class Inference:
                 and self.share >= CONFIDENT_SHARE)
 
 
-@dataclass(frozen=True, slots=True)
-class Other:
-    """A further layout of the same file and the header-looking sample lines it reads."""
-
-    layout: CompiledLayout
-    lines: int
-
-
-def other_layouts(read: Sequence[bool], lines: Sequence[str], *,
-                  name_prefix: str = "inferred: ") -> tuple[tuple[Other, ...], list[str]]:
-    """Layouts inferred, one after the other, from the timestamped ``lines`` not ``read``
-    by the dominant layout (a console capture: a build tool's lines, a framework's banner,
-    another logger's records). Each must read at least ``MIN_RECORDS`` lines and a
-    ``MATERIAL`` share of ``lines``, and print more than a date and free text (any text
-    with dates is that); a date without a day, or a record over two lines, needs state
-    the dominant layout's records do not give it. Returns them with the evidence."""
-    left = [ln for ln, hit in zip(lines, read, strict=True) if not hit and _stamped(ln)]
-    need = max(MIN_RECORDS, MATERIAL * len(lines))
-    found: list[Other] = []
-    why: list[str] = []
-    while len(left) >= need and len(found) < MAX_OTHERS:
-        got = infer_layout(left, name_prefix=name_prefix, _others=False)
-        layout = got.layout
-        if (layout is None or layout.fields == ("ts", "msg") or layout.timestamp is None
-                or layout.timestamp.needs_base_date or LINE_BREAK in layout.fields_regex):
-            break
-        hits = header_hits(layout, left)
-        count = sum(hits)
-        if count < need:
-            break
-        found.append(Other(layout, count))
-        why.append(f"another layout on {count} timestamped lines it does not read: "
-                   f"'{got.pattern}'")
-        left = [ln for ln, hit in zip(left, hits, strict=True) if not hit]
-    return tuple(found), why
-
-
 def _agreeing(alive: list[list[Tok]], k: int) -> tuple[tuple[str, str], list[list[Tok]]] | None:
     counts = Counter(_sig(t[k]) for t in alive if len(t) > k)
     if not counts:
@@ -258,12 +223,14 @@ def _share(toks: Sequence[Tok], test: object) -> float:
 
 def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
     """Agreed slots before the message, and the lines that agree with all of them."""
+    from logsleuth.layouts.bracketrun import bracket_run
+
     alive = lines
     slots: list[_Slot] = []
     seen: set[str] = set()
     k = 0
     while k < MAX_SLOTS:
-        run = _bracket_run(alive, k)
+        run = bracket_run(alive, k)
         if run is not None:  # [app] [thread] [correlation], the outer two optional
             added, alive = run
             slots.extend(added)
@@ -306,66 +273,6 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
     # a trailing [group] some records lack (Elasticsearch's node name before it is known)
     last.optional = last.optional or (last.kind in ("bracket", "paren") and last.share < ALWAYS)
     return slots, alive
-
-
-def _bracket_run(alive: list[list[Tok]], k: int
-                 ) -> tuple[list[_Slot], list[list[Tok]]] | None:
-    """A run of ``[groups]`` from slot ``k`` whose length varies from line to line around
-    one group of the same width on every line: Spring Boot 3.2's ``[app] [%15.15t]
-    [correlation]``, where the application name and the correlation id are written only
-    when set. The group before the fixed one and the group after it (at most one each)
-    become optional fields; a run with nothing optional before the fixed group is left
-    to the slot-by-slot agreement (a trailing optional group is read there)."""
-    runs = []
-    for t in alive:
-        n = 0
-        while k + n < len(t) and t[k + n].kind == "bracket":
-            n += 1
-        runs.append(n)
-    lines = [(t, n) for t, n in zip(alive, runs, strict=True) if n]
-    if k == 0 or len(lines) < max(MIN_RECORDS, AGREE * len(alive)) or len(
-            {n for _, n in lines}) < 2 or len({_norm(t[k].sep) for t, _ in lines}) > 1:
-        return None
-    anchors = _fixed_width_group(lines, k)
-    if anchors is None:
-        return None
-    after = [n - a - 1 for (_, n), a in zip(lines, anchors, strict=True)]
-    if max(anchors) != 1 or max(after) > 1:
-        return None
-    gaps = Counter(t[k + 1].sep for (t, _), a in zip(lines, anchors, strict=True) if a == 1)
-    gap = gaps.most_common(1)[0][0]
-    tail_seps = Counter(t[k + a + 1].sep for (t, n), a in zip(lines, anchors, strict=True)
-                        if a + 1 < n)
-    tail = tail_seps.most_common(1)[0][0] if tail_seps else " "
-    out: list[list[Tok]] = []
-    for (t, n), a in zip(lines, anchors, strict=True):
-        lead = t[k] if a == 1 else Tok("bracket", "", t[k].sep)
-        fixed = t[k + a]
-        row = [*t[:k], lead, Tok(fixed.kind, fixed.text, "", fixed.stamp)]
-        if max(after):
-            row.append(t[k + a + 1] if a + 1 < n else Tok("bracket", "", tail))
-        out.append([*row, *t[k + n:]])
-    share = len(lines) / len(alive)
-    added = [_Slot("bracket", _norm(lines[0][0][k].sep), [r[k] for r in out],
-                   role=f"field{k + 1}", share=share, optional=True, lead=gap),
-             _Slot("bracket", "", [r[k + 1] for r in out], share=share)]
-    if max(after):
-        added.append(_Slot("bracket", _norm(tail), [r[k + 2] for r in out],
-                           role=f"field{k + 3}", share=share, optional=True))
-    return added, out
-
-
-def _fixed_width_group(lines: list[tuple[list[Tok], int]], k: int) -> list[int] | None:
-    """Per line, where in its run of groups the one group of a width common to all lines
-    is (a padded and truncated ``[%15.15t]``); None when no width is on every line once."""
-    widths = Counter(w for t, n in lines for w in {len(x.text) for x in t[k:k + n]})
-    for width, count in widths.most_common():
-        if count < len(lines):
-            return None
-        at = [[i for i in range(n) if len(t[k + i].text) == width] for t, n in lines]
-        if all(len(a) == 1 for a in at):
-            return [a[0] for a in at]
-    return None
 
 
 def _dated_next(lines: list[list[Tok]]) -> bool:
@@ -612,6 +519,8 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
                     f"({stamped_n} timestamped{' or following one' if two_line else ''})")
     others: tuple[Other, ...] = ()
     if _others and not two_line:
+        from logsleuth.layouts.mixed import other_layouts
+
         others, why = other_layouts(hits, raw, name_prefix=name_prefix)
         evidence.extend(why)
     return Inference(layout, pattern, explained, len(lines), stamped_n, tuple(evidence),
