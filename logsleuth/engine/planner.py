@@ -95,6 +95,7 @@ def choose_layout(lines: list[str], choice: LayoutChoice,
 
 KEEP_BUILTIN = 0.9  # a built-in reading this share of header lines is kept without inference
 MIXED = "several layouts in one file"  # opens a layout-mixed note
+UNREAD = "timestamped sample line(s) fit none of them"  # ... and the note warns
 CLEARLY_MORE = 0.25  # an inferred layout replaces a built-in when it reads this much more
 NO_LAYOUT_READS = ("only traces, LEAK reports and lines naming an exception are read as records;"
                    " other lines are counted as unparsed")
@@ -111,9 +112,10 @@ def _header_lines(sample: list[str]) -> list[str]:
 
 def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, str | None]:
     """``layout``, joined by the layouts of the timestamped lines it does not read (those
-    ``inferred`` found beside it, or inferred here), with the note that names them all."""
+    ``inferred`` found beside it, or inferred here), with the note that names them all
+    and the timestamped lines none of them reads."""
     from logsleuth.layouts.compile import LINE_BREAK, CompiledLayout, with_others
-    from logsleuth.layouts.infer import header_hits
+    from logsleuth.layouts.infer import _stamped, header_hits
     from logsleuth.layouts.mixed import other_layouts
 
     if not isinstance(layout, CompiledLayout) or LINE_BREAK in layout.fields_regex:
@@ -127,9 +129,17 @@ def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, s
     if not others:
         return layout, None
     shares = " and ".join(f"'{o.layout.pattern}' ({o.lines / total:.0%})" for o in others)
-    return with_others(layout, [o.layout for o in others]), (
-        f"{MIXED}: read as '{layout.pattern}' ({own:.0%} of header lines) and as {shares};"
-        " a line in any of them starts a record, read in its own layout")
+    note = (f"{MIXED}: read as '{layout.pattern}' ({own:.0%} of header lines) and as {shares};"
+            " a line in any of them starts a record, read in its own layout")
+    left = [ln for ln, hit in zip(lines, header_hits(layout, lines), strict=True)
+            if not hit and _stamped(ln)]
+    for other in others:
+        left = [ln for ln, hit in zip(left, header_hits(other.layout, left), strict=True)
+                if not hit] if left else left
+    if left:  # too few to be a layout: said, not silently glued
+        note += (f"; {len(left)} {UNREAD} and continue the record before them, e.g."
+                 f" '{left[0][:100]}'")
+    return with_others(layout, [o.layout for o in others]), note
 
 
 def _infer(sample: list[str], detection: Any) -> tuple[Any | None, str | None]:
@@ -245,8 +255,9 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
                 if note:
                     code = ("layout-unknown" if layout is None else "layout-mixed"
                             if note.startswith(MIXED) else "layout-uncertain")
-                    # every line of a mixed file is read: how, not a problem
-                    level = DiagLevel.INFO if code == "layout-mixed" else DiagLevel.WARNING
+                    # a mixed file whose every dated line is read: how, not a problem
+                    level = (DiagLevel.INFO if code == "layout-mixed" and UNREAD not in note
+                             else DiagLevel.WARNING)
                     diagnostics.append(Diagnostic(SourceLocation(src.path), code, note,
                                                   level=level))
         planned.append(PlannedInput(src, kind, layout, head, wrapper))

@@ -641,3 +641,16 @@ def test_a_plus_inside_one_pattern_stays_one_pattern() -> None:
     two = compile_layouts("inferred: %d{yyyy-MM-dd HH:mm:ss} %p %m%n + [%d{ISO8601}] %m%n")
     assert [o.pattern for o in two.others] == ["[%d{ISO8601}] %m%n"]
     assert two.pattern == "%d{yyyy-MM-dd HH:mm:ss} %p %m%n"
+
+
+def test_a_dated_line_no_layout_reads_is_named_in_a_warning(tmp_path: Path) -> None:
+    """One line of a third layout is too little to infer it from; it is not lost in
+    silence: the layout-mixed note turns into a warning that quotes it."""
+    stray = "Nov 26, 2026 10:15:30 AM org.apache.catalina.startup.Catalina start\n"
+    text = CATALINA_MIXED.replace("26-Nov-2026 10:15:31.000", stray + "26-Nov-2026 10:15:31.000")
+    result = _scan(tmp_path, text)
+    (diag,) = [d for d in result.diagnostics if d.code.startswith("layout-")]
+    assert diag.code == "layout-mixed" and diag.level == "warning"
+    assert "1 timestamped sample line(s) fit none of them" in diag.message
+    assert "'Nov 26, 2026 10:15:30 AM org.apache.catalina.startup.Catalina start'" in diag.message
+    assert result.inputs[0].records == 8 and result.inputs[0].unparsed_lines == 0
