@@ -113,6 +113,9 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
                 per["alternatives"][:2]) + "\", whose counts move with it")
         elif per.get("decided") == "lead-lag":
             text += " (told apart from events that move with it by their timing)"
+        elif per.get("decided") == "co-occurrence":
+            text += (" (told apart from events that move with it by the exception logged "
+                     "in the same millisecond as its records)")
     proj = leak.get("projection") or {}
     ceiling = proj.get("ceiling") or {}
     said = (f" ({ceiling['source']} at {ceiling['where']})" if ceiling.get("where")
@@ -152,6 +155,19 @@ def _cause(inc: dict[str, Any], zone: DisplayZone) -> list[str]:
     _when = zone.fmt
     parts = []
     causes = inc["root_cause_candidates"]
+    if inc["leaks"] and not any(c.get("tracks_leak") for c in causes):
+        # no logged exception follows the growth: a one-off is no lead, the event is
+        per = next((lk["per_event"] for lk in inc["leaks"] if lk.get("per_event")), None)
+        if per is not None:
+            rivals = (per.get("alternatives") or [])[:2] if per.get("decided") == "ambiguous" \
+                else []
+            also = "".join(f" (or \"{a}\", whose counts move with it)" for a in rivals)
+            parts.append(f"The cause was never logged: no logged exception grows with the "
+                         f"leak, which follows \"{per['template']}\"{also}; read what that "
+                         "event's code opens or keeps and never releases.")
+        elif causes:
+            parts.append("No logged exception grows with the leak.")
+        return parts
     if causes:
         c = causes[0]
         ex = c.get("example") or {}

@@ -165,7 +165,7 @@ class Incident:
             "root_cause_candidates": [
                 {"exception": c.exception, "message": c.message, "template": c.template,
                  "score": c.score, "count": c.count, "first_seen": _iso(c.first_seen_ms),
-                 "example": c.example, "why": c.why}
+                 "example": c.example, "why": c.why, "tracks_leak": c.tracks_leak}
                 for c in self.root_cause_candidates],
             "template_anomalies": [a.to_json() for a in self.template_anomalies],
         }
@@ -185,7 +185,8 @@ def _leak_json(k: LeakEstimate) -> dict[str, object]:
             "resource": _resource_json(k.metric),
             "per_event": None if pe is None else {
                 "template": pe.template, "amount": pe.amount, "r2": pe.r2, "n": pe.n,
-                "decided": pe.decided, "alternatives": list(pe.alternatives)}}
+                "decided": pe.decided, "alternatives": list(pe.alternatives),
+                "alternative_amounts": list(pe.alternative_amounts)}}
 
 
 def _resource_json(metric: str) -> dict[str, str] | None:
