@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -155,9 +156,13 @@ def proc_sample(pid: int) -> dict[str, float] | None:
 def read_offsets(state: Path) -> int | None:
     """Bytes of the log the watcher's last checkpoint had read (per stream, its fullest
     copy: a rolled file and its .gz continue one stream)."""
-    try:
-        data = json.loads(state.read_text())
-    except (OSError, ValueError):
+    try:  # a zip holding state.json (state version 2), or that JSON alone (version 1)
+        if zipfile.is_zipfile(state):
+            with zipfile.ZipFile(state) as z:
+                data = json.loads(z.read("state.json"))
+        else:
+            data = json.loads(state.read_text())
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return None
     best: dict[str, int] = {}
     for t in [*data["follower"]["files"], *data["follower"]["gone"]]:
