@@ -116,6 +116,17 @@ def record_batch(source: str, lines: np.ndarray, n_lines: np.ndarray,
     return pa.RecordBatch.from_arrays(arrays, schema=RECORD_SCHEMA)
 
 
+def _searchable(buf: memoryview) -> bytes | bytearray:
+    """``buf``'s bytes with ``find``/``rfind``: the object under it when the view starts at
+    its first byte (the reader's chunk buffer), else a copy. Copying each 4 MiB chunk
+    (and faulting its pages in) cost as much as the bounded searches saved."""
+    obj = buf.obj
+    if isinstance(obj, (bytes, bytearray)) and len(buf) and len(obj) >= len(buf) and (
+            np.frombuffer(buf, np.uint8).ctypes.data == np.frombuffer(obj, np.uint8).ctypes.data):
+        return obj
+    return bytes(buf)
+
+
 class AppLogParser:
     """Parses the chunks of one input; keeps only what spans chunk boundaries."""
 
@@ -376,13 +387,13 @@ class AppLogParser:
         frame: list[str | None] = [None] * len(heads)
         rows = np.flatnonzero(nlines > 1)
         if len(rows):
-            data = bytes(buf)  # one copy a chunk: bounded byte searches need bytes
+            data = _searchable(buf)
             read = self._traces.read
             head = starts[heads[rows]].tolist()
             begin = starts[heads[rows] + 1].tolist()
             end = starts[heads[rows] + nlines[rows]].tolist()
             for i, h, a, b in zip(rows.tolist(), head, begin, end, strict=True):
-                exc[i], root[i], frame[i] = read(data, a, b, h)
+                exc[i], root[i], frame[i] = read(data, buf, a, b, h)
         return pa.array(exc, pa.string()), pa.array(root, pa.string()), pa.array(frame, pa.string())
 
     def _record(self, batch: pa.RecordBatch, texts: pa.Array, extra: dict[str, pa.Array],

@@ -20,7 +20,7 @@ MIN_HITS = WINDOW // 4  # fewer hits in a window: the cache steps aside ...
 OFF_FOR = 8 * WINDOW  # ... for this many traces, then is tried again
 
 
-def summarise(data: bytes, a: int, b: int, head: int) -> Summary:
+def summarise(data: bytes | bytearray, a: int, b: int, head: int) -> Summary:
     """The summary of the continuation ``data[a:b]`` of a record starting at ``head``."""
     quick = trace_summary(data, a, b)
     if quick is not None:
@@ -42,11 +42,14 @@ class TraceReader:
         self._seen: dict[bytes, Summary] = {}
         self._looks = self._hits = self._off = 0
 
-    def read(self, data: bytes, a: int, b: int, head: int) -> Summary:
+    def read(self, data: bytes | bytearray, view: memoryview, a: int, b: int,
+             head: int) -> Summary:
+        """``data`` and ``view`` hold the same bytes at the same offsets: searches run on
+        ``data``, the cache key is copied once from ``view``."""
         if self._off:
             self._off -= 1
             return summarise(data, a, b, head)
-        cont = bytes(data[a:b])
+        cont = bytes(view[a:b])
         known = self._seen.get(cont)
         self._looks += 1
         if known is not None:

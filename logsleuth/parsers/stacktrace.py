@@ -254,7 +254,8 @@ def root_frame(continuation: bytes) -> str | None:
     return name[slash + 1 :].decode("ascii", "replace")
 
 
-def trace_summary(data: bytes, a: int, b: int) -> tuple[str, str, str | None] | None:
+def trace_summary(data: bytes | bytearray, a: int,
+                  b: int) -> tuple[str, str, str | None] | None:
     """``exception_classes`` and ``root_frame`` of ``data[a:b]`` in one pass, no copy.
 
     Only the common shape (frames under a header line): None means "use the two
