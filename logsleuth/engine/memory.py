@@ -41,12 +41,9 @@ def release_free_heap() -> bool:
     Returns False where there is no glibc.
     """
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        trim = getattr(libc, "malloc_trim", None)
+    try:  # the symbols already loaded into this process: no library search (ldconfig)
+        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
     except OSError:
         return False
     if trim is None:
