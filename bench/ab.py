@@ -3,7 +3,9 @@
 Usage (from anywhere)::
 
     python bench/ab.py --old /tmp/old-checkout --new . --rounds 5 -- \
-        scan bench/data/orders-256MiB.log --format json
+        scan "$PWD/bench/data/orders-256MiB.log" --format json
+
+Paths in the command must be absolute: each side runs in its own checkout.
 
 Each round runs both (the order alternates), timing wall and the CPU of the whole
 process tree (``getrusage(RUSAGE_CHILDREN)`` around the run, forked workers
@@ -28,8 +30,10 @@ CLI = "import sys; from logsleuth.cli import main; sys.exit(main())"
 def run(root: Path, args: list[str]) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
+    # cwd=root: ``python -c`` puts the working directory before PYTHONPATH on sys.path,
+    # so run from elsewhere both sides would import the checkout found there
     subprocess.run([sys.executable, "-c", CLI, *args], env=dict(os.environ, PYTHONPATH=str(root)),
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+                   cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
