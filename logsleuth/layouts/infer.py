@@ -446,6 +446,7 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     """Infer a PatternLayout from header-looking ``sample_lines`` (continuations dropped)."""
     lines = [ln.rstrip("\r\n") for ln in sample_lines]
     lines = [ln for ln in lines if ln.strip()]
+    every = lines  # in file order: the line after each (a two-line layout beside)
     ordered = lines[:2 * MAX_LINES]  # in file order, for a level on the next line
     lines = lines[::max(1, len(lines) // MAX_LINES)][:MAX_LINES]  # spread over the sample
     colour = any("\x1b[" in ln for ln in lines)
@@ -521,7 +522,7 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     if _others and not two_line:
         from logsleuth.layouts.mixed import other_layouts
 
-        others, why = other_layouts(hits, raw, name_prefix=name_prefix)
+        others, why = other_layouts(hits, raw, name_prefix=name_prefix, ordered=every)
         evidence.extend(why)
     return Inference(layout, pattern, explained, len(lines), stamped_n, tuple(evidence),
                      others)
