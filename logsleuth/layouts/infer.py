@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from logsleuth.errors import PatternError
 from logsleuth.layouts.compile import CompiledLayout, compile_pattern
-from logsleuth.layouts.tstamp import Stamp, find_stamp, settle_order
+from logsleuth.layouts.tstamp import Stamp, date_family, find_stamp, settle_order
 
 if TYPE_CHECKING:
     from logsleuth.layouts.mixed import Other
@@ -461,8 +461,10 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     def shape(t: list[Tok]) -> str:
         return next(x.stamp.shape for x in t[:TS_SLOTS] if x.stamp)
 
-    def where(t: list[Tok]) -> tuple[int, str, str]:  # a date bare or bracketed, where
-        return next((k, x.kind, x.stamp.shape) for k, x in enumerate(t[:TS_SLOTS]) if x.stamp)
+    def where(t: list[Tok]) -> tuple[int, str, str, str]:  # a date bare or bracketed, where,
+        # in which format: the lines of another format are another layout (other_layouts)
+        return next((k, x.kind, x.stamp.shape, date_family(x.stamp.java))
+                    for k, x in enumerate(t[:TS_SLOTS]) if x.stamp)
 
     shapes = Counter(shape(t) for t in stamped)
     top = Counter(where(t) for t in stamped).most_common(1)[0][0]
