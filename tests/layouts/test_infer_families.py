@@ -13,6 +13,7 @@ from the lines themselves before the fix.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,34 @@ def test_date_family_ignores_only_the_fields_widths(a: str, b: str, same: bool) 
     sa, sb = find_stamp(a, 0), find_stamp(b, 0)
     assert sa is not None and sb is not None and sa.java != sb.java
     assert (date_family(sa.java) == date_family(sb.java)) is same
+
+
+APPLOGS = sorted((PUBLIC / "applogs").glob("*.log*"))
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def test_every_public_candidate_reads_most_lines_it_was_built_from() -> None:
+    """The general rule behind the console's miss: of the sample lines whose date sits
+    where the candidate's does, in its format, the candidate reads most; for every public
+    app log's head as a watcher first sees it (50 lines) and for its first 2000 lines.
+    Two-line layouts read line pairs (their date lines alone are not records): left out."""
+    from logsleuth.layouts.infer import USABLE_TS_SHARE, date_place, tokens
+
+    checked, missed = 0, []
+    for path in APPLOGS:
+        text = path.read_text(encoding="utf-8", errors="replace").split("\n")
+        for n in (50, 2000):
+            lines = [ln for ln in text[:n] if ln.strip()]
+            got = infer_layout(lines)
+            if got.layout is None or "%n%p" in (got.pattern or ""):
+                continue
+            places = [date_place(tokens(ANSI.sub("", ln))) for ln in lines]
+            top = Counter(p for p in places if p).most_common(1)[0][0]
+            voters = [ln for ln, p in zip(lines, places, strict=True) if p == top]
+            read = sum(header_hits(got.layout, voters))
+            checked += 1
+            if read < USABLE_TS_SHARE * len(voters):
+                missed.append(f"{path.name}[:{n}]: '{got.pattern}' reads {read} of "
+                              f"{len(voters)}")
+    assert checked >= 2 * 30, checked  # nearly every file is read by an inferred layout
+    assert not missed, missed
