@@ -24,6 +24,7 @@ from logsleuth.model import Severity
 from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import attribute_increments
+from logsleuth.timeline.bounds import bounded_series
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset, first_fatal
@@ -112,8 +113,10 @@ def _gauge_rows(metrics: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarra
 def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = None,
                ) -> tuple[list[LeakEstimate], pd.DataFrame | None]:
     """Leaking gauges (declared and discovered), each with its ceiling and the event
-    whose count explains its growth; and the metrics table they were read from."""
-    metrics = _frame(result, "metrics")
+    whose count explains its growth; and the metrics table they were read from
+    (long gauge series thinned by ``bounds.bounded_series``: bounded memory)."""
+    table = result.tables.get("metrics")
+    metrics = None if table is None or not table.num_rows else bounded_series(table).to_pandas()
     metrics, found = _with_discovered(result, analysis, metrics)
     if metrics is None or not len(metrics):
         return [], metrics
