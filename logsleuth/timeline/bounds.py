@@ -34,8 +34,9 @@ def _codes(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[object]]:
     return codes, enc.dictionary.to_pylist()
 
 
-def thinned_width(ts: np.ndarray, max_samples: int = MAX_SAMPLES) -> int:
+def thinned_width(ts: np.ndarray, max_samples: int | None = None) -> int:
     """The bucket (ms) of the rule for one series' sorted epoch ms: 0 when it fits whole."""
+    max_samples = MAX_SAMPLES if max_samples is None else max_samples
     if len(ts) <= max_samples:
         return 0
     width = 1000
@@ -44,8 +45,9 @@ def thinned_width(ts: np.ndarray, max_samples: int = MAX_SAMPLES) -> int:
     return width
 
 
-def bounded_series(table: pa.Table, max_samples: int = MAX_SAMPLES) -> pa.Table:
+def bounded_series(table: pa.Table, max_samples: int | None = None) -> pa.Table:
     """``table`` (the ``metrics`` schema) with every long gauge series thinned by the rule."""
+    max_samples = MAX_SAMPLES if max_samples is None else max_samples
     if table.num_rows <= max_samples:
         return table
     from logsleuth.timeline.resources import AFTER_GC

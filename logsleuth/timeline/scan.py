@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from logsleuth.model import Severity
 from logsleuth.parsers.metrics import METRICS_SCHEMA
@@ -147,12 +148,28 @@ def _with_discovered(result: Any, analysis: Any, metrics: pd.DataFrame | None,
     gauges = getattr(analysis, "gauges", None)
     if gauges is None:
         return metrics, {}
-    found, rows = discover_gauges(gauges.tables(), analysis.miner.templates, metrics)
+    candidates = gauges.tables()
+    found, rows = discover_gauges(candidates, analysis.miner.templates,
+                                  _declared(metrics, result.tables.get("metrics"), candidates))
     if not found:
         return metrics, {}
     extra = rows.to_pandas()
     both = extra if metrics is None else pd.concat([metrics, extra], ignore_index=True)
     return both, {g.metric: g for g in found}
+
+
+def _declared(metrics: pd.DataFrame | None, table: pa.Table | None,
+              candidates: Mapping[int, pa.Table]) -> pd.DataFrame | None:
+    """What discovery must know is declared: every metric name, and every line a
+    definition reads among the candidate rows, also where a long series was thinned
+    (only those rows of the whole table become pandas)."""
+    if metrics is None or table is None or len(metrics) == table.num_rows or not candidates:
+        return metrics
+    lines = pc.unique(pa.chunked_array(
+        [c for t in candidates.values() for c in t["line"].chunks], pa.int64()))
+    on = table.filter(pc.is_in(table["line"], value_set=lines))
+    return pd.concat([metrics[["source", "line", "metric"]],
+                      on.select(["source", "line", "metric"]).to_pandas()], ignore_index=True)
 
 
 def _publish_discovered(result: Any, metrics: pd.DataFrame, found: Mapping[str, Any],

@@ -51,3 +51,43 @@ def test_a_long_series_keeps_the_last_sample_of_each_bucket() -> None:
     assert (got["source"] == "b.log").sum() == cap
     assert (got["origin"] == "error").sum() == 200
     assert (got["metric"] == "jvm_heap_after_gc").sum() == 200
+
+
+def test_a_thinned_monitor_keeps_its_leak_and_is_not_discovered_again(tmp_path, monkeypatch,
+                                                                       ) -> None:
+    """Some 10,000 samples of a 1 Hz monitor (the benchmark's generator), read with a bound
+    of 3,000 samples: the declared series is thinned to 4 s buckets, yet its lines stay declared
+    (no duplicate discovered gauge), and the leak per disconnect stays 256 B within 1 %."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import logsleuth
+    from logsleuth.timeline import bounds
+
+    gen = Path(__file__).resolve().parents[2] / "bench" / "gen_incident_log.py"
+    log = tmp_path / "incident.log"
+    subprocess.run([sys.executable, str(gen), "--size", "32MiB",
+                    "--out", str(log)], check=True, capture_output=True)
+    monitors = json.loads(Path(f"{log}.json").read_text())["monitor_records"]
+    assert monitors > 8000  # the bound below does thin it
+
+    def leaks() -> dict[str, object]:
+        r = logsleuth.scan([log], workers=1, keep_records=False)
+        assert r.incident is not None
+        gauges = r.tables.get("gauges")
+        templates = [] if gauges is None else gauges["template"].to_pylist()
+        assert not any("netty_direct_memory" in t for t in templates)
+        return {k.metric: k for k in r.incident.leaks}
+
+    whole = leaks()
+    monkeypatch.setattr(bounds, "MAX_SAMPLES", 3000)
+    thinned = leaks()
+    assert set(thinned) == set(whole) and "netty_direct_memory_used" in thinned
+    leak = thinned["netty_direct_memory_used"]
+    assert leak.per_event is not None
+    assert leak.per_event.template.startswith("Client disconnected")
+    assert abs(leak.per_event.amount - 256) / 256 < 0.01
+    assert whole["netty_direct_memory_used"].n > 8000
+    assert leak.n - leak.error_values <= 3000
