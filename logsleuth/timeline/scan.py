@@ -12,7 +12,7 @@ errors that grow with the leak are its causes, not its onset.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -102,13 +102,19 @@ def notable_frame(table: pa.Table) -> pd.DataFrame:
     return notable
 
 
-def _gauge_rows(metrics: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Epoch ms and values of a gauge's own samples (not values from failure messages)."""
-    series = metrics[metrics["metric"].astype(str) == name]
-    if "origin" in series.columns:
-        series = series[series["origin"].astype(str) == "gauge"]
-    mts = series["ts"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
-    return mts, series["value"].to_numpy(np.float64)
+def _gauge_rows(metrics: pd.DataFrame) -> Callable[[str], tuple[np.ndarray, np.ndarray]]:
+    """Epoch ms and values of a gauge's own samples (not values from failure messages),
+    per metric name: the frame's columns are converted once, not once per leak."""
+    names = metrics["metric"].astype(str).to_numpy()
+    own = (metrics["origin"].astype(str) == "gauge").to_numpy() if "origin" in metrics.columns \
+        else np.ones(len(metrics), bool)
+    mts = metrics["ts"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
+    values = metrics["value"].to_numpy(np.float64)
+
+    def rows(name: str) -> tuple[np.ndarray, np.ndarray]:
+        sel = own & (names == name)
+        return mts[sel], values[sel]
+    return rows
 
 
 def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = None,
@@ -130,8 +136,9 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
     leaks = [k if k.metric not in found else replace(k, gauge=found[k.metric].to_json())
              for k in leaks]
     ev_ts, ev_ids, ev_counts, templates = analysis.events()
+    series = _gauge_rows(metrics)
     for i, leak in enumerate(leaks):
-        mts, values = _gauge_rows(metrics, leak.metric)
+        mts, values = series(leak.metric)
         per = attribute_increments(mts, values, ev_ts, ev_ids, unit=leak.unit,
                                    event_weights=ev_counts.astype(np.float64),
                                    ranges_ms=leak.growth_ranges_ms)
