@@ -285,6 +285,11 @@ class _KeyCounts:
                     level.append(keys, counts)
                 else:
                     level.append(keys >> _KEY_BITS << _KEY_BITS | ids, counts)
+        top = self.levels[self.top]
+        if self.top >= self.WIDTHS[-1] and top.pending + top.compacted > MAX_KEYS:
+            # the union may pass MAX_KEYS: coarsen now, before the next partial adds its
+            # keys, so the parent never sorts all units' keys at once (10 GiB: 5 M)
+            self.compact()
         self._settle()  # otherwise once, when the events are read
 
     def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -209,6 +209,8 @@ def test_key_counts_stay_bounded_over_a_long_span(monkeypatch) -> None:
         first = parts[0]
         for other in parts[1:]:
             first.merge(other, np.arange(3))
+            # the parent never holds more than MAX_KEYS at 1 s or coarser between merges
+            assert sum(len(k) for k in first.levels[first.top].keys) <= 500
         got = first.events()
         assert len(got[0]) <= 500
         return first.res_ms, _summed(*got)
