@@ -152,6 +152,19 @@ def _cause(inc: dict[str, Any], zone: DisplayZone) -> list[str]:
     _when = zone.fmt
     parts = []
     causes = inc["root_cause_candidates"]
+    if inc["leaks"] and not any(c.get("tracks_leak") for c in causes):
+        # no logged exception follows the growth: a one-off is no lead, the event is
+        per = next((lk["per_event"] for lk in inc["leaks"] if lk.get("per_event")), None)
+        if per is not None:
+            rivals = (per.get("alternatives") or [])[:2] if per.get("decided") == "ambiguous" \
+                else []
+            also = "".join(f" (or \"{a}\", whose counts move with it)" for a in rivals)
+            parts.append(f"The cause was never logged: no logged exception grows with the "
+                         f"leak, which follows \"{per['template']}\"{also}; read what that "
+                         "event's code opens or keeps and never releases.")
+        elif causes:
+            parts.append("No logged exception grows with the leak.")
+        return parts
     if causes:
         c = causes[0]
         ex = c.get("example") or {}

@@ -7,7 +7,8 @@ and becomes a *metric definition*, the same object a user writes for
 candidate is kept as a gauge when it has enough samples at a usable cadence and
 does not behave like a counter of lines, an id or the clock; the leak test then
 runs on it like on any declared metric. A constant ``max=``/``limit=``/
-``capacity=`` beside it, never below it, is its ceiling.
+``capacity=`` beside it, or its own key with a ceiling word (``maxFileDescriptors=``
+beside ``openFileDescriptors=``), never below it, is its ceiling.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ IRREGULAR = 1.0  # intervals whose spread exceeds their mean are not a cadence
 _VAR = re.compile(r"(<\*>|<[A-Z]+>)")
 _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)[=:]$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_CAMEL = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _NUMBER = r"-?\d+(?:\.\d+)?"
 # names that are ids, positions or clocks, never a resource
 _NOT_A_GAUGE = re.compile(r"(?i)^(?:.*[_.-])?(?:id|ids|seq\w*|serial|uptime|elapsed|timestamp|"
@@ -121,6 +123,24 @@ def _variables(tokens: list[str]) -> list[Variable]:
         out = [Variable(v.token, v.key, byte_unit) if v.unit is None and _MEMORY.search(v.key)
                else v for v in out]
     return out
+
+
+def _key_words(key: str) -> set[str]:
+    """``maxFileDescriptors`` / ``max_fds`` -> {max, file, descriptors} / {max, fds}."""
+    return {w.lower() for w in _CAMEL.findall(key)}
+
+
+def _caps(sib: Variable, var: Variable) -> bool:
+    """``sib`` may be ``var``'s ceiling: a bare ``max=``/``limit=``, or the gauge's own name
+    with a ceiling word (``openFileDescriptors`` / ``maxFileDescriptors``, ``open_fds`` /
+    ``max_fds``), in the same unit."""
+    if sib.token == var.token or not _same_unit(sib.unit, var.unit):
+        return False
+    if sib.key.lower() in _CEILING_KEYS:
+        return True
+    words = _key_words(sib.key)
+    rest = words - _CEILING_KEYS
+    return bool(words & _CEILING_KEYS) and bool(rest) and rest <= _key_words(var.key)
 
 
 def _same_unit(a: str | None, b: str | None) -> bool:
@@ -256,11 +276,12 @@ def _from_template(template: str, table: pa.Table, names: set[str],
             for w in _WORD.findall(t)][:2]
     out: list[tuple[DiscoveredGauge, pa.Table]] = []
     seen_series: list[np.ndarray] = []
+    caps_some = {s.token for s in variables for v in variables if _caps(s, v)}
     for var in variables:
-        if _NOT_A_GAUGE.match(var.key) or var.key.lower() in _CEILING_KEYS:
+        if _NOT_A_GAUGE.match(var.key) or var.key.lower() in _CEILING_KEYS \
+                or var.token in caps_some:
             continue
-        sibling = next((s for s in variables if s.key.lower() in _CEILING_KEYS
-                        and s.token != var.token and _same_unit(s.unit, var.unit)), None)
+        sibling = next((s for s in variables if _caps(s, var)), None)
         for sib in ([sibling, None] if sibling else [None]):
             got = _try(tokens, template, var, sib, contains, lead, table, names, seen_series)
             if got is not None:

@@ -165,7 +165,7 @@ class Incident:
             "root_cause_candidates": [
                 {"exception": c.exception, "message": c.message, "template": c.template,
                  "score": c.score, "count": c.count, "first_seen": _iso(c.first_seen_ms),
-                 "example": c.example, "why": c.why}
+                 "example": c.example, "why": c.why, "tracks_leak": c.tracks_leak}
                 for c in self.root_cause_candidates],
             "template_anomalies": [a.to_json() for a in self.template_anomalies],
         }

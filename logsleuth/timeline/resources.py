@@ -93,6 +93,9 @@ def refine_dump_times(metrics: pd.DataFrame, thread_states: pd.DataFrame | None,
     return out
 
 
+# names of an open-descriptor gauge (openFileDescriptors=, open_fds=, process.files.open)
+DESCRIPTOR_GLOBS = ("*descriptor*", "*fd", "*fds", "*_fd_*", "*fds_*", "*open_files*",
+                    "*files_open*")
 # the failure rule that is a gauge's own exhaustion: its first record is when the gauge hit
 # its ceiling, even where the gauge never prints the ceiling's value (a heap after GC stays
 # below -Xmx by the young generation it must keep)
@@ -101,6 +104,7 @@ EXHAUSTED_BY = {
     "jvm-metaspace-oom": (METASPACE,),
     "jvm-native-thread-oom": (THREADS,),
     "hikari-pool-exhausted": ("*active*",),
+    "too-many-open-files": DESCRIPTOR_GLOBS,
 }
 
 
@@ -150,9 +154,10 @@ _ADVICE = {
 }
 _DESCRIPTORS = ResourceAdvice(
     "open file descriptors",
-    "list the process' descriptors twice (lsof -p <pid>, or ls -l /proc/<pid>/fd) and "
-    "diff them: the kind that grows (sockets to one peer, one file) names the leak; "
-    "check try-with-resources on streams and connections")
+    "list the process' descriptors twice, minutes apart (lsof -p <pid>, or ls -l "
+    "/proc/<pid>/fd) and diff them: the kind that grows (one file or directory, sockets to "
+    "one peer, pipes) names the code that opens them without closing; check "
+    "try-with-resources on its streams, channels and connections")
 _POOL = ResourceAdvice(
     "connection pool",
     "turn on the pool's leak detection (HikariCP leakDetectionThreshold) to log the stack "

@@ -5,6 +5,11 @@ increments over the growth regimes: R² from ``attribution.rank_candidates``) an
 shows up early (long before onset). An exception whose counts grow with the leak
 is a cause whenever it first appears; one that only appears at or after onset and
 does not track the growth (the onset exception itself) is a symptom.
+
+When a leak is known, tracking it is what makes a cause: an exception whose count does
+not follow the growth (a one-off at startup, however early) ranks below every one that
+does, whatever its earliness. When none does, the cause was never logged as an
+exception, and the leak's per-event attribution names the event template to read.
 """
 
 from __future__ import annotations
@@ -38,13 +43,14 @@ class RootCauseCandidate:
     tracking_r2: float
     earliness: float
     why: str
+    tracks_leak: bool = False  # its counts follow a leak's growth (R² >= CAUSE_R2)
 
     def to_json(self) -> dict[str, object]:
         return {"exception": self.exception, "fingerprint": self.fingerprint,
                 "message": self.message, "template": self.template, "score": self.score,
                 "count": self.count, "first_seen": _iso(self.first_seen_ms),
                 "example": self.example, "tracking_r2": self.tracking_r2,
-                "earliness": self.earliness, "why": self.why}
+                "earliness": self.earliness, "why": self.why, "tracks_leak": self.tracks_leak}
 
 
 def _tracking(leaks: Sequence[LeakEstimate], metrics: pd.DataFrame | None, onset_ms: int | None,
@@ -98,6 +104,9 @@ def rank_root_causes(records: pd.DataFrame, leaks: Sequence[LeakEstimate],
     first = grouped.head(1).set_index("fp")
     counts = grouped["n"].sum().astype(np.int64)
     track = _tracking(leaks, metrics, onset_ms, *(events or (ts, fps, n)))
+    tracked = bool(leaks) and metrics is not None  # a leak to follow, and its series
+    cut = onset_ms if onset_ms is not None else np.iinfo(np.int64).max
+    before = frame[frame["ts"] < cut].groupby("fp")["n"].sum()
     start = int(ts.min())
     end = onset_ms if onset_ms is not None else int(ts.max())
     rows = first["row"].to_numpy()
@@ -110,8 +119,16 @@ def rank_root_causes(records: pd.DataFrame, leaks: Sequence[LeakEstimate],
         early = float(np.clip((end - t) / (end - start), 0, 1)) if end > start else 0.0
         tr = track.get(str(fp), 0.0)
         cause = tr >= CAUSE_R2
-        why = (f"counts track {leaks[0].metric if leaks else 'the metric'} growth (R² {tr:.2f}); "
-               if tr > 0 else "no tracking data; ")
+        metric = leaks[0].metric if leaks else "the metric"
+        if cause:
+            why = f"counts track {metric} growth (R² {tr:.2f}); "
+        elif tracked:
+            why = (f"its count does not follow {metric} growth "
+                   + (f"(R² {tr:.2f}); " if tr > 0 else
+                      f"({int(before.get(str(fp), 0))} record(s) within it, too few to "
+                      "follow it); "))
+        else:
+            why = "no tracking data; "
         label = "onset" if onset_ms is not None else "the end of the evidence"
         if cause:  # growing with the leak makes it a cause, whenever it first appears
             why += (f"a cause: its count grows with the leak; first seen "
@@ -127,6 +144,7 @@ def rank_root_causes(records: pd.DataFrame, leaks: Sequence[LeakEstimate],
             score=TRACK_WEIGHT * tr + (1 - TRACK_WEIGHT) * early, count=int(counts[fp]),
             first_seen_ms=t, example={"path": str(row.get("source", "")),
                                       "line": int(row["line"]) if "line" in row else None},
-            tracking_r2=tr, earliness=early, why=why))
-    out.sort(key=lambda c: (-c.score, c.first_seen_ms))
+            tracking_r2=tr, earliness=early, why=why, tracks_leak=cause))
+    # what follows a known leak comes before what does not, however early the latter
+    out.sort(key=lambda c: (tracked and not c.tracks_leak, -c.score, c.first_seen_ms))
     return out[:limit]

@@ -26,6 +26,8 @@ import org.apache.logging.log4j.Logger;
  *   metaspace  every plugin reload defines a class in a new URLClassLoader that is never released
  *   threads    every submitted job starts a thread that never ends
  *   pool       every exported order takes a HikariCP connection and never closes it
+ *   fd         every handled upload leaves its checksum stream open (one file descriptor);
+ *              requests open and close theirs; a monitor logs the open descriptor count
  * The application log says nothing about memory. Ground truth goes to lab.truthFile (outside
  * the evidence): per 250 ms, the counters of the run and the JVM's own view of the resource.
  * Every run is bounded by lab.seconds and ends by itself; nothing listens on a network.
@@ -40,6 +42,7 @@ public final class LeakLab {
   private static final AtomicLong UNLOGGED = new AtomicLong();
   private static volatile long firstOomMs = -1;
   private static volatile Object sink;
+  private static Uploads uploads;
 
   public static void main(String[] args) throws Exception {
     String mode = System.getProperty("lab.mode", "heap");
@@ -56,6 +59,12 @@ public final class LeakLab {
     Thread truth = new Thread(() -> truthLoop(System.getProperty("lab.truthFile")), "truth");
     truth.setDaemon(true);
     truth.start();
+    if (mode.equals("fd")) {
+      uploads = new Uploads(new File(System.getProperty("lab.spoolDir")));
+      Thread monitor = new Thread(LeakLab::fdMonitor, "resource-monitor");
+      monitor.setDaemon(true);
+      monitor.start();
+    }
     Random rnd = new Random(seed);
     long start = System.currentTimeMillis();
     long end = start + seconds * 1000;
@@ -145,6 +154,28 @@ public final class LeakLab {
               LOG.info("Order exported order={}", session++);
             }
           }
+          case "fd" -> {
+            try {
+              uploads.read();  // the request reads a stored file and closes it
+              LOG.info("Request handled id={} path=/api/files status=200", id);
+            } catch (IOException e) {
+              failed();
+              LOG.error("Request failed id={}", id, e);
+            }
+            // uploads come on their own schedule, not as a share of the requests
+            if (rnd.nextInt(1000) < 40 + ((sec * 4111) % 13) * 25) {
+              long upload = session++;
+              try {
+                uploads.handle();
+                EVENTS.incrementAndGet();
+                LEAKED.incrementAndGet();
+                LOG.info("Upload handled upload={} bytes={}", upload, Uploads.PAYLOAD);
+              } catch (IOException e) {
+                failed();
+                LOG.error("Upload failed upload={}: {}", upload, e.toString());  // no trace
+              }
+            }
+          }
           default -> throw new IllegalArgumentException(mode);
         }
       } catch (java.sql.SQLException e) {
@@ -168,6 +199,14 @@ public final class LeakLab {
     System.exit(0);
   }
 
+  /** The first failure starts the run's last lab.afterOomMs. */
+  private static void failed() {
+    if (firstOomMs < 0) {
+      firstOomMs = System.currentTimeMillis();
+    }
+    OOMS.incrementAndGet();
+  }
+
   /** A request's working set: chunks that are garbage once it returns, or once it fails. */
   private static void work(int chunks) {
     List<byte[]> parts = new ArrayList<>();
@@ -177,11 +216,36 @@ public final class LeakLab {
     sink = parts;
   }
 
+  /** What a service's own health logger prints every 500 ms: its descriptors and threads. */
+  private static void fdMonitor() {
+    var os = (com.sun.management.UnixOperatingSystemMXBean)
+        ManagementFactory.getOperatingSystemMXBean();
+    while (true) {
+      try {
+        LOG.info("Resource usage: openFileDescriptors={} maxFileDescriptors={} threads={}",
+            os.getOpenFileDescriptorCount(), os.getMaxFileDescriptorCount(),
+            ManagementFactory.getThreadMXBean().getThreadCount());
+      } catch (RuntimeException | Error e) {  // reading /proc/self/fd needs a descriptor too
+        LOG.warn("Resource usage not available", e);
+      }
+      LockSupport.parkNanos(500_000_000L);
+    }
+  }
+
+  private static long openFds() {
+    try {
+      return ((com.sun.management.UnixOperatingSystemMXBean)
+          ManagementFactory.getOperatingSystemMXBean()).getOpenFileDescriptorCount();
+    } catch (RuntimeException | Error e) {
+      return -1;  // at the limit even /proc/self/fd cannot be opened
+    }
+  }
+
   private static void truthLoop(String path) {
     List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans();
     try (PrintWriter out = new PrintWriter(new FileWriter(path))) {
       out.println("ms,requests,events,leaked_bytes,ooms,unlogged,heap_used,old_after_gc,metaspace_used,"
-          + "classes_loaded,threads");
+          + "classes_loaded,threads,fds");
       while (true) {
         long oldAfter = -1;
         long meta = -1;
@@ -195,11 +259,11 @@ public final class LeakLab {
             meta = p.getUsage().getUsed();
           }
         }
-        out.printf("%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d%n", System.currentTimeMillis(),
+        out.printf("%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d%n", System.currentTimeMillis(),
             REQUESTS.get(), EVENTS.get(), LEAKED.get(), OOMS.get(), UNLOGGED.get(),
             ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), oldAfter, meta,
             ManagementFactory.getClassLoadingMXBean().getLoadedClassCount(),
-            ManagementFactory.getThreadMXBean().getThreadCount());
+            ManagementFactory.getThreadMXBean().getThreadCount(), openFds());
         out.flush();
         Thread.sleep(250);
       }
@@ -289,6 +353,39 @@ final class Pool {
     public boolean isWrapperFor(Class<?> iface) {
       return false;
     }
+  }
+}
+
+/** File uploads spooled to disk; the checksum pass forgets to close its stream. */
+final class Uploads {
+  static final int PAYLOAD = 512;
+  private static final List<java.io.InputStream> OPEN = new ArrayList<>();
+  private final File dir;
+  private final File stored;
+  private final byte[] buf = new byte[PAYLOAD];
+
+  Uploads(File dir) throws IOException {
+    this.dir = dir;
+    this.stored = new File(dir, "stored.bin");
+    try (java.io.FileOutputStream out = new java.io.FileOutputStream(stored)) {
+      out.write(buf);
+    }
+  }
+
+  void read() throws IOException {
+    try (java.io.FileInputStream in = new java.io.FileInputStream(stored)) {
+      in.read(buf);
+    }
+  }
+
+  void handle() throws IOException {
+    File spool = File.createTempFile("upload-", ".part", dir);
+    try (java.io.FileOutputStream out = new java.io.FileOutputStream(spool)) {
+      out.write(buf);
+    }
+    java.io.FileInputStream check = new java.io.FileInputStream(spool);
+    check.read(buf);  // the checksum pass; its close() was lost in a refactoring
+    OPEN.add(check);  // still referenced, so no Cleaner closes it either
   }
 }
 

@@ -19,10 +19,12 @@ import csv
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,11 +50,12 @@ class Case:
     jvm: tuple[str, ...]
     seconds: int
     event: str  # the message prefix of the event that leaks (or would)
-    resource: str  # heap | metaspace | threads
+    resource: str  # heap | metaspace | threads | pool | fd
     leaks: bool
     props: dict[str, str] = field(default_factory=dict)
     dump_every_s: float = 0.0  # jstack cadence (0: none)
     libs: tuple[str, ...] = tuple(LIBS)
+    nofile: int = 0  # the process' descriptor limit (soft and hard, as `ulimit -n`), 0: inherited
 
 
 CASES = {c.name: c for c in (
@@ -74,6 +77,8 @@ CASES = {c.name: c for c in (
           "org.slf4j.simpleLogger.showDateTime": "true",
           "org.slf4j.simpleLogger.dateTimeFormat": "yyyy-MM-dd HH:mm:ss.SSS"},
          libs=tuple(POOL_LIBS)),
+    Case("fd-g1", "fd", ("-Xmx64m", "-XX:+UseG1GC"), 50, "Upload handled", "fd", True,
+         {"lab.rate": "40"}, nofile=256),
 )}
 
 _HEADER = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) ")
@@ -92,10 +97,11 @@ def run_case(case: Case, out: Path, classes: Path) -> dict[str, object]:
         work = Path(tmp)
         plugins = work / "plugins" / "com" / "example" / "leaklab"
         plugins.mkdir(parents=True)
+        (work / "spool").mkdir()
         shutil.copy(classes / "com" / "example" / "leaklab" / "Plugin.class", plugins)
         props = {"lab.mode": case.mode, "lab.seconds": str(case.seconds),
                  "lab.logDir": str(evidence), "lab.truthFile": str(work / "truth.csv"),
-                 "lab.pluginDir": str(work / "plugins"),
+                 "lab.pluginDir": str(work / "plugins"), "lab.spoolDir": str(work / "spool"),
                  "log4j.configurationFile": str(HERE / "log4j2-resources.xml"), **case.props}
         if case.mode == "pool":  # slf4j-simple writes the app log
             props["org.slf4j.simpleLogger.logFile"] = str(evidence / "app.log")
@@ -105,7 +111,7 @@ def run_case(case: Case, out: Path, classes: Path) -> dict[str, object]:
         t0 = time.monotonic()
         with (work / "jvm.out").open("wb") as jout:
             proc = subprocess.Popen(cmd, cwd=evidence, stdout=jout, stderr=subprocess.STDOUT,
-                                    env=env)
+                                    env=env, preexec_fn=_nofile(case.nofile))
         next_dump = t0 + case.dump_every_s
         while proc.poll() is None and time.monotonic() - t0 < HARD_LIMIT_S:
             if case.dump_every_s and time.monotonic() >= next_dump:
@@ -124,6 +130,14 @@ def run_case(case: Case, out: Path, classes: Path) -> dict[str, object]:
     for name in ("app.log", "gc.log"):  # kept small, as log rotation would leave them
         subprocess.run(["gzip", "-n", "-9", str(evidence / name)], check=True)
     return truth
+
+
+def _nofile(limit: int) -> Callable[[], None] | None:
+    """Sets RLIMIT_NOFILE in the child, hard limit too: the JVM raises its soft limit to the
+    hard one at start (-XX:+MaxFDLimit), so a soft limit alone would not hold."""
+    if not limit:
+        return None
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
 
 def _utc(local: str) -> str:
@@ -157,9 +171,10 @@ def _slope(xs: list[float], ys: list[float]) -> float | None:
 def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
              cmd: list[str]) -> dict[str, object]:
     recs = log_records(evidence / "app.log")
-    # the failure: an OutOfMemoryError, or for the pool a connection request that timed out
-    marker = ("Connection is not available" if case.resource == "pool"
-              else "java.lang.OutOfMemoryError")
+    # the failure: an OutOfMemoryError, for the pool a connection request that timed out,
+    # for descriptors any record saying the process ran out of them (with a trace or not)
+    marker = {"pool": "Connection is not available",
+              "fd": "Too many open files"}.get(case.resource, "java.lang.OutOfMemoryError")
     ooms = [r for r in recs if any(marker in ln for ln in r[3])]
     events = [r for r in recs if case.event in r[3][0]]
     first = ooms[0] if ooms else None
@@ -173,8 +188,10 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
         datetime.strptime(first[1], "%Y-%m-%d %H:%M:%S.%f").replace(
             tzinfo=ZoneInfo(ZONE)).timestamp() * 1000)
     column = {"heap": "leaked_bytes", "metaspace": "metaspace_used", "threads": "threads",
-              "pool": "leaked_bytes"}  # pool: connections taken and never closed
-    before = [r for r in rows if int(r["ms"]) < stop_ms]
+              "pool": "leaked_bytes",  # pool: connections taken and never closed
+              "fd": "fds"}  # fd: the MXBean's open descriptor count (-1 once at the limit)
+    before = [r for r in rows if int(r["ms"]) < stop_ms
+              and (case.resource != "fd" or int(r["fds"]) >= 0)]
     xs = [float(r["events"]) for r in before]
     per_event = {
         # what the JVM saw grow, per event (the pools' own readings, between GCs for heap)
@@ -189,6 +206,9 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
                 "per_event": per_event}
         if case.resource == "pool":
             leak["pool_size"] = int(case.props["lab.poolSize"])
+        if case.resource == "fd":
+            leak["fd_limit"] = case.nofile
+            leak["streams_left_open"] = int(rows[-1]["leaked_bytes"]) if rows else 0
         if case.resource == "heap":
             payload = int(case.props["lab.leakBytes"])
             # byte[n] costs n + 16 header bytes; the static list's slot 4 (compressed oops),

@@ -12,9 +12,31 @@ from logsleuth import api
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "incident"
 
 
+def first_difference(a: object, b: object, path: str = "$") -> str | None:
+    """The JSON path of the first place two documents differ, and both values there."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            if key not in a or key not in b:
+                return f"{path}.{key}: only in {'dask' if key in a else 'local'}"
+            found = first_difference(a[key], b[key], f"{path}.{key}")
+            if found:
+                return found
+        return None if list(a) == list(b) else f"{path}: key order {list(a)} vs {list(b)}"
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            found = first_difference(x, y, f"{path}[{i}]")
+            if found:
+                return found
+        return None if len(a) == len(b) else f"{path}: {len(a)} vs {len(b)} items"
+    return None if a == b else f"{path}: dask {a!r:.300} vs local {b!r:.300}"
+
+
 def test_dask_engine_equals_local_engine() -> None:
     local = api.scan(SAMPLE, keep_records=False, workers=2)
     dask = api.scan(SAMPLE, keep_records=False, workers=2, engine="dask")
+    # A path, not a truncated string diff: the one failure seen under load (session 6)
+    # could not be read from pytest's diff, and it did not come back in 6 reruns.
+    assert first_difference(dask.to_json(), local.to_json()) is None
     assert json.dumps(dask.to_json()) == json.dumps(local.to_json())
     assert dask.incident is not None
     assert dask.incident.onset.line == local.incident.onset.line

@@ -20,13 +20,12 @@ BUILD=$(mktemp -d /tmp/twinrun.XXXXXX)
 trap 'rm -rf "$BUILD"' EXIT
 javac -g -cp "$CP" -d "$BUILD/classes" "$HERE/TwinLog.java"
 mkdir -p "$OUT"
-TZ=Europe/Berlin timeout 120 java -Xms32m -Xmx64m \
-  -XX:MaxDirectMemorySize=1m \
-  -Dio.netty.maxDirectMemory=1048576 \
-  -Dio.netty.tryReflectionSetAccessible=true \
-  --add-opens java.base/java.nio=ALL-UNNAMED \
-  --add-opens java.base/jdk.internal.misc=ALL-UNNAMED \
-  -Duser.timezone=Europe/Berlin \
+# The same JVM, ceilings and zone for both runs, so the twins differ only in their logging stack.
+JVM=(-Xms32m -Xmx64m -XX:MaxDirectMemorySize=1m -Dio.netty.maxDirectMemory=1048576
+     -Dio.netty.tryReflectionSetAccessible=true
+     --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED
+     -Duser.timezone=Europe/Berlin)
+TZ=Europe/Berlin timeout 120 java "${JVM[@]}" \
   -Dlog4j.configurationFile="$HERE/log4j2-twin.xml" \
   -Dtwin.dir="$OUT" \
   -cp "$BUILD/classes:$CP" com.example.twin.TwinLog "$ROUNDS"
@@ -36,13 +35,7 @@ LB=$J/log4j-api.jar:$J/log4j-to-slf4j.jar:$J/slf4j-api.jar:$J/logback-core.jar
 LB=$LB:$J/logback-classic.jar:$J/logstash-logback-encoder.jar
 LB=$LB:$J/jackson-core.jar:$J/jackson-databind.jar:$J/jackson-annotations.jar
 LB=$LB:$J/netty-common.jar:$J/netty-buffer.jar:$J/netty-transport.jar:$J/netty-codec.jar
-TZ=Europe/Berlin timeout 120 java -Xms32m -Xmx64m \
-  -XX:MaxDirectMemorySize=1m \
-  -Dio.netty.maxDirectMemory=1048576 \
-  -Dio.netty.tryReflectionSetAccessible=true \
-  --add-opens java.base/java.nio=ALL-UNNAMED \
-  --add-opens java.base/jdk.internal.misc=ALL-UNNAMED \
-  -Duser.timezone=Europe/Berlin \
+TZ=Europe/Berlin timeout 120 java "${JVM[@]}" \
   -Dlogback.configurationFile="$HERE/logback-twin.xml" \
   -Dtwin.dir="$OUT" \
   -cp "$BUILD/classes:$LB" com.example.twin.TwinLog "$ROUNDS"
