@@ -211,6 +211,9 @@ def corroborated(leak: LeakEstimate) -> bool:
 
 def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
                  limits: Mapping[str, float] | None = None) -> Incident | None:
+    from logsleuth.engine.memory import release_free_heap
+
+    release_free_heap()  # the merged partials' garbage: not the analysis's to carry
     leaks, metrics = find_leaks(result, analysis, limits)
     sure = [k for k in leaks if corroborated(k)]
     onset = onset_from_findings(result.findings, (Severity.CRITICAL,) if sure else DEFINING)
