@@ -16,6 +16,14 @@ file with its inferred pattern forced, and on a copy rewritten into Hadoop's lay
 an inferred layout must run as fast as a built-in one.
 
     PYTHONPATH=. python bench/bench_infer.py --scan 128MiB --repeat 9
+
+``--corpus`` times the same decision on every text file of the public corpus
+(tests/data/public, JSON logs included), each from its own head as the planner reads
+it (the first 64 KiB; these files are too small for mid-file samples): ``infer`` is
+``infer_layout`` on the head's header-looking lines, ``choose`` the planner's whole
+choice (built-in detection, inference, the further layouts of a mixed file).
+
+    PYTHONPATH=. python bench/bench_infer.py --corpus --repeat 11
 """
 
 from __future__ import annotations
@@ -36,7 +44,11 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=600)
     ap.add_argument("--scan", metavar="SIZE", help="also time scans of a log of SIZE")
     ap.add_argument("--out", default="bench/data", help="where --scan writes its logs")
+    ap.add_argument("--corpus", action="store_true", help="time it on the public corpus")
     args = ap.parse_args()
+    if args.corpus:
+        corpus_speed(args.repeat)
+        return
     if args.scan:
         scan_speed(args.scan, Path(args.out), args.repeat)
         return
@@ -65,6 +77,48 @@ def main() -> None:
         shown = getattr(layout, "name", "-")
         print(f"{name:<18} {shown[:60]:<60} {statistics.median(infer_t):9.1f} "
               f"{max(infer_t):7.1f} {statistics.median(choose_t):10.1f} {max(choose_t):7.1f}")
+
+
+def corpus_speed(repeat: int) -> None:
+    import os
+
+    import pyarrow as pa
+
+    from logsleuth.engine.local import HEAD_BYTES
+    from logsleuth.engine.planner import LayoutChoice, _builtin_layouts, choose_layout, head_lines
+    from logsleuth.layouts.detect import header_looking
+    from logsleuth.layouts.infer import infer_layout
+
+    _builtin_layouts()
+    root = Path(__file__).resolve().parents[1] / "tests" / "data" / "public"
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix not in (".md", ".yaml"))
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"{'file':<58} {'infer ms':>9} {'worst':>7} {'choose ms':>10} {'worst':>7}  layout")
+    worst: list[tuple[float, str]] = []
+    medians: list[float] = []
+    for path in files:
+        with path.open("rb") as f:
+            lines = head_lines(f.read(HEAD_BYTES))
+        infer_t, choose_t = [], []
+        layout = None
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            infer_layout(header_looking(pa.array(lines, pa.string())).to_pylist())
+            t1 = time.perf_counter()
+            layout, _note = choose_layout(lines, LayoutChoice())
+            t2 = time.perf_counter()
+            infer_t.append((t1 - t0) * 1000)
+            choose_t.append((t2 - t1) * 1000)
+        rel = path.relative_to(root).as_posix()
+        worst.append((max(choose_t), rel))
+        medians.append(statistics.median(choose_t))
+        shown = getattr(layout, "name", "-")
+        print(f"{rel[:58]:<58} {statistics.median(infer_t):9.1f} {max(infer_t):7.1f} "
+              f"{statistics.median(choose_t):10.1f} {max(choose_t):7.1f}  {shown[:70]}")
+    print(f"{len(files)} files; choose median of medians {statistics.median(medians):.1f} ms, "
+          f"largest median {max(medians):.1f} ms, worst single run {max(worst)[0]:.1f} ms "
+          f"({max(worst)[1]})")
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 _HEADER = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3}) (\w+) +\[([^\]]*)\] (\S+) - ",

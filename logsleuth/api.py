@@ -73,7 +73,7 @@ def layout_choice(pattern: str | None = None, log4j2_config: PathLike | None = N
 
     if pattern is not None:
         if layouts.spec_layout(pattern) is None:  # a PatternLayout, or "json: ..."
-            layouts.compile_pattern(pattern)  # fail early, before any input is read
+            layouts.compile_layouts(pattern)  # fail early, before any input is read
         return LayoutChoice(pattern=pattern)
     if log4j2_config is not None:
         pats = layouts.patterns_from_log4j2_xml(Path(log4j2_config))

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from logsleuth.engine import freetext
 from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
 from logsleuth.engine.fastfields import FieldProgram
+from logsleuth.engine.mixed import OtherLayouts, merge
 from logsleuth.engine.stats import InputStats
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
 from logsleuth.parsers.lines import line_offsets, lines_array
@@ -146,6 +147,9 @@ class AppLogParser:
         self._fast = FieldProgram.build(layout.header_regex, self._plan) if layout else None
         self._layout_regex = layout.fields_regex if layout else ""
         self._mask = np.empty(0, dtype=bool)
+        # a mixed file's further layouts: their lines are found with one more RE2 pass each
+        others = getattr(layout, "others", ())
+        self._others = OtherLayouts(others, default_tz) if others else None
         # Set per chunk by an unwrapping feeder (engine.unwrap): the outer line where
         # each line of the chunk starts (plus an end sentinel) and the outer time.
         self.line_map: np.ndarray | None = None
@@ -176,8 +180,11 @@ class AppLogParser:
         else:
             is_header = pc.match_substring_regex(lines, self._header_regex)
             heads = np.flatnonzero(is_header.to_numpy(zero_copy_only=False))
-        if not final and len(heads) >= 1:
-            end_line = int(heads[-1])
+        other = (self._others.heads(data, raw, lines, starts, heads)
+                 if self._others is not None else None)
+        bounds = heads if other is None else np.union1d(heads, other.heads)
+        if not final and len(bounds) >= 1:
+            end_line = int(bounds[-1])
             if end_line == 0:  # one record fills the chunk: the reader reads more
                 return 0, 0
         else:
@@ -187,9 +194,27 @@ class AppLogParser:
         heads = heads[:kept]
         self.stats.bytes += consumed
         self.stats.lines += end_line
+        texts: pa.Array | None = None
+        cols: dict[str, pa.Array] = {}
+        if len(heads):
+            heads, cols, texts = self._fields(data, raw, starts, heads, end_line, found, kept)
+        ms: pa.Array | None = None
+        if other is not None:
+            heads, cols, ms = merge(heads, cols, self.ts_converter, other.before(end_line))
+            texts = None
         if len(heads) == 0:
             self._leading(lines, 0, end_line, first_line)
             return consumed, end_line
+        if texts is None:
+            texts = self._spans(data, starts, heads, end_line)
+        self._leading(lines, 0, int(heads[0]), first_line)
+        self._emit(texts, cols, heads, end_line, first_line, buf, starts, ms)
+        return consumed, end_line
+
+    def _fields(self, data: pa.Buffer, raw: np.ndarray, starts: np.ndarray, heads: np.ndarray,
+                end_line: int, found: _Found | None, kept: int
+                ) -> tuple[np.ndarray, dict[str, pa.Array], pa.Array]:
+        """The layout's fields of its header lines, without those it cannot vouch for."""
         texts = self._spans(data, starts, heads, end_line)
         if found is None:
             valid, cols = extract(texts, self._plan)
@@ -209,14 +234,11 @@ class AppLogParser:
                 mask = pa.array(keep)
                 cols = {k: v.filter(mask) for k, v in cols.items()}
                 if len(heads) == 0:
-                    self._leading(lines, 0, end_line, first_line)
-                    return consumed, end_line
+                    return heads, cols, texts
                 texts = self._spans(data, starts, heads, end_line)
         for name in self._plan.trim:
             cols[name] = pc.utf8_trim(cols[name].cast(pa.large_string()), " ")
-        self._leading(lines, 0, int(heads[0]), first_line)
-        self._emit(texts, cols, heads, end_line, first_line, buf, starts)
-        return consumed, end_line
+        return heads, cols, texts
 
     # -- helpers -------------------------------------------------------------
     def _fast_heads(self, raw: np.ndarray, data: pa.Buffer, lines: pa.Array,
@@ -346,11 +368,16 @@ class AppLogParser:
         return ms.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
 
     def _emit(self, texts: pa.Array, cols: dict[str, pa.Array], heads: np.ndarray,
-              end_line: int, first_line: int, buf: memoryview, starts: np.ndarray) -> None:
+              end_line: int, first_line: int, buf: memoryview, starts: np.ndarray,
+              converted: pa.Array | None = None) -> None:
+        """One batch of records; ``converted``: their epoch ms, when several layouts
+        (each with its own timestamp format) read the chunk."""
         n = len(heads)
         nlines = np.diff(np.append(heads, end_line)).astype(np.int32)
         ms = None
-        if "ts" in cols and self.ts_converter is not None and self._inner_time_needed(heads):
+        if converted is not None and converted.null_count < n and self._inner_time_needed(heads):
+            ms = self.stats.plausible(converted, self._outer(heads, first_line))
+        elif "ts" in cols and self.ts_converter is not None and self._inner_time_needed(heads):
             ms = self.stats.plausible(self.ts_converter(cols["ts"]),
                                       self._outer(heads, first_line))
         ts = self._times(ms, heads)
@@ -470,3 +497,4 @@ class AppLogParser:
 
 
 TRACE_HEADER_REGEX = TRACE_LINE
+

@@ -76,7 +76,7 @@ def choose_layout(lines: list[str], choice: LayoutChoice,
 
     if choice.pattern is not None:
         return (layouts.spec_layout(choice.pattern)
-                or layouts.compile_pattern(choice.pattern, flavor=choice.flavor)), None
+                or layouts.compile_layouts(choice.pattern, flavor=choice.flavor)), None
     candidates = _builtin_layouts()
     if choice.config_patterns:
         candidates = [layouts.compile_pattern(p, flavor=choice.flavor, name=f"config:{name}")
@@ -87,48 +87,85 @@ def choose_layout(lines: list[str], choice: LayoutChoice,
                                   and detection.fraction >= KEEP_BUILTIN):
         if detection.layout is None:
             return None, NO_LAYOUT
-        return detection.layout, None
+        if choice.config_patterns or detection.fraction >= 1.0:
+            return detection.layout, None
+        return _beside(detection.layout, _header_lines(sample))  # lines it leaves: whose?
     return _infer(sample + (more_lines() if more_lines else []), detection)
 
 
 KEEP_BUILTIN = 0.9  # a built-in reading this share of header lines is kept without inference
 MIXED = "several layouts in one file"  # opens a layout-mixed note
+UNREAD = "timestamped sample line(s) fit none of them"  # ... and the note warns
 CLEARLY_MORE = 0.25  # an inferred layout replaces a built-in when it reads this much more
 NO_LAYOUT_READS = ("only traces, LEAK reports and lines naming an exception are read as records;"
                    " other lines are counted as unparsed")
 NO_LAYOUT = "no known layout matched: " + NO_LAYOUT_READS
 
 
-def _infer(sample: list[str], detection: Any) -> tuple[Any | None, str | None]:
+def _header_lines(sample: list[str]) -> list[str]:
     import pyarrow as pa
 
     from logsleuth.layouts.detect import header_looking
+
+    return header_looking(pa.array(sample, pa.string())).to_pylist()
+
+
+def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, str | None]:
+    """``layout``, joined by the layouts of the timestamped lines it does not read (those
+    ``inferred`` found beside it, or inferred here), with the note that names them all
+    and the timestamped lines none of them reads."""
+    from logsleuth.layouts.compile import LINE_BREAK, CompiledLayout, with_others
+    from logsleuth.layouts.infer import _stamped, header_hits
+    from logsleuth.layouts.mixed import other_layouts
+
+    if not isinstance(layout, CompiledLayout) or LINE_BREAK in layout.fields_regex:
+        return layout, None  # a JSON layout, or a record over two lines: one layout
+    if inferred is not None:
+        others, own, total = inferred.others, inferred.share, inferred.header_lines
+    else:
+        read = header_hits(layout, lines) if lines else []
+        others, _why = other_layouts(read, lines)
+        own, total = sum(read) / max(len(lines), 1), len(lines)
+    if not others:
+        return layout, None
+    shares = " and ".join(f"'{o.layout.pattern}' ({o.lines / total:.0%})" for o in others)
+    note = (f"{MIXED}: read as '{layout.pattern}' ({own:.0%} of header lines) and as {shares};"
+            " a line in any of them starts a record, read in its own layout")
+    left = [ln for ln, hit in zip(lines, header_hits(layout, lines), strict=True)
+            if not hit and _stamped(ln)]
+    for other in others:
+        left = [ln for ln, hit in zip(left, header_hits(other.layout, left), strict=True)
+                if not hit] if left else left
+    if left:  # too few to be a layout: said, not silently glued
+        note += (f"; {len(left)} {UNREAD} and continue the record before them, e.g."
+                 f" '{left[0][:100]}'")
+    return with_others(layout, [o.layout for o in others]), note
+
+
+def _infer(sample: list[str], detection: Any) -> tuple[Any | None, str | None]:
     from logsleuth.layouts.infer import infer_layout
 
-    inferred = infer_layout(header_looking(pa.array(sample, pa.string())).to_pylist())
+    lines = _header_lines(sample)
+    inferred = infer_layout(lines)
     if detection.layout is not None and not (
             inferred.usable and inferred.share >= detection.fraction + CLEARLY_MORE):
-        return detection.layout, None
-    if inferred.confident and inferred.secondary is None:
+        return _beside(detection.layout, lines)
+    if inferred.confident and not inferred.others:
         return inferred.layout, None
-    if inferred.mixed and inferred.secondary is not None:
-        pattern, count = inferred.secondary
-        return inferred.layout, (
-            f"{MIXED}: read as '{inferred.pattern}' ({inferred.share:.0%} of header lines); "
-            f"{count / inferred.header_lines:.0%} look like '{pattern}' and are read as "
-            "continuation lines of the records before them (pass --pattern to read those)")
+    if inferred.mixed:
+        return _beside(inferred.layout, lines, inferred)
     best = [(f"inferred '{inferred.pattern}'", inferred.share)] if inferred.pattern else []
-    if inferred.secondary is not None:
-        best.append((f"inferred '{inferred.secondary[0]}'",
-                     inferred.secondary[1] / inferred.header_lines))
+    best += [(f"inferred '{o.layout.pattern}'", o.lines / inferred.header_lines)
+             for o in inferred.others]
     if detection.runner_up is not None:
         best.append((f"built-in {detection.runner_up.name}", detection.runner_up_fraction))
     listed = "; ".join(f"{what} reads {share:.0%}" for what, share in
                        sorted(best, key=lambda b: -b[1])) or "none"
     why = inferred.evidence[-1] if inferred.evidence else ""
     if inferred.usable:
-        return inferred.layout, (f"layout inferred with low confidence ({why}); candidates: "
-                                 f"{listed}; pass --pattern to be sure")
+        layout, _mixed = _beside(inferred.layout, lines, inferred)
+        return layout, (f"layout inferred with low confidence ({why}); candidates: "
+                        f"{listed}; pass --pattern to be sure")
     return None, (f"no layout fits ({why}); candidates: {listed}; {NO_LAYOUT_READS}; pass"
                   " --pattern with the log's PatternLayout")
 
@@ -218,8 +255,11 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
                 if note:
                     code = ("layout-unknown" if layout is None else "layout-mixed"
                             if note.startswith(MIXED) else "layout-uncertain")
+                    # a mixed file whose every dated line is read: how, not a problem
+                    level = (DiagLevel.INFO if code == "layout-mixed" and UNREAD not in note
+                             else DiagLevel.WARNING)
                     diagnostics.append(Diagnostic(SourceLocation(src.path), code, note,
-                                                  level=DiagLevel.WARNING))
+                                                  level=level))
         planned.append(PlannedInput(src, kind, layout, head, wrapper))
     return _order_families(planned, default_tz, diagnostics)
 

@@ -8,7 +8,7 @@ Typical use by the scan engine, per chunk::
     ts = layout.timestamp.to_epoch_ms(pc.struct_field(parts, "ts"), default_tz).ms
 """
 
-from logsleuth.layouts.compile import CompiledLayout, Flavor, compile_pattern
+from logsleuth.layouts.compile import CompiledLayout, Flavor, compile_layouts, compile_pattern
 from logsleuth.layouts.datefmt import (
     EpochMs,
     TimestampFormat,
@@ -37,6 +37,7 @@ __all__ = [
     "TimestampFormat",
     "TsSource",
     "compile_date_pattern",
+    "compile_layouts",
     "compile_pattern",
     "days_from_civil",
     "detect_layout",

@@ -8,8 +8,9 @@ matches is always matched by the header regex.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal as TLiteral
 
@@ -79,6 +80,38 @@ class CompiledLayout:
     fields: tuple[str, ...]
     description: str = ""
     mdc_keys: tuple[tuple[str, str], ...] = ()  # (group name, MDC key) pairs
+    # further layouts of the same file (a console capture): a line this one does not
+    # read but one of them does starts its own record, read by that layout
+    others: tuple[CompiledLayout, ...] = ()
+
+
+OTHERS_SEP = " + "  # between the layouts of a mixed file in its name
+
+
+def with_others(primary: CompiledLayout, others: Sequence[CompiledLayout]) -> CompiledLayout:
+    """``primary`` with ``others`` beside it, named after them all (``inputs[].layout``)."""
+    if not others:
+        return primary
+    name = OTHERS_SEP.join([primary.name, *(o.name for o in others)])
+    return dataclasses.replace(primary, name=name, others=tuple(others))
+
+
+INFERRED = "inferred: "  # how an inferred layout's name starts
+
+
+def compile_layouts(text: str, *, flavor: Flavor = "log4j2") -> CompiledLayout:
+    """A ``--pattern``: one PatternLayout, or what ``inputs[].layout`` shows for a file
+    of several layouts (``A + B``, each part with or without ``inferred: ``) when every
+    part compiles and prints a date; otherwise the whole text is one pattern."""
+    parts = text.split(OTHERS_SEP)
+    if len(parts) > 1:
+        try:
+            compiled = [compile_pattern(p.removeprefix(INFERRED), flavor=flavor) for p in parts]
+        except PatternError:
+            compiled = []
+        if compiled and all(c.timestamp is not None for c in compiled):
+            return with_others(compiled[0], compiled[1:])
+    return compile_pattern(text, flavor=flavor)
 
 
 class _Renderer:

@@ -19,10 +19,14 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from logsleuth.errors import PatternError
 from logsleuth.layouts.compile import CompiledLayout, compile_pattern
 from logsleuth.layouts.tstamp import Stamp, find_stamp, settle_order
+
+if TYPE_CHECKING:
+    from logsleuth.layouts.mixed import Other
 
 LEVELS = frozenset(("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "SEVERE",
                     "CONFIG", "FINE", "FINER", "FINEST", "NOTICE", "CRITICAL"))
@@ -160,6 +164,7 @@ class _Slot:
     role: str = ""
     share: float = 1.0  # of the lines agreeing so far that have this slot
     optional: bool = False
+    lead: str | None = None  # an optional group before the slot it precedes: the gap after it
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +177,9 @@ class Inference:
     header_lines: int  # header-looking sample lines
     timestamped: int  # sample lines starting with a catalogued timestamp
     evidence: tuple[str, ...] = field(default=())
-    # another layout inferred from the timestamped lines this one does not read:
-    # (its PatternLayout, how many header-looking lines it reads)
-    secondary: tuple[str, int] | None = None
+    # further layouts inferred from the timestamped lines this one does not read, with
+    # how many of the sample's header-looking lines each reads (see ``other_layouts``)
+    others: tuple[Other, ...] = ()
 
     @property
     def share(self) -> float:
@@ -189,9 +194,9 @@ class Inference:
 
     @property
     def mixed(self) -> bool:
-        """Usable, and with the secondary layout nearly every timestamped line is read."""
-        return (self.usable and self.secondary is not None and self.explained
-                + self.secondary[1] >= CONFIDENT_TS_SHARE * self.timestamped)
+        """Usable, and with the other layouts nearly every timestamped line is read."""
+        return (self.usable and bool(self.others) and self.explained + sum(
+            o.lines for o in self.others) >= CONFIDENT_TS_SHARE * self.timestamped)
 
     @property
     def confident(self) -> bool:
@@ -218,10 +223,19 @@ def _share(toks: Sequence[Tok], test: object) -> float:
 
 def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
     """Agreed slots before the message, and the lines that agree with all of them."""
+    from logsleuth.layouts.bracketrun import bracket_run
+
     alive = lines
     slots: list[_Slot] = []
     seen: set[str] = set()
-    for k in range(MAX_SLOTS):
+    k = 0
+    while k < MAX_SLOTS:
+        run = bracket_run(alive, k)
+        if run is not None:  # [app] [thread] [correlation], the outer two optional
+            added, alive = run
+            slots.extend(added)
+            k += len(added)
+            continue
         got = _agreeing(alive, k)
         if got is None:
             break
@@ -233,6 +247,7 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
             slots.append(_Slot("prefix", sep, [t[0] for t in chosen],
                                share=len(chosen) / len(alive)))
             alive = chosen
+            k += 1
             continue
         if base == "word" or (base in ("ts", "bts") and "ts" in seen):
             break
@@ -251,11 +266,12 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
         seen.add({"bts": "ts", "blevel": "level"}.get(base, base))
         slots.append(_Slot(base, sep, toks, share=len(chosen) / len(alive)))
         alive = chosen
+        k += 1
     if not any(s.kind in ("ts", "bts") for s in slots[:TS_SLOTS]):
         return [], alive
     last = slots[-1]
     # a trailing [group] some records lack (Elasticsearch's node name before it is known)
-    last.optional = last.kind in ("bracket", "paren") and last.share < ALWAYS
+    last.optional = last.optional or (last.kind in ("bracket", "paren") and last.share < ALWAYS)
     return slots, alive
 
 
@@ -300,6 +316,11 @@ def _roles(slots: list[_Slot]) -> list[str]:
     for i, s in enumerate(slots):
         values = [t.text.strip() for t in s.toks]
         eg = next((v for v in values if v), "")
+        if s.role:  # an optional group of a bracket run: its own field
+            why.append(f"optional {s.role} in brackets in slot {i + 1}, e.g. '{eg}' (on "
+                       f"{_share(s.toks, lambda t: bool(t.text)):.0%} of lines)")
+            taken.add(s.role)
+            continue
         if s.kind == "prefix":
             s.role = "source"
             why.append(f"a source before the date in slot {i + 1} (read as %cn), e.g. '{eg}'")
@@ -406,7 +427,9 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
             elif s.role == "thread" and not mod and not level_seen and _share(
                     s.toks, lambda t: bool(_THREAD_LEVEL.fullmatch(t.text))) >= AGREE:
                 group = "[%t/%p]"
-            if s.optional:  # its separator goes inside: absent together
+            if s.optional and s.lead is not None:  # the gap after it goes inside
+                group = f"%notEmpty{{{group}{_escape(s.lead)}}}"
+            elif s.optional:  # its separator goes inside: absent together
                 group = f"%notEmpty{{{out[-1]}{group}}}"
                 out[-1] = ""
             out.append(group)
@@ -419,7 +442,7 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
 
 
 def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: ",
-                 _second: bool = True) -> Inference:
+                 _others: bool = True) -> Inference:
     """Infer a PatternLayout from header-looking ``sample_lines`` (continuations dropped)."""
     lines = [ln.rstrip("\r\n") for ln in sample_lines]
     lines = [ln for ln in lines if ln.strip()]
@@ -438,9 +461,12 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     def shape(t: list[Tok]) -> str:
         return next(x.stamp.shape for x in t[:TS_SLOTS] if x.stamp)
 
+    def where(t: list[Tok]) -> tuple[int, str, str]:  # a date bare or bracketed, where
+        return next((k, x.kind, x.stamp.shape) for k, x in enumerate(t[:TS_SLOTS]) if x.stamp)
+
     shapes = Counter(shape(t) for t in stamped)
-    top = shapes.most_common(1)[0][0]  # other shapes are another layout's (see secondary)
-    slots, alive = _slots([t for t in stamped if shape(t) == top])
+    top = Counter(where(t) for t in stamped).most_common(1)[0][0]
+    slots, alive = _slots([t for t in stamped if where(t) == top])  # others: other_layouts
     evidence = [f"timestamps ({', '.join(f'{s}: {n}' for s, n in shapes.most_common(3))}) "
                 f"on {len(stamped)} of {len(lines)} lines"]
     if not slots:
@@ -487,28 +513,25 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
         explained = 2 * _explained(layout, [f"{a}\n{b}" for a, b in itertools.pairwise(lines)])
         stamped_n *= 2
     else:
-        hits = _hits(layout, raw)
+        hits = header_hits(layout, raw)
         explained, stamped_n = sum(hits), len(stamped)
     evidence.append(f"'{pattern}' reads {explained} of {len(lines)} header-looking lines "
                     f"({stamped_n} timestamped{' or following one' if two_line else ''})")
-    secondary = None
-    if _second and not two_line:
-        left = [ln for ln, t, hit in zip(lines, toks, hits, strict=True)
-                if not hit and any(x.kind in ("ts", "bts") for x in t[:TS_SLOTS])]
-        other = infer_layout(left, name_prefix=name_prefix, _second=False) if left else None
-        if other is not None and other.pattern and other.explained >= MIN_RECORDS:
-            secondary = (other.pattern, other.explained)
-            evidence.append(f"another layout on {other.explained} timestamped lines it does "
-                            f"not read: '{other.pattern}'")
+    others: tuple[Other, ...] = ()
+    if _others and not two_line:
+        from logsleuth.layouts.mixed import other_layouts
+
+        others, why = other_layouts(hits, raw, name_prefix=name_prefix)
+        evidence.extend(why)
     return Inference(layout, pattern, explained, len(lines), stamped_n, tuple(evidence),
-                     secondary)
+                     others)
 
 
 _LEVEL_LINE = re.compile("(?:" + "|".join(sorted(LEVELS)) + "): ")
 
 
 def _stamped(line: str) -> bool:
-    return any(x.kind in ("ts", "bts") for x in tokens(line)[:TS_SLOTS])
+    return any(x.kind in ("ts", "bts") for x in tokens(_ANSI.sub("", line))[:TS_SLOTS])
 
 
 def _two_line(ordered: list[str], slots: list[_Slot], alive: list[list[Tok]]) -> str:
@@ -528,7 +551,7 @@ def _two_line(ordered: list[str], slots: list[_Slot], alive: list[list[Tok]]) ->
     return f"{followed} of {len(dated)} date lines"
 
 
-def _hits(layout: CompiledLayout, lines: list[str]) -> list[bool]:
+def header_hits(layout: CompiledLayout, lines: list[str]) -> list[bool]:
     """Per line: does the layout read it as a record's first line (the engine's test)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -540,4 +563,4 @@ def _hits(layout: CompiledLayout, lines: list[str]) -> list[bool]:
 
 
 def _explained(layout: CompiledLayout, lines: list[str]) -> int:
-    return sum(_hits(layout, lines))
+    return sum(header_hits(layout, lines))

@@ -113,6 +113,9 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
                 per["alternatives"][:2]) + "\", whose counts move with it")
         elif per.get("decided") == "lead-lag":
             text += " (told apart from events that move with it by their timing)"
+        elif per.get("decided") == "co-occurrence":
+            text += (" (told apart from events that move with it by the exception logged "
+                     "in the same millisecond as its records)")
     proj = leak.get("projection") or {}
     ceiling = proj.get("ceiling") or {}
     said = (f" ({ceiling['source']} at {ceiling['where']})" if ceiling.get("where")

@@ -14,13 +14,19 @@ better than the best fit over all candidates against shuffled increments.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from logsleuth.timeline._cols import NAT_MS, to_ms
+from logsleuth.timeline.separability import (
+    Separation,
+    gauge_intervals,
+    interval_counts,
+    separate,
+)
 
 WINDOW_SAMPLES = (1, 2, 5, 10, 20, 30, 60, 120, 300)
 MAX_WINDOWS = 20_000  # windows x candidates is the memory of a fit: days of 1 Hz samples
@@ -44,13 +50,17 @@ class PerEventAttribution:
     # candidates whose counts move with this one's (connect vs disconnect in short
     # sessions): ``decided`` says whether their timing (lead/lag) told them apart
     alternatives: tuple[str, ...] = ()
-    decided: str = "unique"  # "unique" | "lead-lag" | "ambiguous"
+    decided: str = "unique"  # "unique" | "lead-lag" | "co-occurrence" | "ambiguous"
+    alternative_amounts: tuple[float, ...] = ()  # per event of each alternative
+    separations: tuple[Separation, ...] = ()  # the tests that decided, or could not
 
     def to_json(self) -> dict[str, object]:
         return {"template": self.template, "amount": self.amount, "unit": self.unit,
                 "r2": self.r2, "n": self.n, "model": self.model, "intercept": self.intercept,
                 "events": self.events, "window_ms": self.window_ms, "p_value": self.p_value,
-                "alternatives": list(self.alternatives), "decided": self.decided}
+                "alternatives": list(self.alternatives), "decided": self.decided,
+                "alternative_amounts": list(self.alternative_amounts),
+                "separations": [s.to_json() for s in self.separations]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +159,7 @@ def _rank(metric_ts: object, metric_values: object, event_ts: object,
           weights: np.ndarray | None = None,
           ranges: Sequence[tuple[int, int]] | None = None,
           ) -> tuple[list[CandidateFit], tuple[np.ndarray, np.ndarray], int]:
-    fits, xy, step, _ = _rank_cols(metric_ts, metric_values, event_ts, event_keys, k_fixed,
+    fits, xy, step, _, _ = _rank_cols(metric_ts, metric_values, event_ts, event_keys, k_fixed,
                                    min_events, max_candidates, min_windows, weights, ranges)
     return fits, xy, step
 
@@ -159,8 +169,10 @@ def _rank_cols(metric_ts: object, metric_values: object, event_ts: object,
                min_events: int, max_candidates: int, min_windows: int,
                weights: np.ndarray | None = None,
                ranges: Sequence[tuple[int, int]] | None = None,
-               ) -> tuple[list[CandidateFit], tuple[np.ndarray, np.ndarray], int, dict[str, int]]:
-    """``_rank`` plus each fitted candidate's column in the returned count matrix."""
+               ) -> tuple[list[CandidateFit], tuple[np.ndarray, np.ndarray], int, dict[str, int],
+                          np.ndarray]:
+    """``_rank`` plus each fitted candidate's column in the returned count matrix and each
+    window's (start ms, end ms, growth range) as rows of an array."""
     t = to_ms(metric_ts)
     v = np.asarray(metric_values, dtype=np.float64)
     ok = (t != NAT_MS) & np.isfinite(v)
@@ -187,13 +199,13 @@ def _rank_cols(metric_ts: object, metric_values: object, event_ts: object,
     remap[keep] = np.arange(len(keep))
     codes = remap[codes]  # -1 stays -1 via the last slot
     if len(t) < 3 or len(keep) == 0:
-        return [], (np.zeros((0, 0)), np.zeros(0)), 0, {}
+        return [], (np.zeros((0, 0)), np.zeros(0)), 0, {}, np.zeros((0, 3), np.int64)
     ks = [k_fixed] if k_fixed else [k for k in WINDOW_SAMPLES
                                      if min_windows <= len(t) // k <= MAX_WINDOWS]
     if not ks and not k_fixed and len(t) // WINDOW_SAMPLES[-1] > MAX_WINDOWS:
         ks = [len(t) // MAX_WINDOWS + 1]
     best: tuple[float, list[CandidateFit], tuple[np.ndarray, np.ndarray], int,
-                dict[str, int]] | None = None
+                dict[str, int], np.ndarray] | None = None
     interval = np.searchsorted(t, ets, side="left") - 1  # sample interval of each event
     inside = (interval >= 0) & (codes >= 0)  # the rest falls in no window at any size
     interval, codes = interval[inside], codes[inside]
@@ -208,6 +220,7 @@ def _rank_cols(metric_ts: object, metric_values: object, event_ts: object,
         edges, y = _windows(t, v, k)
         x = _coarser(base, k // base_k, len(edges) - 1)
         same = seg[::k][1:] == seg[::k][:-1]  # a window inside one growth range
+        spans = np.column_stack([edges[:-1], edges[1:], seg[::k][1:]])[same]
         if not same.all():
             x, y = x[same], y[same]
             if len(y) < 3:
@@ -228,10 +241,10 @@ def _rank_cols(metric_ts: object, metric_values: object, event_ts: object,
             step_ms = int(np.median(np.diff(edges)[same])) if same.any() else 0
             col = np.cumsum(varies) - 1
             cols = {str(uniques[keep[j]]): int(col[j]) for j in np.flatnonzero(varies)}
-            best = (score, fits, (x[:, varies], y), step_ms, cols)
+            best = (score, fits, (x[:, varies], y), step_ms, cols, spans)
     if best is None:
-        return [], (np.zeros((0, 0)), np.zeros(0)), 0, {}
-    return best[1], best[2], best[3], best[4]
+        return [], (np.zeros((0, 0)), np.zeros(0)), 0, {}, np.zeros((0, 3), np.int64)
+    return best[1], best[2], best[3], best[4], best[5]
 
 
 def attribute_increments(metric_ts: object, metric_values: object, event_ts: object,
@@ -241,6 +254,7 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
                          min_windows: int = 30, seed: int = 0,
                          event_weights: np.ndarray | None = None,
                          ranges_ms: Sequence[tuple[int, int]] | None = None,
+                         markers: Markers | None = None,
                          ) -> PerEventAttribution | None:
     """The event that best explains the metric's increments, or None when none does.
 
@@ -249,18 +263,28 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
     model fits clearly better (by 0.02 R²). ``event_weights`` lets one row stand for
     several events (counts per time bucket), so long evidence need not be expanded.
     ``ranges_ms`` are the growth regimes: only windows inside one of them are fitted.
+    ``markers`` (exception instants, exceptions' own templates) help tell collinear
+    candidates apart when timing cannot (``_decide``).
     """
-    fits, (x, y), window_ms, cols = _rank_cols(metric_ts, metric_values, event_ts, event_keys,
-                                               samples_per_window, min_events, 200,
-                                               min_windows, event_weights, ranges_ms)
+    fits, (x, y), window_ms, cols, spans = _rank_cols(
+        metric_ts, metric_values, event_ts, event_keys, samples_per_window, min_events, 200,
+        min_windows, event_weights, ranges_ms)
     if not fits:
         return None
+    trimmed = _without_warmup(x[:, cols[fits[0].key]], y, spans, ranges_ms)
+    if trimmed is not None:  # refit on the steady part of each growth range
+        steady = _rank_cols(metric_ts, metric_values, event_ts, event_keys,
+                            samples_per_window, min_events, 200, min_windows, event_weights,
+                            trimmed)
+        if steady[0]:  # else the warm-up was all the variation there is: keep the whole
+            ranges_ms = trimmed
+            fits, (x, y), window_ms, cols, spans = steady
     top = fits[0]
     rivals = _collinear(fits, x, cols)
-    decided = "unique"
+    decided, seps = "unique", ()
     if rivals:
-        top, decided = _lead_lag([top, *rivals], metric_ts, metric_values, event_ts,
-                                 event_keys, min_events, event_weights, ranges_ms)
+        top, decided, seps = _decide([top, *rivals], metric_ts, metric_values, event_ts,
+                                     event_keys, event_weights, ranges_ms, markers)
         rivals = [f for f in [fits[0], *rivals] if f.key != top.key]
     use_origin = top.r2_origin >= top.r2 - 0.02
     r2 = top.r2_origin if use_origin else top.r2
@@ -275,11 +299,68 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
         r2=r2, n=len(y), model="origin" if use_origin else "intercept",
         intercept=0.0 if use_origin else top.intercept, events=top.events,
         window_ms=window_ms, p_value=p, alternatives=tuple(f.key for f in rivals),
-        decided=decided)
+        decided=decided, alternative_amounts=tuple(
+            f.slope_origin if use_origin else f.slope for f in rivals),
+        separations=seps)
+
+
+def _without_warmup(x: np.ndarray, y: np.ndarray, spans: np.ndarray,
+                    ranges: Sequence[tuple[int, int]] | None,
+                    ) -> list[tuple[int, int]] | None:
+    """Growth ranges without their warm-up, or None when none has one.
+
+    A resource grows at start-up without the events that later drive it (the JVM loading
+    its own classes, an allocator setting up its first chunks): a regime with its own
+    growth, before the steady one the events explain. Leading windows of a range are
+    moved to that regime while the origin model (growth = amount x events) gains more from
+    leaving each out than the Bayesian information criterion charges for the parameter it
+    costs (n log(SSE/SSE') > log n) and the window's unexplained growth is more than two
+    events' worth (events a few ms from the window's edges can make that much on an exact
+    gauge); at most half of a range's windows, and only leading ones:
+    growth without events later on is evidence against the event, not warm-up.
+    """
+    n = len(y)
+    if n < 8 or x.std() == 0:
+        return None
+    keep = np.ones(n, bool)
+
+    def fit(mask: np.ndarray) -> tuple[float, float]:
+        sxx = float(x[mask] @ x[mask])
+        if sxx <= 0:
+            return math.inf, 0.0
+        b = float(x[mask] @ y[mask]) / sxx
+        r = y[mask] - b * x[mask]
+        return float(r @ r), b
+
+    for g in np.unique(spans[:, 2]):
+        idx = np.flatnonzero(spans[:, 2] == g)
+        for j in idx[: len(idx) // 2]:
+            before, _ = fit(keep)
+            trial = keep.copy()
+            trial[j] = False
+            after, b = fit(trial)
+            m = int(trial.sum())
+            # more unexplained growth than two events straddling the window's edges make
+            # (material), and leaving it out pays for its parameter (significant)
+            material = abs(y[j] - b * x[j]) > 2 * abs(b)
+            gain = math.inf if after == 0 < before else (
+                m * math.log(before / after) if after > 0 else 0.0)
+            if not (material and gain > math.log(m)):
+                break
+            keep = trial
+    if keep.all():
+        return None
+    base = sorted(ranges) if ranges else [(int(spans[0, 0]), int(spans[-1, 1]))]
+    out = []
+    for g, (lo, hi) in enumerate(base):
+        dropped = spans[~keep & (spans[:, 2] == g)] if ranges else spans[~keep]
+        out.append((int(dropped[:, 1].max()) if len(dropped) else lo, hi))
+    return out
 
 
 COLLINEAR = 0.9  # counts correlated at least this much cannot be told apart by amount
-LEAD_LAG_T = 2.58  # paired t of squared residuals: two-sided 1 %
+COOCCUR = 0.9  # share of a cause's instances logged in the same ms as the event's records
+Z_1PCT = 2.58  # McNemar's paired z, two-sided 1 %
 
 
 def _collinear(fits: list[CandidateFit], x: np.ndarray, cols: dict[str, int],
@@ -299,38 +380,121 @@ def _collinear(fits: list[CandidateFit], x: np.ndarray, cols: dict[str, int],
     return out
 
 
-def _lead_lag(cands: list[CandidateFit], metric_ts: object, metric_values: object,
-              event_ts: object, event_keys: Sequence[str] | pd.Series | np.ndarray,
-              min_events: int, weights: np.ndarray | None,
-              ranges: Sequence[tuple[int, int]] | None) -> tuple[CandidateFit, str]:
-    """Tell collinear candidates apart by timing: at one sample per window, the event
-    that happens when the gauge rises misses each window's growth less than one that
-    leads or lags it (a paired t-test of the squared residuals of the two best, at 1 %);
-    otherwise they cannot be told apart."""
-    keys = {c.key for c in cands}
-    arr = event_keys if isinstance(event_keys, np.ndarray | pd.Series) else np.asarray(
-        list(event_keys), dtype=object)
-    arr = np.asarray(arr)
-    pick = np.isin(arr.astype(str) if arr.dtype.kind not in "iu" else arr,
-                   [int(k) for k in keys] if arr.dtype.kind in "iu" else list(keys))
-    ets = to_ms(event_ts)[pick]
-    n = int(np.size(np.asarray(metric_values)))
-    fine, (x, y), _, cols = _rank_cols(metric_ts, metric_values, ets, arr[pick],
-                                       n // MAX_WINDOWS + 1, min_events, 200, 3,
-                                       None if weights is None else weights[pick], ranges)
-    ranked = sorted((f for f in fine if f.key in keys and f.key in cols),
-                    key=lambda f: -f.best_r2)
-    if len(ranked) >= 2:
-        a, b = ranked[0], ranked[1]
-        ea = y - a.slope_origin * x[:, cols[a.key]]
-        eb = y - b.slope_origin * x[:, cols[b.key]]
-        d = ea * ea - eb * eb  # paired: which one misses the growth of each window less
-        sd = float(np.std(d, ddof=1)) if len(d) > 2 else 0.0
-        t = float(np.mean(d)) / (sd / np.sqrt(len(d))) if sd > 0 else 0.0
-        if abs(t) >= LEAD_LAG_T:
-            best = a if t < 0 else b
-            return next(c for c in cands if c.key == best.key), "lead-lag"
-    return cands[0], "ambiguous"
+@dataclass(frozen=True, slots=True)
+class Markers:
+    """What besides timing may tell collinear events apart.
+
+    ``ts``/``keys``/``counts``: exception instances (epoch ms, fingerprint, count), exact to
+    the millisecond, with the events' own times exact too; ``cause_keys``: candidate keys
+    whose records are an exception's own message (a cause's record, not the event)."""
+
+    ts: np.ndarray | None = None
+    keys: np.ndarray | None = None
+    counts: np.ndarray | None = None
+    cause_keys: frozenset[str] = frozenset()
+
+
+def _event_times(key: str, arr: np.ndarray, ets: np.ndarray,
+                 weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    pick = (arr == int(key)) if arr.dtype.kind in "iu" else (arr.astype(str) == key)
+    return ets[pick], None if weights is None else weights[pick]
+
+
+def _decide(cands: list[CandidateFit], metric_ts: object, metric_values: object,
+            event_ts: object, event_keys: Sequence[str] | pd.Series | np.ndarray,
+            weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
+            markers: Markers | None) -> tuple[CandidateFit, str, tuple[Separation, ...]]:
+    """Tell collinear candidates apart, or say that the evidence cannot.
+
+    1. Timing, at the gauge's own resolution (``separability``): the event that adds
+       significantly to each rival's fit, while no rival adds to its own, with any single
+       interval left out, caused the growth; growth follows the event that causes it.
+    2. Co-occurrence, only when timing cannot decide: a leak is a release skipped on a
+       failure path, so an exception that grows with the leak (its counts move with the
+       events') and is logged in the same millisecond as one event's records far more
+       often than as the rival's (McNemar's paired test at 1 %) names the event whose
+       handler failed.
+    An exception's own message is the cause, not the event: such candidates are named
+    only when no other event moves with the growth.
+    """
+    causes = markers.cause_keys if markers is not None else frozenset()
+    events = [c for c in cands if c.key not in causes] or list(cands)
+    arr = (np.asarray(event_keys) if isinstance(event_keys, np.ndarray | pd.Series)
+           else np.asarray(list(event_keys), dtype=object))
+    ets_all = to_ms(event_ts)
+    t, v, same = gauge_intervals(to_ms(metric_ts), np.asarray(metric_values, np.float64),
+                                 ranges, MAX_WINDOWS)
+    y = np.diff(v)[same]
+    times = {c.key: _event_times(c.key, arr, ets_all, weights) for c in events}
+    x = {k: interval_counts(t, same, e, w) for k, (e, w) in times.items()}
+    seps: list[Separation] = []
+    if len(events) == 1:  # the rest are its cause's own records: no rival event
+        return events[0], "unique", ()
+    def beats_all(c: CandidateFit, others: list[CandidateFit]) -> bool:
+        won = True
+        for o in others:  # every pair is tested and kept, for the report
+            sep = separate(y, x[c.key], x[o.key], c.key, o.key)
+            if sep is not None:
+                seps.append(sep)
+            won = won and sep is not None and sep.winner == c.key
+        return won
+
+    # the best fit against each rival first; a rival that beats it against the rest
+    if beats_all(events[0], events[1:]):
+        return events[0], "lead-lag", tuple(seps)
+    for c in events[1:]:
+        if any(s.winner == c.key for s in seps) and beats_all(
+                c, [o for o in events[1:] if o is not c]):
+            return c, "lead-lag", tuple(seps)
+    best = _cooccurrence(events, times, markers, x,
+                         lambda e, w: interval_counts(t, same, e, w))
+    if best is not None:
+        return best, "co-occurrence", tuple(seps)
+    return events[0], "ambiguous", tuple(seps)
+
+
+def _same_ms(marks: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Whether each marker instant has a record at the same millisecond."""
+    s = np.unique(times)
+    k = np.searchsorted(s, marks)
+    return (k < len(s)) & (s[np.minimum(k, len(s) - 1)] == marks)
+
+
+def _cooccurrence(events: list[CandidateFit],
+                  times: dict[str, tuple[np.ndarray, np.ndarray | None]],
+                  markers: Markers | None, x: dict[str, np.ndarray],
+                  count: Callable[[np.ndarray, np.ndarray | None], np.ndarray],
+                  ) -> CandidateFit | None:
+    if markers is None or markers.ts is None or markers.keys is None or not len(markers.ts):
+        return None
+    mk = np.asarray(markers.keys).astype(str)
+    lo = min(float(e.min()) for e, _ in times.values() if len(e))
+    hi = max(float(e.max()) for e, _ in times.values() if len(e))
+    for fp in pd.unique(mk):
+        pick = (mk == fp) & (markers.ts >= lo) & (markers.ts <= hi)
+        marks = np.repeat(markers.ts[pick], markers.counts[pick].astype(np.int64)
+                          if markers.counts is not None else 1)
+        if len(marks) < 10:
+            continue
+        hit = {c.key: _same_ms(marks, times[c.key][0]) for c in events}
+        share = {k: float(h.mean()) for k, h in hit.items()}
+        top = max(events, key=lambda c: share[c.key])
+        if share[top.key] < COOCCUR:
+            continue
+        ok = True
+        for c in events:
+            if c is top:
+                continue
+            n10 = int((hit[top.key] & ~hit[c.key]).sum())
+            n01 = int((~hit[top.key] & hit[c.key]).sum())
+            if n10 + n01 == 0 or (n10 - n01) / math.sqrt(n10 + n01) < Z_1PCT:
+                ok = False
+                break
+        mine = count(marks, None)  # the exception grows with the leak: a cause
+        if ok and mine.std() > 0 and x[top.key].std() > 0 \
+                and float(np.corrcoef(mine, x[top.key])[0, 1]) >= COLLINEAR:
+            return top
+    return None
 
 
 def _permutation_p(x: np.ndarray, y: np.ndarray, observed: float, b: int, seed: int) -> float:

@@ -185,7 +185,8 @@ def _leak_json(k: LeakEstimate) -> dict[str, object]:
             "resource": _resource_json(k.metric),
             "per_event": None if pe is None else {
                 "template": pe.template, "amount": pe.amount, "r2": pe.r2, "n": pe.n,
-                "decided": pe.decided, "alternatives": list(pe.alternatives)}}
+                "decided": pe.decided, "alternatives": list(pe.alternatives),
+                "alternative_amounts": list(pe.alternative_amounts)}}
 
 
 def _resource_json(metric: str) -> dict[str, str] | None:

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from logsleuth.model import Severity
 from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.anomalies import template_anomalies
-from logsleuth.timeline.attribution import attribute_increments
+from logsleuth.timeline.attribution import Markers, attribute_increments
 from logsleuth.timeline.bounds import bounded_series
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
@@ -137,16 +137,38 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
              for k in leaks]
     ev_ts, ev_ids, ev_counts, templates = analysis.events()
     series = _gauge_rows(metrics)
+    markers = _markers(analysis) if leaks else None
     for i, leak in enumerate(leaks):
         mts, values = series(leak.metric)
         per = attribute_increments(mts, values, ev_ts, ev_ids, unit=leak.unit,
                                    event_weights=ev_counts.astype(np.float64),
-                                   ranges_ms=leak.growth_ranges_ms)
+                                   ranges_ms=leak.growth_ranges_ms, markers=markers)
         if per is not None:
             per = replace(per, template=templates[int(per.template)],
                           alternatives=tuple(templates[int(a)] for a in per.alternatives))
         leaks[i] = leak.with_per_event(per)
     return leaks, metrics
+
+
+def _markers(analysis: Any) -> Markers | None:
+    """Exception instants and the templates of records that carry an exception: what may
+    tell collinear events apart when timing cannot. The instants only when both they and
+    the events are exact to the millisecond (small evidence); coarser buckets cannot say
+    which record an exception was logged with."""
+    exact = all(getattr(getattr(analysis, name, None), "res_ms", 0) == 1
+                for name in ("template_counts", "class_counts"))
+    table = analysis.notable_table()
+    causes: frozenset[str] = frozenset()
+    miner = getattr(analysis, "miner", None)
+    if miner is not None and table.num_rows and "exception" in table.column_names:
+        thrown = table.filter(pc.is_valid(table["exception"]))
+        if thrown.num_rows:
+            ids = np.asarray(miner.match(thrown["message"]))
+            causes = frozenset(str(int(i)) for i in np.unique(ids[ids >= 0]))
+    if not exact:
+        return Markers(cause_keys=causes)
+    ts, keys, counts = analysis.exception_events()
+    return Markers(np.asarray(ts, np.int64), np.asarray(keys), np.asarray(counts), causes)
 
 
 def _with_discovered(result: Any, analysis: Any, metrics: pd.DataFrame | None,

@@ -87,7 +87,8 @@ class EventLog:
         per = leak.per_event
         per_json = None if per is None else {
             "template": per.template, "amount": per.amount,
-            "alternatives": list(per.alternatives), "decided": per.decided}
+            "alternatives": list(per.alternatives), "decided": per.decided,
+            "alternative_amounts": list(per.alternative_amounts)}
         said = self.leaks.get(leak.metric)
         rate = float(leak.slope_per_hour)
         if said is None or abs(rate - said) > LEAK_MOVE * max(abs(said), 1e-9):

@@ -47,6 +47,7 @@ NOT_A_REFERENCE = {
     "applogs/sonarqube-5.6-wrapper-sonar.log": "prose after the pattern (`, inside Tanuki"
     " wrapper console output`): each line carries the wrapper's prefix first",
     "applogs/beats-elasticsearch-8-testcluster-stdout.log": "prose naming two layouts",
+    "applogs/elasticsearch-8.13-gradle-run-console.log": "prose naming three layouts",
 }
 DOCUMENTED = sorted(rel for rel, exp in EXPECTATIONS.items()
                     if rel.startswith("applogs/") and _compiles(exp.get("layout") or "")
