@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pyarrow as pa
 
 from logsleuth.engine.applog import AppLogParser, ChunkBatch
+from logsleuth.engine.collectors import CollectorSet
 from logsleuth.engine.local import execute, make_units, reduce_partials
 from logsleuth.engine.planner import (
     LayoutChoice,
@@ -108,7 +109,7 @@ def scan(paths: Sequence[PathLike] | PathLike, options: ScanOptions | None = Non
     choice = layout_choice(opts.pattern, opts.log4j2_config, opts.logback_config)
     kind_overrides = KindOverrides.parse(list(opts.kinds))
     stated = opts.stated_limits()
-    collectors, config = _collectors(default_tz, opts)
+    collectors, config = collectors_for(default_tz, opts)
     found = discover(list(paths), max_decompressed_bytes=opts.max_decompressed_bytes)
     diagnostics = list(found.diagnostics)
     planned = plan_inputs(found.sources, choice, kind_overrides, diagnostics, default_tz)
@@ -118,7 +119,7 @@ def scan(paths: Sequence[PathLike] | PathLike, options: ScanOptions | None = Non
     base_dates = date_anchors(planned, explicit_date, default_tz, diagnostics)
     jvm_start_ms = parse_instant(opts.jvm_start)
     if jvm_start_ms is None:
-        jvm_start_ms = _jvm_start_elsewhere(planned, default_tz, diagnostics)
+        jvm_start_ms = jvm_start_from_evidence(planned, default_tz, diagnostics)
     units = make_units(planned, opts.worker_count)
     unit_options = UnitOptions(scan=opts, default_tz=default_tz, jvm_start_ms=jvm_start_ms,
                                collectors=collectors, collector_config=config,
@@ -171,6 +172,25 @@ def run_units(units: Sequence[WorkUnit], options: UnitOptions,
     return execute(units, options, progress)
 
 
+def result_from_collectors(collectors: CollectorSet, *, inputs: Sequence[InputStats] = (),
+                           tables: dict[str, list[pa.Table]] | None = None,
+                           heads: Sequence[Any] = (), diagnostics: Sequence[Any] = (),
+                           tz: str | None = None, inferred: Any = None,
+                           limits: dict[str, float] | None = None) -> ScanResult:
+    """What scan does once its partials are merged, for collectors fed elsewhere (the
+    watcher's running set, a notebook's own batches): findings, timelines, leaks and the
+    incident, the same objects scan returns. ``tables`` are evidence tables (GC events,
+    thread states, requests...), ``heads`` planned-input-like values (``kind``, ``head``,
+    ``source``) whose first lines state ceilings. The collectors keep their state."""
+    merged = Partial("<merged>", 0, InputStats("<merged>"), collectors,
+                     tables={k: list(v) for k, v in (tables or {}).items()})
+    result = ScanResult(inputs=list(inputs), diagnostics=list(diagnostics),
+                        tables=_tables([merged], False))
+    _limits_elsewhere(result, heads)
+    _reduce_collectors(result, [merged], _timezone_guess(result, tz, inferred), limits)
+    return result
+
+
 def _written_zones(planned: Sequence[Any], diagnostics: list[Any]) -> dict[str, str]:
     """The offset each app log that writes one writes (the zone reports display)."""
     from logsleuth.engine.guard import reported
@@ -197,9 +217,10 @@ def _limits_elsewhere(result: ScanResult, planned: Sequence[Any]) -> None:
             [old, found], promote_options="permissive")
 
 
-def _jvm_start_elsewhere(planned: Sequence[Any], default_tz: tzinfo | None,
-                         diagnostics: list[Any]) -> int | None:
-    """Anchor uptime-only GC logs with a JVM start the thread dumps imply (reported)."""
+def jvm_start_from_evidence(planned: Sequence[Any], default_tz: tzinfo | None,
+                            diagnostics: list[Any]) -> int | None:
+    """Anchor uptime-only GC logs with a JVM start the thread dumps imply (reported).
+    Public: the watcher anchors the GC logs it follows the same way."""
     from logsleuth.engine.jvmstart import gc_logs_lack_wall_clock, jvm_start_from_dumps
     from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 
@@ -214,10 +235,11 @@ def _jvm_start_elsewhere(planned: Sequence[Any], default_tz: tzinfo | None,
     return start.ms
 
 
-def _collectors(default_tz: tzinfo | None,
-                opts: ScanOptions) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """Which collectors run in the workers, with their configuration checked up front:
-    a broken rule or metric definition stops the scan before any input is read."""
+def collectors_for(default_tz: tzinfo | None,
+                   opts: ScanOptions) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """Which collectors a scan with ``opts`` runs (names for ``CollectorSet.create``) and
+    their configuration, checked up front: a broken rule or metric definition stops the
+    scan before any input is read. Public: the watcher and notebooks feed the same ones."""
     names = ["levels", "metrics", "dumps"]
     config: dict[str, Any] = {"default_tz": default_tz,
                               "metric_files": [str(m) for m in opts.metrics]}

@@ -129,7 +129,15 @@ def _run_live(watcher: Any, view: Any) -> None:
 
     from rich.live import Live
 
-    thread = threading.Thread(target=watcher.run, name="logsleuth-watch", daemon=True)
+    failed: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            watcher.run()
+        except BaseException as err:  # a bad --state, a bad layout: the CLI reports it
+            failed.append(err)
+
+    thread = threading.Thread(target=loop, name="logsleuth-watch", daemon=True)
     thread.start()
     with Live(view.render(watcher), refresh_per_second=2, screen=False) as live:
         while thread.is_alive():
@@ -138,3 +146,5 @@ def _run_live(watcher: Any, view: Any) -> None:
                 live.update(view.render(watcher))
             except RuntimeError:  # the loop changed a table while it was drawn: next time
                 continue
+    if failed:
+        raise failed[0]

@@ -170,6 +170,17 @@ def _infer(sample: list[str], detection: Any) -> tuple[Any | None, str | None]:
                   " --pattern with the log's PatternLayout")
 
 
+def layout_diagnostic(path: str, layout: Any, note: str) -> Diagnostic:
+    """What ``choose_layout``'s note means: no layout, several, or an unsure one. Public:
+    the watcher plans a new file with the same words as scan."""
+    code = ("layout-unknown" if layout is None else "layout-mixed"
+            if note.startswith(MIXED) else "layout-uncertain")
+    # a mixed file whose every dated line is read: how, not a problem
+    level = (DiagLevel.INFO if code == "layout-mixed" and UNREAD not in note
+             else DiagLevel.WARNING)
+    return Diagnostic(SourceLocation(path), code, note, level=level)
+
+
 def mid_file_lines(source: Any, size: int = 16 * 1024) -> list[str]:
     """Whole lines from a third and two thirds into a plain file (cheap seeks)."""
     if not getattr(source, "splittable", False) or source.size < 4 * HEAD_BYTES:
@@ -253,13 +264,7 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
                     note = (f"no known layout inside the {wrapper.describe()} lines: each line"
                             " the wrapper delimits is a record (traces kept whole)")
                 if note:
-                    code = ("layout-unknown" if layout is None else "layout-mixed"
-                            if note.startswith(MIXED) else "layout-uncertain")
-                    # a mixed file whose every dated line is read: how, not a problem
-                    level = (DiagLevel.INFO if code == "layout-mixed" and UNREAD not in note
-                             else DiagLevel.WARNING)
-                    diagnostics.append(Diagnostic(SourceLocation(src.path), code, note,
-                                                  level=level))
+                    diagnostics.append(layout_diagnostic(src.path, layout, note))
         planned.append(PlannedInput(src, kind, layout, head, wrapper))
     return _order_families(planned, default_tz, diagnostics)
 

@@ -103,11 +103,11 @@ def feed_stream(stream: BinaryIO, feeder: ChunkFeeder, *, chunk_size: int = DEFA
         cut = fill if eof else buf.rfind(b"\n", 0, fill) + 1
         if fill - cut >= chunk_size:  # the last line alone fills a chunk
             if cut:
-                line += _feed(feeder, mv, cut, line, True, stats)[1]
+                line += feed_buffer(feeder, mv, cut, line, True, stats)[1]
             fill, eof, remaining = _skip_oversized(stream, mv, cut, fill, stats, line, remaining)
             line += 1
             continue
-        consumed, lines = _feed(feeder, mv, cut, line, eof, stats)
+        consumed, lines = feed_buffer(feeder, mv, cut, line, eof, stats)
         if consumed == 0 and not eof:
             if len(buf) < max_record_chunks * chunk_size:  # one record fills the buffer
                 bigger = bytearray(2 * len(buf))
@@ -117,7 +117,7 @@ def feed_stream(stream: BinaryIO, feeder: ChunkFeeder, *, chunk_size: int = DEFA
                 # buffer is freed when its last view goes
                 buf, mv = bigger, memoryview(bigger)
                 continue
-            consumed, lines = _feed(feeder, mv, cut, line, True, stats)
+            consumed, lines = feed_buffer(feeder, mv, cut, line, True, stats)
             if not any(d.code == "oversized-record" for d in stats.diagnostics):
                 stats.diagnostics.append(Diagnostic(
                     SourceLocation(stats.path, line), "oversized-record",
@@ -135,8 +135,10 @@ def feed_stream(stream: BinaryIO, feeder: ChunkFeeder, *, chunk_size: int = DEFA
         raise failure
 
 
-def _feed(feeder: ChunkFeeder, mv: memoryview, cut: int, line: int, final: bool,
-          stats: InputStats) -> tuple[int, int]:
+def feed_buffer(feeder: ChunkFeeder, mv: memoryview, cut: int, line: int, final: bool,
+                stats: InputStats) -> tuple[int, int]:
+    """Feed ``mv[:cut]`` (UTF-8 repaired, counted in ``stats``) to ``feeder``: (bytes
+    consumed, lines). Public: the watcher feeds appended bytes through it as scan does."""
     view = mv[:cut]
     if not _is_utf8(view):
         stats.invalid_bytes += _repair_utf8(view)

@@ -89,6 +89,7 @@ class RuleCollector:
                            exclude=config.get("exclude"))
         self._compiled: Any = RuleSet.compile(rules)
         self._extracts = {r.id: r.extract for r in rules if r.extract}
+        self.infos = {r.id: r.info for r in rules}  # a saved state's findings name their rule
         self._verdicts: dict[int, tuple[int, ...]] = {}  # record shape -> ids into _shapes
         self._shapes: list[tuple[Any, str, str]] = []  # distinct (rule, fingerprint, signature)
         self._shape_ids: dict[tuple[Any, str, str], int] = {}

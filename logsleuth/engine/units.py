@@ -23,7 +23,7 @@ from logsleuth.engine.guard import GuardedFeeder, crash_diagnostic, parse_whole
 from logsleuth.engine.reader import feed_stream
 from logsleuth.engine.stats import InputStats
 from logsleuth.errors import Diagnostic, InputError, SourceLocation
-from logsleuth.model import RECORD_SCHEMA, Kind
+from logsleuth.model import RECORD_SCHEMA, EvidenceResult, Kind
 from logsleuth.options import ScanOptions
 
 # Structured-evidence parsers by kind: module path and function name, imported lazily.
@@ -135,9 +135,10 @@ def _run_applog(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
             keeper.add(cb.batch)
 
         with unit.source.open() as stream:
-            parser = GuardedFeeder(_parser(unit, options, partial, sink),
+            parser = GuardedFeeder(app_log_parser(unit, options, partial, sink),
                                    f"the app-log parser (layout {partial.stats.layout})",
-                                   probe=lambda: _parser(unit, options, _scratch(partial), None))
+                                   probe=lambda: app_log_parser(unit, options, _scratch(partial),
+                                                                None))
             limit = None
             if unit.start or unit.end is not None:
                 stream.seek(unit.start)
@@ -151,8 +152,10 @@ def _scratch(partial: Partial) -> Partial:
                    CollectorSet.create((), {}))
 
 
-def _parser(unit: WorkUnit, options: UnitOptions, partial: Partial,
-            sink: Callable[[ChunkBatch], None] | None) -> Any:
+def app_log_parser(unit: WorkUnit, options: UnitOptions, partial: Partial,
+                   sink: Callable[[ChunkBatch], None] | None) -> Any:
+    """The chunk feeder scan reads an app-log unit with (layout, clock, wrapper); record
+    batches go to ``sink``. Public: the watcher feeds appended bytes to the same one."""
     layout = unit.layout
     if layout is not None and not hasattr(layout, "fields_regex"):  # a JSON-lines layout
         from logsleuth.engine.jsonlog import JsonLogParser
@@ -227,24 +230,41 @@ def _line_at(data: bytes, line: int) -> str:
 
 
 def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
-    module, func = EVIDENCE_PARSERS[unit.kind]
-    parse = getattr(importlib.import_module(module), func)
     with unit.source.open() as stream:
         data = stream.read()
     if unit.wrapper is not None:  # e.g. nginx or GC logs inside docker json-file lines
         from logsleuth.parsers.wrappers import unwrap_bytes
 
         data = unwrap_bytes(unit.wrapper, data)
-    kwargs: dict[str, Any] = {"default_tz": options.default_tz}
-    if unit.kind == Kind.GC_LOG:
-        kwargs["jvm_start_ms"] = options.jvm_start_ms
-    elif unit.kind == Kind.NGINX_ACCESS and not unit.source.member:
+    formats = None
+    if unit.kind == Kind.NGINX_ACCESS and not unit.source.member:
         from logsleuth.parsers.nginx_format import formats_near  # the user's log_format
 
-        kwargs["log_formats"] = formats_near(Path(unit.source.fs_path))
-    result, kept_lines, crash = parse_whole(parse, data, partial.path,
-                                            f"the {unit.kind} parser", **kwargs)
-    st = partial.stats
+        formats = formats_near(Path(unit.source.fs_path))
+    result = parse_evidence(unit.kind, data, partial.stats, options, log_formats=formats)
+    if result is None:
+        return
+    for name, table in result.tables.items():
+        partial.tables.setdefault(name, []).append(table)
+    partial.collectors.consume_evidence(unit.kind, result)
+
+
+def parse_evidence(kind: Kind, data: bytes, stats: InputStats, options: UnitOptions, *,
+                   log_formats: Any = None) -> EvidenceResult | None:
+    """Parse structured evidence (GC log, thread dumps, nginx) as scan does; ``stats`` (the
+    input's, named by its path) gets the accounting. Times outside 1900-2200 become null.
+    Public: the watcher parses each settled piece of a growing file with it. None: the
+    parser failed before it read anything (a parser-crash diagnostic is in ``stats``)."""
+    module, func = EVIDENCE_PARSERS[kind]
+    parse = getattr(importlib.import_module(module), func)
+    kwargs: dict[str, Any] = {"default_tz": options.default_tz}
+    if kind == Kind.GC_LOG:
+        kwargs["jvm_start_ms"] = options.jvm_start_ms
+    elif log_formats is not None:
+        kwargs["log_formats"] = log_formats
+    result, kept_lines, crash = parse_whole(parse, data, stats.path,
+                                            f"the {kind} parser", **kwargs)
+    st = stats
     st.bytes = len(data)
     if crash is not None:  # what the parser read before it failed stays; the rest is unparsed
         st.diagnostics.append(crash)
@@ -255,7 +275,7 @@ def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> Non
         earlier = [] if result is None else list(result.unparsed_samples)[:4]
         st.unparsed_samples = [*earlier, (where, _line_at(data, where))]
         if result is None:
-            return
+            return None
     else:
         st.lines = result.lines
         st.records = result.parsed_lines
@@ -271,8 +291,7 @@ def _run_evidence(unit: WorkUnit, options: UnitOptions, partial: Partial) -> Non
             table = table.set_column(at, table.schema.field(at),
                                      st.plausible(table["ts"].combine_chunks(), lines))
             result.tables[name] = table
-        partial.tables.setdefault(name, []).append(table)
         if "ts" in table.schema.names and table.num_rows:
             lo, hi = pc.min_max(table["ts"].cast(pa.int64())).values()
             st.see_times(lo.as_py(), hi.as_py())
-    partial.collectors.consume_evidence(unit.kind, result)
+    return result

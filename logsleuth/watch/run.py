@@ -9,20 +9,20 @@ from __future__ import annotations
 import glob
 import json
 import os
-import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from logsleuth.options import ScanOptions
+from logsleuth.watch.checkpoint import STATE_VERSION
 from logsleuth.watch.events import EventLog
-from logsleuth.watch.follow import Chunk, Follower
+from logsleuth.watch.follow import Follower
 from logsleuth.watch.state import SETTLE_SECONDS, RunningAnalysis
 
-STATE_VERSION = 1
 HEARTBEAT_MIN_S = 60.0  # heartbeats reach the log at most once a minute
 
 Emit = Callable[[dict[str, Any]], None]
@@ -70,70 +70,88 @@ class Watcher:
     analysis: RunningAnalysis = field(init=False)
     events: EventLog = field(init=False)
     latest: Any = None
+    state_bytes: int = 0  # size of the last checkpoint written
 
     def __post_init__(self) -> None:
         from logsleuth import api
-        from logsleuth.parsers.classify import KindOverrides
 
         o = self.options
         scan = o.scan
         default_tz, tz_label = api.resolve_tz(scan.tz), scan.tz
         self.diagnostics: list[Any] = []
-        if default_tz is None:  # as scan: GC and nginx logs beside zone-less app logs tell it
-            choice = api.layout_choice(scan.pattern, scan.log4j2_config, scan.logback_config)
-            inferred = infer_zone(o.paths, choice, KindOverrides.parse(list(scan.kinds)),
-                                  self.diagnostics)
-            if inferred is not None:
-                default_tz, tz_label = inferred.tz, f"{inferred.label} (inferred)"
+        jvm_start = api.parse_instant(scan.jvm_start)
+        if default_tz is None or jvm_start is None:  # as scan decides them, on what is there
+            planned = plan_now(o.paths, scan, [])  # its own diagnostics: the streams say them
+            if default_tz is None:  # GC and nginx logs beside zone-less app logs tell it
+                from logsleuth.engine.planner import infer_app_zone
+
+                inferred = infer_app_zone(planned, self.diagnostics)
+                if inferred is not None:
+                    default_tz, tz_label = inferred.tz, f"{inferred.label} (inferred)"
+            if jvm_start is None:  # uptime-only GC logs: the thread dumps' JVM start
+                jvm_start = api.jvm_start_from_evidence(planned, default_tz, self.diagnostics)
         own = [*o.outputs, *([o.state] if o.state else [])]
         self.follower = Follower(list(o.paths),
                                  exclude=frozenset(os.path.abspath(p) for p in own))
-        self.analysis = RunningAnalysis.for_scan(scan, default_tz=default_tz, tz=tz_label,
-                                                 settle=o.settle)
+        self.context = {"zone": _zone_json(default_tz), "tz": tz_label,
+                        "jvm_start_ms": jvm_start}  # decided on the files there at start
+        self.analysis = self._analysis(self.context)
         self.analysis.diagnostics.extend(self.diagnostics)
         self.events = EventLog(horizon_ms=o.horizon_ms)
 
+    def _analysis(self, context: dict[str, Any]) -> RunningAnalysis:
+        return RunningAnalysis.for_scan(self.options.scan, default_tz=_zone(context["zone"]),
+                                        tz=context["tz"], settle=self.options.settle,
+                                        jvm_start_ms=context["jvm_start_ms"])
+
     # -- checkpoint -----------------------------------------------------------
     def restore(self) -> bool:
-        """Continue from ``--state``: offsets and identities, and what was said.
+        """Continue from ``--state``: offsets and identities, what was said, and the
+        analysis itself (``watch.checkpoint``): nothing already read is read again."""
+        from logsleuth.errors import PatternError
+        from logsleuth.watch.checkpoint import load_analysis, read_state
 
-        The collectors are rebuilt by re-reading, silently, the bytes the checkpoint
-        had read (each stream from the fullest copy still on disk).
-        """
         path = self.options.state
         if path is None or not os.path.exists(path):
             return False
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        if data.get("version") != STATE_VERSION:
-            from logsleuth.errors import PatternError
-
+        try:
+            snap = read_state(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
             raise PatternError.at(path, "bad-state",
-                                  f"state file version {data.get('version')} is not "
+                                  f"not a logsleuth watch state ({err}); remove it to start "
+                                  "afresh") from None
+        meta = snap.meta
+        if meta.get("version") != STATE_VERSION:
+            raise PatternError.at(path, "bad-state",
+                                  f"state file version {meta.get('version')} is not "
                                   f"{STATE_VERSION}; remove it to start afresh")
-        self.follower.restore(data["follower"])
-        self.events.restore(data["events"])
-        for chunk in replay(self.follower):
-            self.analysis.ingest([chunk], flush_quiet=False)
+        if meta.get("options") != _options_key(self.options.scan):
+            raise PatternError.at(path, "bad-state",
+                                  "the state was written with other analysis options "
+                                  "(zone, layout, rules, metrics, limits); remove it to "
+                                  "start afresh")
+        self.follower.restore(meta["follower"])
+        self.events.restore(meta["events"])
+        if meta["context"] != self.context:  # the zone or JVM start read when it began
+            self.context = meta["context"]  # (the files that told them may be gone now)
+            self.analysis = self._analysis(self.context)
+        load_analysis(self.analysis, snap)
         return True
 
     def checkpoint(self) -> None:
+        from logsleuth.engine.snapshot import Snapshot
+        from logsleuth.watch.checkpoint import dump_analysis, write_state
+
         path = self.options.state
         if path is None:
             return
-        data = {"version": STATE_VERSION, "paths": list(self.options.paths),
-                "follower": self.follower.to_json(), "events": self.events.to_json()}
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".logsleuth-state-", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        snap = Snapshot({"version": STATE_VERSION, "paths": list(self.options.paths),
+                         "options": _options_key(self.options.scan),
+                         "context": self.context,
+                         "follower": self.follower.to_json(),
+                         "events": self.events.to_json()})
+        dump_analysis(self.analysis, snap)
+        self.state_bytes = write_state(path, snap)
 
     # -- the loop -------------------------------------------------------------
     def run(self) -> int:
@@ -166,6 +184,11 @@ class Watcher:
                 if now - last_beat >= max(o.interval, o.heartbeat_min):
                     self._heartbeat()
                     last_beat = now
+        # stopping: what was written before the stop was asked is read, and new files
+        # are read on the lines they have (a record still being written stays held: the
+        # state keeps it for the next run)
+        pending |= self._drain() > 0
+        pending |= self.analysis.start_new() > 0
         if pending:
             self._analyse()
         self.checkpoint()
@@ -196,33 +219,43 @@ class Watcher:
             findings=len(self.latest.findings) if self.latest is not None else 0))
 
 
-def infer_zone(paths: Sequence[str], choice: Any, kinds: Any, diagnostics: list[Any]) -> Any:
-    """The zone ``scan`` would infer for these paths now (None when it cannot)."""
-    from logsleuth.engine.planner import infer_app_zone, plan_inputs
+def plan_now(paths: Sequence[str], scan: ScanOptions, diagnostics: list[Any]) -> list[Any]:
+    """The inputs under ``paths`` now, planned as scan plans them (kind, layout, head)."""
+    from logsleuth import api
+    from logsleuth.engine.planner import plan_inputs
+    from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
 
+    choice = api.layout_choice(scan.pattern, scan.log4j2_config, scan.logback_config)
     found = discover(list(paths))
-    planned = plan_inputs(found.sources, choice, kinds, diagnostics, None)
-    return infer_app_zone(planned, diagnostics)
+    return plan_inputs(found.sources, choice, KindOverrides.parse(list(scan.kinds)),
+                       diagnostics, None)
 
 
-def replay(follower: Follower) -> list[Chunk]:
-    """The bytes a checkpoint had read, per stream from its fullest file still on disk."""
-    from logsleuth.watch.follow import _open_decoded
+def _zone_json(tz: Any) -> Any:
+    """A resolved zone as JSON: an IANA key, or a fixed offset in seconds (inferred)."""
+    if tz is None:
+        return None
+    key = getattr(tz, "key", None)
+    if key is not None:
+        return key
+    return int(tz.utcoffset(None).total_seconds())
 
-    best: dict[str, Any] = {}
-    for t in follower.files.values():
-        if t.path and t.offset and (t.stream not in best or t.offset > best[t.stream].offset):
-            best[t.stream] = t
-    out = []
-    for t in best.values():
-        try:
-            with _open_decoded(t.path, t.compressed or None) as f:  # type: ignore[attr-defined]
-                data = f.read(t.offset)
-        except OSError:
-            continue
-        out.append(Chunk(t.stream, t.display, data, 1, False, t.done))
-    return out
+
+def _zone(data: Any) -> Any:
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    if data is None:
+        return None
+    return ZoneInfo(data) if isinstance(data, str) else timezone(timedelta(seconds=data))
+
+
+def _options_key(scan: ScanOptions) -> dict[str, Any]:
+    """The options a saved analysis depends on: another value makes it meaningless."""
+    keep = ("pattern", "log4j2_config", "logback_config", "tz", "date", "kinds", "jvm_start",
+            "rules", "rules_dirs", "only", "exclude", "metrics", "limits", "analysis")
+    return json.loads(json.dumps({k: getattr(scan, k) for k in keep}, default=str))
 
 
 class _Waiter:

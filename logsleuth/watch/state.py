@@ -10,6 +10,10 @@ compiled, metric definitions, the needle matcher), every batch mined its templat
 again, and the template counts' merge bookkeeping grows with every merge.)
 The last record of each stream is held by its parser until the next header (or
 a quiet period) shows it is complete, so a trace being written is never split.
+GC logs, thread dumps and nginx logs are parsed in settled pieces by scan's own
+evidence parser (``watch.evidence``); their tables join the result as scan's do.
+The state is checkpointed by ``watch.checkpoint`` and kept bounded over days by
+``watch.retention``.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from logsleuth.engine.applog import ChunkBatch
 from logsleuth.engine.collectors import CollectorSet
 from logsleuth.engine.guard import GuardedFeeder
-from logsleuth.engine.reader import _feed
+from logsleuth.engine.reader import feed_buffer
 from logsleuth.engine.stats import InputStats
-from logsleuth.engine.units import Partial, UnitOptions, WorkUnit, _parser
+from logsleuth.engine.units import EVIDENCE_PARSERS, Partial, UnitOptions, WorkUnit, app_log_parser
 from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 from logsleuth.model import Kind
 from logsleuth.options import ScanOptions
@@ -36,7 +41,10 @@ from logsleuth.result import ScanResult
 from logsleuth.sources.family import family_of
 from logsleuth.sources.values import Source
 from logsleuth.watch.follow import Chunk
+from logsleuth.watch.retention import Retention
 
+PLAN_BYTES = 64 * 1024  # a new file is classified on this many first bytes (scan's head)
+PLAN_LINES = 20  # ... or on this many lines: enough to tell a GC log from an app log
 SETTLE_SECONDS = 5.0  # a held last record is complete once its file is quiet this long
 
 
@@ -46,14 +54,17 @@ class _Stream:
 
     display: str
     kind: Kind
-    parser: Any | None  # None: not an app log (not followed record by record)
+    parser: Any | None  # app-log parser or EvidenceFeeder; None: not read (unknown kind)
     stats: InputStats
     carry: bytes = b""  # bytes of the held last record
     line: int = 1  # line number of the carry's first line
     quiet_since: float = field(default_factory=time.monotonic)
     layout: Any | None = None
     wrapper: Any | None = None
-    head: bytes = b""  # first bytes of a stream not parsed here (ceilings in GC log heads)
+    head: bytes = b""  # first bytes: how it was planned (and GC log heads state ceilings)
+    evidence: bool = False  # a GC log, thread dump or nginx log: parsed in settled pieces
+    fs_path: str = ""  # the file it was planned from
+    base_date: Any | None = None  # a time-only layout's first date (as scan chose it)
 
 
 class RunningAnalysis:
@@ -75,12 +86,16 @@ class RunningAnalysis:
         self.evidence_ms: int | None = None  # newest record time read
         self.records_read: dict[str, int] = {}  # per source name
         self.retired: dict[str, InputStats] = {}  # accounting of streams no longer on disk
-        self._non_app: dict[str, _Stream] = {}  # retired non-app streams (their heads)
+        self._heads: dict[str, _Head] = {}  # heads of retired non-app streams
+        self._unplanned: dict[str, tuple[Chunk, float]] = {}  # new streams' first bytes
+        self.retention = Retention()  # old windows coarsened: bounded over days
+        self.evidence_tables: dict[str, list[pa.Table]] = {}  # GC events, threads, requests
         self.batch_records = 0
 
     @classmethod
     def for_scan(cls, scan: ScanOptions, *, default_tz: Any = None, tz: str | None = None,
-                 settle: float = SETTLE_SECONDS) -> RunningAnalysis:
+                 settle: float = SETTLE_SECONDS,
+                 jvm_start_ms: int | None = None) -> RunningAnalysis:
         """The running analysis a ``scan`` with these options would do (``default_tz``: a
         zone resolved elsewhere, e.g. inferred; by default ``scan.tz``)."""
         from logsleuth import api
@@ -89,10 +104,12 @@ class RunningAnalysis:
 
         if default_tz is None:
             default_tz, tz = api.resolve_tz(scan.tz), scan.tz
-        names, config = api._collectors(default_tz, scan)
+        names, config = api.collectors_for(default_tz, scan)
         config.pop("scan_token", None)  # no sibling units to share widths with
+        if jvm_start_ms is None:
+            jvm_start_ms = api.parse_instant(scan.jvm_start)
         unit = UnitOptions(scan=scan, default_tz=default_tz, collectors=names,
-                           collector_config=config)
+                           collector_config=config, jvm_start_ms=jvm_start_ms)
         return cls(unit, choice=api.layout_choice(scan.pattern, scan.log4j2_config,
                                                   scan.logback_config),
                    overrides=KindOverrides.parse(list(scan.kinds)), tz=tz,
@@ -106,23 +123,49 @@ class RunningAnalysis:
         for c in chunks:
             self._chunk(c, now)
         if flush_quiet:
+            for key, (_, since) in list(self._unplanned.items()):
+                if now - since >= self.settle:
+                    self._start(key, now)
             for s in self.streams.values():
                 if s.carry and now - s.quiet_since >= self.settle:
                     self._feed(s, b"", final=True)
+        self.retention.apply(self)
+        return self.batch_records
+
+    def start_new(self) -> int:
+        """Read the files still waiting to be planned on what they have now (the watcher
+        stops); records read. Held last records stay held."""
+        self.batch_records = 0
+        now = time.monotonic()
+        for key in list(self._unplanned):
+            self._start(key, now)
         return self.batch_records
 
     def flush(self) -> int:
         """Every held record is complete (end of input, or a test's final state)."""
         self.batch_records = 0
+        now = time.monotonic()
+        for key in list(self._unplanned):
+            self._start(key, now)
         for s in self.streams.values():
             if s.carry:
                 self._feed(s, b"", final=True)
+        self.retention.apply(self)
         return self.batch_records
 
     def _chunk(self, c: Chunk, now: float) -> None:
         s = self.streams.get(c.stream)
         if s is None:
-            s = self.streams[c.stream] = self._plan(c)
+            # what a file is (app log, GC log, dump...) and its layout are decided on its
+            # first bytes, as scan decides them on its first 64 KiB: a new file's first
+            # bytes wait for that many, or PLAN_LINES lines, its end, or the settle time
+            held = self._unplanned.get(c.stream)
+            if held is not None:
+                c = replace(held[0], data=held[0].data + c.data, final=c.final)
+            self._unplanned[c.stream] = (c, now)
+            if len(c.data) >= PLAN_BYTES or c.final or c.data.count(b"\n") >= PLAN_LINES:
+                self._start(c.stream, now)
+            return
         if c.restarted:  # truncated: what was held is complete, numbering starts over
             if s.carry:
                 self._feed(s, b"", final=True)
@@ -130,6 +173,13 @@ class RunningAnalysis:
         if c.data or c.final:
             s.quiet_since = now
             self._feed(s, c.data, final=c.final)
+
+    def _start(self, key: str, now: float) -> None:
+        """Plan a new stream on its first bytes and feed them."""
+        c, since = self._unplanned.pop(key)
+        s = self.streams[key] = self._plan(c)
+        s.quiet_since = since
+        self._feed(s, c.data, final=c.final)
 
     def _feed(self, s: _Stream, data: bytes, final: bool) -> None:
         if s.parser is None:
@@ -141,25 +191,31 @@ class RunningAnalysis:
             return
         mv = memoryview(buf)
         try:
-            consumed, lines = _feed(s.parser, mv, len(buf), s.line, final, s.stats)
+            if s.evidence:  # read as bytes, as scan reads the whole file
+                consumed, lines = s.parser.feed(mv, s.line, final)
+            else:
+                consumed, lines = feed_buffer(s.parser, mv, len(buf), s.line, final, s.stats)
         finally:
             mv.release()
         s.carry = bytes(buf[consumed:])
         s.line += lines
 
-    def _plan(self, c: Chunk) -> _Stream:
-        """Kind and layout from the stream's first lines, or from its family's."""
+    def _plan(self, c: Chunk, dated: Any = None) -> _Stream:
+        """Kind and layout from the stream's first lines, or from its family's; ``dated``:
+        a time-only layout's first date already chosen (a restored stream)."""
         from logsleuth.engine.planner import (
             HEAD_BYTES,
             choose_layout,
             classify_kind,
             head_lines,
+            layout_diagnostic,
             unwrap_head,
         )
 
         src = Source(path=c.display, fs_path=Path(c.display), family=family_of(c.display))
         stats = InputStats(c.display)
-        kin = next((s for s in self.streams.values() if s.parser is not None
+        kin = next((s for s in self.streams.values() if s.kind == Kind.APP_LOG
+                    and s.parser is not None
                     and _family_key(s.display) == _family_key(c.display)), None)
         if kin is not None:
             kind, layout, wrapper = Kind.APP_LOG, kin.layout, kin.wrapper
@@ -171,37 +227,74 @@ class RunningAnalysis:
             layout = None
             if kind == Kind.APP_LOG:
                 layout, note = choose_layout(head_lines(head), self.choice)
-                if note:
-                    self.diagnostics.append(Diagnostic(SourceLocation(c.display),
-                                                       "layout-unknown", note,
-                                                       level=DiagLevel.WARNING))
+                if note:  # the same code and level as scan gives (mixed: info)
+                    self.diagnostics.append(layout_diagnostic(c.display, layout, note))
         stats.kind = str(kind)
         if kind != Kind.APP_LOG:
+            head = c.data[:HEAD_BYTES]
+            if kind in EVIDENCE_PARSERS and wrapper is None:
+                return _Stream(c.display, kind, self._evidence_feeder(c, kind, stats), stats,
+                               line=c.first_line, head=head, evidence=True, fs_path=c.fs_path)
+            what = "wrapped (docker, syslog) " if wrapper is not None else ""
             self.diagnostics.append(Diagnostic(
                 SourceLocation(c.display), "not-followed",
-                f"a {kind} input is not followed record by record by watch (app logs are); "
-                "scan reads it", level=DiagLevel.WARNING))
-            return _Stream(c.display, kind, None, stats, head=c.data[:HEAD_BYTES])
+                f"a {what}{kind} input is not read by watch; scan reads it",
+                level=DiagLevel.WARNING))
+            return _Stream(c.display, kind, None, stats, head=head, fs_path=c.fs_path)
         stats.layout = getattr(layout, "name", None)
         partial = Partial(c.display, 0, stats, CollectorSet([]))
         unit = WorkUnit(src, kind, layout, wrapper=wrapper)
-        options = self._dated(c, layout)
+        options = self._dated(c, layout, dated)
         # a parser bug costs this stream's rest (a parser-crash diagnostic), never the watch
         parser = GuardedFeeder(
-            _parser(unit, options, partial, self._sink),
+            app_log_parser(unit, options, partial, self._sink),
             f"the app-log parser (layout {stats.layout})",
-            probe=lambda: _parser(unit, options, Partial(
+            probe=lambda: app_log_parser(unit, options, Partial(
                 c.display, 0, InputStats(c.display), CollectorSet([])), None))
         return _Stream(c.display, kind, parser, stats, line=c.first_line, layout=layout,
-                       wrapper=wrapper)
+                       wrapper=wrapper, head=c.data[:HEAD_BYTES], fs_path=c.fs_path,
+                       base_date=options.base_dates.get(c.display))
 
-    def _dated(self, c: Chunk, layout: Any) -> UnitOptions:
+    def _evidence_feeder(self, c: Chunk, kind: Kind, stats: InputStats) -> Any:
+        from logsleuth.watch.evidence import EvidenceFeeder
+
+        formats = None
+        if kind == Kind.NGINX_ACCESS and c.fs_path:
+            from logsleuth.parsers.nginx_format import formats_near  # the user's log_format
+
+            formats = formats_near(Path(c.fs_path))
+        return EvidenceFeeder(kind, stats, self.options, self._evidence, formats)
+
+    def _evidence(self, kind: Kind, result: Any) -> None:
+        """A settled piece of structured evidence: into the collectors (rules see GC
+        events, thread states and requests as scan's do) and the evidence tables."""
+        self.running.consume_evidence(kind, result)
+        self.batch_records += result.parsed_lines
+        self.records_read[result.source] = (self.records_read.get(result.source, 0)
+                                            + result.parsed_lines)
+        for name, table in result.tables.items():
+            if not table.num_rows:
+                continue
+            parts = self.evidence_tables.setdefault(name, [])
+            parts.append(table)
+            if len(parts) > 32:  # many small pieces: one table
+                parts[:] = [pa.concat_tables(parts, promote_options="permissive")]
+            if "ts" in table.column_names:
+                hi = pc.max(table["ts"].cast(pa.int64())).as_py()
+                if hi is not None and (self.evidence_ms is None or hi > self.evidence_ms):
+                    self.evidence_ms = hi
+
+    def _dated(self, c: Chunk, layout: Any, dated: Any = None) -> UnitOptions:
         """Options for a time-only layout: the first record's date, chosen as scan does
         (file name, else the file's modification time; reported as a diagnostic)."""
         from logsleuth.engine.planner import PlannedInput
         from logsleuth.engine.timeonly import date_anchors, needs_date
 
-        if not needs_date(layout) or not c.fs_path:
+        if not needs_date(layout):
+            return self.options
+        if dated is not None:
+            return replace(self.options, base_dates={c.display: dated})
+        if not c.fs_path:
             return self.options
         try:
             mtime = os.stat(c.fs_path).st_mtime
@@ -233,9 +326,9 @@ class RunningAnalysis:
         of rotations)."""
         for key in [k for k, s in self.streams.items() if k not in live and not s.carry]:
             s = self.streams.pop(key)
-            if s.parser is None:
-                self._non_app.setdefault(s.display, s)
-                continue
+            if s.kind != Kind.APP_LOG:  # its head may state a ceiling
+                self._heads.setdefault(s.display, _Head(s.kind, s.head,
+                                                        Source(s.display, Path(s.display))))
             done = self.retired.get(s.display)
             if done is None:
                 self.retired[s.display] = s.stats
@@ -246,19 +339,20 @@ class RunningAnalysis:
     def finalize(self) -> ScanResult:
         """The scan's result over everything merged so far (the running state is kept)."""
         from logsleuth import api
+        from logsleuth.parsers.metrics import first_statements
 
-        partial = Partial("<watch>", 0, InputStats("<watch>"), self.running)
-        result = ScanResult(inputs=[*self.retired.values(),
-                                    *(s.stats for s in self.streams.values())],
-                            diagnostics=list(self.diagnostics),
-                            tables=api._tables([partial], False))
-        api._limits_elsewhere(result, [_Head(s.kind, s.head, Source(s.display, Path(s.display)))
-                                       for s in [*self._non_app.values(),
-                                                 *self.streams.values()]
-                                       if s.parser is None])
-        api._reduce_collectors(result, [partial], api._timezone_guess(result, self.tz, None),
-                               self.limits)
-        return result
+        gauges = self.evidence_tables.get("metrics")
+        if gauges and len(gauges) > 1:  # a ceiling stated in every piece counts once
+            gauges[:] = [first_statements(pa.concat_tables(gauges,
+                                                           promote_options="permissive"))]
+        heads = {**self._heads, **{s.display: _Head(s.kind, s.head, Source(s.display,
+                                                                            Path(s.display)))
+                                   for s in self.streams.values() if s.kind != Kind.APP_LOG}}
+        return api.result_from_collectors(
+            self.running, inputs=[*self.retired.values(),
+                                  *(s.stats for s in self.streams.values())],
+            tables=self.evidence_tables, heads=list(heads.values()),
+            diagnostics=self.diagnostics, tz=self.tz, limits=self.limits)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,14 @@ def test_the_users_pool_is_kept() -> None:
     assert _probe("system") == ["system", "system"]
 
 
+def test_free_heap_is_released_where_glibc_is() -> None:
+    import platform
+
+    from logsleuth.engine.memory import release_free_heap
+
+    assert release_free_heap() is (platform.libc_ver()[0] == "glibc")
+
+
 TRIM_PROBE = """
 import numpy as np, os
 from logsleuth.engine.memory import release_free_heap

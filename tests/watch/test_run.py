@@ -17,12 +17,13 @@ import pytest
 
 from logsleuth import api
 from logsleuth.options import ScanOptions
+from logsleuth.watch.checkpoint import STATE_VERSION, read_state
 from logsleuth.watch.events import _ms
 from logsleuth.watch.run import Watcher, WatchOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = ROOT / "sample_logs" / "matrix"
-TZ = "Europe/Berlin"  # the runs' zone (sample_logs/README.md); watch reads no GC log for it
+TZ = "Europe/Berlin"  # the runs' zone (sample_logs/README.md)
 
 
 def app_log_bytes(case: Path) -> bytes:
@@ -116,7 +117,7 @@ def test_restart_from_state_loses_nothing_and_repeats_nothing(tmp_path: Path) ->
     first, _ = run_watcher(fast([str(watched)], state=str(state)),
                            lambda: stream(data[:half], log, 3, 0.2),
                            data[:half].count(b"\n2026-") + 1)
-    assert json.loads(state.read_text())["version"] == 1
+    assert read_state(str(state)).meta["version"] == STATE_VERSION
     with open(log, "ab") as f:  # written while no watcher ran
         f.write(data[half:])
     second, w = run_watcher(fast([str(watched)], state=str(state)), lambda: None,
@@ -166,9 +167,14 @@ def test_zone_inferred_from_the_gc_log_beside_the_app_log(tmp_path: Path) -> Non
     events, w = run_watcher(fast([str(tmp_path)]), lambda: None, truth["counts"]["records"])
     assert w.analysis.evidence_ms == _ms(truth["last_ts_utc"])
     forecasts = [e for e in events if e["event"] == "forecast"]
-    ref = api.scan([str(tmp_path)], keep_records=False, workers=1).incident.leaks[0]
+    scanned = api.scan([str(tmp_path)], keep_records=False, workers=1)
+    ref = scanned.incident.leaks[0]
     assert forecasts and _ms(forecasts[-1]["eta"]) == ref.exhaustion_at_ms
-    assert any(d.code == "not-followed" for d in w.analysis.diagnostics)  # the GC log
+    # the GC log is read too, as scan reads it
+    gc = {s.path: (s.kind, s.records) for s in w.latest.inputs}["gc.log"]
+    assert gc == {s.path: (s.kind, s.records) for s in scanned.inputs}["gc.log"]
+    assert gc[0] == "gc-log" and gc[1] > 0
+    assert not any(d.code == "not-followed" for d in w.analysis.diagnostics)
 
 
 def test_live_view_shows_files_findings_leak_eta_and_events(tmp_path: Path) -> None:
@@ -199,3 +205,17 @@ def test_live_view_shows_files_findings_leak_eta_and_events(tmp_path: Path) -> N
     assert "exception-in-encoder" in text  # the NPE's finding
     assert "netty_direct_memory_used" in text and "256 B per 'Client disconnected" in text
     assert f"{eta} (1.0 MiB)" in text and "forecast" in text
+
+
+def test_live_view_reports_a_bad_state_file(tmp_path: Path) -> None:
+    """The live view runs the loop in a thread: its errors still reach the CLI's edge."""
+    from logsleuth.cli.watch_cmd import _run_live
+    from logsleuth.errors import PatternError
+    from logsleuth.watch.view import LiveView
+
+    (tmp_path / "logs").mkdir()
+    state = tmp_path / "watch.state"
+    state.write_bytes(b"not a state")
+    w = Watcher(fast([str(tmp_path / "logs")], state=str(state)), lambda e: None)
+    with pytest.raises(PatternError, match="not a logsleuth watch state"):
+        _run_live(w, LiveView())

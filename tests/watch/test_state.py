@@ -13,7 +13,7 @@ import pytest
 from logsleuth import api
 from logsleuth.options import ScanOptions
 from logsleuth.watch.follow import Follower
-from logsleuth.watch.state import RunningAnalysis
+from logsleuth.watch.state import PLAN_LINES, RunningAnalysis
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "incident"
 
@@ -80,9 +80,10 @@ TRACE_2 = ("Caused by: java.io.IOException: disk full\n"
 
 def test_trace_being_written_is_not_split(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
-    log.write_text(HEADER.format(s=0) + HEADER.format(s=1) + TRACE_1)
+    start = "".join(HEADER.format(s=0) for _ in range(PLAN_LINES))  # enough to plan on
+    log.write_text(start + HEADER.format(s=0) + HEADER.format(s=1) + TRACE_1)
     run, follow = _running(), Follower([str(tmp_path)])
-    assert run.ingest(follow.poll()) == 1  # the second record is held: more may follow
+    assert run.ingest(follow.poll()) == PLAN_LINES + 1  # the last record is held: more may come
     with open(log, "a") as f:
         f.write(TRACE_2)
     assert run.ingest(follow.poll()) == 0  # still no next header
@@ -91,7 +92,7 @@ def test_trace_being_written_is_not_split(tmp_path: Path) -> None:
     assert run.ingest(follow.poll()) == 1  # the trace, whole
     res = run.finalize()
     (stats,) = res.inputs
-    assert stats.unparsed_lines == 0 and stats.records == 2
+    assert stats.unparsed_lines == 0 and stats.records == PLAN_LINES + 2
     assert "java.lang.IllegalStateException > java.io.IOException" in \
         res.exception_fingerprints
 
