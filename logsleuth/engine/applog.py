@@ -192,6 +192,8 @@ class AppLogParser:
         other = (self._others.heads(data, raw, lines, starts, heads)
                  if self._others is not None else None)
         bounds = heads if other is None else np.union1d(heads, other.heads)
+        if other is not None and other.tail >= 0 and not final and len(bounds) == 0:
+            bounds = np.array([other.tail])  # a two-line record may start there: carried
         if not final and len(bounds) >= 1:
             end_line = int(bounds[-1])
             if end_line == 0:  # one record fills the chunk: the reader reads more

@@ -116,7 +116,7 @@ def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, s
     and the timestamped lines none of them reads."""
     from logsleuth.layouts.compile import LINE_BREAK, CompiledLayout, with_others
     from logsleuth.layouts.infer import _stamped, header_hits
-    from logsleuth.layouts.mixed import other_layouts
+    from logsleuth.layouts.mixed import next_lines, other_layouts, reads
 
     if not isinstance(layout, CompiledLayout) or LINE_BREAK in layout.fields_regex:
         return layout, None  # a JSON layout, or a record over two lines: one layout
@@ -124,7 +124,7 @@ def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, s
         others, own, total = inferred.others, inferred.share, inferred.header_lines
     else:
         read = header_hits(layout, lines) if lines else []
-        others, _why = other_layouts(read, lines)
+        others, _why = other_layouts(read, lines, exclude=layout.name)
         own, total = sum(read) / max(len(lines), 1), len(lines)
     if not others:
         return layout, None
@@ -133,8 +133,9 @@ def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, s
             " a line in any of them starts a record, read in its own layout")
     left = [ln for ln, hit in zip(lines, header_hits(layout, lines), strict=True)
             if not hit and _stamped(ln)]
+    following = next_lines(lines)
     for other in others:
-        left = [ln for ln, hit in zip(left, header_hits(other.layout, left), strict=True)
+        left = [ln for ln, hit in zip(left, reads(other.layout, left, following), strict=True)
                 if not hit] if left else left
     if left:  # too few to be a layout: said, not silently glued
         note += (f"; {len(left)} {UNREAD} and continue the record before them, e.g."
