@@ -4,12 +4,15 @@ Per batch: message templates are mined (vectorised), and template counts are
 kept per (time, template): exact to the millisecond while they are few, then per
 100 ms, then per second once there are more than ``EXACT_KEYS`` (long evidence has
 windows wide enough for that), which is what leak attribution regresses against.
+Past ``MAX_KEYS`` (time, template) keys the bucket doubles (2 s, 4 s, 8 s, ...)
+until they fit, so the counts' memory is bounded whatever the evidence's span.
 Warning, error and exception records are kept per (source, level, exception
 classes, second): the first record of each with a ``count`` of the records it
 stands for. Onset, symptoms, precursors and root-cause ranking read that: their
 10 s burst windows and minute rates nest in seconds, and the first record of a
 class is the first of its first second, so they come out as from every row.
-Memory grows with seconds and templates, not with records.
+Memory is bounded: at most ``MAX_KEYS`` counts per unit and per scan, and at most
+``MAX_NOTABLE_ROWS`` warning/error rows.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ from logsleuth.engine.gaugerows import shift as shift_gauge_rows
 from logsleuth.model import EvidenceResult, Kind
 
 EXACT_KEYS = 300_000  # (ms, template) keys kept before time is bucketed per second
+# (bucket, template) keys at 1 s or coarser: past it the bucket doubles until they fit.
+# The result is the finest width of 1 s, 2 s, 4 s, ... at which the *whole scan* has at
+# most MAX_KEYS keys, however the input was cut into units (a unit's keys are a subset
+# of the scan's, so no unit goes coarser than the scan does). >= EXACT_KEYS.
+MAX_KEYS = 1 << 20  # 16 MiB of counts; the 1 GiB bench (2 days) has 0.54 M keys at 1 s
+COARSEN = 2  # factor between successive bucket widths past 1 s
 MAX_NOTABLE_ROWS = 400_000  # (class, second) rows of warnings/errors; beyond, counted only
 MAX_SHAPES = 200_000  # message shapes remembered; beyond, new shapes ask the miner each time
 NOTABLE_RES_MS = 1000  # warning/error records are grouped per second
@@ -149,27 +158,67 @@ class _Level:
 
 class _KeyCounts:
     """Event counts per (time bucket, id): exact to the millisecond while they are
-    few, else per 100 ms, else per second (past ``EXACT_KEYS`` distinct keys).
+    few, else per 100 ms, else per second (past ``EXACT_KEYS`` distinct keys), else per
+    2, 4, 8 ... seconds (past ``MAX_KEYS``).
 
-    Every width is counted side by side until it overflows and is dropped, so
-    giving up a width costs nothing: no re-sorting of millions of finer keys. The
-    finest surviving width is the answer, the same as coarsening one width would
-    give, because counts per coarser bucket are exact at every width.
+    The widths up to 1 s are counted side by side until they overflow and are
+    dropped, so giving up a width costs nothing: no re-sorting of millions of finer
+    keys. The finest surviving width is the answer, the same as coarsening one width
+    would give, because counts per coarser bucket are exact at every width. Past 1 s
+    only one width is kept and coarsened in place (its keys are at most a few
+    ``MAX_KEYS``).
     """
 
     WIDTHS = (1, 100, 1000)
 
     def __init__(self, finest: int = 1) -> None:
-        self.levels: dict[int, _Level] = {w: _Level() for w in self.WIDTHS if w >= finest}
+        self.levels: dict[int, _Level] = (
+            {finest: _Level()} if finest > self.WIDTHS[-1]
+            else {w: _Level() for w in self.WIDTHS if w >= finest})
         self._merged: _Floor | None = None  # what merged partials proved (parent side)
 
     @property
     def res_ms(self) -> int:
         return min(self.levels)
 
+    @property
+    def top(self) -> int:
+        """The coarsest width kept: 1 s or a ``COARSEN`` multiple of it."""
+        return max(self.levels)
+
     def drop_finer(self, width: int) -> None:
         for w in [w for w in self.levels if w < width]:
             del self.levels[w]
+
+    def limit(self, width: int) -> None:
+        """Keep nothing finer than ``width`` (a width of the ladder)."""
+        if width > self.top:
+            self._coarsen(width)
+        self.drop_finer(width)
+
+    def _coarsen(self, to: int | None = None) -> None:
+        """The coarsest width, compacted, re-bucketed to ``to`` (at least once by
+        ``COARSEN``) and then until it holds at most ``MAX_KEYS`` keys; the finer
+        widths hold more keys still, so they go."""
+        width = self.top
+        level = self.levels.pop(width)
+        self.levels.clear()
+        level.compact()
+        keys = level.keys[0] if level.keys else np.zeros(0, np.int64)
+        counts = level.counts[0] if level.counts else np.zeros(0, np.int64)
+        target = to if to is not None else width * COARSEN
+        while True:
+            if target > width:
+                keys, counts = _count_keys((keys >> _KEY_BITS) // (target // width),
+                                           keys & _ID_MASK, counts)
+                width = target
+            if len(keys) <= MAX_KEYS:
+                break
+            target = width * COARSEN
+        kept = _Level()
+        kept.append(keys, counts)
+        kept.compact()
+        self.levels[width] = kept
 
     def add(self, ts: np.ndarray, ids: np.ndarray) -> None:
         """Count events at epoch ms ``ts`` (-1: no time) of ``ids`` (-1: none)."""
@@ -179,7 +228,9 @@ class _KeyCounts:
         if not len(ts):
             return
         bucket, tid, weight, prev = ts, ids, None, 1
-        for width in list(self.levels):  # finest first
+        for width in sorted(self.levels):  # finest first
+            if width not in self.levels:  # dropped on the way
+                continue
             if width == 1:
                 uniq, counts = _runs(ts << _KEY_BITS | ids)
                 if len(uniq) > EXACT_KEYS // 8 and len(np.unique(uniq)) > EXACT_KEYS // 8:
@@ -196,13 +247,18 @@ class _KeyCounts:
         self._settle()
 
     def _settle(self, force: bool = False) -> None:
-        """Compact widths that are due (all when ``force``); drop those that overflow."""
-        for width in list(self.levels):
+        """Compact widths that are due (all when ``force``); drop those that overflow,
+        coarsen the last one past ``MAX_KEYS``."""
+        for width in sorted(self.levels):
             level = self.levels.get(width)
             if level is None or not (force or level.due()):
                 continue
-            if level.compact() > EXACT_KEYS and width < self.WIDTHS[-1]:
-                self.drop_finer(width + 1)
+            n = level.compact()
+            if width < self.WIDTHS[-1]:
+                if n > EXACT_KEYS:
+                    self.drop_finer(width + 1)
+            elif n > MAX_KEYS:
+                self._coarsen()
 
     def compact(self) -> None:
         self._settle(force=True)
@@ -214,29 +270,37 @@ class _KeyCounts:
             self._merged = _Floor()
             self._merged.learn(self)
         self._merged.learn(other)
-        self.drop_finer(max(other.res_ms, self._merged.finest))
+        if other.top > self.top:  # the coarser of the two past 1 s
+            self._coarsen(other.top)
+        self.limit(max(other.res_ms, self._merged.finest))
         for width, level in self.levels.items():
-            for keys, counts in zip(other.levels[width].keys, other.levels[width].counts,
+            # ``other`` has every width this one kept, or a finer last one (past 1 s)
+            have = width if width in other.levels else other.top
+            for keys, counts in zip(other.levels[have].keys, other.levels[have].counts,
                                     strict=True):
-                level.append(keys >> _KEY_BITS << _KEY_BITS | remap[keys & _ID_MASK], counts)
+                ids = remap[keys & _ID_MASK]
+                if have != width:
+                    keys, counts = _count_keys((keys >> _KEY_BITS) // (width // have),
+                                               ids, counts)
+                    level.append(keys, counts)
+                else:
+                    level.append(keys >> _KEY_BITS << _KEY_BITS | ids, counts)
+        top = self.levels[self.top]
+        if self.top >= self.WIDTHS[-1] and top.pending + top.compacted > MAX_KEYS:
+            # the union may pass MAX_KEYS: coarsen now, before the next partial adds its
+            # keys, so the parent never sorts all units' keys at once (10 GiB: 5 M)
+            self.compact()
         self._settle()  # otherwise once, when the events are read
 
     def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Epoch ms (bucket middle), id and count per (bucket, id), at the finest width.
-
-        At the coarsest width nothing is left to decide, so its pieces are joined
-        as they are: a (bucket, id) may repeat, in no particular order, which every
-        reader sums anyway (bincount, factorize); the parent skips one sort of
-        every key.
-        """
-        if self.res_ms < self.WIDTHS[-1]:
-            self.compact()  # decides which finer widths fit
+        """Epoch ms (bucket middle), id and count per (bucket, id), at the finest width
+        that fits: compacted first, so the width does not depend on how the input was
+        cut into units or how the partials arrived."""
+        self.compact()
         width = self.res_ms
         level = self.levels[width]
         if not level.keys:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        if len(level.keys) > 1:  # read several times by the timeline: joined once
-            level.keys, level.counts = [np.concatenate(level.keys)], [np.concatenate(level.counts)]
         keys, counts = level.keys[0], level.counts[0]
         return (keys >> _KEY_BITS) * width + width // 2, keys & _ID_MASK, counts
 
@@ -246,8 +310,9 @@ class _Floor:
 
     A unit whose own keys overflowed a width makes the merged result drop it too
     (the merge keeps the coarser of two widths); units with disjoint time spans
-    whose distinct buckets add up past ``EXACT_KEYS`` prove the merged keys do (a
-    bucket holds at least one key, whatever ids the merge renumbers). The units
+    whose distinct buckets add up past ``EXACT_KEYS`` (``MAX_KEYS`` at 1 s and
+    coarser) prove the merged keys do (a bucket holds at least one key, whatever ids
+    the merge renumbers). The units
     this process reads next skip those widths, and the parent's merge drops them
     before sorting them: the result is the same. Keyed by the scan's token; the
     scan forgets it at the end.
@@ -261,7 +326,7 @@ class _Floor:
         counts.compact()
         self.finest = max(self.finest, counts.res_ms)
         for width, level in counts.levels.items():
-            if width < _KeyCounts.WIDTHS[-1] and level.keys and len(level.keys[0]):
+            if level.keys and len(level.keys[0]):
                 buckets = level.keys[0] >> _KEY_BITS  # sorted
                 self.spans.setdefault(width, []).append(
                     (int(buckets[0]) * width, int(buckets[-1]) * width + width - 1,
@@ -273,8 +338,13 @@ class _Floor:
             for start, stop, n in sorted(self.spans[width]):
                 shared = 0 if end is None or start > end else (end - start) // width + 1
                 total, end = total + max(0, n - shared), stop if end is None else max(end, stop)
-            if width >= self.finest and total > EXACT_KEYS:
-                self.finest = _KeyCounts.WIDTHS[_KeyCounts.WIDTHS.index(width) + 1]
+            if width < self.finest:
+                continue
+            if width < _KeyCounts.WIDTHS[-1]:
+                if total > EXACT_KEYS:
+                    self.finest = _KeyCounts.WIDTHS[_KeyCounts.WIDTHS.index(width) + 1]
+            elif total > MAX_KEYS:  # past 1 s the next width is a doubling
+                self.finest = width * COARSEN
 
 
 _FLOORS: dict[tuple[str, str], _Floor] = {}
@@ -396,7 +466,7 @@ class AnalysisCollector:
             for floor, counts in zip(self._floors, (self.template_counts, self.class_counts),
                                      strict=True):
                 floor.learn(counts)
-                counts.drop_finer(floor.finest)  # lost anyway: not shipped, not merged
+                counts.limit(floor.finest)  # lost anyway: not shipped, not merged
             self._floors = None  # learnt once per unit
 
     def __getstate__(self) -> dict[str, Any]:

@@ -23,9 +23,10 @@ from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
 from logsleuth.engine.fastfields import FieldProgram
 from logsleuth.engine.mixed import OtherLayouts, merge
 from logsleuth.engine.stats import InputStats
+from logsleuth.engine.traces import TraceReader
 from logsleuth.model import RECORD_SCHEMA, Kind, Record
 from logsleuth.parsers.lines import line_offsets, lines_array
-from logsleuth.parsers.stacktrace import ThrowableCache, exception_classes, root_frame
+from logsleuth.parsers.stacktrace import ThrowableCache
 
 
 class LayoutLike(Protocol):
@@ -41,9 +42,6 @@ class LayoutLike(Protocol):
 
 
 NO_TIME = np.iinfo(np.int64).min  # a wrapper line without a usable time
-_TRACE_CACHE = 4096  # distinct continuation texts remembered per input
-# a trace cache entry: frames follow no header, so the first line is read per record
-_HEADLESS: tuple[str | None, str | None, str | None] = (None, None, None)
 TsConverter = Callable[[pa.Array], pa.Array]  # ts strings -> int64 epoch ms (nulls allowed)
 
 _STRING_FIELDS = ("thread", "logger", "msg")
@@ -119,6 +117,17 @@ def record_batch(source: str, lines: np.ndarray, n_lines: np.ndarray,
     return pa.RecordBatch.from_arrays(arrays, schema=RECORD_SCHEMA)
 
 
+def _searchable(buf: memoryview) -> bytes | bytearray:
+    """``buf``'s bytes with ``find``/``rfind``: the object under it when the view starts at
+    its first byte (the reader's chunk buffer), else a copy. Copying each 4 MiB chunk
+    (and faulting its pages in) cost as much as the bounded searches saved."""
+    obj = buf.obj
+    if isinstance(obj, (bytes, bytearray)) and len(buf) and len(obj) >= len(buf) and (
+            np.frombuffer(buf, np.uint8).ctypes.data == np.frombuffer(obj, np.uint8).ctypes.data):
+        return obj
+    return bytes(buf)
+
+
 class AppLogParser:
     """Parses the chunks of one input; keeps only what spans chunk boundaries."""
 
@@ -140,7 +149,7 @@ class AppLogParser:
         self.default_tz = default_tz
         self._cache = ThrowableCache()
         # a flood repeats one trace: its classes and frame are read once
-        self._trace_cache: dict[bytes, tuple[str | None, str | None, str | None]] = {}
+        self._traces = TraceReader()
         # matching without captures runs on RE2's DFA: the layout's own regex is fast here
         self._header_regex = layout.header_regex if layout else TRACE_HEADER_REGEX
         self._plan = plan_extraction(layout.fields_regex) if layout else None
@@ -183,6 +192,8 @@ class AppLogParser:
         other = (self._others.heads(data, raw, lines, starts, heads)
                  if self._others is not None else None)
         bounds = heads if other is None else np.union1d(heads, other.heads)
+        if other is not None and other.tail >= 0 and not final and len(bounds) == 0:
+            bounds = np.array([other.tail])  # a two-line record may start there: carried
         if not final and len(bounds) >= 1:
             end_line = int(bounds[-1])
             if end_line == 0:  # one record fills the chunk: the reader reads more
@@ -403,28 +414,15 @@ class AppLogParser:
         exc: list[str | None] = [None] * len(heads)
         root: list[str | None] = [None] * len(heads)
         frame: list[str | None] = [None] * len(heads)
-        seen = self._trace_cache
         rows = np.flatnonzero(nlines > 1)
-        head = starts[heads[rows]].tolist()
-        begin = starts[heads[rows] + 1].tolist()
-        end = starts[heads[rows] + nlines[rows]].tolist()
-        for i, h, a, b in zip(rows.tolist(), head, begin, end, strict=True):
-            cont = bytes(buf[a:b])
-            known = seen.get(cont)
-            if known is None:
-                e, r = exception_classes(cont)
-                headless = e is None and (b"\tat " in cont or b"    at " in cont)
-                known = _HEADLESS if headless else (
-                    e, r, root_frame(cont) if e is not None else None)
-                if len(seen) >= _TRACE_CACHE:
-                    seen.clear()
-                seen[cont] = known
-            if known is _HEADLESS:
-                # frames without a header line: the record's first line may name the
-                # throwable; it varies where the trace does not, so it is not cached
-                e, r = exception_classes(cont, bytes(buf[h:a]))
-                known = (e, r, root_frame(cont) if e is not None else None)
-            exc[i], root[i], frame[i] = known
+        if len(rows):
+            data = _searchable(buf)
+            read = self._traces.read
+            head = starts[heads[rows]].tolist()
+            begin = starts[heads[rows] + 1].tolist()
+            end = starts[heads[rows] + nlines[rows]].tolist()
+            for i, h, a, b in zip(rows.tolist(), head, begin, end, strict=True):
+                exc[i], root[i], frame[i] = read(data, buf, a, b, h)
         return pa.array(exc, pa.string()), pa.array(root, pa.string()), pa.array(frame, pa.string())
 
     def _record(self, batch: pa.RecordBatch, texts: pa.Array, extra: dict[str, pa.Array],

@@ -18,6 +18,7 @@ from typing import Any
 
 import re2
 
+from logsleuth.engine.memory import release_free_heap
 from logsleuth.engine.units import Partial, UnitOptions, WorkUnit, run_unit
 from logsleuth.model import Kind
 from logsleuth.sources.opening import open_disk
@@ -90,10 +91,13 @@ def execute(units: Sequence[WorkUnit], options: UnitOptions,
             results.append(run_unit(u, options))
             if progress:
                 progress(u)
-        return results
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
-        return _pool(units, options, workers, progress)
-    return _forked(units, options, workers, progress)
+    elif "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
+        results = _pool(units, options, workers, progress)
+    else:
+        results = _forked(units, options, workers, progress)
+    if total >= PARALLEL_MIN_BYTES:  # the analysis runs next in this process: start it low
+        release_free_heap()
+    return results
 
 
 def _claim_order(units: Sequence[WorkUnit]) -> list[int]:

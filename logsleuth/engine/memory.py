@@ -28,3 +28,25 @@ def prefer_compact_pool() -> str:
             except NotImplementedError:  # pyarrow built without jemalloc
                 continue
     return pa.default_memory_pool().backend_name
+
+
+def release_free_heap() -> bool:
+    """Hand the C heap's free pages back to the system (glibc ``malloc_trim``).
+
+    Parsing a large input frees as much as it allocates, but glibc keeps the freed
+    pages of its arenas (Arrow's regex kernels, numpy temporaries): measured at the
+    end of the 256 MiB incident's units, ~29 MiB of the process's 141 MiB anonymous
+    memory, returned in 8 ms of CPU. The analysis that follows in the same process
+    then starts from less, so the scan's peak is lower (tree PSS -13 to -20 MiB).
+    Returns False where there is no glibc.
+    """
+    import ctypes
+
+    try:  # the symbols already loaded into this process: no library search (ldconfig)
+        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:
+        return False
+    if trim is None:
+        return False
+    trim(0)
+    return True

@@ -116,7 +116,7 @@ def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, s
     and the timestamped lines none of them reads."""
     from logsleuth.layouts.compile import LINE_BREAK, CompiledLayout, with_others
     from logsleuth.layouts.infer import _stamped, header_hits
-    from logsleuth.layouts.mixed import other_layouts
+    from logsleuth.layouts.mixed import next_lines, other_layouts, reads
 
     if not isinstance(layout, CompiledLayout) or LINE_BREAK in layout.fields_regex:
         return layout, None  # a JSON layout, or a record over two lines: one layout
@@ -124,7 +124,7 @@ def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, s
         others, own, total = inferred.others, inferred.share, inferred.header_lines
     else:
         read = header_hits(layout, lines) if lines else []
-        others, _why = other_layouts(read, lines)
+        others, _why = other_layouts(read, lines, exclude=layout.name)
         own, total = sum(read) / max(len(lines), 1), len(lines)
     if not others:
         return layout, None
@@ -133,8 +133,9 @@ def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, s
             " a line in any of them starts a record, read in its own layout")
     left = [ln for ln, hit in zip(lines, header_hits(layout, lines), strict=True)
             if not hit and _stamped(ln)]
+    following = next_lines(lines)
     for other in others:
-        left = [ln for ln, hit in zip(left, header_hits(other.layout, left), strict=True)
+        left = [ln for ln, hit in zip(left, reads(other.layout, left, following), strict=True)
                 if not hit] if left else left
     if left:  # too few to be a layout: said, not silently glued
         note += (f"; {len(left)} {UNREAD} and continue the record before them, e.g."
@@ -168,6 +169,17 @@ def _infer(sample: list[str], detection: Any) -> tuple[Any | None, str | None]:
                         f"{listed}; pass --pattern to be sure")
     return None, (f"no layout fits ({why}); candidates: {listed}; {NO_LAYOUT_READS}; pass"
                   " --pattern with the log's PatternLayout")
+
+
+def layout_diagnostic(path: str, layout: Any, note: str) -> Diagnostic:
+    """What ``choose_layout``'s note means: no layout, several, or an unsure one. Public:
+    the watcher plans a new file with the same words as scan."""
+    code = ("layout-unknown" if layout is None else "layout-mixed"
+            if note.startswith(MIXED) else "layout-uncertain")
+    # a mixed file whose every dated line is read: how, not a problem
+    level = (DiagLevel.INFO if code == "layout-mixed" and UNREAD not in note
+             else DiagLevel.WARNING)
+    return Diagnostic(SourceLocation(path), code, note, level=level)
 
 
 def mid_file_lines(source: Any, size: int = 16 * 1024) -> list[str]:
@@ -253,13 +265,7 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
                     note = (f"no known layout inside the {wrapper.describe()} lines: each line"
                             " the wrapper delimits is a record (traces kept whole)")
                 if note:
-                    code = ("layout-unknown" if layout is None else "layout-mixed"
-                            if note.startswith(MIXED) else "layout-uncertain")
-                    # a mixed file whose every dated line is read: how, not a problem
-                    level = (DiagLevel.INFO if code == "layout-mixed" and UNREAD not in note
-                             else DiagLevel.WARNING)
-                    diagnostics.append(Diagnostic(SourceLocation(src.path), code, note,
-                                                  level=level))
+                    diagnostics.append(layout_diagnostic(src.path, layout, note))
         planned.append(PlannedInput(src, kind, layout, head, wrapper))
     return _order_families(planned, default_tz, diagnostics)
 

@@ -101,12 +101,17 @@ INFERRED = "inferred: "  # how an inferred layout's name starts
 
 def compile_layouts(text: str, *, flavor: Flavor = "log4j2") -> CompiledLayout:
     """A ``--pattern``: one PatternLayout, or what ``inputs[].layout`` shows for a file
-    of several layouts (``A + B``, each part with or without ``inferred: ``) when every
-    part compiles and prints a date; otherwise the whole text is one pattern."""
+    of several layouts (``A + B``, each part with or without ``inferred: ``, or a
+    built-in's name) when every part compiles and prints a date; otherwise the whole
+    text is one pattern."""
     parts = text.split(OTHERS_SEP)
     if len(parts) > 1:
+        from logsleuth.layouts.mixed import known_layouts  # built-ins are shown by name
+
+        named = {lay.name: lay for lay in known_layouts()}
         try:
-            compiled = [compile_pattern(p.removeprefix(INFERRED), flavor=flavor) for p in parts]
+            compiled = [named.get(p) or compile_pattern(p.removeprefix(INFERRED), flavor=flavor)
+                        for p in parts]
         except PatternError:
             compiled = []
         if compiled and all(c.timestamp is not None for c in compiled):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from logsleuth.errors import PatternError
 from logsleuth.layouts.compile import CompiledLayout, compile_pattern
-from logsleuth.layouts.tstamp import Stamp, find_stamp, settle_order
+from logsleuth.layouts.tstamp import Stamp, date_family, find_stamp, settle_order
 
 if TYPE_CHECKING:
     from logsleuth.layouts.mixed import Other
@@ -441,11 +441,20 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
     return _coloured(out) if colour else "".join(out)
 
 
+def date_place(toks: Sequence[Tok]) -> tuple[int, str, str, str] | None:
+    """Where a line's date is (slot, bare or bracketed) and in which format family: the
+    dominant candidate is built from the lines of one place, and lines of another are
+    another layout's (``other_layouts``), never averaged into a shape neither writes."""
+    return next(((k, x.kind, x.stamp.shape, date_family(x.stamp.java))
+                 for k, x in enumerate(toks[:TS_SLOTS]) if x.stamp), None)
+
+
 def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: ",
                  _others: bool = True) -> Inference:
     """Infer a PatternLayout from header-looking ``sample_lines`` (continuations dropped)."""
     lines = [ln.rstrip("\r\n") for ln in sample_lines]
     lines = [ln for ln in lines if ln.strip()]
+    every = lines  # in file order: the line after each (a two-line layout beside)
     ordered = lines[:2 * MAX_LINES]  # in file order, for a level on the next line
     lines = lines[::max(1, len(lines) // MAX_LINES)][:MAX_LINES]  # spread over the sample
     colour = any("\x1b[" in ln for ln in lines)
@@ -461,12 +470,9 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     def shape(t: list[Tok]) -> str:
         return next(x.stamp.shape for x in t[:TS_SLOTS] if x.stamp)
 
-    def where(t: list[Tok]) -> tuple[int, str, str]:  # a date bare or bracketed, where
-        return next((k, x.kind, x.stamp.shape) for k, x in enumerate(t[:TS_SLOTS]) if x.stamp)
-
     shapes = Counter(shape(t) for t in stamped)
-    top = Counter(where(t) for t in stamped).most_common(1)[0][0]
-    slots, alive = _slots([t for t in stamped if where(t) == top])  # others: other_layouts
+    top = Counter(date_place(t) for t in stamped).most_common(1)[0][0]
+    slots, alive = _slots([t for t in stamped if date_place(t) == top])  # others: other_layouts
     evidence = [f"timestamps ({', '.join(f'{s}: {n}' for s, n in shapes.most_common(3))}) "
                 f"on {len(stamped)} of {len(lines)} lines"]
     if not slots:
@@ -521,7 +527,7 @@ def infer_layout(sample_lines: Sequence[str], *, name_prefix: str = "inferred: "
     if _others and not two_line:
         from logsleuth.layouts.mixed import other_layouts
 
-        others, why = other_layouts(hits, raw, name_prefix=name_prefix)
+        others, why = other_layouts(hits, raw, name_prefix=name_prefix, ordered=every)
         evidence.extend(why)
     return Inference(layout, pattern, explained, len(lines), stamped_n, tuple(evidence),
                      others)

@@ -56,6 +56,8 @@ LAYOUT_SCHEMA: dict[str, Any] = {
             },
         },
         "samples": {"type": "array", "minItems": 2, "items": _SAMPLE},
+        # offered only beside a file's dominant layout (``layouts.mixed``), not detected
+        "beside_only": {"type": "boolean"},
     },
 }
 
@@ -110,6 +112,10 @@ def _json_layout(data: Mapping[str, Any]) -> JsonLayout:
 
 def layout_from_yaml(text: str, where: str) -> Layout:
     """Build one layout from YAML text, validating schema and samples (errors located)."""
+    return _layout_and_data(text, where)[0]
+
+
+def _layout_and_data(text: str, where: str) -> tuple[Layout, dict[str, Any]]:
     try:
         root, data = load_with_node(text)
     except yaml.YAMLError as exc:
@@ -140,7 +146,7 @@ def layout_from_yaml(text: str, where: str) -> Layout:
         if why is not None:
             raise _fail(where, line_of(root, "samples", i), "LAYOUT021",
                         f"sample {i + 1} of layout '{data['name']}' does not parse: {why}")
-    return layout
+    return layout, data
 
 
 def load_layouts(directory: Path) -> list[Layout]:
@@ -149,12 +155,19 @@ def load_layouts(directory: Path) -> list[Layout]:
             for p in sorted(directory.glob("*.yaml"))]
 
 
-def load_builtin_layouts() -> list[Layout]:
-    """All built-in layouts, freshly loaded and checked (cache at the call site)."""
+def load_builtin_layouts(*, beside: bool = False) -> list[Layout]:
+    """All built-in layouts, freshly loaded and checked (cache at the call site).
+
+    ``beside``: also those offered only beside a file's dominant layout (``beside_only``:
+    a shape known in full, such as java.util.logging's two-line SimpleFormatter, whose
+    files alone are read by inference already and keep the layout they are shown with).
+    """
     root = resources.files("logsleuth.layouts") / "builtin"
     out: list[Layout] = []
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            out.append(layout_from_yaml(entry.read_text(encoding="utf-8"),
-                                        f"logsleuth/layouts/builtin/{entry.name}"))
+            layout, data = _layout_and_data(entry.read_text(encoding="utf-8"),
+                                            f"logsleuth/layouts/builtin/{entry.name}")
+            if beside or not data.get("beside_only", False):
+                out.append(layout)
     return out

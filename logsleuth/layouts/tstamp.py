@@ -153,6 +153,22 @@ _SHAPES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]
 )
 
 
+_RUN = re.compile(r"([A-Za-z])\1+")
+
+
+def date_family(java: str) -> str:
+    """The date format a layout writes, whatever the widths of its fields on one line.
+
+    Two families at the same place in a file are two layouts (a build tool's
+    ``[...10.882688Z] [BUILD]`` lines before Elasticsearch's ``[...15,025][INFO ]``
+    records): pooled, they yield a candidate neither writes. Widths alone do not tell
+    layouts apart: ``Instant.toString`` drops a fraction's trailing zeros, ``XXX``
+    writes ``Z`` at UTC, java.util.logging writes ``Dec 8`` and ``Dec 18``. The
+    separators, the ``T`` and whether a fraction or an offset is written do.
+    """
+    return _RUN.sub(r"\1", java)
+
+
 def find_stamp(line: str, pos: int) -> Stamp | None:
     """The timestamp starting exactly at ``pos``, if any shape of the catalogue fits."""
     if pos >= len(line) or not line[pos].isalnum():

@@ -254,6 +254,43 @@ def root_frame(continuation: bytes) -> str | None:
     return name[slash + 1 :].decode("ascii", "replace")
 
 
+def trace_summary(data: bytes | bytearray, a: int,
+                  b: int) -> tuple[str, str, str | None] | None:
+    """``exception_classes`` and ``root_frame`` of ``data[a:b]`` in one pass, no copy.
+
+    Only the common shape (frames under a header line): None means "use the two
+    functions on a copy". ``a`` must start a line of ``data``. The same searches as
+    theirs, bounded to the slice, sharing the search for the last ``Caused by:``.
+    """
+    first_frame = data.find(b"\tat ", a, b)
+    if first_frame < 0:
+        first_frame = data.find(b"    at ", a, b)
+        if first_frame < 0:
+            return None
+    m = _HEADER_BYTES.search(data, a, first_frame)
+    if m is None:
+        return None
+    cls = m.group(1).decode("ascii", "replace")
+    root = cls
+    last = data.rfind(b"\nCaused by: ", a, b)
+    if last >= 0:
+        cm = _CAUSE_BYTES.match(data, last, b)
+        if cm is not None:
+            root = cm.group(1).decode("ascii", "replace")
+    at = data.find(b"\tat ", max(last, a), b)
+    if at < 0:
+        at = data.find(b"    at ", max(last, a), b)
+        if at < 0:
+            return cls, root, None
+    start = data.find(b"at ", at, b) + 3
+    end = data.find(b"(", start, b)
+    eol = data.find(b"\n", start, b)
+    if end < 0 or (0 <= eol < end):
+        return cls, root, None
+    name = data[start:end]
+    return cls, root, name[name.rfind(b"/") + 1 :].decode("ascii", "replace")
+
+
 def exception_classes(continuation: bytes,
                       first_line: bytes = b"") -> tuple[str | None, str | None]:
     """Outermost and root throwable class of a record's continuation lines, cheaply.

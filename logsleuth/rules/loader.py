@@ -8,6 +8,7 @@ package; in a source checkout, in the top-level ``rules/`` directory.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from logsleuth.errors import Diagnostic, RuleError, SourceLocation
@@ -56,8 +57,32 @@ def read_rule(path: Path, *, collect_errors: bool = False
 def load_rule_file(path: Path, *, collect_errors: bool = False
                    ) -> tuple[Rule | None, list[Diagnostic]]:
     """Load one rule; with ``collect_errors`` every problem is returned, else the first raises."""
-    rule, errors, _ = read_rule(path, collect_errors=collect_errors)
-    return rule, errors
+    if collect_errors:
+        rule, errors, _ = read_rule(path, collect_errors=True)
+        return rule, errors
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        rule, errors, _ = read_rule(path)  # raises the located read error
+        return rule, errors
+    return _parsed_rule(text, str(path)), []
+
+
+@lru_cache(maxsize=512)
+def _parsed_rule(text: str, src: str) -> Rule:
+    """A valid rule from its text, parsed once per process.
+
+    Every unit of a scan builds its own rule collector, so without this each unit
+    re-validated the whole pack (~10 ms of YAML and schema work per unit). Keyed by the
+    text, an edited file is parsed afresh; a broken one raises and is not cached.
+    """
+    data, marks, errors = load_yaml(text, src)
+    if errors:  # also every case where there is no data
+        raise RuleError(errors[0])
+    rule, more = Rule.from_dict(data, source=src, marks=marks, collect_errors=False)
+    if rule is None or more:
+        raise RuleError(more[0])
+    return rule
 
 
 def _selected(rule: Rule, only: set[str] | None, exclude: set[str] | None) -> bool:

@@ -12,7 +12,7 @@ errors that grow with the leak are its causes, not its onset.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +25,7 @@ from logsleuth.model import Severity
 from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import Markers, attribute_increments
+from logsleuth.timeline.bounds import bounded_series
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset, first_fatal
@@ -101,20 +102,28 @@ def notable_frame(table: pa.Table) -> pd.DataFrame:
     return notable
 
 
-def _gauge_rows(metrics: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Epoch ms and values of a gauge's own samples (not values from failure messages)."""
-    series = metrics[metrics["metric"].astype(str) == name]
-    if "origin" in series.columns:
-        series = series[series["origin"].astype(str) == "gauge"]
-    mts = series["ts"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
-    return mts, series["value"].to_numpy(np.float64)
+def _gauge_rows(metrics: pd.DataFrame) -> Callable[[str], tuple[np.ndarray, np.ndarray]]:
+    """Epoch ms and values of a gauge's own samples (not values from failure messages),
+    per metric name: the frame's columns are converted once, not once per leak."""
+    names = metrics["metric"].astype(str).to_numpy()
+    own = (metrics["origin"].astype(str) == "gauge").to_numpy() if "origin" in metrics.columns \
+        else np.ones(len(metrics), bool)
+    mts = metrics["ts"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
+    values = metrics["value"].to_numpy(np.float64)
+
+    def rows(name: str) -> tuple[np.ndarray, np.ndarray]:
+        sel = own & (names == name)
+        return mts[sel], values[sel]
+    return rows
 
 
 def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = None,
                ) -> tuple[list[LeakEstimate], pd.DataFrame | None]:
     """Leaking gauges (declared and discovered), each with its ceiling and the event
-    whose count explains its growth; and the metrics table they were read from."""
-    metrics = _frame(result, "metrics")
+    whose count explains its growth; and the metrics table they were read from
+    (long gauge series thinned by ``bounds.bounded_series``: bounded memory)."""
+    table = result.tables.get("metrics")
+    metrics = None if table is None or not table.num_rows else bounded_series(table).to_pandas()
     metrics, found = _with_discovered(result, analysis, metrics)
     if metrics is None or not len(metrics):
         return [], metrics
@@ -127,9 +136,10 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
     leaks = [k if k.metric not in found else replace(k, gauge=found[k.metric].to_json())
              for k in leaks]
     ev_ts, ev_ids, ev_counts, templates = analysis.events()
+    series = _gauge_rows(metrics)
     markers = _markers(analysis) if leaks else None
     for i, leak in enumerate(leaks):
-        mts, values = _gauge_rows(metrics, leak.metric)
+        mts, values = series(leak.metric)
         per = attribute_increments(mts, values, ev_ts, ev_ids, unit=leak.unit,
                                    event_weights=ev_counts.astype(np.float64),
                                    ranges_ms=leak.growth_ranges_ms, markers=markers)
@@ -167,12 +177,28 @@ def _with_discovered(result: Any, analysis: Any, metrics: pd.DataFrame | None,
     gauges = getattr(analysis, "gauges", None)
     if gauges is None:
         return metrics, {}
-    found, rows = discover_gauges(gauges.tables(), analysis.miner.templates, metrics)
+    candidates = gauges.tables()
+    found, rows = discover_gauges(candidates, analysis.miner.templates,
+                                  _declared(metrics, result.tables.get("metrics"), candidates))
     if not found:
         return metrics, {}
     extra = rows.to_pandas()
     both = extra if metrics is None else pd.concat([metrics, extra], ignore_index=True)
     return both, {g.metric: g for g in found}
+
+
+def _declared(metrics: pd.DataFrame | None, table: pa.Table | None,
+              candidates: Mapping[int, pa.Table]) -> pd.DataFrame | None:
+    """What discovery must know is declared: every metric name, and every line a
+    definition reads among the candidate rows, also where a long series was thinned
+    (only those rows of the whole table become pandas)."""
+    if metrics is None or table is None or len(metrics) == table.num_rows or not candidates:
+        return metrics
+    lines = pc.unique(pa.chunked_array(
+        [c for t in candidates.values() for c in t["line"].chunks], pa.int64()))
+    on = table.filter(pc.is_in(table["line"], value_set=lines))
+    return pd.concat([metrics[["source", "line", "metric"]],
+                      on.select(["source", "line", "metric"]).to_pandas()], ignore_index=True)
 
 
 def _publish_discovered(result: Any, metrics: pd.DataFrame, found: Mapping[str, Any],
@@ -207,6 +233,9 @@ def corroborated(leak: LeakEstimate) -> bool:
 
 def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
                  limits: Mapping[str, float] | None = None) -> Incident | None:
+    from logsleuth.engine.memory import release_free_heap
+
+    release_free_heap()  # the merged partials' garbage: not the analysis's to carry
     leaks, metrics = find_leaks(result, analysis, limits)
     sure = [k for k in leaks if corroborated(k)]
     onset = onset_from_findings(result.findings, (Severity.CRITICAL,) if sure else DEFINING)

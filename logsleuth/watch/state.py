@@ -208,6 +208,7 @@ class RunningAnalysis:
             choose_layout,
             classify_kind,
             head_lines,
+            layout_diagnostic,
             unwrap_head,
         )
 
@@ -226,10 +227,8 @@ class RunningAnalysis:
             layout = None
             if kind == Kind.APP_LOG:
                 layout, note = choose_layout(head_lines(head), self.choice)
-                if note:
-                    self.diagnostics.append(Diagnostic(SourceLocation(c.display),
-                                                       "layout-unknown", note,
-                                                       level=DiagLevel.WARNING))
+                if note:  # the same code and level as scan gives (mixed: info)
+                    self.diagnostics.append(layout_diagnostic(c.display, layout, note))
         stats.kind = str(kind)
         if kind != Kind.APP_LOG:
             head = c.data[:HEAD_BYTES]

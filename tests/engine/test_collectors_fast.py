@@ -166,3 +166,107 @@ def test_chunks_of_empty_messages_get_a_template() -> None:
     assert ids.tolist()[1] == -1 and ids[0] == ids[2] >= 0
     later = col._template_ids(pa.array(["job 17 done", ""], pa.string()))
     assert later[1] == ids[0] and col.miner.templates[later[0]] == "job <*> done"
+
+
+def _summed(t: np.ndarray, i: np.ndarray, n: np.ndarray) -> dict[tuple[int, int], int]:
+    out: Counter[tuple[int, int]] = Counter()
+    for key, c in zip(zip(t.tolist(), i.tolist(), strict=True), n.tolist(), strict=True):
+        out[key] += c
+    return dict(out)
+
+
+def test_key_counts_stay_bounded_over_a_long_span(monkeypatch) -> None:
+    """Past MAX_KEYS the bucket doubles: the counts held never pass a few MAX_KEYS
+    however long the evidence, the width is the finest of 1 s, 2 s, 4 s ... that fits
+    the whole scan, and it does not depend on how the input was cut into units."""
+    from logsleuth.engine import analysis as an
+
+    monkeypatch.setattr(an, "EXACT_KEYS", 200)
+    monkeypatch.setattr(an, "MAX_KEYS", 500)
+    rng = np.random.default_rng(5)
+    n = 40_000  # one event every ~15 s over a week, 3 templates
+    ts = np.sort(rng.integers(1_700_000_000_000, 1_700_000_000_000 + 7 * 86_400_000, n))
+    ids = rng.integers(0, 3, n)
+
+    # the expected width: the finest ladder width with at most MAX_KEYS distinct keys
+    width = 1000
+    while len(np.unique((ts // width) << 20 | ids)) > 500:
+        width *= 2
+    want = _summed(ts // width * width + width // 2, ids, np.ones(n, np.int64))
+
+    def scan(cuts: int) -> tuple[int, dict[tuple[int, int], int]]:
+        parts = []
+        for unit in np.array_split(np.arange(n), cuts):
+            kc = an._KeyCounts()
+            for chunk in np.array_split(unit, 50):
+                kc.add(ts[chunk], ids[chunk])
+                held = sum(len(k) for lv in kc.levels.values() for k in lv.keys)
+                # pending pieces may wait for the next compaction: bounded all the same
+                assert held <= 2 * 500 + 3 * len(chunk) * len(an._KeyCounts.WIDTHS)
+            kc.compact()
+            assert sum(len(k) for k in kc.levels[kc.res_ms].keys) <= 500
+            parts.append(kc)
+        first = parts[0]
+        for other in parts[1:]:
+            first.merge(other, np.arange(3))
+            # the parent never holds more than MAX_KEYS at 1 s or coarser between merges
+            assert sum(len(k) for k in first.levels[first.top].keys) <= 500
+        got = first.events()
+        assert len(got[0]) <= 500
+        return first.res_ms, _summed(*got)
+
+    assert width >= 8000  # the case does coarsen several times
+    for cuts in (1, 3, 8):
+        assert scan(cuts) == (width, want)
+
+
+def test_key_counts_merge_a_coarser_partial_into_a_finer_one(monkeypatch) -> None:
+    from logsleuth.engine import analysis as an
+
+    monkeypatch.setattr(an, "EXACT_KEYS", 100)
+    monkeypatch.setattr(an, "MAX_KEYS", 100)
+    dense = np.arange(1_700_000_000_000, 1_700_000_000_000 + 400_000, 1000)  # 400 s at 1 Hz
+    sparse = np.array([1_700_000_500_000, 1_700_000_501_000])
+    a, b = an._KeyCounts(), an._KeyCounts()
+    a.add(sparse, np.zeros(2, np.int64))
+    b.add(dense, np.ones(len(dense), np.int64))
+    a.compact()
+    b.compact()
+    assert a.res_ms == 1 and b.res_ms == 4000  # 400 -> 200 -> 100 keys
+    a.merge(b, np.array([0, 1]))
+    t, i, c = a.events()
+    assert a.res_ms == 8000  # together: 101 keys at 4 s
+    got = _summed(t, i, c)
+    assert sum(got.values()) == len(dense) + 2
+    assert got[(1_700_000_496_000 + 4000, 0)] == 2  # both sparse events in one 8 s bucket
+
+
+def test_floor_past_one_second_lets_later_units_start_coarser(monkeypatch) -> None:
+    """Disjoint units whose 1 s buckets add up past MAX_KEYS prove the scan is coarser:
+    the next units start at 2 s, and the merged counts are those of a plain merge."""
+    from logsleuth.engine import analysis as an
+
+    monkeypatch.setattr(an, "EXACT_KEYS", 50)
+    monkeypatch.setattr(an, "MAX_KEYS", 300)
+    starts = range(1_700_000_000_000, 1_700_002_000_000, 400_000)  # 5 units, disjoint
+    units = [(np.arange(s, s + 200_000, 1000), np.zeros(200, np.int64)) for s in starts]
+
+    def merged(floor: an._Floor | None) -> tuple[int, dict[tuple[int, int], int]]:
+        parts = []
+        for ts, ids in units:
+            kc = an._KeyCounts(floor.finest if floor else 1)
+            kc.add(ts, ids)
+            if floor:
+                floor.learn(kc)
+                kc.limit(floor.finest)
+            parts.append(kc)
+        first = parts[0]
+        for other in parts[1:]:
+            first.merge(other, np.arange(1))
+        return first.res_ms, _summed(*first.events())
+
+    floor = an._Floor()
+    assert merged(floor) == merged(None)
+    # two units (400 buckets at 1 s) proved 1 s lost; three at 2 s (300) prove nothing
+    assert floor.finest == 2000
+    assert merged(None)[0] == 4000  # 1,000 s of 1 Hz events fit 300 keys at 4 s

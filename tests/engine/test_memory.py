@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pyarrow as pa
+import pytest
 
 PROBE = ("from logsleuth.engine.memory import prefer_compact_pool; "
          "import pyarrow as pa; print(prefer_compact_pool(), pa.default_memory_pool().backend_name)")
@@ -34,3 +35,35 @@ def test_compact_pool_is_chosen_and_reported() -> None:
 
 def test_the_users_pool_is_kept() -> None:
     assert _probe("system") == ["system", "system"]
+
+
+def test_free_heap_is_released_where_glibc_is() -> None:
+    import platform
+
+    from logsleuth.engine.memory import release_free_heap
+
+    assert release_free_heap() is (platform.libc_ver()[0] == "glibc")
+
+
+TRIM_PROBE = """
+import numpy as np, os
+from logsleuth.engine.memory import release_free_heap
+
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+blocks = [np.ones(8192) for _ in range(3200)]  # 64 KiB each: from the heap, not mmap
+pin = np.ones(8192)  # allocated last: the top of the heap stays in use
+del blocks  # ~200 MiB free inside the heap, which free() alone does not return
+before = rss()
+released = release_free_heap()
+print(released, (before - rss()) >> 20)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_free_heap_pages_go_back_to_the_system() -> None:
+    out = subprocess.run([sys.executable, "-c", TRIM_PROBE], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0] == "True"
+    assert int(out[1]) > 100  # MiB returned

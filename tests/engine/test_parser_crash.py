@@ -16,7 +16,7 @@ import pytest
 
 from logsleuth import api
 from logsleuth.cli.app import run
-from logsleuth.engine import applog, local
+from logsleuth.engine import local, traces
 from logsleuth.parsers import gc as gc_parser
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "healthy"
@@ -41,19 +41,19 @@ def evidence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "app.log").write_text(_app_log(300, bad_at=150))
     shutil.copy(SAMPLE / "gc.log", tmp_path / "gc.log")
     shutil.copy(SAMPLE / "jstack-20261126T112853.txt", tmp_path / "jstack.txt")
-    real_classes, real_gc = applog.exception_classes, gc_parser.parse_gc_log
+    real_classes, real_gc = traces.trace_summary, gc_parser.parse_gc_log
 
-    def classes(cont: bytes) -> tuple[str | None, str | None]:
-        if b"BoomException" in cont:
+    def classes(data: bytes, a: int, b: int) -> tuple[str, str, str | None] | None:
+        if b"BoomException" in data[a:b]:
             raise KeyError("planted trace bug")
-        return real_classes(cont)
+        return real_classes(data, a, b)
 
     def gc_log(data: bytes, source: str, **kw: object) -> object:
         if data.count(b"\n") >= GC_BAD_LINE:
             raise ValueError("planted GC bug")
         return real_gc(data, source, **kw)
 
-    monkeypatch.setattr(applog, "exception_classes", classes)
+    monkeypatch.setattr(traces, "trace_summary", classes)
     monkeypatch.setattr(gc_parser, "parse_gc_log", gc_log)
     return tmp_path
 

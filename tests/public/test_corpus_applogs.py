@@ -25,13 +25,6 @@ DAY_MS = 86_400_000
 
 # file -> (why logsleuth misses it today, the checks that miss); each a strict xfail.
 KNOWN_MISSES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "applogs/elasticsearch-8.13-gradle-run-console.log": (
-        "three layouts in one file: the [BUILD] lines and the ES records are each read, but"
-        " the one java.util.logging two-line record (`Dec 18, 2023 2:31:14 PM ...` +"
-        " `WARNING: ...`) is a single line of its layout, under the two lines inference"
-        " needs (MIN_RECORDS), and two-line layouts are not looked for beside another;"
-        " it continues the [BUILD] record before it (the layout-mixed warning quotes it):"
-        " 103 of 104 records", ("records",)),
 }
 
 

@@ -220,3 +220,33 @@ def test_uptime_only_gc_log_is_anchored_as_scan_anchors_it(tmp_path: Path) -> No
     assert got.table("gc_events").select(["line", "ts"]).to_pylist() == want
     assert want and all(r["ts"] is not None for r in want)
     assert any(d.code == "gc-anchored" for d in got.diagnostics)
+
+
+MIXED = [*sorted((PUBLIC / "applogs").glob("*console*.log")),
+         PUBLIC / "applogs" / "beats-elasticsearch-8-testcluster-stdout.log"]
+
+
+@pytest.mark.parametrize("path", MIXED, ids=lambda p: p.name)
+def test_mixed_layout_app_log_in_pieces_equals_one_scan(tmp_path: Path, path: Path) -> None:
+    """A console capture with several layouts (issue 13) is planned by the watcher as by
+    scan: the same records and unparsed lines, and the same layout diagnostic (code and
+    level), although the watcher sees the file's head in pieces."""
+    data = path.read_bytes()
+    data = data[:data.rfind(b"\n") + 1]
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / path.name).write_bytes(data)
+    ref = api.scan([str(tmp_path / "ref")], keep_records=False, workers=1, tz="UTC")
+    live = tmp_path / "live"
+    live.mkdir()
+    run = RunningAnalysis.for_scan(ScanOptions(tz="UTC"), settle=3600.0)
+    _write_in_pieces(live, {path.name: data}, 2, run, Follower([str(live)]))
+    got = run.finalize()
+    assert _inputs(got) == _inputs(ref)
+    assert [s.layout for s in got.inputs] == [s.layout for s in ref.inputs]
+    assert " + " in str(ref.inputs[0].layout)  # the file is mixed, as the test assumes
+
+    def layout_notes(result: object) -> list[tuple[str, str]]:
+        return [(d.code, str(d.level)) for d in result.diagnostics  # type: ignore[attr-defined]
+                if d.code.startswith("layout-")]
+
+    assert layout_notes(got) == layout_notes(ref)
