@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -155,15 +156,11 @@ CORPUS = sorted([*(PUBLIC / "gc").glob("*.log"), *(DATA / "gc").glob("*.log"),
                  *(PUBLIC / "nginx").glob("*.log"), *(PUBLIC / "dumps").glob("*")])
 
 
-@pytest.mark.parametrize("pieces", [3, 7])
-@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
-def test_corpus_file_in_pieces_equals_one_scan(tmp_path: Path, path: Path, pieces: int) -> None:
-    """Every GC log (JDK 7/8 multi-line events, PrintHeapAtGC blocks, concurrent lines
-    inside pauses, unified logging of five collectors), nginx log and thread dump of the
-    corpora, appended in pieces, is read as one scan reads it: counts, findings, and
-    every table row by row (line and time)."""
+def _scan_and_watch(tmp_path: Path, path: Path, pieces: int) -> tuple[Any, Any]:
+    """One scan of the file's complete lines, and the watcher's result after the same
+    bytes were appended in ``pieces`` (a last line without newline waits for its end)."""
     data = path.read_bytes()
-    data = data[:data.rfind(b"\n") + 1]  # a last line without newline waits for its end
+    data = data[:data.rfind(b"\n") + 1]
     (tmp_path / "ref").mkdir()
     (tmp_path / "ref" / path.name).write_bytes(data)
     ref = api.scan([str(tmp_path / "ref")], keep_records=False, workers=1, tz="UTC")
@@ -171,7 +168,17 @@ def test_corpus_file_in_pieces_equals_one_scan(tmp_path: Path, path: Path, piece
     live.mkdir()
     run = RunningAnalysis.for_scan(ScanOptions(tz="UTC"), settle=3600.0)
     _write_in_pieces(live, {path.name: data}, pieces, run, Follower([str(live)]))
-    got = run.finalize()
+    return ref, run.finalize()
+
+
+@pytest.mark.parametrize("pieces", [3, 7])
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
+def test_corpus_file_in_pieces_equals_one_scan(tmp_path: Path, path: Path, pieces: int) -> None:
+    """Every GC log (JDK 7/8 multi-line events, PrintHeapAtGC blocks, concurrent lines
+    inside pauses, unified logging of five collectors), nginx log and thread dump of the
+    corpora, appended in pieces, is read as one scan reads it: counts, findings, and
+    every table row by row (line and time)."""
+    ref, got = _scan_and_watch(tmp_path, path, pieces)
     assert _inputs(got) == _inputs(ref)
     assert _findings(got) == _findings(ref)
     skip = {"level_counts", "level_seconds", "templates", "finding_minutes"}
@@ -231,16 +238,7 @@ def test_mixed_layout_app_log_in_pieces_equals_one_scan(tmp_path: Path, path: Pa
     """A console capture with several layouts (issue 13) is planned by the watcher as by
     scan: the same records and unparsed lines, and the same layout diagnostic (code and
     level), although the watcher sees the file's head in pieces."""
-    data = path.read_bytes()
-    data = data[:data.rfind(b"\n") + 1]
-    (tmp_path / "ref").mkdir()
-    (tmp_path / "ref" / path.name).write_bytes(data)
-    ref = api.scan([str(tmp_path / "ref")], keep_records=False, workers=1, tz="UTC")
-    live = tmp_path / "live"
-    live.mkdir()
-    run = RunningAnalysis.for_scan(ScanOptions(tz="UTC"), settle=3600.0)
-    _write_in_pieces(live, {path.name: data}, 2, run, Follower([str(live)]))
-    got = run.finalize()
+    ref, got = _scan_and_watch(tmp_path, path, 2)
     assert _inputs(got) == _inputs(ref)
     assert [s.layout for s in got.inputs] == [s.layout for s in ref.inputs]
     assert " + " in str(ref.inputs[0].layout)  # the file is mixed, as the test assumes
