@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from logsleuth.errors import InputError
 from logsleuth.sources.codecs import sniff_compression
-from logsleuth.sources.discovery import walk_files
 
 FINGERPRINT_BYTES = 1024  # a head this long names a file's content
 MIN_MATCH_BYTES = 64  # shorter heads are too weak to say a compressed copy is this file
@@ -87,6 +86,14 @@ def _line_end(data: bytes) -> int:
     return len(data) if cut == 0 and len(data) >= MAX_READ else cut
 
 
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
 def _open_decoded(path: str, compression: str | None) -> object:
     """A binary stream of a file's decompressed content."""
     from logsleuth.sources.codecs import decoded
@@ -120,7 +127,7 @@ class Follower:
         for arg in self.paths:
             p = Path(arg)
             if p.is_dir():
-                out.extend((f, f.relative_to(p).as_posix()) for f in walk_files(p))
+                out.extend((f, f.relative_to(p).as_posix()) for f in _walk(p))
             elif p.exists():
                 out.append((p, p.name))
             elif glob.has_magic(arg):
