@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
 from logsleuth.errors import InputError
 from logsleuth.sources.codecs import sniff_compression
+from logsleuth.sources.discovery import walk_files
 
 FINGERPRINT_BYTES = 1024  # a head this long names a file's content
 MIN_MATCH_BYTES = 64  # shorter heads are too weak to say a compressed copy is this file
@@ -95,14 +96,6 @@ def _same_head(t: Tracked, f: BinaryIO) -> bool:
     return _sha(f.read(t.head_len)) == t.head
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield Path(dirpath) / name
-
-
 class Moved(OSError):
     """The name now holds another file than the one stat'ed (renamed in between)."""
 
@@ -155,7 +148,7 @@ class Follower:
         for arg in self.paths:
             p = Path(arg)
             if p.is_dir():
-                out.extend((f, f.relative_to(p).as_posix()) for f in _walk(p))
+                out.extend((f, f.relative_to(p).as_posix()) for f in walk_files(p))
             elif p.exists():
                 out.append((p, p.name))
             elif glob.has_magic(arg):
