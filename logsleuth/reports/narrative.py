@@ -27,7 +27,10 @@ def _bytes(n: float) -> str:
 
 
 def _amount(value: float, unit: str) -> str:
-    return _bytes(value) if unit in ("B", "bytes") else f"{value:,.3g} {unit}".strip()
+    if unit in ("B", "bytes"):
+        return _bytes(value)
+    # whole numbers from a thousand up (42,200 threads), three figures below (1.01 threads)
+    return (f"{value:,.0f} {unit}" if abs(value) >= 1000 else f"{value:,.3g} {unit}").strip()
 
 
 def _lead(ms: int) -> str:
@@ -100,7 +103,10 @@ def _incident_text(result: Any, zone: DisplayZone) -> str:
 
 def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
     """Growth, amount per event, and the ceiling: reached, projected, or unknown."""
+    from logsleuth.timeline.resources import spoken_unit
+
     _when = zone.fmt
+    leak = {**leak, "unit": spoken_unit(leak["metric"], leak["unit"])}  # "threads", not "count"
     rate = _amount(leak["slope_per_hour"], leak["unit"])
     since = f" since {_when(leak['growth_start'])}" if leak.get("growth_start") else ""
     text = f"{lead}{leak['metric']} grew {rate} per hour{since} without release"
@@ -116,6 +122,8 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
         elif per.get("decided") == "co-occurrence":
             text += (" (told apart from events that move with it by the exception logged "
                      "in the same millisecond as its records)")
+    elif leak.get("per_event_reason"):  # say why no event is named, with the figures
+        text += f" (no event is named: {leak['per_event_reason']['message']})"
     proj = leak.get("projection") or {}
     ceiling = proj.get("ceiling") or {}
     said = (f" ({ceiling['source']} at {ceiling['where']})" if ceiling.get("where")
