@@ -92,6 +92,8 @@ def _lane(name: str, unit: str, ms: np.ndarray, v: np.ndarray, leak: dict[str, A
         if per.get("amount") is not None:
             words += (f"<br>≈ {_human(float(per['amount']), said)} per "
                       f"“{plot_text(per.get('template'), 80)}”")
+        elif leak.get("per_event_reason"):  # why no event is named (the summary says it all)
+            words += f"<br>no event named ({plot_text(leak['per_event_reason']['code'], 40)})"
         traces.append({"type": "scatter", "mode": "lines", "name": "fitted trend",
                        "x": iso([t0, end]), "y": [b, b + slope * (end - t0)], "legend": "",
                        "line": {"color": "#424242", "width": 1.5, "dash": "dash"},
