@@ -117,6 +117,7 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
         if per.get("decided") == "ambiguous" and per.get("alternatives"):
             text += (" - it cannot be told apart from \"" + "\", \"".join(
                 per["alternatives"][:2]) + "\", whose counts move with it")
+            text += _separation_words(per)
         elif per.get("decided") == "lead-lag":
             text += " (told apart from events that move with it by their timing)"
         elif per.get("decided") == "co-occurrence":
@@ -144,6 +145,19 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
     if res:  # what runs out, and what a Java engineer does next
         text += f". {res['name'][:1].upper()}{res['name'][1:]}: {res['next_step']}"
     return text + "."
+
+
+def _separation_words(per: dict[str, Any]) -> str:
+    """The figures of the test that could not tell the named event from its first rival."""
+    sp = next((s for s in per.get("separations") or []
+               if per.get("template") in s.get("candidates", [])), None)
+    if not sp:
+        return ""
+    i = sp["candidates"].index(per["template"])
+    return (f" (counts correlated {sp['corr']:.2f} over {sp['windows']} intervals; what it "
+            f"adds to the rival: F {sp['f'][i]:.1f}, p {sp['p'][i]:.2g}, "
+            f"{sp['p_leave_one_out'][i]:.2g} with one interval left out; what the rival "
+            f"adds: F {sp['f'][1 - i]:.1f}, p {sp['p'][1 - i]:.2g})")
 
 
 def _span(ms: int) -> str:

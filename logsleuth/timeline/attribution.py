@@ -457,8 +457,8 @@ def _no_fit(metric_ts: object, metric_values: object, event_ts: object,
     key, x, y, dt = _own_intervals(metric_ts, metric_values, event_ts, event_keys, weights,
                                    ranges, None, min_events)
     if len(y) < 2:
-        return NoAttribution("no-samples", "fewer than 3 gauge samples in the growth range: "
-                             "no increments to fit", len(y))
+        return NoAttribution("no-samples", f"{len(y)} gauge intervals in the growth range "
+                             "(under 3 samples): no increments to fit", len(y))
     if key is None:
         return NoAttribution("no-events", f"no message template has {min_events} records "
                              f"in the growth range ({len(y)} gauge intervals)", len(y))

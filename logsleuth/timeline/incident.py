@@ -186,7 +186,8 @@ def _leak_json(k: LeakEstimate) -> dict[str, object]:
             "per_event": None if pe is None else {
                 "template": pe.template, "amount": pe.amount, "r2": pe.r2, "n": pe.n,
                 "decided": pe.decided, "alternatives": list(pe.alternatives),
-                "alternative_amounts": list(pe.alternative_amounts)},
+                "alternative_amounts": list(pe.alternative_amounts),
+                "separations": [sp.to_json() for sp in pe.separations]},
             "per_event_reason": None if k.per_event_reason is None
             else k.per_event_reason.to_json()}
 

@@ -151,8 +151,14 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
         if isinstance(per, NoAttribution):  # why not, naming the event it looked at
             per = per.named(None if per.template is None else templates[int(per.template)])
         else:
-            per = replace(per, template=templates[int(per.template)],
-                          alternatives=tuple(templates[int(a)] for a in per.alternatives))
+            name = {k: templates[int(k)] for k in (per.template, *per.alternatives)}
+            per = replace(per, template=name[per.template],
+                          alternatives=tuple(name[a] for a in per.alternatives),
+                          separations=tuple(replace(sp, a=name.get(sp.a, sp.a),
+                                                    b=name.get(sp.b, sp.b),
+                                                    winner=None if sp.winner is None
+                                                    else name.get(sp.winner, sp.winner))
+                                            for sp in per.separations))
         leaks[i] = leak.with_per_event(per)
     return leaks, metrics
 

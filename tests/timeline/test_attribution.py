@@ -125,6 +125,7 @@ def test_too_few_events_and_too_few_samples_are_said():
     assert isinstance(few, NoAttribution) and few.code == "no-events", few
     two = explain_increments(t[:2], v[:2], ev_t, keys, unit="B")
     assert isinstance(two, NoAttribution) and two.code == "no-samples", two
+    assert "1 gauge intervals" in two.message
     # events in only 3 intervals (10 each): below the 5 a fit needs
     sparse = np.concatenate([np.full(10, t[i] + 500) for i in (3, 20, 40)])
     got = explain_increments(t, v, sparse, np.array(["Job"] * 30, dtype=object), unit="B")

@@ -270,6 +270,25 @@ def test_metaspace_leak_is_the_used_space_and_committed_is_named_beside_it() -> 
     assert "MaxMetaspaceSize bounds the committed" in used["resource"]["name"]
 
 
+@pytest.mark.parametrize("case", ["threads-g1", "heap-g1"])
+def test_an_ambiguous_attribution_gives_its_test_figures(case: str) -> None:
+    """Collinear candidates the evidence cannot tell apart: the JSON carries the nested
+    tests (candidates named by their templates) and the paragraph says their figures."""
+    from logsleuth.reports.narrative import incident_paragraph
+
+    res = scanned(case)
+    leak = _leak(res.incident.to_json(), case)
+    per = leak["per_event"]
+    assert per is not None and per["decided"] == "ambiguous", per
+    seps = per["separations"]
+    assert seps and all(per["template"] in sp["candidates"] or any(
+        a in sp["candidates"] for a in per["alternatives"]) for sp in seps), seps
+    first = next(sp for sp in seps if per["template"] in sp["candidates"])
+    assert first["winner"] is None
+    text = incident_paragraph(res)
+    assert f"counts correlated {first['corr']:.2f} over {first['windows']} intervals" in text
+
+
 @pytest.mark.parametrize(("case", "noun"), [("threads-g1", "threads"), ("fd-g1", "descriptors"),
                                             ("pool-hikari", "connections")])
 def test_counted_gauges_speak_their_unit(case: str, noun: str) -> None:
