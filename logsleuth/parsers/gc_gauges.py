@@ -4,7 +4,10 @@ The leak analysis reads one series table; a GC log feeds it without any
 definition from the user:
 
 - ``jvm_heap_after_gc``: the whole heap after every stop-the-world collection
-  (``gc_events.heap_after_kb``), any collector, JDK 8 and unified. Capped by
+  (``gc_events.heap_after_kb``), any collector, JDK 8 and unified; to the KiB where the
+  collection's young (``PSYoungGen``, ``DefNew``, ``ParNew``) and old generation lines
+  both state their size after it (unified Parallel and Serial round the summary line to
+  whole MiB). Capped by
   ``jvm_max_heap`` (``-Xmx``, ``MaxHeapSize``, ``Heap Max Capacity``) through the
   ``*heap*`` glob of those ceilings.
 - ``jvm_heap_old_after_gc``: the old generation after a collection: Parallel's
@@ -49,7 +52,8 @@ _PAUSES = ("young", "mixed", "full", "degenerated", "pause-other")
 
 _SIZE = r"(?P<{0}>\d+(?:\.\d+)?)(?P<{0}u>[BKMG])"
 _POOL_RE = re.compile(
-    r"(?:GC\((?P<id>\d+)\) |\[)(?P<pool>Metaspace|ParOldGen|PSOldGen|Tenured|CMS|Old regions)"
+    r"(?:GC\((?P<id>\d+)\) |\[)(?P<pool>Metaspace|ParOldGen|PSOldGen|Tenured|CMS|Old regions"
+    r"|PSYoungGen|DefNew|ParNew)"
     r": " + _SIZE.format("b") + r"?(?P<bc>\([^)\n]*\))?->"
     + _SIZE.format("a") + r"?(?:\((?P<c>\d+(?:\.\d+)?)(?P<cu>[BKMG])\))?")
 # ZGC's after-GC line (with its id) and a heap block's line (JDK 8 PrintHeapAtGC, exit)
@@ -70,8 +74,9 @@ def _kb(value: str | None, unit: str | None) -> float | None:
 
 def gc_gauges(text: str, events: pa.Table, source: str) -> pa.Table:
     """``metrics`` rows (origin gauge, and old-gen capacities as limits) of one GC log."""
-    parts = [_heap_rows(events, source)]
-    pools = _pool_rows(text, events, source)
+    finer: dict[int, float] = {}  # event row -> whole heap after it, KiB (young + old)
+    pools = _pool_rows(text, events, source, finer)
+    parts = [_heap_rows(events, source, finer)]
     if pools is not None:
         parts.append(pools)
     out = pa.concat_tables(parts)
@@ -89,14 +94,21 @@ def _table(source: str, lines: np.ndarray, ts: pa.Array, metric: list[str],
         "caps": pa.array(caps, pa.string())}, schema=METRICS_SCHEMA)
 
 
-def _heap_rows(events: pa.Table, source: str) -> pa.Table:
+def _heap_rows(events: pa.Table, source: str, finer: dict[int, float]) -> pa.Table:
+    """The whole heap after each pause: the summary's figure (whole MiB in unified logs),
+    or young + old after in KiB where the pause's generation lines state both."""
     pause = pc.and_(pc.is_in(events["kind"].cast(pa.string()), pa.array(_PAUSES)),
                     pc.is_valid(events["heap_after_kb"]))
-    e = events.filter(pc.fill_null(pause, False))
+    mask = pc.fill_null(pause, False)
+    e = events.filter(mask)
     n = e.num_rows
+    kb = e["heap_after_kb"].to_numpy(zero_copy_only=False).astype(np.float64)
+    if finer:
+        rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+        kb = np.array([finer.get(int(r), k) for r, k in zip(rows, kb, strict=True)],
+                      np.float64)
     return _table(source, e["line"].to_numpy(), e["ts"].combine_chunks() if n else
-                  pa.array([], pa.timestamp("ms", tz="UTC")), [HEAP] * n,
-                  e["heap_after_kb"].to_numpy(zero_copy_only=False).astype(np.float64) * 1024,
+                  pa.array([], pa.timestamp("ms", tz="UTC")), [HEAP] * n, kb * 1024,
                   ["gauge"] * n, [None] * n)
 
 
@@ -113,7 +125,12 @@ def _sizes_kb(values: list[str | None], units: list[str | None]) -> np.ndarray:
     return num * factor
 
 
-def _pool_rows(text: str, events: pa.Table, source: str) -> pa.Table | None:
+_YOUNG = ("PSYoungGen", "DefNew", "ParNew")
+_OLD_KIB = ("ParOldGen", "PSOldGen", "Tenured", "CMS")  # in KiB (G1's regions are MiB)
+
+
+def _pool_rows(text: str, events: pa.Table, source: str,
+               finer: dict[int, float]) -> pa.Table | None:
     """Pool lines placed at their collection; Python only collects the regex groups."""
     groups = [(m.start(), *m.group("id", "pool", "bc", "a", "au", "c", "cu"))
               for m in _POOL_RE.finditer(text)]
@@ -137,7 +154,9 @@ def _pool_rows(text: str, events: pa.Table, source: str) -> pa.Table | None:
     committed = np.where(meta & np.array([x is not None for x in bc]), cap, np.nan)
     cap[meta] = np.nan
     at = _collection_of(events, gc_id, lines)
-    ok = (at >= 0) & ~np.isnan(after)
+    young = np.isin(pool_arr, _YOUNG)
+    _young_plus_old(at, after, young, np.isin(pool_arr, _OLD_KIB), finer)
+    ok = (at >= 0) & ~np.isnan(after) & ~young
     metric = np.where(meta, METASPACE, OLD)
     limit = ok & ~meta & ~np.isnan(cap)
     com = (at >= 0) & ~np.isnan(committed)
@@ -161,6 +180,18 @@ def _pool_rows(text: str, events: pa.Table, source: str) -> pa.Table | None:
     from logsleuth.parsers.metrics import first_statements
 
     return first_statements(t)
+
+
+def _young_plus_old(at: np.ndarray, after: np.ndarray, young: np.ndarray, old: np.ndarray,
+                    finer: dict[int, float]) -> None:
+    """The whole heap after a collection to the KiB, where its young and old generation
+    lines both state theirs (unified Parallel and Serial round the summary to whole MiB,
+    ~300 KB of noise per sample against a leak of a few KB per event)."""
+    y = {int(a): float(v) for a, v in zip(at[young], after[young], strict=True)
+         if a >= 0 and not np.isnan(v)}
+    for a, v in zip(at[old], after[old], strict=True):
+        if int(a) in y and not np.isnan(v):
+            finer[int(a)] = y[int(a)] + float(v)
 
 
 _Rows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str, str | None]

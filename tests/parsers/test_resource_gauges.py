@@ -127,6 +127,36 @@ def test_metaspace_run_reads_used_as_the_leak_and_committed_beside_it() -> None:
     assert set(com) - set(used) == {exit_line} and com[exit_line] == 14 << 20
 
 
+# (log, {line of the pause: KiB}): the whole heap after a pause in KiB, young + old after
+# from the generation lines, where the summary line rounds to whole MiB. Read off by hand.
+HEAP_KIB = [
+    # GC(0) DefNew ->3263K + Tenured ->20953K (summary 23M); GC(1) 3233K + 47140K (49M);
+    # GC(2) 0K + 10970K (10M); GC(3)'s full pause prints no generations: its 10M stays
+    ("public/gc/ujl-serial-safepoint-os-cpu.log",
+     {10: 24216, 18: 50373, 36: 10970, 32: 10240}),
+    # GC(0) PSYoungGen ->496K + ParOldGen ->136K (summary "4M->0M"); GC(1) 496K + 280K
+    ("gc/parallel-uptime.log", {21: 632, 27: 776}),
+    # JDK 8 prints the whole heap in K already: unchanged
+    ("gc_extra/jdk8_parallel_datestamps.log", {4: 5096, 7: 12100}),
+]
+
+
+@pytest.mark.parametrize(("log", "want"), HEAP_KIB)
+def test_whole_heap_after_gc_in_kib_from_the_generations(log: str, want: dict[int, int]) -> None:
+    heap = dict(_rows(_gauges(DATA / log), HEAP))
+    assert {ln: heap.get(ln) for ln in want} == {ln: k * KB for ln, k in want.items()}
+
+
+def test_heap_parallel_run_heap_after_gc_is_young_plus_old() -> None:
+    """heap-parallel GC(3) (line 39, "12M->4M(31M)"): PSYoungGen ->1022K + ParOldGen
+    ->3377K = 4399K."""
+    import gzip
+
+    text = gzip.decompress((_RUNS / "heap-parallel" / "gc.log.gz").read_bytes())
+    heap = dict(_rows(parse_gc_log(text, "gc.log").tables["metrics"].to_pandas(), HEAP))
+    assert heap[39] == 4399 * KB
+
+
 def test_g1_old_regions_need_the_region_size() -> None:
     """The public G1 log lacks its gc,init lines: regions cannot become bytes, so no
     old-gen series rather than a wrong one; the G1 runs state ``Heap Region Size: 1M``."""
