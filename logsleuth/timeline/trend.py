@@ -218,7 +218,13 @@ def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = 
     rise = slope * float(gt[-1] - gt[0]) if len(gt) > 1 else 0.0
     never_released = (nonneg >= 0.95 and drawdown <= 0.01 * rise
                       and gv[-1] > gv[0] + 0.05 * abs(gv[0]) and gv[-1] > gv[0])
-    is_leak = bool(seg.growth is not None and len(gt) >= 5 and slope > 0
+    # five observations of growth, not five samples: a gauge that moves in quanta (G1
+    # regions, 64 KiB metaspace chunks) can sit on a few levels for many samples, and
+    # three region steps in a JVM's first seconds are its warm-up, not a trend. A gauge
+    # that climbed to its ceiling in a few big chunks did run out: that is evidence
+    rises = int(np.count_nonzero(np.diff(gv) > 0))
+    resolved = rises >= 5 or seg.ceiling_reached_ms is not None
+    is_leak = bool(seg.growth is not None and len(gt) >= 5 and resolved and slope > 0
                    and (r2 >= 0.6 or never_released) and nonneg >= 0.6
                    and drawdown <= 0.25 * rise)
     cps = tuple(sorted({r.start_ms for r in seg.regimes[1:]}))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -47,6 +48,7 @@ class Tracked:
     truncations: int = 0
     mtime_ns: int = 0  # when it was last seen changed (an inode reused at the same size)
     copy_of: str = ""  # a compressed copy of this file, which is still on disk and read
+    size: int = 0  # its size when last seen (a plain file deleted unread says how much)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -96,6 +98,20 @@ def _same_head(t: Tracked, f: BinaryIO) -> bool:
     return _sha(f.read(t.head_len)) == t.head
 
 
+def _continues(t: Tracked, path: str) -> bool:
+    """The file now at ``path`` under ``t``'s inode is ``t`` renamed, not a new file in a
+    reused inode (a deleted file's number is handed to the next file created: a rolled
+    archive, seen in live runs). A rename keeps the content, so the head still matches."""
+    try:
+        with _open_as(path, t.ident) as f:
+            magic = f.read(8)
+            if (sniff_compression(magic) or "") != t.compressed:
+                return False
+            return bool(t.compressed) or _same_head(t, f)
+    except OSError:
+        return True  # gone again or moved: the next poll decides
+
+
 class Moved(OSError):
     """The name now holds another file than the one stat'ed (renamed in between)."""
 
@@ -134,6 +150,9 @@ class Follower:
     gone: list[Tracked] = field(default_factory=list)
     backlog: bool = False  # the last poll left bytes unread (``MAX_READ``): poll again now
     exclude: frozenset[str] = frozenset()  # absolute paths never read (the watcher's outputs)
+    # files that vanished before they were read to their end, and when: lost unless a
+    # compressed copy of them turns up (``lost`` says them once the grace is over)
+    unread: dict[str, tuple[Tracked, float]] = field(default_factory=dict)
     # compressed files being read in pieces: their open decoders, and a cut line's rest
     _decoders: dict[str, object] = field(default_factory=dict, repr=False)
     _decoded_tail: dict[str, bytes] = field(default_factory=dict, repr=False)
@@ -173,6 +192,9 @@ class Follower:
                     continue
                 seen.add(ident)
                 t = by_ident.get(ident)
+                if t is not None and t.path != str(path) and not _continues(t, str(path)):
+                    self._vanished(t)  # its inode now holds a new file of another name
+                    t = None
                 if t is None:
                     with _open_as(str(path), ident) as f:
                         magic = f.read(8)
@@ -187,6 +209,8 @@ class Follower:
             if t is None:
                 continue
             t.path = str(path)
+            if not t.compressed:
+                t.size = st.st_size
             if t.done or (t.copy_of and self._copy_waits(t)):
                 continue
             if st.st_size == t.offset and st.st_mtime_ns == t.mtime_ns and not t.compressed:
@@ -195,9 +219,27 @@ class Follower:
             chunks.extend(self._read(t, st.st_size))
         for t in self.files.values():
             if t.path and t.ident not in seen:  # deleted (or renamed outside the set)
-                t.path = ""
+                self._vanished(t)
         self._forget()
         return chunks
+
+    def _vanished(self, t: Tracked) -> None:
+        """``t`` is no longer on disk; its unread rest is lost unless a copy continues it."""
+        copied = any(c.compressed and c.stream == t.stream and c.key.startswith(f"{t.key}>")
+                     for c in self.files.values())  # seen in this poll, before the loss
+        if not t.compressed and t.size > t.offset and not copied:
+            self.unread[t.key] = (replace(t), time.monotonic())
+        t.path = ""
+
+    def lost(self, grace: float) -> list[Tracked]:
+        """Files deleted (or moved out of the set) before they were read to their end, and
+        for ``grace`` seconds no compressed copy continued them: their unread bytes
+        (``size - offset``, at least) are lost; each is returned once."""
+        now = time.monotonic()
+        out = [t for t, since in self.unread.values() if now - since >= grace]
+        for t in out:
+            del self.unread[t.key]
+        return out
 
     def _new_file(self, path: str, display: str, ident: str,
                   compression: str | None) -> Tracked | None:
@@ -212,6 +254,7 @@ class Follower:
         if compression is not None:
             twin = self._twin(head)
             if twin is not None:  # a rolled file compressed after we read it
+                self.unread.pop(twin.key, None)
                 key = f"{twin.key}>{ident}"
                 self.files[key] = Tracked(key, twin.stream, twin.display, path, ident,
                                           twin.offset, twin.lines, twin.head, twin.head_len,
@@ -222,6 +265,7 @@ class Follower:
             twin = self._twin(head)
             if twin is not None and (not twin.path or self._changed(twin)):
                 # copied away (logrotate copy, copytruncate): the copy continues the file
+                self.unread.pop(twin.key, None)
                 key = f"{twin.key}>{ident}"
                 self.files[key] = Tracked(key, twin.stream, twin.display, path, ident,
                                           twin.offset, twin.lines, twin.head, twin.head_len)
@@ -365,8 +409,12 @@ class Follower:
     # -- checkpoint -----------------------------------------------------------
     def to_json(self) -> dict[str, object]:
         return {"files": [t.to_json() for t in self.files.values()],
-                "gone": [t.to_json() for t in self.gone]}
+                "gone": [t.to_json() for t in self.gone],
+                "unread": [t.to_json() for t, _ in self.unread.values()]}
 
     def restore(self, data: dict[str, list[dict[str, object]]]) -> None:
         self.files = {str(d["key"]): Tracked(**d) for d in data.get("files", [])}  # type: ignore[arg-type]
         self.gone = [Tracked(**d) for d in data.get("gone", [])]  # type: ignore[arg-type]
+        now = time.monotonic()  # a pending loss waits its grace again
+        self.unread = {str(d["key"]): (Tracked(**d), now)  # type: ignore[arg-type]
+                       for d in data.get("unread", [])}

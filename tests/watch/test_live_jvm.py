@@ -162,12 +162,11 @@ def test_forecast_before_the_oom_with_the_eta_within_10_percent(matrix: Any,
     assert onsets and _ms(onsets[0]["onset"]) == exhausted
     # every record the JVM wrote was read once: rolled, compressed files included; and
     # the GC log beside it is read too
-    read, written = _app_records(watcher), truth["counts"]["records"]
-    assert read <= written  # never a record twice (rolled and compressed copies)
+    # (9-119 short in most runs until a roll between the poll's stat and open was found:
+    # watch/follow.py reads through one descriptor whose inode is checked)
+    assert _app_records(watcher) == truth["counts"]["records"]
     assert watcher.analysis.records_read.get("gc.log", 0) > 0
-    if read < written:  # seen in 5 of 7 runs at the end of session 6 (9-17 records short)
-        pytest.xfail(f"issue 16: the watcher read {read} of the {written} records written; "
-                     "the last ones were not read by the stop")
+    assert not [e for e in events if e["event"] == "lost"]
     # The attribution last, after every check of the watcher's own: in short live runs on
     # a loaded machine it still misses in three measured ways (issue 15), so a miss here is
     # an xfail naming what was given, not a pass: the forecast's amount 222.6 B (truth 256,
