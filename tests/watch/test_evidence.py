@@ -134,6 +134,9 @@ def test_structured_evidence_in_pieces_equals_one_scan(tmp_path: Path, case: str
         assert {e["metric"] for e in said if e["event"] == "leak"} == \
             {k.metric for k in ref.incident.leaks}
         assert set(gauges[:1]) & {e["metric"] for e in said if e["event"] == "leak"}
+        for e in said:  # an unattributed leak says why, as the scan's JSON does
+            if e["event"] == "leak":
+                assert (e["per_event"] is None) == (e["per_event_reason"] is not None), e
 
 
 def test_nginx_5xx_and_gc_findings_arrive_as_events(tmp_path: Path) -> None:
