@@ -204,3 +204,23 @@ def test_threadmxbean_dump_states_the_live_thread_count() -> None:
     """The header says 816 live threads (peak 1060); only 2 stacks were kept in the file."""
     live = metric(THREADMX, "jvm_threads_live")
     assert live["value"].tolist() == [816]
+
+
+# ---------------------------------------------------------------- JDK 17 ZGC with its statistics table
+
+ZGC_STATS = "gc/jifa-jdk17-zgc-stats-head.log"
+
+
+def test_zgc_statistics_table_is_not_a_stall() -> None:
+    """``Critical: Allocation Stall  0 / 0 ...`` in the gc,stats table is a rate, not a stall."""
+    st = only_input(ZGC_STATS)
+    assert st.kind == "gc-log"
+    assert st.unparsed_lines == 0
+    ev = scan(ZGC_STATS).table("gc_events").to_pandas()
+    assert set(ev["collector"].dropna()) == {"ZGC"}
+    assert (ev["kind"] == "stall").sum() == count(ZGC_STATS, r"\] Allocation Stall \(") == 0
+    assert sorted(ev["pause_ms"].dropna().round(3)) == [0.007, 0.008, 0.031]
+    (cycle,) = ev[ev["kind"] == "cycle"].itertuples()
+    # "Garbage Collection (Warmup) 104M(10%)->88M(9%)" of "Max Capacity: 1000M(100%)"
+    assert (cycle.heap_after_kb, cycle.heap_capacity_kb) == (88 * KIB, 1000 * KIB)
+    assert "jvm-zgc-allocation-stall" not in {f.rule for f in scan(ZGC_STATS).findings}
