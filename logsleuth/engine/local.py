@@ -27,6 +27,10 @@ from logsleuth.model import Kind
 from logsleuth.sources.opening import open_disk
 
 SPLIT_MIN_BYTES = 96 * 2**20  # below this a plain file is one unit
+# a split file's units are at most this large: what a unit holds while it is read (its
+# analysis counts at three widths, warning rows, metric rows) grows with its span, so a
+# 4 GiB file cut in ``workers * 4`` units held 4x what a 1 GiB one does in each process
+MAX_UNIT_BYTES = 128 * 2**20
 PARALLEL_MIN_BYTES = 48 * 2**20  # below this the whole scan runs inline
 HEAD_BYTES = 64 * 1024
 
@@ -73,7 +77,8 @@ def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
         if (p.kind == Kind.APP_LOG and hasattr(p.layout, "header_regex") and dated
                 and getattr(p, "wrapper", None) is None and getattr(src, "splittable", False)
                 and workers > 1):
-            ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, workers * 4)
+            parts = max(workers * 4, -(-src.size // MAX_UNIT_BYTES))
+            ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, parts)
         else:
             ranges = [(0, None)]
         for i, (s, e) in enumerate(ranges):
