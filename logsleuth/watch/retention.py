@@ -23,8 +23,9 @@ The rule, by age against the newest record read (``evidence_ms``):
 - records per (source, minute, level) older than ``COARSE``: per hour (they were the
   state's steepest growth: ~4,600 keys and ~0.75 MiB per log day on the 30-day bench,
   as Python tuples);
-- each finding's matches per minute are kept as they are (a finding's peak per minute
-  reads them; one key per minute a finding matched in).
+- each finding's matches per minute older than ``COARSE``: per hour, kept apart from
+  its minutes with the busiest folded minute, so its peak per minute stays exact (a
+  record read late into a minute already folded is counted, but not in that peak).
 
 Applied at most once per ``EVERY`` of evidence time; its cost is a pass over the old
 aggregates, which the rule itself keeps small.
@@ -215,6 +216,7 @@ class Retention:
         if rules is not None:
             for g in rules.aggregator._groups.values():
                 trim_seconds(g, fine)
+                g.fold_minutes(coarse)
         metrics = run.running.get("metrics")
         if metrics is not None:
             metrics._flush()
