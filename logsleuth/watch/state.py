@@ -127,8 +127,10 @@ class RunningAnalysis:
                 if now - since >= self.settle:
                     self._start(key, now)
             for s in self.streams.values():
-                if s.carry and now - s.quiet_since >= self.settle:
-                    self._feed(s, b"", final=True)
+                if now - s.quiet_since >= self.settle:
+                    if s.carry:
+                        self._feed(s, b"", final=True)
+                    _release_scratch(s.parser)  # quiet: a rolled file's, often for good
         self.retention.apply(self)
         return self.batch_records
 
@@ -362,6 +364,16 @@ class _Head:
     kind: Kind
     head: bytes
     source: Source
+
+
+def _release_scratch(parser: Any) -> None:
+    """The parsers of a stream (a guard, an unwrapper, the app-log parser) give back
+    what they keep between feeds."""
+    while parser is not None:
+        release = getattr(parser, "release_scratch", None)
+        if release is not None:
+            release()
+        parser = getattr(parser, "inner", None)
 
 
 def _family_key(display: str) -> tuple[str, str]:
