@@ -250,11 +250,12 @@ class RunningAnalysis:
         unit = WorkUnit(src, kind, layout, wrapper=wrapper)
         options = self._dated(c, layout, dated)
         # a parser bug costs this stream's rest (a parser-crash diagnostic), never the watch
+        display = c.display  # the probe keeps the name only: ``c`` holds the first read
         parser = GuardedFeeder(
             app_log_parser(unit, options, partial, self._sink),
             f"the app-log parser (layout {stats.layout})",
             probe=lambda: app_log_parser(unit, options, Partial(
-                c.display, 0, InputStats(c.display), CollectorSet([])), None))
+                display, 0, InputStats(display), CollectorSet([])), None))
         return _Stream(c.display, kind, parser, stats, line=c.first_line, layout=layout,
                        wrapper=wrapper, head=c.data[:HEAD_BYTES], fs_path=c.fs_path,
                        base_date=options.base_dates.get(c.display))

@@ -181,3 +181,18 @@ def test_a_rolled_file_gone_quiet_keeps_no_chunk_sized_scratch(tmp_path: Path) -
     assert _scratch_bytes(old.parser) == 0
     assert _scratch_bytes(new.parser) > 0
     assert sum(run.records_read.values()) > 0
+
+
+def test_a_stream_keeps_no_reference_to_the_bytes_it_read(tmp_path: Path) -> None:
+    """The parser's crash probe kept the stream's first read alive through its closure
+    (up to 8 MiB per stream, for as long as a rolled file's archive is on disk)."""
+    import sys
+
+    from logsleuth.watch.follow import Chunk
+
+    data = _incident_bytes()[: 4 * 2**20]
+    data = data[: data.rindex(b"\n2026-") + 1]
+    run = _running()
+    run.ingest([Chunk("k", "app.log", data, 1, fs_path=str(tmp_path / "app.log"))])
+    assert run.streams["k"].parser is not None and sum(run.records_read.values()) > 0
+    assert sys.getrefcount(data) == 2  # this name, and getrefcount's argument
