@@ -268,8 +268,13 @@ def test_cli_restarted_from_state_while_the_jvm_rolls_alerts_by_webhook_and_metr
             client.communicate(timeout=30)
             client = None
             m.stop(jvm)
-            time.sleep(8.0)  # the last records settle (5 s) and are analysed (--interval 1)
-            samples = _scrape(port)
+            written = t.case_truth(app, tmp_path / "truth.csv", m.ZONE)["counts"]["records"]
+            deadline = time.monotonic() + 60  # the last records settle (5 s), are analysed
+            while time.monotonic() < deadline:
+                samples = _scrape(port)
+                if _records_scraped(samples) >= written:
+                    break
+                time.sleep(0.5)
             stop(second)
             second = None
         finally:
@@ -305,7 +310,10 @@ def test_cli_restarted_from_state_while_the_jvm_rolls_alerts_by_webhook_and_metr
     # the endpoint: the leak's rate, the findings, and the records read, as the state has them
     assert samples[("logsleuth_leak_rate_per_hour", (("metric", GAUGE), ("unit", "B")))] > 0
     assert samples[("logsleuth_findings_total", (("rule", "exception-in-encoder"),))] > 0
-    read = sum(v for (name, labels), v in samples.items()
-               if name == "logsleuth_records_read_total" and dict(labels)["file"].startswith(
-                   "push-server"))
-    assert read == truth["counts"]["records"]
+    assert _records_scraped(samples) == truth["counts"]["records"]
+
+
+def _records_scraped(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> float:
+    return sum(v for (name, labels), v in samples.items()
+               if name == "logsleuth_records_read_total"
+               and dict(labels)["file"].startswith("push-server"))
