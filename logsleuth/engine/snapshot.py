@@ -91,10 +91,12 @@ def _dump_rules(c: Any, snap: Snapshot, at: str) -> None:
         out.append({"rule": rule, "fingerprint": fp, "signature": g.signature,
                     "count": g.count, "first_ts": g.first_ts, "last_ts": g.last_ts,
                     "sources": list(g.sources.items()), "threads": list(g.threads.items()),
-                    "example": example, "stack": g.stack, "extracted": g.extracted})
+                    "example": example, "stack": g.stack, "extracted": g.extracted,
+                    "folded_peak": g.folded_peak})
     snap.meta[at] = {"groups": out}
     snap.tables[f"{at}.minutes"] = _counter_table(items, "minutes")
     snap.tables[f"{at}.seconds"] = _counter_table(items, "seconds")
+    snap.tables[f"{at}.hours"] = _counter_table(items, "hours")
 
 
 def _load_rules(c: Any, snap: Snapshot, at: str) -> None:
@@ -114,10 +116,13 @@ def _load_rules(c: Any, snap: Snapshot, at: str) -> None:
             ts, src, line, text = d["example"]
             g.example = ((float("inf") if ts is None else float(ts), src, int(line)), text)
         g.stack, g.extracted = d["stack"], {k: list(v) for k, v in d["extracted"].items()}
+        g.folded_peak = int(d.get("folded_peak", 0))
         groups[(d["rule"], d["fingerprint"])] = g
         built.append(g)
-    for attr in ("minutes", "seconds"):
-        t = snap.tables[f"{at}.{attr}"]
+    for attr in ("minutes", "seconds", "hours"):
+        t = snap.tables.get(f"{at}.{attr}")
+        if t is None:  # a state written before hours were folded
+            continue
         for gi, k, n in zip(t["group"].to_pylist(), t["key"].to_pylist(),
                             t["count"].to_pylist(), strict=True):
             getattr(built[gi], attr)[k] = n

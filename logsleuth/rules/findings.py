@@ -88,8 +88,8 @@ def _capped_add(counter: Counter[str], key: str | None, n: int = 1) -> None:
 class _Group:
     """Running state of one (rule, fingerprint)."""
 
-    __slots__ = ("count", "example", "extracted", "first_ts", "last_ts", "minutes", "rule",
-                 "seconds", "signature", "sources", "stack", "threads")
+    __slots__ = ("count", "example", "extracted", "first_ts", "folded_peak", "hours", "last_ts",
+                 "minutes", "rule", "seconds", "signature", "sources", "stack", "threads")
 
     def __init__(self, rule: RuleInfo, signature: str) -> None:
         self.rule = rule
@@ -99,6 +99,10 @@ class _Group:
         self.last_ts: int | None = None
         self.minutes: Counter[int] = Counter()
         self.seconds: Counter[int] = Counter()  # only for threshold rules
+        # old minutes folded per hour (a watcher's retention): kept apart from the
+        # minutes, with the busiest minute folded, so the peak per minute stays exact
+        self.hours: Counter[int] = Counter()
+        self.folded_peak = 0
         self.sources: Counter[str] = Counter()
         self.threads: Counter[str] = Counter()
         self.example: tuple[tuple[float, str, int], str] | None = None
@@ -196,6 +200,8 @@ class _Group:
                 self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
         self.minutes.update(o.minutes)
         self.seconds.update(o.seconds)
+        self.hours.update(o.hours)
+        self.folded_peak = max(self.folded_peak, o.folded_peak)
         for k, n in o.sources.items():
             _capped_add(self.sources, k, n)
         for k, n in o.threads.items():
@@ -204,6 +210,18 @@ class _Group:
             self.example, self.stack = o.example, o.stack
         for name, (lo, hi, order, last, unit) in o.extracted.items():
             self._extract(name, lo, unit, order, hi, last)  # type: ignore[arg-type]
+
+    def peak_minute(self) -> int:
+        return max(self.minutes.values(), default=0)
+
+    def fold_minutes(self, before_ms: int) -> None:
+        """Minutes older than ``before_ms`` summed per hour (into ``hours``); their
+        busiest count is kept as ``folded_peak``."""
+        old = [m for m in self.minutes if m * 60_000 < before_ms]
+        for m in old:
+            n = self.minutes.pop(m)
+            self.folded_peak = max(self.folded_peak, n)
+            self.hours[m // 60] += n
 
     def window_peak(self) -> int:
         """Most matches inside any window of the rule's threshold length."""
@@ -233,7 +251,7 @@ class _Group:
             rule=r.id, severity=r.severity, title=r.title, count=self.count,
             first_seen=iso(self.first_ts), last_seen=iso(self.last_ts), fingerprint=fp,
             signature=self.signature, example={"path": path, "line": line, "text": text},
-            peak_per_minute=max(self.minutes.values(), default=0), advice=r.advice,
+            peak_per_minute=max(self.peak_minute(), self.folded_peak), advice=r.advice,
             extracted={k: {"min": v[0], "max": v[1], "last": v[3], "unit": v[4]}
                        for k, v in sorted(self.extracted.items())},
             sources=_summary(self.sources), threads=_summary(self.threads), stack=self.stack,
@@ -299,9 +317,12 @@ class FindingAggregator:
         return self
 
     def minutes_table(self) -> list[tuple[str, str, int, int]]:
-        """(rule, fingerprint, minute epoch ms, count) rows: the rule lane of a timeline."""
-        return [(rule, fp, m * 60_000, n) for (rule, fp), g in sorted(self._groups.items())
-                for m, n in sorted(g.minutes.items())]
+        """(rule, fingerprint, minute epoch ms, count) rows: the rule lane of a timeline
+        (hours folded by a watcher's retention: one row at the hour's middle minute)."""
+        return [(rule, fp, ms, n) for (rule, fp), g in sorted(self._groups.items())
+                for ms, n in sorted([*((m * 60_000, n) for m, n in g.minutes.items()),
+                                     *((h * 3_600_000 + 1_800_000, n)
+                                       for h, n in g.hours.items())])]
 
     def shift_lines(self, path: str, delta: int) -> None:
         """A later byte range of ``path`` counted lines from 1: make examples absolute."""

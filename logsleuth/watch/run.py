@@ -240,12 +240,27 @@ class Watcher:
             self.emit(event)
         if self.on_result is not None:
             self.on_result(result, self)
+        give_back_memory()
 
     def _heartbeat(self) -> None:
         self.emit(self.events.event(
             "heartbeat", self.analysis.evidence_ms,
             files=len(self.follower.files), records=sum(self.analysis.records_read.values()),
             findings=len(self.latest.findings) if self.latest is not None else 0))
+
+
+def give_back_memory() -> None:
+    """Return what an analysis (and the view fed by it) freed to the system before the
+    watcher waits: glibc's malloc and Arrow's pool keep freed pages for reuse, so an
+    idle watcher's RSS sat ~65 MiB above its live state (30-day bench, in-process).
+    The analysis trims the heap where it starts (``analyze_scan``); this trims where
+    it ends. A few ms per analysis; only Arrow's pool without glibc."""
+    import pyarrow as pa
+
+    from logsleuth.engine.memory import release_free_heap
+
+    pa.default_memory_pool().release_unused()
+    release_free_heap()
 
 
 def plan_now(paths: Sequence[str], scan: ScanOptions, diagnostics: list[Any]) -> list[Any]:

@@ -127,8 +127,10 @@ class RunningAnalysis:
                 if now - since >= self.settle:
                     self._start(key, now)
             for s in self.streams.values():
-                if s.carry and now - s.quiet_since >= self.settle:
-                    self._feed(s, b"", final=True)
+                if now - s.quiet_since >= self.settle:
+                    if s.carry:
+                        self._feed(s, b"", final=True)
+                    _release_scratch(s.parser)  # quiet: a rolled file's, often for good
         self.retention.apply(self)
         return self.batch_records
 
@@ -248,11 +250,12 @@ class RunningAnalysis:
         unit = WorkUnit(src, kind, layout, wrapper=wrapper)
         options = self._dated(c, layout, dated)
         # a parser bug costs this stream's rest (a parser-crash diagnostic), never the watch
+        display = c.display  # the probe keeps the name only: ``c`` holds the first read
         parser = GuardedFeeder(
             app_log_parser(unit, options, partial, self._sink),
             f"the app-log parser (layout {stats.layout})",
             probe=lambda: app_log_parser(unit, options, Partial(
-                c.display, 0, InputStats(c.display), CollectorSet([])), None))
+                display, 0, InputStats(display), CollectorSet([])), None))
         return _Stream(c.display, kind, parser, stats, line=c.first_line, layout=layout,
                        wrapper=wrapper, head=c.data[:HEAD_BYTES], fs_path=c.fs_path,
                        base_date=options.base_dates.get(c.display))
@@ -365,6 +368,16 @@ class _Head:
     kind: Kind
     head: bytes
     source: Source
+
+
+def _release_scratch(parser: Any) -> None:
+    """The parsers of a stream (a guard, an unwrapper, the app-log parser) give back
+    what they keep between feeds."""
+    while parser is not None:
+        release = getattr(parser, "release_scratch", None)
+        if release is not None:
+            release()
+        parser = getattr(parser, "inner", None)
 
 
 def _family_key(display: str) -> tuple[str, str]:

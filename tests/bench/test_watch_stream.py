@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "watch_stream.py"
 sys.path.insert(0, str(BENCH.parent))
 from watch_stream import samples  # noqa: E402
@@ -45,3 +47,9 @@ def test_quick_mode_writes_a_complete_record(tmp_path: Path) -> None:
     for key in ("stream_cpu_s", "peak_rss_mib", "idle_cpu_s", "idle_wakeups_per_s",
                 "catch_up_s", "lag_max_bytes"):
         assert run[key] is not None, key
+    # idle wakeups per thread (a thread's name and id), bursts of work told apart: the
+    # threads' quiet rates add up to the process's
+    by_thread = run["idle_quiet_wakeups_by_thread"]
+    assert by_thread and run["idle_threads"] >= 1
+    assert sum(by_thread.values()) == pytest.approx(run["idle_wakeups_quiet_per_s"], abs=0.1)
+    assert all(b["cpu_s"] >= 0.05 for b in run["idle_bursts"])

@@ -212,3 +212,36 @@ def test_restart_keeps_the_zone_read_when_it_began(tmp_path: Path) -> None:
     got = second.analysis.finalize()
     want = {s.path: (s.first_ts_ms, s.last_ts_ms) for s in ref.inputs}["push-server.log"]
     assert {s.path: (s.first_ts_ms, s.last_ts_ms) for s in got.inputs}["push-server.log"] == want
+
+
+def _switches_elsewhere() -> int:
+    """Voluntary context switches of every thread of this process but the calling one."""
+    import re
+    import threading
+
+    me, total = threading.get_native_id(), 0
+    for task in Path("/proc/self/task").iterdir():
+        if int(task.name) != me:
+            text = (task / "status").read_text()
+            total += int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", text, re.M)[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(),
+                    reason="threads' context switches are read from Linux /proc")
+def test_writing_the_state_wakes_no_other_thread(tmp_path: Path) -> None:
+    """A checkpoint compresses its tables on the calling thread: Arrow's default handed
+    every buffer to its pool (~600 wakeups of its threads for the incident's state,
+    thousands for a large one: the burst an idle watcher showed after its last write)."""
+    root, state = tmp_path / "logs", tmp_path / "watch.state"
+    root.mkdir()
+    files = _files()
+    w = _watcher(root, state)
+    for k in range(BATCHES):
+        _append(root, files, k)
+        _batch(w)
+    w.checkpoint()  # the first one may start what a process starts once
+    before = _switches_elsewhere()
+    w.checkpoint()
+    assert _switches_elsewhere() - before <= 5
+    assert read_state(str(state)).tables  # and the tables were written

@@ -145,3 +145,54 @@ def test_time_only_log_is_dated_like_scan(tmp_path: Path) -> None:
     last = ref.table("records")["ts"].cast("int64").to_pylist()[-1]
     assert last == (stamp + 4) * 1000  # "00:00:04" of the day after the first record
     assert run.evidence_ms == last
+
+
+def _scratch_bytes(parser: Any) -> int:
+    """What a stream's parsers keep between feeds (the app-log parser's line scratch)."""
+    total = 0
+    while parser is not None:
+        mask = getattr(parser, "_mask", None)
+        total += 0 if mask is None else mask.nbytes
+        parser = getattr(parser, "inner", None)
+    return total
+
+
+def test_a_rolled_file_gone_quiet_keeps_no_chunk_sized_scratch(tmp_path: Path) -> None:
+    """A rolled file's stream lives while its archive is on disk (days, with log4j2's
+    keep count): once quiet, its parser gives its chunk-sized scratch back (8 MiB at
+    the watcher's read size); the stream still written to keeps its own."""
+    data = _incident_bytes()
+    cut = data.index(b"\n2026-", len(data) // 2) + 1
+    log = tmp_path / "app.log"
+    log.write_bytes(data[:cut])
+    run, follow = _running(settle=3600.0), Follower([str(tmp_path)])
+    run.ingest(follow.poll())
+    os.rename(log, tmp_path / "app.log.1")  # rolled: the new file gets the rest
+    log.write_bytes(data[cut:])
+    run.ingest(follow.poll())
+    old, new = (run.streams[t.stream] for t in sorted(follow.files.values(),
+                                                        key=lambda t: t.path, reverse=True))
+    assert old.fs_path.endswith("app.log") and new.fs_path.endswith("app.log")
+    assert _scratch_bytes(old.parser) >= cut // 2  # sized to what it read
+    old.quiet_since -= 3600.0  # the rolled file has been quiet for an hour (no sleeping)
+    with open(log, "ab") as f:  # the new file is written to again; the rolled one is quiet
+        f.write(data[cut:cut + 200])
+    run.ingest(follow.poll())
+    assert _scratch_bytes(old.parser) == 0
+    assert _scratch_bytes(new.parser) > 0
+    assert sum(run.records_read.values()) > 0
+
+
+def test_a_stream_keeps_no_reference_to_the_bytes_it_read(tmp_path: Path) -> None:
+    """The parser's crash probe kept the stream's first read alive through its closure
+    (up to 8 MiB per stream, for as long as a rolled file's archive is on disk)."""
+    import sys
+
+    from logsleuth.watch.follow import Chunk
+
+    data = _incident_bytes()[: 4 * 2**20]
+    data = data[: data.rindex(b"\n2026-") + 1]
+    run = _running()
+    run.ingest([Chunk("k", "app.log", data, 1, fs_path=str(tmp_path / "app.log"))])
+    assert run.streams["k"].parser is not None and sum(run.records_read.values()) > 0
+    assert sys.getrefcount(data) == 2  # this name, and getrefcount's argument
