@@ -50,10 +50,13 @@ class EventLog:
             out.extend(self._leak(leak, evidence_ms))
         onset = incident.onset
         if onset is not None and onset.ts_ms != self.onset_ms and _failed(onset, result):
+            # said again only when it moved: a rolled archive read after the live file
+            # (it rolled between polls, and its .gz came late) can hold an earlier failure
+            revised = self.onset_ms is not None
             self.onset_ms = onset.ts_ms
             out.append(self.event("onset", evidence_ms, onset=iso(onset.ts_ms),
                                   path=onset.path, line=onset.line, text=onset.text,
-                                  rule=onset.rule, exception=onset.exception))
+                                  rule=onset.rule, exception=onset.exception, revised=revised))
         return out
 
     def _findings(self, findings: list[Any], evidence_ms: int | None) -> list[dict[str, Any]]:

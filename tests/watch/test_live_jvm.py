@@ -164,8 +164,11 @@ def test_forecast_before_the_oom_with_the_eta_within_10_percent(matrix: Any,
     # the analysis says it cannot tell them apart, the disconnect must be among the named
     per = last["per_event"]
     causes = (truth["leak"]["event_template_prefix"], truth["cause"]["template_prefix"])
+    # the onset is the first OOM record; said again only as a revision to another instant
     onsets = [e for e in events if e["event"] == "onset"]
-    assert onsets and _ms(onsets[0]["onset"]) == exhausted
+    assert onsets and _ms(onsets[-1]["onset"]) == exhausted
+    assert [e["revised"] for e in onsets] == [False] + [True] * (len(onsets) - 1)
+    assert len({e["onset"] for e in onsets}) == len(onsets)
     # every record the JVM wrote was read once: rolled, compressed files included; and
     # the GC log beside it is read too
     # (9-119 short in most runs until a roll between the poll's stat and open was found:
@@ -299,7 +302,10 @@ def test_cli_restarted_from_state_while_the_jvm_rolls_alerts_by_webhook_and_metr
     new = [(e["rule"], e["fingerprint"]) for e in ev1 + ev2
            if e["event"] == "finding" and e["reason"] == "new"]
     assert new and len(new) == len(set(new))
-    assert len([e for e in ev1 + ev2 if e["event"] == "onset"]) == 1
+    onsets = [e for e in ev1 + ev2 if e["event"] == "onset"]  # revised only, never repeated
+    assert onsets and _ms(onsets[-1]["onset"]) == _ms(truth["onset"]["ts_utc"])
+    assert [e["revised"] for e in onsets] == [False] + [True] * (len(onsets) - 1)
+    assert len({e["onset"] for e in onsets}) == len(onsets)
     # the webhook: a forecast of the leaking gauge with an ETA, received before the first
     # OOM record was on disk, and only the kinds it is for
     got = list(zip(hook.bodies, hook.notes, strict=True))
