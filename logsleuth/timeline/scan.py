@@ -33,7 +33,7 @@ from logsleuth.timeline.resources import exhausted_at_onset, post_gc_floor, refi
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
-from logsleuth.timeline.trend import LeakEstimate, estimate_leaks
+from logsleuth.timeline.trend import LeakEstimate, estimate_leaks, with_event_rate
 from logsleuth.timeline.tz import TimezoneGuess
 
 DEFINING = (Severity.CRITICAL, Severity.HIGH)
@@ -144,6 +144,9 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
                                    event_weights=ev_counts.astype(np.float64),
                                    ranges_ms=leak.growth_ranges_ms, markers=markers)
         if per is not None:
+            leak = with_event_rate(leak, per.amount, ev_ts[ev_ids == int(per.template)],
+                                   ev_counts[ev_ids == int(per.template)],
+                                   int(getattr(analysis.template_counts, "res_ms", 1)))
             per = replace(per, template=templates[int(per.template)],
                           alternatives=tuple(templates[int(a)] for a in per.alternatives))
         leaks[i] = leak.with_per_event(per)
