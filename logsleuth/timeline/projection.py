@@ -52,6 +52,7 @@ class Projection:
     window_ms: tuple[int, int]
     from_ms: int
     value: float
+    slack: float = 0.0  # the gauge's typical rise between samples: a failure may come so short
 
     def to_json(self) -> dict[str, object]:
         from logsleuth.timeline.trend import HOUR_MS, _iso
@@ -116,21 +117,25 @@ def _blocks(start: float, end: float, cadence_ms: float) -> np.ndarray:
 
 
 def _project(t: np.ndarray, grown: np.ndarray, rate: float, se: float, source: str,
-             from_ms: int, value: float, ceiling: float) -> Projection | None:
-    """The ETA and its range from the window's growth ``grown`` at ``t``."""
+             from_ms: int, value: float, ceiling: float, slack: float) -> Projection | None:
+    """The ETA and its range from the window's growth ``grown`` at ``t``. The earliest
+    end counts the room short by ``slack``: the next allocation fails once one more rise
+    would pass the ceiling (as ``regimes`` judges the ceiling reached)."""
     if rate <= 0:
         return None
     room = max(ceiling - value, 0.0)
     waits = first_passage(t, grown, room)
+    soon = first_passage(t, grown, max(room - slack, 0.0))
     if not len(waits):
         return None
-    lo, mid, hi = (max(float(q), 1.0) for q in np.quantile(waits, [0.05, 0.5, 0.95]))
+    mid, hi = (max(float(q), 1.0) for q in np.quantile(waits, [0.5, 0.95]))
+    lo = min(max(float(np.quantile(soon, 0.05)), 1.0), mid)
     a_lo = math.hypot(math.log(mid / lo), Z * se)
     a_hi = math.hypot(math.log(hi / mid), Z * se)
     return Projection(at_ms=int(from_ms + mid), earliest_ms=int(from_ms + mid * math.exp(-a_lo)),
                       latest_ms=int(from_ms + mid * math.exp(a_hi)), rate=rate, cv=se,
                       source=source, window_ms=(int(t[0]), int(t[-1])), from_ms=from_ms,
-                      value=value)
+                      value=value, slack=slack)
 
 
 def from_gauge(t: np.ndarray, v: np.ndarray, start: int, end: int,
@@ -153,7 +158,10 @@ def from_gauge(t: np.ndarray, v: np.ndarray, start: int, end: int,
     edges = _blocks(ts[0], ts[-1], float(np.median(np.diff(ts))))
     at = np.interp(edges, ts, vs)
     se = _estimation_spread(np.diff(at) / float(edges[1] - edges[0]), rate)
-    return _project(ts, top - top[0], rate, se, "gauge", int(ts[-1]), float(vs[-1]), ceiling)
+    steps = np.diff(vs)
+    slack = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
+    return _project(ts, top - top[0], rate, se, "gauge", int(ts[-1]), float(vs[-1]), ceiling,
+                    slack)
 
 
 def from_events(gauge: Projection, amount: float, ev_ts: np.ndarray, ev_counts: np.ndarray,
@@ -179,4 +187,5 @@ def from_events(gauge: Projection, amount: float, ev_ts: np.ndarray, ev_counts: 
     se = _estimation_spread(amount * per_block / float(edges[1] - edges[0]), rate)
     t = np.r_[float(start), ts.astype(np.float64), float(end)]
     grown = amount * np.r_[0.0, np.cumsum(counts), counts.sum()]
-    return _project(t, grown, rate, se, "per-event", gauge.from_ms, gauge.value, ceiling)
+    return _project(t, grown, rate, se, "per-event", gauge.from_ms, gauge.value, ceiling,
+                    gauge.slack)
