@@ -114,3 +114,30 @@ def test_a_room_smaller_than_a_burst_waits_for_the_next_burst() -> None:
     waits = first_passage(t, grown - grown[0], 5.0)
     assert waits.min() > 0 and waits.max() <= 100.0 + 1e-9
     assert rate_by_time(t, grown, 0, 999) == pytest.approx(0.1, rel=0.02)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_steady_leak_cut_before_its_oom_is_projected_with_its_range() -> None:
+    """The matrix's real JVM run cut before the first OOM (steady churn): the scan's
+    ETA lands within a tenth of the horizon, its range holds the first OOM, and the
+    paragraph says the range."""
+    import json
+
+    from logsleuth import api
+    from logsleuth.reports.narrative import incident_paragraph
+    from logsleuth.watch.events import _ms
+
+    run = ROOT / "sample_logs" / "matrix" / "unpooled-netty-256-k-cut"
+    truth = json.loads((run.parent / f"{run.name}.truth.json").read_text())
+    result = api.scan([str(run)], keep_records=False, workers=1, tz="Europe/Berlin")
+    leak = next(k for k in result.incident.to_json()["leaks"] if k["unit"] == "B")
+    proj = leak["projection"]
+    assert proj["state"] == "projected", proj
+    oom, cut = (_ms(truth["cut"][k]) for k in ("first_oom_after_cut_utc", "at_utc"))
+    eta, lo, hi = (_ms(x) for x in (leak["exhaustion_at"], proj["earliest"], proj["latest"]))
+    assert abs(eta - oom) <= max(2000, (oom - cut) // 10)
+    assert lo <= eta <= hi and lo <= oom <= hi, (proj, truth["cut"])
+    assert proj["source"] == "per-event" and proj["level"] == 0.9
+    assert "(90% range)" in incident_paragraph(result)
