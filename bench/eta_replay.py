@@ -119,6 +119,8 @@ def run_case(amount: int, ceiling_mib: int, cuts: int) -> dict[str, Any]:
             "first": said[0] if said else None,
             "first_within_10pct": within,
             "last3_error_pct": [f["error_pct"] for f in said[-3:]],
+            "last3_error_h": [round((f["eta"] - oom) / 3.6e6, 2) for f in said[-3:]],
+            "last3_held": [f.get("covered") for f in said[-3:]],
             "abs_error_median_pct": (round(float(np.median([abs(f["error_pct"])
                                                             for f in every])), 1)
                                      if every else None),
