@@ -47,7 +47,7 @@ def known_layouts() -> tuple[CompiledLayout, ...]:
 
 
 def reads(layout: CompiledLayout, lines: Sequence[str],
-               following: dict[str, str]) -> list[bool]:
+          following: dict[str, str]) -> list[bool]:
     """Per line: does ``layout`` read it in full as a record's start (the parser's test).
     A two-line layout reads it with the line that follows it in the file
     (``following``), which must start with a level word and a colon."""
@@ -120,19 +120,4 @@ def other_layouts(read: Sequence[bool], lines: Sequence[str], *,
                    f"'{got.pattern}'")
         left = [ln for ln, hit in zip(left, hits, strict=True) if not hit]
     known(two=False)  # the lines too few to infer from
-    return tuple(found), why
-    following = next_lines(ordered if ordered is not None else lines)
-    for layout in known_layouts():  # the lines too few (or too unlike) to infer from
-        if len(found) >= MAX_OTHERS or not left:
-            break
-        if layout.name == exclude:
-            continue
-        hits = reads(layout, left, following)
-        count = sum(hits)
-        if count < MIN_KNOWN:
-            continue
-        found.append(Other(layout, count))
-        why.append(f"built-in layout {layout.name} on {count} timestamped line(s) the "
-                   f"others do not read: '{layout.pattern}'")
-        left = [ln for ln, hit in zip(left, hits, strict=True) if not hit]
     return tuple(found), why

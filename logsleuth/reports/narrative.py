@@ -27,7 +27,10 @@ def _bytes(n: float) -> str:
 
 
 def _amount(value: float, unit: str) -> str:
-    return _bytes(value) if unit in ("B", "bytes") else f"{value:,.3g} {unit}".strip()
+    if unit in ("B", "bytes"):
+        return _bytes(value)
+    # whole numbers from a thousand up (42,200 threads), three figures below (1.01 threads)
+    return (f"{value:,.0f} {unit}" if abs(value) >= 1000 else f"{value:,.3g} {unit}").strip()
 
 
 def _lead(ms: int) -> str:
@@ -100,7 +103,10 @@ def _incident_text(result: Any, zone: DisplayZone) -> str:
 
 def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
     """Growth, amount per event, and the ceiling: reached, projected, or unknown."""
+    from logsleuth.timeline.resources import spoken_unit
+
     _when = zone.fmt
+    leak = {**leak, "unit": spoken_unit(leak["metric"], leak["unit"])}  # "threads", not "count"
     rate = _amount(leak["slope_per_hour"], leak["unit"])
     since = f" since {_when(leak['growth_start'])}" if leak.get("growth_start") else ""
     text = f"{lead}{leak['metric']} grew {rate} per hour{since} without release"
@@ -111,11 +117,14 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
         if per.get("decided") == "ambiguous" and per.get("alternatives"):
             text += (" - it cannot be told apart from \"" + "\", \"".join(
                 per["alternatives"][:2]) + "\", whose counts move with it")
+            text += _separation_words(per)
         elif per.get("decided") == "lead-lag":
             text += " (told apart from events that move with it by their timing)"
         elif per.get("decided") == "co-occurrence":
             text += (" (told apart from events that move with it by the exception logged "
                      "in the same millisecond as its records)")
+    elif leak.get("per_event_reason"):  # say why no event is named, with the figures
+        text += f" (no event is named: {leak['per_event_reason']['message']})"
     proj = leak.get("projection") or {}
     ceiling = proj.get("ceiling") or {}
     said = (f" ({ceiling['source']} at {ceiling['where']})" if ceiling.get("where")
@@ -137,6 +146,19 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
     if res:  # what runs out, and what a Java engineer does next
         text += f". {res['name'][:1].upper()}{res['name'][1:]}: {res['next_step']}"
     return text + "."
+
+
+def _separation_words(per: dict[str, Any]) -> str:
+    """The figures of the test that could not tell the named event from its first rival."""
+    sp = next((s for s in per.get("separations") or []
+               if per.get("template") in s.get("candidates", [])), None)
+    if not sp:
+        return ""
+    i = sp["candidates"].index(per["template"])
+    return (f" (counts correlated {sp['corr']:.2f} over {sp['windows']} intervals; what it "
+            f"adds to the rival: F {sp['f'][i]:.1f}, p {sp['p'][i]:.2g}, "
+            f"{sp['p_leave_one_out'][i]:.2g} with one interval left out; what the rival "
+            f"adds: F {sp['f'][1 - i]:.1f}, p {sp['p'][1 - i]:.2g})")
 
 
 def _span(ms: int) -> str:

@@ -48,8 +48,9 @@ def _diag(out: Discovery, path: str, code: str, message: str,
     out.diagnostics.append(Diagnostic(SourceLocation(path), code, message, level))
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Regular files under ``root``, sorted, hidden files and directories left out."""
+def walk_files(root: Path) -> Iterator[Path]:
+    """Regular files under ``root``, sorted, hidden files and directories left out. Public:
+    the watcher finds new files under a root as scan does."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
@@ -76,7 +77,7 @@ def _expand(arg: str, out: Discovery) -> list[_Found]:
     path = Path(arg)
     if os.path.lexists(path) and path.is_dir():
         found = [_Found(f, f.relative_to(path).as_posix(),
-                        (path / f.relative_to(path)).as_posix()) for f in _walk(path)]
+                        (path / f.relative_to(path)).as_posix()) for f in walk_files(path)]
         if not found:
             _diag(out, arg, "empty-directory", f"directory {arg} holds no files to scan",
                   DiagLevel.WARNING)
@@ -90,7 +91,7 @@ def _expand(arg: str, out: Discovery) -> list[_Found]:
             m = Path(match)
             if m.is_dir():
                 found.extend(_Found(f, f.relative_to(root).as_posix(), f.as_posix())
-                             for f in _walk(m))
+                             for f in walk_files(m))
             else:
                 found.append(_Found(m, m.relative_to(root).as_posix(), m.as_posix()))
         if not found:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,40 @@ class PerEventAttribution:
                 "alternatives": list(self.alternatives), "decided": self.decided,
                 "alternative_amounts": list(self.alternative_amounts),
                 "separations": [s.to_json() for s in self.separations]}
+
+
+@dataclass(frozen=True, slots=True)
+class NoAttribution:
+    """Why no event is named for a leak's growth, with the figures that decided it.
+
+    ``code``: ``no-samples`` (under 3 gauge samples in the growth range), ``no-events``
+    (no message template with ``min_events`` records there), ``few-windows`` (events in
+    under 5 windows), ``flat-counts`` (every candidate's count per window nearly constant:
+    growth per event and growth per unit of time cannot be told apart), ``no-growth``
+    (no candidate's count rises with the growth), ``weak-fit`` (the best fit's R² under the
+    minimum), ``not-significant`` (no better than shuffled increments). ``message`` names
+    the event as ``{event}`` until ``named`` fills it in (the caller knows template texts).
+    """
+
+    code: str
+    message: str
+    windows: int = 0
+    template: str | None = None  # the best candidate, when there was one
+    amount: float | None = None  # its amount per event, had it been named
+    clock: Separation | None = None  # the candidate against a constant rate per second
+
+    def named(self, template: str | None) -> NoAttribution:
+        return replace(self, template=template)
+
+    def to_json(self) -> dict[str, object]:
+        text = self.message.replace("{event}", f"'{self.template}'")
+        clock = None if self.clock is None else self.clock.to_json()
+        if clock is not None and self.template is not None:
+            clock["candidates"] = [self.template, "clock"]
+            if self.clock is not None and self.clock.winner == self.clock.a:
+                clock["winner"] = self.template
+        return {"code": self.code, "message": text, "windows": self.windows,
+                "template": self.template, "amount": self.amount, "clock": clock}
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +263,7 @@ def _rank_cols(metric_ts: object, metric_values: object, event_ts: object,
         present = (x > 0).sum(axis=0)
         mean = x.mean(axis=0)
         cv = np.divide(x.std(axis=0), mean, out=np.zeros_like(mean), where=mean > 0)
-        varies = (present >= 5) & (cv >= 0.05)
+        varies = (present >= MIN_PRESENT) & (cv >= MIN_CV)
         fits = [  # only growth can be attributed: a negative amount explains nothing here
             CandidateFit(str(uniques[keep[j]]), int(x[:, j].sum()), int(present[j]),
                          float(b0[j]), float(r2_0[j]), float(b1[j]), float(a1[j]), float(r2_1[j]))
@@ -256,7 +290,35 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
                          ranges_ms: Sequence[tuple[int, int]] | None = None,
                          markers: Markers | None = None,
                          ) -> PerEventAttribution | None:
-    """The event that best explains the metric's increments, or None when none does.
+    """The event that best explains the metric's increments, or None when none does
+    (``explain_increments`` says why).
+
+    ``event_keys`` are labels per event (template text, ``fingerprint``...). The
+    origin model (no growth without events) is preferred unless the intercept
+    model fits clearly better (by 0.02 R²). ``event_weights`` lets one row stand for
+    several events (counts per time bucket), so long evidence need not be expanded.
+    ``ranges_ms`` are the growth regimes: only windows inside one of them are fitted.
+    ``markers`` (exception instants, exceptions' own templates) help tell collinear
+    candidates apart when timing cannot (``_decide``).
+    """
+    got = explain_increments(
+        metric_ts, metric_values, event_ts, event_keys, unit=unit,
+        samples_per_window=samples_per_window, min_r2=min_r2, min_events=min_events,
+        permutations=permutations, alpha=alpha, min_windows=min_windows, seed=seed,
+        event_weights=event_weights, ranges_ms=ranges_ms, markers=markers)
+    return got if isinstance(got, PerEventAttribution) else None
+
+
+def explain_increments(metric_ts: object, metric_values: object, event_ts: object,
+                         event_keys: Sequence[str] | pd.Series | np.ndarray, *, unit: str = "",
+                         samples_per_window: int | None = None, min_r2: float = 0.5,
+                         min_events: int = 10, permutations: int = 200, alpha: float = 0.01,
+                         min_windows: int = 30, seed: int = 0,
+                         event_weights: np.ndarray | None = None,
+                         ranges_ms: Sequence[tuple[int, int]] | None = None,
+                         markers: Markers | None = None,
+                         ) -> PerEventAttribution | NoAttribution:
+    """The event that best explains the metric's increments, or why none does.
 
     ``event_keys`` are labels per event (template text, ``fingerprint``...). The
     origin model (no growth without events) is preferred unless the intercept
@@ -270,7 +332,8 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
         metric_ts, metric_values, event_ts, event_keys, samples_per_window, min_events, 200,
         min_windows, event_weights, ranges_ms)
     if not fits:
-        return None
+        return _no_fit(metric_ts, metric_values, event_ts, event_keys, event_weights,
+                       ranges_ms, min_events)
     trimmed = _without_warmup(x[:, cols[fits[0].key]], y, spans, ranges_ms)
     if trimmed is not None:  # refit on the steady part of each growth range
         steady = _rank_cols(metric_ts, metric_values, event_ts, event_keys,
@@ -290,10 +353,23 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
     r2 = top.r2_origin if use_origin else top.r2
     amount = top.slope_origin if use_origin else top.slope
     if r2 < min_r2 or amount <= 0:  # a shrinking amount per event explains no growth
-        return None
+        grows = top.slope_origin > 0 or top.slope > 0
+        short = f"R² {min_r2:g} needed" if grows else "neither amount is positive"
+        u = f" {unit}" if unit else ""
+        why = (f"the best fit, {{event}}, over {len(y)} windows: {top.slope_origin:.4g}{u} "
+               f"per event with no growth without events (R² {top.r2_origin:.2f}), "
+               f"{top.slope:.4g}{u} per event plus {top.intercept:.4g}{u} per window (R² "
+               f"{top.r2:.2f}); {short}")
+        return _rejected("weak-fit" if grows else "no-growth", why, top.key,
+                         top.slope_origin, metric_ts, metric_values, event_ts, event_keys,
+                         event_weights, ranges_ms)
     p = _permutation_p(x, y, top.r2, permutations, seed)
     if p > alpha:
-        return None
+        return _rejected("not-significant",
+                         f"the best fit, {{event}} (R² {r2:.2f}, {len(y)} windows), is no "
+                         f"better than fits to shuffled increments (p {p:.2g}, {alpha:g} "
+                         "needed)", top.key, amount, metric_ts, metric_values, event_ts,
+                         event_keys, event_weights, ranges_ms)
     return PerEventAttribution(
         template=top.key, amount=top.slope_origin if use_origin else top.slope, unit=unit,
         r2=r2, n=len(y), model="origin" if use_origin else "intercept",
@@ -302,6 +378,108 @@ def attribute_increments(metric_ts: object, metric_values: object, event_ts: obj
         decided=decided, alternative_amounts=tuple(
             f.slope_origin if use_origin else f.slope for f in rivals),
         separations=seps)
+
+
+MIN_PRESENT = 5  # windows with events a candidate needs to be fitted
+MIN_CV = 0.05  # its counts per window must vary at least this much (coefficient of variation)
+
+
+def _own_intervals(metric_ts: object, metric_values: object, event_ts: object,
+                   event_keys: Sequence[str] | pd.Series | np.ndarray,
+                   weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
+                   key: str | None, min_events: int,
+                   ) -> tuple[str | None, np.ndarray, np.ndarray, np.ndarray]:
+    """The gauge's own intervals inside the growth ranges: the candidate ``key`` (else the
+    most frequent one there) counted per interval, the increments and the durations (ms)."""
+    t, v, same = gauge_intervals(to_ms(metric_ts), np.asarray(metric_values, np.float64),
+                                 ranges, MAX_WINDOWS)
+    empty = np.zeros(0)
+    if len(t) < 2:
+        return None, empty, empty, empty
+    y, dt = np.diff(v)[same], np.diff(t).astype(np.float64)[same]
+    arr = (np.asarray(event_keys) if isinstance(event_keys, np.ndarray | pd.Series)
+           else np.asarray(list(event_keys), dtype=object))
+    ets = to_ms(event_ts)
+    inside = (ets > t[0]) & (ets <= t[-1])
+    if key is None:
+        codes, uniques = pd.factorize(arr[inside])
+        tot = np.bincount(codes[codes >= 0], minlength=len(uniques),
+                          weights=None if weights is None else weights[inside][codes >= 0])
+        if not len(uniques) or tot.max() < min_events:
+            return None, empty, y, dt
+        key = str(uniques[int(np.argmax(tot))])
+    ev, w = _event_times(key, arr, ets, weights)
+    return key, interval_counts(t, same, ev, w), y, dt
+
+
+def _clock_words(sep: Separation | None) -> str:
+    if sep is None:
+        return ""
+    verdict = ("the event explains the growth better than the clock" if sep.winner == sep.a
+               else "the clock explains the growth better than the event"
+               if sep.winner == sep.b else "neither is decided at 1 %")
+    return (f"; against a constant rate per second the event's count adds F {sep.f_a:.1f} "
+            f"(p {sep.p_a:.2g}, {sep.p_a_loo:.2g} with one interval left out) and the clock "
+            f"adds F {sep.f_b:.1f} (p {sep.p_b:.2g}) over {sep.n} intervals: {verdict}")
+
+
+def _clock(key: str, x: np.ndarray, y: np.ndarray, dt: np.ndarray) -> Separation | None:
+    """The candidate against a constant rate per second, when the intervals' lengths vary
+    (else time and a steady event rate are the same model)."""
+    if len(y) < 2 or not dt.any() or dt.std() / dt.mean() < MIN_CV:
+        return None
+    return separate(y, x, dt / 1000.0, key, "clock")
+
+
+def _rejected(code: str, why: str, key: str, amount: float, metric_ts: object,
+              metric_values: object, event_ts: object,
+              event_keys: Sequence[str] | pd.Series | np.ndarray,
+              weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
+              ) -> NoAttribution:
+    """A fit that fell short, with how its counts vary and how it fares against the clock."""
+    _, x, y, dt = _own_intervals(metric_ts, metric_values, event_ts, event_keys, weights,
+                                 ranges, key, 0)
+    extra = ""
+    if len(x) and x.mean() > 0:
+        cv = float(x.std() / x.mean())
+        extra = f"; its count per gauge interval varies by {100 * cv:.1f} % (cv)"
+        if cv < MIN_CV:
+            extra += (": at a nearly constant event rate, growth per event and growth per "
+                      "unit of time cannot be told apart")
+    sep = _clock(key, x, y, dt)
+    return NoAttribution(code, why + extra + _clock_words(sep), len(y), key, amount, sep)
+
+
+def _no_fit(metric_ts: object, metric_values: object, event_ts: object,
+            event_keys: Sequence[str] | pd.Series | np.ndarray, weights: np.ndarray | None,
+            ranges: Sequence[tuple[int, int]] | None, min_events: int) -> NoAttribution:
+    """Why no candidate could be fitted at all (the rare path: figures recomputed here)."""
+    key, x, y, dt = _own_intervals(metric_ts, metric_values, event_ts, event_keys, weights,
+                                   ranges, None, min_events)
+    if len(y) < 2:
+        return NoAttribution("no-samples", f"{len(y)} gauge intervals in the growth range "
+                             "(under 3 samples): no increments to fit", len(y))
+    if key is None:
+        return NoAttribution("no-events", f"no message template has {min_events} records "
+                             f"in the growth range ({len(y)} gauge intervals)", len(y))
+    present = int((x > 0).sum())
+    amount = float(x @ y / (x @ x)) if x.any() else None
+    sep = _clock(key, x, y, dt)
+    if present < MIN_PRESENT:
+        return NoAttribution("few-windows", f"the most frequent event, {{event}}, falls in "
+                             f"{present} of {len(y)} gauge intervals ({MIN_PRESENT} needed)",
+                             len(y), key, amount, sep)
+    cv = float(x.std() / x.mean())
+    if cv < MIN_CV:
+        return NoAttribution(
+            "flat-counts", f"the most frequent event, {{event}}, varies by {100 * cv:.1f} % "
+            f"(cv) per gauge interval over {len(y)} intervals (at least {100 * MIN_CV:g} % "
+            "needed): at a nearly constant event rate, growth per event and growth per unit "
+            f"of time cannot be told apart ({amount:.4g} per event if the events drive it)"
+            + _clock_words(sep), len(y), key, amount, sep)
+    return NoAttribution("no-growth", "no event's count rises with the growth: the most "
+                         f"frequent, {{event}}, fits a non-positive amount over {len(y)} "
+                         "intervals" + _clock_words(sep), len(y), key, amount, sep)
 
 
 def _without_warmup(x: np.ndarray, y: np.ndarray, spans: np.ndarray,

@@ -20,7 +20,7 @@ import pandas as pd
 from logsleuth.model import Severity
 from logsleuth.timeline._cols import NAT_MS, to_ms
 from logsleuth.timeline.anomalies import compare_baseline, template_anomalies
-from logsleuth.timeline.attribution import attribute_increments
+from logsleuth.timeline.attribution import explain_increments
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.rootcause import RootCauseCandidate, rank_root_causes
 from logsleuth.timeline.symptoms import Precursor, Symptom, first_symptoms, precursors
@@ -186,7 +186,10 @@ def _leak_json(k: LeakEstimate) -> dict[str, object]:
             "per_event": None if pe is None else {
                 "template": pe.template, "amount": pe.amount, "r2": pe.r2, "n": pe.n,
                 "decided": pe.decided, "alternatives": list(pe.alternatives),
-                "alternative_amounts": list(pe.alternative_amounts)}}
+                "alternative_amounts": list(pe.alternative_amounts),
+                "separations": [sp.to_json() for sp in pe.separations]},
+            "per_event_reason": None if k.per_event_reason is None
+            else k.per_event_reason.to_json()}
 
 
 def _resource_json(metric: str) -> dict[str, str] | None:
@@ -239,6 +242,6 @@ def _attach(leak: LeakEstimate, metrics: pd.DataFrame, records: pd.DataFrame,
     mts = to_ms(m["ts"])
     keep = (mts < onset_ms if onset_ms is not None and not leak.growth_ranges_ms
             else np.ones(len(mts), dtype=bool))
-    per = attribute_increments(mts[keep], m["value"].to_numpy(np.float64)[keep], records["ts"],
+    per = explain_increments(mts[keep], m["value"].to_numpy(np.float64)[keep], records["ts"],
                                keys, unit=leak.unit, ranges_ms=leak.growth_ranges_ms or None)
     return leak.with_per_event(per)

@@ -22,11 +22,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from logsleuth.parsers.gc_gauges import HEAP, METASPACE, OLD
+from logsleuth.parsers.gc_gauges import HEAP, METASPACE, METASPACE_COMMITTED, OLD
 from logsleuth.parsers.jstack_analysis import THREADS
 from logsleuth.timeline.trend import LeakEstimate
 
-AFTER_GC = (HEAP, OLD, METASPACE)
+AFTER_GC = (HEAP, OLD, METASPACE, METASPACE_COMMITTED)
+# gauges that bound a resource without measuring what a leak adds (committed space grows in
+# chunks ahead of the used space): listed after the gauge that does
+SECONDARY = frozenset((METASPACE_COMMITTED,))
 # gauges every GC log and thread dump yields: drawn on their own only when they leak (the
 # GC and thread lanes already show them otherwise)
 EVIDENCE_GAUGES = frozenset((*AFTER_GC, THREADS))
@@ -101,7 +104,7 @@ DESCRIPTOR_GLOBS = ("*descriptor*", "*fd", "*fds", "*_fd_*", "*fds_*", "*open_fi
 # below -Xmx by the young generation it must keep)
 EXHAUSTED_BY = {
     "jvm-heap-oom": (HEAP, OLD),
-    "jvm-metaspace-oom": (METASPACE,),
+    "jvm-metaspace-oom": (METASPACE, METASPACE_COMMITTED),
     "jvm-native-thread-oom": (THREADS,),
     "hikari-pool-exhausted": ("*active*",),
     "too-many-open-files": DESCRIPTOR_GLOBS,
@@ -141,11 +144,18 @@ _ADVICE = {
         "take a heap dump and open MAT's dominator tree; objects surviving into the old "
         "generation per event are what is kept, compare two dumps minutes apart"),
     METASPACE: ResourceAdvice(
-        "Metaspace (class metadata)",
+        "Metaspace used (class metadata after GC; -XX:MaxMetaspaceSize bounds the committed "
+        "space, which runs ahead of used, so the JVM fails before used reaches the flag)",
         "look for a class-loader leak: jcmd <pid> VM.classloader_stats (or "
         "GC.class_stats) twice and compare loaders; a heap dump's duplicate classes "
         "and the GC roots of their loaders (MAT: Class Loader Explorer) name who pins "
         "them; per-request proxies, scripting engines and redeploys are usual suspects"),
+    METASPACE_COMMITTED: ResourceAdvice(
+        "Metaspace committed (what -XX:MaxMetaspaceSize bounds; grows in chunks ahead of "
+        "the used metaspace a class-loader leak adds)",
+        "read the used metaspace beside it (jvm_metaspace_after_gc) for the growth per event, "
+        "then look for a class-loader leak: jcmd <pid> VM.classloader_stats twice and "
+        "compare loaders; MAT's Class Loader Explorer names who pins them"),
     THREADS: ResourceAdvice(
         "live threads",
         "take two thread dumps minutes apart and group the threads by name prefix: the "
@@ -166,6 +176,28 @@ _DIRECT = ResourceAdvice(
     "direct (off-heap) memory",
     "find who allocates without releasing: netty's -Dio.netty.leakDetection.level=paranoid "
     "names the buffer's last touches; a heap dump shows DirectByteBuffer owners")
+
+
+# what a counted gauge counts, as a Java engineer says it (first match of its name's words)
+_COUNTED = (("thread", "threads"), ("descriptor", "descriptors"), ("fd", "descriptors"),
+            ("fds", "descriptors"), ("open_files", "open files"), ("files_open", "open files"),
+            ("class", "classes"), ("classes", "classes"), ("connection", "connections"),
+            ("connections", "connections"), ("pool", "connections"), ("hikari", "connections"),
+            ("active", "connections"), ("session", "sessions"), ("sessions", "sessions"),
+            ("socket", "sockets"), ("sockets", "sockets"), ("handle", "handles"))
+
+
+def spoken_unit(metric: str, unit: str) -> str:
+    """The unit to print beside a value: a ``count`` gauge names what it counts (threads,
+    descriptors, connections, classes) from the gauge's name; other units stay."""
+    if unit != "count":
+        return unit
+    m = metric.lower()
+    words = set(m.replace(".", "_").replace("-", "_").split("_"))
+    for key, noun in _COUNTED:
+        if key in words or ("_" in key and key in m) or (len(key) > 4 and key in m):
+            return noun
+    return unit
 
 
 def advice(metric: str) -> ResourceAdvice | None:

@@ -24,12 +24,17 @@ import pyarrow.compute as pc
 from logsleuth.model import Severity
 from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.anomalies import template_anomalies
-from logsleuth.timeline.attribution import Markers, attribute_increments
+from logsleuth.timeline.attribution import Markers, NoAttribution, explain_increments
 from logsleuth.timeline.bounds import bounded_series
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset, first_fatal
-from logsleuth.timeline.resources import exhausted_at_onset, post_gc_floor, refine_dump_times
+from logsleuth.timeline.resources import (
+    SECONDARY,
+    exhausted_at_onset,
+    post_gc_floor,
+    refine_dump_times,
+)
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
@@ -131,7 +136,7 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
     metrics = refine_dump_times(metrics, _frame(result, "thread_states"))
     ceilings = ceilings_for(metrics, limits)
     leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings)
-    leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, -k.r2))
+    leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, k.metric in SECONDARY, -k.r2))
     _publish_discovered(result, metrics, found, {k.metric for k in leaks})
     leaks = [k if k.metric not in found else replace(k, gauge=found[k.metric].to_json())
              for k in leaks]
@@ -140,15 +145,23 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
     markers = _markers(analysis) if leaks else None
     for i, leak in enumerate(leaks):
         mts, values = series(leak.metric)
-        per = attribute_increments(mts, values, ev_ts, ev_ids, unit=leak.unit,
-                                   event_weights=ev_counts.astype(np.float64),
-                                   ranges_ms=leak.growth_ranges_ms, markers=markers)
-        if per is not None:
-            leak = with_event_rate(leak, per.amount, ev_ts[ev_ids == int(per.template)],
-                                   ev_counts[ev_ids == int(per.template)],
+        per = explain_increments(mts, values, ev_ts, ev_ids, unit=leak.unit,
+                                 event_weights=ev_counts.astype(np.float64),
+                                 ranges_ms=leak.growth_ranges_ms, markers=markers)
+        if isinstance(per, NoAttribution):  # why not, naming the event it looked at
+            per = per.named(None if per.template is None else templates[int(per.template)])
+        else:
+            sel = ev_ids == int(per.template)
+            leak = with_event_rate(leak, per.amount, ev_ts[sel], ev_counts[sel],
                                    int(getattr(analysis.template_counts, "res_ms", 1)))
-            per = replace(per, template=templates[int(per.template)],
-                          alternatives=tuple(templates[int(a)] for a in per.alternatives))
+            name = {k: templates[int(k)] for k in (per.template, *per.alternatives)}
+            per = replace(per, template=name[per.template],
+                          alternatives=tuple(name[a] for a in per.alternatives),
+                          separations=tuple(replace(sp, a=name.get(sp.a, sp.a),
+                                                    b=name.get(sp.b, sp.b),
+                                                    winner=None if sp.winner is None
+                                                    else name.get(sp.winner, sp.winner))
+                                            for sp in per.separations))
         leaks[i] = leak.with_per_event(per)
     return leaks, metrics
 

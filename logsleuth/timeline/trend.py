@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from logsleuth.timeline._cols import NAT_MS, to_ms
-from logsleuth.timeline.attribution import PerEventAttribution
+from logsleuth.timeline.attribution import NoAttribution, PerEventAttribution
 from logsleuth.timeline.ceilings import Ceiling
 from logsleuth.timeline.projection import Projection, from_events, from_gauge
 from logsleuth.timeline.regimes import Regime, segment
@@ -56,11 +56,15 @@ class LeakEstimate:
     error_values: int = 0  # samples read from failure messages (kept out of the fit)
     bin_ms: int = 0
     gauge: dict[str, object] | None = None  # a discovered gauge: template, example, YAML
+    per_event_reason: NoAttribution | None = None  # why ``per_event`` is None
     projection: Projection | None = None  # the ETA, its range and the rate it came from
     segment_start_ms: int | None = None  # the growth's process began (after a release)
 
-    def with_per_event(self, per_event: PerEventAttribution | None) -> LeakEstimate:
-        return replace(self, per_event=per_event)
+    def with_per_event(self, per_event: PerEventAttribution | NoAttribution | None,
+                       ) -> LeakEstimate:
+        if isinstance(per_event, NoAttribution):
+            return replace(self, per_event=None, per_event_reason=per_event)
+        return replace(self, per_event=per_event, per_event_reason=None)
 
     @property
     def projected(self) -> bool:
@@ -107,6 +111,8 @@ class LeakEstimate:
             "maximum": self.maximum,
             "exhaustion_at": _iso(self.exhaustion_at_ms),
             "per_event": None if self.per_event is None else self.per_event.to_json(),
+            "per_event_reason": None if self.per_event_reason is None
+            else self.per_event_reason.to_json(),
             "growth_start": _iso(self.growth_start_ms),
             "ceiling_reached_at": _iso(self.ceiling_reached_ms),
             "projection": self.projection_json(),
@@ -223,7 +229,13 @@ def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = 
     rise = slope * float(gt[-1] - gt[0]) if len(gt) > 1 else 0.0
     never_released = (nonneg >= 0.95 and drawdown <= 0.01 * rise
                       and gv[-1] > gv[0] + 0.05 * abs(gv[0]) and gv[-1] > gv[0])
-    is_leak = bool(seg.growth is not None and len(gt) >= 5 and slope > 0
+    # five observations of growth, not five samples: a gauge that moves in quanta (G1
+    # regions, 64 KiB metaspace chunks) can sit on a few levels for many samples, and
+    # three region steps in a JVM's first seconds are its warm-up, not a trend. A gauge
+    # that climbed to its ceiling in a few big chunks did run out: that is evidence
+    rises = int(np.count_nonzero(np.diff(gv) > 0))
+    resolved = rises >= 5 or seg.ceiling_reached_ms is not None
+    is_leak = bool(seg.growth is not None and len(gt) >= 5 and resolved and slope > 0
                    and (r2 >= 0.6 or never_released) and nonneg >= 0.6
                    and drawdown <= 0.25 * rise)
     cps = tuple(sorted({r.start_ms for r in seg.regimes[1:]}))

@@ -91,12 +91,14 @@ class EventLog:
             "template": per.template, "amount": per.amount,
             "alternatives": list(per.alternatives), "decided": per.decided,
             "alternative_amounts": list(per.alternative_amounts)}
+        why = getattr(leak, "per_event_reason", None)  # why per_event is null
         said = self.leaks.get(leak.metric)
         rate = float(leak.slope_per_hour)
         if said is None or abs(rate - said) > LEAK_MOVE * max(abs(said), 1e-9):
             self.leaks[leak.metric] = rate
             out.append(self.event("leak", evidence_ms, metric=leak.metric, unit=leak.unit,
                                   rate_per_hour=rate, r2=leak.r2, per_event=per_json,
+                                  per_event_reason=None if why is None else why.to_json(),
                                   growth_start=iso(leak.growth_start_ms),
                                   last_value=leak.last_value,
                                   projection=leak.projection_json()))

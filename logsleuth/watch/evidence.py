@@ -133,9 +133,10 @@ class EvidenceFeeder:
     does, so the watcher holds the rest the same way."""
 
     def __init__(self, kind: Kind, stats: InputStats, options: UnitOptions, sink: Sink,
-                 log_formats: Any = None) -> None:
+                 log_formats: Any = None, wrapper: Any = None) -> None:
         self.kind, self.stats, self.options = kind, stats, options
         self.sink, self.log_formats = sink, log_formats
+        self.wrapper = wrapper  # a parsers.wrappers.WrapperSpec (docker, syslog): unwrapped
         self.preamble = b""
         self.pre_lines = 0  # lines of the preamble
         self.pre_records = 0  # its own parsed and unparsed lines, taken out of later pieces
@@ -143,12 +144,41 @@ class EvidenceFeeder:
 
     def feed(self, buf: memoryview, first_line: int, final: bool) -> tuple[int, int]:
         data = bytes(buf)
+        if self.wrapper is not None:
+            return self._feed_wrapped(data, first_line, final)
         end = len(data) if final else settled_end(self.kind, data)
         if end <= 0:
             return 0, 0
         piece = data[:end]
         self._parse(piece, first_line)
         return end, piece.count(b"\n")
+
+    def _feed_wrapped(self, data: bytes, first_line: int, final: bool) -> tuple[int, int]:
+        """Evidence inside wrapper lines (a GC log in docker's json-file): the inner text is
+        settled and parsed as scan parses the unwrapped file; what is consumed is counted
+        in outer lines and bytes, so the watcher holds the unsettled outer lines."""
+        import numpy as np
+
+        from logsleuth.parsers.lines import line_offsets
+        from logsleuth.parsers.wrappers import unwrap
+
+        raw = np.frombuffer(data, dtype=np.uint8)
+        starts = line_offsets(raw, final=final)
+        if len(starts) < 2:
+            return 0, 0
+        inner = unwrap(self.wrapper, raw, starts)
+        text = inner.data
+        end = len(text) if final else settled_end(self.kind, text)
+        if end <= 0:
+            return 0, 0
+        if end >= len(text):
+            outer = int(inner.outer_lines)
+        else:  # the outer line where the first unsettled inner line starts
+            outer = int(inner.outer_line[text.count(b"\n", 0, end)])
+        if outer <= 0:
+            return 0, 0
+        self._parse(text[:end], first_line)
+        return int(starts[outer]), outer
 
     def _parse(self, piece: bytes, first_line: int) -> None:
         if first_line == 1 and not self.preamble:

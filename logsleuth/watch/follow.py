@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from logsleuth.errors import InputError
 from logsleuth.sources.codecs import sniff_compression
+from logsleuth.sources.discovery import walk_files
 
 FINGERPRINT_BYTES = 1024  # a head this long names a file's content
 MIN_MATCH_BYTES = 64  # shorter heads are too weak to say a compressed copy is this file
@@ -45,6 +48,7 @@ class Tracked:
     truncations: int = 0
     mtime_ns: int = 0  # when it was last seen changed (an inode reused at the same size)
     copy_of: str = ""  # a compressed copy of this file, which is still on disk and read
+    size: int = 0  # its size when last seen (a plain file deleted unread says how much)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -86,19 +90,52 @@ def _line_end(data: bytes) -> int:
     return len(data) if cut == 0 and len(data) >= MAX_READ else cut
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield Path(dirpath) / name
+def _same_head(t: Tracked, f: BinaryIO) -> bool:
+    """The open file still starts with the bytes ``t`` was read from."""
+    if not t.head_len:
+        return True
+    f.seek(0)
+    return _sha(f.read(t.head_len)) == t.head
 
 
-def _open_decoded(path: str, compression: str | None) -> object:
+def _continues(t: Tracked, path: str) -> bool:
+    """The file now at ``path`` under ``t``'s inode is ``t`` renamed, not a new file in a
+    reused inode (a deleted file's number is handed to the next file created: a rolled
+    archive, seen in live runs). A rename keeps the content, so the head still matches."""
+    try:
+        with _open_as(path, t.ident) as f:
+            magic = f.read(8)
+            if (sniff_compression(magic) or "") != t.compressed:
+                return False
+            return bool(t.compressed) or _same_head(t, f)
+    except OSError:
+        return True  # gone again or moved: the next poll decides
+
+
+class Moved(OSError):
+    """The name now holds another file than the one stat'ed (renamed in between)."""
+
+
+def _open_as(path: str, ident: str) -> BinaryIO:
+    """``path`` opened, if it still is the file ``ident`` names.
+
+    Everything read of a file goes through one descriptor checked this way: a writer
+    rolls a file between our stat and our open (log4j2 renames ``app.log`` and creates
+    a new one), and reading the name then read the new file as the old one's rest: its
+    head "changed", so the old file was taken as truncated and its last lines were never
+    read (9-119 records of ~14,600 lost in live runs, tests/watch/test_live_jvm.py).
+    """
+    f = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    if _ident(os.fstat(f.fileno())) != ident:
+        f.close()
+        raise Moved(path)
+    return f
+
+
+def _decoded(raw: BinaryIO, path: str, compression: str | None) -> BinaryIO:
     """A binary stream of a file's decompressed content."""
     from logsleuth.sources.codecs import decoded
 
-    raw = open(path, "rb")  # noqa: SIM115 - closed by the caller through the wrapper
     if compression is None:
         return raw
     return decoded(raw, compression, path, 20 * 2**30)
@@ -113,6 +150,9 @@ class Follower:
     gone: list[Tracked] = field(default_factory=list)
     backlog: bool = False  # the last poll left bytes unread (``MAX_READ``): poll again now
     exclude: frozenset[str] = frozenset()  # absolute paths never read (the watcher's outputs)
+    # files that vanished before they were read to their end, and when: lost unless a
+    # compressed copy of them turns up (``lost`` says them once the grace is over)
+    unread: dict[str, tuple[Tracked, float]] = field(default_factory=dict)
     # compressed files being read in pieces: their open decoders, and a cut line's rest
     _decoders: dict[str, object] = field(default_factory=dict, repr=False)
     _decoded_tail: dict[str, bytes] = field(default_factory=dict, repr=False)
@@ -127,7 +167,7 @@ class Follower:
         for arg in self.paths:
             p = Path(arg)
             if p.is_dir():
-                out.extend((f, f.relative_to(p).as_posix()) for f in _walk(p))
+                out.extend((f, f.relative_to(p).as_posix()) for f in walk_files(p))
             elif p.exists():
                 out.append((p, p.name))
             elif glob.has_magic(arg):
@@ -152,17 +192,25 @@ class Follower:
                     continue
                 seen.add(ident)
                 t = by_ident.get(ident)
+                if t is not None and t.path != str(path) and not _continues(t, str(path)):
+                    self._vanished(t)  # its inode now holds a new file of another name
+                    t = None
                 if t is None:
-                    with open(path, "rb") as f:
+                    with _open_as(str(path), ident) as f:
                         magic = f.read(8)
                     if not magic:
                         continue  # created, nothing written yet
                     t = self._new_file(str(path), display, ident, sniff_compression(magic))
+            except Moved:
+                self.backlog = True  # renamed under us: look again at once
+                continue
             except OSError:
                 continue  # rotated away between listing and reading: next poll
             if t is None:
                 continue
             t.path = str(path)
+            if not t.compressed:
+                t.size = st.st_size
             if t.done or (t.copy_of and self._copy_waits(t)):
                 continue
             if st.st_size == t.offset and st.st_mtime_ns == t.mtime_ns and not t.compressed:
@@ -171,20 +219,42 @@ class Follower:
             chunks.extend(self._read(t, st.st_size))
         for t in self.files.values():
             if t.path and t.ident not in seen:  # deleted (or renamed outside the set)
-                t.path = ""
+                self._vanished(t)
         self._forget()
         return chunks
+
+    def _vanished(self, t: Tracked) -> None:
+        """``t`` is no longer on disk; its unread rest is lost unless a copy continues it."""
+        copied = any(c.compressed and c.stream == t.stream and c.key.startswith(f"{t.key}>")
+                     for c in self.files.values())  # seen in this poll, before the loss
+        if not t.compressed and t.size > t.offset and not copied:
+            self.unread[t.key] = (replace(t), time.monotonic())
+        t.path = ""
+
+    def lost(self, grace: float) -> list[Tracked]:
+        """Files deleted (or moved out of the set) before they were read to their end, and
+        for ``grace`` seconds no compressed copy continued them: their unread bytes
+        (``size - offset``, at least) are lost; each is returned once."""
+        now = time.monotonic()
+        out = [t for t, since in self.unread.values() if now - since >= grace]
+        for t in out:
+            del self.unread[t.key]
+        return out
 
     def _new_file(self, path: str, display: str, ident: str,
                   compression: str | None) -> Tracked | None:
         try:
-            with _open_decoded(path, compression) as f:  # type: ignore[attr-defined]
+            with _decoded(_open_as(path, ident), path, compression) as f:
                 head = f.read(FINGERPRINT_BYTES)
+        except Moved:
+            self.backlog = True
+            return None
         except (InputError, OSError, EOFError):  # a compressed file still being written
             return None
         if compression is not None:
             twin = self._twin(head)
             if twin is not None:  # a rolled file compressed after we read it
+                self.unread.pop(twin.key, None)
                 key = f"{twin.key}>{ident}"
                 self.files[key] = Tracked(key, twin.stream, twin.display, path, ident,
                                           twin.offset, twin.lines, twin.head, twin.head_len,
@@ -195,6 +265,7 @@ class Follower:
             twin = self._twin(head)
             if twin is not None and (not twin.path or self._changed(twin)):
                 # copied away (logrotate copy, copytruncate): the copy continues the file
+                self.unread.pop(twin.key, None)
                 key = f"{twin.key}>{ident}"
                 self.files[key] = Tracked(key, twin.stream, twin.display, path, ident,
                                           twin.offset, twin.lines, twin.head, twin.head_len)
@@ -212,12 +283,16 @@ class Follower:
         """A compressed copy waits while the plain file it copies is on disk: that one is
         read to its end (reading both handed the same bytes on twice when a loaded
         watcher was still behind at the roll), then the copy continues where it stopped."""
-        twin = self.files.get(t.copy_of) or next(
-            (g for g in self.gone if g.key == t.copy_of), None)
-        if twin is not None and _on_disk(twin):
-            return True
-        if twin is not None and twin.offset > t.offset:
-            t.offset, t.lines = twin.offset, twin.lines
+        twin = self.files.get(t.copy_of)
+        if twin is not None and twin.stream == t.stream and _on_disk(twin):
+            return True  # (a twin whose stream started over is another file in its inode)
+        # where the copied stream was left: a twin truncated since has a new stream under
+        # the same key, whose offset says nothing of the copy
+        same = [g for g in [*([twin] if twin else []), *self.gone]
+                if g.key == t.copy_of and g.stream == t.stream]
+        end = max(same, key=lambda g: g.offset, default=None)
+        if end is not None and end.offset > t.offset:
+            t.offset, t.lines = end.offset, end.lines
         t.copy_of = ""
         return False
 
@@ -230,36 +305,46 @@ class Follower:
         return None
 
     def _read(self, t: Tracked, size: int) -> list[Chunk]:
-        restarted = False
-        if not t.compressed:
-            if size < t.offset or not self._same_head(t):
-                # truncated: what was read stays known (a copy of it may appear), and the
-                # file's new content is a new record stream
-                self.gone.append(replace(t, path=""))
-                t.truncations += 1
-                t.stream = f"{t.key}~{t.truncations}"
-                t.offset, t.lines, t.head, t.head_len = 0, 0, "", 0
-                restarted = True
-            if size == t.offset:
-                return []
         if t.compressed:
             data = self._read_compressed(t)
-            if data is None:
-                return []
-        else:
-            try:
-                with open(t.path, "rb") as f:
-                    f.seek(t.offset)
-                    data = f.read(MAX_READ)
-            except OSError:  # rotated away between stat and open: next poll
-                return []
-            self.backlog |= len(data) >= MAX_READ
-            data = data[: _line_end(data)]  # a half-written line waits in the file
+            return [] if data is None else self._hand_on(t, data, False)
+        try:
+            with _open_as(t.path, t.ident) as f:
+                size = os.fstat(f.fileno()).st_size  # the descriptor's, not the name's
+                restarted = False
+                if size < t.offset or not _same_head(t, f):
+                    # truncated: what was read stays known (a copy of it may appear), and
+                    # the file's new content is a new record stream
+                    self.gone.append(replace(t, path=""))
+                    t.truncations += 1
+                    t.stream = f"{t.key}~{t.truncations}"
+                    t.offset, t.lines, t.head, t.head_len = 0, 0, "", 0
+                    restarted = True
+                if size == t.offset:
+                    return []
+                f.seek(t.offset)
+                data = f.read(MAX_READ)
+                self.backlog |= len(data) >= MAX_READ
+                data = data[: _line_end(data)]  # a half-written line waits in the file
+                if data and t.head_len < FINGERPRINT_BYTES and t.offset < FINGERPRINT_BYTES:
+                    f.seek(0)
+                    joined = f.read(min(FINGERPRINT_BYTES, t.offset + len(data)))
+                    t.head, t.head_len = _sha(joined), len(joined)
+        except Moved:
+            self.backlog = True  # renamed between stat and open: look again at once
+            return []
+        except OSError:  # rotated away between stat and open: next poll
+            return []
+        return self._hand_on(t, data, restarted)
+
+    @staticmethod
+    def _hand_on(t: Tracked, data: bytes, restarted: bool) -> list[Chunk]:
+        """``data`` (complete lines at ``t.offset``) as a chunk; the offset moves past it."""
         if not data:
             return [Chunk(t.stream, t.display, b"", t.lines + 1, restarted, t.done, t.path)] \
                 if restarted or t.done else []
-        if t.head_len < FINGERPRINT_BYTES and t.offset < FINGERPRINT_BYTES:
-            joined = self._head_bytes(t, data)
+        if t.compressed and not t.head_len and t.offset == 0:  # read from its start
+            joined = data[:FINGERPRINT_BYTES]
             t.head, t.head_len = _sha(joined), len(joined)
         chunk = Chunk(t.stream, t.display, data, t.lines + 1, restarted, t.done, t.path)
         t.offset += len(data)
@@ -273,7 +358,7 @@ class Follower:
         f = self._decoders.get(t.key)
         try:
             if f is None:
-                f = _open_decoded(t.path, t.compressed)
+                f = _decoded(_open_as(t.path, t.ident), t.path, t.compressed)
                 left = t.offset  # skip what was read before (as a plain file, or earlier)
                 while left > 0:
                     got = f.read(min(left, 2**20))  # type: ignore[attr-defined]
@@ -306,26 +391,12 @@ class Follower:
             f.close()  # type: ignore[attr-defined]
 
     @staticmethod
-    def _head_bytes(t: Tracked, data: bytes) -> bytes:
-        if t.offset == 0:
-            return data[:FINGERPRINT_BYTES]
-        with open(t.path, "rb") as f:
-            return f.read(min(FINGERPRINT_BYTES, t.offset + len(data)))
-
-    def _changed(self, t: Tracked) -> bool:
-        """The file no longer holds what was read of it (truncated or rewritten)."""
+    def _changed(t: Tracked) -> bool:
+        """The file no longer holds what was read of it (truncated, rewritten, or another
+        file now has its name)."""
         try:
-            return os.stat(t.path).st_size < t.offset or not self._same_head(t)
-        except OSError:
-            return True
-
-    @staticmethod
-    def _same_head(t: Tracked) -> bool:
-        if not t.head_len:
-            return True
-        try:
-            with open(t.path, "rb") as f:
-                return _sha(f.read(t.head_len)) == t.head
+            with _open_as(t.path, t.ident) as f:
+                return os.fstat(f.fileno()).st_size < t.offset or not _same_head(t, f)
         except OSError:
             return True
 
@@ -338,8 +409,12 @@ class Follower:
     # -- checkpoint -----------------------------------------------------------
     def to_json(self) -> dict[str, object]:
         return {"files": [t.to_json() for t in self.files.values()],
-                "gone": [t.to_json() for t in self.gone]}
+                "gone": [t.to_json() for t in self.gone],
+                "unread": [t.to_json() for t, _ in self.unread.values()]}
 
     def restore(self, data: dict[str, list[dict[str, object]]]) -> None:
         self.files = {str(d["key"]): Tracked(**d) for d in data.get("files", [])}  # type: ignore[arg-type]
         self.gone = [Tracked(**d) for d in data.get("gone", [])]  # type: ignore[arg-type]
+        now = time.monotonic()  # a pending loss waits its grace again
+        self.unread = {str(d["key"]): (Tracked(**d), now)  # type: ignore[arg-type]
+                       for d in data.get("unread", [])}

@@ -24,6 +24,7 @@ from logsleuth.watch.follow import Follower
 from logsleuth.watch.state import SETTLE_SECONDS, RunningAnalysis
 
 HEARTBEAT_MIN_S = 60.0  # heartbeats reach the log at most once a minute
+LOST_GRACE_S = 10.0  # a file deleted unread is lost unless a compressed copy appears by then
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -190,6 +191,8 @@ class Watcher:
         # state keeps it for the next run)
         pending |= self._drain() > 0
         pending |= self.analysis.start_new() > 0
+        if self.options.state is None:  # no next run to see a late copy: say them now
+            self._report_lost(0.0)
         if pending:
             self._analyse()
         self.checkpoint()
@@ -210,7 +213,25 @@ class Watcher:
                and (budget is None or time.monotonic() - start < budget)):
             n += self.analysis.ingest(self.follower.poll())
         self.analysis.retire({t.stream for t in self.follower.files.values()})
+        self._report_lost(LOST_GRACE_S)
         return n
+
+    def _report_lost(self, grace: float) -> None:
+        """Bytes a writer deleted before the watcher read them: said loudly, once (a
+        watcher far behind a writer that keeps few archives loses them)."""
+        from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
+
+        for t in self.follower.lost(grace):
+            unread = t.size - t.offset
+            self.analysis.diagnostics.append(Diagnostic(
+                SourceLocation(t.path or t.display, t.lines + 1), "unread-deleted",
+                f"deleted or moved away with at least {unread} bytes not read (read "
+                f"{t.offset} of {t.size}; no compressed copy of it appeared): the records "
+                "in them are lost to this watch (it was behind the writer)",
+                level=DiagLevel.WARNING))
+            self.emit(self.events.event("lost", self.analysis.evidence_ms, path=t.display,
+                                        file=t.path, line=t.lines + 1, bytes=unread,
+                                        read_bytes=t.offset))
 
     def _analyse(self) -> None:
         result = self.analysis.finalize()

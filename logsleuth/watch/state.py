@@ -232,13 +232,15 @@ class RunningAnalysis:
         stats.kind = str(kind)
         if kind != Kind.APP_LOG:
             head = c.data[:HEAD_BYTES]
-            if kind in EVIDENCE_PARSERS and wrapper is None:
-                return _Stream(c.display, kind, self._evidence_feeder(c, kind, stats), stats,
-                               line=c.first_line, head=head, evidence=True, fs_path=c.fs_path)
-            what = "wrapped (docker, syslog) " if wrapper is not None else ""
+            if kind in EVIDENCE_PARSERS:
+                if wrapper is not None:
+                    stats.wrapper = wrapper.describe()
+                return _Stream(c.display, kind, self._evidence_feeder(c, kind, stats, wrapper),
+                               stats, line=c.first_line, head=head, evidence=True,
+                               fs_path=c.fs_path, wrapper=wrapper)
             self.diagnostics.append(Diagnostic(
                 SourceLocation(c.display), "not-followed",
-                f"a {what}{kind} input is not read by watch; scan reads it",
+                f"a {kind} input is not read by watch; scan reads it",
                 level=DiagLevel.WARNING))
             return _Stream(c.display, kind, None, stats, head=head, fs_path=c.fs_path)
         stats.layout = getattr(layout, "name", None)
@@ -255,7 +257,8 @@ class RunningAnalysis:
                        wrapper=wrapper, head=c.data[:HEAD_BYTES], fs_path=c.fs_path,
                        base_date=options.base_dates.get(c.display))
 
-    def _evidence_feeder(self, c: Chunk, kind: Kind, stats: InputStats) -> Any:
+    def _evidence_feeder(self, c: Chunk, kind: Kind, stats: InputStats,
+                         wrapper: Any = None) -> Any:
         from logsleuth.watch.evidence import EvidenceFeeder
 
         formats = None
@@ -263,7 +266,7 @@ class RunningAnalysis:
             from logsleuth.parsers.nginx_format import formats_near  # the user's log_format
 
             formats = formats_near(Path(c.fs_path))
-        return EvidenceFeeder(kind, stats, self.options, self._evidence, formats)
+        return EvidenceFeeder(kind, stats, self.options, self._evidence, formats, wrapper)
 
     def _evidence(self, kind: Kind, result: Any) -> None:
         """A settled piece of structured evidence: into the collectors (rules see GC

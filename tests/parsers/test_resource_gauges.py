@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from logsleuth.parsers.gc import parse_gc_log
-from logsleuth.parsers.gc_gauges import HEAP, METASPACE, OLD, OLD_CAPACITY
+from logsleuth.parsers.gc_gauges import HEAP, METASPACE, METASPACE_COMMITTED, OLD, OLD_CAPACITY
 from logsleuth.parsers.jstack import parse_thread_dumps
 from logsleuth.parsers.jstack_analysis import THREADS
 from logsleuth.timeline.resources import advice, post_gc_floor
@@ -57,6 +57,104 @@ def test_unified_serial_tenured_and_metaspace_by_gc_id() -> None:
     old = df[df["metric"] == OLD]
     assert old["value"].iloc[0] == 20953 * KB
     assert df[df["metric"] == METASPACE]["value"].iloc[0] == 3644 * KB
+
+
+# (log, metric, [(line, KiB)] or a prefix of them): used metaspace is the first number of
+# "A->B" after the arrow; committed only where the JVM prints it (JDK 16+ parentheses, ZGC,
+# heap blocks) - JDK 8-15's parenthesis is the reserved size. Read off the lines by eye.
+_RUNS = Path(__file__).resolve().parents[2] / "sample_logs" / "resources"
+METASPACE_LINES = [
+    ("public/gc/ujl-g1-safepoint-os-cpu.log", METASPACE, [(17, 3644), (32, 3647)]),
+    ("public/gc/ujl-g1-safepoint-os-cpu.log", METASPACE_COMMITTED, []),  # reserved only
+    ("public/gc/ujl-serial-safepoint-os-cpu.log", METASPACE, [(9, 3644), (17, 3644), (35, 3644)]),
+    # the heap-at-exit block: "used 3661K, capacity 4490K, committed 4864K"
+    ("public/gc/ujl-serial-safepoint-os-cpu.log", METASPACE_COMMITTED, [(47, 4864)]),
+    ("public/gc/ujl-serial-safepoint-os-cpu.log", METASPACE_COMMITTED, "last", (47, 4864)),
+    ("public/gc/jdk8-parallel-tenuring-cause.log", METASPACE, None),  # prints no metaspace
+    ("public/gc/jdk7-cms-tenuring-promotion-failure.log", METASPACE_COMMITTED, []),  # PermGen
+    ("gc_extra/jdk8_parallel_datestamps.log", METASPACE, [(7, 3041), (9, 3041), (11, 20900)]),
+    ("gc_extra/jdk8_parallel_datestamps.log", METASPACE_COMMITTED, [(19, 21248)]),
+    ("gc_extra/jdk8_g1_details.log", METASPACE_COMMITTED, [(56, 30720)]),
+    ("gc_extra/jdk17_g1_time_uptime_level_tags.log", METASPACE, [(None, 78)]),
+    ("gc_extra/jdk17_g1_time_uptime_level_tags.log", METASPACE_COMMITTED, [(None, 320)]),
+    ("gc/g1-uptime.log", METASPACE, [(32, 74), (47, 74)]),
+    ("gc/g1-uptime.log", METASPACE_COMMITTED, [(32, 320), (47, 320)]),
+    ("gc/g1-uptime.log", METASPACE_COMMITTED, "last", (329, 448)),  # "used 244K, committed 448K"
+    ("gc/zgc-uptime.log", METASPACE, [(None, 0)]),  # "0M used, 0M committed, 1088M reserved"
+    ("gc/zgc-uptime.log", METASPACE_COMMITTED, [(None, 0)]),
+    ("gc/zgc-uptime.log", METASPACE, "last", (227, 0)),  # GC(5) "0M used, 0M committed"
+    ("gc/zgc-uptime.log", METASPACE_COMMITTED, "last", (249, 448)),  # the exit block
+    ("gc_extra/jdk8_parallel_datestamps.log", METASPACE_COMMITTED, "last", (19, 21248)),
+]
+
+
+def _metaspace_params() -> list[object]:
+    out = []
+    for log, metric, *rest in METASPACE_LINES:
+        which, want = ("last", rest[1]) if rest[0] == "last" else ("first", rest[0])
+        out.append(pytest.param(log, metric, which, want, id=f"{log}:{metric}:{which}"))
+    return out
+
+
+@pytest.mark.parametrize(("log", "metric", "which", "want"), _metaspace_params())
+def test_metaspace_used_and_committed_as_each_collector_prints_them(
+        log: str, metric: str, which: str, want: object) -> None:
+    got = _rows(_gauges(DATA / log), metric)
+    if not want:
+        assert got == [], got
+        return
+    if which == "last":
+        line, kib = want  # type: ignore[misc]
+        assert got and got[-1] == (line, kib * KB), got[-3:]
+        return
+    assert len(got) >= len(want), got  # type: ignore[arg-type]
+    for (line, kib), (gl, gv) in zip(want, got, strict=False):  # type: ignore[call-overload]
+        assert (line is None or gl == line) and gv == kib * KB, (got[:4], want)
+
+
+def test_metaspace_run_reads_used_as_the_leak_and_committed_beside_it() -> None:
+    """metaspace-g1 (JDK 17): GC(13) "11000K(14336K)->11000K(14336K)" (line 227) and GC(16)
+    "11000K(14336K)->10937K(14336K)" (line 268): used 11000K and 10937K, committed 14 MiB,
+    exactly -XX:MaxMetaspaceSize=14m, which committed reaches while used is ~3 MiB below."""
+    import gzip
+
+    text = gzip.decompress((_RUNS / "metaspace-g1" / "gc.log.gz").read_bytes())
+    df = parse_gc_log(text, "gc.log").tables["metrics"].to_pandas()
+    used, com = dict(_rows(df, METASPACE)), dict(_rows(df, METASPACE_COMMITTED))
+    assert used[227] == 11000 * KB and used[268] == 10937 * KB and used[62] == 9604 * KB
+    assert com[227] == com[268] == 14 << 20 and com[62] == 10112 * KB
+    exit_line = max(com)  # the heap-at-exit block: "used 10985K, committed 14336K"
+    assert set(com) - set(used) == {exit_line} and com[exit_line] == 14 << 20
+
+
+# (log, {line of the pause: KiB}): the whole heap after a pause in KiB, young + old after
+# from the generation lines, where the summary line rounds to whole MiB. Read off by hand.
+HEAP_KIB = [
+    # GC(0) DefNew ->3263K + Tenured ->20953K (summary 23M); GC(1) 3233K + 47140K (49M);
+    # GC(2) 0K + 10970K (10M); GC(3)'s full pause prints no generations: its 10M stays
+    ("public/gc/ujl-serial-safepoint-os-cpu.log",
+     {10: 24216, 18: 50373, 36: 10970, 32: 10240}),
+    # GC(0) PSYoungGen ->496K + ParOldGen ->136K (summary "4M->0M"); GC(1) 496K + 280K
+    ("gc/parallel-uptime.log", {21: 632, 27: 776}),
+    # JDK 8 prints the whole heap in K already: unchanged
+    ("gc_extra/jdk8_parallel_datestamps.log", {4: 5096, 7: 12100}),
+]
+
+
+@pytest.mark.parametrize(("log", "want"), HEAP_KIB)
+def test_whole_heap_after_gc_in_kib_from_the_generations(log: str, want: dict[int, int]) -> None:
+    heap = dict(_rows(_gauges(DATA / log), HEAP))
+    assert {ln: heap.get(ln) for ln in want} == {ln: k * KB for ln, k in want.items()}
+
+
+def test_heap_parallel_run_heap_after_gc_is_young_plus_old() -> None:
+    """heap-parallel GC(3) (line 39, "12M->4M(31M)"): PSYoungGen ->1022K + ParOldGen
+    ->3377K = 4399K."""
+    import gzip
+
+    text = gzip.decompress((_RUNS / "heap-parallel" / "gc.log.gz").read_bytes())
+    heap = dict(_rows(parse_gc_log(text, "gc.log").tables["metrics"].to_pandas(), HEAP))
+    assert heap[39] == 4399 * KB
 
 
 def test_g1_old_regions_need_the_region_size() -> None:

@@ -81,3 +81,67 @@ def test_integer_ids_are_read_as_their_own_codes():
     assert by_label is not None and by_id is not None
     assert names[int(by_id.template)] == by_label.template
     assert by_id.amount == pytest.approx(by_label.amount) and by_id.n == by_label.n
+
+
+# Why no event is named (explain_increments): each shape below is built so one reason holds.
+def _steady(rate_cv: float, seed: int = 0, n: int = 60, per: float = 100.0,
+            jitter_ms: int = 0) -> tuple[np.ndarray, ...]:
+    """A gauge sampled every ~1 s, ``per`` units per event, events per interval with a given
+    coefficient of variation around 50."""
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(np.full(n, 1000) + (rng.integers(-jitter_ms, jitter_ms + 1, n) if jitter_ms
+                                      else 0))
+    counts = np.maximum(1, np.round(50 * (1 + rate_cv * rng.standard_normal(n - 1)))).astype(int)
+    ev_t = np.concatenate([np.sort(rng.integers(a + 1, b, c)) for a, b, c in
+                           zip(t[:-1], t[1:], counts, strict=True)])
+    v = np.concatenate([[0.0], np.cumsum(counts * per)])
+    return t, v, ev_t, np.array(["Plugin reloaded"] * len(ev_t), dtype=object)
+
+
+def test_a_steady_event_rate_is_flat_counts_not_silence():
+    from logsleuth.timeline.attribution import NoAttribution, explain_increments
+
+    t, v, ev_t, keys = _steady(0.0)  # exactly 50 events per interval: the clock is the same
+    got = explain_increments(t, v, ev_t, keys, unit="B")
+    assert isinstance(got, NoAttribution) and got.code == "flat-counts", got
+    assert got.amount == pytest.approx(100.0) and got.windows == 59
+    assert "constant event rate" in got.to_json()["message"]
+    assert got.clock is None  # equal intervals: time and a steady rate are one model
+
+
+def test_a_varying_event_rate_is_named():
+    from logsleuth.timeline.attribution import PerEventAttribution, explain_increments
+
+    t, v, ev_t, keys = _steady(0.3)
+    got = explain_increments(t, v, ev_t, keys, unit="B")
+    assert isinstance(got, PerEventAttribution) and got.amount == pytest.approx(100.0)
+
+
+def test_too_few_events_and_too_few_samples_are_said():
+    from logsleuth.timeline.attribution import NoAttribution, explain_increments
+
+    t, v, ev_t, keys = _steady(0.3)
+    few = explain_increments(t, v, ev_t[:5], keys[:5], unit="B")
+    assert isinstance(few, NoAttribution) and few.code == "no-events", few
+    two = explain_increments(t[:2], v[:2], ev_t, keys, unit="B")
+    assert isinstance(two, NoAttribution) and two.code == "no-samples", two
+    assert "1 gauge intervals" in two.message
+    # events in only 3 intervals (10 each): below the 5 a fit needs
+    sparse = np.concatenate([np.full(10, t[i] + 500) for i in (3, 20, 40)])
+    got = explain_increments(t, v, sparse, np.array(["Job"] * 30, dtype=object), unit="B")
+    assert isinstance(got, NoAttribution) and got.code == "few-windows", got
+    assert "3 of 59" in got.to_json()["message"]
+
+
+def test_growth_with_the_clock_not_the_events_is_weak_and_says_the_clock_test():
+    """Growth per second while the events come at a varying rate: no event explains it,
+    and the test against a constant rate per second is reported."""
+    from logsleuth.timeline.attribution import NoAttribution, explain_increments
+
+    t, _, ev_t, keys = _steady(0.3, jitter_ms=400)
+    v = (t - t[0]) * 5.0  # 5 units per ms, whatever the events do
+    got = explain_increments(t, v, ev_t, keys, unit="B")
+    assert isinstance(got, NoAttribution) and got.code in ("weak-fit", "not-significant"), got
+    js = got.to_json()
+    assert js["clock"] is not None and js["clock"]["winner"] == "clock", js
+    assert js["clock"]["candidates"] == ["Plugin reloaded", "clock"]

@@ -161,3 +161,15 @@ def test_matrix_case(case: str, check: str) -> None:
         assert abs(got - real) <= max(2000, horizon // 10), (
             f"projected {byte_leaks[0]['exhaustion_at']}, failed at "
             f"{t['cut']['first_oom_after_cut_utc']}")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if truth(c)["leak"] is not None])
+def test_every_leak_names_an_event_or_says_why_not(case: str) -> None:
+    """per_event is never silently null: per_event_reason carries a code and the figures."""
+    inc = incident(case)
+    assert inc is not None
+    for lk in inc["leaks"]:
+        why = lk["per_event_reason"]
+        assert (lk["per_event"] is None) == (why is not None), (lk["metric"], why)
+        if why is not None:
+            assert why["code"] and f"{why['windows']} " in why["message"], why

@@ -134,6 +134,9 @@ def test_structured_evidence_in_pieces_equals_one_scan(tmp_path: Path, case: str
         assert {e["metric"] for e in said if e["event"] == "leak"} == \
             {k.metric for k in ref.incident.leaks}
         assert set(gauges[:1]) & {e["metric"] for e in said if e["event"] == "leak"}
+        for e in said:  # an unattributed leak says why, as the scan's JSON does
+            if e["event"] == "leak":
+                assert (e["per_event"] is None) == (e["per_event_reason"] is not None), e
 
 
 def test_nginx_5xx_and_gc_findings_arrive_as_events(tmp_path: Path) -> None:
@@ -248,3 +251,43 @@ def test_mixed_layout_app_log_in_pieces_equals_one_scan(tmp_path: Path, path: Pa
                 if d.code.startswith("layout-")]
 
     assert layout_notes(got) == layout_notes(ref)
+
+
+WRAPPED = [PUBLIC / "gc" / "jdk8-g1-cause-tenuring.log", PUBLIC / "gc" / "ujl-g1-safepoint-os-cpu.log",
+           PUBLIC / "nginx" / "beats-error-multiline.log"]
+
+
+@pytest.mark.parametrize("path", WRAPPED, ids=lambda p: p.name)
+def test_wrapped_evidence_in_pieces_equals_one_scan(tmp_path: Path, path: Path) -> None:
+    """A GC or nginx log inside docker's json-file lines (the container's own file) is read
+    by the watcher as scan reads it (it was a `not-followed` warning): the same counts,
+    findings and table rows. The wrapping is docker's, applied here to real public logs."""
+    import json
+
+    inner = path.read_bytes()
+    inner = inner[:inner.rfind(b"\n") + 1]
+    wrapped = b"".join(json.dumps({"log": ln.decode("utf-8", "replace") + "\n",
+                                   "stream": "stdout",
+                                   "time": f"2026-12-06T06:{i // 60 % 60:02d}:{i % 60:02d}."
+                                           f"{i:09d}Z"[:-1] + "Z"},
+                                  separators=(",", ":")).encode() + b"\n"
+                       for i, ln in enumerate(inner.split(b"\n")[:-1]))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / path.name).write_bytes(wrapped)
+    ref, got = _scan_and_watch(tmp_path, src / path.name, 5)
+    assert _inputs(got) == _inputs(ref)
+    assert _findings(got) == _findings(ref)
+    (stats,) = [s for s in got.inputs]
+    assert stats.wrapper == "docker-json" and stats.kind != "app-log"
+    assert not [d for d in got.diagnostics if d.code == "not-followed"]
+    names = {k for k, t in ref.tables.items() if t.num_rows} - {
+        "level_counts", "level_seconds", "templates", "finding_minutes"}
+    assert names, "the scan read the wrapped evidence into tables"
+    for name in names:
+        cols = [c for c in ("line", "ts", "metric", "value") if c in ref.tables[name].column_names]
+
+        def rows(t: pa.Table, cols: list[str] = cols) -> list[tuple[object, ...]]:
+            return sorted(tuple(str(v) for v in r.values()) for r in t.select(cols).to_pylist())
+
+        assert rows(got.tables[name]) == rows(ref.tables[name]), name

@@ -119,6 +119,73 @@ def test_compressed_copy_of_a_file_still_being_read_waits_for_it(
     assert f.poll() == []
 
 
+def test_roll_between_stat_and_open_loses_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """log4j2 rolls (rename, new file, gzip, delete) between the poll's stat of ``app.log``
+    and its open. Reading the name then read the new file as the old one's rest: the old
+    file was taken as truncated and its unread lines were lost (9-119 records of ~14,600 in
+    live runs, tests/watch/test_live_jvm.py). Every line must come out once, in its own
+    file's stream."""
+    log = tmp_path / "app.log"
+    log.write_bytes(lines("gen1", 0, 20))
+    f = Follower([str(tmp_path)])
+    got = f.poll()
+    append(log, lines("gen1", 20, 25))  # written since: still to be read
+    real_stat = os.stat
+    rolled = tmp_path / "app-1.log"
+
+    def stat_then_roll(path: object, *a: object, **k: object) -> os.stat_result:
+        st = real_stat(path, *a, **k)  # type: ignore[arg-type]
+        if str(path) == str(log) and not rolled.exists() \
+                and not (tmp_path / "app-1.log.gz").exists():
+            os.rename(log, rolled)  # the roll happens after the stat, before the open
+            log.write_bytes(lines("gen2", 0, 7))
+        return st
+
+    monkeypatch.setattr(follow.os, "stat", stat_then_roll)
+    for _ in range(3):
+        got += f.poll()
+    with open(rolled, "rb") as src, gzip.open(tmp_path / "app-1.log.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    monkeypatch.undo()
+    rolled.unlink()
+    append(log, lines("gen2", 7, 9))
+    for _ in range(3):
+        got += f.poll()
+    assert not any(c.restarted for c in got)  # nothing was truncated
+    streams: dict[str, bytes] = {}
+    for c in got:
+        streams[c.stream] = streams.get(c.stream, b"") + c.data
+    assert sorted(streams.values()) == sorted([lines("gen1", 0, 25), lines("gen2", 0, 9)])
+
+
+def test_compressed_copy_does_not_wait_for_an_inode_that_now_holds_another_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rolled file's .gz appears while its plain file is still being read; then the
+    plain file's inode holds a new file (the filesystem reused the number for the writer's
+    new ``app.log``, seen in live runs; here the same inode rewritten). The copy must not
+    wait for that inode: the old file's rest comes from the copy, once."""
+    monkeypatch.setattr(follow, "MAX_READ", 4096)
+    log = tmp_path / "app.log"
+    old = lines("gen1", 0, 200)
+    log.write_bytes(old)
+    f = Follower([str(tmp_path)])
+    got = f.poll()
+    with gzip.open(tmp_path / "app.log.1.gz", "wb") as dst:
+        dst.write(old)
+    got += f.poll()  # the copy waits: its plain file is there, unfinished
+    assert 0 < len(text(got)) < len(old)
+    with open(log, "r+b") as w:  # the inode now holds another file
+        w.truncate(0)
+        w.write(lines("gen2", 0, 5))
+    for _ in range(len(old) // 4096 + 4):
+        got += f.poll()
+    streams: dict[str, bytes] = {}
+    for c in got:
+        streams[c.stream] = streams.get(c.stream, b"") + c.data
+    assert sorted(streams.values()) == sorted([old, lines("gen2", 0, 5)])
+
+
 def test_compressed_after_fully_read_gives_nothing(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     log.write_bytes(lines("gen1", 0, 20))
@@ -235,3 +302,56 @@ def test_line_longer_than_a_read_is_handed_on(tmp_path: Path,
         if not f.backlog:
             break
     assert data == b"x" * 3000 + b"\n" + lines("after", 0, 2)
+
+
+def test_a_file_deleted_before_it_was_read_to_its_end_is_said_lost(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A watcher far behind a writer that keeps few archives: the unread rest of a deleted
+    file cannot be read, so it is said (once), with how much; a file whose compressed copy
+    continues it is not lost."""
+    monkeypatch.setattr(follow, "MAX_READ", 4096)
+    lost_log, kept_log = tmp_path / "a.log", tmp_path / "b.log"
+    a, b = lines("gone", 0, 200), lines("kept", 0, 200)
+    lost_log.write_bytes(a)
+    kept_log.write_bytes(b)
+    f = Follower([str(tmp_path)])
+    got = f.poll()
+    read_a = sum(len(c.data) for c in got if c.display == "a.log")
+    assert 0 < read_a < len(a)
+    lost_log.unlink()
+    with gzip.open(tmp_path / "b.log.1.gz", "wb") as dst:
+        dst.write(b)
+    kept_log.unlink()
+    for _ in range(len(b) // 4096 + 3):
+        got += f.poll()
+    assert b"".join(c.data for c in got if c.display == "b.log") == b
+    (gone,) = f.lost(0.0)
+    assert gone.display == "a.log" and gone.path == str(lost_log)
+    assert gone.size - gone.offset == len(a) - read_a
+    assert f.lost(0.0) == []  # said once
+
+
+def test_an_inode_reused_under_another_name_is_a_new_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deleted file's inode number goes to the next file created (seen in live runs: a
+    rolled ``.gz`` got the number of a log just deleted). The same inode under another
+    name with another head is a new file, not the old one renamed and truncated: it is
+    read whole as what it is, and the old file's unread rest is said lost."""
+    monkeypatch.setattr(follow, "MAX_READ", 4096)
+    log = tmp_path / "a.log"
+    a, b = lines("old", 0, 200), lines("new", 0, 30)
+    log.write_bytes(a)
+    f = Follower([str(tmp_path)])
+    got = f.poll()
+    read = len(text(got))
+    archive = tmp_path / "b.log.1.gz"
+    os.rename(log, archive)  # the same inode under a new name, holding a new file
+    with open(archive, "r+b") as w:
+        w.truncate(0)
+        w.write(gzip.compress(b))
+    got = []
+    for _ in range(3):
+        got += f.poll()
+    assert text(got) == b and not any(c.restarted for c in got)
+    (gone,) = f.lost(0.0)
+    assert gone.display == "a.log" and gone.size - gone.offset == len(a) - read

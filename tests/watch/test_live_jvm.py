@@ -27,6 +27,7 @@ from logsleuth.options import ScanOptions
 from logsleuth.watch.run import Watcher, WatchOptions
 
 ROOT = Path(__file__).resolve().parents[2]
+GAUGE = "netty_direct_memory_used"  # the run counts direct memory with netty's counter
 REPRO = ROOT / "sample_logs" / "repro"
 JARS = ("netty-common", "netty-buffer", "netty-transport", "netty-codec", "netty-codec-http",
         "netty-handler", "log4j-api", "log4j-core")
@@ -135,10 +136,14 @@ def test_forecast_before_the_oom_with_the_eta_within_10_percent(matrix: Any,
     assert truth["onset"] is not None, "the run did not reach its ceiling in time"
     assert len(list(app.glob("push-server-*.log.gz"))) >= 2  # it rolled and compressed
     exhausted = _ms(truth["onset"]["ts_utc"])  # the first OOM record's log time
-    forecasts = [e for e in events if e["event"] == "forecast" and e["eta"]]
-    before = [(e, oom) for e, oom in zip(
-        [e for e in events if e["event"] == "forecast"], seen["oom_at_forecast"], strict=True)
-        if e["eta"] and not oom]
+    # only netty's counter leaks: the heap and metaspace of a JVM a minute old grow while
+    # it warms up (the old generation 1 -> 6 MiB in G1 regions, then flat through ten Full
+    # GCs), and a forecast of them is a false alarm
+    said = [(e, oom) for e, oom in zip([e for e in events if e["event"] == "forecast"],
+                                       seen["oom_at_forecast"], strict=True)]
+    assert {e["metric"] for e, _ in said} <= {GAUGE}, [e["metric"] for e, _ in said]
+    forecasts = [e for e, _ in said if e["eta"]]
+    before = [(e, oom) for e, oom in said if e["eta"] and not oom]
     assert before, f"no forecast before the first OOM was written: {forecasts}"
 
     def lead(e: dict[str, Any]) -> float:
@@ -162,12 +167,11 @@ def test_forecast_before_the_oom_with_the_eta_within_10_percent(matrix: Any,
     assert onsets and _ms(onsets[0]["onset"]) == exhausted
     # every record the JVM wrote was read once: rolled, compressed files included; and
     # the GC log beside it is read too
-    read, written = _app_records(watcher), truth["counts"]["records"]
-    assert read <= written  # never a record twice (rolled and compressed copies)
+    # (9-119 short in most runs until a roll between the poll's stat and open was found:
+    # watch/follow.py reads through one descriptor whose inode is checked)
+    assert _app_records(watcher) == truth["counts"]["records"]
     assert watcher.analysis.records_read.get("gc.log", 0) > 0
-    if read < written:  # seen in 5 of 7 runs at the end of session 6 (9-17 records short)
-        pytest.xfail(f"issue 16: the watcher read {read} of the {written} records written; "
-                     "the last ones were not read by the stop")
+    assert not [e for e in events if e["event"] == "lost"]
     # The attribution last, after every check of the watcher's own: in short live runs on
     # a loaded machine it still misses in three measured ways (issue 15), so a miss here is
     # an xfail naming what was given, not a pass: the forecast's amount 222.6 B (truth 256,
@@ -194,3 +198,141 @@ def _app_records(watcher: Any) -> int:
     """Records read of the app log (its rolled files carry its name)."""
     return sum(n for name, n in watcher.analysis.records_read.items()
                if name.startswith("push-server"))
+
+
+class _Hook:
+    """A real 127.0.0.1 webhook receiver; notes whether the OOM was on disk at each POST."""
+
+    def __init__(self, on_post: Any) -> None:
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.got: list[tuple[dict[str, Any], bool]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.got.append((body, on_post()))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    return {(m.name, tuple(sorted(m.labels.items()))): m.value
+            for fam in text_string_to_metric_families(text) for m in fam.samples}
+
+
+def test_cli_restarted_from_state_while_the_jvm_rolls_alerts_by_webhook_and_metrics(
+        matrix: Any, tmp_path: Path) -> None:
+    """The real CLI as a user runs it (``--state --jsonl --webhook --metrics-port``) on the
+    live JVM, stopped with SIGTERM mid-run and started again on the same state while the
+    JVM goes on writing and rolling: every record is read once over both runs, nothing
+    said twice, the forecast reaches a real webhook receiver before the first OOM is
+    written, and the Prometheus endpoint, parsed by prometheus_client, says the leak."""
+    import json
+    import signal
+
+    m, t, classes = matrix
+    run = m.Run("live", "unpooled", "netty", 256, "k", 1 << 20, leak=True, max_s=90)
+    app, js = tmp_path / "app", tmp_path / "json"
+    app.mkdir()
+    js.mkdir()
+    cmd = [*m.jvm_args(run, app, js, tmp_path / "truth.csv"), "-cp",
+           f"{classes}:{':'.join(m.LIBS)}", "com.example.push.PushServer"]
+    hook = _Hook(lambda: _oom_on_disk(t, app))
+    state, port = tmp_path / "watch.state", _free_port()
+
+    def watch(n: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-c", "from logsleuth.cli import main; main()", "watch", str(app),
+             "--tz", m.ZONE, "--interval", "1", "--state", str(state),
+             "--jsonl", str(tmp_path / f"events{n}.jsonl"), "--webhook", hook.url,
+             "--metrics-port", str(port)],
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE)
+
+    def stop(proc: subprocess.Popen[bytes]) -> None:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()[-2000:]
+
+    with (tmp_path / "jvm.out").open("ab") as out:
+        jvm = subprocess.Popen(cmd, cwd=app, stdout=out, stderr=subprocess.STDOUT,
+                               env=dict(os.environ, TZ=m.ZONE))
+    client = first = second = None
+    samples: dict[Any, float] = {}
+    try:
+        m.wait_health(jvm, 60)
+        first = watch(1)
+        client = m.client(100, run)
+        time.sleep(15)
+        stop(first)  # the JVM goes on writing and rolling with no watcher
+        first = None
+        time.sleep(4)
+        second = watch(2)
+        start = time.monotonic()
+        while time.monotonic() - start < 75 and not _oom_on_disk(t, app):
+            time.sleep(0.25)
+        time.sleep(2.0)
+        client.send_signal(15)
+        client.communicate(timeout=30)
+        client = None
+        m.stop(jvm)
+        time.sleep(8.0)  # the last records settle (5 s) and are analysed (--interval 1)
+        samples = _scrape(port)
+        stop(second)
+        second = None
+    finally:
+        for proc in (client, first, second):
+            if proc is not None:
+                proc.kill()
+                proc.wait(10)
+        m.stop(jvm)
+        hook.close()
+    truth = t.case_truth(app, tmp_path / "truth.csv", m.ZONE)
+    assert truth["onset"] is not None, "the run did not reach its ceiling in time"
+    ev1, ev2 = ([json.loads(x) for x in (tmp_path / f"events{n}.jsonl").read_text().splitlines()]
+                for n in (1, 2))
+    assert ev1[-1]["event"] == "stopped" and ev2[0]["event"] == "started"
+    assert ev2[0]["resumed"] is True and ev2[-1]["event"] == "stopped"
+    # every record once over both runs (the state holds what the first one read)
+    resumed = Watcher(WatchOptions(paths=(str(app),), scan=ScanOptions(tz=m.ZONE),
+                                   state=str(state)), lambda e: None)
+    assert resumed.restore()
+    assert _app_records(resumed) == truth["counts"]["records"]
+    assert not [e for e in ev1 + ev2 if e["event"] == "lost"]
+    # nothing said twice: a new finding (a fingerprint is per rule), the onset
+    new = [(e["rule"], e["fingerprint"]) for e in ev1 + ev2
+           if e["event"] == "finding" and e["reason"] == "new"]
+    assert new and len(new) == len(set(new))
+    assert len([e for e in ev1 + ev2 if e["event"] == "onset"]) == 1
+    # the webhook: a forecast of the leaking gauge with an ETA, received before the first
+    # OOM record was on disk, and only the kinds it is for
+    posted = [(b, oom) for b, oom in hook.got if b["event"] == "forecast"]
+    assert {b["event"] for b, _ in hook.got} <= {"forecast", "onset", "finding"}
+    assert any(b["metric"] == GAUGE and b["eta"] and not oom for b, oom in posted), posted
+    assert {b["metric"] for b, _ in posted} <= {GAUGE}
+    # the endpoint: the leak's rate, the findings, and the records read, as the state has them
+    assert samples[("logsleuth_leak_rate_per_hour", (("metric", GAUGE), ("unit", "B")))] > 0
+    assert samples[("logsleuth_findings_total", (("rule", "exception-in-encoder"),))] > 0
+    read = sum(v for (name, labels), v in samples.items()
+               if name == "logsleuth_records_read_total" and dict(labels)["file"].startswith(
+                   "push-server"))
+    assert read == truth["counts"]["records"]

@@ -226,3 +226,25 @@ def test_live_view_reports_a_bad_state_file(tmp_path: Path) -> None:
     w = Watcher(fast([str(tmp_path / "logs")], state=str(state)), lambda e: None)
     with pytest.raises(PatternError, match="not a logsleuth watch state"):
         _run_live(w, LiveView())
+
+
+def test_a_file_deleted_unread_is_a_lost_event_and_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from logsleuth.watch import follow
+
+    monkeypatch.setattr(follow, "MAX_READ", 64 * 1024)
+    data = app_log_bytes(MATRIX / "unpooled-netty-256-k")
+    log = tmp_path / "push-server.log"
+    log.write_bytes(data)
+    events: list[dict[str, Any]] = []
+    w = Watcher(fast([str(tmp_path)]), events.append)
+    w._drain(budget=0.0)  # one bounded read: the watcher is behind
+    read = w.follower.files[next(iter(w.follower.files))].offset
+    assert 0 < read < len(data)
+    log.unlink()  # the writer deleted it before the watcher caught up
+    w._drain(budget=0.0)
+    w._report_lost(0.0)
+    (lost,) = [e for e in events if e["event"] == "lost"]
+    assert lost["bytes"] == len(data) - read and lost["path"] == "push-server.log"
+    (diag,) = [d for d in w.analysis.diagnostics if d.code == "unread-deleted"]
+    assert str(len(data) - read) in diag.message and str(diag.level) == "warning"

@@ -23,7 +23,7 @@ from logsleuth.reports.html.figure import (
     iso,
 )
 from logsleuth.reports.html.safe import plot_text
-from logsleuth.timeline.resources import AFTER_GC
+from logsleuth.timeline.resources import AFTER_GC, spoken_unit
 
 HOUR_MS = 3_600_000
 
@@ -87,10 +87,13 @@ def _lane(name: str, unit: str, ms: np.ndarray, v: np.ndarray, leak: dict[str, A
         # draw to exhaustion if it is within half the evidence span after its end
         end = ex_ms if ex_ms is not None and ex_ms <= span[1] + (span[1] - span[0]) // 2 else t1
         per = leak.get("per_event") or {}
-        words = f"{_human(float(leak['slope_per_hour']), unit)}/h, R² {float(leak['r2']):.3f}"
+        said = spoken_unit(str(leak.get("metric") or ""), unit)  # "threads", not "count"
+        words = f"{_human(float(leak['slope_per_hour']), said)}/h, R² {float(leak['r2']):.3f}"
         if per.get("amount") is not None:
-            words += (f"<br>≈ {_human(float(per['amount']), unit)} per "
+            words += (f"<br>≈ {_human(float(per['amount']), said)} per "
                       f"“{plot_text(per.get('template'), 80)}”")
+        elif leak.get("per_event_reason"):  # why no event is named (the summary says it all)
+            words += f"<br>no event named ({plot_text(leak['per_event_reason']['code'], 40)})"
         traces.append({"type": "scatter", "mode": "lines", "name": "fitted trend",
                        "x": iso([t0, end]), "y": [b, b + slope * (end - t0)], "legend": "",
                        "line": {"color": "#424242", "width": 1.5, "dash": "dash"},
@@ -147,4 +150,6 @@ def _human(value: float, unit: str) -> str:
             if abs(value) >= f:
                 return f"{value / f:,.1f} {u}"
         return f"{value:,.0f} B"
+    if abs(value) >= 1000:  # 42,200 threads, not 4.22e+04
+        return f"{value:,.0f} {plot_text(unit)}".strip()
     return f"{value:,.4g} {plot_text(unit)}".strip()

@@ -54,7 +54,9 @@ def summary_rows(ctx: Context) -> tuple[str, list[tuple[str, str]]]:
 
 def _leak_line(k: dict[str, Any]) -> str:
     """A leak's growth, its ceiling (and where it was read) and when it is reached."""
-    unit = str(k.get("unit") or "")
+    from logsleuth.timeline.resources import spoken_unit
+
+    unit = spoken_unit(str(k["metric"]), str(k.get("unit") or ""))
     s = (f"<b>{esc(k['metric'])}</b> grew {esc(_human(float(k['slope_per_hour']), unit))} "
          f"per hour (R² {float(k['r2']):.3f})")
     proj = k.get("projection") or {}
@@ -79,6 +81,8 @@ def _leak_line(k: dict[str, Any]) -> str:
         s += (f"; each <q>{esc(per['template'])}</q> adds about "
               f"{esc(_human(float(per['amount']), unit))} (R² {float(per['r2']):.3f}, "
               f"{int(per['n'])} windows)")
+    elif k.get("per_event_reason"):
+        s += f"; no event is named: {esc(k['per_event_reason']['message'])}"
     return s
 
 
