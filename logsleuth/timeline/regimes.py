@@ -22,7 +22,6 @@ import numpy as np
 HOUR_MS = 3_600_000
 MAX_BINS = 1000  # time bins per series: hours of 1 Hz samples are judged per few seconds
 RELEASE_SHARE = 0.1  # a release drops below this share of the peak before it
-BASELINE = 0.01  # within this share of a run's rise of where it began: not grown yet
 MAX_RELEASES = 2  # more: the resource is released in normal operation (a sawtooth)
 
 
@@ -134,16 +133,6 @@ def _pieces(t: np.ndarray, v: np.ndarray) -> list[tuple[int, int, float]]:
     return out
 
 
-def _left_base(v: np.ndarray, a: int, b: int) -> int:
-    """The last bin of [a, b] where the gauge still stood at its level at ``a`` (within
-    ``BASELINE`` of the run's rise): where the growth really began."""
-    top = np.maximum.accumulate(v[a:b + 1])
-    rise = float(top[-1] - v[a])
-    if rise <= 0:
-        return a
-    return a + int(np.flatnonzero(top <= v[a] + BASELINE * rise)[-1])
-
-
 def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
             error_t: np.ndarray | None = None) -> Segmentation:
     """Regimes of a gauge sampled at ``t`` (epoch ms, sorted) with values ``v``."""
@@ -192,8 +181,6 @@ def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
         grows = [i for i, lab in enumerate(labels) if lab == "growth"]
         # the growth run: from the first rising piece to the last, flat stretches between
         best = (pieces[grows[0]][0], pieces[grows[-1]][1]) if grows else None
-        if best is not None:  # a flat lead-in joined to the first rising piece is no growth
-            best = (_left_base(sv, *best), best[1])
         for (p0, q, s), lab in zip(pieces, labels, strict=True):
             regimes.append(Regime(lab, int(st[p0]), int(st[q]), float(sv[p0]), float(sv[q]),
                                   s * HOUR_MS))
