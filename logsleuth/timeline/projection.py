@@ -33,6 +33,7 @@ LEVEL = 0.9
 Z = 1.645  # two-sided 90 %
 BLOCKS = 12  # blocks of the rate window for its spread
 MIN_BLOCKS = 3  # fewer: the spread is not measured; the range says so (cv 1)
+MIN_EVENTS = 30  # events in the gauge's window to measure the growth per event there
 STARTS = 2000  # instants of the window replayed for the time to go
 BASELINE = 0.01  # a gauge within this share of its rise of where it began has not grown yet
 
@@ -53,6 +54,7 @@ class Projection:
     from_ms: int
     value: float
     slack: float = 0.0  # the gauge's typical rise between samples: a failure may come so short
+    start_value: float = 0.0  # the gauge at the start of ``window_ms``
 
     def to_json(self) -> dict[str, object]:
         from logsleuth.timeline.trend import HOUR_MS, _iso
@@ -117,7 +119,8 @@ def _blocks(start: float, end: float, cadence_ms: float) -> np.ndarray:
 
 
 def _project(t: np.ndarray, grown: np.ndarray, rate: float, se: float, source: str,
-             from_ms: int, value: float, ceiling: float, slack: float) -> Projection | None:
+             from_ms: int, value: float, ceiling: float, slack: float,
+             start_value: float = 0.0) -> Projection | None:
     """The ETA and its range from the window's growth ``grown`` at ``t``. The earliest
     end counts the room short by ``slack``: the next allocation fails once one more rise
     would pass the ceiling (as ``regimes`` judges the ceiling reached)."""
@@ -135,7 +138,7 @@ def _project(t: np.ndarray, grown: np.ndarray, rate: float, se: float, source: s
     return Projection(at_ms=int(from_ms + mid), earliest_ms=int(from_ms + mid * math.exp(-a_lo)),
                       latest_ms=int(from_ms + mid * math.exp(a_hi)), rate=rate, cv=se,
                       source=source, window_ms=(int(t[0]), int(t[-1])), from_ms=from_ms,
-                      value=value, slack=slack)
+                      value=value, slack=slack, start_value=start_value)
 
 
 def from_gauge(t: np.ndarray, v: np.ndarray, start: int, end: int,
@@ -161,7 +164,7 @@ def from_gauge(t: np.ndarray, v: np.ndarray, start: int, end: int,
     steps = np.diff(vs)
     slack = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
     return _project(ts, top - top[0], rate, se, "gauge", int(ts[-1]), float(vs[-1]), ceiling,
-                    slack)
+                    slack, float(vs[0]))
 
 
 def from_events(gauge: Projection, amount: float, ev_ts: np.ndarray, ev_counts: np.ndarray,
@@ -172,6 +175,7 @@ def from_events(gauge: Projection, amount: float, ev_ts: np.ndarray, ev_counts: 
     projection), back to ``earliest_start`` (the start of the same process's evidence)."""
     if amount <= 0:
         return None
+    amount = _amount_in(gauge, ev_ts, ev_counts) or amount
     end = gauge.from_ms
     to_go = gauge.at_ms - gauge.from_ms
     start = int(max(earliest_start, min(growth_start, gauge.window_ms[0], end - to_go)))
@@ -189,3 +193,14 @@ def from_events(gauge: Projection, amount: float, ev_ts: np.ndarray, ev_counts: 
     grown = amount * np.r_[0.0, np.cumsum(counts), counts.sum()]
     return _project(t, grown, rate, se, "per-event", gauge.from_ms, gauge.value, ceiling,
                     gauge.slack)
+
+
+def _amount_in(gauge: Projection, ev_ts: np.ndarray, ev_counts: np.ndarray) -> float | None:
+    """Growth per event over the gauge's own window (its rise over the event's count
+    there): the attribution names the event, but its amount may be fitted over windows
+    the gauge did not grow in (a flat lead-in joined to the growth), which biases it."""
+    g0, g1 = gauge.window_ms
+    sel = (ev_ts >= g0) & (ev_ts <= g1)
+    n = float(ev_counts[sel].sum())
+    rise = gauge.value - gauge.start_value
+    return rise / n if n >= MIN_EVENTS and rise > 0 else None
