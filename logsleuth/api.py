@@ -308,7 +308,9 @@ def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone
                 f"{studied.dropped} warning/error records were counted but not kept for the "
                 f"incident analysis (more than {MAX_NOTABLE_ROWS} warning/error seconds)",
                 level=DiagLevel.WARNING))
-        result.incident = analyze_scan(result, studied, timezone, limits)
+        thinned = [c.bound.lines for p in partials
+                   if (c := p.collectors.get("metrics")) is not None]
+        result.incident = analyze_scan(result, studied, timezone, limits, thinned)
         result.tables["templates"] = template_table(studied)
         result.exception_fingerprints = sorted(exception_fingerprints(studied))
 

@@ -35,7 +35,9 @@ class MetricCollector:
     Candidate rows (those holding a definition's word) are gathered across chunks
     and parsed ``FLUSH_ROWS`` at a time: a monitor line every second puts a few
     hundred rows in each chunk, and ~20 Arrow calls per chunk on so few rows cost
-    more than the rows themselves.
+    more than the rows themselves. Long gauge series are thinned as they are read
+    (``timeline.bounds.StreamingBound``): what a scan holds of them stays bounded
+    whatever the evidence's span, and the analysis reads the rows it always read.
     """
 
     name = "metrics"
@@ -44,6 +46,7 @@ class MetricCollector:
     def __init__(self, config: dict[str, Any]) -> None:
         from logsleuth.parsers.metrics import metric_defs
         from logsleuth.rules.needles import NeedleMatcher
+        from logsleuth.timeline.bounds import StreamingBound
 
         self._defs = metric_defs(config.get("metric_files") or ())
         self.needles = tuple(sorted({d.contains for d in self._defs}))
@@ -51,13 +54,14 @@ class MetricCollector:
         self.parts: list[pa.Table] = []
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
+        self.bound = StreamingBound()
 
     def __getstate__(self) -> dict[str, Any]:
         self._flush()
-        return {"parts": self.parts}
+        return {"parts": self.parts, "bound": self.bound}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.parts = state["parts"]
+        self.parts, self.bound = state["parts"], state["bound"]
         self._defs, self.needles = [], ()
         self._pending, self._pending_rows = [], 0
 
@@ -124,6 +128,7 @@ class MetricCollector:
         self._pending, self._pending_rows = [], 0
         if got.num_rows:
             self.parts.append(got)
+            self._thin()
 
     def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None:
         return None
@@ -132,10 +137,22 @@ class MetricCollector:
         self._flush()
         other._flush()
         self.parts.extend(other.parts)
+        self.bound.merge(other.bound)
+        self._thin()
+
+    def _thin(self) -> None:
+        """Long gauge series held thinned (when due); the parts the bound joins get their
+        ceilings once per file first, as ``tables`` would give them."""
+        from logsleuth.parsers.metrics import first_statements
+
+        if len(self.parts) > 1 and self.bound.due(self.parts):
+            self.parts = [first_statements(pa.concat_tables(self.parts))]
+        self.parts = self.bound.reduce(self.parts)
 
     def shift_lines(self, path: str, delta: int) -> None:
         self._flush()
         self.parts = _shift(self.parts, path, delta)
+        self.bound.shift(path, delta)
 
     def tables(self) -> dict[str, list[pa.Table]]:
         from logsleuth.parsers.metrics import first_statements
@@ -143,6 +160,7 @@ class MetricCollector:
         self._flush()
         if len(self.parts) > 1:  # ceilings once per file across flushes too
             self.parts = [first_statements(pa.concat_tables(self.parts))]
+        self.parts = self.bound.reduce(self.parts, final=True)
         return {"metrics": self.parts}
 
 

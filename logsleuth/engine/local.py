@@ -2,7 +2,9 @@
 
 The planner does the cheap per-input work in the main process (sniff kind,
 choose a layout, cut large plain files at record boundaries); workers do the
-parsing. Partials are merged per input in part order.
+parsing. Partials are merged per input in part order, as they arrive (``Fold``):
+the parent never holds every unit's partial at once, and what merging bounds
+(long gauge series, template counts) stays bounded.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import gc
 import multiprocessing
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +27,10 @@ from logsleuth.model import Kind
 from logsleuth.sources.opening import open_disk
 
 SPLIT_MIN_BYTES = 96 * 2**20  # below this a plain file is one unit
+# a split file's units are at most this large: what a unit holds while it is read (its
+# analysis counts at three widths, warning rows, metric rows) grows with its span, so a
+# 4 GiB file cut in ``workers * 4`` units held 4x what a 1 GiB one does in each process
+MAX_UNIT_BYTES = 128 * 2**20
 PARALLEL_MIN_BYTES = 48 * 2**20  # below this the whole scan runs inline
 HEAD_BYTES = 64 * 1024
 
@@ -70,7 +77,8 @@ def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
         if (p.kind == Kind.APP_LOG and hasattr(p.layout, "header_regex") and dated
                 and getattr(p, "wrapper", None) is None and getattr(src, "splittable", False)
                 and workers > 1):
-            ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, workers * 4)
+            parts = max(workers * 4, -(-src.size // MAX_UNIT_BYTES))
+            ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, parts)
         else:
             ranges = [(0, None)]
         for i, (s, e) in enumerate(ranges):
@@ -86,11 +94,12 @@ def execute(units: Sequence[WorkUnit], options: UnitOptions,
     workers = options.scan.worker_count
     total = sum(getattr(u.source, "size", 0) or 0 for u in units)
     if workers <= 1 or len(units) <= 1 or total < PARALLEL_MIN_BYTES:
-        results = []
-        for u in units:
-            results.append(run_unit(u, options))
+        fold = Fold()
+        for i, u in enumerate(units):
+            fold.add(i, run_unit(u, options))
             if progress:
                 progress(u)
+        results = fold.merged()
     elif "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
         results = _pool(units, options, workers, progress)
     else:
@@ -130,17 +139,30 @@ def _forked(units: Sequence[WorkUnit], options: UnitOptions, workers: int,
     finally:
         gc.unfreeze()
     send.close()
-    received: list[tuple[int, Partial | None, str | None]] = []
+    received: deque[tuple[int, Partial | None, str | None]] = deque()
     # a thread drains the pipe while this process parses: a child blocked on a full
     # pipe would otherwise wait for this process to finish all its own units
     done_elsewhere = (lambda i: progress(units[i])) if progress else None
     reader = threading.Thread(target=_drain, args=(receive, received, done_elsewhere),
                               daemon=True)
     reader.start()
-    results: dict[int, Partial] = {}
+    fold = Fold()
+    fold.trim = True
+    failed: list[tuple[int, str]] = []
+
+    def take_received() -> None:  # the children's partials, merged as they come
+        while received:
+            i, partial, error = received.popleft()
+            if error is not None:
+                failed.append((i, error))
+            elif not failed:
+                assert partial is not None
+                fold.add(i, partial)
+
     try:
         for i in _claims(order, counter):
-            results[i] = run_unit(units[i], options)
+            fold.add(i, run_unit(units[i], options))
+            take_received()
             if progress:
                 progress(units[i])
     except BaseException:
@@ -151,17 +173,16 @@ def _forked(units: Sequence[WorkUnit], options: UnitOptions, workers: int,
         for child in children:
             child.join()
         reader.join()
-    for i, partial, error in received:
-        if error is not None:
-            raise RuntimeError(f"scan worker failed on {units[i].source.path}:\n{error}")
-        assert partial is not None
-        results[i] = partial
-    if len(results) < len(units):
+    take_received()
+    if failed:
+        i, error = failed[0]
+        raise RuntimeError(f"scan worker failed on {units[i].source.path}:\n{error}")
+    if fold.count < len(units):
         raise RuntimeError("a scan worker died without reporting its results")
-    return [results[i] for i in range(len(units))]
+    return fold.merged()
 
 
-def _drain(receive: Any, into: list[tuple[int, Partial | None, str | None]],
+def _drain(receive: Any, into: deque[tuple[int, Partial | None, str | None]],
            progress: Callable[[int], None] | None) -> None:
     while True:
         try:
@@ -191,6 +212,7 @@ def _child(units: Sequence[WorkUnit], order: list[int], options: UnitOptions, co
         except Exception:  # a bug: hand the traceback to the parent, which raises it
             send.send((i, None, traceback.format_exc()))
             return
+        release_free_heap()  # the unit's pages, freed once its partial is sent
     send.close()
 
 
@@ -207,8 +229,58 @@ def _pool(units: Sequence[WorkUnit], options: UnitOptions, workers: int,
     return results
 
 
+class Fold:
+    """Partials merged in unit order as they arrive from any process: a partial waits
+    only for the units before it. Units are planned input by input, parts in order,
+    so this is ``reduce_partials``'s order, and ``merged`` its result, made while the
+    units run: the parent holds the merged state and at most the few partials that
+    came early, not every unit's (10 GiB bench: eight partials of ~1.3 GiB each)."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, Partial] = {}
+        self.next = 0
+        self.count = 0
+        self.heads: dict[str, Partial] = {}
+        self.trim = False  # hand the merge's freed heap back (large scans: ``execute``)
+
+    def add(self, index: int, partial: Partial) -> None:
+        self.waiting[index] = partial
+        self.count += 1
+        merged = False
+        while self.next in self.waiting:
+            p = self.waiting.pop(self.next)
+            self.next += 1
+            head = self.heads.get(p.path)
+            if head is None:
+                self.heads[p.path] = p
+            else:
+                _fold_into(head, p)
+                merged = True
+        if merged and self.trim:
+            # merging frees big temporaries (template counts re-bucketed, metric parts
+            # joined): glibc keeps their pages, and the parent's RSS would only grow
+            release_free_heap()
+
+    def merged(self) -> list[Partial]:
+        """One partial per input, in unit order (every unit must have been added)."""
+        assert not self.waiting, "a unit before these never arrived"
+        return list(self.heads.values())
+
+
+def _fold_into(head: Partial, p: Partial) -> None:
+    """``p``, the next part of ``head``'s input, merged into it (line numbers made
+    absolute)."""
+    p.shift_lines(head.stats.lines)
+    head.stats.merge(p.stats)
+    head.collectors.merge(p.collectors)
+    head.record_files.extend(p.record_files)
+    for name, tables in p.tables.items():
+        head.tables.setdefault(name, []).extend(tables)
+
+
 def reduce_partials(partials: Sequence[Partial]) -> list[Partial]:
-    """Merge the parts of each input (in part order), fixing line numbers on the way."""
+    """Merge the parts of each input (in part order), fixing line numbers on the way;
+    partials ``Fold`` merged already pass through."""
     merged: dict[str, Partial] = {}
     order: list[str] = []
     for p in sorted(partials, key=lambda p: p.part):
@@ -217,12 +289,7 @@ def reduce_partials(partials: Sequence[Partial]) -> list[Partial]:
             merged[p.path] = p
             order.append(p.path)
             continue
-        p.shift_lines(head.stats.lines)
-        head.stats.merge(p.stats)
-        head.collectors.merge(p.collectors)
-        head.record_files.extend(p.record_files)
-        for name, tables in p.tables.items():
-            head.tables.setdefault(name, []).extend(tables)
+        _fold_into(head, p)
     # keep the input order the planner gave
     first_seen = {p.path: i for i, p in enumerate(partials) if p.part == 0}
     return sorted((merged[k] for k in order), key=lambda p: first_seen.get(p.path, 0))

@@ -103,11 +103,34 @@ NO_LAYOUT = "no known layout matched: " + NO_LAYOUT_READS
 
 
 def _header_lines(sample: list[str]) -> list[str]:
+    """The sample's lines that could start a record. A log quoted in a document, a ticket
+    or a console keeps the quote's indent on every line: under an indent that every
+    non-blank line shares, the lines are judged by what follows it (a frame is still
+    indented further) and returned whole, so the inferred layout starts with the indent."""
     import pyarrow as pa
 
     from logsleuth.layouts.detect import header_looking
 
-    return header_looking(pa.array(sample, pa.string())).to_pylist()
+    indent = _common_indent(sample)
+    if not indent:
+        return header_looking(pa.array(sample, pa.string())).to_pylist()
+    body = [ln[len(indent):] for ln in sample if ln.strip()]
+    return [indent + ln for ln in header_looking(pa.array(body, pa.string())).to_pylist()]
+
+
+def _common_indent(sample: list[str]) -> str:
+    """The blank prefix all non-blank lines share ('' for a log written from column 0)."""
+    lines = [ln for ln in sample if ln.strip()]
+    if not lines:
+        return ""
+    first = lines[0]
+    indent = first[:len(first) - len(first.lstrip(" \t"))]
+    for ln in lines[1:]:
+        while indent and not ln.startswith(indent):
+            indent = indent[:-1]
+        if not indent:
+            return ""
+    return indent
 
 
 def _beside(layout: Any, lines: list[str], inferred: Any = None) -> tuple[Any, str | None]:

@@ -94,6 +94,7 @@ class RuleCollector:
         self._shapes: list[tuple[Any, str, str]] = []  # distinct (rule, fingerprint, signature)
         self._shape_ids: dict[tuple[Any, str, str], int] = {}
         self._masked = np.empty(0, dtype=np.uint8)
+        self._needles = self._compiled.needles_for(Kind.APP_LOG)  # asked for every chunk
         self.aggregator = FindingAggregator()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -102,11 +103,12 @@ class RuleCollector:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.aggregator = state["aggregator"]
         self._compiled = None
+        self._needles = ()
 
     @property
     def needles(self) -> tuple[str, ...]:
         """Words to find in application-log chunks (the batches ``consume`` sees)."""
-        return self._compiled.needles_for(Kind.APP_LOG) if self._compiled is not None else ()
+        return self._needles
 
     def consume(self, cb: ChunkBatch) -> None:
         mask = self._compiled.candidate_mask(cb.texts, kinds=cb.batch.column("kind"),

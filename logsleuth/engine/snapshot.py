@@ -128,10 +128,23 @@ def _load_rules(c: Any, snap: Snapshot, at: str) -> None:
 def _dump_metrics(c: Any, snap: Snapshot, at: str) -> None:
     c._flush()
     snap.put_table(at, c.parts)
+    # the streaming bound: widths long series were thinned to, lines thinned away
+    bound = c.bound
+    snap.meta[at] = {"floors": [[s, m, w] for (s, m), w in sorted(bound.floors.items())]}
+    keys = sorted(bound.lines.chunks)
+    snap.meta[at]["thinned"] = [[s, m] for s, m in keys]
+    for i, key in enumerate(keys):
+        chunks = bound.lines.chunks[key]
+        snap.put_array(f"{at}.thinned.{i}", np.concatenate(
+            [first + np.r_[0, np.cumsum(g, dtype=np.int64)] for first, g in chunks]))
 
 
 def _load_metrics(c: Any, snap: Snapshot, at: str) -> None:
     c.parts = snap.table(at)
+    meta = snap.meta.get(at) or {}  # checkpoints written before the bound have none
+    c.bound.floors = {(s, m): int(w) for s, m, w in meta.get("floors", ())}
+    for i, (s, m) in enumerate(meta.get("thinned", ())):
+        c.bound.lines.add((s, m), snap.array(f"{at}.thinned.{i}", np.int64))
 
 
 def _dump_dumps(c: Any, snap: Snapshot, at: str) -> None:

@@ -30,7 +30,8 @@ from logsleuth.model import Kind, Record
 _TD_TOP = re.compile(
     r'^(?:[^\n]{0,200}(?:jstack|jcmd)[^\n]*\n)?(?:\d+:\s*\n)?'
     r'(?:(?:Thread dump triggered at )?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s*\n)?'
-    r'(?:Full thread dump |"[^"\n]*" [^\n]*(?:tid=0x|cpu=[\d.]+ \[reset ))'
+    r'(?:Full thread dump |Thread Dump for PID \d+\s*\n'
+    r'|"[^"\n]*" [^\n]*(?:tid=0x|cpu=[\d.]+ \[reset |Id=\d+ (?:in )?[A-Z_]+))'
     r'|^(?:NULL {3,}|0SECTION {3,}|1TI[A-Z]+ +|1LKDEADLOCK +|3XMTHREADINFO +)'
     r'|^\{\s*"threadDump"\s*:')
 _NGINX_ACCESS = re.compile(  # an X-Forwarded-For chain may come before the address

@@ -49,11 +49,18 @@ OLD_CAPACITY = "jvm_heap_old_capacity"
 METASPACE = "jvm_metaspace_after_gc"  # used
 METASPACE_COMMITTED = "jvm_metaspace_committed_after_gc"
 _PAUSES = ("young", "mixed", "full", "degenerated", "pause-other")
+# Concurrent collectors state the heap after a collection on a concurrent line, not on a
+# pause: ZGC's whole-collection summary (``Garbage Collection``, generational ZGC's
+# ``Minor``/``Major Collection``; its ``Y:``/``O:`` generation rows are parts of it) and
+# Shenandoah's ``Concurrent cleanup A->B(C)`` (the space freed, once after final mark and
+# once after update refs).
+_CONCURRENT_HEAP = ("Garbage Collection", "Minor Collection", "Major Collection",
+                    "Concurrent cleanup")
 
 _SIZE = r"(?P<{0}>\d+(?:\.\d+)?)(?P<{0}u>[BKMG])"
 _POOL_RE = re.compile(
-    r"(?:GC\((?P<id>\d+)\) |\[)(?P<pool>Metaspace|ParOldGen|PSOldGen|Tenured|CMS|Old regions"
-    r"|PSYoungGen|DefNew|ParNew)"
+    r"(?:GC\((?P<id>\d+)\) |\[|\] (?=Metaspace: ))"  # JDK 17 Shenandoah: no GC(n)
+    r"(?P<pool>Metaspace|ParOldGen|PSOldGen|Tenured|CMS|Old regions|PSYoungGen|DefNew|ParNew)"
     r": " + _SIZE.format("b") + r"?(?P<bc>\([^)\n]*\))?->"
     + _SIZE.format("a") + r"?(?:\((?P<c>\d+(?:\.\d+)?)(?P<cu>[BKMG])\))?")
 # ZGC's after-GC line (with its id) and a heap block's line (JDK 8 PrintHeapAtGC, exit)
@@ -97,7 +104,10 @@ def _table(source: str, lines: np.ndarray, ts: pa.Array, metric: list[str],
 def _heap_rows(events: pa.Table, source: str, finer: dict[int, float]) -> pa.Table:
     """The whole heap after each pause: the summary's figure (whole MiB in unified logs),
     or young + old after in KiB where the pause's generation lines state both."""
-    pause = pc.and_(pc.is_in(events["kind"].cast(pa.string()), pa.array(_PAUSES)),
+    kind = events["kind"].cast(pa.string())
+    concurrent = pc.and_(pc.is_in(kind, pa.array(["cycle", "concurrent"])),
+                         pc.is_in(events["phase"].cast(pa.string()), pa.array(_CONCURRENT_HEAP)))
+    pause = pc.and_(pc.or_(pc.is_in(kind, pa.array(_PAUSES)), concurrent),
                     pc.is_valid(events["heap_after_kb"]))
     mask = pc.fill_null(pause, False)
     e = events.filter(mask)

@@ -43,7 +43,8 @@ _PROMPT = re.compile(
     r"(?:jstack|jcmd)(?:\.exe)?\s[^\n]*$")
 _PID = re.compile(r"^\d+:\s*$")
 _HEADER = re.compile(
-    r'^"(?P<name>.*)"(?: #(?P<no>\d+))?(?: \[(?P<ostid>\d+)\])?(?P<daemon> daemon)?'
+    r'^"(?P<name>.*)"(?: #(?P<no>\d+))?(?P<flag> daemon| virtual)?(?: \[(?P<ostid>\d+)\])?'
+    r"(?P<daemon> daemon)?"
     r"(?: prio=(?P<prio>\d+))?(?: os_prio=(?P<os_prio>-?\d+))?(?: cpu=(?P<cpu>[\d.]+)ms)?"
     r"(?: elapsed=(?P<elapsed>[\d.]+)s)?(?: allocated=\S+)?(?: defined_classes=\d+)?"
     r" tid=(?P<tid>0x[0-9a-fA-F]+)(?: nid=(?P<nid>0x[0-9a-fA-F]+|\d+))?\s*(?P<status>.*?)\s*"
@@ -68,10 +69,23 @@ _LOCK = re.compile(
 _OWNABLE_HDR = re.compile(r"^\s+Locked ownable synchronizers:\s*$")
 _OWNABLE = re.compile(r"^\s+- (?:<(?P<lock>0x[0-9a-fA-F]+)> \(a (?P<cls>.*)\)|None)\s*$")
 _THREAD_NOTE = re.compile(
-    r"^\s+(?:No compile task|Compiling:.*|(?:Carrying|Mounted) virtual thread #\d+)\s*$")
+    r"^\s+(?:No compile task|Compiling:.*|(?:Carrying|Mounted) virtual thread #\d+"
+    r"|Locked synchronizers: count = \d+|Number of locked synchronizers = \d+)\s*$")
 # jcmd Thread.dump_to_file -format=text (JDK 21+): `#22 "name" virtual`, frames without `at`.
 _VHEADER = re.compile(r'^#(?P<no>\d+) "(?P<name>.*)"(?P<virtual> virtual)?\s*$')
 _BARE_FRAME = re.compile(r"^\s+(?P<frame>[\w$./@<>-]+\(.*\))\s*$")
+# java.lang.management.ThreadInfo.toString() lines, as JMX tools print a dump (Karaf,
+# Jolokia, Eclipse Jifa's "Thread Dump for PID" export): `"name" Id=12 BLOCKED on lock=x
+# owned by "y" Id=11` (some tools write `in STATE`), frames as `    at ...`.
+_MX_HEADER = re.compile(
+    r'^"(?P<name>.*)"(?P<daemon> daemon)?(?: prio=(?P<prio>\d+))? Id=(?P<no>\d+)(?: in)?'
+    r" (?P<state>NEW|RUNNABLE|BLOCKED|WAITING|TIMED_WAITING|TERMINATED)"
+    r"(?: on (?:lock=)?(?P<lock>\S+))?(?: owned by \"(?P<owner>.*)\" Id=\d+)?"
+    r"(?: \(suspended\))?(?: \(in native\))?\s*$")
+_MX_TOP = re.compile(
+    r"^(?:Thread Dump for PID \d+|Taken on \(ISO/UTC\) (?P<iso>\S+)"
+    r"|Thread Count: (?P<live>\d+)|Thread Peak Count: \d+|Deadlocked Threads: .*"
+    r"|Thread Stack Traces:)\s*$")
 _JNI = re.compile(r"^JNI global ref(?:erence)?s: \d+")
 _SMR = re.compile(
     r"^(?:Threads class SMR info:|_\w+=.*|0x[0-9a-fA-F]+(?:, 0x[0-9a-fA-F]+)*,?|\})\s*$")
@@ -87,7 +101,9 @@ _HEAP = re.compile(r"^Heap\s*$")
 _HEAP_LINE = re.compile(r"^ {1,4}\S.*$")
 
 _BANNER_TEXT = "Full thread dump "
-_FIRST_HEADER_SCAN = re.compile(r'^(?:"[^\n]*" [^\n]*tid=0x|#\d+ "[^\n]*"\s*$)', re.M)
+_FIRST_HEADER_SCAN = re.compile(
+    r'^(?:"[^\n]*" [^\n]*tid=0x|#\d+ "[^\n]*"\s*$|Thread Dump for PID \d+\s*$'
+    r'|"[^\n]*" (?:daemon )?(?:prio=\d+ )?Id=\d+ (?:in )?[A-Z_]+)', re.M)
 
 _TS_TYPE = pa.timestamp("ms", tz="UTC")
 THREAD_STATES_SCHEMA = pa.schema([
@@ -127,7 +143,8 @@ def _line_tag(line: str, in_heap: bool) -> str | None:
 _TAGGERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("frame", _FRAME), ("lock", _LOCK), ("state", _STATE), ("header", _HEADER),
     ("sap_header", _SAP_HEADER), ("sap_io", _SAP_IO), ("sap_ids", _SAP_IDS),
-    ("vheader", _VHEADER), ("bare_frame", _BARE_FRAME),
+    ("vheader", _VHEADER), ("mx_header", _MX_HEADER), ("mx_top", _MX_TOP),
+    ("bare_frame", _BARE_FRAME),
     ("ownable_hdr", _OWNABLE_HDR), ("ownable", _OWNABLE), ("note", _THREAD_NOTE),
     ("banner", _BANNER), ("jni", _JNI), ("smr", _SMR), ("dl_start", _DL_START),
     ("dl_end", _DL_END), ("dl", _DL_LINE), ("heap_start", _HEAP), ("ts", _TS),
@@ -221,7 +238,8 @@ class _Thread:
     extra: dict[str, str] = field(default_factory=dict)  # groups of a SAP ids line
 
 
-_HEADERS = {"header": _HEADER, "vheader": _VHEADER, "sap_header": _SAP_HEADER}
+_HEADERS = {"header": _HEADER, "vheader": _VHEADER, "sap_header": _SAP_HEADER,
+            "mx_header": _MX_HEADER}
 
 
 @dataclass(slots=True)
@@ -229,6 +247,7 @@ class _Out:
     """Column lists for one parse call."""
 
     threads: list[dict[str, object]] = field(default_factory=list)
+    stated: dict[int, int] = field(default_factory=dict)  # dump -> its own "Thread Count: N"
     locks: list[dict[str, object]] = field(default_factory=list)
     deadlocks: list[dict[str, object]] = field(default_factory=list)
     parsed: int = 0
@@ -268,7 +287,7 @@ def parse_thread_dumps(data: bytes, source: str, *, default_tz: str | tzinfo | N
     res.tables["deadlocks"] = pa.Table.from_pylist(out.deadlocks, DEADLOCKS_SCHEMA)
     from logsleuth.parsers.jstack_analysis import thread_gauges  # the leak analysis' gauge
 
-    gauges = thread_gauges(res.tables["thread_states"])
+    gauges = thread_gauges(res.tables["thread_states"], out.stated)
     if gauges.num_rows:
         res.tables["metrics"] = gauges
     return res
@@ -337,11 +356,25 @@ def _parse_dump(out: _Out, lines: list[str], a: int, b: int, idx: int, source: s
                 dl["locks"].append(m["obj"] or m["own"])  # type: ignore[union-attr]
             if tag == "dl_end":
                 in_deadlock = False
-        elif tag in ("header", "vheader", "sap_header"):
+        elif tag == "mx_top":
+            tm = _MX_TOP.match(line)
+            assert tm is not None
+            if tm["iso"] and ts is None:
+                ts = datetime.fromisoformat(tm["iso"].replace("Z", "+00:00"))
+            elif tm["live"]:  # a dump may keep fewer stacks than the JVM had threads
+                out.stated[idx] = int(tm["live"])
+        elif tag in ("header", "vheader", "sap_header", "mx_header"):
             hm = _HEADERS[tag].match(line)
             assert hm is not None
             cur = _Thread(line=i + 1 + off, g=hm.groupdict(),
-                          virtual=tag == "vheader" and bool(hm["virtual"]))
+                          virtual=bool(hm.groupdict().get("virtual")
+                                       or hm.groupdict().get("flag") == " virtual"))
+            if tag == "mx_header":  # the state and the lock are on the header line
+                cur.state = hm["state"]
+                if hm["state"] == "BLOCKED":
+                    cur.blocked_on = hm["lock"]
+                else:
+                    cur.waiting_on = hm["lock"]
             threads.append(cur)
             ownable = False
         elif cur is None:
@@ -394,7 +427,8 @@ def _emit(out: _Out, threads: list[_Thread], source: str, idx: int, ts: datetime
             "source": source, "dump_index": idx, "ts": ts, "line": t.line, "thread": g["name"],
             "thread_no": _int(g.get("no")), "tid": g.get("tid"),
             "nid": None if nid is None else int(nid, 16) if nid.startswith("0x") else int(nid),
-            "daemon": g.get("daemon") is not None, "priority": _int(g.get("prio")),
+            "daemon": g.get("daemon") is not None or g.get("flag") == " daemon",
+            "priority": _int(g.get("prio")),
             "cpu_ms": _float(g.get("cpu")), "elapsed_s": _float(g.get("elapsed")),
             "status": g.get("status") or None, "state": t.state, "state_detail": t.detail,
             "virtual": t.virtual, "carrying_virtual": t.carrying,

@@ -86,10 +86,12 @@ def stuck_threads(thread_states: pa.Table, *, min_dumps: int = 2,
 THREADS = "jvm_threads_live"
 
 
-def thread_gauges(thread_states: pa.Table) -> pa.Table:
+def thread_gauges(thread_states: pa.Table, stated: dict[int, int] | None = None) -> pa.Table:
     """Live threads per dump as ``metrics`` rows (``jvm_threads_live``, unit count): the
     gauge a thread leak grows, at the dump's time and first line. Dumps without a time
-    cannot be placed in a series and give none."""
+    cannot be placed in a series and give none. A count the dump states itself
+    (``stated``, by dump index: a JMX export's "Thread Count: 816" above the stacks it
+    kept) is the JVM's, and wins over the stacks counted."""
     import pyarrow.compute as pc
 
     from logsleuth.parsers.metrics import METRICS_SCHEMA
@@ -105,7 +107,9 @@ def thread_gauges(thread_states: pa.Table) -> pa.Table:
         "source": g["source"].cast(pa.string()), "line": g["line_min"].cast(pa.int64()),
         "ts": g["ts_min"].cast(pa.timestamp("ms", tz="UTC")),
         "metric": pa.array([THREADS] * n, pa.string()),
-        "value": g["line_count"].cast(pa.float64()),
+        "value": pa.array([float((stated or {}).get(int(i), c)) for i, c in zip(
+            g["dump_index"].to_pylist(), g["line_count"].to_pylist(), strict=True)],
+            pa.float64()),
         "unit": pa.array(["count"] * n, pa.string()),
         "origin": pa.array(["gauge"] * n, pa.string()),
         "caps": pa.array([None] * n, pa.string())}, schema=METRICS_SCHEMA)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -281,43 +282,22 @@ def _rank_cols(metric_ts: object, metric_values: object, event_ts: object,
     return best[1], best[2], best[3], best[4], best[5]
 
 
-def attribute_increments(metric_ts: object, metric_values: object, event_ts: object,
-                         event_keys: Sequence[str] | pd.Series | np.ndarray, *, unit: str = "",
-                         samples_per_window: int | None = None, min_r2: float = 0.5,
-                         min_events: int = 10, permutations: int = 200, alpha: float = 0.01,
-                         min_windows: int = 30, seed: int = 0,
-                         event_weights: np.ndarray | None = None,
-                         ranges_ms: Sequence[tuple[int, int]] | None = None,
-                         markers: Markers | None = None,
-                         ) -> PerEventAttribution | None:
-    """The event that best explains the metric's increments, or None when none does
-    (``explain_increments`` says why).
-
-    ``event_keys`` are labels per event (template text, ``fingerprint``...). The
-    origin model (no growth without events) is preferred unless the intercept
-    model fits clearly better (by 0.02 R²). ``event_weights`` lets one row stand for
-    several events (counts per time bucket), so long evidence need not be expanded.
-    ``ranges_ms`` are the growth regimes: only windows inside one of them are fitted.
-    ``markers`` (exception instants, exceptions' own templates) help tell collinear
-    candidates apart when timing cannot (``_decide``).
-    """
-    got = explain_increments(
-        metric_ts, metric_values, event_ts, event_keys, unit=unit,
-        samples_per_window=samples_per_window, min_r2=min_r2, min_events=min_events,
-        permutations=permutations, alpha=alpha, min_windows=min_windows, seed=seed,
-        event_weights=event_weights, ranges_ms=ranges_ms, markers=markers)
+def attribute_increments(*args: Any, **kwargs: Any) -> PerEventAttribution | None:
+    """``explain_increments``' event, or None when none explains the growth (callers that
+    need the reason call ``explain_increments``)."""
+    got = explain_increments(*args, **kwargs)
     return got if isinstance(got, PerEventAttribution) else None
 
 
 def explain_increments(metric_ts: object, metric_values: object, event_ts: object,
-                         event_keys: Sequence[str] | pd.Series | np.ndarray, *, unit: str = "",
-                         samples_per_window: int | None = None, min_r2: float = 0.5,
-                         min_events: int = 10, permutations: int = 200, alpha: float = 0.01,
-                         min_windows: int = 30, seed: int = 0,
-                         event_weights: np.ndarray | None = None,
-                         ranges_ms: Sequence[tuple[int, int]] | None = None,
-                         markers: Markers | None = None,
-                         ) -> PerEventAttribution | NoAttribution:
+                       event_keys: Sequence[str] | pd.Series | np.ndarray, *, unit: str = "",
+                       samples_per_window: int | None = None, min_r2: float = 0.5,
+                       min_events: int = 10, permutations: int = 200, alpha: float = 0.01,
+                       min_windows: int = 30, seed: int = 0,
+                       event_weights: np.ndarray | None = None,
+                       ranges_ms: Sequence[tuple[int, int]] | None = None,
+                       markers: Markers | None = None,
+                       ) -> PerEventAttribution | NoAttribution:
     """The event that best explains the metric's increments, or why none does.
 
     ``event_keys`` are labels per event (template text, ``fingerprint``...). The

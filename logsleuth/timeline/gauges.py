@@ -274,6 +274,14 @@ def _from_template(template: str, table: pa.Table, names: set[str],
         return []
     lead = [w for t in tokens[:variables[0].token] if not _VAR.search(t)
             for w in _WORD.findall(t)][:2]
+    # A series needs 3 distinct values, so 3 distinct messages (a startup line printed
+    # alike by every run, e.g. JVM arguments with dozens of numbers, has one): no
+    # variable of a template with fewer can be a gauge, and the regexes of the others
+    # run once per distinct message, not once per row.
+    enc = table["message"].combine_chunks().dictionary_encode()
+    if len(enc.dictionary) < 3:
+        return []
+    messages = (enc.dictionary, enc.indices.fill_null(-1).to_numpy(zero_copy_only=False))
     out: list[tuple[DiscoveredGauge, pa.Table]] = []
     seen_series: list[np.ndarray] = []
     caps_some = {s.token for s in variables for v in variables if _caps(s, v)}
@@ -283,7 +291,8 @@ def _from_template(template: str, table: pa.Table, names: set[str],
             continue
         sibling = next((s for s in variables if _caps(s, var)), None)
         for sib in ([sibling, None] if sibling else [None]):
-            got = _try(tokens, template, var, sib, contains, lead, table, names, seen_series)
+            got = _try(tokens, template, var, sib, contains, lead, table, names, seen_series,
+                       messages)
             if got is not None:
                 out.append(got)
                 break
@@ -292,13 +301,22 @@ def _from_template(template: str, table: pa.Table, names: set[str],
 
 def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
          contains: str, lead: list[str], table: pa.Table, names: set[str],
-         seen_series: list[np.ndarray]) -> tuple[DiscoveredGauge, pa.Table] | None:
+         seen_series: list[np.ndarray], messages: tuple[pa.Array, np.ndarray],
+         ) -> tuple[DiscoveredGauge, pa.Table] | None:
+    """``messages``: the table's distinct messages and each row's index into them."""
     regex = _regex(tokens, var.token, None if sib is None else sib.token)
-    raw = pc.extract_regex(table["message"], regex)
-    ok = pc.is_valid(raw).to_numpy(zero_copy_only=False)
+    # Which rows match is decided once per distinct message, without captures (RE2's
+    # DFA); the numbers are extracted once, by extract_metrics, for candidates left.
+    distinct, codes = messages
+    hit = pc.match_substring_regex(distinct, regex).fill_null(False).to_numpy(
+        zero_copy_only=False)
+    ok = np.append(hit, False)[codes]  # code -1: a null message
     if ok.sum() < MIN_SAMPLES or ok.mean() < 0.9:
         return None
-    units = pc.struct_field(raw, "unit").to_pylist()
+    if len(np.unique(codes[ok])) < 3:  # fewer values than _rejects asks for
+        return None
+    units = [] if var.unit else pc.struct_field(
+        pc.extract_regex(distinct.filter(pa.array(hit)), regex), "unit").to_pylist()
     unit = _default_unit([u for u in units if u], var.unit)
     name = _slug([*lead, var.key])
     while name in names:

@@ -25,7 +25,7 @@ from logsleuth.model import Severity
 from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import Markers, NoAttribution, explain_increments
-from logsleuth.timeline.bounds import bounded_series
+from logsleuth.timeline.bounds import ThinnedLines, bounded_series
 from logsleuth.timeline.ceilings import ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset, first_fatal
@@ -123,13 +123,15 @@ def _gauge_rows(metrics: pd.DataFrame) -> Callable[[str], tuple[np.ndarray, np.n
 
 
 def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = None,
+               thinned: Sequence[ThinnedLines] = (),
                ) -> tuple[list[LeakEstimate], pd.DataFrame | None]:
     """Leaking gauges (declared and discovered), each with its ceiling and the event
     whose count explains its growth; and the metrics table they were read from
-    (long gauge series thinned by ``bounds.bounded_series``: bounded memory)."""
+    (long gauge series thinned by ``bounds.bounded_series``: bounded memory; ``thinned``:
+    the lines of rows the metrics collectors thinned away as they read)."""
     table = result.tables.get("metrics")
     metrics = None if table is None or not table.num_rows else bounded_series(table).to_pandas()
-    metrics, found = _with_discovered(result, analysis, metrics)
+    metrics, found = _with_discovered(result, analysis, metrics, thinned)
     if metrics is None or not len(metrics):
         return [], metrics
     metrics = post_gc_floor(metrics)  # after-GC gauges: the live set, not the sawtooth
@@ -188,6 +190,7 @@ def _markers(analysis: Any) -> Markers | None:
 
 
 def _with_discovered(result: Any, analysis: Any, metrics: pd.DataFrame | None,
+                     thinned: Sequence[ThinnedLines] = (),
                      ) -> tuple[pd.DataFrame | None, dict[str, DiscoveredGauge]]:
     """The metrics table plus the gauges discovered in message templates."""
     gauges = getattr(analysis, "gauges", None)
@@ -195,7 +198,8 @@ def _with_discovered(result: Any, analysis: Any, metrics: pd.DataFrame | None,
         return metrics, {}
     candidates = gauges.tables()
     found, rows = discover_gauges(candidates, analysis.miner.templates,
-                                  _declared(metrics, result.tables.get("metrics"), candidates))
+                                  _declared(metrics, result.tables.get("metrics"), candidates,
+                                            thinned))
     if not found:
         return metrics, {}
     extra = rows.to_pandas()
@@ -204,17 +208,22 @@ def _with_discovered(result: Any, analysis: Any, metrics: pd.DataFrame | None,
 
 
 def _declared(metrics: pd.DataFrame | None, table: pa.Table | None,
-              candidates: Mapping[int, pa.Table]) -> pd.DataFrame | None:
+              candidates: Mapping[int, pa.Table],
+              thinned: Sequence[ThinnedLines] = ()) -> pd.DataFrame | None:
     """What discovery must know is declared: every metric name, and every line a
-    definition reads among the candidate rows, also where a long series was thinned
-    (only those rows of the whole table become pandas)."""
-    if metrics is None or table is None or len(metrics) == table.num_rows or not candidates:
+    definition reads among the candidate rows, also where a long series was thinned,
+    here or while it was read (only those rows of the whole table become pandas)."""
+    dropped = [t for t in thinned if t.chunks]
+    if metrics is None or table is None or not candidates or (
+            len(metrics) == table.num_rows and not dropped):
         return metrics
     lines = pc.unique(pa.chunked_array(
         [c for t in candidates.values() for c in t["line"].chunks], pa.int64()))
     on = table.filter(pc.is_in(table["line"], value_set=lines))
+    wanted = lines.to_numpy(zero_copy_only=False)
     return pd.concat([metrics[["source", "line", "metric"]],
-                      on.select(["source", "line", "metric"]).to_pandas()], ignore_index=True)
+                      on.select(["source", "line", "metric"]).to_pandas(),
+                      *(t.among(wanted) for t in dropped)], ignore_index=True)
 
 
 def _publish_discovered(result: Any, metrics: pd.DataFrame, found: Mapping[str, Any],
@@ -248,11 +257,12 @@ def corroborated(leak: LeakEstimate) -> bool:
 
 
 def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
-                 limits: Mapping[str, float] | None = None) -> Incident | None:
+                 limits: Mapping[str, float] | None = None,
+                 thinned: Sequence[ThinnedLines] = ()) -> Incident | None:
     from logsleuth.engine.memory import release_free_heap
 
     release_free_heap()  # the merged partials' garbage: not the analysis's to carry
-    leaks, metrics = find_leaks(result, analysis, limits)
+    leaks, metrics = find_leaks(result, analysis, limits, thinned)
     sure = [k for k in leaks if corroborated(k)]
     onset = onset_from_findings(result.findings, (Severity.CRITICAL,) if sure else DEFINING)
     notable = notable_frame(analysis.notable_table())  # what onset, symptoms and ranking read

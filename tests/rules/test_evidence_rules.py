@@ -18,7 +18,7 @@ from logsleuth.rules.testing import test_rules as run_rule_tests
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 PACKS = [REPO / "rules" / p for p in ("gc", "threads", "nginx")]
-EVIDENCE_IDS = {"jvm-explicit-full-gc", "jvm-long-gc-pause", "jvm-gc-storm",
+EVIDENCE_IDS = {"jvm-explicit-full-gc", "jvm-long-gc-pause", "jvm-gc-storm", "jvm-zgc-allocation-stall",
                 "thread-blocked-on-logging", "jvm-deadlock", "nginx-5xx-burst",
                 "nginx-upstream-errors"}
 

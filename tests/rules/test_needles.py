@@ -51,3 +51,25 @@ def test_needle_with_newline_falls_back_to_per_record_regex() -> None:
     assert m.engine == "regex"
     got = m.mask(zero_copy([b"xa\n", b"bx\n", b"a\nb\n"], skip=0))
     assert got.tolist() == [False, False, True]
+
+
+NESTED = ["OutOfDirectMemoryError", "util.internal.OutOfDirectMemoryError", "GC", "Full GC",
+          "PlatformDependent.incrementMemoryCounter"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("seed", [4, 5])
+def test_rows_per_needle_when_needles_hold_each_other(engine: str, seed: int) -> None:
+    """Needles holding a shorter needle are found among that one's rows, not searched
+    for in the buffer: each needle still gets exactly the records holding it."""
+    rng = np.random.default_rng(seed)
+    recs = [r.replace(b"OutOfDirect", b"util.internal.OutOfDirect") if rng.random() < 0.5 else r
+            for r in records(seed, n=2000)]
+    matcher = NeedleMatcher(NESTED, engine=engine)
+    got = matcher.rows_by_needle(zero_copy(recs, skip=seed))
+    for needle in NESTED:
+        expected = [i for i, r in enumerate(recs) if needle.encode() in r]
+        assert len(expected) > 10, needle
+        assert got[needle].tolist() == expected, needle
+    only_long = [i for i, r in enumerate(recs) if b"util.internal.OutOfDirectMemoryError" in r]
+    assert len(only_long) < len(got["OutOfDirectMemoryError"])

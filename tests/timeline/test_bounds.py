@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.bounds import bounded_series, thinned_width
@@ -91,3 +92,92 @@ def test_a_thinned_monitor_keeps_its_leak_and_is_not_discovered_again(tmp_path, 
     assert abs(leak.per_event.amount - 256) / 256 < 0.01
     assert whole["netty_direct_memory_used"].n > 8000
     assert leak.n - leak.error_values <= 3000
+
+
+def _generated(tmp_path, size: str = "32MiB"):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    gen = Path(__file__).resolve().parents[2] / "bench" / "gen_incident_log.py"
+    log = tmp_path / "incident.log"
+    subprocess.run([sys.executable, str(gen), "--size", size, "--out", str(log)],
+                   check=True, capture_output=True)
+    return log
+
+
+def test_thinning_while_reading_keeps_the_rows_and_the_incident_of_the_rule(
+        tmp_path, monkeypatch) -> None:
+    """The generator's 1 Hz monitor (~10,000 samples) read with a bound of 3,000, cut into
+    eight units on two processes: the metrics collector thins as it reads, yet the metrics
+    table is the rule applied to every row (the old end-of-scan thinning), the thinned-away
+    lines are all remembered (so discovery still sees them declared), and the incident's
+    JSON is the same."""
+    import json
+
+    import logsleuth
+    from logsleuth.engine import local
+    from logsleuth.timeline import bounds
+
+    log = _generated(tmp_path)
+    monkeypatch.setattr(local, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(bounds, "MAX_SAMPLES", 3000)
+    streamed = logsleuth.scan([log], workers=2, keep_records=False)
+    # the reference: the collector keeps every row and only the analysis thins
+    monkeypatch.setattr(bounds.StreamingBound, "reduce",
+                        lambda self, parts, final=False: parts)
+    whole = logsleuth.scan([log], workers=2, keep_records=False)
+
+    raw = whole.tables["metrics"]
+    used = pc.equal(raw["metric"], "netty_direct_memory_used")
+    assert pc.sum(used.cast(pa.int64())).as_py() > 8000  # the bound below does thin it
+    want = bounded_series(raw, max_samples=3000)
+    got = streamed.tables["metrics"]
+    assert got.num_rows < raw.num_rows
+    assert got.combine_chunks().equals(want.combine_chunks())
+    # every row thinned away is remembered by its line, none twice
+    assert streamed.incident is not None and whole.incident is not None
+    assert json.dumps(streamed.to_json(), sort_keys=True) == json.dumps(
+        whole.to_json(), sort_keys=True)
+    assert streamed.tables.get("gauges") is None or not any(
+        "netty_direct_memory" in t for t in streamed.tables["gauges"]["template"].to_pylist())
+
+
+def test_thinned_lines_are_exact_and_move_with_their_unit(tmp_path, monkeypatch) -> None:
+    """Lines of the generator's thinned monitor rows, kept delta-encoded, come back exactly
+    (also shifted as a later unit's lines are), in one or two bytes a row."""
+    import logsleuth
+    from logsleuth.engine.evidence import MetricCollector
+    from logsleuth.timeline import bounds
+
+    log = _generated(tmp_path, "8MiB")
+    monkeypatch.setattr(bounds, "MAX_SAMPLES", 500)
+    kept: list[MetricCollector] = []
+    real_tables = MetricCollector.tables
+
+    def tables(self):  # the collector of the scan, after its final thinning
+        out = real_tables(self)
+        kept.append(self)
+        return out
+
+    monkeypatch.setattr(MetricCollector, "tables", tables)
+    res = logsleuth.scan([log], workers=1, keep_records=False)
+    monkeypatch.setattr(bounds.StreamingBound, "reduce", lambda self, parts, final=False: parts)
+    monkeypatch.setattr(MetricCollector, "tables", real_tables)
+    raw = logsleuth.scan([log], workers=1, keep_records=False).tables["metrics"]
+
+    lines = kept[-1].bound.lines
+    source = res.tables["metrics"]["source"][0].as_py()  # as scan names the file
+    key = (source, "netty_direct_memory_used")
+    assert set(lines.chunks) == {key}
+    dropped = set(raw["line"].to_pylist()) - set(res.tables["metrics"]["line"].to_pylist())
+    assert len(dropped) > 1000
+    everything = np.arange(0, max(dropped) + 10)
+    back = lines.among(everything)
+    assert set(back["line"].tolist()) == dropped and len(back) == len(dropped)
+    assert set(back["source"]) == {source} and set(back["metric"]) == {key[1]}
+    assert lines.nbytes() <= 2 * len(dropped) + 8 * len(lines.chunks[key])
+    lines.shift(source, 1000)
+    assert set(lines.among(everything + 1000)["line"].tolist()) == {d + 1000 for d in dropped}
+    lines.shift("other.log", 5)
+    assert len(lines.among(everything + 1000)) == len(dropped)

@@ -107,3 +107,31 @@ def test_a_few_irregular_numbers_are_not_a_gauge() -> None:
     assert _rejects(bursty, values) == "neither a regular cadence nor enough samples"
     steady = t0 + np.arange(60) * 1000
     assert _rejects(steady, np.arange(60) * 100.0 + rng.integers(0, 50, 60)) is None
+
+
+def test_repeated_messages_keep_every_sample_and_constant_lines_give_nothing() -> None:
+    """Matching runs once per distinct message (discover_gauges); every row still counts.
+
+    Expected, written first: a gauge printing each value twice (two reporters) is found
+    with all 240 rows as samples and their values in time order; a startup line printed
+    alike 240 times, with a dozen named numbers, gives no gauge (one distinct value).
+    """
+    import pyarrow as pa
+
+    from logsleuth.timeline.gauges import discover_gauges
+
+    n = 240
+    ts = pa.array(np.arange(n, dtype=np.int64) * 1000 + 1_700_000_000_000).cast(
+        pa.timestamp("ms", tz="UTC"))
+    used = [4096 + 512 * (i // 2) for i in range(n)]
+    gauge = pa.table({"source": ["a.log"] * n, "line": pa.array(range(1, n + 1), pa.int64()),
+                      "ts": ts, "message": [f"direct pool used={u} bytes" for u in used]})
+    flags = " ".join(f"-Dopt{k}.size={k * 1000}" for k in range(12))
+    startup = gauge.set_column(3, "message", pa.array([f"JVM arguments {flags}"] * n))
+    templates = ["direct pool used=<*> bytes",
+                 "JVM arguments " + " ".join(f"-Dopt{k}.size=<*>" for k in range(12))]
+    found, rows = discover_gauges({0: gauge, 1: startup}, templates)
+    assert [g.template for g in found] == [templates[0]]
+    assert found[0].samples == n
+    got = rows.filter(pa.compute.equal(rows["metric"], found[0].metric))
+    assert got["value"].to_pylist() == [float(u) for u in used]

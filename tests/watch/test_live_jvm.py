@@ -25,6 +25,7 @@ import pytest
 
 from logsleuth.options import ScanOptions
 from logsleuth.watch.run import Watcher, WatchOptions
+from tests.watch.test_sinks import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 GAUGE = "netty_direct_memory_used"  # the run counts direct memory with netty's counter
@@ -200,35 +201,6 @@ def _app_records(watcher: Any) -> int:
                if name.startswith("push-server"))
 
 
-class _Hook:
-    """A real 127.0.0.1 webhook receiver; notes whether the OOM was on disk at each POST."""
-
-    def __init__(self, on_post: Any) -> None:
-        import json
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.got: list[tuple[dict[str, Any], bool]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.got.append((body, on_post()))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     import urllib.request
 
@@ -257,7 +229,7 @@ def test_cli_restarted_from_state_while_the_jvm_rolls_alerts_by_webhook_and_metr
     js.mkdir()
     cmd = [*m.jvm_args(run, app, js, tmp_path / "truth.csv"), "-cp",
            f"{classes}:{':'.join(m.LIBS)}", "com.example.push.PushServer"]
-    hook = _Hook(lambda: _oom_on_disk(t, app))
+    hook = Receiver(note=lambda: _oom_on_disk(t, app))  # was the OOM on disk at each POST
     state, port = tmp_path / "watch.state", _free_port()
 
     def watch(n: int) -> subprocess.Popen[bytes]:
@@ -278,34 +250,39 @@ def test_cli_restarted_from_state_while_the_jvm_rolls_alerts_by_webhook_and_metr
                                env=dict(os.environ, TZ=m.ZONE))
     client = first = second = None
     samples: dict[Any, float] = {}
-    try:
-        m.wait_health(jvm, 60)
-        first = watch(1)
-        client = m.client(100, run)
-        time.sleep(15)
-        stop(first)  # the JVM goes on writing and rolling with no watcher
-        first = None
-        time.sleep(4)
-        second = watch(2)
-        start = time.monotonic()
-        while time.monotonic() - start < 75 and not _oom_on_disk(t, app):
-            time.sleep(0.25)
-        time.sleep(2.0)
-        client.send_signal(15)
-        client.communicate(timeout=30)
-        client = None
-        m.stop(jvm)
-        time.sleep(8.0)  # the last records settle (5 s) and are analysed (--interval 1)
-        samples = _scrape(port)
-        stop(second)
-        second = None
-    finally:
-        for proc in (client, first, second):
-            if proc is not None:
-                proc.kill()
-                proc.wait(10)
-        m.stop(jvm)
-        hook.close()
+    with hook:
+        try:
+            m.wait_health(jvm, 60)
+            first = watch(1)
+            client = m.client(100, run)
+            time.sleep(15)
+            stop(first)  # the JVM goes on writing and rolling with no watcher
+            first = None
+            time.sleep(4)
+            second = watch(2)
+            start = time.monotonic()
+            while time.monotonic() - start < 75 and not _oom_on_disk(t, app):
+                time.sleep(0.25)
+            time.sleep(2.0)
+            client.send_signal(15)
+            client.communicate(timeout=30)
+            client = None
+            m.stop(jvm)
+            written = t.case_truth(app, tmp_path / "truth.csv", m.ZONE)["counts"]["records"]
+            deadline = time.monotonic() + 60  # the last records settle (5 s), are analysed
+            while time.monotonic() < deadline:
+                samples = _scrape(port)
+                if _records_scraped(samples) >= written:
+                    break
+                time.sleep(0.5)
+            stop(second)
+            second = None
+        finally:
+            for proc in (client, first, second):
+                if proc is not None:
+                    proc.kill()
+                    proc.wait(10)
+            m.stop(jvm)
     truth = t.case_truth(app, tmp_path / "truth.csv", m.ZONE)
     assert truth["onset"] is not None, "the run did not reach its ceiling in time"
     ev1, ev2 = ([json.loads(x) for x in (tmp_path / f"events{n}.jsonl").read_text().splitlines()]
@@ -325,14 +302,18 @@ def test_cli_restarted_from_state_while_the_jvm_rolls_alerts_by_webhook_and_metr
     assert len([e for e in ev1 + ev2 if e["event"] == "onset"]) == 1
     # the webhook: a forecast of the leaking gauge with an ETA, received before the first
     # OOM record was on disk, and only the kinds it is for
-    posted = [(b, oom) for b, oom in hook.got if b["event"] == "forecast"]
-    assert {b["event"] for b, _ in hook.got} <= {"forecast", "onset", "finding"}
+    got = list(zip(hook.bodies, hook.notes, strict=True))
+    posted = [(b, oom) for b, oom in got if b["event"] == "forecast"]
+    assert {b["event"] for b, _ in got} <= {"forecast", "onset", "finding"}
     assert any(b["metric"] == GAUGE and b["eta"] and not oom for b, oom in posted), posted
     assert {b["metric"] for b, _ in posted} <= {GAUGE}
     # the endpoint: the leak's rate, the findings, and the records read, as the state has them
     assert samples[("logsleuth_leak_rate_per_hour", (("metric", GAUGE), ("unit", "B")))] > 0
     assert samples[("logsleuth_findings_total", (("rule", "exception-in-encoder"),))] > 0
-    read = sum(v for (name, labels), v in samples.items()
-               if name == "logsleuth_records_read_total" and dict(labels)["file"].startswith(
-                   "push-server"))
-    assert read == truth["counts"]["records"]
+    assert _records_scraped(samples) == truth["counts"]["records"]
+
+
+def _records_scraped(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> float:
+    return sum(v for (name, labels), v in samples.items()
+               if name == "logsleuth_records_read_total"
+               and dict(labels)["file"].startswith("push-server"))

@@ -16,10 +16,12 @@ from logsleuth.watch.sinks import MetricsEndpoint, Snapshot, Webhook
 
 
 class Receiver:
-    """127.0.0.1 server that fails the first ``fail`` requests with 500, then records."""
+    """127.0.0.1 server that fails the first ``fail`` requests with 500, then records;
+    ``note``: called at each recorded POST, its answer kept beside the body (``notes``)."""
 
-    def __init__(self, fail: int = 0) -> None:
+    def __init__(self, fail: int = 0, note: Any = None) -> None:
         self.bodies: list[Any] = []
+        self.notes: list[Any] = []
         self.fail = fail
         outer = self
 
@@ -30,6 +32,7 @@ class Receiver:
                     outer.fail -= 1
                     self.send_response(500)
                 else:
+                    outer.notes.append(None if note is None else note())
                     outer.bodies.append(json.loads(data))
                     self.send_response(200)
                 self.end_headers()
