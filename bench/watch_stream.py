@@ -377,8 +377,9 @@ def summarise(samples: list[dict[str, Any]], i0: int, checkpoints: list[dict[str
                    idle_wakeups_per_s=round((idle[-1]["wakeups"] - idle[0]["wakeups"]) / span, 2),
                    idle_rss_mib=idle[-1]["rss_mib"], idle_pss_mib=idle[-1]["pss_mib"])
         out.update(idle_wakeups(idle, idle_threads or []))
-    out["forecasts"] = [{k: e.get(k) for k in ("evidence_time", "eta", "metric", "confidence",
-                                                "last_value", "per_event")}
+    out["forecasts"] = [{k: e.get(k) for k in ("evidence_time", "eta", "eta_earliest",
+                                                "eta_latest", "rate_source", "metric",
+                                                "confidence", "last_value", "per_event")}
                         for e in events if e["event"] == "forecast"]
     out["onsets"] = [e.get("onset") for e in events if e["event"] == "onset"]
     out["event_log"] = [{k: e.get(k) for k in ("event", "wall_time", "evidence_time", "records",
@@ -498,8 +499,15 @@ def lead_case(amount: int, ceiling_mib: int, args: argparse.Namespace) -> dict[s
         ev = _log_s(f["evidence_time"].replace("T", " ").rstrip("Z")) or 0.0
         eta = _log_s(f["eta"].replace("T", " ").rstrip("Z")) or 0.0
         if ev < oom_s:
+            lo, hi = (_log_s((f.get(k) or "").replace("T", " ").rstrip("Z"))
+                      for k in ("eta_earliest", "eta_latest"))
+            held = None if lo is None or hi is None else lo <= oom_s <= hi
             case["eta_errors_pct"].append([round((ev - leak_s) / 3600, 2),
-                                           round(100 * (eta - oom_s) / (oom_s - ev), 1)])
+                                           round(100 * (eta - oom_s) / (oom_s - ev), 1), held])
+    held = [h for *_, h in case["eta_errors_pct"] if h is not None]
+    case["range_held_share"] = round(sum(held) / len(held), 2) if held else None
+    within = next((e for e in case["eta_errors_pct"] if abs(e[1]) <= 10), None)
+    case["first_within_10pct_after_start_h"] = None if within is None else within[0]
     return case
 
 

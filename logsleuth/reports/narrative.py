@@ -136,7 +136,8 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
         window = proj.get("window") or {}
         text += (f"; at that rate it reaches its ceiling of "
                  f"{_amount(ceiling.get('value') or 0, leak['unit'])}{said} at "
-                 f"{_when(leak['exhaustion_at'])} (projected from the growth between "
+                 f"{_when(leak['exhaustion_at'])}{_range(proj, _when)} (projected from the "
+                 f"{'event rate' if proj.get('source') == 'per-event' else 'growth'} between "
                  f"{_when(window.get('start'))} and {_when(window.get('end'))}, "
                  f"{_span(int(proj.get('horizon_ms') or 0))} after the evidence ends)")
     elif proj.get("state") == "no-ceiling-known":
@@ -197,3 +198,11 @@ def _cause(inc: dict[str, Any], zone: DisplayZone) -> list[str]:
                      f"times since {_when(c['first_seen'])}, first at {ex.get('path')}:"
                      f"{ex.get('line')}): {c['why']}.")
     return parts
+
+
+def _range(proj: dict[str, Any], when: Any) -> str:
+    """The projection's range, when it has one (``when`` formats an instant)."""
+    if not proj.get("earliest") or not proj.get("latest"):
+        return ""
+    return (f", between {when(proj['earliest'])} and {when(proj['latest'])} "
+            f"({proj.get('level', 0.9):.0%} range)")

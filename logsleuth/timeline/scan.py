@@ -38,7 +38,7 @@ from logsleuth.timeline.resources import (
 from logsleuth.timeline.rootcause import rank_root_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
-from logsleuth.timeline.trend import LeakEstimate, estimate_leaks
+from logsleuth.timeline.trend import LeakEstimate, estimate_leaks, with_event_rate
 from logsleuth.timeline.tz import TimezoneGuess
 
 DEFINING = (Severity.CRITICAL, Severity.HIGH)
@@ -153,6 +153,9 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
         if isinstance(per, NoAttribution):  # why not, naming the event it looked at
             per = per.named(None if per.template is None else templates[int(per.template)])
         else:
+            sel = ev_ids == int(per.template)
+            leak = with_event_rate(leak, per.amount, ev_ts[sel], ev_counts[sel],
+                                   int(getattr(analysis.template_counts, "res_ms", 1)))
             name = {k: templates[int(k)] for k in (per.template, *per.alternatives)}
             per = replace(per, template=name[per.template],
                           alternatives=tuple(name[a] for a in per.alternatives),

@@ -17,6 +17,7 @@ import pandas as pd
 from logsleuth.timeline._cols import NAT_MS, to_ms
 from logsleuth.timeline.attribution import NoAttribution, PerEventAttribution
 from logsleuth.timeline.ceilings import Ceiling
+from logsleuth.timeline.projection import Projection, from_events, from_gauge
 from logsleuth.timeline.regimes import Regime, segment
 
 HOUR_MS = 3_600_000
@@ -56,6 +57,8 @@ class LeakEstimate:
     bin_ms: int = 0
     gauge: dict[str, object] | None = None  # a discovered gauge: template, example, YAML
     per_event_reason: NoAttribution | None = None  # why ``per_event`` is None
+    projection: Projection | None = None  # the ETA, its range and the rate it came from
+    segment_start_ms: int | None = None  # the growth's process began (after a release)
 
     def with_per_event(self, per_event: PerEventAttribution | NoAttribution | None,
                        ) -> LeakEstimate:
@@ -71,7 +74,7 @@ class LeakEstimate:
     def projection_json(self) -> dict[str, object]:
         """When the ceiling is reached, which ceiling and where it was read, and from
         what data window the growth rate came (``predict_linear`` practice)."""
-        c = self.ceiling
+        c, p = self.ceiling, self.projection
         horizon = (None if not self.projected or self.exhaustion_at_ms is None
                    else int(self.exhaustion_at_ms - self.end_ms))
         return {
@@ -81,8 +84,16 @@ class LeakEstimate:
                       "no-ceiling-known" if c is None else "not-growing"),
             "ceiling": None if c is None else c.to_json(),
             "horizon_ms": horizon,
-            "window": {"start": _iso(self.growth_start_ms), "end": _iso(self.growth_end_ms)},
+            "window": self.window_json(),
+            **({} if p is None or not self.projected else p.to_json()),
         }
+
+    def window_json(self) -> dict[str, str | None]:
+        """The data the growth rate of the projection came from."""
+        p = self.projection
+        if p is None or not self.projected:
+            return {"start": _iso(self.growth_start_ms), "end": _iso(self.growth_end_ms)}
+        return {"start": _iso(p.window_ms[0]), "end": _iso(p.window_ms[1])}
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -220,10 +231,13 @@ def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = 
     else:
         is_leak = seg.growth is not None and _sustained(gt, gv)
     cps = tuple(sorted({r.start_ms for r in seg.regimes[1:]}))
-    cps = tuple(sorted({r.start_ms for r in seg.regimes[1:]}))
-    exhaustion = seg.ceiling_reached_ms
+    exhaustion, proj = seg.ceiling_reached_ms, None
+    first, last = _process_span(seg.regimes, int(gt[0]), int(tb[0]), int(tb[-1]))
     if exhaustion is None and ceiling is not None and is_leak and slope > 0:
-        exhaustion = int(gt[-1] + max(ceiling.value - gv[-1], 0.0) / slope)
+        # the whole regime by time, to its newest sample (quiet stretches included)
+        proj = from_gauge(tb, vb, int(gt[0]), last, ceiling.value)
+        exhaustion = (proj.at_ms if proj is not None
+                      else int(gt[-1] + max(ceiling.value - gv[-1], 0.0) / slope))
     return LeakEstimate(
         metric=metric, unit=unit, n=len(t), start_ms=int(t[0]), end_ms=int(t[-1]),
         first_value=float(v[0]), last_value=float(v[gauge][-1]),
@@ -233,7 +247,22 @@ def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = 
         growth_start_ms=int(gt[0]), growth_end_ms=int(gt[-1]),
         ceiling_reached_ms=seg.ceiling_reached_ms, ceiling=ceiling, regimes=seg.regimes,
         growth_ranges_ms=seg.growth_ranges_ms, error_values=int(err.sum()), bin_ms=seg.bin_ms,
+        projection=proj, segment_start_ms=first,
     )
+
+
+def _process_span(regimes: tuple[Regime, ...], growth_start: int, first: int,
+                  last: int) -> tuple[int, int]:
+    """From the release before the growth to the release after it (or the evidence's
+    ends): the same process's life, over which its rates are measured."""
+    for r in regimes:
+        if r.kind != "release":
+            continue
+        if r.end_ms <= growth_start:
+            first = r.end_ms
+        elif r.start_ms >= growth_start:
+            return first, min(last, r.start_ms)
+    return first, last
 
 
 def _rises(t: np.ndarray, v: np.ndarray, slope: float, r2: float, nonneg: float,
@@ -279,6 +308,21 @@ def _fit(t: np.ndarray, v: np.ndarray) -> tuple[float, float, float, float]:
     drawdown = float(np.max(np.maximum.accumulate(v) - v))
     steps = np.diff(v)
     return slope, r2, float(np.mean(steps >= 0)), drawdown
+
+
+def with_event_rate(leak: LeakEstimate, amount: float, ev_ts: np.ndarray,
+                    ev_counts: np.ndarray, bucket_ms: int) -> LeakEstimate:
+    """The projection at ``amount`` per event times the event's own rate (``ev_ts``,
+    ``ev_counts``: its counts per bucket), when the gauge's projection exists: events
+    are counted over a longer window than the gauge has grown in."""
+    g = leak.projection
+    if g is None or not leak.projected or leak.ceiling is None:
+        return leak
+    p = from_events(g, amount, np.asarray(ev_ts, np.int64), np.asarray(ev_counts),
+                    growth_start=int(leak.growth_start_ms or g.window_ms[0]),
+                    earliest_start=int(leak.segment_start_ms or leak.start_ms),
+                    bucket_ms=bucket_ms, ceiling=leak.ceiling.value)
+    return leak if p is None else replace(leak, projection=p, exhaustion_at_ms=p.at_ms)
 
 
 def detect_leak(ts: object, values: object, **kwargs: object) -> LeakEstimate | None:

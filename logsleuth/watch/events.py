@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from logsleuth.timeline.projection import LEVEL
+
 ETA_MOVE = 0.10  # a forecast is re-emitted when its ETA moves by this share of the time left
 LEAK_MOVE = 0.25  # a leak is re-announced when its rate moves by more than this share
 RATE_JUMP = 10.0  # a finding is re-announced when its recent rate is this many times its mean
@@ -124,13 +126,18 @@ class EventLog:
                 return out
         self.forecasts[leak.metric] = [None if eta is None else float(eta), float(now),
                                        template]
-        c = leak.ceiling
+        c, p = leak.ceiling, leak.projection if eta is not None else None
         out.append(self.event(
             "forecast", evidence_ms, metric=leak.metric, unit=leak.unit, eta=iso(eta),
+            eta_earliest=None if p is None else iso(p.earliest_ms),
+            eta_latest=None if p is None else iso(p.latest_ms),
+            eta_level=None if p is None else LEVEL,
             ceiling=None if c is None else c.to_json(), per_event=per_json,
-            confidence=round(max(0.0, min(1.0, float(leak.r2))), 3),
-            rate_per_hour=rate, last_value=leak.last_value,
-            window={"start": iso(leak.growth_start_ms), "end": iso(leak.growth_end_ms)}))
+            confidence=(round(max(0.0, min(1.0, float(leak.r2))), 3) if p is None
+                        else p.confidence),
+            rate_per_hour=rate if p is None else p.rate * 3_600_000,
+            rate_source="regime-line" if p is None else p.source,
+            last_value=leak.last_value, window=leak.window_json()))
         return out
 
     def to_json(self) -> dict[str, Any]:

@@ -132,10 +132,17 @@ class Snapshot:
         eta = GaugeMetricFamily("logsleuth_exhaustion_timestamp_seconds",
                                 "When the leaking gauge reaches its ceiling (Unix time)",
                                 labels=["metric"])
+        bounds = GaugeMetricFamily("logsleuth_exhaustion_bound_timestamp_seconds",
+                                   "The range of the projected exhaustion (90 %, Unix time)",
+                                   labels=["metric", "bound"])
         for k in self.leaks:
             rate.add_metric([k.metric, k.unit], float(k.slope_per_hour))
             if k.exhaustion_at_ms is not None:
                 eta.add_metric([k.metric], k.exhaustion_at_ms / 1000)
+            p = k.projection
+            if p is not None and k.projected:
+                bounds.add_metric([k.metric, "earliest"], p.earliest_ms / 1000)
+                bounds.add_metric([k.metric, "latest"], p.latest_ms / 1000)
         found = CounterMetricFamily("logsleuth_findings", "Records matched, by rule",
                                     labels=["rule"])
         for rule, n in sorted(self.findings.items()):
@@ -148,7 +155,7 @@ class Snapshot:
                                    "Log time of the newest record read")
         if self.evidence_ms is not None:
             newest.add_metric([], self.evidence_ms / 1000)
-        return [rate, eta, found, read, newest]
+        return [rate, eta, bounds, found, read, newest]
 
 
 class MetricsEndpoint:

@@ -92,6 +92,13 @@ def test_forecast_of_a_live_leak_before_any_failure(tmp_path: Path) -> None:
     # the last forecast said stands within 10 % of the time left after the last record
     said, left = _ms(last["eta"]), ref.exhaustion_at_ms - w.analysis.evidence_ms
     assert abs(ref.exhaustion_at_ms - said) <= 0.1 * max(left, 1000)
+    # each ETA comes with its range, which holds the real first OOM on this steady leak
+    oom = _ms(truth["cut"]["first_oom_after_cut_utc"])
+    for f in forecasts:
+        assert _ms(f["eta_earliest"]) <= _ms(f["eta"]) <= _ms(f["eta_latest"]), f
+        assert f["eta_level"] == 0.9 and 0.0 <= f["confidence"] <= 1.0
+        assert f["rate_source"] in ("per-event", "gauge")
+    assert _ms(last["eta_earliest"]) <= oom <= _ms(last["eta_latest"]), last
     assert sum(w.analysis.records_read.values()) == truth["counts"]["records"]
 
 

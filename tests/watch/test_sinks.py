@@ -105,6 +105,7 @@ def test_dead_receiver_never_blocks_the_caller() -> None:
 class _Leak:
     metric, unit, slope_per_hour, exhaustion_at_ms = "netty_direct_memory_used", "B", 921.6, \
         1_796_534_426_656
+    projection, projected = None, True
 
 
 def test_metrics_endpoint_is_scraped_and_parsed() -> None:
@@ -194,6 +195,10 @@ def test_cli_posts_forecasts_and_serves_metrics_end_to_end(tmp_path: Any) -> Non
     # the endpoint's ETA is the latest; the last forecast said stands within 10 % of the
     # time left (else it would have been said again)
     assert abs(eta - _iso_ms(last["eta"]) / 1000) <= 0.1 * max(eta - newest, 1.0)
+    bound = {b: samples[("logsleuth_exhaustion_bound_timestamp_seconds",
+                         (("bound", b), ("metric", "netty_direct_memory_used")))]
+             for b in ("earliest", "latest")}
+    assert bound["earliest"] <= eta <= bound["latest"], (bound, eta)
     assert samples[("logsleuth_leak_rate_per_hour",
                     (("metric", "netty_direct_memory_used"), ("unit", "B")))] > 0
     assert samples[("logsleuth_records_read_total", (("file", "push-server.log"),))] == 7978
