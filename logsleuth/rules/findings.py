@@ -214,14 +214,18 @@ class _Group:
     def peak_minute(self) -> int:
         return max(self.minutes.values(), default=0)
 
-    def fold_minutes(self, before_ms: int) -> None:
+    def fold_minutes(self, before_ms: int, days_before_ms: int | None = None) -> None:
         """Minutes older than ``before_ms`` summed per hour (into ``hours``); their
-        busiest count is kept as ``folded_peak``."""
+        busiest count is kept as ``folded_peak``. Hours older than ``days_before_ms`` are
+        summed into the first hour of their UTC day."""
         old = [m for m in self.minutes if m * 60_000 < before_ms]
         for m in old:
             n = self.minutes.pop(m)
             self.folded_peak = max(self.folded_peak, n)
             self.hours[m // 60] += n
+        if days_before_ms is not None:
+            for h in [h for h in self.hours if h * 3_600_000 < days_before_ms and h % 24]:
+                self.hours[h - h % 24] += self.hours.pop(h)
 
     def window_peak(self) -> int:
         """Most matches inside any window of the rule's threshold length."""

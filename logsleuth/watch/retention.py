@@ -10,7 +10,10 @@ The rule, by age against the newest record read (``evidence_ms``):
   first row of each (class, minute) with the count of the rows it stands for; gauge
   samples keep, per (source, metric, minute), the lowest, the highest and the last
   sample (a leak's slope, an after-GC floor and a ceiling reached all survive);
-- **older than 7 days**: the same, per hour;
+- **7 to ``ANCIENT`` (30) days**: the same, per hour;
+- **older than 30 days**: the same, per day (per hour the state still grew by ~24 keys
+  a log day per template, class, level and gauge: ~0.8 MiB of RSS a log day on the
+  30-day bench; per day it is 24 times less);
 - **detail tables** (GC events, safepoints, thread states, requests, nginx errors): the
   newest ``MAX_DETAIL_ROWS`` rows each (by their order of reading): what the timeline
   reads of them is the neighbourhood of a failure. Findings, gauges and counts made
@@ -42,19 +45,24 @@ import pyarrow.compute as pc
 
 FINE_MS = 6 * 3_600_000
 COARSE_MS = 7 * 86_400_000
-MINUTE_MS, HOUR_MS = 60_000, 3_600_000
+ANCIENT_MS = 30 * 86_400_000
+MINUTE_MS, HOUR_MS, DAY_MS = 60_000, 3_600_000, 86_400_000
 EVERY_MS = 10 * 60_000
 MAX_DETAIL_ROWS = 200_000
 MAX_SHAPES = 200_000
 
 
-def _width(ms: np.ndarray, coarse_cut: int) -> np.ndarray:
-    return np.where(ms < coarse_cut, HOUR_MS, MINUTE_MS)
+def _width(ms: np.ndarray, coarse_cut: int, ancient_cut: int | None = None) -> np.ndarray:
+    """The bucket each instant is kept in: a minute, an hour before ``coarse_cut``, a day
+    before ``ancient_cut`` (days are whole UTC days: a day's hours fold into it)."""
+    w = np.where(ms < coarse_cut, HOUR_MS, MINUTE_MS)
+    return w if ancient_cut is None else np.where(ms < ancient_cut, DAY_MS, w)
 
 
-def coarsen_counts(counts: Any, fine_cut: int, coarse_cut: int) -> None:
+def coarsen_counts(counts: Any, fine_cut: int, coarse_cut: int,
+                   ancient_cut: int | None = None) -> None:
     """``_KeyCounts`` buckets older than ``fine_cut`` summed per minute (per hour before
-    ``coarse_cut``), at the minute's (hour's) middle; idempotent."""
+    ``coarse_cut``, per day before ``ancient_cut``), at the bucket's middle; idempotent."""
     from logsleuth.engine.analysis import _ID_MASK, _KEY_BITS, _count_keys
 
     counts.compact()
@@ -66,24 +74,26 @@ def coarsen_counts(counts: Any, fine_cut: int, coarse_cut: int) -> None:
         old = ms < fine_cut
         if not old.any():
             continue
-        w = _width(ms, coarse_cut)
+        w = _width(ms, coarse_cut, ancient_cut)
         moved = np.where(old, ms - ms % w + w // 2, ms) // width
         uniq, sums = _count_keys(moved, keys & _ID_MASK, cnt.astype(np.float64))
         level.keys, level.counts = [uniq], [sums.astype(np.int64)]
         level.pending, level.compacted = 0, len(uniq)
 
 
-def coarsen_levels(levels: Any, coarse_cut: int) -> None:
-    """``LevelCounts`` minutes older than ``coarse_cut`` summed per hour, at the hour's
-    middle minute (where they stay: idempotent). Counted per second, they are few
-    (short evidence) and stay as they are."""
+def coarsen_levels(levels: Any, coarse_cut: int, ancient_cut: int | None = None) -> None:
+    """``LevelCounts`` minutes older than ``coarse_cut`` summed per hour (per day before
+    ``ancient_cut``), at the bucket's middle minute (where they stay: idempotent).
+    Counted per second, they are few (short evidence) and stay as they are."""
     if levels.bucket_ms < MINUTE_MS:
         return
     counts = levels.counts
-    old = [k for k in counts if k[1] < coarse_cut and k[1] % HOUR_MS != HOUR_MS // 2]
-    for key in old:
+    for key in [k for k in counts if k[1] < coarse_cut]:
         src, ms, level = key
-        counts[(src, ms - ms % HOUR_MS + HOUR_MS // 2, level)] += counts.pop(key)
+        w = DAY_MS if ancient_cut is not None and ms < ancient_cut else HOUR_MS
+        mid = ms - ms % w + w // 2
+        if mid != ms:
+            counts[(src, mid, level)] += counts.pop(key)
 
 
 def _groups(cols: list[pa.Array], bucket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +109,8 @@ def _groups(cols: list[pa.Array], bucket: np.ndarray) -> tuple[np.ndarray, np.nd
     return inverse.ravel(), first
 
 
-def coarsen_notable(table: pa.Table, fine_cut: int, coarse_cut: int) -> pa.Table:
+def coarsen_notable(table: pa.Table, fine_cut: int, coarse_cut: int,
+                    ancient_cut: int | None = None) -> pa.Table:
     """Warning/error rows older than ``fine_cut``: the first of each (class, minute) or
     (class, hour), with the summed ``count``; the recent rows as they are."""
     if not table.num_rows:
@@ -112,7 +123,7 @@ def coarsen_notable(table: pa.Table, fine_cut: int, coarse_cut: int) -> pa.Table
     part = table.filter(pa.array(old)).combine_chunks()
     pms = ms[old]
     gid, first = _groups([part[c].combine_chunks() for c in cls],
-                         pms // _width(pms, coarse_cut))
+                         pms // _width(pms, coarse_cut, ancient_cut))
     sums = np.bincount(gid, weights=part["count"].to_numpy().astype(np.float64))
     order = np.sort(first)  # record order kept
     kept = part.take(pa.array(order))
@@ -122,7 +133,8 @@ def coarsen_notable(table: pa.Table, fine_cut: int, coarse_cut: int) -> pa.Table
                             promote_options="permissive")
 
 
-def coarsen_metrics(table: pa.Table, fine_cut: int, coarse_cut: int) -> pa.Table:
+def coarsen_metrics(table: pa.Table, fine_cut: int, coarse_cut: int,
+                    ancient_cut: int | None = None) -> pa.Table:
     """Gauge samples older than ``fine_cut``: per (source, metric, origin, minute/hour) the
     lowest, the highest and the last; limits (ceilings) as they are."""
     if not table.num_rows:
@@ -135,7 +147,7 @@ def coarsen_metrics(table: pa.Table, fine_cut: int, coarse_cut: int) -> pa.Table
     part = table.filter(pa.array(old)).combine_chunks()
     pms = ms[old]
     gid, _ = _groups([part[c].combine_chunks() for c in ("source", "metric", "origin")],
-                     pms // _width(pms, coarse_cut))
+                     pms // _width(pms, coarse_cut, ancient_cut))
     value = part["value"].to_numpy(zero_copy_only=False)
     keep = np.zeros(len(gid), bool)
     for by in (value, -value, pms):  # lowest, highest, last per group
@@ -186,6 +198,7 @@ class Retention:
 
     fine_ms: int = FINE_MS
     coarse_ms: int = COARSE_MS
+    ancient_ms: int = ANCIENT_MS
     every_ms: int = EVERY_MS
     max_detail_rows: int = MAX_DETAIL_ROWS
     last_ms: int | None = None  # evidence time of the last application
@@ -197,31 +210,32 @@ class Retention:
                            and now - self.last_ms < self.every_ms):
             return False
         self.last_ms = now
-        fine, coarse = now - self.fine_ms, now - self.coarse_ms
+        fine, coarse, ancient = now - self.fine_ms, now - self.coarse_ms, now - self.ancient_ms
         studied = run.running.get("analysis")
         if studied is not None:
-            coarsen_counts(studied.template_counts, fine, coarse)
-            coarsen_counts(studied.class_counts, fine, coarse)
+            coarsen_counts(studied.template_counts, fine, coarse, ancient)
+            coarsen_counts(studied.class_counts, fine, coarse, ancient)
             studied._keep_notable()
             if studied.notable:
                 whole = pa.concat_tables(studied.notable, promote_options="permissive")
-                studied.notable = [coarsen_notable(whole, fine, coarse)]
+                studied.notable = [coarsen_notable(whole, fine, coarse, ancient)]
                 studied.notable_rows = studied.notable[0].num_rows
             if len(studied.miner._cache) > MAX_SHAPES:
                 studied.miner._cache.clear()
         levels = run.running.get("levels")
         if levels is not None:
-            coarsen_levels(levels, coarse)
+            coarsen_levels(levels, coarse, ancient)
         rules = run.running.get("rules")
         if rules is not None:
             for g in rules.aggregator._groups.values():
                 trim_seconds(g, fine)
-                g.fold_minutes(coarse)
+                g.fold_minutes(coarse, ancient)
         metrics = run.running.get("metrics")
         if metrics is not None:
             metrics._flush()
             if metrics.parts:
-                metrics.parts = [coarsen_metrics(pa.concat_tables(metrics.parts), fine, coarse)]
+                metrics.parts = [coarsen_metrics(pa.concat_tables(metrics.parts), fine, coarse,
+                                                 ancient)]
         dumps = run.running.get("dumps")
         if dumps is not None:
             dumps.parts = {k: trim_detail(v, self.max_detail_rows)
@@ -230,7 +244,7 @@ class Retention:
             if name == "metrics":
                 if parts:
                     parts[:] = [coarsen_metrics(pa.concat_tables(
-                        parts, promote_options="permissive"), fine, coarse)]
+                        parts, promote_options="permissive"), fine, coarse, ancient)]
             else:
                 run.evidence_tables[name] = trim_detail(parts, self.max_detail_rows)
         return True

@@ -81,10 +81,24 @@ def _sizes(run: RunningAnalysis) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def days(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunningAnalysis, object,
                                                             list[dict[str, int]]]:
-    root = tmp_path_factory.mktemp("days")
+    return _follow_days(tmp_path_factory.mktemp("days"),
+                        Retention(fine_ms=FINE_MS, coarse_ms=COARSE_MS, every_ms=600_000))
+
+
+@pytest.fixture(scope="module")
+def ancient(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunningAnalysis, object,
+                                                               list[dict[str, int]]]:
+    """The same days with hours summed per day past 2 days (30 by default)."""
+    return _follow_days(tmp_path_factory.mktemp("ancient"),
+                        Retention(fine_ms=FINE_MS, coarse_ms=COARSE_MS,
+                                  ancient_ms=2 * COARSE_MS, every_ms=600_000))
+
+
+def _follow_days(root: Path, retention: Retention) -> tuple[RunningAnalysis, object,
+                                                             list[dict[str, int]]]:
     log = root / "push-server.log"
     run = RunningAnalysis.for_scan(ScanOptions(tz="UTC"), settle=3600.0)
-    run.retention = Retention(fine_ms=FINE_MS, coarse_ms=COARSE_MS, every_ms=600_000)
+    run.retention = retention
     follow = Follower([str(root)])
     pieces_a_day = 4
     per_day: list[dict[str, int]] = []
@@ -111,6 +125,26 @@ def test_state_grows_by_the_hour_past_the_window(days: tuple[RunningAnalysis, ob
         assert g["templates"] <= 24 * 3 * per_day[-1]["widths"], per_day
         assert g["notable"] <= 24 * 2, per_day  # (WARN, -), (ERROR, NPE)
     assert per_day[-1]["levels"] < 1_872 * 2  # per minute: ~1,872 a day
+
+
+def test_state_grows_by_the_day_past_the_ancient_window(
+        ancient: tuple[RunningAnalysis, object, list[dict[str, int]]]) -> None:
+    """Past 2 days (the default is 30) a day adds about one row per key, not 24: the
+    hours of the day leaving the window fold into it while the next day's minutes
+    become hours (one boundary row of slack each way)."""
+    run, ref, per_day = ancient
+    grown = [{k: b[k] - a[k] for k in a} for a, b in pairwise(per_day)]
+    for g in grown[2:]:
+        assert g["levels"] <= 2 * 3, per_day
+        assert g["templates"] <= 2 * 3 * per_day[-1]["widths"], per_day
+        assert g["notable"] <= 2 * 2, per_day
+        assert g["finding_minutes"] <= 2, per_day
+    got = run.finalize()  # what is folded is still counted: totals and findings a scan's
+    assert [(f.rule, f.count) for f in got.findings] == [(f.rule, f.count) for f in ref.findings]
+    for name in ("level_counts",):
+        want = ref.table(name).group_by("level").aggregate([("count", "sum")]).to_pylist()
+        have = got.table(name).group_by("level").aggregate([("count", "sum")]).to_pylist()
+        assert sorted(map(str, have)) == sorted(map(str, want))
 
 
 def test_finding_minutes_grow_by_the_hour_past_the_window(
