@@ -133,6 +133,7 @@ class EventLog:
             eta_latest=None if p is None else iso(p.latest_ms),
             eta_level=None if p is None else LEVEL,
             ceiling=None if c is None else c.to_json(), per_event=per_json,
+            per_event_reason=None if why is None else why.to_json(),
             confidence=(round(max(0.0, min(1.0, float(leak.r2))), 3) if p is None
                         else p.confidence),
             rate_per_hour=rate if p is None else p.rate * 3_600_000,
