@@ -229,7 +229,7 @@ def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = 
     if seg.ceiling_reached_ms is not None:  # it ran out: a few big chunks are evidence too
         is_leak = seg.growth is not None and _rises(gt, gv, slope, r2, nonneg, drawdown)
     else:
-        is_leak = seg.growth is not None and _sustained(gt, gv)
+        is_leak = seg.growth is not None and _sustained(gt, gv, (slope, r2, nonneg, drawdown))
     cps = tuple(sorted({r.start_ms for r in seg.regimes[1:]}))
     exhaustion, proj = seg.ceiling_reached_ms, None
     first, last = _process_span(seg.regimes, int(gt[0]), int(tb[0]), int(tb[-1]))
@@ -276,7 +276,8 @@ def _rises(t: np.ndarray, v: np.ndarray, slope: float, r2: float, nonneg: float,
                 and nonneg >= 0.6 and drawdown <= 0.25 * rise)
 
 
-def _sustained(t: np.ndarray, v: np.ndarray) -> bool:
+def _sustained(t: np.ndarray, v: np.ndarray,
+               fit: tuple[float, float, float, float]) -> bool:
     """A leak short of its ceiling: it rises (``_rises``) in five observed rises, not five
     samples, and still does without its largest jump when one jump makes most of it.
 
@@ -286,7 +287,7 @@ def _sustained(t: np.ndarray, v: np.ndarray) -> bool:
     -0.1, yet never released) is a warm-up; +6.6 MiB of class loading then +24 % more,
     steadily, is a warm-up and a leak (sample_logs/resources/metaspace-g1)."""
     steps = np.diff(v)
-    if int(np.count_nonzero(steps > 0)) < 5 or not _rises(t, v, *_fit(t, v)):
+    if int(np.count_nonzero(steps > 0)) < 5 or not _rises(t, v, *fit):
         return False
     k = int(np.argmax(steps))
     if steps[k] <= 0.5 * float(v[-1] - v[0]):

@@ -70,6 +70,13 @@ def _batch(w: Watcher) -> None:
     w._analyse()
 
 
+def _feed(w: Watcher, root: Path, files: dict[str, bytes], batches: range) -> None:
+    """Append each batch of ``batches`` and let the watcher take it."""
+    for k in batches:
+        _append(root, files, k)
+        _batch(w)
+
+
 def _end(w: Watcher) -> None:
     w.analysis.flush()
     w._analyse()
@@ -103,9 +110,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Any], 
     root = tmp_path_factory.mktemp("whole")
     files = _files()
     w = _watcher(root, None)
-    for k in range(BATCHES):
-        _append(root, files, k)
-        _batch(w)
+    _feed(w, root, files, range(BATCHES))
     _end(w)
     ref = api.scan([str(root)], keep_records=False, workers=1, tz="UTC")
     return _said(w), _summary(w.latest), _summary(ref)
@@ -129,9 +134,7 @@ def test_restart_from_state_loses_nothing_repeats_nothing_reads_nothing_twice(
     root.mkdir()
     files = _files()
     first = _watcher(root, state)
-    for k in range(stop_after):
-        _append(root, files, k)
-        _batch(first)
+    _feed(first, root, files, range(stop_after))
     first.checkpoint()
     assert read_state(str(state)).meta["version"] == STATE_VERSION
     # what was read is overwritten with junk lines of the same length (the first KiB,
@@ -147,9 +150,7 @@ def test_restart_from_state_loses_nothing_repeats_nothing_reads_nothing_twice(
     poll = second.follower.poll
     second.follower.poll = lambda: [c for c in poll() if read.append(len(c.data)) or True]
     assert second.restore()
-    for k in range(stop_after, BATCHES):
-        _append(root, files, k)
-        _batch(second)
+    _feed(second, root, files, range(stop_after, BATCHES))
     _end(second)
     # no event lost, none repeated: the two runs said what one run said
     assert _said(first) + _said(second) == said_whole
@@ -164,9 +165,7 @@ def test_state_is_compact_and_refuses_other_options(tmp_path: Path) -> None:
     root.mkdir()
     files = _files()
     w = _watcher(root, state)
-    for k in range(BATCHES):
-        _append(root, files, k)
-        _batch(w)
+    _feed(w, root, files, range(BATCHES))
     w.checkpoint()
     evidence = sum(len(d) for d in files.values())
     assert 0 < w.state_bytes < evidence / 10  # aggregates, not the records (4 % here)
@@ -237,9 +236,7 @@ def test_writing_the_state_wakes_no_other_thread(tmp_path: Path) -> None:
     root.mkdir()
     files = _files()
     w = _watcher(root, state)
-    for k in range(BATCHES):
-        _append(root, files, k)
-        _batch(w)
+    _feed(w, root, files, range(BATCHES))
     w.checkpoint()  # the first one may start what a process starts once
     before = _switches_elsewhere()
     w.checkpoint()
