@@ -314,12 +314,17 @@ def explain_increments(metric_ts: object, metric_values: object, event_ts: objec
     if not fits:
         return _no_fit(metric_ts, metric_values, event_ts, event_keys, event_weights,
                        ranges_ms, min_events)
-    trimmed = _without_warmup(x[:, cols[fits[0].key]], y, spans, ranges_ms)
+    trimmed = _without_warmup(x[:, cols[fits[0].key]], y, spans, ranges_ms,
+                              resolution(metric_values))
     if trimmed is not None:  # refit on the steady part of each growth range
         steady = _rank_cols(metric_ts, metric_values, event_ts, event_keys,
                             samples_per_window, min_events, 200, min_windows, event_weights,
                             trimmed)
-        if steady[0]:  # else the warm-up was all the variation there is: keep the whole
+        # the warm-up was judged against the best candidate's model: when that candidate
+        # cannot be fitted without it (its count no longer varies), the warm-up held all
+        # the variation there is, and the whole is kept; a rival that happens to vary
+        # there is not thereby the better explanation
+        if any(f.key == fits[0].key for f in steady[0]):
             ranges_ms = trimmed
             fits, (x, y), window_ms, cols, spans = steady
     top = fits[0]
@@ -462,8 +467,25 @@ def _no_fit(metric_ts: object, metric_values: object, event_ts: object,
                          "intervals" + _clock_words(sep), len(y), key, amount, sep)
 
 
+def resolution(values: object) -> float:
+    """The gauge's printed resolution: the greatest common divisor of its readings'
+    differences when they are whole numbers (1024 for a monitor printing whole KiB, 1 MiB
+    for a GC summary in whole MiB), else 0. Each reading is off by up to one of it, so an
+    increment between two readings is too: growth within it is rounding, not a regime.
+    On an exact gauge it is at most one event's amount (a multiple of it in every step)."""
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    if len(v) < 2 or np.abs(v).max() >= 2.0 ** 62:
+        return 0.0
+    d = np.abs(np.diff(v))
+    d = d[d > 0]
+    if not len(d) or np.abs(d - np.round(d)).max() > 1e-6:
+        return 0.0
+    return float(np.gcd.reduce(np.round(d).astype(np.int64)))
+
+
 def _without_warmup(x: np.ndarray, y: np.ndarray, spans: np.ndarray,
-                    ranges: Sequence[tuple[int, int]] | None,
+                    ranges: Sequence[tuple[int, int]] | None, quantum: float = 0.0,
                     ) -> list[tuple[int, int]] | None:
     """Growth ranges without their warm-up, or None when none has one.
 
@@ -474,7 +496,9 @@ def _without_warmup(x: np.ndarray, y: np.ndarray, spans: np.ndarray,
     leaving each out than the Bayesian information criterion charges for the parameter it
     costs (n log(SSE/SSE') > log n) and the window's unexplained growth is more than two
     events' worth (events a few ms from the window's edges can make that much on an exact
-    gauge); at most half of a range's windows, and only leading ones:
+    gauge) plus the gauge's ``quantum`` (``resolution``: a monitor printing whole KiB
+    misses up to a KiB per increment, in any window); at most half of a range's windows,
+    and only leading ones:
     growth without events later on is evidence against the event, not warm-up.
     """
     n = len(y)
@@ -500,7 +524,7 @@ def _without_warmup(x: np.ndarray, y: np.ndarray, spans: np.ndarray,
             m = int(trial.sum())
             # more unexplained growth than two events straddling the window's edges make
             # (material), and leaving it out pays for its parameter (significant)
-            material = abs(y[j] - b * x[j]) > 2 * abs(b)
+            material = abs(y[j] - b * x[j]) > 2 * abs(b) + quantum
             gain = math.inf if after == 0 < before else (
                 m * math.log(before / after) if after > 0 else 0.0)
             if not (material and gain > math.log(m)):

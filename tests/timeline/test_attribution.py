@@ -145,3 +145,46 @@ def test_growth_with_the_clock_not_the_events_is_weak_and_says_the_clock_test():
     js = got.to_json()
     assert js["clock"] is not None and js["clock"]["winner"] == "clock", js
     assert js["clock"]["candidates"] == ["Plugin reloaded", "clock"]
+
+
+def _live_edge(seed: int) -> tuple[np.ndarray, ...]:
+    """The live JVM's first seconds: a monitor printing netty's counter in whole KiB every
+    second, 256 B per disconnect, the client ramping up in the first second (70 events,
+    then 140-149 a second: after it the counts vary by ~2 %), each connect 3 ms before its
+    disconnect, and an unrelated event at 6-12 a second."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, 15_001, 1000)
+    counts = np.r_[70, rng.integers(140, 150, len(t) - 2)]
+    disc = np.concatenate([np.sort(rng.integers(a + 1, b, c))
+                           for a, b, c in zip(t[:-1], t[1:], counts, strict=True)])
+    quote = np.concatenate([np.sort(rng.integers(a + 1, b, c)) for a, b, c in
+                            zip(t[:-1], t[1:], rng.integers(6, 13, len(t) - 1), strict=True)])
+    v = np.floor(256.0 * np.searchsorted(disc, t, side="right") / 1024) * 1024
+    keys = np.array(["Client disconnected"] * len(disc) + ["Client connected"] * len(disc)
+                    + ["Pushed quote"] * len(quote), dtype=object)
+    return t, v, np.r_[disc, disc - 3, quote], keys
+
+
+def test_rounding_of_a_whole_kib_monitor_is_not_a_warm_up():
+    """The first window's growth misses the event model by less than the monitor's KiB:
+    not a warm-up to set aside. Set aside, it took with it the only variation of the
+    disconnect's count, and a rival that happened to vary more was named (in live runs:
+    'Pushed quote' as the weak best fit, or 'Client connected' as unique)."""
+    from logsleuth.timeline.attribution import PerEventAttribution, explain_increments, resolution
+
+    for seed in range(40):
+        t, v, ets, keys = _live_edge(seed)
+        assert resolution(v) == 1024.0
+        got = explain_increments(t, v, ets, keys, unit="B")
+        assert isinstance(got, PerEventAttribution), (seed, got)
+        named = got.template == "Client disconnected" or (
+            got.decided == "ambiguous" and "Client disconnected" in got.alternatives)
+        assert named and got.amount == pytest.approx(256.0, rel=0.02), (seed, got)
+
+
+def test_resolution_is_the_printed_unit_or_none():
+    from logsleuth.timeline.attribution import resolution
+
+    assert resolution(np.array([0.0, 1 << 20, 3 << 20, 4 << 20])) == float(1 << 20)
+    assert resolution(np.array([1.5, 2.0, 3.25])) == 0.0  # not whole numbers: unknown
+    assert resolution(np.array([5.0, 5.0])) == 0.0 and resolution(np.array([1.0])) == 0.0
