@@ -320,11 +320,10 @@ def explain_increments(metric_ts: object, metric_values: object, event_ts: objec
         steady = _rank_cols(metric_ts, metric_values, event_ts, event_keys,
                             samples_per_window, min_events, 200, min_windows, event_weights,
                             trimmed)
-        # the warm-up was judged against the best candidate's model: when that candidate
-        # cannot be fitted without it (its count no longer varies), the warm-up held all
-        # the variation there is, and the whole is kept; a rival that happens to vary
-        # there is not thereby the better explanation
-        if any(f.key == fits[0].key for f in steady[0]):
+        # else the warm-up held all the variation there is and the whole is kept: no
+        # candidate explains the steady part (R² min_r2); a rival that merely varies
+        # there, with a fit far short of it, is not thereby the better explanation
+        if steady[0] and steady[0][0].best_r2 >= min_r2:
             ranges_ms = trimmed
             fits, (x, y), window_ms, cols, spans = steady
     top = fits[0]

@@ -199,7 +199,22 @@ def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
                 growth_runs.append((a + best[0], a + best[1]))
     chosen = max(growth_runs, key=lambda r: tb[r[1]] - tb[r[0]]) if growth_runs else None
     periodic = len(rel) > MAX_RELEASES
+    first = bin_starts(t, width)
     return Segmentation(
         tuple(regimes), None if periodic else chosen,
-        () if periodic else tuple((int(tb[x]), int(tb[y])) for x, y in growth_runs),
+        () if periodic else tuple((int(tb[x] if x in rel else first[x]), int(tb[y]))
+                                  for x, y in growth_runs),
         reached_ms, len(rel), width, tb, vb)
+
+
+def bin_starts(t: np.ndarray, width_ms: int) -> np.ndarray:
+    """The first sample of each ``resample`` bin. A bin stands for all its samples, so a
+    growth run from bin ``x`` covers the gauge's own samples from the first of bin ``x``:
+    attribution reads them, at the gauge's own resolution. (Bins one cadence wide hold two
+    samples where the reporter's period jitters past the median, and the run's first
+    interval, often the only one where the event rate varies, was lost.) A bin where a
+    release lands starts its run at its last sample: before it is the old process."""
+    if len(t) == 0:
+        return t
+    b = (t - t[0]) // max(width_ms, 1)
+    return t[np.flatnonzero(np.r_[True, b[1:] != b[:-1]])]

@@ -230,3 +230,17 @@ def test_a_logging_stall_does_not_bend_the_amount_per_event() -> None:
     per = attribute_increments(t, v, ets, keys)
     assert per is not None and per.template == "disconnected"
     assert per.amount == pytest.approx(256.0, rel=0.01)
+
+
+def test_a_growth_run_covers_every_sample_of_its_first_bin() -> None:
+    """A reporter whose period jitters around 1 s (1001, 1003, 1000 ms...) puts its first
+    two samples in one bin of the median cadence. The growth run starts with that bin, so
+    attribution must read from its first sample: the first interval is where a client
+    ramping up makes the event rate vary, and it was lost."""
+    from logsleuth.timeline.regimes import segment
+
+    t = np.cumsum(np.r_[0, 1001, np.tile([1003, 1004, 1002], 10)])
+    v = np.r_[0.0, 18 * 1024, 18 * 1024 + 36 * 1024 * np.arange(1, 31)]
+    seg = segment(t, v)
+    assert seg.bin_ms > 1001  # the first two samples share a bin
+    assert seg.growth_ranges_ms == ((int(t[0]), int(t[-1])),)
