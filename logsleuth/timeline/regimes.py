@@ -51,7 +51,8 @@ class Segmentation:
 
     regimes: tuple[Regime, ...]
     growth: tuple[int, int] | None  # bin range [a, b] of the chosen growth run
-    growth_ranges_ms: tuple[tuple[int, int], ...]  # every growth run: attribution windows
+    growth_ranges_ms: tuple[tuple[int, int], ...]  # what attribution reads of every growth
+    # run: from its start to the ceiling, the plateau or the release (``read_runs``)
     ceiling_reached_ms: int | None
     releases: int
     bin_ms: int
@@ -134,8 +135,10 @@ def _pieces(t: np.ndarray, v: np.ndarray) -> list[tuple[int, int, float]]:
 
 
 def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
-            error_t: np.ndarray | None = None) -> Segmentation:
-    """Regimes of a gauge sampled at ``t`` (epoch ms, sorted) with values ``v``."""
+            error_t: np.ndarray | None = None, failed_ms: int | None = None) -> Segmentation:
+    """Regimes of a gauge sampled at ``t`` (epoch ms, sorted) with values ``v``;
+    ``failed_ms``: the resource's first failure record (its OOM), where the stretches
+    attribution reads past a growth run end (``read_runs``)."""
     error_t = np.zeros(0, np.int64) if error_t is None else np.sort(error_t)
     width = bin_width(t)
     tol = tolerance(v)
@@ -144,6 +147,18 @@ def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
     rel = _releases(vb)
     bounds = [0, *rel, len(vb)]
     growth_runs: list[tuple[int, int]] = []
+    # what attribution reads of each: from the growth's start to the ceiling, the plateau
+    # or the segment's end. Growth per event must hold wherever the gauge is free to move
+    # (below its ceiling, not released): a stretch that rises slowly because the events
+    # slowed (a GC storm before a heap OOM) is evidence for the event, and one where the
+    # events go on and the gauge does not is evidence against it; neither is for the
+    # attribution to leave out. Not read: a saturation (capped), a plateau below no known
+    # ceiling (capped by a limit the evidence does not state), a release, and the stretch
+    # before the growth began (where a pool's first chunks absorb the first events), and
+    # a flat tail past the resource's first failure: once allocations fail the gauge is
+    # capped by the failure, not by the events (a growth run that goes on past it is still
+    # growth, and read as before: a heap OOM fails one allocation, the floor may go on)
+    read_runs: list[tuple[int, int]] = []
     reached_ms: int | None = None
     span = max(float(np.ptp(vb)) if len(vb) else 0.0, 1e-12)
     for si, (a, b) in enumerate(itertools.pairwise(bounds)):
@@ -197,13 +212,17 @@ def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
                 stopped = stopped or (st[-1] - st[end]) > 0.5 * (st[best[1]] - st[best[0]])
             if not stopped:
                 growth_runs.append((a + best[0], a + best[1]))
+                last = end
+                if failed_ms is not None:  # a flat tail is read up to the failure only
+                    last = min(end, max(best[1], int(np.searchsorted(st, failed_ms, "right")) - 1))
+                read_runs.append((a + best[0], a + last))
     chosen = max(growth_runs, key=lambda r: tb[r[1]] - tb[r[0]]) if growth_runs else None
     periodic = len(rel) > MAX_RELEASES
     first = bin_starts(t, width)
     return Segmentation(
         tuple(regimes), None if periodic else chosen,
         () if periodic else tuple((int(tb[x] if x in rel else first[x]), int(tb[y]))
-                                  for x, y in growth_runs),
+                                  for x, y in read_runs),
         reached_ms, len(rel), width, tb, vb)
 
 

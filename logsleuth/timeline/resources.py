@@ -17,7 +17,9 @@ sample of the same log (one JVM per GC log), so
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,6 +111,21 @@ EXHAUSTED_BY = {
     "hikari-pool-exhausted": ("*active*",),
     "too-many-open-files": DESCRIPTOR_GLOBS,
 }
+
+
+def first_failures(findings: Sequence[Any], metrics: Iterable[str]) -> dict[str, int]:
+    """Epoch ms of the first record saying each metric's resource ran out (an exhaustion
+    rule of ``EXHAUSTED_BY`` naming it), for the metrics that have one."""
+    out: dict[str, int] = {}
+    for f in findings:
+        globs = EXHAUSTED_BY.get(f.rule, ())
+        if not globs or not f.first_seen:
+            continue
+        ms = int(pd.Timestamp(f.first_seen).value // 1_000_000)
+        for m in metrics:
+            if any(fnmatch.fnmatchcase(m, g) for g in globs) and ms < out.get(m, ms + 1):
+                out[m] = ms
+    return out
 
 
 def exhausted_at_onset(leaks: list[LeakEstimate], rule: str | None,

@@ -199,13 +199,14 @@ def _best_split(y: np.ndarray, min_size: int) -> tuple[int, float]:
 def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = "",
                    maximum: float | None = None, bins: int = 200,
                    from_error: object = None, ceiling: Ceiling | None = None,
-                   ) -> LeakEstimate | None:
+                   failed_ms: int | None = None) -> LeakEstimate | None:
     """Trend of one series (``ts`` epoch ms or datetimes); None with fewer than 3 points.
 
     ``from_error`` marks values read from failure messages (True per sample): they
     say when the ceiling was hit but stay out of the fit while the gauge itself was
     sampled. ``ceiling`` (or a bare ``maximum``) is the limit the gauge runs into.
     ``bins`` is kept for callers; the time bins follow the gauge's own cadence.
+    ``failed_ms``: the resource's first failure record, where attribution's stretches end.
     """
     t = to_ms(ts)
     v = np.asarray(values, dtype=np.float64)
@@ -221,7 +222,7 @@ def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = 
         ceiling = Ceiling(float(maximum), "maximum", None)
     gauge = ~err if (~err).sum() >= 3 else np.ones(len(t), bool)
     seg = segment(t[gauge], v[gauge], ceiling=None if ceiling is None else ceiling.value,
-                  error_t=t[err & ~gauge])
+                  error_t=t[err & ~gauge], failed_ms=failed_ms)
     tb, vb = seg.t, seg.v
     a, b = seg.growth if seg.growth is not None else (0, len(tb) - 1)
     gt, gv = tb[a:b + 1], vb[a:b + 1]
@@ -334,10 +335,12 @@ def detect_leak(ts: object, values: object, **kwargs: object) -> LeakEstimate | 
 
 def estimate_leaks(metrics: pd.DataFrame, maxima: Mapping[str, float] | None = None, *,
                    ceilings: Mapping[str, Ceiling] | None = None,
-                   everything: bool = False) -> list[LeakEstimate]:
+                   everything: bool = False,
+                   failed: Mapping[str, int] | None = None) -> list[LeakEstimate]:
     """Every leaking metric of a metrics table (columns ``metric, ts, value, unit``
     [, ``origin``]): ceilings are not gauges, error values are marked. ``everything``
-    returns the estimates of non-leaking gauges too."""
+    returns the estimates of non-leaking gauges too; ``failed``: each resource's first
+    failure record (epoch ms), by metric."""
     out: list[LeakEstimate] = []
     maxima = maxima or {}
     ceilings = ceilings or {}
@@ -350,7 +353,8 @@ def estimate_leaks(metrics: pd.DataFrame, maxima: Mapping[str, float] | None = N
         est = estimate_trend(grp["ts"], grp["value"].to_numpy(dtype=np.float64),
                              metric=str(name), unit=unit, maximum=maxima.get(str(name)),
                              from_error=None if org is None else org == "error",
-                             ceiling=ceilings.get(str(name)))
+                             ceiling=ceilings.get(str(name)),
+                             failed_ms=(failed or {}).get(str(name)))
         if est is not None and (est.is_leak or everything):
             out.append(est)
     return out

@@ -244,3 +244,24 @@ def test_a_growth_run_covers_every_sample_of_its_first_bin() -> None:
     seg = segment(t, v)
     assert seg.bin_ms > 1001  # the first two samples share a bin
     assert seg.growth_ranges_ms == ((int(t[0]), int(t[-1])),)
+
+
+def test_attribution_reads_a_slow_tail_below_the_ceiling_up_to_the_failure() -> None:
+    """A heap's floor after GC climbs 1 MiB/s for 20 s, then 0.1 MiB/s for 5 s (a GC storm:
+    the events slow down, each still leaks as much) below a 32 MiB ceiling, and the first
+    OOM record comes 3 s into the slow stretch. The regimes call the tail flat by its rate;
+    attribution reads it up to the OOM, not past it (the failure caps the gauge there), and
+    without a known failure to the end of the evidence."""
+    from logsleuth.timeline.regimes import segment
+
+    t = np.arange(0, 25_001, 100)
+    v = np.where(t <= 20_000, t / 1000 * MIB, 20 * MIB + (t - 20_000) / 1000 * 0.1 * MIB)
+    v = np.floor(v / 1024) * 1024
+    seg = segment(t, v, ceiling=32 * MIB)
+    assert [r.kind for r in seg.regimes][-1] == "flat"
+    growth_end = max(r.end_ms for r in seg.regimes if r.kind == "growth")
+    assert growth_end < 21_000
+    assert seg.growth_ranges_ms[-1][1] == 25_000
+    failed = segment(t, v, ceiling=32 * MIB, failed_ms=23_050)
+    assert failed.growth_ranges_ms[-1][1] == 23_000
+    assert failed.growth == seg.growth  # the leak's own growth run is not changed by it

@@ -68,18 +68,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "with one interval left out)")) + (
         "'Session closed' at 15,823 B (truth 16,406 B, -3.6 %) first only by its fit (R2), "
         "with 'Request handled' at 3,485 B as the alternative"),
-    ("heap-parallel", "per_event"): (
-        "not identified at 1 %: the heap after GC is now read to the KiB (PSYoungGen + "
-        "ParOldGen after each pause; the summary line rounds to whole MiB, ~300 KB of "
-        "noise per sample), which sharpens but does not decide it. Inside the growth "
-        "ranges, with the warm-up set aside (18.8-39.5 s, 166 GC intervals), 'Session "
-        "closed' and 'Request handled' counts are correlated 0.954; 'Session closed' adds "
-        "F 7.3 (p 0.0078, 0.027 with one interval left out) and 'Request handled' F 0.54 "
-        "(p 0.46): decided: ambiguous, 'Session closed' named first at 15,392 B (truth "
-        "16,406 B, -6.2 %), 'Request handled' at 3,435 B as the alternative. The 560 GCs of "
-        "the storm in the last 4.6 s before the OOM would decide it (over 726 intervals "
-        "p < 1e-6 with one left out, 15,272 B) but the regimes class that stretch as flat, "
-        "and attribution reads growth ranges only"),
     ("metaspace-g1", "per_event"): (
         "not identifiable from this evidence at 1 %: jvm_metaspace_after_gc is the used "
         "metaspace after GC (what the truth measures; committed, ~3x faster in 64 KiB "
