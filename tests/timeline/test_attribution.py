@@ -188,3 +188,16 @@ def test_resolution_is_the_printed_unit_or_none():
     assert resolution(np.array([0.0, 1 << 20, 3 << 20, 4 << 20])) == float(1 << 20)
     assert resolution(np.array([1.5, 2.0, 3.25])) == 0.0  # not whole numbers: unknown
     assert resolution(np.array([5.0, 5.0])) == 0.0 and resolution(np.array([1.0])) == 0.0
+
+
+def test_a_fit_with_a_negative_amount_does_not_rank_a_candidate():
+    """metaspace-g1's 'Request handled': through the origin 712.9 B per request (R² -0.16),
+    with an intercept -23,457 B per request plus 6.6 MB per window (R² 0.99, the JVM's
+    own class loading in the first window). Ranked by 0.99 it came first, for a model
+    that says the event shrinks the gauge; only models with a positive amount rank."""
+    from logsleuth.timeline.attribution import CandidateFit
+
+    f = CandidateFit("Request handled", 3000, 11, 712.9, -0.157, -23456.8, 6.6e6, 0.993)
+    assert f.best_r2 == pytest.approx(-0.157)
+    g = CandidateFit("Plugin reloaded", 600, 11, 3125.7, -0.158, 2049.0, 1.0, 0.2)
+    assert g.best_r2 == pytest.approx(0.2)
