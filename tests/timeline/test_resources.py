@@ -23,6 +23,20 @@ Tolerances, from the measurements:
 - metaspace per event: the MXBean's used slope over the run (``per_event.jvm_reading``)
   against the GC log's used ``Metaspace:`` after-GC figure (the number before the
   parenthesis: used, not committed), printed in KiB: 10 %.
+- heap per event as 128 small chunks (overhead-parallel): 128 ``byte[128]`` of 144 B and
+  their ``byte[128][]`` of 528 B retain 18,960 B, plus the list slot: 18,964-18,968 B. Its
+  GC log is ``-Xlog:gc`` only (whole MiB per pause, no pool lines): 10 %, as for G1's
+  summary line.
+
+Second round (the shapes the first seven do not have; expectations written before the
+analysis ran on them): heap-serial-rotated (Serial, ``utctime,uptimemillis`` decorations
+while the app log is local time, the GC log rotated over four files, an ISO-8601 app-log
+layout with a comma before the millis and the thread before the level), heap-shenandoah
+(Shenandoah, the default decorations: uptime only, no wall clock in the GC log),
+overhead-parallel (``GC overhead limit exceeded``, ``-Xlog:gc`` only), undersized-parallel
+(a healthy 16 MiB working set under Parallel, epoch ``timemillis`` decorations: no leak),
+threads-executor (a fixed pool per job never shut down, workers named ``pool-N-thread-1``;
+ten ``jcmd Thread.print`` dumps appended to one gzipped file, each stamped to the second).
 """
 
 from __future__ import annotations
@@ -48,7 +62,12 @@ OOM_RULE = {"heap": "jvm-heap-oom", "metaspace": "jvm-metaspace-oom",
 # the ceiling each run set on its command line (resources.py), as the evidence states it
 CEILING = {"heap-g1": 32 << 20, "heap-parallel": 32 << 20, "metaspace-g1": 14 << 20,
            "threads-g1": None, "pool-hikari": 20,  # pool: HikariCP's maximumPoolSize line
-           "fd-g1": 256}  # the maxFileDescriptors beside every open count (ulimit -n 256)
+           "fd-g1": 256,  # the maxFileDescriptors beside every open count (ulimit -n 256)
+           # -Xmx32m on each command line; overhead-parallel's GC log (-Xlog:gc) states no
+           # maximum, only the committed capacity (31M), so its -Xmx is the app log's
+           # "JVM arguments:" line; heap-shenandoah's is "Heap Max Capacity: 32M"
+           "heap-serial-rotated": 32 << 20, "heap-shenandoah": 32 << 20,
+           "overhead-parallel": 32 << 20, "threads-executor": None}
 # per-event tolerance by resource (see the module doc); 10 % where not named
 TOLERANCE = {"fd": 0.05}
 CHECKS = ("onset", "oom_records", "leak", "per_event", "ceiling", "no_leak")
@@ -154,7 +173,9 @@ def _leak(inc: dict[str, Any], case: str) -> dict[str, Any] | None:
 
 def test_cases_are_present_and_truth_is_consistent() -> None:
     assert {"heap-g1", "heap-parallel", "undersized-g1", "metaspace-g1", "threads-g1",
-            "pool-hikari", "fd-g1"} <= set(CASES), f"cases not generated under {ROOT}"
+            "pool-hikari", "fd-g1", "heap-serial-rotated", "heap-shenandoah",
+            "overhead-parallel", "undersized-parallel", "threads-executor"} <= set(CASES), (
+        f"cases not generated under {ROOT}")
     for case in CASES:
         t = truth(case)
         assert not list((ROOT / case).rglob("*truth*")), f"truth inside the evidence of {case}"
@@ -460,3 +481,87 @@ def test_the_descriptor_globs_agree() -> None:
 
     (limit,) = [d for d in builtin_metric_defs() if d.name == "max_open_files"]
     assert tuple(limit.values[0].caps) == DESCRIPTOR_GLOBS == EXHAUSTED_BY["too-many-open-files"]
+
+
+# --- second round: shapes the first seven runs do not have -------------------------------
+
+def _gauge_rows(case: str, metric: str) -> list[dict[str, Any]]:
+    m = scanned(case).tables["metrics"]
+    return [r for r in m.to_pylist() if r["metric"] == metric and r["origin"] == "gauge"]
+
+
+def _within_the_app_log(case: str, rows: list[dict[str, Any]], slack_ms: int) -> None:
+    """Every gauge sample lies inside the app log's span (the JVM wrote both)."""
+    t = truth(case)
+    lo, hi = _ms(t["first_ts_utc"]) - slack_ms, _ms(t["last_ts_utc"]) + slack_ms
+    stamps = [round(r["ts"].timestamp() * 1000) for r in rows]
+    assert stamps and lo <= min(stamps) and max(stamps) <= hi, (
+        f"{case}: gauge {min(stamps, default=None)}..{max(stamps, default=None)} ms outside "
+        f"the app log's {lo}..{hi}")
+
+
+def _pause_ids(paths: list[Path]) -> set[int]:
+    """GC ids of the pauses that print the heap before and after (``A->B(C)``)."""
+    import gzip
+    import re
+
+    ids: set[int] = set()
+    for path in paths:
+        for m in re.finditer(r"GC\((\d+)\) Pause [^\n]*\d[KMG]->\d+[KMG]\(\d+[KMG]\)",
+                             gzip.decompress(path.read_bytes()).decode()):
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def test_a_rotated_gc_log_is_one_gauge_on_the_app_logs_clock() -> None:
+    """heap-serial-rotated: -Xlog rotation left gc.log.0-2 and gc.log; every pause of every
+    file is a heap sample (one per GC id), in file order, and the GC log's UTC clock and the
+    app log's local one (no zone in its records) agree: every sample lies in the app log's
+    span, to the 2 s the JVM runs past its last record (exit) and before its first."""
+    files = sorted((ROOT / "heap-serial-rotated").glob("gc.log*"))
+    assert len(files) == 4, files
+    rows = _gauge_rows("heap-serial-rotated", "jvm_heap_after_gc")
+    by_file = {Path(r["source"]).name for r in rows}
+    assert by_file == {f.name for f in files}, by_file
+    assert len(rows) == len(_pause_ids(files)), (len(rows), len(_pause_ids(files)))
+    _within_the_app_log("heap-serial-rotated", rows, 2000)
+
+
+def test_an_uptime_only_gc_log_is_placed_on_the_app_logs_clock() -> None:
+    """heap-shenandoah: the default -Xlog decorations give uptimes only; the gauge is placed
+    in time from the evidence, not left out: every sample in the app log's span (2 s: the
+    JVM starts ~0.3 s before its first record and exits 0.4 s after its last)."""
+    rows = _gauge_rows("heap-shenandoah", "jvm_heap_after_gc")
+    assert len(rows) >= 100, len(rows)
+    _within_the_app_log("heap-shenandoah", rows, 2000)
+
+
+def test_jcmd_dumps_appended_to_one_file_are_one_sample_each() -> None:
+    """threads-executor: ten ``jcmd <pid> Thread.print`` outputs appended to one gzipped
+    file; each is one live-thread sample with the thread count truth counted, in order, at
+    its own stamp (to the second, local time like the app log)."""
+    import gzip
+    import re
+    from zoneinfo import ZoneInfo
+
+    t = truth("threads-executor")
+    rows = sorted(_gauge_rows("threads-executor", "jvm_threads_live"), key=lambda r: r["ts"])
+    assert [int(r["value"]) for r in rows] == t["threads_per_dump"], [r["value"] for r in rows]
+    text = gzip.decompress((ROOT / "threads-executor" / "threads.txt.gz").read_bytes()).decode()
+    stamps = [datetime.strptime(m, "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Europe/Berlin"))
+              for m in re.findall(r"(?m)^\d+:\n(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)$", text)]
+    assert len(stamps) == 10
+    assert [round(r["ts"].timestamp()) for r in rows] == [round(s.timestamp()) for s in stamps]
+
+
+def test_gc_overhead_limit_is_the_heap_oom_onset() -> None:
+    """overhead-parallel ends in ``GC overhead limit exceeded`` (no ``Java heap space`` at
+    all): it is the onset, and every such record is in the heap OOM finding."""
+    t = truth("overhead-parallel")
+    assert "GC overhead limit exceeded" in t["onset"]["error"]
+    text = (ROOT / "overhead-parallel" / "app.log.gz").read_bytes()
+    import gzip
+
+    assert b"Java heap space" not in gzip.decompress(text)
+    inc = scanned("overhead-parallel").incident.to_json()
+    assert "GC overhead limit exceeded" in inc["onset_evidence"]["text"], inc["onset_evidence"]
