@@ -32,6 +32,7 @@ from logsleuth.timeline.incident import Incident, Onset, first_fatal
 from logsleuth.timeline.resources import (
     SECONDARY,
     exhausted_at_onset,
+    failed_at,
     post_gc_floor,
     refine_dump_times,
 )
@@ -137,7 +138,8 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
     metrics = post_gc_floor(metrics)  # after-GC gauges: the live set, not the sawtooth
     metrics = refine_dump_times(metrics, _frame(result, "thread_states"))
     ceilings = ceilings_for(metrics, limits)
-    leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings)
+    leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings,
+                           failed_ms=failed_at(result.findings, metrics))
     leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, k.metric in SECONDARY, -k.r2))
     _publish_discovered(result, metrics, found, {k.metric for k in leaks})
     leaks = [k if k.metric not in found else replace(k, gauge=found[k.metric].to_json())
