@@ -625,3 +625,38 @@ def test_an_unanchored_gc_log_is_said_aloud() -> None:
     assert inc["onset_evidence"]["line"] == t["onset"]["line"]
     wall = _ms(inc["onset"]) - 3_600_000  # read as UTC; the run's clock was +01:00
     assert wall == _ms(t["onset"]["ts_utc"])
+
+
+def _dump_groups(case: str) -> list[dict[str, int]]:
+    """Per dump, threads counted by name with every digit run masked (stdlib, from the
+    evidence): what "group the threads by name prefix" gives by hand."""
+    import gzip
+    import re
+    from collections import Counter
+
+    texts = [p.read_text() for p in sorted((ROOT / case).glob("jstack-*.txt"))]
+    appended = ROOT / case / "threads.txt.gz"
+    if appended.exists():
+        texts += re.split(r"(?m)^(?=Full thread dump )",
+                          gzip.decompress(appended.read_bytes()).decode())[1:]
+    return [Counter(re.sub(r"\d+", "<N>", m) for m in re.findall(r'(?m)^"([^"]*)"', t))
+            for t in texts]
+
+
+@pytest.mark.parametrize(("case", "group"), [("threads-g1", "job-worker-<N>"),
+                                             ("threads-executor", "pool-<N>-thread-<N>")])
+def test_a_thread_leak_names_the_name_group_that_grows(case: str, group: str) -> None:
+    """Issue 19's next step for threads, done: the leak names the thread-name group (digits
+    masked) that grows most from the first dump to the last, with both counts as the
+    dumps hold them, and the paragraph says it."""
+    from logsleuth.reports.narrative import incident_paragraph
+
+    dumps = _dump_groups(case)
+    growth = {g: dumps[-1][g] - dumps[0][g] for g in dumps[-1]}
+    assert max(growth, key=growth.__getitem__) == group  # the run's own truth
+    res = scanned(case)
+    leak = _leak(res.incident.to_json(), case)
+    groups = leak["thread_groups"]
+    assert groups and groups[0] == {"name": group, "first": dumps[0][group],
+                                    "last": dumps[-1][group], "dumps": len(dumps)}, groups
+    assert f'"{group}" ({dumps[0][group]} -> {dumps[-1][group]}' in incident_paragraph(res)
