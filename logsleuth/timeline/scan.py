@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.model import Severity
+from logsleuth.parsers.jstack_analysis import THREADS, thread_name_groups
 from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import Markers, NoAttribution, explain_increments
@@ -282,6 +283,9 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
     leaks = sorted(leaks, key=lambda k: k.ceiling_reached_ms is None)
     gc = _frame(result, "gc_events")
     threads = _frame(result, "thread_states")
+    if threads is not None and any(k.metric == THREADS for k in leaks):
+        groups = tuple(thread_name_groups(threads))
+        leaks = [replace(k, thread_groups=groups) if k.metric == THREADS else k for k in leaks]
     http = _frame(result, "http_requests")
     symptoms, pre = [], []
     if onset is not None and len(notable):

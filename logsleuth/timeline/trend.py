@@ -59,6 +59,8 @@ class LeakEstimate:
     per_event_reason: NoAttribution | None = None  # why ``per_event`` is None
     projection: Projection | None = None  # the ETA, its range and the rate it came from
     segment_start_ms: int | None = None  # the growth's process began (after a release)
+    # a thread gauge: the name groups that grew between the first and last dump
+    thread_groups: tuple[dict[str, object], ...] = ()
 
     def with_per_event(self, per_event: PerEventAttribution | NoAttribution | None,
                        ) -> LeakEstimate:
