@@ -346,7 +346,8 @@ def test_an_ambiguous_attribution_gives_its_test_figures(case: str) -> None:
     assert f"counts correlated {first['corr']:.2f} over {first['windows']} intervals" in text
 
 
-@pytest.mark.parametrize(("case", "noun"), [("threads-g1", "threads"), ("fd-g1", "descriptors"),
+@pytest.mark.parametrize(("case", "noun"), [("threads-g1", "threads"), ("threads-executor", "threads"),
+                                            ("fd-g1", "descriptors"),
                                             ("pool-hikari", "connections")])
 def test_counted_gauges_speak_their_unit(case: str, noun: str) -> None:
     """A count gauge's figures read "256 descriptors", not "256 count"."""
@@ -370,7 +371,8 @@ NEXT_STEP = {"heap": ("dominator tree",), "metaspace": ("class-loader leak",),
              "fd": ("lsof -p", "/proc/<pid>/fd")}
 
 
-@pytest.mark.parametrize("case", ["heap-g1", "metaspace-g1", "fd-g1"])
+@pytest.mark.parametrize("case", ["heap-g1", "metaspace-g1", "fd-g1", "heap-serial-rotated",
+                                  "overhead-parallel"])
 def test_report_names_the_resource_its_ceiling_and_the_next_step(case: str) -> None:
     """The paragraph says what runs out and what to do; the HTML lane of the leaking gauge
     draws the ceiling and where the gauge reaches it."""
