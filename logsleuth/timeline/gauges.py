@@ -29,11 +29,18 @@ from logsleuth.parsers.metrics import METRICS_SCHEMA, MetricDef, extract_metrics
 MIN_SAMPLES = 20
 ENOUGH_SAMPLES = 100  # fewer samples must come at a regular cadence (a monitor's tick)
 IRREGULAR = 1.0  # intervals whose spread exceeds their mean are not a cadence
+# A monitor printing every 10-30 s gives a handful of samples in the minutes before a
+# failure: so few are a gauge only at a fixed rate's tick (a scheduler's, not traffic's)
+MIN_TICKS = 6
+TICK = 0.05  # spread of the intervals, over their mean, of a fixed-rate tick
 _VAR = re.compile(r"(<\*>|<[A-Z]+>)")
 _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)[=:]$")
+_EXPOSED = re.compile(r"([A-Za-z_:][\w:.]*)(?:\{.*\})?")  # name{labels}: the labels may vary
+_EXPOSED_SEP = re.compile(r"[_.:]")  # a metric name, not a word: process_open_fds, a.b.c
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_NUMBER = r"-?\d+(?:\.\d+)?"
+# Java's Double.toString writes 1.2345678E7 from 10^7 on (exposition samples are doubles)
+_NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
 # names that are ids, positions or clocks, never a resource
 _NOT_A_GAUGE = re.compile(r"(?i)^(?:.*[_.-])?(?:id|ids|seq\w*|serial|uptime|elapsed|timestamp|"
                           r"epoch|time|ts|pid|tid|port|line|offset|index|idx|no|num|number|"
@@ -91,8 +98,26 @@ def _values_of(d: MetricDef, message: str) -> dict[str, float]:
     return {r["metric"]: r["value"] for r in extract_metrics(rec, [d]).to_pylist()}
 
 
+def exposition_name(tokens: list[str]) -> str | None:
+    """The metric of a message that is one exposition sample, ``name{labels} value``
+    (Prometheus/OpenMetrics text, StatsD-like ``a.b.c 42``), or None."""
+    if len(tokens) != 2 or tokens[1] != "<*>":
+        return None
+    m = _EXPOSED.fullmatch(tokens[0])
+    return m.group(1) if m and ("{" in tokens[0] or _EXPOSED_SEP.search(m.group(1))) else None
+
+
+def _name_unit(name: str) -> str | None:
+    """The unit an exposition name ends in, by its conventions (``_bytes``, ``_seconds``)."""
+    last = re.split(r"[_.:]", name.lower())[-1]
+    return {"bytes": "bytes", "seconds": "s", "percent": "%"}.get(last)
+
+
 def _variables(tokens: list[str]) -> list[Variable]:
     """The named numbers of a template's tokens."""
+    exposed = exposition_name(tokens)
+    if exposed is not None:
+        return [Variable(1, exposed, _name_unit(exposed))]
     out = []
     for i, tok in enumerate(tokens):
         pieces = _VAR.split(tok)
@@ -113,8 +138,8 @@ def _variables(tokens: list[str]) -> list[Variable]:
             if prev[-1:] in (":", "=") and not _VAR.search(prev):
                 words = _WORD.findall(prev)
                 key = words[-1] if words else None
-            elif unit is not None and _WORD.fullmatch(prev or "-"):
-                key = prev
+            elif unit is not None and _WORD.fullmatch(prev.lstrip("([") or "-"):
+                key = prev.lstrip("([")  # "(limit 2048.0 KiB)", "[max 64 MB]"
         if key:
             out.append(Variable(i, key, unit))
     # "used=N max=N bytes": one byte unit at the end speaks for the memory-like numbers
@@ -197,9 +222,11 @@ def _default_unit(raw_units: list[str], unit_word: str | None) -> str:
 
 def _rejects(t: np.ndarray, v: np.ndarray) -> str | None:
     """Why a series is not a resource gauge (None when it may be one)."""
-    if len(v) < MIN_SAMPLES or len(np.unique(v)) < 3:
-        return "too few samples or values"
     gaps = np.diff(t)
+    if len(v) < MIN_TICKS or len(np.unique(v)) < 3:
+        return "too few samples or values"
+    if len(v) < MIN_SAMPLES and not (gaps.mean() > 0 and gaps.std() <= TICK * gaps.mean()):
+        return "too few samples, and not at a fixed tick"
     if len(v) < ENOUGH_SAMPLES and len(gaps) and gaps.mean() > 0 \
             and gaps.std() > IRREGULAR * gaps.mean():
         return "neither a regular cadence nor enough samples"
@@ -238,7 +265,7 @@ def discover_gauges(rows: Mapping[int, pa.Table], templates: list[str],
     found: list[DiscoveredGauge] = []
     parts: list[pa.Table] = []
     for tid, table in sorted(rows.items()):
-        if tid >= len(templates) or table.num_rows < MIN_SAMPLES:
+        if tid >= len(templates) or table.num_rows < MIN_TICKS:
             continue
         if taken and _declared_share(table, taken) >= 0.5:
             continue
@@ -311,7 +338,7 @@ def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
     hit = pc.match_substring_regex(distinct, regex).fill_null(False).to_numpy(
         zero_copy_only=False)
     ok = np.append(hit, False)[codes]  # code -1: a null message
-    if ok.sum() < MIN_SAMPLES or ok.mean() < 0.9:
+    if ok.sum() < MIN_TICKS or ok.mean() < 0.9:
         return None
     if len(np.unique(codes[ok])) < 3:  # fewer values than _rejects asks for
         return None
