@@ -14,7 +14,7 @@ beside ``openFileDescriptors=``), never below it, is its ceiling.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +33,7 @@ IRREGULAR = 1.0  # intervals whose spread exceeds their mean are not a cadence
 # failure: so few are a gauge only at a fixed rate's tick (a scheduler's, not traffic's)
 MIN_TICKS = 6
 TICK = 0.05  # spread of the intervals, over their mean, of a fixed-rate tick
+SPANS = 0.5  # ... over at least this share of the evidence's time
 _VAR = re.compile(r"(<\*>|<[A-Z]+>)")
 _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)[=:]$")
 _EXPOSED = re.compile(r"([A-Za-z_:][\w:.]*)(?:\{.*\})?")  # name{labels}: the labels may vary
@@ -220,13 +221,17 @@ def _default_unit(raw_units: list[str], unit_word: str | None) -> str:
     return "count"
 
 
-def _rejects(t: np.ndarray, v: np.ndarray) -> str | None:
-    """Why a series is not a resource gauge (None when it may be one)."""
+def _rejects(t: np.ndarray, v: np.ndarray, span_ms: int = 0) -> str | None:
+    """Why a series is not a resource gauge (None when it may be one). ``span_ms``: how
+    long the evidence runs; a handful of samples must come from a monitor printing all
+    along (half of it at least), not from a warning printed each second near the end."""
     gaps = np.diff(t)
     if len(v) < MIN_TICKS or len(np.unique(v)) < 3:
         return "too few samples or values"
     if len(v) < MIN_SAMPLES and not (gaps.mean() > 0 and gaps.std() <= TICK * gaps.mean()):
         return "too few samples, and not at a fixed tick"
+    if len(v) < MIN_SAMPLES and np.ptp(t) < SPANS * span_ms:
+        return "too few samples, printed over a short part of the evidence"
     if len(v) < ENOUGH_SAMPLES and len(gaps) and gaps.mean() > 0 \
             and gaps.std() > IRREGULAR * gaps.mean():
         return "neither a regular cadence nor enough samples"
@@ -264,18 +269,30 @@ def discover_gauges(rows: Mapping[int, pa.Table], templates: list[str],
         names = set(declared["metric"].astype(str).unique())
     found: list[DiscoveredGauge] = []
     parts: list[pa.Table] = []
+    span = _span_ms(rows.values())
     for tid, table in sorted(rows.items()):
         if tid >= len(templates) or table.num_rows < MIN_TICKS:
             continue
         if taken and _declared_share(table, taken) >= 0.5:
             continue
-        got = _from_template(templates[tid], table, names)
+        got = _from_template(templates[tid], table, names, span)
         for gauge, metric_rows in got:
             names.add(gauge.metric)
             found.append(gauge)
             parts.append(metric_rows)
     out = pa.concat_tables(parts) if parts else METRICS_SCHEMA.empty_table()
     return found, out
+
+
+def _span_ms(tables: Iterable[pa.Table]) -> int:
+    """How long the evidence runs, as the candidate rows (frequent templates) show it."""
+    lo, hi = None, None
+    for table in tables:
+        got = pc.min_max(table["ts"].cast(pa.int64()))
+        if got["min"].is_valid:
+            lo = got["min"].as_py() if lo is None else min(lo, got["min"].as_py())
+            hi = got["max"].as_py() if hi is None else max(hi, got["max"].as_py())
+    return 0 if lo is None else int(hi - lo)
 
 
 def _declared_share(table: pa.Table, taken: Mapping[str, np.ndarray]) -> float:
@@ -292,7 +309,7 @@ def _declared_share(table: pa.Table, taken: Mapping[str, np.ndarray]) -> float:
     return hits / max(table.num_rows, 1)
 
 
-def _from_template(template: str, table: pa.Table, names: set[str],
+def _from_template(template: str, table: pa.Table, names: set[str], span_ms: int,
                    ) -> list[tuple[DiscoveredGauge, pa.Table]]:
     tokens = template.split()
     variables = _variables(tokens)
@@ -319,7 +336,7 @@ def _from_template(template: str, table: pa.Table, names: set[str],
         sibling = next((s for s in variables if _caps(s, var)), None)
         for sib in ([sibling, None] if sibling else [None]):
             got = _try(tokens, template, var, sib, contains, lead, table, names, seen_series,
-                       messages)
+                       span_ms, messages)
             if got is not None:
                 out.append(got)
                 break
@@ -328,7 +345,7 @@ def _from_template(template: str, table: pa.Table, names: set[str],
 
 def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
          contains: str, lead: list[str], table: pa.Table, names: set[str],
-         seen_series: list[np.ndarray], messages: tuple[pa.Array, np.ndarray],
+         seen_series: list[np.ndarray], span_ms: int, messages: tuple[pa.Array, np.ndarray],
          ) -> tuple[DiscoveredGauge, pa.Table] | None:
     """``messages``: the table's distinct messages and each row's index into them."""
     regex = _regex(tokens, var.token, None if sib is None else sib.token)
@@ -363,7 +380,7 @@ def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
     gauge = rows.filter(pc.equal(rows["metric"], name)).sort_by("ts")
     t = gauge["ts"].cast(pa.int64()).to_numpy(zero_copy_only=False)
     v = gauge["value"].to_numpy(zero_copy_only=False).astype(np.float64)
-    if _rejects(t, v) is not None:
+    if _rejects(t, v, span_ms) is not None:
         return None
     if sib is not None:  # a ceiling is constant and never below the gauge
         cap = rows.filter(pc.equal(rows["metric"], f"{name}_max"))["value"].to_numpy(

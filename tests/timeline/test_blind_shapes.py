@@ -5,7 +5,7 @@ Expected, written from the runs' own lines before the fixes: a pipe-separated la
 ``sid=`` column and log4j 1's ``%c (%F:%L) -`` are fields, not the message's start; rolled
 files of one appender keep one layout even when an archive's head shows one level only; a
 Prometheus exposition sample is a gauge with the unit its name states; a monitor printing
-every 10 s is a gauge after a handful of ticks; a ``(limit N KiB)`` beside a gauge is its
+every 10 s all along the evidence is a gauge after a handful of ticks; a ``(limit N KiB)`` beside a gauge is its
 ceiling; and at a steady event rate an exception logged with one event's records names it.
 """
 
@@ -107,6 +107,11 @@ def test_a_handful_of_samples_is_a_gauge_only_at_a_fixed_tick() -> None:
     jitter = 1_796_563_763_158 + np.cumsum([0, 3_000, 15_000, 9_000, 12_000, 4_000, 17_000, 10_000])
     assert _rejects(jitter.astype(np.int64), v) is not None
     assert _rejects(tick[:5], v[:5]) is not None  # fewer than a handful
+    # printed all along a 95 s evidence: a monitor; the same 8 at a 1 s tick in the last
+    # 8 s of it (a warning above 75 % of the limit, each second): not a gauge of its own
+    assert _rejects(tick, v, span_ms=95_000) is None
+    burst = 1_796_563_763_158 + np.arange(8, dtype=np.int64) * 1_000
+    assert _rejects(burst, v, span_ms=35_000) is not None
 
 
 def _steady(seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
