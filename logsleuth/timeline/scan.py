@@ -27,7 +27,7 @@ from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import Markers, NoAttribution, explain_increments
 from logsleuth.timeline.bounds import ThinnedLines, bounded_series
-from logsleuth.timeline.ceilings import ceilings_for
+from logsleuth.timeline.ceilings import Ceiling, ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset, first_fatal
 from logsleuth.timeline.resources import (
@@ -78,6 +78,25 @@ def _maxima(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, float]:
         return {}
     names = metrics.loc[metrics["unit"].astype(str) == "B", "metric"].astype(str).unique()
     return dict.fromkeys(names, best)
+
+
+def _failure_ceilings(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, Ceiling]:
+    """The ``max`` a direct-memory failure reported, as the ceiling of the byte gauges no
+    definition caps (a discovered gauge the OOM's own metric does not name), with the
+    failure record that stated it: a projection names where its ceiling was read."""
+    best = None
+    for f in findings:
+        got = f.extracted.get("max") if isinstance(f.extracted, dict) else None
+        if got and got.get("unit") in ("bytes", "B") and (
+                best is None or float(got["max"]) > best[0]):
+            ex = f.example if isinstance(f.example, dict) else {}
+            where = f"{ex['path']}:{int(ex['line'])}" if ex.get("path") and ex.get(
+                "line") else None
+            best = (float(got["max"]), str(f.rule), where)
+    if best is None:
+        return {}
+    names = metrics.loc[metrics["unit"].astype(str) == "B", "metric"].astype(str).unique()
+    return dict.fromkeys(names, Ceiling(*best))
 
 
 def _family(path: str) -> str:
@@ -138,7 +157,7 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
         return [], metrics
     metrics = post_gc_floor(metrics)  # after-GC gauges: the live set, not the sawtooth
     metrics = refine_dump_times(metrics, _frame(result, "thread_states"))
-    ceilings = ceilings_for(metrics, limits)
+    ceilings = {**_failure_ceilings(result.findings, metrics), **ceilings_for(metrics, limits)}
     leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings,
                            failed_ms=failed_at(result.findings, metrics))
     leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, k.metric in SECONDARY, -k.r2))
