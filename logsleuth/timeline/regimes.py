@@ -113,9 +113,12 @@ def _reached(t: np.ndarray, v: np.ndarray, ceiling: float | None, tol: tuple[flo
     quantum, step = tol
     hit = np.flatnonzero((v >= ceiling - quantum) | ((v + step > ceiling) & (step > 0)))
     first = int(hit[0]) if len(hit) else None
-    if len(error_t):  # a failure message says the ceiling was hit then
-        k = int(np.searchsorted(t, error_t[0], side="left"))
-        k = min(k, len(t) - 1)
+    if len(error_t):  # a failure message says the ceiling was hit then, at the level the
+        k = int(np.searchsorted(t, error_t[0], side="left"))  # gauge holds: reached when it
+        k = min(k, len(t) - 1)  # got there (a heap after GC stays below -Xmx by the young
+        level = v[k] - step  # generation, and thrashes at that level in back-to-back full
+        while k > 0 and v[k - 1] >= level:  # GCs before the JVM gives up)
+            k -= 1
         first = k if first is None else min(first, k)
     return first
 
@@ -135,10 +138,8 @@ def _pieces(t: np.ndarray, v: np.ndarray) -> list[tuple[int, int, float]]:
 
 
 def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
-            error_t: np.ndarray | None = None, failed_ms: int | None = None) -> Segmentation:
-    """Regimes of a gauge sampled at ``t`` (epoch ms, sorted) with values ``v``;
-    ``failed_ms``: the resource's first failure record (its OOM), where the stretches
-    attribution reads past a growth run end (``read_runs``)."""
+            error_t: np.ndarray | None = None) -> Segmentation:
+    """Regimes of a gauge sampled at ``t`` (epoch ms, sorted) with values ``v``."""
     error_t = np.zeros(0, np.int64) if error_t is None else np.sort(error_t)
     width = bin_width(t)
     tol = tolerance(v)
@@ -152,12 +153,11 @@ def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
     # (below its ceiling, not released): a stretch that rises slowly because the events
     # slowed (a GC storm before a heap OOM) is evidence for the event, and one where the
     # events go on and the gauge does not is evidence against it; neither is for the
-    # attribution to leave out. Not read: a saturation (capped), a plateau below no known
-    # ceiling (capped by a limit the evidence does not state), a release, and the stretch
-    # before the growth began (where a pool's first chunks absorb the first events), and
-    # a flat tail past the resource's first failure: once allocations fail the gauge is
-    # capped by the failure, not by the events (a growth run that goes on past it is still
-    # growth, and read as before: a heap OOM fails one allocation, the floor may go on)
+    # attribution to leave out. Not read: a saturation (capped: at the ceiling, or from
+    # where the gauge reached the level it held at its resource's own failure), a plateau
+    # below no known ceiling (capped by a limit the evidence does not state), a release,
+    # and the stretch before the growth began (where a pool's first chunks absorb the
+    # first events)
     read_runs: list[tuple[int, int]] = []
     reached_ms: int | None = None
     span = max(float(np.ptp(vb)) if len(vb) else 0.0, 1e-12)
@@ -212,10 +212,7 @@ def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
                 stopped = stopped or (st[-1] - st[end]) > 0.5 * (st[best[1]] - st[best[0]])
             if not stopped:
                 growth_runs.append((a + best[0], a + best[1]))
-                last = end
-                if failed_ms is not None:  # a flat tail is read up to the failure only
-                    last = min(end, max(best[1], int(np.searchsorted(st, failed_ms, "right")) - 1))
-                read_runs.append((a + best[0], a + last))
+                read_runs.append((a + best[0], a + end))
     chosen = max(growth_runs, key=lambda r: tb[r[1]] - tb[r[0]]) if growth_runs else None
     periodic = len(rel) > MAX_RELEASES
     first = bin_starts(t, width)

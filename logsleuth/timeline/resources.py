@@ -17,7 +17,7 @@ sample of the same log (one JVM per GC log), so
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -113,19 +113,21 @@ EXHAUSTED_BY = {
 }
 
 
-def first_failures(findings: Sequence[Any], metrics: Iterable[str]) -> dict[str, int]:
-    """Epoch ms of the first record saying each metric's resource ran out (an exhaustion
-    rule of ``EXHAUSTED_BY`` naming it), for the metrics that have one."""
-    out: dict[str, int] = {}
+def failed_at(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, int]:
+    """Per gauge, when its resource's own failure was first logged (epoch ms): the first
+    record of the rule in ``EXHAUSTED_BY`` whose globs name it. The leak test reads it as
+    the gauge reaching its ceiling, at whatever level it held then."""
+    first: dict[str, int] = {}
     for f in findings:
-        globs = EXHAUSTED_BY.get(f.rule, ())
-        if not globs or not f.first_seen:
+        globs = EXHAUSTED_BY.get(getattr(f, "rule", ""))
+        seen = getattr(f, "first_seen", None)
+        if not globs or seen is None:
             continue
-        ms = int(pd.Timestamp(f.first_seen).value // 1_000_000)
-        for m in metrics:
-            if any(fnmatch.fnmatchcase(m, g) for g in globs) and ms < out.get(m, ms + 1):
-                out[m] = ms
-    return out
+        ms = int(pd.Timestamp(seen).value // 1_000_000)
+        for name in metrics["metric"].astype(str).unique():
+            if any(fnmatch.fnmatchcase(name, g) for g in globs):
+                first[name] = min(first.get(name, ms), ms)
+    return first
 
 
 def exhausted_at_onset(leaks: list[LeakEstimate], rule: str | None,

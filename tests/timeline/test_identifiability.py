@@ -31,11 +31,13 @@ keep true of the evidence:
   inside the growth ranges 'Session closed' adds F 7.3 (p 0.008, 0.027 with one interval
   left out) over 166 intervals, still short of 1 %; only the GC storm before the OOM (a
   'flat' regime by its rate per second: the events slow down, the growth per event does
-  not) decides it. Attribution now reads it (regimes: a flat tail below the ceiling is read
-  up to the resource's first failure): with the warm-up set aside, over 325 intervals
-  'Session closed' adds F 17.2 (p 4e-5, 4e-4 with one left out) and 'Request handled' F 0.8
-  (p 0.36): decided, 15,192 B (truth 16,406 B, -7.4 %). The test below reads the whole
-  range with the warm-up, where the two are still not told apart.
+  not) decides it. Attribution now reads it: a growth run's slower tail below the ceiling
+  is read, up to where the floor reached the level it held at the first OOM (the
+  resource's own failure marks its ceiling there): with the warm-up set aside, over 229
+  intervals 'Session closed' adds F 9.7 (p 0.002, 0.01 with one left out) and 'Request
+  handled' F 0.8 (p 0.36): decided, 15,396 B (truth 16,406 B, -6.2 %); read to the end
+  of the evidence instead (past the OOM) it was not decided. The test below reads the
+  whole range with the warm-up, where the two are still not told apart.
 - ``metaspace-g1``: the leak gauge is now the *used* metaspace after GC (the truth's
   measure; the committed space ``MaxMetaspaceSize`` bounds grows ~3x faster in 64 KiB
   steps and is a gauge of its own). G1 collects every ~60 reloads, so with the start-up

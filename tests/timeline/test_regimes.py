@@ -85,6 +85,25 @@ def test_growth_that_stopped_long_ago_is_not_a_leak() -> None:
     assert est is not None and not est.is_leak
 
 
+def test_a_top_held_until_the_resource_failed_is_saturation_not_a_stopped_growth() -> None:
+    """A heap after GC (whole MiB, a floor) climbs 1 -> 28 MiB in 2 s, then holds 28-29 MiB
+    for 4.6 s of back-to-back full GCs until ``GC overhead limit exceeded``, below the
+    32 MiB -Xmx it can never reach (the young generation stays). Without the failure it
+    is growth that stopped (not a leak); with it, the top is where the heap ran out: a
+    leak, at its ceiling from when it got to that level (sample_logs/resources/
+    overhead-parallel has this shape)."""
+    t = np.r_[np.arange(0, 2000, 20), np.arange(2000, 6600, 10)].astype(np.int64)
+    v = np.r_[np.floor(np.linspace(1, 28.9, 100)), np.full(460, 28.0)] * MIB
+    v[-200:] = 29 * MIB
+    cap = Ceiling(32 * MIB, "jvm_max_heap", None)
+    assert not estimate_trend(t, v, ceiling=cap).is_leak
+    failed = estimate_trend(t, v, ceiling=cap, failed_ms=[3900])
+    assert failed is not None and failed.is_leak
+    assert failed.ceiling_reached_ms is not None and failed.ceiling_reached_ms <= 2100, (
+        failed.ceiling_reached_ms)
+    assert failed.growth_end_ms is not None and failed.growth_end_ms <= 2100
+
+
 def test_projection_names_the_ceiling_horizon_and_window() -> None:
     t = np.arange(0, 3_600_000, 1000)
     v = 1000.0 + t / 1000.0
@@ -248,10 +267,10 @@ def test_a_growth_run_covers_every_sample_of_its_first_bin() -> None:
 
 def test_attribution_reads_a_slow_tail_below_the_ceiling_up_to_the_failure() -> None:
     """A heap's floor after GC climbs 1 MiB/s for 20 s, then 0.1 MiB/s for 5 s (a GC storm:
-    the events slow down, each still leaks as much) below a 32 MiB ceiling, and the first
-    OOM record comes 3 s into the slow stretch. The regimes call the tail flat by its rate;
-    attribution reads it up to the OOM, not past it (the failure caps the gauge there), and
-    without a known failure to the end of the evidence."""
+    the events slow down, each still leaks as much) below a 32 MiB ceiling. The regimes call
+    the tail flat by its rate; attribution reads it, to the end of the evidence. With the
+    first OOM record 3 s into it, the gauge is at its ceiling from where it reached the
+    level it held then (saturation): the tail is read up to there, not past the OOM."""
     from logsleuth.timeline.regimes import segment
 
     t = np.arange(0, 25_001, 100)
@@ -262,6 +281,6 @@ def test_attribution_reads_a_slow_tail_below_the_ceiling_up_to_the_failure() -> 
     growth_end = max(r.end_ms for r in seg.regimes if r.kind == "growth")
     assert growth_end < 21_000
     assert seg.growth_ranges_ms[-1][1] == 25_000
-    failed = segment(t, v, ceiling=32 * MIB, failed_ms=23_050)
-    assert failed.growth_ranges_ms[-1][1] == 23_000
-    assert failed.growth == seg.growth  # the leak's own growth run is not changed by it
+    failed = segment(t, v, ceiling=32 * MIB, error_t=np.array([23_050]))
+    assert failed.ceiling_reached_ms is not None
+    assert growth_end < failed.growth_ranges_ms[-1][1] == failed.ceiling_reached_ms <= 23_050
