@@ -23,6 +23,7 @@ import pandas as pd
 
 from logsleuth.timeline._cols import NAT_MS, to_ms
 from logsleuth.timeline.separability import (
+    KEEP,
     Separation,
     gauge_intervals,
     interval_counts,
@@ -459,7 +460,70 @@ def _rejected(code: str, why: str, key: str, amount: float, metric_ts: object,
             extra += (": at a nearly constant event rate, growth per event and growth per "
                       "unit of time cannot be told apart")
     sep = _clock(key, x, y, dt)
+    # a best fit whose count still adds to a constant rate per second (at 5 %) is the
+    # informative reason (metaspace-g1's reloads: F 12 against the clock, not decided at
+    # 1 %); one that adds nothing to the clock is no evidence, and a steady event that
+    # fits the growth better is the honest reason: it and the clock cannot be told apart
+    leads = sep is not None and sep.p_a < KEEP
+    rival = None if leads else _flat_rival(metric_ts, metric_values, event_ts, event_keys,
+                                           weights, ranges, key)
+    if rival is not None:  # a steady event fits the growth better than any that varies
+        other, cv, amt, xo = rival
+        sep = _clock(other, xo, y, dt)
+        return NoAttribution(
+            "flat-counts", f"the event whose count fits the growth best, {{event}}, varies by "
+            f"{100 * cv:.1f} % (cv) per gauge interval over {len(y)} intervals (at least "
+            f"{100 * MIN_CV:g} % needed): at a nearly constant event rate, growth per event "
+            f"and growth per unit of time cannot be told apart ({amt:.4g} per event if the "
+            "events drive it); every event whose count varies fits worse ("
+            + why.replace("the best fit, {event}, ", "the best of them, ").replace(
+                "{event}", "the best of them") + ")" + _clock_words(sep),
+            len(y), other, amt, sep)
     return NoAttribution(code, why + extra + _clock_words(sep), len(y), key, amount, sep)
+
+
+def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
+                event_keys: Sequence[str] | pd.Series | np.ndarray,
+                weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
+                key: str, top: int = 10, min_events: int = 10,
+                ) -> tuple[str, float, float, np.ndarray] | None:
+    """A candidate left out of the fits because its count barely varies (under MIN_CV)
+    whose growth per event misses the gauge's increments less than the rejected best fit
+    ``key`` does (through the origin, over the gauge's own intervals): then the honest
+    reason is that a steady event and the clock cannot be told apart, not that ``key``
+    fits weakly. Its key, cv, amount and counts, or None."""
+    t, v, same = gauge_intervals(to_ms(metric_ts), np.asarray(metric_values, np.float64),
+                                 ranges, MAX_WINDOWS)
+    if len(t) < 3 or not same.any():
+        return None
+    y = np.diff(v)[same]
+    arr = (np.asarray(event_keys) if isinstance(event_keys, np.ndarray | pd.Series)
+           else np.asarray(list(event_keys), dtype=object))
+    ets = to_ms(event_ts)
+    inside = (ets > t[0]) & (ets <= t[-1])
+    codes, uniques = pd.factorize(arr[inside])
+    tot = np.bincount(codes[codes >= 0], minlength=len(uniques),
+                      weights=None if weights is None else weights[inside][codes >= 0])
+
+    def miss(x: np.ndarray) -> tuple[float, float]:
+        sxx = float(x @ x)
+        b = float(x @ y) / sxx if sxx > 0 else 0.0
+        r = y - b * x
+        return float(r @ r), b
+
+    worst, _ = miss(interval_counts(t, same, *_event_times(key, arr, ets, weights)))
+    best: tuple[float, str, float, float, np.ndarray] | None = None
+    for j in np.argsort(-tot, kind="stable")[:top]:
+        k = str(uniques[j])
+        if tot[j] < min_events or k == key:
+            continue
+        x = interval_counts(t, same, *_event_times(k, arr, ets, weights))
+        if (x > 0).sum() < MIN_PRESENT or x.mean() <= 0 or x.std() / x.mean() >= MIN_CV:
+            continue  # a varying candidate was ranked already
+        sse, b = miss(x)
+        if b > 0 and sse < worst and (best is None or sse < best[0]):
+            best = (sse, k, float(x.std() / x.mean()), b, x)
+    return None if best is None else (best[1], best[2], best[3], best[4])
 
 
 def _no_fit(metric_ts: object, metric_values: object, event_ts: object,

@@ -201,3 +201,28 @@ def test_a_fit_with_a_negative_amount_does_not_rank_a_candidate():
     assert f.best_r2 == pytest.approx(-0.157)
     g = CandidateFit("Plugin reloaded", 600, 11, 3125.7, -0.158, 2049.0, 1.0, 0.2)
     assert g.best_r2 == pytest.approx(0.2)
+
+
+def test_a_steady_event_that_fits_best_is_said_not_a_weak_rival():
+    """A live run's seconds with no ramp: ~145 disconnects a second (cv ~2 %), each
+    connect 3 ms before, and a subscribe at 30-54 a second. The disconnect cannot be told
+    from the clock, so no event is named; the reason used to be a weak fit of the
+    subscribe (~850 B per event, R² far below 0), an event that explains nothing. It
+    names the steady event that fits the growth (256 B if the events drive it)."""
+    from logsleuth.timeline.attribution import NoAttribution, explain_increments
+
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        t = np.arange(0, 15_001, 1000)
+        disc = np.concatenate([np.sort(rng.integers(a + 1, b, c)) for a, b, c in
+                               zip(t[:-1], t[1:], rng.integers(140, 150, 15), strict=True)])
+        sub = np.concatenate([np.sort(rng.integers(a + 1, b, c)) for a, b, c in
+                              zip(t[:-1], t[1:], rng.integers(30, 55, 15), strict=True)])
+        v = np.floor(256.0 * np.searchsorted(disc, t, side="right") / 1024) * 1024
+        keys = np.array(["Client disconnected"] * len(disc) + ["Client connected"] * len(disc)
+                        + ["Message subscribe"] * len(sub), dtype=object)
+        got = explain_increments(t, v, np.r_[disc, disc - 3, sub], keys, unit="B")
+        assert isinstance(got, NoAttribution) and got.code == "flat-counts", (seed, got)
+        assert got.template in ("Client disconnected", "Client connected"), (seed, got)
+        assert got.amount == pytest.approx(256.0, rel=0.02)
+        assert "cannot be told apart" in got.to_json()["message"]

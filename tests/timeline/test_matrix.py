@@ -67,7 +67,8 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "disconnect F 0.32 / 0 (p 0.58 / 1, counts correlated 0.999), and the cause is "
         "swallowed: no exception marks the disconnect. Per either event the slope is 269.8 B "
         "(truth 269.8), but which event, or any event rather than the clock, is not in the "
-        "evidence"),
+        "evidence; per_event_reason says so: flat-counts, naming the disconnect at ~271 B "
+        "'if the events drive it' (it named a weak fit of 'Message ... subscribe' before)"),
 }
 
 @functools.cache
