@@ -11,7 +11,10 @@ tells the future is the *average* over the whole regime, quiet stretches include
 - with a per-event attribution: the amount per event times the event's rate, counted
   over a window at least as long as the time still to go (Prometheus'
   ``predict_linear`` practice: the window is of the order of the horizon), reaching
-  back before the growth began when the same process logged the event then.
+  back before the growth began when the same process logged the event then. A warm-up
+  at its start is set aside: leading blocks whose rate is below the rest's by more than
+  the rest's own block-to-block spread allows (a client ramping up, traffic not yet
+  begun). Bursty traffic spreads by about its mean, so its quiet stretches stay in.
 
 The time to go is not room / rate when growth comes in bursts: a room smaller than one
 burst is reached when the next burst comes, not at the mean rate. So the window's own
@@ -181,6 +184,7 @@ def from_events(gauge: Projection, amount: float, ev_ts: np.ndarray, ev_counts: 
     start = int(max(earliest_start, min(growth_start, gauge.window_ms[0], end - to_go)))
     if end - start <= 0:
         return None
+    start = _after_warm_up(ev_ts, ev_counts, start, end, max(float(bucket_ms), 1.0))
     sel = (ev_ts >= start) & (ev_ts <= end)
     ts, counts = ev_ts[sel], ev_counts[sel].astype(np.float64)
     if counts.sum() <= 0:
@@ -193,6 +197,30 @@ def from_events(gauge: Projection, amount: float, ev_ts: np.ndarray, ev_counts: 
     grown = amount * np.r_[0.0, np.cumsum(counts), counts.sum()]
     return _project(t, grown, rate, se, "per-event", gauge.from_ms, gauge.value, ceiling,
                     gauge.slack)
+
+
+def _after_warm_up(ev_ts: np.ndarray, ev_counts: np.ndarray, start: int, end: int,
+                   cadence_ms: float) -> int:
+    """Where the window's warm-up ends: its leading blocks are set aside one by one while
+    the first lies below the mean of the blocks after it by more than their spread allows
+    one more such block (one-sided, ``Z``), up to half the window. A ramping client or a
+    process not yet serving is no sample of the rate to come; a quiet stretch of bursty
+    traffic is, and the bursts' spread keeps it in."""
+    edges = _blocks(start, end, cadence_ms)
+    m = len(edges) - 1
+    if m < 2 * MIN_BLOCKS:
+        return start
+    sel = (ev_ts >= start) & (ev_ts <= end)
+    per_block, _ = np.histogram(ev_ts[sel], bins=edges,
+                                weights=ev_counts[sel].astype(np.float64))
+    k = 0
+    while k < m // 2:
+        rest = per_block[k + 1:]
+        bound = rest.mean() - Z * float(np.std(rest, ddof=1)) * math.sqrt(1.0 + 1.0 / len(rest))
+        if per_block[k] >= bound:
+            break
+        k += 1
+    return int(edges[k])
 
 
 def _amount_in(gauge: Projection, ev_ts: np.ndarray, ev_counts: np.ndarray) -> float | None:

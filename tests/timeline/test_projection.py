@@ -25,7 +25,12 @@ sys.path.insert(0, str(BENCH))
 from eta_replay import eta_at, read_log  # noqa: E402
 from gen_incident_log import LeakPlan, generate  # noqa: E402
 
-from logsleuth.timeline.projection import first_passage, rate_by_time  # noqa: E402
+from logsleuth.timeline.projection import (  # noqa: E402
+    Projection,
+    first_passage,
+    from_events,
+    rate_by_time,
+)
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +147,39 @@ def test_a_steady_leak_cut_before_its_oom_is_projected_with_its_range() -> None:
     assert lo <= eta <= hi and lo <= oom <= hi, (proj, truth["cut"])
     assert proj["source"] == "per-event" and proj["level"] == 0.9
     assert "(90% range)" in incident_paragraph(result)
+
+
+def _per_event(ts: np.ndarray, counts: np.ndarray, room: float,
+               bucket_ms: int) -> Projection | None:
+    """``from_events`` at 256 B per event, the gauge's window being the whole stream."""
+
+    end, value = int(ts[-1]), 256.0 * float(counts.sum())
+    gauge = Projection(at_ms=end + 60_000, earliest_ms=end, latest_ms=end + 120_000, rate=1.0,
+                       cv=0.1, source="gauge", window_ms=(0, end), from_ms=end, value=value)
+    return from_events(gauge, 256.0, ts, counts, growth_start=0, earliest_start=0,
+                       bucket_ms=bucket_ms, ceiling=value + room)
+
+
+def test_a_client_warming_up_is_set_aside() -> None:
+    """The live JVM's shape: nothing for 3 s, a second at half rate, then ~150 a second.
+    Counted from the start the rate is 124/s and the ETA 21 % late; the warm-up lies far
+    below the steady blocks' spread, so the ETA is that of the steady rate."""
+    rng = np.random.default_rng(7)
+    ts = np.arange(50, 20_000, 100, dtype=np.int64)
+    lam = np.where(ts < 3000, 0.0, np.where(ts < 4000, 7.5, 15.0))  # per 100 ms
+    counts = rng.poisson(lam).astype(np.int64)
+    p = _per_event(ts, counts, 256.0 * 150 * 20, 100)  # 20 s to go at 150/s
+    assert p is not None and 3000 <= p.window_ms[0] <= 10_000, p
+    assert abs(p.at_ms - p.from_ms - 20_000) <= 0.05 * 20_000, p
+    assert p.earliest_ms <= p.from_ms + 20_000 <= p.latest_ms, p
+
+
+def test_a_quiet_stretch_of_bursty_traffic_is_no_warm_up() -> None:
+    """Campaign-like traffic (30 s bursts of ~200/s every 3 min, ~2/s between) whose
+    window begins in a quiet stretch: the bursts' spread keeps the quiet start in."""
+    rng = np.random.default_rng(7)
+    ts = np.arange(500, 900_000, 1000, dtype=np.int64)
+    burst = (ts % 180_000 >= 100_000) & (ts % 180_000 < 130_000)
+    counts = rng.poisson(np.where(burst, 200.0, 2.0)).astype(np.int64)
+    p = _per_event(ts, counts, 256.0 * 5000, 1000)
+    assert p is not None and p.window_ms[0] == 0, p
