@@ -154,23 +154,27 @@ def extract_metrics(records: pa.Table, defs: Iterable[MetricDef]) -> pa.Table:
     """``metrics`` rows from a records table (columns source, line, ts, message[, logger,
     text]); definitions reading ``text`` fall back to the message when there is none.
 
-    One RE2 pass over all the definitions' needles picks the few candidate rows;
-    each definition then looks only at those.
+    One search of a column finds the rows holding each definition's needle (the
+    scan's prefilter, ``NeedleMatcher``: Hyperscan where installed); each definition
+    then looks only at its rows. A ``match_substring`` per definition cost 2 % of the
+    256 MiB ``incident`` scan's CPU (27 definitions over its 50,000 gauge lines).
     """
     parts: list[pa.Table] = []
     defs = list(defs)
     if not defs or records.num_rows == 0:
         return METRICS_SCHEMA.empty_table()
-    needles = "|".join(re.escape(n) for n in sorted({d.contains for d in defs}))
-    where = "text" if "text" in records.column_names else "message"
-    any_hit = pc.fill_null(pc.match_substring_regex(records[where], needles), False)
-    if not pc.any(any_hit).as_py():
-        return METRICS_SCHEMA.empty_table()
-    records = records.filter(any_hit)
+    needles = tuple(sorted({d.contains for d in defs}))
+    found: dict[str, dict[str, np.ndarray]] = {}
     for d in defs:
         col = "text" if d.field == "text" and "text" in records.column_names else "message"
-        msg = records[col]
-        mask = pc.fill_null(pc.match_substring(msg, d.contains), False)
+        if col not in found:
+            found[col] = _needle_rows(records[col], needles)
+        rows = found[col].get(d.contains)
+        if rows is None:
+            continue
+        hit = np.zeros(records.num_rows, dtype=bool)
+        hit[rows] = True
+        mask = pa.array(hit)
         if d.logger and "logger" in records.column_names:
             mask = pc.and_(mask, pc.fill_null(
                 pc.match_substring_regex(records["logger"], _glob_regex(d.logger)), False))
@@ -184,6 +188,25 @@ def extract_metrics(records: pa.Table, defs: Iterable[MetricDef]) -> pa.Table:
         return METRICS_SCHEMA.empty_table()
     out = pa.concat_tables(parts)
     return out.sort_by([("source", "ascending"), ("line", "ascending")])
+
+
+@lru_cache(maxsize=16)
+def _matcher(needles: tuple[str, ...]) -> Any:
+    from logsleuth.rules.needles import NeedleMatcher
+
+    return NeedleMatcher(needles)
+
+
+def _needle_rows(column: pa.ChunkedArray | pa.Array, needles: tuple[str, ...]
+                 ) -> dict[str, np.ndarray]:
+    """Rows (indices) of ``column`` holding each needle; null rows hold none."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    found = _matcher(needles).rows_by_needle(arr.cast(pa.large_binary()))
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        found = {k: r[valid[r]] for k, r in found.items()}
+        found = {k: r for k, r in found.items() if len(r)}
+    return found
 
 
 def _values(hits: pa.Table, m: pa.ChunkedArray, v: ValueSpec, origin: str) -> pa.Table:
