@@ -227,9 +227,15 @@ def jvm_start_from_evidence(planned: Sequence[Any], default_tz: tzinfo | None,
     if not gc_logs_lack_wall_clock(planned, diagnostics):
         return None
     start = jvm_start_from_dumps(planned, default_tz, diagnostics)
-    if start is None:
-        return None
     gc = next(p for p in planned if p.kind == Kind.GC_LOG)
+    if start is None:  # said loudly: its pauses and heap gauges drop out of every timeline
+        diagnostics.append(Diagnostic(
+            SourceLocation(gc.source.path), "gc-unanchored",
+            "the GC logs print uptimes only (-Xlog's default decorations) and no evidence "
+            "states the JVM's start: their pauses and heap-after-GC gauges are not placed "
+            "in time (pass --jvm-start, or log with -Xlog:gc*:file=...:time,uptime)",
+            level=DiagLevel.WARNING))
+        return None
     diagnostics.append(Diagnostic(SourceLocation(gc.source.path), "gc-anchored", start.why,
                                   level=DiagLevel.WARNING))
     return start.ms

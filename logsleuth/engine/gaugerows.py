@@ -26,6 +26,8 @@ MAX_ROWS = 4096  # rows kept per candidate template (thinned in time beyond)
 UNIT_WORDS = frozenset({"b", "bytes", "byte", "k", "kb", "kib", "m", "mb", "mib", "g", "gb",
                         "gib", "%", "ms", "s", "us", "ns"})
 _KEYED = re.compile(r"[A-Za-z_][\w.-]*[=:]<\*>")
+# a metric name with a separator or labels, as exposition formats print it
+_EXPOSED = re.compile(r"[A-Za-z_:][\w:.]*(?:[_.:][\w:.]*\{.*\}|[_.:][\w:.]*|\{.*\})")
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: line numbers spread evenly
 
 
@@ -34,6 +36,8 @@ def is_candidate(template: str) -> bool:
     if _KEYED.search(template):
         return True
     tokens = template.split()
+    if len(tokens) == 2 and tokens[1] == "<*>" and _EXPOSED.fullmatch(tokens[0]):
+        return True  # one exposition sample: name{labels} value
     for i, tok in enumerate(tokens):
         if tok != "<*>":
             continue

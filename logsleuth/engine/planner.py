@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -290,7 +290,48 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
                 if note:
                     diagnostics.append(layout_diagnostic(src.path, layout, note))
         planned.append(PlannedInput(src, kind, layout, head, wrapper))
-    return _order_families(planned, default_tz, diagnostics)
+    return _order_families(share_family_layouts(planned), default_tz, diagnostics)
+
+
+def share_family_layouts(planned: list[PlannedInput]) -> list[PlannedInput]:
+    """Rolled files of one appender written in one layout get the one inferred layout that
+    reads them all.
+
+    Each file's layout is inferred from its own head, and a head can hide a field's padding:
+    an archive rolled in an error flood shows only ``ERROR`` levels, so ``%p`` and ``%-5p``
+    read it alike, and ``%p`` then glues the file's few ``INFO  |`` records onto the trace
+    before them. Among the layouts inferred for the files of one family, each file keeps
+    the one that reads most of its own header lines; of those that tie, the one that reads
+    most of the family's. Built-in and user layouts are never replaced.
+    """
+    from logsleuth.layouts.compile import CompiledLayout
+    from logsleuth.layouts.infer import header_hits
+    from logsleuth.sources.family import family_key
+
+    def inferred(p: PlannedInput) -> bool:
+        return (p.kind == Kind.APP_LOG and p.wrapper is None
+                and isinstance(p.layout, CompiledLayout)
+                and p.layout.name.startswith("inferred: "))
+
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, p in enumerate(planned):
+        if inferred(p):
+            groups.setdefault(family_key(p.source), []).append(i)
+    out = list(planned)
+    for members in groups.values():
+        layouts = list({planned[i].layout.pattern: planned[i].layout  # type: ignore[union-attr]
+                        for i in members}.values())
+        if len(layouts) < 2:
+            continue
+        heads = {i: _header_lines(head_lines(planned[i].head)) for i in members}
+        hits = {(i, k): sum(header_hits(lay, heads[i])) if heads[i] else 0  # type: ignore[arg-type]
+                for i in members for k, lay in enumerate(layouts)}
+        family = [sum(hits[(i, k)] for i in members) for k in range(len(layouts))]
+        for i in members:
+            best = max(range(len(layouts)), key=lambda k: (hits[(i, k)], family[k]))
+            if layouts[best] is not planned[i].layout:
+                out[i] = replace(planned[i], layout=layouts[best])
+    return out
 
 
 def _reads_as_app_log(head: bytes, source: Any, overrides: Any) -> bool:

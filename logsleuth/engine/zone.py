@@ -4,7 +4,13 @@ log4j2 prints local wall-clock time without an offset; the GC log of the same
 JVM (``-Xlog`` ``time`` decoration) and nginx (``$time_local``) print the host's
 offset. Reading the app log in a sibling's offset must make its first record
 line up with the sibling's first event; the offset that does is chosen, and the
-reason is reported. Nothing is guessed when no sibling lines up.
+reason is reported.
+
+A GC log stamped in UTC (``utctime``) or epoch ms (``timemillis``) gives instants but
+not the host's offset. When it also prints the uptime, it gives the JVM's start to the
+ms, and the app log of that JVM begins seconds after it: the quarter-hour offset that
+puts the app log's first record within ``START_LAG_MS`` after the start is the app
+log's. Nothing is guessed when no sibling lines up either way.
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ from logsleuth.errors import Diagnostic
 from logsleuth.model import Kind
 
 MAX_GAP_MS = 15 * 60_000  # first events further apart than this do not line up
+QUARTER_MS = 15 * 60_000  # real UTC offsets are whole quarter hours, -12 h..+14 h
+# how long after the JVM starts its app log's first record may come (logging is set up
+# in the first seconds); well under a quarter hour, so at most one offset fits
+START_LAG_MS = 60_000
 SIBLINGS: dict[Kind, tuple[str, str, str]] = {
     Kind.GC_LOG: ("logsleuth.parsers.gc", "parse_gc_log", "gc_events"),
     Kind.NGINX_ACCESS: ("logsleuth.parsers.nginx", "parse_nginx_access", "http_requests"),
@@ -48,17 +58,33 @@ def _offset_minutes(text: str | None) -> int | None:
     return -minutes if m[1] == "-" else minutes
 
 
-def _sibling(kind: Kind, head: bytes, path: str) -> tuple[int, int] | None:
-    """(offset minutes, first event epoch ms) from the head of a GC or nginx log."""
+@dataclass(frozen=True, slots=True)
+class _Sibling:
+    path: str
+    minutes: int | None  # the offset it writes (None: epoch ms, or no offset printed)
+    first_ms: int  # its first event
+    start_ms: int | None  # the JVM's start: a GC event's wall clock less its uptime
+
+
+def _sibling(kind: Kind, head: bytes, path: str) -> _Sibling | None:
+    """What the head of a GC or nginx log says about instants and offsets."""
     module, func, table = SIBLINGS[kind]
     head = head[: head.rfind(b"\n") + 1]
     result = getattr(importlib.import_module(module), func)(head, path)
-    minutes = _offset_minutes(result.timezone)
     t = result.tables.get(table)
-    if minutes is None or t is None or t.num_rows == 0:
+    if t is None or t.num_rows == 0:
         return None
-    first = pc.min(t["ts"].cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())).as_py()
-    return None if first is None else (minutes, first)
+    ms = t["ts"].cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+    first = pc.min(ms).as_py()
+    if first is None:  # uptime only: no instants at all
+        return None
+    start = None
+    if "uptime_ms" in t.column_names:
+        both = pc.and_(pc.is_valid(ms), pc.is_valid(t["uptime_ms"]))
+        if pc.any(both).as_py():
+            i = pc.index(both, True).as_py()
+            start = round(ms[i].as_py() - t["uptime_ms"][i].as_py())
+    return _Sibling(path, _offset_minutes(result.timezone), first, start)
 
 
 def _label(minutes: int) -> str:
@@ -72,24 +98,48 @@ def infer_zone(app_first_local_ms: int | None,
     """The offset that makes the app log's first record line up with its siblings'."""
     if app_first_local_ms is None:
         return None
-    seen = []
+    seen: list[_Sibling] = []
     for path, kind, head in siblings:
         with reported(path, "reading this input's head for its zone", diagnostics):
             if (s := _sibling(kind, head, path)) is not None:
-                seen.append((path, *s))
+                seen.append(s)
     best: tuple[int, int, str] | None = None
-    for path, minutes, first in seen:
-        gap = abs(app_first_local_ms - minutes * 60_000 - first)
+    for sib in seen:
+        if sib.minutes is None:
+            continue
+        gap = abs(app_first_local_ms - sib.minutes * 60_000 - sib.first_ms)
         if best is None or gap < best[0]:
-            best = (gap, minutes, path)
+            best = (gap, sib.minutes, sib.path)
     if best is None or best[0] > MAX_GAP_MS:
-        return None
+        return _from_jvm_start(app_first_local_ms, seen)
     gap, minutes, path = best
     label = _label(minutes)
-    as_utc = min(abs(app_first_local_ms - first) for _, _, first in seen)
+    as_utc = min(abs(app_first_local_ms - sib.first_ms) for sib in seen)
     why = (f"inferred from {path}, which writes {label}: read in {label} the app log's first "
            f"record is {gap / 1000:.0f} s from its first event ({as_utc / 1000:.0f} s as UTC)")
     return ZoneInference(timezone(timedelta(minutes=minutes)), label, why)
+
+
+def _from_jvm_start(app_first_local_ms: int, seen: Sequence[_Sibling]) -> ZoneInference | None:
+    """The one quarter-hour offset that puts the app log's first record just after the JVM
+    start a GC log states (wall clock and uptime on one event), whatever offset it writes."""
+    fits = {}
+    for sib in seen:
+        if sib.start_ms is None:
+            continue
+        delta = app_first_local_ms - sib.start_ms
+        off = (delta + 1000) // QUARTER_MS * QUARTER_MS  # 1 s: stamps of both are rounded
+        lag = delta - off
+        if -1000 <= lag <= START_LAG_MS and -12 * 4 <= off // QUARTER_MS <= 14 * 4:
+            fits.setdefault(off, (lag, sib.path))
+    if len(fits) != 1:
+        return None
+    ((off, (lag, path)),) = fits.items()
+    label = _label(off // 60_000)
+    why = (f"inferred from the JVM start in {path} (its wall clock less its uptime; it "
+           f"writes instants, not the host's offset): read in {label} the app log's first "
+           f"record comes {lag / 1000:.1f} s after the JVM started")
+    return ZoneInference(timezone(timedelta(minutes=off // 60_000)), label, why)
 
 
 def zone_for(planned: Sequence[object], first_instant: Callable[[object], int | None],

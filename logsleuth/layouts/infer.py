@@ -51,6 +51,7 @@ _STRONG_SEPS = (": ", " : ", " - ", " | ", "|", " |", "| ", " -- ", " --- ", "; 
 _THREAD_LEVEL = re.compile(r"(.+)/(?:" + "|".join(sorted(LEVELS)) + ")")  # Minecraft: main/INFO
 _THREAD_AT = re.compile(r"(.+):[A-Za-z_$][\w$]*@\d+")  # ZooKeeper: thread:Class@line
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_FILE_LINE = re.compile(r"[\w$-]+\.[A-Za-z]+:\d+|\?:\?")  # %F:%L, '?:?' when unknown
 _CLASS_NAME = re.compile(r"(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*")  # o.e.n.Node, a.b.Foo$Bar
 _TRAILING_LOGGER = re.compile(r" \((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*\)$")
 
@@ -254,11 +255,24 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
         if base in ("level", "blevel") and "level" in seen:
             break
         toks = [t[k] for t in chosen]
+        key = _kv_key(toks) if base == "field" else None
+        if key is not None and key not in seen:
+            # a pipe-delimited column 'sid=...' with one key on every line (empty when
+            # unset): an MDC value printed after its name, not the message's first word
+            seen.add(key)
+            slots.append(_Slot("kv", sep, toks, role=key, share=len(chosen) / len(alive)))
+            alive = chosen
+            k += 1
+            continue
         if base in ("name", "field"):
             if "name2" in seen or len(chosen) < MIN_NAME_LINES:  # at most a thread and a logger
                 break
             after = Counter(_norm(t[k + 1].sep) if len(t) > k + 1 else "" for t in chosen)
             strong = sum(n for s, n in after.items() if s in _STRONG_SEPS)
+            # log4j 1's '%c (%F:%L) - ': the caller's place in parentheses, then the gap
+            strong += sum(1 for t in chosen if len(t) > k + 2 and t[k + 1].kind == "paren"
+                          and _norm(t[k + 1].sep) == " " and _norm(t[k + 2].sep) in _STRONG_SEPS
+                          and _FILE_LINE.fullmatch(t[k + 1].text))
             dotted = _share(toks, lambda t: "." in t.text)
             if strong < AGREE * len(chosen) and dotted < AGREE:
                 break
@@ -273,6 +287,16 @@ def _slots(lines: list[list[Tok]]) -> tuple[list[_Slot], list[list[Tok]]]:
     # a trailing [group] some records lack (Elasticsearch's node name before it is known)
     last.optional = last.optional or (last.kind in ("bracket", "paren") and last.share < ALWAYS)
     return slots, alive
+
+
+_KV = re.compile(r"([A-Za-z_][\w.-]*)=\S*")
+
+
+def _kv_key(toks: Sequence[Tok]) -> str | None:
+    """The key of a column written ``key=value`` on nearly every line, or None."""
+    keys = Counter(m.group(1) if (m := _KV.fullmatch(t.text)) else None for t in toks)
+    key, n = keys.most_common(1)[0] if keys else (None, 0)
+    return key if key is not None and n >= ALWAYS * len(toks) else None
 
 
 def _dated_next(lines: list[list[Tok]]) -> bool:
@@ -316,6 +340,10 @@ def _roles(slots: list[_Slot]) -> list[str]:
     for i, s in enumerate(slots):
         values = [t.text.strip() for t in s.toks]
         eg = next((v for v in values if v), "")
+        if s.kind == "kv":
+            why.append(f"'{s.role}=' column in slot {i + 1} read as %X{{{s.role}}}, e.g. '{eg}'")
+            taken.add(s.role)
+            continue
         if s.role:  # an optional group of a bracket run: its own field
             why.append(f"optional {s.role} in brackets in slot {i + 1}, e.g. '{eg}' (on "
                        f"{_share(s.toks, lambda t: bool(t.text)):.0%} of lines)")
@@ -345,6 +373,10 @@ def _roles(slots: list[_Slot]) -> list[str]:
                 del slots[i:]  # (JBoss's 'JBAS016200: ...' message codes)
                 break
             why.append(f"{s.role} in slot {i + 1}, e.g. '{eg}'")
+        elif s.kind in ("bracket", "paren") and _share(
+                s.toks, lambda t: bool(_FILE_LINE.fullmatch(t.text))) >= AGREE:
+            s.role = "location"
+            why.append(f"caller file:line in slot {i + 1}, e.g. '{eg}'")
         elif s.kind in ("bracket", "paren"):
             named = _share(s.toks, lambda t: bool(_CLASS_NAME.fullmatch(t.text.strip())))
             # JBoss/WildFly: [category] (thread)
@@ -414,6 +446,12 @@ def _render(slots: list[_Slot], pads: dict[int, tuple[str, int]], msg_sep: str,
             out.append(f"[{conv}]" if s.kind == "bts" else conv)
             continue
         name = _CONV.get(s.role, f"X{{{s.role}}}")
+        if s.kind == "kv":
+            out.append(f"{_escape(s.role)}=%X{{{s.role}}}")
+            continue
+        if s.role == "location":
+            out.append("[%F:%L]" if s.kind == "bracket" else "(%F:%L)")
+            continue
         if s.kind in ("blevel", "bracket", "paren"):
             inner = [t.text for t in s.toks]
             right = any(v != v.rstrip() for v in inner)

@@ -174,6 +174,8 @@ def find_dumps(text: str) -> list[tuple[int, int]]:
             prev = _prev_line(text, top)
             if prev is not None and above.match(text[prev:top - 1]):
                 start, top = start - 1, prev
+        if out and start < out[-1][1]:  # the lines above this banner (jcmd's "<pid>:", a
+            out[-1] = (out[-1][0], start)  # stamp) are its own, not the walk of the last one
         nxt = text.find("\n", pos)
         out.append((start, line_no + 1 + (0 if nxt < 0 else _walk(text, nxt + 1))))
     return out

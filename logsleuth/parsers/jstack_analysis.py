@@ -86,6 +86,26 @@ def stuck_threads(thread_states: pa.Table, *, min_dumps: int = 2,
 THREADS = "jvm_threads_live"
 
 
+def thread_name_groups(thread_states: pd.DataFrame, top: int = 3) -> list[dict[str, object]]:
+    """The thread-name groups (every digit run masked: ``pool-<N>-thread-<N>``) that grow
+    from the first dump to the last, most first: what an engineer does by hand to name the
+    pool or code that starts threads and never ends them. Dumps without a time are not
+    ordered and count for nothing."""
+    df = thread_states[["source", "dump_index", "ts", "thread"]].dropna(subset=["ts"])
+    if not len(df):
+        return []
+    group = df["thread"].astype(str).str.replace(r"\d+", "<N>", regex=True)
+    dump = df["source"].astype(str) + "\0" + df["dump_index"].astype(str)
+    order = (df.assign(dump=dump).groupby("dump", sort=False)["ts"].min()
+             .sort_values(kind="stable"))
+    counts = pd.crosstab(dump, group).reindex(order.index)
+    growth = counts.iloc[-1] - counts.iloc[0]
+    grown = growth[growth > 0].sort_index().sort_values(ascending=False, kind="stable")
+    return [{"name": str(name), "first": int(counts.iloc[0][name]),
+             "last": int(counts.iloc[-1][name]), "dumps": len(counts)}
+            for name in grown.index[:top]]
+
+
 def thread_gauges(thread_states: pa.Table, stated: dict[int, int] | None = None) -> pa.Table:
     """Live threads per dump as ``metrics`` rows (``jvm_threads_live``, unit count): the
     gauge a thread leak grows, at the dump's time and first line. Dumps without a time

@@ -125,6 +125,11 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
                      "in the same millisecond as its records)")
     elif leak.get("per_event_reason"):  # say why no event is named, with the figures
         text += f" (no event is named: {leak['per_event_reason']['message']})"
+    groups = leak.get("thread_groups") or []
+    if groups:  # which threads: the name group that grew, as the dumps hold it
+        g = groups[0]
+        text += (f"; the threads named \"{g['name']}\" ({g['first']} -> {g['last']} over "
+                 f"{g['dumps']} dumps) grew most")
     proj = leak.get("projection") or {}
     ceiling = proj.get("ceiling") or {}
     said = (f" ({ceiling['source']} at {ceiling['where']})" if ceiling.get("where")

@@ -47,9 +47,11 @@ def _name_key(src: Source) -> tuple[object, ...]:
     return (active, natural, src.path)
 
 
-def _group_key(src: Source) -> tuple[str, str]:
+def family_key(src: Source) -> tuple[str, str]:
+    """(directory, family): the files one appender rolled."""
     directory = src.path.rsplit("/", 1)[0] if "/" in src.path else ""
     return directory, src.family or family_of(src.path)
+
 
 
 def order_family(sources: Sequence[Source],
@@ -64,7 +66,7 @@ def order_family(sources: Sequence[Source],
     """
     groups: dict[tuple[str, str], list[Source]] = {}
     for src in sources:
-        groups.setdefault(_group_key(src), []).append(src)
+        groups.setdefault(family_key(src), []).append(src)
     ordered: list[Source] = []
     for members in groups.values():
         by_name = sorted(members, key=_name_key)

@@ -306,8 +306,34 @@ def explain_increments(metric_ts: object, metric_values: object, event_ts: objec
     several events (counts per time bucket), so long evidence need not be expanded.
     ``ranges_ms`` are the growth regimes: only windows inside one of them are fitted.
     ``markers`` (exception instants, exceptions' own templates) help tell collinear
-    candidates apart when timing cannot (``_decide``).
+    candidates apart when timing cannot (``_decide``), and name the event whose failure
+    path leaks when the frequent events' counts are too steady to fit at all.
     """
+    got = _explain(metric_ts, metric_values, event_ts, event_keys, unit=unit,
+                   samples_per_window=samples_per_window, min_r2=min_r2,
+                   min_events=min_events, permutations=permutations, alpha=alpha,
+                   min_windows=min_windows, seed=seed, event_weights=event_weights,
+                   ranges_ms=ranges_ms, markers=markers)
+    if isinstance(got, NoAttribution) and got.code in FLAT_RESCUE:
+        marked = _flat_cooccurrence(metric_ts, metric_values, event_ts, event_keys,
+                                    event_weights, ranges_ms, min_events, markers, unit)
+        if marked is not None:
+            return marked
+    return got
+
+
+# rejections a steady event rate explains: its counts could not be fitted, so the best
+# fit left (if any) is another, irregular event's
+FLAT_RESCUE = frozenset({"flat-counts", "weak-fit", "not-significant"})
+
+
+def _explain(metric_ts: object, metric_values: object, event_ts: object,
+             event_keys: Sequence[str] | pd.Series | np.ndarray, *, unit: str,
+             samples_per_window: int | None, min_r2: float, min_events: int,
+             permutations: int, alpha: float, min_windows: int, seed: int,
+             event_weights: np.ndarray | None, ranges_ms: Sequence[tuple[int, int]] | None,
+             markers: Markers | None) -> PerEventAttribution | NoAttribution:
+    """The regression of ``explain_increments`` (its arguments, its answer)."""
     fits, (x, y), window_ms, cols, spans = _rank_cols(
         metric_ts, metric_values, event_ts, event_keys, samples_per_window, min_events, 200,
         min_windows, event_weights, ranges_ms)
@@ -460,6 +486,76 @@ def _no_fit(metric_ts: object, metric_values: object, event_ts: object,
     return NoAttribution("no-growth", "no event's count rises with the growth: the most "
                          f"frequent, {{event}}, fits a non-positive amount over {len(y)} "
                          "intervals" + _clock_words(sep), len(y), key, amount, sep)
+
+
+def _flat_cooccurrence(metric_ts: object, metric_values: object, event_ts: object,
+                       event_keys: Sequence[str] | pd.Series | np.ndarray,
+                       weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
+                       min_events: int, markers: Markers | None, unit: str,
+                       ) -> PerEventAttribution | None:
+    """At a constant event rate (a steady client, a gauge printed every 10-30 s) counts
+    cannot tell an event from the clock, nor two events of one session apart. A leak is a
+    release skipped on a failure path, though: an exception logged all through the growth
+    (in every gauge interval, at least half as often as the event) and in the same
+    millisecond as one event's records far more often than as any other's (McNemar at 1 %)
+    names that event; its amount is the gauge's rise over its count (through the origin).
+    """
+    if markers is None or markers.ts is None or markers.keys is None or not len(markers.ts):
+        return None
+    t, v, same = gauge_intervals(to_ms(metric_ts), np.asarray(metric_values, np.float64),
+                                 ranges, MAX_WINDOWS)
+    if len(t) < 3 or not same.any():
+        return None
+    y = np.diff(v)[same]
+    arr = (np.asarray(event_keys) if isinstance(event_keys, np.ndarray | pd.Series)
+           else np.asarray(list(event_keys), dtype=object))
+    ets = to_ms(event_ts)
+    inside = (ets > t[0]) & (ets <= t[-1])
+    codes, uniques = pd.factorize(arr[inside])
+    tot = np.bincount(codes[codes >= 0], minlength=len(uniques),
+                      weights=None if weights is None else weights[inside][codes >= 0])
+    causes = markers.cause_keys
+    keys = [str(uniques[j]) for j in np.argsort(-tot, kind="stable")[:6]
+            if tot[j] >= min_events and str(uniques[j]) not in causes]
+    if len(keys) < 2:  # nothing to tell it from but the clock
+        return None
+    times = {k: _event_times(k, arr, ets, weights) for k in keys}
+    x = {k: interval_counts(t, same, e, w) for k, (e, w) in times.items()}
+    mk = np.asarray(markers.keys).astype(str)
+    for fp in pd.unique(mk):
+        pick = (mk == fp) & (markers.ts > t[0]) & (markers.ts <= t[-1])
+        marks = np.repeat(markers.ts[pick], markers.counts[pick].astype(np.int64)
+                          if markers.counts is not None else 1)
+        if len(marks) < min_events:
+            continue
+        mine = interval_counts(t, same, marks, None)
+        hit = {k: _same_ms(marks, times[k][0]) for k in keys}
+        top = max(keys, key=lambda k: float(hit[k].mean()))
+        if float(hit[top].mean()) < COOCCUR or (mine == 0).any() \
+                or mine.sum() < 0.5 * x[top].sum():
+            continue
+        z = min((int((hit[top] & ~hit[k]).sum()) - int((~hit[top] & hit[k]).sum()))
+                / math.sqrt(max(int((hit[top] ^ hit[k]).sum()), 1)) for k in keys if k != top)
+        if z < Z_1PCT:
+            continue
+        xt = x[top]
+        if xt.mean() <= 0 or xt.std() / xt.mean() >= MIN_CV:
+            return None  # it varies: the regression saw it and its verdict stands
+        amount = float(xt @ y / (xt @ xt))
+        if amount <= 0:
+            return None
+        sse = float(((y - amount * xt) ** 2).sum())
+        r2 = 1.0 - sse / float((y * y).sum()) if (y * y).sum() > 0 else 0.0
+        # the events whose counts move with it: told apart by the exception alone
+        others = [k for k in keys if k != top and (x[k].std() == 0 or xt.std() == 0 or float(
+            np.corrcoef(x[k], xt)[0, 1]) >= COLLINEAR)]
+        return PerEventAttribution(
+            template=top, amount=amount, unit=unit, r2=r2, n=len(y), model="origin",
+            events=int(xt.sum()), window_ms=int(np.median(np.diff(t)[same])),
+            p_value=math.erfc(z / math.sqrt(2)), alternatives=tuple(others),
+            decided="co-occurrence",
+            alternative_amounts=tuple(float(x[k] @ y / (x[k] @ x[k])) for k in others))
+    return None
 
 
 def _without_warmup(x: np.ndarray, y: np.ndarray, spans: np.ndarray,

@@ -14,7 +14,7 @@ beside ``openFileDescriptors=``), never below it, is its ceiling.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,11 +29,19 @@ from logsleuth.parsers.metrics import METRICS_SCHEMA, MetricDef, extract_metrics
 MIN_SAMPLES = 20
 ENOUGH_SAMPLES = 100  # fewer samples must come at a regular cadence (a monitor's tick)
 IRREGULAR = 1.0  # intervals whose spread exceeds their mean are not a cadence
+# A monitor printing every 10-30 s gives a handful of samples in the minutes before a
+# failure: so few are a gauge only at a fixed rate's tick (a scheduler's, not traffic's)
+MIN_TICKS = 6
+TICK = 0.05  # spread of the intervals, over their mean, of a fixed-rate tick
+SPANS = 0.5  # ... over at least this share of the evidence's time
 _VAR = re.compile(r"(<\*>|<[A-Z]+>)")
 _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)[=:]$")
+_EXPOSED = re.compile(r"([A-Za-z_:][\w:.]*)(?:\{.*\})?")  # name{labels}: the labels may vary
+_EXPOSED_SEP = re.compile(r"[_.:]")  # a metric name, not a word: process_open_fds, a.b.c
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_NUMBER = r"-?\d+(?:\.\d+)?"
+# Java's Double.toString writes 1.2345678E7 from 10^7 on (exposition samples are doubles)
+_NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
 # names that are ids, positions or clocks, never a resource
 _NOT_A_GAUGE = re.compile(r"(?i)^(?:.*[_.-])?(?:id|ids|seq\w*|serial|uptime|elapsed|timestamp|"
                           r"epoch|time|ts|pid|tid|port|line|offset|index|idx|no|num|number|"
@@ -91,8 +99,26 @@ def _values_of(d: MetricDef, message: str) -> dict[str, float]:
     return {r["metric"]: r["value"] for r in extract_metrics(rec, [d]).to_pylist()}
 
 
+def exposition_name(tokens: list[str]) -> str | None:
+    """The metric of a message that is one exposition sample, ``name{labels} value``
+    (Prometheus/OpenMetrics text, StatsD-like ``a.b.c 42``), or None."""
+    if len(tokens) != 2 or tokens[1] != "<*>":
+        return None
+    m = _EXPOSED.fullmatch(tokens[0])
+    return m.group(1) if m and ("{" in tokens[0] or _EXPOSED_SEP.search(m.group(1))) else None
+
+
+def _name_unit(name: str) -> str | None:
+    """The unit an exposition name ends in, by its conventions (``_bytes``, ``_seconds``)."""
+    last = re.split(r"[_.:]", name.lower())[-1]
+    return {"bytes": "bytes", "seconds": "s", "percent": "%"}.get(last)
+
+
 def _variables(tokens: list[str]) -> list[Variable]:
     """The named numbers of a template's tokens."""
+    exposed = exposition_name(tokens)
+    if exposed is not None:
+        return [Variable(1, exposed, _name_unit(exposed))]
     out = []
     for i, tok in enumerate(tokens):
         pieces = _VAR.split(tok)
@@ -113,8 +139,8 @@ def _variables(tokens: list[str]) -> list[Variable]:
             if prev[-1:] in (":", "=") and not _VAR.search(prev):
                 words = _WORD.findall(prev)
                 key = words[-1] if words else None
-            elif unit is not None and _WORD.fullmatch(prev or "-"):
-                key = prev
+            elif unit is not None and _WORD.fullmatch(prev.lstrip("([") or "-"):
+                key = prev.lstrip("([")  # "(limit 2048.0 KiB)", "[max 64 MB]"
         if key:
             out.append(Variable(i, key, unit))
     # "used=N max=N bytes": one byte unit at the end speaks for the memory-like numbers
@@ -195,11 +221,17 @@ def _default_unit(raw_units: list[str], unit_word: str | None) -> str:
     return "count"
 
 
-def _rejects(t: np.ndarray, v: np.ndarray) -> str | None:
-    """Why a series is not a resource gauge (None when it may be one)."""
-    if len(v) < MIN_SAMPLES or len(np.unique(v)) < 3:
-        return "too few samples or values"
+def _rejects(t: np.ndarray, v: np.ndarray, span_ms: int = 0) -> str | None:
+    """Why a series is not a resource gauge (None when it may be one). ``span_ms``: how
+    long the evidence runs; a handful of samples must come from a monitor printing all
+    along (half of it at least), not from a warning printed each second near the end."""
     gaps = np.diff(t)
+    if len(v) < MIN_TICKS or len(np.unique(v)) < 3:
+        return "too few samples or values"
+    if len(v) < MIN_SAMPLES and not (gaps.mean() > 0 and gaps.std() <= TICK * gaps.mean()):
+        return "too few samples, and not at a fixed tick"
+    if len(v) < MIN_SAMPLES and np.ptp(t) < SPANS * span_ms:
+        return "too few samples, printed over a short part of the evidence"
     if len(v) < ENOUGH_SAMPLES and len(gaps) and gaps.mean() > 0 \
             and gaps.std() > IRREGULAR * gaps.mean():
         return "neither a regular cadence nor enough samples"
@@ -237,18 +269,30 @@ def discover_gauges(rows: Mapping[int, pa.Table], templates: list[str],
         names = set(declared["metric"].astype(str).unique())
     found: list[DiscoveredGauge] = []
     parts: list[pa.Table] = []
+    span = _span_ms(rows.values())
     for tid, table in sorted(rows.items()):
-        if tid >= len(templates) or table.num_rows < MIN_SAMPLES:
+        if tid >= len(templates) or table.num_rows < MIN_TICKS:
             continue
         if taken and _declared_share(table, taken) >= 0.5:
             continue
-        got = _from_template(templates[tid], table, names)
+        got = _from_template(templates[tid], table, names, span)
         for gauge, metric_rows in got:
             names.add(gauge.metric)
             found.append(gauge)
             parts.append(metric_rows)
     out = pa.concat_tables(parts) if parts else METRICS_SCHEMA.empty_table()
     return found, out
+
+
+def _span_ms(tables: Iterable[pa.Table]) -> int:
+    """How long the evidence runs, as the candidate rows (frequent templates) show it."""
+    lo, hi = None, None
+    for table in tables:
+        got = pc.min_max(table["ts"].cast(pa.int64()))
+        if got["min"].is_valid:
+            lo = got["min"].as_py() if lo is None else min(lo, got["min"].as_py())
+            hi = got["max"].as_py() if hi is None else max(hi, got["max"].as_py())
+    return 0 if lo is None else int(hi - lo)
 
 
 def _declared_share(table: pa.Table, taken: Mapping[str, np.ndarray]) -> float:
@@ -265,7 +309,7 @@ def _declared_share(table: pa.Table, taken: Mapping[str, np.ndarray]) -> float:
     return hits / max(table.num_rows, 1)
 
 
-def _from_template(template: str, table: pa.Table, names: set[str],
+def _from_template(template: str, table: pa.Table, names: set[str], span_ms: int,
                    ) -> list[tuple[DiscoveredGauge, pa.Table]]:
     tokens = template.split()
     variables = _variables(tokens)
@@ -292,7 +336,7 @@ def _from_template(template: str, table: pa.Table, names: set[str],
         sibling = next((s for s in variables if _caps(s, var)), None)
         for sib in ([sibling, None] if sibling else [None]):
             got = _try(tokens, template, var, sib, contains, lead, table, names, seen_series,
-                       messages)
+                       span_ms, messages)
             if got is not None:
                 out.append(got)
                 break
@@ -301,7 +345,7 @@ def _from_template(template: str, table: pa.Table, names: set[str],
 
 def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
          contains: str, lead: list[str], table: pa.Table, names: set[str],
-         seen_series: list[np.ndarray], messages: tuple[pa.Array, np.ndarray],
+         seen_series: list[np.ndarray], span_ms: int, messages: tuple[pa.Array, np.ndarray],
          ) -> tuple[DiscoveredGauge, pa.Table] | None:
     """``messages``: the table's distinct messages and each row's index into them."""
     regex = _regex(tokens, var.token, None if sib is None else sib.token)
@@ -311,7 +355,7 @@ def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
     hit = pc.match_substring_regex(distinct, regex).fill_null(False).to_numpy(
         zero_copy_only=False)
     ok = np.append(hit, False)[codes]  # code -1: a null message
-    if ok.sum() < MIN_SAMPLES or ok.mean() < 0.9:
+    if ok.sum() < MIN_TICKS or ok.mean() < 0.9:
         return None
     if len(np.unique(codes[ok])) < 3:  # fewer values than _rejects asks for
         return None
@@ -336,7 +380,7 @@ def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
     gauge = rows.filter(pc.equal(rows["metric"], name)).sort_by("ts")
     t = gauge["ts"].cast(pa.int64()).to_numpy(zero_copy_only=False)
     v = gauge["value"].to_numpy(zero_copy_only=False).astype(np.float64)
-    if _rejects(t, v) is not None:
+    if _rejects(t, v, span_ms) is not None:
         return None
     if sib is not None:  # a ceiling is constant and never below the gauge
         cap = rows.filter(pc.equal(rows["metric"], f"{name}_max"))["value"].to_numpy(

@@ -189,7 +189,8 @@ def _leak_json(k: LeakEstimate) -> dict[str, object]:
                 "alternative_amounts": list(pe.alternative_amounts),
                 "separations": [sp.to_json() for sp in pe.separations]},
             "per_event_reason": None if k.per_event_reason is None
-            else k.per_event_reason.to_json()}
+            else k.per_event_reason.to_json(),
+            "thread_groups": list(k.thread_groups)}
 
 
 def _resource_json(metric: str) -> dict[str, str] | None:

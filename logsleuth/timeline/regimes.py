@@ -112,9 +112,12 @@ def _reached(t: np.ndarray, v: np.ndarray, ceiling: float | None, tol: tuple[flo
     quantum, step = tol
     hit = np.flatnonzero((v >= ceiling - quantum) | ((v + step > ceiling) & (step > 0)))
     first = int(hit[0]) if len(hit) else None
-    if len(error_t):  # a failure message says the ceiling was hit then
-        k = int(np.searchsorted(t, error_t[0], side="left"))
-        k = min(k, len(t) - 1)
+    if len(error_t):  # a failure message says the ceiling was hit then, at the level the
+        k = int(np.searchsorted(t, error_t[0], side="left"))  # gauge holds: reached when it
+        k = min(k, len(t) - 1)  # got there (a heap after GC stays below -Xmx by the young
+        level = v[k] - step  # generation, and thrashes at that level in back-to-back full
+        while k > 0 and v[k - 1] >= level:  # GCs before the JVM gives up)
+            k -= 1
         first = k if first is None else min(first, k)
     return first
 

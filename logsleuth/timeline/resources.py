@@ -17,7 +17,9 @@ sample of the same log (one JVM per GC log), so
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,6 +111,23 @@ EXHAUSTED_BY = {
     "hikari-pool-exhausted": ("*active*",),
     "too-many-open-files": DESCRIPTOR_GLOBS,
 }
+
+
+def failed_at(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, int]:
+    """Per gauge, when its resource's own failure was first logged (epoch ms): the first
+    record of the rule in ``EXHAUSTED_BY`` whose globs name it. The leak test reads it as
+    the gauge reaching its ceiling, at whatever level it held then."""
+    first: dict[str, int] = {}
+    for f in findings:
+        globs = EXHAUSTED_BY.get(getattr(f, "rule", ""))
+        seen = getattr(f, "first_seen", None)
+        if not globs or seen is None:
+            continue
+        ms = int(pd.Timestamp(seen).value // 1_000_000)
+        for name in metrics["metric"].astype(str).unique():
+            if any(fnmatch.fnmatchcase(name, g) for g in globs):
+                first[name] = min(first.get(name, ms), ms)
+    return first
 
 
 def exhausted_at_onset(leaks: list[LeakEstimate], rule: str | None,

@@ -22,16 +22,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.model import Severity
+from logsleuth.parsers.jstack_analysis import THREADS, thread_name_groups
 from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.anomalies import template_anomalies
 from logsleuth.timeline.attribution import Markers, NoAttribution, explain_increments
 from logsleuth.timeline.bounds import ThinnedLines, bounded_series
-from logsleuth.timeline.ceilings import ceilings_for
+from logsleuth.timeline.ceilings import Ceiling, ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset, first_fatal
 from logsleuth.timeline.resources import (
     SECONDARY,
     exhausted_at_onset,
+    failed_at,
     post_gc_floor,
     refine_dump_times,
 )
@@ -76,6 +78,25 @@ def _maxima(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, float]:
         return {}
     names = metrics.loc[metrics["unit"].astype(str) == "B", "metric"].astype(str).unique()
     return dict.fromkeys(names, best)
+
+
+def _failure_ceilings(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, Ceiling]:
+    """The ``max`` a direct-memory failure reported, as the ceiling of the byte gauges no
+    definition caps (a discovered gauge the OOM's own metric does not name), with the
+    failure record that stated it: a projection names where its ceiling was read."""
+    best = None
+    for f in findings:
+        got = f.extracted.get("max") if isinstance(f.extracted, dict) else None
+        if got and got.get("unit") in ("bytes", "B") and (
+                best is None or float(got["max"]) > best[0]):
+            ex = f.example if isinstance(f.example, dict) else {}
+            where = f"{ex['path']}:{int(ex['line'])}" if ex.get("path") and ex.get(
+                "line") else None
+            best = (float(got["max"]), str(f.rule), where)
+    if best is None:
+        return {}
+    names = metrics.loc[metrics["unit"].astype(str) == "B", "metric"].astype(str).unique()
+    return dict.fromkeys(names, Ceiling(*best))
 
 
 def _family(path: str) -> str:
@@ -136,8 +157,9 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
         return [], metrics
     metrics = post_gc_floor(metrics)  # after-GC gauges: the live set, not the sawtooth
     metrics = refine_dump_times(metrics, _frame(result, "thread_states"))
-    ceilings = ceilings_for(metrics, limits)
-    leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings)
+    ceilings = {**_failure_ceilings(result.findings, metrics), **ceilings_for(metrics, limits)}
+    leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings,
+                           failed_ms=failed_at(result.findings, metrics))
     leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, k.metric in SECONDARY, -k.r2))
     _publish_discovered(result, metrics, found, {k.metric for k in leaks})
     leaks = [k if k.metric not in found else replace(k, gauge=found[k.metric].to_json())
@@ -280,6 +302,9 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
     leaks = sorted(leaks, key=lambda k: k.ceiling_reached_ms is None)
     gc = _frame(result, "gc_events")
     threads = _frame(result, "thread_states")
+    if threads is not None and any(k.metric == THREADS for k in leaks):
+        groups = tuple(thread_name_groups(threads))
+        leaks = [replace(k, thread_groups=groups) if k.metric == THREADS else k for k in leaks]
     http = _frame(result, "http_requests")
     symptoms, pre = [], []
     if onset is not None and len(notable):

@@ -52,7 +52,9 @@ def _src(df: pd.DataFrame, default: str) -> pd.Series:
 
 def _first_per_source(df: pd.DataFrame, mask: np.ndarray, ts: np.ndarray,
                       default: str) -> list[tuple[str, int, int]]:
-    """(source, ts, row) of the earliest masked row per source."""
+    """(source, ts, row) of the earliest masked row per source. Rows not placed in time (a
+    GC log of uptimes nothing anchored) have no lead or lag to give."""
+    mask = mask & (ts != NAT_MS)
     if not mask.any():
         return []
     sub = pd.DataFrame({"src": _src(df, default).to_numpy()[mask], "ts": ts[mask],
@@ -172,19 +174,20 @@ def precursors(records: pd.DataFrame, onset_ms: int, *, gc_events: pd.DataFrame 
     out += _rate_changes(ts[err], start, onset_ms, "errors", w[err])
     out += _rate_changes(ts[warn], start, onset_ms, "warnings", w[warn])
     if gc_events is not None and len(gc_events):
-        gts = to_ms(gc_events["ts"])
-        anom = gc_anomalies(gc_events) & (gts < onset_ms)
+        gts = to_ms(gc_events["ts"])  # unplaced (NaT) pauses precede nothing
+        anom = gc_anomalies(gc_events) & (gts < onset_ms) & (gts != NAT_MS)
         if anom.any():
             i = int(np.flatnonzero(anom)[np.argmin(gts[anom])])
             out.append(Precursor("gc-spike", int(gts[i]), onset_ms - int(gts[i]),
                                  f"{int(anom.sum())} anomalous GCs before onset, first pause "
                                  f"{float(gc_events['pause_ms'].iloc[i]):.0f} ms", "gc"))
         out += [dataclass_replace_kind(p, "gc-frequency")
-                for p in _rate_changes(gts[gts < onset_ms], start, onset_ms, "GCs")]
+                for p in _rate_changes(gts[(gts < onset_ms) & (gts != NAT_MS)], start,
+                                       onset_ms, "GCs")]
     if thread_states is not None and len(thread_states):
         tts = to_ms(thread_states["ts"])
         blocked = (thread_states["state"].astype(str).str.upper().to_numpy() == "BLOCKED") & (
-            tts < onset_ms)
+            tts < onset_ms) & (tts != NAT_MS)
         if blocked.any():
             t = int(tts[blocked].min())
             out.append(Precursor("blocked-threads", t, onset_ms - t,

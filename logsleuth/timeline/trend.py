@@ -8,7 +8,7 @@ and no drawdown that gives back a real share of the rise.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -59,6 +59,8 @@ class LeakEstimate:
     per_event_reason: NoAttribution | None = None  # why ``per_event`` is None
     projection: Projection | None = None  # the ETA, its range and the rate it came from
     segment_start_ms: int | None = None  # the growth's process began (after a release)
+    # a thread gauge: the name groups that grew between the first and last dump
+    thread_groups: tuple[dict[str, object], ...] = ()
 
     def with_per_event(self, per_event: PerEventAttribution | NoAttribution | None,
                        ) -> LeakEstimate:
@@ -199,13 +201,16 @@ def _best_split(y: np.ndarray, min_size: int) -> tuple[int, float]:
 def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = "",
                    maximum: float | None = None, bins: int = 200,
                    from_error: object = None, ceiling: Ceiling | None = None,
-                   ) -> LeakEstimate | None:
+                   failed_ms: Sequence[int] = ()) -> LeakEstimate | None:
     """Trend of one series (``ts`` epoch ms or datetimes); None with fewer than 3 points.
 
     ``from_error`` marks values read from failure messages (True per sample): they
     say when the ceiling was hit but stay out of the fit while the gauge itself was
     sampled. ``ceiling`` (or a bare ``maximum``) is the limit the gauge runs into.
     ``bins`` is kept for callers; the time bins follow the gauge's own cadence.
+    ``failed_ms``: when the resource's own failure was logged (the first
+    ``OutOfMemoryError: Java heap space`` for the heap): it ran out then, at whatever
+    level the gauge held, as a failure message's value says.
     """
     t = to_ms(ts)
     v = np.asarray(values, dtype=np.float64)
@@ -220,8 +225,9 @@ def estimate_trend(ts: object, values: object, *, metric: str = "", unit: str = 
     if ceiling is None and maximum is not None:
         ceiling = Ceiling(float(maximum), "maximum", None)
     gauge = ~err if (~err).sum() >= 3 else np.ones(len(t), bool)
+    failed = np.sort(np.concatenate([t[err & ~gauge], np.asarray(failed_ms, np.int64)]))
     seg = segment(t[gauge], v[gauge], ceiling=None if ceiling is None else ceiling.value,
-                  error_t=t[err & ~gauge])
+                  error_t=failed)
     tb, vb = seg.t, seg.v
     a, b = seg.growth if seg.growth is not None else (0, len(tb) - 1)
     gt, gv = tb[a:b + 1], vb[a:b + 1]
@@ -334,10 +340,12 @@ def detect_leak(ts: object, values: object, **kwargs: object) -> LeakEstimate | 
 
 def estimate_leaks(metrics: pd.DataFrame, maxima: Mapping[str, float] | None = None, *,
                    ceilings: Mapping[str, Ceiling] | None = None,
-                   everything: bool = False) -> list[LeakEstimate]:
+                   everything: bool = False,
+                   failed_ms: Mapping[str, int] | None = None) -> list[LeakEstimate]:
     """Every leaking metric of a metrics table (columns ``metric, ts, value, unit``
     [, ``origin``]): ceilings are not gauges, error values are marked. ``everything``
-    returns the estimates of non-leaking gauges too."""
+    returns the estimates of non-leaking gauges too. ``failed_ms``: per metric, when its
+    resource's own failure was first logged (``estimate_trend``)."""
     out: list[LeakEstimate] = []
     maxima = maxima or {}
     ceilings = ceilings or {}
@@ -350,7 +358,9 @@ def estimate_leaks(metrics: pd.DataFrame, maxima: Mapping[str, float] | None = N
         est = estimate_trend(grp["ts"], grp["value"].to_numpy(dtype=np.float64),
                              metric=str(name), unit=unit, maximum=maxima.get(str(name)),
                              from_error=None if org is None else org == "error",
-                             ceiling=ceilings.get(str(name)))
+                             ceiling=ceilings.get(str(name)),
+                             failed_ms=[v for v in [(failed_ms or {}).get(str(name))]
+                                        if v is not None])
         if est is not None and (est.is_leak or everything):
             out.append(est)
     return out

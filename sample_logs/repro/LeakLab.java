@@ -49,6 +49,8 @@ public final class LeakLab {
     long seconds = Long.getLong("lab.seconds", 30);
     long afterOomMs = Long.getLong("lab.afterOomMs", 2500);
     int leakBytes = Integer.getInteger("lab.leakBytes", 2048);
+    int leakChunks = Integer.getInteger("lab.leakChunks", 1);  // >1: many small objects
+    boolean executors = System.getProperty("lab.threadStyle", "thread").equals("executor");
     int rate = Integer.getInteger("lab.rate", 400);  // requests per second
     long seed = Long.getLong("lab.seed", 7);
     LOG.info("LeakLab starting mode={} JVM arguments: {}", mode,
@@ -92,7 +94,8 @@ public final class LeakLab {
             LOG.info("Request handled id={} path=/api/items status=200", id);
             if (--sessionLeft == 0) {
               sessionLeft = 1 + rnd.nextInt(8);
-              RETAINED.add(new byte[leakBytes]);  // the leak: session state kept forever
+              RETAINED.add(leakChunks <= 1 ? new byte[leakBytes]  // the leak: session state
+                  : chunks(leakChunks, leakBytes / leakChunks));     // kept forever
               EVENTS.incrementAndGet();
               LEAKED.addAndGet(leakBytes);
               LOG.info("Session closed session={} requests={}", session++, requests);
@@ -129,15 +132,26 @@ public final class LeakLab {
             if (--sessionLeft == 0) {
               sessionLeft = 1 + rnd.nextInt(8);
               long job = session++;
-              Thread t = new Thread(() -> {
-                while (true) {
-                  LockSupport.park();  // waits for a completion signal that never comes
-                }
-              }, "job-worker-" + job);
-              t.setDaemon(true);
-              t.start();
+              String worker;
+              if (executors) {  // a pool per job, never shut down: its idle worker stays
+                java.util.concurrent.ExecutorService ex =
+                    java.util.concurrent.Executors.newFixedThreadPool(1);
+                java.util.concurrent.Future<String> f =
+                    ex.submit(() -> Thread.currentThread().getName());
+                RETAINED.add(ex);
+                worker = f.get();
+              } else {
+                Thread t = new Thread(() -> {
+                  while (true) {
+                    LockSupport.park();  // waits for a completion signal that never comes
+                  }
+                }, "job-worker-" + job);
+                t.setDaemon(true);
+                t.start();
+                worker = t.getName();
+              }
               EVENTS.incrementAndGet();
-              LOG.info("Job submitted job={} worker={}", job, t.getName());
+              LOG.info("Job submitted job={} worker={}", job, worker);
             }
           }
           case "pool" -> {
@@ -178,7 +192,7 @@ public final class LeakLab {
           }
           default -> throw new IllegalArgumentException(mode);
         }
-      } catch (java.sql.SQLException e) {
+      } catch (java.sql.SQLException | java.util.concurrent.ExecutionException e) {
         LOG.error("Request failed id={}", id, e);
       } catch (OutOfMemoryError e) {
         if (firstOomMs < 0) {
@@ -205,6 +219,15 @@ public final class LeakLab {
       firstOomMs = System.currentTimeMillis();
     }
     OOMS.incrementAndGet();
+  }
+
+  /** One event's leaked state as many small objects (what makes a full GC's marking slow). */
+  private static byte[][] chunks(int n, int size) {
+    byte[][] parts = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      parts[i] = new byte[size];
+    }
+    return parts;
   }
 
   /** A request's working set: chunks that are garbage once it returns, or once it fails. */

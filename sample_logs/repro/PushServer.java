@@ -37,6 +37,7 @@ import io.netty.util.internal.PlatformDependent;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.apache.logging.log4j.ThreadContext;
 
 import java.io.FileWriter;
 import java.io.IOException;
@@ -70,7 +71,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * -Dpush.logCause (log the encoder NPE or swallow it, true), -Dpush.monitorStyle (k, usedmax,
  * bufferpool or kv: how the monitor prints the gauge), -Dpush.errorDetail (repeat an unhandled
  * exception's text in the log message, false), -Dpush.truthFile (a CSV, outside the evidence,
- * where the monitor writes the server's own counters each tick).
+ * where the monitor writes the server's own counters each tick), -Dpush.eventStyle (session or
+ * request: how connects and disconnects are worded, session), -Dpush.monitorPeriodMs (1000).
+ * The session id is also in the MDC (ThreadContext "sid") while a session is logged about, for
+ * layouts that print it.
  */
 public final class PushServer {
     private static final Logger LOG = LogManager.getLogger(PushServer.class);
@@ -292,6 +296,8 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
     static final AtomicLong DISCONNECTS = new AtomicLong();
     static final AtomicLong LEAKED_BUFFERS = new AtomicLong();
     private static final boolean ERROR_DETAIL = Boolean.getBoolean("push.errorDetail");
+    /** session: "Client connected: ..." / "Client disconnected: ..."; request: an access-log wording. */
+    private static final boolean REQUEST_STYLE = "request".equals(System.getProperty("push.eventStyle", "session"));
 
     private final SessionRegistry registry;
     private final PacketEncoder encoder;
@@ -315,7 +321,16 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
             Session s = new Session(id, user, ctx.channel());
             ctx.channel().attr(SESSION).set(s);
             registry.add(s);
-            LOG.info("Client connected: sessionId={} user={} remote={} sessions={}", id, user, ctx.channel().remoteAddress(), registry.size());
+            ThreadContext.put("sid", id);
+            try {
+                if (REQUEST_STYLE) {
+                    LOG.info("Upgraded to websocket uri={} user={} remote={}", hs.requestUri(), user, ctx.channel().remoteAddress());
+                } else {
+                    LOG.info("Client connected: sessionId={} user={} remote={} sessions={}", id, user, ctx.channel().remoteAddress(), registry.size());
+                }
+            } finally {
+                ThreadContext.remove("sid");
+            }
             ByteBuf welcome = encoder.encodePacket(ctx.alloc(), s, new Packet(Packet.WELCOME, "welcome " + user));
             ctx.writeAndFlush(new BinaryWebSocketFrame(welcome));
         } else {
@@ -339,8 +354,14 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
         Session s = ctx.channel().attr(SESSION).get();
         if (s != null) {
             registry.remove(s);
-            LOG.info("Client disconnected: sessionId={} user={} durationMs={} sessions={}",
-                    s.id, s.userName, System.currentTimeMillis() - s.connectedAt, registry.size());
+            ThreadContext.put("sid", s.id);
+            if (REQUEST_STYLE) {
+                LOG.info("Request completed uri=/ws status=101 durationMs={} bytesOut={}",
+                        System.currentTimeMillis() - s.connectedAt, 128 + (s.id.hashCode() & 0x3ff));
+            } else {
+                LOG.info("Client disconnected: sessionId={} user={} durationMs={} sessions={}",
+                        s.id, s.userName, System.currentTimeMillis() - s.connectedAt, registry.size());
+            }
             DISCONNECTS.incrementAndGet();
             String user = s.userName;
             if (leakOnDisconnect) {
@@ -357,6 +378,7 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
                     LOG.error("Failed to publish offline presence for sessionId={}", s.id, e);
                 }
             }
+            ThreadContext.remove("sid");
             s.clear();
         }
         super.channelInactive(ctx);
@@ -380,7 +402,10 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
  * whose memory the JDK reserves and a Cleaner frees). -Dpush.monitorStyle picks the line:
  * k = "netty_direct_memory: <KiB>k", usedmax = "directMemory used=<B> max=<B>",
  * bufferpool = "BufferPool direct: count=<n> used=<B> capacity=<B>",
- * kv = "direct: count=<n> used=<B> capacity=<B> bytes".
+ * kv = "direct: count=<n> used=<B> capacity=<B> bytes", prom = a Prometheus exposition sample
+ * "jvm_buffer_memory_used_bytes{id="direct",} <B as a Java double>", mb = "DirectMemory:
+ * used=<MiB, 2 decimals>MB max=<MiB>MB" (the /1024/1024 habit), kib = "Direct buffers: <KiB,
+ * 1 decimal> KiB in use (limit <KiB> KiB)".
  */
 final class DirectMemoryMonitor extends Thread {
     private static final Logger LOG = LogManager.getLogger("com.example.push.metrics");
@@ -441,6 +466,17 @@ final class DirectMemoryMonitor extends Thread {
                     break;
                 case "kv":
                     LOG.info("direct: count={} used={} capacity={} bytes", jdkCount, jdkUsed, jdkCapacity);
+                    break;
+                case "prom":
+                    LOG.info("jvm_buffer_memory_used_bytes{id=\"direct\",} " + Double.toString((double) used));
+                    break;
+                case "mb":
+                    LOG.info(String.format(java.util.Locale.ROOT, "DirectMemory: used=%.2fMB max=%.2fMB",
+                            used / 1048576.0, max / 1048576.0));
+                    break;
+                case "kib":
+                    LOG.info(String.format(java.util.Locale.ROOT, "Direct buffers: %.1f KiB in use (limit %.1f KiB)",
+                            used / 1024.0, max / 1024.0));
                     break;
                 default:
                     LOG.info("netty_direct_memory: {}k", used / 1024);

@@ -122,12 +122,34 @@ def ws_connect(port: int, user: str, timeout: float) -> WsConn | None:
     return conn
 
 
+class Bursts:
+    """Bursty traffic: the rate jumps between levels for phases of 0.5-3 s (seeded), like
+    clients that arrive in waves, so counts per interval vary instead of staying flat."""
+
+    LEVELS = (0.15, 0.5, 1.0, 2.5)
+
+    def __init__(self, seed: int) -> None:
+        self.rnd = random.Random(seed ^ 0x5EED)
+        self.until = 0.0
+        self.factor = 1.0
+
+    def factor_now(self) -> float:
+        now = time.monotonic()
+        if now >= self.until:
+            self.until = now + self.rnd.uniform(0.5, 3.0)
+            self.factor = self.rnd.choice(self.LEVELS)
+        return self.factor
+
+
 def churn_worker(
-    port: int, stop: threading.Event, stats: Stats, rate: float, budget: int, seed: int
+    port: int, stop: threading.Event, stats: Stats, rate: float, budget: int, seed: int,
+    burst: bool = False,
 ) -> None:
     """Connect, read the welcome packet, maybe send a message, disconnect; repeat."""
     rnd = random.Random(seed)
+    bursts = Bursts(seed) if burst else None
     while not stop.is_set():
+        rate_now = rate * bursts.factor_now() if bursts is not None else rate
         with stats.lock:
             if stats.disconnects >= budget:
                 return
@@ -136,7 +158,7 @@ def churn_worker(
             conn = ws_connect(port, user, timeout=3.0)
         except OSError:
             stats.bump("handshakes_failed")
-            stop.wait(1.0 / rate)
+            stop.wait(1.0 / rate_now)
             continue
         if conn is None:
             # Like the real mobile clients: retry a failed handshake almost at once (no backoff).
@@ -157,7 +179,7 @@ def churn_worker(
         finally:
             conn.close()
             stats.bump("disconnects")
-        stop.wait(1.0 / rate)
+        stop.wait(1.0 / rate_now)
 
 
 def subscriber_worker(port: int, stop: threading.Event, stats: Stats, idx: int) -> None:
@@ -215,6 +237,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=20.0, help="connects per second per churner")
     ap.add_argument("--budget", type=int, default=100000, help="disconnects before churn stops")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--burst", action="store_true", help="bursty churn (rate varies in phases)")
     args = ap.parse_args()
 
     stop = threading.Event()
@@ -231,7 +254,7 @@ def main() -> None:
     threads += [
         threading.Thread(
             target=churn_worker,
-            args=(args.port, stop, stats, args.rate, args.budget, args.seed + i),
+            args=(args.port, stop, stats, args.rate, args.budget, args.seed + i, args.burst),
             daemon=True,
         )
         for i in range(args.churners)

@@ -56,6 +56,9 @@ class Case:
     dump_every_s: float = 0.0  # jstack cadence (0: none)
     libs: tuple[str, ...] = tuple(LIBS)
     nofile: int = 0  # the process' descriptor limit (soft and hard, as `ulimit -n`), 0: inherited
+    gc_log: str = GC_LOG  # the -Xlog option: decorations, selection, rotation differ by case
+    log4j: str = "log4j2-resources.xml"  # the app log's layout (LAYOUTS: how truth reads it)
+    dump_tool: str = "jstack"  # jstack: one file per dump; jcmd: appended to threads.txt
 
 
 CASES = {c.name: c for c in (
@@ -79,9 +82,36 @@ CASES = {c.name: c for c in (
          libs=tuple(POOL_LIBS)),
     Case("fd-g1", "fd", ("-Xmx64m", "-XX:+UseG1GC"), 50, "Upload handled", "fd", True,
          {"lab.rate": "40"}, nofile=256),
+    # shapes the cases above do not have (issue 19, second round): other collectors, other
+    # -Xlog decorations, a rotated GC log, another app-log layout, another OOM kind, thread
+    # dumps appended by jcmd to one file, threads named by an executor
+    Case("heap-serial-rotated", "heap", ("-Xms32m", "-Xmx32m", "-XX:+UseSerialGC"), 45,
+         "Session closed", "heap", True, {"lab.leakBytes": "16384", "lab.rate": "400"},
+         gc_log="-Xlog:gc*:file=gc.log:utctime,uptimemillis,level,tags:filecount=4,filesize=256k",
+         log4j="log4j2-resources-iso.xml"),
+    Case("heap-shenandoah", "heap", ("-Xms32m", "-Xmx32m", "-XX:+UseShenandoahGC"), 45,
+         "Session closed", "heap", True, {"lab.leakBytes": "16384", "lab.rate": "400"},
+         # the default decorations (uptime, level, tags); gc+stats alone would be 9 MB
+         gc_log="-Xlog:gc,gc+init,gc+metaspace:file=gc.log"),
+    Case("overhead-parallel", "heap", ("-Xms32m", "-Xmx32m", "-XX:+UseParallelGC"), 50,
+         "Session closed", "heap", True,
+         {"lab.leakBytes": "16384", "lab.leakChunks": "128", "lab.rate": "20000"},
+         gc_log="-Xlog:gc:file=gc.log:time,level,tags"),  # gc only: no heap breakdown lines
+    Case("undersized-parallel", "undersized", ("-Xms32m", "-Xmx32m", "-XX:+UseParallelGC"), 25,
+         "Session closed", "heap", False, {"lab.cacheBytes": str(16 << 20), "lab.rate": "400"},
+         gc_log="-Xlog:gc*:file=gc.log:timemillis,uptimemillis,level,tags"),
+    Case("threads-executor", "threads", ("-Xmx32m", "-XX:+UseSerialGC", "-Xss256k"), 25,
+         "Job submitted", "threads", True, {"lab.rate": "60", "lab.threadStyle": "executor"},
+         dump_every_s=2.5, dump_tool="jcmd", gc_log="-Xlog:gc:file=gc.log:time,uptime,level,tags"),
 )}
 
-_HEADER = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) ")
+# how truth reads each app-log layout: the record header's time and its strptime format
+LAYOUTS = {
+    "log4j2-resources.xml": (re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) "),
+                             "%Y-%m-%d %H:%M:%S.%f"),
+    "log4j2-resources-iso.xml": (re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d{3}) \["),
+                                 "%Y-%m-%dT%H:%M:%S,%f"),
+}
 
 
 def compile_lab(classes: Path) -> None:
@@ -102,10 +132,10 @@ def run_case(case: Case, out: Path, classes: Path) -> dict[str, object]:
         props = {"lab.mode": case.mode, "lab.seconds": str(case.seconds),
                  "lab.logDir": str(evidence), "lab.truthFile": str(work / "truth.csv"),
                  "lab.pluginDir": str(work / "plugins"), "lab.spoolDir": str(work / "spool"),
-                 "log4j.configurationFile": str(HERE / "log4j2-resources.xml"), **case.props}
+                 "log4j.configurationFile": str(HERE / case.log4j), **case.props}
         if case.mode == "pool":  # slf4j-simple writes the app log
             props["org.slf4j.simpleLogger.logFile"] = str(evidence / "app.log")
-        cmd = ["java", *case.jvm, GC_LOG, *(f"-D{k}={v}" for k, v in props.items()),
+        cmd = ["java", *case.jvm, case.gc_log, *(f"-D{k}={v}" for k, v in props.items()),
                "-cp", f"{classes}:{':'.join(case.libs)}", "com.example.leaklab.LeakLab"]
         env = dict(os.environ, TZ=ZONE)
         t0 = time.monotonic()
@@ -115,11 +145,7 @@ def run_case(case: Case, out: Path, classes: Path) -> dict[str, object]:
         next_dump = t0 + case.dump_every_s
         while proc.poll() is None and time.monotonic() - t0 < HARD_LIMIT_S:
             if case.dump_every_s and time.monotonic() >= next_dump:
-                stamp = datetime.now(ZoneInfo(ZONE))
-                with (evidence / f"jstack-{stamp:%H%M%S}-{stamp.microsecond // 1000:03d}.txt"
-                      ).open("w") as f:
-                    subprocess.run(["jstack", str(proc.pid)], stdout=f,
-                                   stderr=subprocess.DEVNULL, timeout=20, check=False)
+                _dump(case, evidence, proc.pid)
                 next_dump += case.dump_every_s
             time.sleep(0.05)
         if proc.poll() is None:
@@ -127,9 +153,25 @@ def run_case(case: Case, out: Path, classes: Path) -> dict[str, object]:
         proc.wait(10)
         rows = list(csv.DictReader((work / "truth.csv").open()))
         truth = truth_of(case, evidence, rows, cmd)
-    for name in ("app.log", "gc.log"):  # kept small, as log rotation would leave them
-        subprocess.run(["gzip", "-n", "-9", str(evidence / name)], check=True)
+    # kept small, as log rotation would leave them (an appended dump file too)
+    for path in [evidence / "app.log", *sorted(evidence.glob("gc.log*")),
+                 *evidence.glob("threads.txt")]:
+        subprocess.run(["gzip", "-n", "-9", str(path)], check=True)
     return truth
+
+
+def _dump(case: Case, evidence: Path, pid: int) -> None:
+    """One thread dump: jstack to its own file, or jcmd appended to one file, as a loop of
+    ``jcmd $pid Thread.print >> threads.txt`` leaves it (each dump opens with "<pid>:")."""
+    if case.dump_tool == "jcmd":
+        with (evidence / "threads.txt").open("a") as f:
+            subprocess.run(["jcmd", str(pid), "Thread.print"], stdout=f,
+                           stderr=subprocess.DEVNULL, timeout=20, check=False)
+        return
+    stamp = datetime.now(ZoneInfo(ZONE))
+    with (evidence / f"jstack-{stamp:%H%M%S}-{stamp.microsecond // 1000:03d}.txt").open("w") as f:
+        subprocess.run(["jstack", str(pid)], stdout=f, stderr=subprocess.DEVNULL, timeout=20,
+                       check=False)
 
 
 def _nofile(limit: int) -> Callable[[], None] | None:
@@ -140,17 +182,18 @@ def _nofile(limit: int) -> Callable[[], None] | None:
     return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
 
-def _utc(local: str) -> str:
-    t = datetime.strptime(local, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=ZoneInfo(ZONE))
+def _utc(local: str, fmt: str = "%Y-%m-%d %H:%M:%S.%f") -> str:
+    t = datetime.strptime(local, fmt).replace(tzinfo=ZoneInfo(ZONE))
     return t.astimezone(ZoneInfo("UTC")).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z")
 
 
-def log_records(path: Path) -> list[tuple[int, str, str, list[str]]]:
+def log_records(path: Path, header: re.Pattern[str] = LAYOUTS["log4j2-resources.xml"][0]
+                ) -> list[tuple[int, str, str, list[str]]]:
     """(line, local time, level, lines) of every record of a log4j2 text log."""
     recs: list[tuple[int, str, str, list[str]]] = []
     for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-        m = _HEADER.match(line)
+        m = header.match(line)
         if m:
             recs.append((i, m.group(1), "", [line]))
         elif recs:
@@ -170,7 +213,8 @@ def _slope(xs: list[float], ys: list[float]) -> float | None:
 
 def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
              cmd: list[str]) -> dict[str, object]:
-    recs = log_records(evidence / "app.log")
+    header, fmt = LAYOUTS.get(case.log4j, LAYOUTS["log4j2-resources.xml"])
+    recs = log_records(evidence / "app.log", header)
     # the failure: an OutOfMemoryError, for the pool a connection request that timed out,
     # for descriptors any record saying the process ran out of them (with a trace or not)
     marker = {"pool": "Connection is not available",
@@ -181,11 +225,11 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
     onset = None
     if first is not None:
         kind = next(ln for ln in first[3] if marker in ln)
-        onset = {"ts_utc": _utc(first[1]), "file": "app.log", "line": first[0],
+        onset = {"ts_utc": _utc(first[1], fmt), "file": "app.log", "line": first[0],
                  "error": kind.strip()}
     # growth per event from the JVM's own readings, before the first OOM
     stop_ms = 1 << 62 if first is None else int(
-        datetime.strptime(first[1], "%Y-%m-%d %H:%M:%S.%f").replace(
+        datetime.strptime(first[1], fmt).replace(
             tzinfo=ZoneInfo(ZONE)).timestamp() * 1000)
     column = {"heap": "leaked_bytes", "metaspace": "metaspace_used", "threads": "threads",
               "pool": "leaked_bytes",  # pool: connections taken and never closed
@@ -211,11 +255,16 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
             leak["streams_left_open"] = int(rows[-1]["leaked_bytes"]) if rows else 0
         if case.resource == "heap":
             payload = int(case.props["lab.leakBytes"])
-            # byte[n] costs n + 16 header bytes; the static list's slot 4 (compressed oops),
-            # amortised over its 1.5x growth, 4-8: per event 16404-16408 B retained
-            leak["retained_bytes_per_event"] = {"min": payload + 16 + 4,
-                                                "max": payload + 16 + 8}
-    dumps = sorted(evidence.glob("jstack-*.txt"))
+            chunks = int(case.props.get("lab.leakChunks", "1"))
+            # byte[n] costs n + 16 header bytes (8-aligned); the static list's slot 4
+            # (compressed oops), amortised over its 1.5x growth, 4-8: per event 16404-16408 B
+            # retained; as k chunks, k byte[n/k] and a byte[k][] of 16 + 4k (8-aligned) bytes
+            one = -(-(payload + 16) // 8) * 8
+            if chunks > 1:
+                one = chunks * (-(-(payload // chunks + 16) // 8) * 8) + (
+                    -(-(16 + 4 * chunks) // 8) * 8)
+            leak["retained_bytes_per_event"] = {"min": one + 4, "max": one + 8}
+    dumps = _dump_texts(evidence)
     return {
         "case": case.name, "mode": case.mode, "command": " ".join(cmd),
         "onset": onset,
@@ -227,11 +276,20 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
                    "jvm_events": int(rows[-1]["events"]) if rows else 0,
                    "jstack_dumps": len(dumps)},
         "leak": leak,
-        "threads_per_dump": [sum(1 for ln in d.read_text().splitlines() if ln.startswith('"'))
+        "threads_per_dump": [sum(1 for ln in d.splitlines() if ln.startswith('"'))
                              for d in dumps],
-        "first_ts_utc": _utc(recs[0][1]) if recs else None,
-        "last_ts_utc": _utc(recs[-1][1]) if recs else None,
+        "first_ts_utc": _utc(recs[0][1], fmt) if recs else None,
+        "last_ts_utc": _utc(recs[-1][1], fmt) if recs else None,
     }
+
+
+def _dump_texts(evidence: Path) -> list[str]:
+    """Each thread dump's text: one jstack file each, or the dumps of an appended file."""
+    texts = [d.read_text() for d in sorted(evidence.glob("jstack-*.txt"))]
+    appended = evidence / "threads.txt"
+    if appended.exists():
+        texts += re.split(r"(?m)^(?=Full thread dump )", appended.read_text())[1:]
+    return texts
 
 
 def main() -> None:

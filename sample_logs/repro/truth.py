@@ -13,16 +13,54 @@ import gzip
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-HEADER = re.compile(rb"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (\w+) +\[([^\]]+)\] (\S+) - (.*)$")
+HEADER = re.compile(rb"^(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (?P<level>\w+) +\[([^\]]+)\] "
+                    rb"(\S+) - (?P<msg>.*)$")
+TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A text layout of the runs: the log4j2 pattern, and how this script reads it back."""
+
+    pattern: str
+    header: re.Pattern[bytes]  # named groups ts, level, msg
+    ts_format: str  # strptime format of the ts group (local time, no zone)
+
+
+LAYOUTS = {
+    "default": Layout("%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%t] %logger{36} - %msg%n", HEADER,
+                      TS_FORMAT),
+    # pipe-separated columns with a padded, truncated thread and an MDC field
+    "pipe-mdc": Layout(
+        "%d{yyyy-MM-dd'T'HH:mm:ss.SSS} | %-5level | %-22.22t | %c{1} | sid=%X{sid} | %msg%n",
+        re.compile(rb"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) \| (?P<level>\w+) *\| "
+                   rb"[^|]* \| \S+ \| sid=\S* \| (?P<msg>.*)$"),
+        "%Y-%m-%dT%H:%M:%S.%f"),
+    # log4j 1 habits: month name, comma before the millis, caller file and line
+    "log4j1-month": Layout(
+        "%d{dd MMM yyyy HH:mm:ss,SSS} %-5p [%t] %c{1} (%F:%L) - %m%n",
+        re.compile(rb"^(?P<ts>\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d,\d{3}) (?P<level>\w+) +"
+                   rb"\[[^\]]+\] \S+ \([^)]*\) - (?P<msg>.*)$"),
+        "%d %b %Y %H:%M:%S,%f"),
+    # logback's habit: thread before level, comma before the millis
+    "logback-comma": Layout(
+        "%d{yyyy-MM-dd HH:mm:ss,SSS} [%t] %-5level %logger{36} - %msg%n",
+        re.compile(rb"^(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \[[^\]]+\] (?P<level>\w+) +"
+                   rb"\S+ - (?P<msg>.*)$"),
+        "%Y-%m-%d %H:%M:%S,%f"),
+}
+# How the leaking event is worded (-Dpush.eventStyle): its message prefix.
+EVENT_PREFIXES = {"session": "Client disconnected: ", "request": "Request completed uri="}
 OOM_CLASSES = ("io.netty.util.internal.OutOfDirectMemoryError", "java.lang.OutOfMemoryError")
 OOM_LINE = re.compile(rb"^(?:Caused by: )?(io\.netty\.util\.internal\.OutOfDirectMemoryError|"
                       rb"java\.lang\.OutOfMemoryError)\b(.*)$")
 GC_TIME = re.compile(rb"^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4})\]")
-DISCONNECT = "Client disconnected: "
+DISCONNECT = EVENT_PREFIXES["session"]
 CAUSE = "Failed to publish offline presence for sessionId="
 NPE = "java.lang.NullPointerException"
 
@@ -48,12 +86,13 @@ def iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def local_ms(text: bytes, zone: ZoneInfo) -> int:
-    dt = datetime.strptime(text.decode(), "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=zone)
+def local_ms(text: bytes, zone: ZoneInfo, fmt: str = TS_FORMAT) -> int:
+    dt = datetime.strptime(text.decode(), fmt).replace(tzinfo=zone)
     return round(dt.timestamp() * 1000)
 
 
-def records(root: Path, zone: ZoneInfo) -> list[dict[str, object]]:
+def records(root: Path, zone: ZoneInfo,
+            layout: Layout = LAYOUTS["default"]) -> list[dict[str, object]]:
     """Every app-log record: file, header line, ms, message, exception lines (class: rest)."""
     out: list[dict[str, object]] = []
     for path in app_log_files(root):
@@ -74,10 +113,11 @@ def records(root: Path, zone: ZoneInfo) -> list[dict[str, object]]:
             continue
         cur: dict[str, object] | None = None
         for no, raw in enumerate(lines, start=1):
-            m = HEADER.match(raw)
+            m = layout.header.match(raw)
             if m:
-                cur = {"file": path.name, "line": no, "ms": local_ms(m.group(1), zone),
-                       "level": m.group(2).decode(), "message": m.group(5).decode(),
+                cur = {"file": path.name, "line": no,
+                       "ms": local_ms(m.group("ts"), zone, layout.ts_format),
+                       "level": m.group("level").decode(), "message": m.group("msg").decode(),
                        "exceptions": []}
                 out.append(cur)
             elif cur is not None and OOM_LINE.match(raw) is not None:
@@ -148,16 +188,17 @@ def server_leak(segments: list[dict[str, object]], before_ms: int | None) -> dic
             "max_direct_memory": int(segments[0]["meta"]["max_direct_memory"])}  # type: ignore[index]
 
 
-def case_truth(root: Path, truth_csv: Path, zone_name: str) -> dict[str, object]:
+def case_truth(root: Path, truth_csv: Path, zone_name: str, layout: str = "default",
+               event: str = "session") -> dict[str, object]:
     """Everything the test compares with, read from this case's evidence and the server."""
     zone = ZoneInfo(zone_name)
-    recs = records(root, zone)
+    recs = records(root, zone, LAYOUTS[layout])
     ooms = [r for r in recs if any(e.startswith(OOM_CLASSES) for e in r["exceptions"])]  # type: ignore[attr-defined]
     # Several event loops log at once, so a record can reach the file after a later-stamped
     # one: the onset is the earliest timestamp, not the first in file order.
     first = min(ooms, key=lambda r: r["ms"]) if ooms else None  # type: ignore[arg-type, return-value]
     causes = [r for r in recs if str(r["message"]).startswith(CAUSE)]
-    disconnects = [r for r in recs if str(r["message"]).startswith(DISCONNECT)]
+    disconnects = [r for r in recs if str(r["message"]).startswith(EVENT_PREFIXES[event])]
     starts = [r for r in recs if str(r["message"]).startswith("PushServer starting")]
     segments = server_ticks(truth_csv)
     leaking = segments[0]["meta"]["leak_on_disconnect"] == "true"  # type: ignore[index]
@@ -173,7 +214,7 @@ def case_truth(root: Path, truth_csv: Path, zone_name: str) -> dict[str, object]
         "leak": None if not leaking else {
             "bytes_per_event": round(server["gauge_bytes_per_disconnect"], 2),  # type: ignore[arg-type]
             "buffer_bytes_per_event": server["packet_size"],
-            "event_template_prefix": DISCONNECT.strip(),
+            "event_template_prefix": EVENT_PREFIXES[event].strip(),
             "server": server,
         },
         "ceiling": {"bytes": server["max_direct_memory"]},

@@ -178,3 +178,27 @@ def test_thread_state_records_for_rules(state: str) -> None:
     assert r.kind is Kind.THREAD_DUMP and r.fields["blocked_on_lock"].startswith("0x")
     assert r.message == '"nioEventLoopGroup-3-2" BLOCKED at Dumper.contend(Dumper.java:16)'
     assert r.ts_ms is not None and r.line > 0
+
+
+def test_jcmd_dumps_appended_to_one_file_count_every_line_once() -> None:
+    """``jcmd <pid> Thread.print >> threads.txt`` in a loop: each dump opens with "<pid>:"
+    and its stamp; the walk of one dump must not take the next one's opening lines, or
+    they are counted twice (records past the file's line count)."""
+    from itertools import pairwise
+
+    from logsleuth.parsers.jstack import find_dumps, parse_thread_dumps
+
+    one = ("{pid}:\n2026-12-06 14:29:{s:02d}\n"
+           "Full thread dump OpenJDK 64-Bit Server VM (17.0.15+6 mixed mode, sharing):\n\n"
+           '"main" #1 prio=5 os_prio=0 cpu=341.22ms elapsed=2.75s tid=0x00007f6310018d70 '
+           "nid=0x6621 waiting on condition  [0x00007f631651e000]\n"
+           "   java.lang.Thread.State: TIMED_WAITING (parking)\n"
+           "\tat jdk.internal.misc.Unsafe.park(java.base@17.0.15/Native Method)\n\n"
+           "JNI global refs: 13, weak refs: 0\n\n")
+    text = "".join(one.format(pid=26144, s=s) for s in (26, 28, 31))
+    ranges = find_dumps(text)
+    assert [a for a, _ in ranges] == [0, 10, 20], ranges
+    assert all(b <= a2 for (_, b), (a2, _) in pairwise(ranges))
+    res = parse_thread_dumps(text.encode(), "threads.txt")
+    assert res.parsed_lines + res.unparsed_lines == text.count("\n")
+    assert res.tables["metrics"]["value"].to_pylist() == [1.0, 1.0, 1.0]

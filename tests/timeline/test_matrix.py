@@ -26,7 +26,34 @@ TRUTHS = sorted(MATRIX.glob("*.truth.json"))
 CASES = [p.name.removesuffix(".truth.json") for p in TRUTHS]
 
 # Every check, and to which cases it applies (decided by the truth, not by the case name).
-CHECKS = ("onset", "incident", "leak", "cause", "healthy", "exhaustion")
+CHECKS = ("onset", "incident", "leak", "cause", "healthy", "exhaustion", "ceiling", "records")
+
+# The blind cases (s8, issue 15 "evidence it has never seen"): shapes none of the first eleven
+# has. What each should give, written before the analysis was first run on any of them; the
+# checks above then apply to them as to every case (onset to the ms or null, per_event on the
+# truth's event within 1 % and decided, cause first where logged, ceiling, every record read).
+BLIND_EXPECTATIONS = {
+    "blind-pipe-prom-3000-bursty": (
+        "pipe-separated log4j2 PatternLayout with ISO 'T' time, padded and truncated thread and "
+        "an MDC column (no built-in layout: inferred, every record read); the gauge is a "
+        "Prometheus exposition sample 'jvm_buffer_memory_used_bytes{id=\"direct\",} 1234567.0' "
+        "(no built-in definition: discovered); bursty churn; 3000 B per 'Client disconnected'; "
+        "ceiling 8 MiB (startup line / OOM max:); onset = first OOM; cause = the encoder NPE"),
+    "healthy-blind-pipe-prom-bursty": (
+        "the same layout, gauge and bursty traffic with the bug off: the gauge stays at the "
+        "welcome/ack buffers' churn, no leak, incident null"),
+    "blind-log4j1-mb-sparse-request-2500": (
+        "log4j 1 habits ('06 Dec 2026 14:01:02,345', caller file:line): inferred; gauge "
+        "'DirectMemory: used=3.14MB max=8.00MB' (MiB with 2 decimals, /1024/1024) only every "
+        "10 s; the leaking event is worded 'Request completed uri=/ws status=101 ...' next to "
+        "'Upgraded to websocket ...' at the same rate; 2500 B per request; ceiling 8 MiB (the "
+        "gauge's max= or the OOM's max:); onset = first OOM; cause = the encoder NPE"),
+    "blind-logback-kib-restart2-2000-swallowed": (
+        "logback habits (thread before level, comma millis); gauge 'Direct buffers: 1234.5 KiB "
+        "in use (limit 2048.0 KiB)'; three JVMs appending to one log (two restarts, the gauge "
+        "back to 0 twice), rolled every 128 KB into many .gz; 2000 B per 'Client disconnected', "
+        "cause swallowed; ceiling 2 MiB; onset = the third JVM's first OOM"),
+}
 
 # (case, check) -> what the analysis gives today instead of the truth (issue 15 items 1-5).
 # Identifiability of each, measured from the run's own evidence: test_identifiability.py.
@@ -49,9 +76,13 @@ def truth(case: str) -> dict[str, Any]:
 
 
 @functools.cache
-def incident(case: str) -> dict[str, Any] | None:
+def scanned(case: str) -> Any:
     """One scan per case, defaults only, as a new user would run it."""
-    result = api.scan(MATRIX / case, keep_records=False)
+    return api.scan(MATRIX / case, keep_records=False)
+
+
+def incident(case: str) -> dict[str, Any] | None:
+    result = scanned(case)
     return None if result.incident is None else result.incident.to_json()
 
 
@@ -69,6 +100,8 @@ def applies(case: str, check: str) -> bool:
         "cause": leaking and t["cause"]["logged"],
         "healthy": not leaking,
         "exhaustion": leaking and "cut" in t,
+        "ceiling": leaking,
+        "records": True,
     }[check]
 
 
@@ -92,6 +125,8 @@ def test_matrix_is_present_and_evidence_folders_hold_no_truth() -> None:
         assert not list(folder.rglob("*truth*")), f"truth inside the evidence of {case}"
     for name in KNOWN_MISSES:
         assert name[0] in CASES and name[1] in CHECKS, f"stale known miss {name}"
+    for name in BLIND_EXPECTATIONS:
+        assert name in CASES, f"blind case {name} not generated"
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -120,7 +155,16 @@ def test_truth_of_the_run_is_consistent(case: str) -> None:
 
 @pytest.mark.parametrize(("case", "check"), _params())
 def test_matrix_case(case: str, check: str) -> None:
-    t, inc = truth(case), incident(case)
+    t = truth(case)
+    if check == "records":
+        # the layout was found: every record the truth counts is a record, nothing unparsed
+        apps = [s for s in scanned(case).inputs if s.kind == "app-log"]
+        assert sum(s.records for s in apps) == t["counts"]["records"], [
+            (s.path, s.layout, s.records, s.unparsed_lines) for s in apps]
+        assert not any(s.unparsed_lines for s in apps), [
+            (s.path, s.layout, s.unparsed_samples[:2]) for s in apps if s.unparsed_lines]
+        return
+    inc = incident(case)
     if check == "healthy":
         assert inc is None, f"healthy run reported an incident: {inc and inc.get('leaks')}"
         return
@@ -150,6 +194,15 @@ def test_matrix_case(case: str, check: str) -> None:
         assert top is not None, "no root cause candidate"
         assert top["exception"] == t["cause"]["exception"], top
         assert top["template"].startswith(t["cause"]["template_prefix"]), top
+    elif check == "ceiling":
+        # the limit the run set, read from the evidence (a startup line, the OOM's max:, a
+        # gauge's max=/limit), and where
+        byte_leaks = [lk for lk in inc["leaks"] if lk["unit"] == "B"]
+        assert byte_leaks, f"no leak in bytes: {inc['leaks']}"
+        ceiling = (byte_leaks[0]["projection"] or {}).get("ceiling")
+        assert ceiling is not None, f"no ceiling: {byte_leaks[0]['projection']}"
+        assert ceiling["value"] == pytest.approx(t["ceiling"]["bytes"], rel=0.001), ceiling
+        assert ceiling["where"] and (MATRIX / case / ceiling["where"].rsplit(":", 1)[0]).is_file()
     elif check == "exhaustion":
         # Leaking steadily at the cut: the projection should land near the real first OOM,
         # within a tenth of the horizon from the cut (at least 2 s).

@@ -85,6 +85,25 @@ def test_growth_that_stopped_long_ago_is_not_a_leak() -> None:
     assert est is not None and not est.is_leak
 
 
+def test_a_top_held_until_the_resource_failed_is_saturation_not_a_stopped_growth() -> None:
+    """A heap after GC (whole MiB, a floor) climbs 1 -> 28 MiB in 2 s, then holds 28-29 MiB
+    for 4.6 s of back-to-back full GCs until ``GC overhead limit exceeded``, below the
+    32 MiB -Xmx it can never reach (the young generation stays). Without the failure it
+    is growth that stopped (not a leak); with it, the top is where the heap ran out: a
+    leak, at its ceiling from when it got to that level (sample_logs/resources/
+    overhead-parallel has this shape)."""
+    t = np.r_[np.arange(0, 2000, 20), np.arange(2000, 6600, 10)].astype(np.int64)
+    v = np.r_[np.floor(np.linspace(1, 28.9, 100)), np.full(460, 28.0)] * MIB
+    v[-200:] = 29 * MIB
+    cap = Ceiling(32 * MIB, "jvm_max_heap", None)
+    assert not estimate_trend(t, v, ceiling=cap).is_leak
+    failed = estimate_trend(t, v, ceiling=cap, failed_ms=[3900])
+    assert failed is not None and failed.is_leak
+    assert failed.ceiling_reached_ms is not None and failed.ceiling_reached_ms <= 2100, (
+        failed.ceiling_reached_ms)
+    assert failed.growth_end_ms is not None and failed.growth_end_ms <= 2100
+
+
 def test_projection_names_the_ceiling_horizon_and_window() -> None:
     t = np.arange(0, 3_600_000, 1000)
     v = 1000.0 + t / 1000.0

@@ -23,6 +23,20 @@ Tolerances, from the measurements:
 - metaspace per event: the MXBean's used slope over the run (``per_event.jvm_reading``)
   against the GC log's used ``Metaspace:`` after-GC figure (the number before the
   parenthesis: used, not committed), printed in KiB: 10 %.
+- heap per event as 128 small chunks (overhead-parallel): 128 ``byte[128]`` of 144 B and
+  their ``byte[128][]`` of 528 B retain 18,960 B, plus the list slot: 18,964-18,968 B. Its
+  GC log is ``-Xlog:gc`` only (whole MiB per pause, no pool lines): 10 %, as for G1's
+  summary line.
+
+Second round (the shapes the first seven do not have; expectations written before the
+analysis ran on them): heap-serial-rotated (Serial, ``utctime,uptimemillis`` decorations
+while the app log is local time, the GC log rotated over four files, an ISO-8601 app-log
+layout with a comma before the millis and the thread before the level), heap-shenandoah
+(Shenandoah, the default decorations: uptime only, no wall clock in the GC log),
+overhead-parallel (``GC overhead limit exceeded``, ``-Xlog:gc`` only), undersized-parallel
+(a healthy 16 MiB working set under Parallel, epoch ``timemillis`` decorations: no leak),
+threads-executor (a fixed pool per job never shut down, workers named ``pool-N-thread-1``;
+ten ``jcmd Thread.print`` dumps appended to one gzipped file, each stamped to the second).
 """
 
 from __future__ import annotations
@@ -48,7 +62,12 @@ OOM_RULE = {"heap": "jvm-heap-oom", "metaspace": "jvm-metaspace-oom",
 # the ceiling each run set on its command line (resources.py), as the evidence states it
 CEILING = {"heap-g1": 32 << 20, "heap-parallel": 32 << 20, "metaspace-g1": 14 << 20,
            "threads-g1": None, "pool-hikari": 20,  # pool: HikariCP's maximumPoolSize line
-           "fd-g1": 256}  # the maxFileDescriptors beside every open count (ulimit -n 256)
+           "fd-g1": 256,  # the maxFileDescriptors beside every open count (ulimit -n 256)
+           # -Xmx32m on each command line; overhead-parallel's GC log (-Xlog:gc) states no
+           # maximum, only the committed capacity (31M), so its -Xmx is the app log's
+           # "JVM arguments:" line; heap-shenandoah's is "Heap Max Capacity: 32M"
+           "heap-serial-rotated": 32 << 20, "heap-shenandoah": 32 << 20,
+           "overhead-parallel": 32 << 20, "threads-executor": None}
 # per-event tolerance by resource (see the module doc); 10 % where not named
 TOLERANCE = {"fd": 0.05}
 CHECKS = ("onset", "oom_records", "leak", "per_event", "ceiling", "no_leak")
@@ -61,25 +80,40 @@ _COLLINEAR = ("not identifiable from this evidence: sessions close after 1-8 req
               "against 16 KB per session; the nested F-tests name no winner that survives "
               "leaving one interval out, and the likelier one flips with the windows: {tests}. "
               "The analysis says so (decided: ambiguous) and names ")
+# heap-shenandoah's GC log has the default -Xlog decorations (uptime, level, tags): no wall
+# clock, and no thread dump or --jvm-start to anchor it, so none of its pauses or heap samples
+# is placed in time (the scan says so: warning gc-unanchored)
+_UNANCHORED = ("not placed in time: the GC log prints uptimes only (-Xlog's default "
+               "decorations) and no evidence states the JVM start (no thread dump, no wall "
+               "clock beside an uptime, no --jvm-start); the app log's first record is no "
+               "anchor (a rolled app log starts anywhere in the JVM's life). The scan warns "
+               "gc-unanchored and leaves its {n} out of every timeline: ")
+_GONE = _UNANCHORED.format(n="8,116 pauses and 4,200 heap readings (A->B(C))")
 KNOWN_MISSES: dict[tuple[str, str], str] = {
+    ("heap-shenandoah", "onset"): (
+        "no evidence states the zone: the app log is zone-less and the GC log, uptime only, "
+        "gives no instants to line it up with; the scan reads it as UTC and says so (\"The "
+        "app logs carry no time zone (read as UTC; use --tz)\"): onset 14:32:37.085Z, truth "
+        "13:32:37.085Z (the run's zone, Europe/Berlin +01:00); the wall clock is exact to "
+        "the ms and the record is the first OOM (test_an_unanchored_gc_log_is_said_aloud)"),
+    ("heap-shenandoah", "leak"): _GONE + "no heap gauge, no leak",
+    ("heap-shenandoah", "per_event"): _GONE + "no heap gauge, no leak",
+    ("heap-shenandoah", "ceiling"): _GONE + (
+        "no leak to carry the ceiling (Heap Max Capacity: 32M is read)"),
+    ("overhead-parallel", "per_event"): (
+        "not identifiable from this evidence: -Xlog:gc prints the heap after each pause in "
+        "whole MiB (no pool lines), and the leak ran its course in 2.1 s (1 -> 28 MiB, "
+        "~1,450 sessions, 55 per MiB step) before 4.6 s of full GCs at the top: per "
+        "interval the after-GC floor moves in 0-1 MiB steps against ~17 KB per session. "
+        "The best fit is 'Request handled' at 4,191 B per event (R2 0.08, 0.5 needed; "
+        "truth: 'Session closed', 18,966 B); against a constant rate the event's count "
+        "adds F 3.3 (p 0.07) over 123 intervals: per_event null, weak-fit"),
     ("heap-g1", "per_event"): _COLLINEAR.format(corr=0.989, n=994, tests=(
         "on the whole growth range 'Request handled' adds F 3.4 (p 0.066) and 'Session closed' "
         "nothing; with the warm-up set aside 'Session closed' adds F 7.3 (p 0.007, but 0.12 "
         "with one interval left out)")) + (
         "'Session closed' at 15,823 B (truth 16,406 B, -3.6 %) first only by its fit (R2), "
         "with 'Request handled' at 3,485 B as the alternative"),
-    ("heap-parallel", "per_event"): (
-        "not identified at 1 %: the heap after GC is now read to the KiB (PSYoungGen + "
-        "ParOldGen after each pause; the summary line rounds to whole MiB, ~300 KB of "
-        "noise per sample), which sharpens but does not decide it. Inside the growth "
-        "ranges, with the warm-up set aside (18.8-39.5 s, 166 GC intervals), 'Session "
-        "closed' and 'Request handled' counts are correlated 0.954; 'Session closed' adds "
-        "F 7.3 (p 0.0078, 0.027 with one interval left out) and 'Request handled' F 0.54 "
-        "(p 0.46): decided: ambiguous, 'Session closed' named first at 15,392 B (truth "
-        "16,406 B, -6.2 %), 'Request handled' at 3,435 B as the alternative. The 560 GCs of "
-        "the storm in the last 4.6 s before the OOM would decide it (over 726 intervals "
-        "p < 1e-6 with one left out, 15,272 B) but the regimes class that stretch as flat, "
-        "and attribution reads growth ranges only"),
     ("metaspace-g1", "per_event"): (
         "not identifiable from this evidence at 1 %: jvm_metaspace_after_gc is the used "
         "metaspace after GC (what the truth measures; committed, ~3x faster in 64 KiB "
@@ -154,7 +188,9 @@ def _leak(inc: dict[str, Any], case: str) -> dict[str, Any] | None:
 
 def test_cases_are_present_and_truth_is_consistent() -> None:
     assert {"heap-g1", "heap-parallel", "undersized-g1", "metaspace-g1", "threads-g1",
-            "pool-hikari", "fd-g1"} <= set(CASES), f"cases not generated under {ROOT}"
+            "pool-hikari", "fd-g1", "heap-serial-rotated", "heap-shenandoah",
+            "overhead-parallel", "undersized-parallel", "threads-executor"} <= set(CASES), (
+        f"cases not generated under {ROOT}")
     for case in CASES:
         t = truth(case)
         assert not list((ROOT / case).rglob("*truth*")), f"truth inside the evidence of {case}"
@@ -179,6 +215,14 @@ def test_cases_are_present_and_truth_is_consistent() -> None:
             assert t["threads_per_dump"] == sorted(t["threads_per_dump"])
 
 
+def _storm_only(res: Any, inc: dict[str, Any]) -> bool:
+    """The incident is a full-GC storm read from the GC log, with no leak and no failure
+    record: what an undersized heap under a stop-the-world collector shows."""
+    return (not inc["leaks"] and inc["onset_evidence"] is not None
+            and Path(inc["onset_evidence"]["path"]).name.startswith("gc.log")
+            and {f.rule for f in res.findings} <= {"jvm-gc-storm"})
+
+
 def _per_event_truth(case: str) -> float:
     t = truth(case)["leak"]
     if t["resource"] == "heap":
@@ -192,11 +236,17 @@ def test_resource_case(case: str, check: str) -> None:
     inc = None if res.incident is None else res.incident.to_json()
     if check == "no_leak":
         leaks = [] if inc is None else [lk["metric"] for lk in inc["leaks"]]
-        assert inc is None, f"an undersized heap without a leak gave an incident: {leaks}"
+        assert not leaks, f"an undersized heap without a leak gave leaks: {leaks}"
+        # amended after the first analysis of undersized-parallel: Parallel keeps a too-small
+        # heap going with full GCs (64 in 25 s there), which jvm-gc-storm reports truthfully;
+        # G1 does not, so undersized-g1 still gives no incident at all
+        assert inc is None or _storm_only(res, inc), f"incident: {inc and inc['onset']}"
         return
     if check == "onset":
         if t["onset"] is None:
-            assert inc is None or inc["onset"] is None, f"onset {inc and inc['onset']}"
+            assert inc is None or inc["onset"] is None or (
+                t["mode"] == "undersized" and _storm_only(res, inc)), (
+                f"onset {inc and inc['onset']}")
         else:
             assert inc is not None and inc["onset"] is not None, "the run failed: no onset"
             assert _ms(inc["onset"]) == _ms(t["onset"]["ts_utc"]), (
@@ -296,7 +346,8 @@ def test_an_ambiguous_attribution_gives_its_test_figures(case: str) -> None:
     assert f"counts correlated {first['corr']:.2f} over {first['windows']} intervals" in text
 
 
-@pytest.mark.parametrize(("case", "noun"), [("threads-g1", "threads"), ("fd-g1", "descriptors"),
+@pytest.mark.parametrize(("case", "noun"), [("threads-g1", "threads"), ("threads-executor", "threads"),
+                                            ("fd-g1", "descriptors"),
                                             ("pool-hikari", "connections")])
 def test_counted_gauges_speak_their_unit(case: str, noun: str) -> None:
     """A count gauge's figures read "256 descriptors", not "256 count"."""
@@ -320,7 +371,8 @@ NEXT_STEP = {"heap": ("dominator tree",), "metaspace": ("class-loader leak",),
              "fd": ("lsof -p", "/proc/<pid>/fd")}
 
 
-@pytest.mark.parametrize("case", ["heap-g1", "metaspace-g1", "fd-g1"])
+@pytest.mark.parametrize("case", ["heap-g1", "metaspace-g1", "fd-g1", "heap-serial-rotated",
+                                  "overhead-parallel"])
 def test_report_names_the_resource_its_ceiling_and_the_next_step(case: str) -> None:
     """The paragraph says what runs out and what to do; the HTML lane of the leaking gauge
     draws the ceiling and where the gauge reaches it."""
@@ -358,7 +410,11 @@ def test_descriptor_gauge_is_discovered_with_its_ceiling() -> None:
     assert not [g["metric"] for g in gauges if g["leak"] and g is not fds[0]]  # threads=: flat
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if truth(c)["leak"] is not None])
+@pytest.mark.parametrize("case", [
+    c if c != "heap-shenandoah" else pytest.param(c, marks=pytest.mark.xfail(
+        strict=True, reason=_UNANCHORED.format(n="8,116 pauses and 4,200 heap readings") +
+        "with no leak the paragraph has only the one-off startup exception to point at"))
+    for c in CASES if truth(c)["leak"] is not None])
 def test_a_one_off_exception_is_not_ranked_above_the_growth(case: str) -> None:
     """Every run logs one FileNotFoundException at startup ("Optional overrides not
     loaded"), long before the growth, and never again. Its count does not grow with the
@@ -460,3 +516,149 @@ def test_the_descriptor_globs_agree() -> None:
 
     (limit,) = [d for d in builtin_metric_defs() if d.name == "max_open_files"]
     assert tuple(limit.values[0].caps) == DESCRIPTOR_GLOBS == EXHAUSTED_BY["too-many-open-files"]
+
+
+# --- second round: shapes the first seven runs do not have -------------------------------
+
+def _gauge_rows(case: str, metric: str) -> list[dict[str, Any]]:
+    m = scanned(case).tables["metrics"]
+    return [r for r in m.to_pylist() if r["metric"] == metric and r["origin"] == "gauge"]
+
+
+def _within_the_app_log(case: str, rows: list[dict[str, Any]], slack_ms: int) -> None:
+    """Every gauge sample lies inside the app log's span (the JVM wrote both)."""
+    t = truth(case)
+    lo, hi = _ms(t["first_ts_utc"]) - slack_ms, _ms(t["last_ts_utc"]) + slack_ms
+    stamps = [round(r["ts"].timestamp() * 1000) for r in rows]
+    assert stamps and lo <= min(stamps) and max(stamps) <= hi, (
+        f"{case}: gauge {min(stamps, default=None)}..{max(stamps, default=None)} ms outside "
+        f"the app log's {lo}..{hi}")
+
+
+def _pause_ids(paths: list[Path]) -> set[int]:
+    """GC ids of the pauses that print the heap before and after (``A->B(C)``)."""
+    import gzip
+    import re
+
+    ids: set[int] = set()
+    for path in paths:
+        for m in re.finditer(r"GC\((\d+)\) Pause [^\n]*\d[KMG]->\d+[KMG]\(\d+[KMG]\)",
+                             gzip.decompress(path.read_bytes()).decode()):
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def test_a_rotated_gc_log_is_one_gauge_on_the_app_logs_clock() -> None:
+    """heap-serial-rotated: -Xlog rotation left gc.log.0-2 and gc.log; every pause of every
+    file is a heap sample (one per GC id), in file order, and the GC log's UTC clock and the
+    app log's local one (no zone in its records) agree: every sample lies in the app log's
+    span, to the 2 s the JVM runs past its last record (exit) and before its first."""
+    files = sorted((ROOT / "heap-serial-rotated").glob("gc.log*"))
+    assert len(files) == 4, files
+    rows = _gauge_rows("heap-serial-rotated", "jvm_heap_after_gc")
+    by_file = {Path(r["source"]).name for r in rows}
+    assert by_file == {f.name for f in files}, by_file
+    assert len(rows) == len(_pause_ids(files)), (len(rows), len(_pause_ids(files)))
+    _within_the_app_log("heap-serial-rotated", rows, 2000)
+
+
+@pytest.mark.xfail(strict=True, reason=_GONE + "no jvm_heap_after_gc row "
+                   "has a time")
+def test_an_uptime_only_gc_log_is_placed_on_the_app_logs_clock() -> None:
+    """heap-shenandoah: the default -Xlog decorations give uptimes only; the gauge is placed
+    in time from the evidence, not left out: every sample in the app log's span (2 s: the
+    JVM starts ~0.3 s before its first record and exits 0.4 s after its last)."""
+    rows = _gauge_rows("heap-shenandoah", "jvm_heap_after_gc")
+    assert len(rows) >= 100, len(rows)
+    _within_the_app_log("heap-shenandoah", rows, 2000)
+
+
+def test_jcmd_dumps_appended_to_one_file_are_one_sample_each() -> None:
+    """threads-executor: ten ``jcmd <pid> Thread.print`` outputs appended to one gzipped
+    file; each is one live-thread sample with the thread count truth counted, in order, at
+    its own stamp (to the second, local time like the app log)."""
+    import gzip
+    import re
+    from zoneinfo import ZoneInfo
+
+    t = truth("threads-executor")
+    rows = sorted(_gauge_rows("threads-executor", "jvm_threads_live"), key=lambda r: r["ts"])
+    assert [int(r["value"]) for r in rows] == t["threads_per_dump"], [r["value"] for r in rows]
+    text = gzip.decompress((ROOT / "threads-executor" / "threads.txt.gz").read_bytes()).decode()
+    stamps = [datetime.strptime(m, "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Europe/Berlin"))
+              for m in re.findall(r"(?m)^\d+:\n(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)$", text)]
+    assert len(stamps) == 10
+    assert [round(r["ts"].timestamp()) for r in rows] == [round(s.timestamp()) for s in stamps]
+
+
+def test_gc_overhead_limit_is_the_heap_oom_onset() -> None:
+    """overhead-parallel fails first with ``GC overhead limit exceeded`` (16 records; two
+    ``Java heap space`` follow): that first record is the onset, and both kinds are counted
+    in the one heap OOM finding (the generic checks compare the count with truth)."""
+    import gzip
+
+    t = truth("overhead-parallel")
+    assert "GC overhead limit exceeded" in t["onset"]["error"]
+    text = gzip.decompress((ROOT / "overhead-parallel" / "app.log.gz").read_bytes()).decode()
+    first = text.index("OutOfMemoryError")
+    assert text.startswith("OutOfMemoryError: GC overhead limit exceeded", first)
+    res = scanned("overhead-parallel")
+    inc = res.incident.to_json()
+    assert inc["onset_evidence"]["line"] == t["onset"]["line"], inc["onset_evidence"]
+    heap = [f for f in res.findings if f.rule == "jvm-heap-oom"]
+    assert len(heap) == 1 and heap[0].count == text.count("java.lang.OutOfMemoryError: ")
+    assert "GC overhead limit exceeded" in heap[0].to_json()["example"]["text"]
+
+
+def test_an_unanchored_gc_log_is_said_aloud() -> None:
+    """heap-shenandoah: an uptime-only GC log nothing anchors is named in a warning, its
+    pauses give no lead times (not "2562048287061.8 h before onset", as they did), and the
+    onset is still the first OOM record, exact to the ms as the zone-less log writes it."""
+    from logsleuth.reports.narrative import incident_paragraph
+
+    res = scanned("heap-shenandoah")
+    warned = [d for d in res.diagnostics if d.code == "gc-unanchored"]
+    assert len(warned) == 1 and "uptimes only" in warned[0].message, res.diagnostics
+    inc = res.incident.to_json()
+    assert all(abs(p["lead_ms"]) < 3_600_000 for p in inc["precursors"]), inc["precursors"]
+    assert all(abs(s["lag_ms"]) < 3_600_000 for s in inc["first_symptoms"]), inc["first_symptoms"]
+    assert " h before onset" not in incident_paragraph(res)
+    t = truth("heap-shenandoah")
+    assert inc["onset_evidence"]["line"] == t["onset"]["line"]
+    wall = _ms(inc["onset"]) - 3_600_000  # read as UTC; the run's clock was +01:00
+    assert wall == _ms(t["onset"]["ts_utc"])
+
+
+def _dump_groups(case: str) -> list[dict[str, int]]:
+    """Per dump, threads counted by name with every digit run masked (stdlib, from the
+    evidence): what "group the threads by name prefix" gives by hand."""
+    import gzip
+    import re
+    from collections import Counter
+
+    texts = [p.read_text() for p in sorted((ROOT / case).glob("jstack-*.txt"))]
+    appended = ROOT / case / "threads.txt.gz"
+    if appended.exists():
+        texts += re.split(r"(?m)^(?=Full thread dump )",
+                          gzip.decompress(appended.read_bytes()).decode())[1:]
+    return [Counter(re.sub(r"\d+", "<N>", m) for m in re.findall(r'(?m)^"([^"]*)"', t))
+            for t in texts]
+
+
+@pytest.mark.parametrize(("case", "group"), [("threads-g1", "job-worker-<N>"),
+                                             ("threads-executor", "pool-<N>-thread-<N>")])
+def test_a_thread_leak_names_the_name_group_that_grows(case: str, group: str) -> None:
+    """Issue 19's next step for threads, done: the leak names the thread-name group (digits
+    masked) that grows most from the first dump to the last, with both counts as the
+    dumps hold them, and the paragraph says it."""
+    from logsleuth.reports.narrative import incident_paragraph
+
+    dumps = _dump_groups(case)
+    growth = {g: dumps[-1][g] - dumps[0][g] for g in dumps[-1]}
+    assert max(growth, key=growth.__getitem__) == group  # the run's own truth
+    res = scanned(case)
+    leak = _leak(res.incident.to_json(), case)
+    groups = leak["thread_groups"]
+    assert groups and groups[0] == {"name": group, "first": dumps[0][group],
+                                    "last": dumps[-1][group], "dumps": len(dumps)}, groups
+    assert f'"{group}" ({dumps[0][group]} -> {dumps[-1][group]}' in incident_paragraph(res)
