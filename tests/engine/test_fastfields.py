@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 
 from logsleuth.engine.applog import AppLogParser
-from logsleuth.engine.extract import plan_extraction
+from logsleuth.engine.extract import plan_extraction, program_plan
 from logsleuth.engine.fastfields import FieldProgram, _Classes
 from logsleuth.engine.reader import feed_stream
 from logsleuth.engine.stats import InputStats
@@ -127,7 +127,9 @@ def test_padding_before_a_field_equals_regex_path(seed: int) -> None:
 
 
 def _vouched(layout: CompiledLayout, data: bytes) -> int:
-    program = FieldProgram.build(layout.header_regex, plan_extraction(layout.fields_regex))
+    plan = plan_extraction(layout.fields_regex)  # as AppLogParser picks it
+    program = FieldProgram.build(layout.header_regex,
+                                 plan if plan.gaps else program_plan(layout.fields_regex))
     assert program is not None
     raw = np.frombuffer(data, np.uint8)
     starts = np.array([0, *[i + 1 for i, b in enumerate(data) if b == 10], len(data)],
@@ -249,3 +251,30 @@ def test_lazy_thread_ends_at_the_first_gap_or_goes_back_to_regex(
     slow = _parse(layout, data, fast=False, chunk=1 << 20)
     assert fast == slow
     assert _vouched(layout, data) >= 400 * plain // (len(shapes) + 4) // 2
+
+
+# Five fields before the message are more than one RE2 pass takes (MAX_ONE_PASS_GROUPS):
+# RE2 reads them in two passes, the program in one. Expected: the same records either way
+# (padded levels trimmed alike), and the program reading the plain rows.
+FIVE = "%d{yyyy-MM-dd'T'HH:mm:ss,SSS} | %-5p | %t | %c | req=%X{req} | %m%n"
+FIVE_LINES = [
+    f"{PIPE_TS} | ERROR | http-nio-8080-exec-37 | com.shop.OrderService | req=1648ee0f | failed",
+    f"{PIPE_TS} | INFO  | main | c.e.App | req= | empty key",
+    f"{PIPE_TS} | WARN  | pool | w-1 | c.e.Pipe | req=x | a thread holding ' | '",
+    f"{PIPE_TS} | INFO  | main | c.e.App | req=a | b | the key holding ' | '",
+    f"{PIPE_TS} | INFO  | main | c.e.App | no key",
+]
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_more_fields_than_one_regex_pass_equals_regex_path(seed: int) -> None:
+    layout = compile_pattern(FIVE)
+    assert len(plan_extraction(layout.fields_regex).passes) > 1
+    assert FieldProgram.build(layout.header_regex, program_plan(layout.fields_regex))
+    rng = random.Random(seed)
+    data = "\n".join(rng.choice(FIVE_LINES + TRICKY[-4:]) for _ in range(400)).encode()
+    fast = _parse(layout, data, fast=True, chunk=1 << 20)
+    slow = _parse(layout, data, fast=False, chunk=1 << 20)
+    assert fast == slow
+    assert {r["level"] for r in fast[0]} >= {"ERROR", "INFO", "WARN"}
+    assert _vouched(layout, data) >= 400 * 3 // 9 // 2
