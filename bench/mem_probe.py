@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     api.reduce_partials = phase("reduce_partials", reduce_partials)
     api._tables = phase("concat_tables", api._tables)
     for name in ("_with_discovered", "post_gc_floor", "refine_dump_times", "ceilings_for",
-                 "estimate_leaks", "attribute_increments", "notable_frame", "first_symptoms",
+                 "estimate_leaks", "explain_increments", "notable_frame", "first_symptoms",
                  "precursors", "_frame"):
         setattr(tscan, name, phase(name, getattr(tscan, name)))
     api.run_units = phase("units", api.run_units)

@@ -21,7 +21,8 @@ import pyarrow as pa
 
 from logsleuth.engine.applog import AppLogParser, ChunkBatch
 from logsleuth.engine.collectors import CollectorSet
-from logsleuth.engine.local import execute, make_units, reduce_partials
+from logsleuth.engine.local import PARALLEL_MIN_BYTES, execute, make_units, reduce_partials
+from logsleuth.engine.memory import release_free_heap
 from logsleuth.engine.planner import (
     LayoutChoice,
     choose_layout,
@@ -316,6 +317,10 @@ def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone
                 level=DiagLevel.WARNING))
         thinned = [c.bound.lines for p in partials
                    if (c := p.collectors.get("metrics")) is not None]
+        if sum(s.bytes for s in result.inputs) >= PARALLEL_MIN_BYTES:
+            # what merging and the tables above freed goes back before the analysis
+            # allocates its own (10 GiB bench: 18 MiB of the parent's heap)
+            release_free_heap()
         result.incident = analyze_scan(result, studied, timezone, limits, thinned)
         result.tables["templates"] = template_table(studied)
         result.exception_fingerprints = sorted(exception_fingerprints(studied))

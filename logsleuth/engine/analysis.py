@@ -79,8 +79,62 @@ def _count_keys(bucket: np.ndarray, ids: np.ndarray,
     return keys[starts], np.add.reduceat(weights, starts)
 
 
+REBUCKET_BLOCK = 1 << 17  # keys re-bucketed at a time
+
+
+def _rebucket(keys: np.ndarray, counts: np.ndarray,
+              factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (bucket, id) keys and their counts at ``factor`` times the bucket width.
+
+    Block by block, each cut where a new bucket starts, so no key straddles two blocks
+    and the result is what one pass gives: the temporaries of a pass over a million
+    keys (buckets, ids, dense bins or a sort, 40-60 MiB) were the parent's peak while
+    it merged the 10 GiB bench's units; a block's are ~2 MiB.
+    """
+    if len(keys) <= REBUCKET_BLOCK:
+        return _count_keys((keys >> _KEY_BITS) // factor, keys & _ID_MASK, counts)
+    keys_out: list[np.ndarray] = []
+    counts_out: list[np.ndarray] = []
+    start = 0
+    while start < len(keys):
+        stop = min(start + REBUCKET_BLOCK, len(keys))
+        if stop < len(keys):  # back to where the last key's new bucket begins
+            last = (int(keys[stop - 1]) >> _KEY_BITS) // factor
+            first_key = (last * factor) << _KEY_BITS
+            stop = max(int(np.searchsorted(keys[start:stop], first_key)) + start, start + 1)
+            if stop == start + 1 and (int(keys[start]) >> _KEY_BITS) // factor == last:
+                # one new bucket holds the whole block: run to its end
+                stop = int(np.searchsorted(keys, ((last + 1) * factor) << _KEY_BITS))
+        part = keys[start:stop]
+        k, c = _count_keys((part >> _KEY_BITS) // factor, part & _ID_MASK, counts[start:stop])
+        keys_out.append(k)
+        counts_out.append(c)
+        start = stop
+    return np.concatenate(keys_out), np.concatenate(counts_out)
+
+
 def _run_starts(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+
+
+def _sum_repeats(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted keys made distinct, the counts of repeats added to the first of each run.
+
+    Compacted pieces of consecutive units repeat only the keys of the seconds they
+    share, so the repeats are found as a short list: no index of every run start
+    (8 B a key) is made beside the million keys the parent compacts at a time.
+    """
+    rep = np.flatnonzero(keys[1:] == keys[:-1]) + 1  # the second, third... of a run
+    if not len(rep):
+        return keys, counts
+    counts = counts.copy() if not counts.flags.writeable else counts
+    brk = np.r_[True, rep[1:] != rep[:-1] + 1]  # a run of repeats begins
+    first = rep[np.maximum.accumulate(np.where(brk, np.arange(len(rep)), 0))] - 1
+    np.add.at(counts, first, counts[rep])
+    keep = np.ones(len(keys), bool)
+    keep[rep] = False
+    keys = keys[keep]
+    return keys, counts[keep]
 
 
 def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,9 +216,7 @@ class _Level:
                 order = np.argsort(keys, kind="stable")  # pieces come in time order
                 keys, counts = keys[order], counts[order]
                 del order
-            if len(keys):
-                starts = _run_starts(keys)
-                keys, counts = keys[starts], np.add.reduceat(counts, starts)
+            keys, counts = _sum_repeats(keys, counts)
             uniq = keys
             self.keys, self.counts = [uniq], [counts]
             self.pending, self.compacted = 0, len(uniq)
@@ -221,11 +273,11 @@ class _KeyCounts:
         level.compact()
         keys = level.keys[0] if level.keys else np.zeros(0, np.int64)
         counts = level.counts[0] if level.counts else np.zeros(0, np.int64)
+        del level
         target = to if to is not None else width * COARSEN
         while True:
             if target > width:
-                keys, counts = _count_keys((keys >> _KEY_BITS) // (target // width),
-                                           keys & _ID_MASK, counts)
+                keys, counts = _rebucket(keys, counts, target // width)
                 width = target
             if len(keys) <= MAX_KEYS:
                 break

@@ -50,20 +50,18 @@ class Snapshot:
 
 # -- levels ------------------------------------------------------------------------
 def _dump_levels(c: Any, snap: Snapshot, at: str) -> None:
-    keys = list(c.counts)
+    src, ms, level, count = c.rows()
     snap.meta[at] = {"bucket_ms": c.bucket_ms}
-    snap.tables[at] = pa.table({"source": pa.array([k[0] for k in keys], pa.string()),
-                                "ms": pa.array([k[1] for k in keys], pa.int64()),
-                                "level": pa.array([k[2] for k in keys], pa.string()),
-                                "count": pa.array([c.counts[k] for k in keys], pa.int64())})
+    snap.tables[at] = pa.table({"source": pa.array(src, pa.string()),
+                                "ms": pa.array(ms, pa.int64()),
+                                "level": pa.array(level, pa.string()),
+                                "count": pa.array(count, pa.int64())})
 
 
 def _load_levels(c: Any, snap: Snapshot, at: str) -> None:
-    c.bucket_ms = int(snap.meta[at]["bucket_ms"])
     t = snap.tables[at]
-    c.counts = Counter(dict(zip(zip(t["source"].to_pylist(), t["ms"].to_pylist(),
-                                    t["level"].to_pylist(), strict=True),
-                                t["count"].to_pylist(), strict=True)))
+    c.load_rows(t["source"].to_pylist(), t["ms"].to_numpy(), t["level"].to_pylist(),
+                t["count"].to_numpy(), int(snap.meta[at]["bucket_ms"]))
 
 
 # -- rules ---------------------------------------------------------------------------

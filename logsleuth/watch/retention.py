@@ -87,13 +87,13 @@ def coarsen_levels(levels: Any, coarse_cut: int, ancient_cut: int | None = None)
     Counted per second, they are few (short evidence) and stay as they are."""
     if levels.bucket_ms < MINUTE_MS:
         return
-    counts = levels.counts
-    for key in [k for k in counts if k[1] < coarse_cut]:
-        src, ms, level = key
-        w = DAY_MS if ancient_cut is not None and ms < ancient_cut else HOUR_MS
-        mid = ms - ms % w + w // 2
-        if mid != ms:
-            counts[(src, mid, level)] += counts.pop(key)
+
+    def middle(ms: np.ndarray) -> np.ndarray:
+        w = (np.where(ms < ancient_cut, DAY_MS, HOUR_MS) if ancient_cut is not None
+             else np.full(len(ms), HOUR_MS, np.int64))
+        return np.where(ms < coarse_cut, ms - ms % w + w // 2, ms)
+
+    levels.regroup_minutes(middle)
 
 
 def _groups(cols: list[pa.Array], bucket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -270,3 +270,51 @@ def test_floor_past_one_second_lets_later_units_start_coarser(monkeypatch) -> No
     # two units (400 buckets at 1 s) proved 1 s lost; three at 2 s (300) prove nothing
     assert floor.finest == 2000
     assert merged(None)[0] == 4000  # 1,000 s of 1 Hz events fit 300 keys at 4 s
+
+
+def test_rebucketing_by_blocks_equals_one_pass(monkeypatch) -> None:
+    """Blocks cut where a new bucket starts: no key straddles two, so the sums are the
+    same as one pass over every key, including blocks that one new bucket fills."""
+    from logsleuth.engine import analysis
+
+    rng = np.random.default_rng(7)
+    buckets = np.sort(np.r_[rng.integers(0, 50_000, 20_000), np.full(3_000, 60_001)])
+    keys = np.unique(buckets << _KEY_BITS | rng.integers(0, 40, len(buckets)))
+    counts = rng.integers(1, 1_000, len(keys))
+    for factor in (2, 16, 1_000):
+        whole = _count_keys((keys >> _KEY_BITS) // factor, keys & analysis._ID_MASK, counts)
+        for block in (1, 97, 2_500):
+            monkeypatch.setattr(analysis, "REBUCKET_BLOCK", block)
+            got = analysis._rebucket(keys, counts, factor)
+            assert np.array_equal(got[0], whole[0]) and np.array_equal(got[1], whole[1])
+        assert len(whole[0]) < len(keys)  # buckets did merge
+
+
+def test_level_counts_merge_equal_a_counter_of_every_record() -> None:
+    """Level counts kept as arrays: merged across units with other sources and levels,
+    the per-minute and per-second tables hold what counting every record gives."""
+    from logsleuth.engine.collectors import LevelCounts
+
+    rng = np.random.default_rng(3)
+    parts, truth = [], Counter()
+    for src, levels in (("a.log", ["INFO", "WARN"]), ("b.log", ["ERROR", "INFO", "DEBUG"])):
+        lc = LevelCounts({})
+        ms = np.sort(rng.integers(0, 3_000_000, 500))
+        lv = rng.integers(0, len(levels), 500)
+        lc.counts = Counter()
+        for m, i in zip(ms.tolist(), lv.tolist(), strict=True):
+            lc.load_rows([src], np.array([m - m % 1000]), [levels[i]], np.array([1]), 1000)
+            truth[(src, m - m % 1000, levels[i])] += 1
+        parts.append(lc)
+    parts[0].merge(parts[1])
+    assert parts[0].counts == truth
+    seconds = parts[0].seconds_table()
+    assert seconds is not None and sum(seconds["count"].to_pylist()) == 1_000
+    minutes = Counter()
+    for (src, ms, level), n in truth.items():
+        minutes[(src, ms - ms % 60_000, level)] += n
+    table = parts[0].table()
+    got = Counter({(s, m, lv): n for s, m, lv, n in zip(
+        table["source"].to_pylist(), table["minute"].cast(pa.int64()).to_pylist(),
+        table["level"].to_pylist(), table["count"].to_pylist(), strict=True)})
+    assert got == minutes
