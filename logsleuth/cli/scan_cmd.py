@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import sys
@@ -45,9 +46,18 @@ def scan(
     verbose: opt.Verbose = False,
 ) -> None:
     """Scan evidence and report what it holds; exits 0 whenever the scan completed."""
+    # What the scan loads (modules, classes: ~50,000 objects) lives as long as the
+    # command: no collection while it arrives, then frozen, so that the collector stops
+    # walking it in every full collection (on the 256 MiB bench logs one at import,
+    # one mid-scan and one at the end: 0.1 s of CPU), also in the forked workers.
+    collecting = gc.isenabled()
+    gc.disable()
     from logsleuth import api
     from logsleuth.reports.clock import check_display_tz, display_zone
 
+    gc.freeze()
+    if collecting:
+        gc.enable()
     if format not in ("text", "json"):
         raise typer.BadParameter(f"'{format}' is not text or json", param_hint="--format")
     check_display_tz(display_tz)  # a bad zone fails before a long scan

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.engine import freetext
-from logsleuth.engine.extract import extract, plan_extraction, spans_to_strings
+from logsleuth.engine.extract import extract, plan_extraction, program_plan, spans_to_strings
 from logsleuth.engine.fastfields import FieldProgram
 from logsleuth.engine.mixed import OtherLayouts, merge
 from logsleuth.engine.stats import InputStats
@@ -153,7 +153,12 @@ class AppLogParser:
         # matching without captures runs on RE2's DFA: the layout's own regex is fast here
         self._header_regex = layout.header_regex if layout else TRACE_HEADER_REGEX
         self._plan = plan_extraction(layout.fields_regex) if layout else None
-        self._fast = FieldProgram.build(layout.header_regex, self._plan) if layout else None
+        # more fields than one RE2 pass takes (orders' inferred layout, five) still have
+        # a one-pass plan for the program: 0.54 -> ~0.13 s per 256 MiB of orders
+        program = (self._plan if self._plan is None or self._plan.gaps
+                   else program_plan(layout.fields_regex) if layout else None)
+        self._fast = FieldProgram.build(layout.header_regex, program) if program else None
+        self._fast_trim = program.trim if program is not None else ()
         self._layout_regex = layout.fields_regex if layout else ""
         self._mask = np.empty(0, dtype=bool)
         # a mixed file's further layouts: their lines are found with one more RE2 pass each
@@ -252,7 +257,7 @@ class AppLogParser:
                 if len(heads) == 0:
                     return heads, cols, texts
                 texts = self._spans(data, starts, heads, end_line)
-        for name in self._plan.trim:
+        for name in self._fast_trim if found is not None else self._plan.trim:
             cols[name] = pc.utf8_trim(cols[name].cast(pa.large_string()), " ")
         return heads, cols, texts
 

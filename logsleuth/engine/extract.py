@@ -218,6 +218,18 @@ def plan_extraction(fields_regex: str) -> ExtractionPlan:
     return ExtractionPlan(tuple(passes), msg_last, tuple(names))
 
 
+def program_plan(fields_regex: str) -> ExtractionPlan | None:
+    """The one-pass plan for the regex-free program (``fastfields``), whatever the number
+    of fields: ``MAX_ONE_PASS_GROUPS`` bounds RE2's cost per pass, which the program does
+    not pay. Same regex, same captures; RE2 keeps ``plan_extraction``'s passes for the
+    rows the program does not vouch for. None when the layout has no such plan."""
+    fields_regex = one_pass_friendly(fields_regex)
+    groups = named_groups(fields_regex)
+    if groups and groups[-1].name == "msg" and _tail_is_trivial(fields_regex[groups[-1].end :]):
+        return _fixed_prefix_plan(fields_regex, groups)
+    return None
+
+
 def _tail_is_trivial(tail: str) -> bool:
     return tail in ("", "$", r"\r?", r"\r?$", r"(?:\r)?", r"\r?\n?", r"\n?")
 

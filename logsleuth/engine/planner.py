@@ -57,7 +57,7 @@ def classify_kind(source: Any, head: bytes, overrides: Any) -> Kind:
 
 @functools.cache
 def _builtin_layouts() -> tuple[Any, ...]:
-    """Loaded (and their samples checked) once per process."""
+    """Loaded once per process (their samples are checked by the test suite)."""
     from logsleuth import layouts
 
     return tuple(layouts.load_builtin_layouts())

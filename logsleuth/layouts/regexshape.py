@@ -153,13 +153,14 @@ def leading_fixed(regex: str) -> list[ByteSet]:
     return out
 
 
-def star_class(regex: str) -> ByteSet | None:
-    """The class C when ``regex`` is exactly ``C*`` (any string of C's bytes)."""
+def star_class(regex: str, *, lazy: bool = False) -> ByteSet | None:
+    """The class C when ``regex`` is exactly ``C*`` (any string of C's bytes); with
+    ``lazy``, exactly ``C*?`` (the shortest such string that lets the rest match)."""
     try:
         items = list(_parse(regex))
         while len(items) == 1 and items[0][0] is _c.SUBPATTERN:
             items = list(items[0][1][-1])
-        if len(items) != 1 or items[0][0] is not _c.MAX_REPEAT:
+        if len(items) != 1 or items[0][0] is not (_c.MIN_REPEAT if lazy else _c.MAX_REPEAT):
             return None
         lo, hi, sub = items[0][1]
         sub = list(sub)

@@ -54,9 +54,12 @@ def read_rule(path: Path, *, collect_errors: bool = False
     return (rule if not errors else None), errors, marks
 
 
-def load_rule_file(path: Path, *, collect_errors: bool = False
+def load_rule_file(path: Path, *, collect_errors: bool = False, check_schema: bool = True
                    ) -> tuple[Rule | None, list[Diagnostic]]:
-    """Load one rule; with ``collect_errors`` every problem is returned, else the first raises."""
+    """Load one rule; with ``collect_errors`` every problem is returned, else the first raises.
+
+    ``check_schema=False``: the built-in pack, fixed per release and checked by the test
+    suite (``rules lint`` and ``rules test`` over it), is not schema-checked per scan."""
     if collect_errors:
         rule, errors, _ = read_rule(path, collect_errors=True)
         return rule, errors
@@ -65,11 +68,11 @@ def load_rule_file(path: Path, *, collect_errors: bool = False
     except (OSError, UnicodeDecodeError):
         rule, errors, _ = read_rule(path)  # raises the located read error
         return rule, errors
-    return _parsed_rule(text, str(path)), []
+    return _parsed_rule(text, str(path), check_schema), []
 
 
 @lru_cache(maxsize=512)
-def _parsed_rule(text: str, src: str) -> Rule:
+def _parsed_rule(text: str, src: str, check_schema: bool = True) -> Rule:
     """A valid rule from its text, parsed once per process.
 
     Every unit of a scan builds its own rule collector, so without this each unit
@@ -79,7 +82,8 @@ def _parsed_rule(text: str, src: str) -> Rule:
     data, marks, errors = load_yaml(text, src)
     if errors:  # also every case where there is no data
         raise RuleError(errors[0])
-    rule, more = Rule.from_dict(data, source=src, marks=marks, collect_errors=False)
+    rule, more = Rule.from_dict(data, source=src, marks=marks, collect_errors=False,
+                                check_schema=check_schema)
     if rule is None or more:
         raise RuleError(more[0])
     return rule
@@ -93,12 +97,15 @@ def _selected(rule: Rule, only: set[str] | None, exclude: set[str] | None) -> bo
 
 
 def load_rules(dirs: Iterable[str | Path] | None = None, *, only: Iterable[str] | None = None,
-               exclude: Iterable[str] | None = None, builtins: bool = True) -> list[Rule]:
+               exclude: Iterable[str] | None = None, builtins: bool = True,
+               check_builtins: bool = False) -> list[Rule]:
     """Load enabled rules from the built-in pack and ``dirs``; select by id or tag.
 
     Raises ``RuleError`` on the first broken rule, a duplicate id or an empty directory.
+    Rules of ``dirs`` are schema-checked; the built-in pack only with ``check_builtins``.
     """
-    roots = ([builtin_rules_dir()] if builtins else []) + [Path(d) for d in dirs or ()]
+    pack = builtin_rules_dir()
+    roots = ([pack] if builtins else []) + [Path(d) for d in dirs or ()]
     only_s = set(only) if only else None
     excl_s = set(exclude) if exclude else None
     seen: dict[str, Rule] = {}
@@ -107,7 +114,7 @@ def load_rules(dirs: Iterable[str | Path] | None = None, *, only: Iterable[str] 
         if not files:
             raise RuleError.at(str(root), "R031", "no rule files (*.yaml) in directory")
         for path in files:
-            rule, _ = load_rule_file(path)
+            rule, _ = load_rule_file(path, check_schema=check_builtins or root != pack)
             assert rule is not None  # load_rule_file raises otherwise
             if rule.id in seen:
                 first = seen[rule.id].info

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 
 from logsleuth.engine.applog import AppLogParser
-from logsleuth.engine.extract import plan_extraction
+from logsleuth.engine.extract import plan_extraction, program_plan
 from logsleuth.engine.fastfields import FieldProgram, _Classes
 from logsleuth.engine.reader import feed_stream
 from logsleuth.engine.stats import InputStats
@@ -127,7 +127,9 @@ def test_padding_before_a_field_equals_regex_path(seed: int) -> None:
 
 
 def _vouched(layout: CompiledLayout, data: bytes) -> int:
-    program = FieldProgram.build(layout.header_regex, plan_extraction(layout.fields_regex))
+    plan = plan_extraction(layout.fields_regex)  # as AppLogParser picks it
+    program = FieldProgram.build(layout.header_regex,
+                                 plan if plan.gaps else program_plan(layout.fields_regex))
     assert program is not None
     raw = np.frombuffer(data, np.uint8)
     starts = np.array([0, *[i + 1 for i, b in enumerate(data) if b == 10], len(data)],
@@ -204,3 +206,75 @@ def test_regex_shapes() -> None:
     assert star_class(r"[A-Z]+") is None
     assert len(leading_fixed(r"^(?:\d{4}-\d{2}) (?:[A-Za-z]+) *")) == 8
     assert leading_fixed(r"(?:\d{4})") == []  # not anchored
+
+
+# ``%t`` between literals reads as ``.*?``: the program ends it at the first " | " and
+# leaves every row where the rest does not fit from there to RE2, which may take a
+# later " | " (a thread named with one). Expected: the same records either way, and the
+# program reading the plain rows (the first three shapes, most of the 400 lines).
+PIPES = "%d{yyyy-MM-dd'T'HH:mm:ss,SSS} | %-5p | %t | %c | %m%n"
+PIPE_TS = "2021-03-01T08:00:00,009"
+PIPED = [
+    f"{PIPE_TS} | ERROR | http-nio-8080-exec-37 | com.shop.OrderService | req=1 | failed",
+    f"{PIPE_TS} | INFO  | main | c.e.App | started | ok",
+    f"{PIPE_TS} | WARN  |  | c.e.Empty | empty thread",
+    f"{PIPE_TS} | INFO  | pool | worker-1 | c.e.Pipe | a thread holding ' | '",
+    f"{PIPE_TS} | INFO  | a | b c | c.e.Later | the first ' | ' leaves a logger with a space",
+    f"{PIPE_TS} | INFO  | a|b | c.e.Bar | a bare pipe in the thread",
+    f"{PIPE_TS} | INFO  | no logger after the thread",
+    f"{PIPE_TS} | INFO  | t |  | empty logger",
+    f"{PIPE_TS} | INFO  | t | c.e.X |",
+    f"{PIPE_TS} | INFO  | t | c.e.X | ",
+    "\tat com.shop.X.y(X.java:1)",
+]
+SPACED = "%d{yyyy-MM-dd'T'HH:mm:ss,SSS} %t %c %m%n"
+SPACE_LINES = [
+    f"{PIPE_TS} main c.e.App started",
+    f"{PIPE_TS} pool 1 c.e.App a thread with a space: RE2 decides",
+    f"{PIPE_TS} main",
+    f"{PIPE_TS}  c.e.App empty thread",
+    f"{PIPE_TS} main c.e.App",
+]
+
+
+@pytest.mark.parametrize(("pattern", "shapes", "plain"),
+                         [(PIPES, PIPED, 3), (SPACED, SPACE_LINES, 1)])
+@pytest.mark.parametrize("seed", [6, 7])
+def test_lazy_thread_ends_at_the_first_gap_or_goes_back_to_regex(
+        pattern: str, shapes: list[str], plain: int, seed: int) -> None:
+    layout = compile_pattern(pattern)
+    assert "(?P<thread>.*?)" in layout.fields_regex
+    assert FieldProgram.build(layout.header_regex, plan_extraction(layout.fields_regex))
+    rng = random.Random(seed)
+    data = "\n".join(rng.choice(shapes + TRICKY[-4:]) for _ in range(400)).encode()
+    fast = _parse(layout, data, fast=True, chunk=1 << 20)
+    slow = _parse(layout, data, fast=False, chunk=1 << 20)
+    assert fast == slow
+    assert _vouched(layout, data) >= 400 * plain // (len(shapes) + 4) // 2
+
+
+# Five fields before the message are more than one RE2 pass takes (MAX_ONE_PASS_GROUPS):
+# RE2 reads them in two passes, the program in one. Expected: the same records either way
+# (padded levels trimmed alike), and the program reading the plain rows.
+FIVE = "%d{yyyy-MM-dd'T'HH:mm:ss,SSS} | %-5p | %t | %c | req=%X{req} | %m%n"
+FIVE_LINES = [
+    f"{PIPE_TS} | ERROR | http-nio-8080-exec-37 | com.shop.OrderService | req=1648ee0f | failed",
+    f"{PIPE_TS} | INFO  | main | c.e.App | req= | empty key",
+    f"{PIPE_TS} | WARN  | pool | w-1 | c.e.Pipe | req=x | a thread holding ' | '",
+    f"{PIPE_TS} | INFO  | main | c.e.App | req=a | b | the key holding ' | '",
+    f"{PIPE_TS} | INFO  | main | c.e.App | no key",
+]
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_more_fields_than_one_regex_pass_equals_regex_path(seed: int) -> None:
+    layout = compile_pattern(FIVE)
+    assert len(plan_extraction(layout.fields_regex).passes) > 1
+    assert FieldProgram.build(layout.header_regex, program_plan(layout.fields_regex))
+    rng = random.Random(seed)
+    data = "\n".join(rng.choice(FIVE_LINES + TRICKY[-4:]) for _ in range(400)).encode()
+    fast = _parse(layout, data, fast=True, chunk=1 << 20)
+    slow = _parse(layout, data, fast=False, chunk=1 << 20)
+    assert fast == slow
+    assert {r["level"] for r in fast[0]} >= {"ERROR", "INFO", "WARN"}
+    assert _vouched(layout, data) >= 400 * 3 // 9 // 2

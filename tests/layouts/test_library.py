@@ -24,7 +24,7 @@ REQUIRED = {
 
 
 def test_builtins_load_with_required_layouts():
-    layouts = {layout.name: layout for layout in load_builtin_layouts()}
+    layouts = {layout.name: layout for layout in load_builtin_layouts(check=True)}
     for name, pattern in REQUIRED.items():
         layout = layouts[name]
         assert isinstance(layout, CompiledLayout) and layout.pattern == pattern
@@ -93,3 +93,10 @@ def test_schema_and_pattern_errors_are_located(text, line):
     with pytest.raises(PatternError) as info:
         layout_from_yaml(text, "x.yaml")
     assert info.value.diagnostic.location.line == line
+
+
+def test_builtins_load_alike_checked_or_not():
+    """A scan loads the package's layouts unchecked (the tests above check them): the
+    layouts must be the same objects either way, beside-only ones included."""
+    assert load_builtin_layouts(beside=True) == load_builtin_layouts(beside=True, check=True)
+    assert load_builtin_layouts() == load_builtin_layouts(check=True)

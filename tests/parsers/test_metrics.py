@@ -46,7 +46,9 @@ def test_unit_normalisation() -> None:
 
 
 def test_builtins_load_with_their_samples() -> None:
-    defs = builtin_metric_defs()
+    defs = builtin_metric_defs(check=True)
+    # a scan loads them unchecked (this test checks them): the same definitions
+    assert builtin_metric_defs() == defs
     metrics = {v.metric for d in defs for v in d.values}
     assert {"netty_direct_memory_used", "netty_direct_memory_max",
             "netty_direct_alloc_failed_bytes", "jvm_buffer_pool_direct_used",
