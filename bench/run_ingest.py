@@ -324,8 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generating {path} ...", file=sys.stderr)
         generate(path, size, args.seed)
     manifest = json.loads(mpath.read_text())
-    out_dir = args.out.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out_dir = ROOT / "bench" / "out"  # scratch (scan outputs, lnav's home): never beside
+    out_dir.mkdir(parents=True, exist_ok=True)  # a --out that is committed under docs/
     nbytes = path.stat().st_size
     warm_s = warm_cache(path)
     bytecode = warm_bytecode() if not args.no_logsleuth else "logsleuth not run"

@@ -299,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     shapes = args.shapes.split(",")
     if unknown := set(shapes) - set(SHAPES):
         ap.error(f"unknown shapes {sorted(unknown)}; known: {', '.join(SHAPES)}")
-    out_dir = args.out.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out_dir = ROOT / "bench" / "out"  # scratch (scan outputs, lnav's home): never beside
+    out_dir.mkdir(parents=True, exist_ok=True)  # a --out that is committed under docs/
     doc: dict = {"date_start": datetime.now(UTC).isoformat(timespec="seconds"),
                  "command": "python bench/run_suite.py " + shlex.join(
                      argv if argv is not None else sys.argv[1:]),
