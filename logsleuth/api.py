@@ -120,7 +120,7 @@ def scan(paths: Sequence[PathLike] | PathLike, options: ScanOptions | None = Non
     base_dates = date_anchors(planned, explicit_date, default_tz, diagnostics)
     jvm_start_ms = parse_instant(opts.jvm_start)
     if jvm_start_ms is None:
-        jvm_start_ms = jvm_start_from_evidence(planned, default_tz, diagnostics)
+        jvm_start_ms = jvm_start_from_evidence(planned, default_tz, diagnostics, base_dates)
     units = make_units(planned, opts.worker_count)
     unit_options = UnitOptions(scan=opts, default_tz=default_tz, jvm_start_ms=jvm_start_ms,
                                collectors=collectors, collector_config=config,
@@ -219,16 +219,24 @@ def _limits_elsewhere(result: ScanResult, planned: Sequence[Any]) -> None:
 
 
 def jvm_start_from_evidence(planned: Sequence[Any], default_tz: tzinfo | None,
-                            diagnostics: list[Any]) -> int | None:
-    """Anchor uptime-only GC logs with a JVM start the thread dumps imply (reported).
+                            diagnostics: list[Any],
+                            base_dates: dict[str, Any] | None = None) -> int | None:
+    """Anchor uptime-only GC logs with a JVM start the thread dumps imply, else (last
+    resort) the one that aligns their pauses with the app log's silences (reported).
     Public: the watcher anchors the GC logs it follows the same way."""
     from logsleuth.engine.jvmstart import gc_logs_lack_wall_clock, jvm_start_from_dumps
+    from logsleuth.engine.pausealign import jvm_start_from_pauses
     from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 
     if not gc_logs_lack_wall_clock(planned, diagnostics):
         return None
     start = jvm_start_from_dumps(planned, default_tz, diagnostics)
     gc = next(p for p in planned if p.kind == Kind.GC_LOG)
+    if start is None and (aligned := jvm_start_from_pauses(planned, default_tz, base_dates,
+                                                           diagnostics)) is not None:
+        diagnostics.append(Diagnostic(SourceLocation(gc.source.path), "gc-anchored-by-pauses",
+                                      aligned[1], level=DiagLevel.WARNING))
+        return aligned[0].ms
     if start is None:  # said loudly: its pauses and heap gauges drop out of every timeline
         diagnostics.append(Diagnostic(
             SourceLocation(gc.source.path), "gc-unanchored",
