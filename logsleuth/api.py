@@ -240,8 +240,9 @@ def jvm_start_from_evidence(planned: Sequence[Any], default_tz: tzinfo | None,
     if start is None:  # said loudly: its pauses and heap gauges drop out of every timeline
         diagnostics.append(Diagnostic(
             SourceLocation(gc.source.path), "gc-unanchored",
-            "the GC logs print uptimes only (-Xlog's default decorations) and no evidence "
-            "states the JVM's start: their pauses and heap-after-GC gauges are not placed "
+            "the GC logs print uptimes only (-Xlog's default decorations), no evidence "
+            "states the JVM's start and their pauses do not line up with the app log's "
+            "silences: their pauses and heap-after-GC gauges are not placed "
             "in time (pass --jvm-start, or log with -Xlog:gc*:file=...:time,uptime)",
             level=DiagLevel.WARNING))
         return None

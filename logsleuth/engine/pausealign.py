@@ -38,7 +38,8 @@ MIN_Z = -6.0  # ~1e5 offsets searched: the deepest chance dip of matched noise i
 DEPTH_RATIO = 2.0  # the best dip at least this many times deeper than the next one
 EXCLUDE_MS = 100  # the next dip is looked for this far (or a longest pause) from the best
 RATE_WINDOW_MS = 1000  # the local record rate the expected count is taken from
-MAX_GRID = 1 << 23  # ~2.3 h of overlap search on a 1 ms grid (a few 100 MB of FFT)
+MAX_GRID = 1 << 23  # ~2.3 h of app log + twice the pause window, 1 ms grid (~0.5 GB peak)
+PAUSE_WINDOW_MS = 15 * 60_000  # a longer GC log: its 15 min holding the most pauses
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,17 @@ def align_start(uptime_end_ms: np.ndarray, pause_ms: np.ndarray,
     times = np.sort(np.asarray(record_ms, dtype=np.int64))
     if len(end) < MIN_PAUSES or len(times) < MIN_RECORDS:
         return None
+    order = np.argsort(end)
+    end, dur = end[order], dur[order]
+    base = 0
+    if end[-1] - end[0] > PAUSE_WINDOW_MS:  # keeps the grid small for long GC logs
+        last = np.searchsorted(end, end + PAUSE_WINDOW_MS, side="right")
+        first = int(np.argmax(last - np.arange(len(end))))
+        end, dur = end[first:last[first]], dur[first:last[first]]
+        base = max(int(end[0] - dur.max()) - 1, 0)
+        if len(end) < MIN_PAUSES:
+            return None
+    end = end - base  # the start found is then that of uptime ``base``
     beg = np.maximum(end - dur + 1, 0)  # shrink by the app stamps' 1 ms resolution
     width = int(end.max()) + 1
     t0 = int(times[0])
@@ -103,7 +115,7 @@ def align_start(uptime_end_ms: np.ndarray, pause_ms: np.ndarray,
     right = best
     while right + 1 < len(z) and near[right + 1]:
         right += 1
-    return PauseAnchor(t0 + int(offsets[best]), (right - left) // 2 + 1, float(z[best]),
+    return PauseAnchor(t0 + int(offsets[best]) - base, (right - left) // 2 + 1, float(z[best]),
                        z_next, len(end), round(float(observed[best])),
                        float(expected[best]))
 

@@ -116,3 +116,24 @@ def test_an_unrelated_app_log_leaves_the_gc_log_unanchored(tmp_path: Path) -> No
     codes = [d.code for d in res.diagnostics]
     assert "gc-unanchored" in codes and "gc-anchored-by-pauses" not in codes, codes
     assert res.tables["gc_events"]["ts"].null_count == res.tables["gc_events"].num_rows
+
+
+def test_a_rolled_app_log_against_a_long_gc_log() -> None:
+    """Synthetic, for the long-log path only (the real runs are 30-60 s): a 40 min GC log
+    (its densest 15 min of pauses are searched) and an app log that starts 13 min into the
+    JVM's life, records in the pauses removed. The start is found to 1 ms; with the app
+    records drawn anew (no pause left empty) it is refused."""
+    rng = np.random.default_rng(7)
+    span, start = 40 * 60_000, 1_800_000_000_000
+    ups = np.sort(rng.uniform(1_000, span, 1_500))
+    durs = rng.uniform(3, 30, len(ups))
+    times = np.sort(rng.integers(start, start + span, 200_000))
+    inside = np.zeros(len(times) + 1, dtype=np.int64)
+    np.add.at(inside, np.searchsorted(times, start + ups - durs), 1)
+    np.add.at(inside, np.searchsorted(times, start + ups), -1)
+    silent = times[np.cumsum(inside)[:-1] == 0]
+    rolled = silent[silent >= start + 13 * 60_000]
+    found = align_start(ups, durs, rolled)
+    assert found is not None and abs(found.ms - start) <= 1, found
+    fresh = np.sort(rng.integers(start + 13 * 60_000, start + span, len(rolled)))
+    assert align_start(ups, durs, fresh) is None
