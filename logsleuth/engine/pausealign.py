@@ -8,8 +8,10 @@ record rate predicts; any other start does not. The search covers every offset a
 the two logs overlap, on a 1 ms grid, as one FFT cross-correlation (records per ms
 against the pause mask), so rolled app logs that begin long after the JVM are covered.
 
-It is a last resort (``--jvm-start``, wall-clock decorations or thread dumps come first)
-and refuses unless the optimum is deep and unique: ``z <= MIN_Z`` (Poisson z-score of the
+Unified logging (JDK 9+) only, where the uptime stamps the pause's end line; JDK 8 logs
+stamp its start and are not aligned (no validation case). It is a last resort
+(``--jvm-start``, wall-clock decorations or thread dumps come first) and refuses unless
+the optimum is deep and unique: ``z <= MIN_Z`` (Poisson z-score of the
 records counted inside the pauses against the count expected at the local rate) and at
 least twice as deep as the best offset more than ``EXCLUDE_MS`` (or the longest pause)
 away. Validated in tests/timeline/test_pausealign.py against GC logs that print both
@@ -146,7 +148,7 @@ def jvm_start_from_pauses(planned: Sequence[Any], default_tz: tzinfo | None,
 
 def _pauses(planned: Sequence[Any],
             diagnostics: list[Diagnostic] | None) -> tuple[np.ndarray, np.ndarray] | None:
-    from logsleuth.parsers.gc import parse_gc_log
+    from logsleuth.parsers.gc import is_unified_gc_log, parse_gc_log
 
     ups: list[np.ndarray] = []
     durs: list[np.ndarray] = []
@@ -156,7 +158,10 @@ def _pauses(planned: Sequence[Any],
         events = None
         with reported(p.source.path, "reading this GC log's pauses to align them with the "
                       "app log", diagnostics), p.source.open() as stream:
-            events = parse_gc_log(stream.read(), p.source.path).tables.get("gc_events")
+            data = stream.read()
+            # unified logging only: validated there; JDK 8 stamps a pause's start
+            if is_unified_gc_log(data):
+                events = parse_gc_log(data, p.source.path).tables.get("gc_events")
         if events is None or events.num_rows == 0:
             continue
         t = events.select(["uptime_ms", "pause_ms"]).drop_null()

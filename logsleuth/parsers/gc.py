@@ -111,6 +111,12 @@ def _is_unified(head: str) -> bool:
     return bool(_UL_LINE.search(head) or _UL_BARE.search(head)) or not _JDK8_LINE.search(head)
 
 
+def is_unified_gc_log(data: bytes) -> bool:
+    """JDK 9+ unified logging (-Xlog): a pause's uptime stamps its end line (JDK 8's
+    ``12.345: [GC ...`` stamps its start)."""
+    return _is_unified(data[:_HEAD].decode("latin-1"))
+
+
 def parse_gc_log(data: bytes, source: str, *, default_tz: tzinfo | None = None,
                  jvm_start_ms: int | None = None) -> EvidenceResult:
     """Parse one GC log (already decompressed) into ``gc_events`` and ``safepoints``."""

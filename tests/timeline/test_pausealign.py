@@ -137,3 +137,14 @@ def test_a_rolled_app_log_against_a_long_gc_log() -> None:
     assert found is not None and abs(found.ms - start) <= 1, found
     fresh = np.sort(rng.integers(start + 13 * 60_000, start + span, len(rolled)))
     assert align_start(ups, durs, fresh) is None
+
+
+def test_only_unified_logs_are_aligned() -> None:
+    """JDK 8 stamps a pause's start, unified logging its end line: only the latter is
+    validated above, so only it is read for alignment (engine.pausealign._pauses)."""
+    from logsleuth.parsers.gc import is_unified_gc_log
+
+    public = Path(__file__).resolve().parents[1] / "data" / "public" / "gc"
+    assert not is_unified_gc_log((public / "jdk8-parallel-tenuring-cause.log").read_bytes())
+    assert is_unified_gc_log(gzip.decompress(
+        (ROOT / "heap-shenandoah" / "gc.log.gz").read_bytes()))
