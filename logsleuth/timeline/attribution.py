@@ -482,16 +482,15 @@ def _rejected(code: str, why: str, key: str, amount: float, metric_ts: object,
     return NoAttribution(code, why + extra + _clock_words(sep), len(y), key, amount, sep)
 
 
-def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
-                event_keys: Sequence[str] | pd.Series | np.ndarray,
-                weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
-                key: str, top: int = 10, min_events: int = 10,
-                ) -> tuple[str, float, float, np.ndarray] | None:
-    """A candidate left out of the fits because its count barely varies (under MIN_CV)
-    whose growth per event misses the gauge's increments less than the rejected best fit
-    ``key`` does (through the origin, over the gauge's own intervals): then the honest
-    reason is that a steady event and the clock cannot be told apart, not that ``key``
-    fits weakly. Its key, cv, amount and counts, or None."""
+def _interval_totals(metric_ts: object, metric_values: object, event_ts: object,
+                     event_keys: Sequence[str] | pd.Series | np.ndarray,
+                     weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                np.ndarray, np.ndarray] | None:
+    """The gauge's own intervals and each template's events inside them, shared by the
+    fallbacks that look past the regression: interval ends ``t``, the mask ``same`` of
+    intervals within one range, their increments ``y``, the keys, event times, distinct
+    templates and their (weighted) totals; None under three samples."""
     t, v, same = gauge_intervals(to_ms(metric_ts), np.asarray(metric_values, np.float64),
                                  ranges, MAX_WINDOWS)
     if len(t) < 3 or not same.any():
@@ -504,6 +503,23 @@ def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
     codes, uniques = pd.factorize(arr[inside])
     tot = np.bincount(codes[codes >= 0], minlength=len(uniques),
                       weights=None if weights is None else weights[inside][codes >= 0])
+    return t, same, y, arr, ets, np.asarray(uniques), tot
+
+
+def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
+                event_keys: Sequence[str] | pd.Series | np.ndarray,
+                weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
+                key: str, top: int = 10, min_events: int = 10,
+                ) -> tuple[str, float, float, np.ndarray] | None:
+    """A candidate left out of the fits because its count barely varies (under MIN_CV)
+    whose growth per event misses the gauge's increments less than the rejected best fit
+    ``key`` does (through the origin, over the gauge's own intervals): then the honest
+    reason is that a steady event and the clock cannot be told apart, not that ``key``
+    fits weakly. Its key, cv, amount and counts, or None."""
+    got = _interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
+    if got is None:
+        return None
+    t, same, y, arr, ets, uniques, tot = got
 
     def miss(x: np.ndarray) -> tuple[float, float]:
         sxx = float(x @ x)
@@ -589,18 +605,10 @@ def _flat_cooccurrence(metric_ts: object, metric_values: object, event_ts: objec
     """
     if markers is None or markers.ts is None or markers.keys is None or not len(markers.ts):
         return None
-    t, v, same = gauge_intervals(to_ms(metric_ts), np.asarray(metric_values, np.float64),
-                                 ranges, MAX_WINDOWS)
-    if len(t) < 3 or not same.any():
+    got = _interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
+    if got is None:
         return None
-    y = np.diff(v)[same]
-    arr = (np.asarray(event_keys) if isinstance(event_keys, np.ndarray | pd.Series)
-           else np.asarray(list(event_keys), dtype=object))
-    ets = to_ms(event_ts)
-    inside = (ets > t[0]) & (ets <= t[-1])
-    codes, uniques = pd.factorize(arr[inside])
-    tot = np.bincount(codes[codes >= 0], minlength=len(uniques),
-                      weights=None if weights is None else weights[inside][codes >= 0])
+    t, same, y, arr, ets, uniques, tot = got
     causes = markers.cause_keys
     keys = [str(uniques[j]) for j in np.argsort(-tot, kind="stable")[:6]
             if tot[j] >= min_events and str(uniques[j]) not in causes]
