@@ -110,13 +110,9 @@ def align_start(uptime_end_ms: np.ndarray, pause_ms: np.ndarray,
     z_next = float(z[far & ok].min()) if (far & ok).any() else 0.0
     if z[best] > MIN_Z or z[best] > DEPTH_RATIO * z_next:
         return None
-    near = z <= z[best] + 2.0
-    left = best
-    while left > 0 and near[left - 1]:
-        left -= 1
-    right = best
-    while right + 1 < len(z) and near[right + 1]:
-        right += 1
+    apart = np.flatnonzero(z > z[best] + 2.0)  # the optimum: offsets within 2 sigma of it
+    left = int(apart[apart < best].max()) + 1 if (apart < best).any() else 0
+    right = int(apart[apart > best].min()) - 1 if (apart > best).any() else len(z) - 1
     return PauseAnchor(t0 + int(offsets[best]) - base, (right - left) // 2 + 1, float(z[best]),
                        z_next, len(end), round(float(observed[best])),
                        float(expected[best]))

@@ -113,12 +113,14 @@ def _reached(t: np.ndarray, v: np.ndarray, ceiling: float | None, tol: tuple[flo
     quantum, step = tol
     hit = np.flatnonzero((v >= ceiling - quantum) | ((v + step > ceiling) & (step > 0)))
     first = int(hit[0]) if len(hit) else None
-    if len(error_t):  # a failure message says the ceiling was hit then, at the level the
-        k = int(np.searchsorted(t, error_t[0], side="left"))  # gauge holds: reached when it
-        k = min(k, len(t) - 1)  # got there (a heap after GC stays below -Xmx by the young
-        level = v[k] - step  # generation, and thrashes at that level in back-to-back full
-        while k > 0 and v[k - 1] >= level:  # GCs before the JVM gives up)
-            k -= 1
+    if len(error_t):
+        # a failure message says the ceiling was hit then, at the level the gauge holds:
+        # reached when it got there (a heap after GC stays below -Xmx by the young
+        # generation, and thrashes at that level in back-to-back full GCs before the JVM
+        # gives up): the sample after the last one below that level
+        k = min(int(np.searchsorted(t, error_t[0], side="left")), len(t) - 1)
+        below = np.flatnonzero(v[:k] < v[k] - step)
+        k = int(below[-1]) + 1 if len(below) else 0
         first = k if first is None else min(first, k)
     return first
 

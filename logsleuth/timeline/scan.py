@@ -67,23 +67,11 @@ def onset_from_findings(findings: Sequence[Any],
                  first.rule, first.fingerprint, exc)
 
 
-def _maxima(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, float]:
-    """Known maxima in bytes: the ``max`` a direct-memory OOM message reported."""
-    best = None
-    for f in findings:
-        got = f.extracted.get("max") if isinstance(f.extracted, dict) else None
-        if got and got.get("unit") in ("bytes", "B"):
-            best = max(best or 0.0, float(got["max"]))
-    if best is None:
-        return {}
-    names = metrics.loc[metrics["unit"].astype(str) == "B", "metric"].astype(str).unique()
-    return dict.fromkeys(names, best)
-
-
 def _failure_ceilings(findings: Sequence[Any], metrics: pd.DataFrame) -> dict[str, Ceiling]:
-    """The ``max`` a direct-memory failure reported, as the ceiling of the byte gauges no
-    definition caps (a discovered gauge the OOM's own metric does not name), with the
-    failure record that stated it: a projection names where its ceiling was read."""
+    """The largest ``max`` a direct-memory failure reported, as the ceiling of the byte
+    gauges no definition caps (a discovered gauge the OOM's own metric does not name),
+    with the failure record that stated it: a projection names where its ceiling was
+    read. Its values are also the known maxima the leak estimate takes."""
     best = None
     for f in findings:
         got = f.extracted.get("max") if isinstance(f.extracted, dict) else None
@@ -157,8 +145,9 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
         return [], metrics
     metrics = post_gc_floor(metrics)  # after-GC gauges: the live set, not the sawtooth
     metrics = refine_dump_times(metrics, _frame(result, "thread_states"))
-    ceilings = {**_failure_ceilings(result.findings, metrics), **ceilings_for(metrics, limits)}
-    leaks = estimate_leaks(metrics, _maxima(result.findings, metrics), ceilings=ceilings,
+    failed = _failure_ceilings(result.findings, metrics)  # also the maxima of the OOM's max:
+    ceilings = {**failed, **ceilings_for(metrics, limits)}
+    leaks = estimate_leaks(metrics, {m: c.value for m, c in failed.items()}, ceilings=ceilings,
                            failed_ms=failed_at(result.findings, metrics))
     leaks.sort(key=lambda k: (k.unit != "B", k.metric in found, k.metric in SECONDARY, -k.r2))
     _publish_discovered(result, metrics, found, {k.metric for k in leaks})
