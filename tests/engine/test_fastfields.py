@@ -114,15 +114,22 @@ PADDED = [
 ]
 
 
+def _same_records(layout: CompiledLayout, lines: list[str], seed: int,
+                  ) -> tuple[bytes, tuple[list, tuple]]:
+    """400 lines drawn from ``lines``, read with and without the program: the records must
+    be equal. The data and the records, for the caller's further checks."""
+    rng = random.Random(seed)
+    data = "\n".join(rng.choice(lines) for _ in range(400)).encode()
+    fast = _parse(layout, data, fast=True, chunk=1 << 20)
+    assert fast == _parse(layout, data, fast=False, chunk=1 << 20)
+    return data, fast
+
+
 @pytest.mark.parametrize("seed", [4, 5])
 def test_padding_before_a_field_equals_regex_path(seed: int) -> None:
     layout = compile_pattern(THREAD_FIRST)
     assert FieldProgram.build(layout.header_regex, plan_extraction(layout.fields_regex))
-    rng = random.Random(seed)
-    data = "\n".join(rng.choice(PADDED + TRICKY[-8:]) for _ in range(400)).encode()
-    fast = _parse(layout, data, fast=True, chunk=1 << 20)
-    slow = _parse(layout, data, fast=False, chunk=1 << 20)
-    assert fast == slow
+    data, _ = _same_records(layout, PADDED + TRICKY[-8:], seed)
     assert _vouched(layout, data) > 30  # two good shapes of 17: the program read them
 
 
@@ -271,10 +278,6 @@ def test_more_fields_than_one_regex_pass_equals_regex_path(seed: int) -> None:
     layout = compile_pattern(FIVE)
     assert len(plan_extraction(layout.fields_regex).passes) > 1
     assert FieldProgram.build(layout.header_regex, program_plan(layout.fields_regex))
-    rng = random.Random(seed)
-    data = "\n".join(rng.choice(FIVE_LINES + TRICKY[-4:]) for _ in range(400)).encode()
-    fast = _parse(layout, data, fast=True, chunk=1 << 20)
-    slow = _parse(layout, data, fast=False, chunk=1 << 20)
-    assert fast == slow
+    data, fast = _same_records(layout, FIVE_LINES + TRICKY[-4:], seed)
     assert {r["level"] for r in fast[0]} >= {"ERROR", "INFO", "WARN"}
     assert _vouched(layout, data) >= 400 * 3 // 9 // 2
