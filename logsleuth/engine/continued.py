@@ -13,6 +13,7 @@ them. Cheap: one look at each rolled file's head, done by the planner.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 import re2
 
+from logsleuth.errors import InputError
 from logsleuth.model import Kind
 from logsleuth.parsers.lines import line_offsets
 from logsleuth.sources.family import family_key
@@ -93,8 +95,8 @@ def continuations(planned: Sequence[Any]) -> dict[int, tuple[int, Lead]]:
             continue
         try:
             lead = lead_of(p)
-        except (OSError, EOFError):
-            continue
+        except (OSError, EOFError, zlib.error, InputError):
+            continue  # an unreadable head: the file's own unit reports it
         if lead is not None:
             out[i] = (prev, lead)
     return out
