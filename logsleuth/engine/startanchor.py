@@ -1,0 +1,140 @@
+"""The JVM start an app log states itself, for GC logs that print only uptimes.
+
+Two clocks that app logs print count from the JVM's start:
+
+- Spring Boot's startup line, ``Started X in T seconds (process running for U)`` (Boot 3;
+  ``JVM running for`` before): ``U`` is ``RuntimeMXBean.getUptime()``, HotSpot's elapsed
+  counter, the clock ``-Xlog``'s ``uptime`` decoration counts on. The record's stamp
+  minus ``U`` is the start to a few ms (both whole ms, read microseconds apart).
+- log4j2's ``%r`` column: ms since ``RuntimeMXBean.getStartTime()``, which HotSpot stamps
+  when VM creation begins, after the uptime clock has started (26-48 ms later in runs of
+  OpenJDK 17 on a loaded machine). Each record's stamp minus ``%r`` is the start, late
+  by that much; used only where no Spring Boot line states it.
+
+Both are read from each app log's head (the planner's first bytes, no second read), and
+are preferred to thread dumps (about a second) and to pause alignment (a search). One
+JVM start anchors every uptime-only GC log of a scan: when the heads state several
+starts more than ``SAME_JVM_MS`` apart (restarts), none is taken and the scan says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from logsleuth.engine.guard import reported
+from logsleuth.engine.jvmstart import JvmStart
+from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
+from logsleuth.model import Kind
+
+SAME_JVM_MS = 1000  # starts closer than this are one JVM (clocks of whole ms, %r's bias)
+_STARTED = (r"Started \S+ in \d+(?:\.\d+)? seconds "
+            r"\((?P<clock>process|JVM) running for (?P<up>\d+(?:\.\d+)?)\)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    ms: int  # the JVM start this line implies
+    exact: bool  # Spring Boot's uptime (exact) or log4j2's %r (late by tens of ms)
+    path: str
+    line: int  # 1-based, in the head
+    text: str  # what the line says: the uptime it states, or its %r value
+
+
+def _head_fields(p: Any) -> tuple[pa.StructArray, np.ndarray] | None:
+    """The header lines' fields in an app log's head, and their 1-based line numbers."""
+    from logsleuth.engine.planner import head_lines
+
+    layout = p.layout
+    if layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None:
+        return None
+    lines = pa.array(head_lines(p.head), pa.large_string())
+    header = pc.fill_null(pc.match_substring_regex(lines, layout.header_regex), False)
+    where = np.flatnonzero(header.to_numpy(zero_copy_only=False)) + 1
+    if len(where) == 0:
+        return None
+    return pc.extract_regex(lines.filter(header), layout.fields_regex), where
+
+
+def _seen_in(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date]) -> list[_Seen]:
+    """Every JVM start the head of one app log states."""
+    got = _head_fields(p)
+    if got is None:
+        return []
+    parts, where = got
+    path = p.source.path
+    layout = p.layout
+    if layout.timestamp.needs_base_date and path not in base_dates:
+        return []  # a time-only log nothing dated: its stamps are no instants
+    ms = layout.timestamp.to_epoch_ms(parts.field("ts"), default_tz,
+                                      base_date=base_dates.get(path)).ms
+    names = {parts.type.field(i).name for i in range(parts.type.num_fields)}
+    out: list[_Seen] = []
+    if "msg" in names:
+        said = pc.extract_regex(pc.fill_null(parts.field("msg"), ""), _STARTED)
+        ups = said.field("up")
+        hit = pc.and_(pc.is_valid(said), pc.is_valid(ms))
+        for i in np.flatnonzero(pc.fill_null(hit, False).to_numpy(zero_copy_only=False)):
+            up = ups[int(i)].as_py()
+            clock = said.field("clock")[int(i)].as_py()
+            out.append(_Seen(round(ms[int(i)].as_py() - float(up) * 1000), True, path,
+                             int(where[i]), f"({clock} running for {up})"))
+    if "relative" in names and not out:
+        rel = pc.cast(parts.field("relative"), pa.int64(), safe=False)
+        ok = pc.fill_null(pc.and_(pc.is_valid(rel), pc.is_valid(ms)), False)
+        for i in np.flatnonzero(ok.to_numpy(zero_copy_only=False)):
+            r = rel[int(i)].as_py()
+            out.append(_Seen(ms[int(i)].as_py() - r, False, path, int(where[i]),
+                             f"%r {r}"))
+    return out
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def jvm_start_from_app_logs(planned: Sequence[Any], default_tz: tzinfo | None,
+                            base_dates: dict[str, date],
+                            diagnostics: list[Diagnostic] | None = None) -> JvmStart | None:
+    """The JVM start the app logs' heads state (Spring Boot's uptime, else log4j2's %r),
+    or None when they state none, or several JVMs' (said in ``diagnostics``)."""
+    seen: list[_Seen] = []
+    for p in planned:
+        if p.kind != Kind.APP_LOG:
+            continue
+        with reported(p.source.path, "reading this app log's head for a stated JVM start",
+                      diagnostics):
+            seen.extend(_seen_in(p, default_tz, base_dates))
+    if not seen:
+        return None
+    exact = [s for s in seen if s.exact]
+    use = exact or seen
+    starts = np.array(sorted(s.ms for s in use))
+    if starts[-1] - starts[0] > SAME_JVM_MS:
+        if diagnostics is not None:
+            first, last = use[0], use[-1]
+            diagnostics.append(Diagnostic(
+                SourceLocation(first.path, first.line), "gc-start-ambiguous",
+                f"the app logs state {len(np.unique(starts // SAME_JVM_MS))} JVM starts "
+                f"({_when(int(starts[0]))} .. {_when(int(starts[-1]))}, last at "
+                f"{last.path}:{last.line}): restarts, so none of them is taken to place "
+                "the uptime-only GC logs", level=DiagLevel.INFO,
+                help="pass --jvm-start with the start of the JVM that wrote the GC log"))
+        return None
+    ms = int(np.median(starts))
+    s = min(use, key=lambda x: abs(x.ms - ms))
+    if s.exact:
+        how = (f"Spring Boot's startup record {s.path}:{s.line} stamp minus the uptime it "
+               f"states {s.text} (RuntimeMXBean's uptime, the GC log's clock: to a few ms)")
+    else:
+        how = (f"log4j2's %r column of {s.path} (line {s.line}: stamp minus {s.text} ms; "
+               f"{len(use)} records agree): %r counts from RuntimeMXBean's start time, "
+               "stamped tens of ms after the GC log's uptime clock starts, so the GC "
+               "events may be placed up to ~0.1 s late")
+    return JvmStart(ms, f"JVM start {_when(ms)} from {how}")
