@@ -96,3 +96,17 @@ def test_spring_boot_start_lines_of_public_logs(tmp_path: Path, name: str, stamp
     assert start is not None
     expected = round(datetime.fromisoformat(stamp).timestamp() * 1000 - uptime_s * 1000)
     assert start.ms == expected and "Spring Boot" in start.why and name in start.why
+
+
+def test_two_jvm_starts_in_one_app_log_are_not_taken(tmp_path: Path) -> None:
+    """A restart: the head states two starts an hour apart (the run's first 30 lines, then
+    the same lines an hour later). Which JVM wrote the GC log is unknown, so neither
+    start is taken, and the scan says why (info gc-start-ambiguous)."""
+    lines = (RUNS / "boot2-local" / "app.log").read_text().splitlines(keepends=True)[:30]
+    later = [re.sub(r"^(\d{4}-\d\d-\d\d )(\d\d)", lambda m: f"{m[1]}{int(m[2]) + 1:02d}", ln)
+             for ln in lines]
+    (tmp_path / "app.log").write_text("".join(lines + later))
+    (tmp_path / "gc.log").write_bytes((RUNS / "boot2-local" / "gc.log").read_bytes())
+    result = api.scan(tmp_path, tz="Europe/Berlin", workers=1)
+    codes = [d.code for d in result.diagnostics]
+    assert "gc-start-ambiguous" in codes and "gc-anchored" not in codes, codes
