@@ -11,7 +11,11 @@ Two clocks that app logs print count from the JVM's start:
   OpenJDK 17 on a loaded machine). Each record's stamp minus ``%r`` is the start, late
   by that much; used only where no Spring Boot line states it.
 
-Both are read from each app log's head (the planner's first bytes, no second read), and
+- ``jcmd PID VM.uptime -date`` saved with the evidence: ``<ISO date with offset>: U s``,
+  the date and HotSpot's uptime read together; the date minus ``U`` is the start to a
+  couple of ms, whatever kind of input the output was saved in (read from every head).
+
+All are read from the inputs' heads (the planner's first bytes, no second read), and
 are preferred to thread dumps (about a second) and to pause alignment (a search). One
 JVM start anchors every uptime-only GC log of a scan: when the heads state several
 starts more than ``SAME_JVM_MS`` apart (restarts), none is taken and the scan says why.
@@ -19,6 +23,7 @@ starts more than ``SAME_JVM_MS`` apart (restarts), none is taken and the scan sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
@@ -33,6 +38,8 @@ from logsleuth.engine.jvmstart import JvmStart
 from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 from logsleuth.model import Kind
 
+_UPTIME_DATE = re.compile(rb"(?m)^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}): "
+                          rb"(\d+\.\d{3}) s\r?$")  # jcmd VM.uptime -date
 SAME_JVM_MS = 1000  # starts closer than this are one JVM (clocks of whole ms, %r's bias)
 _STARTED = (r"Started \S+ in \d+(?:\.\d+)? seconds "
             r"\((?P<clock>process|JVM) running for (?P<up>\d+(?:\.\d+)?)\)")
@@ -95,6 +102,18 @@ def _seen_in(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date]) -> 
     return out
 
 
+def _seen_in_jcmd(p: Any) -> list[_Seen]:
+    """``jcmd VM.uptime -date`` lines in any input's head."""
+    out = []
+    for m in _UPTIME_DATE.finditer(p.head):
+        when = datetime.strptime(m[1].decode(), "%Y-%m-%dT%H:%M:%S.%f%z")
+        up = m[2].decode()
+        out.append(_Seen(round(when.timestamp() * 1000 - float(up) * 1000), True,
+                         p.source.path, p.head.count(b"\n", 0, m.start()) + 1,
+                         f"{m[1].decode()}: {up} s"))
+    return out
+
+
 def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
@@ -102,15 +121,17 @@ def _when(ms: int) -> str:
 def jvm_start_from_app_logs(planned: Sequence[Any], default_tz: tzinfo | None,
                             base_dates: dict[str, date],
                             diagnostics: list[Diagnostic] | None = None) -> JvmStart | None:
-    """The JVM start the app logs' heads state (Spring Boot's uptime, else log4j2's %r),
-    or None when they state none, or several JVMs' (said in ``diagnostics``)."""
+    """The JVM start the inputs' heads state (jcmd's VM.uptime -date or Spring Boot's
+    uptime, else log4j2's %r), or None when they state none, or several JVMs' (said in
+    ``diagnostics``)."""
     seen: list[_Seen] = []
     for p in planned:
-        if p.kind != Kind.APP_LOG:
-            continue
-        with reported(p.source.path, "reading this app log's head for a stated JVM start",
+        with reported(p.source.path, "reading this input's head for a stated JVM start",
                       diagnostics):
-            seen.extend(_seen_in(p, default_tz, base_dates))
+            if p.kind == Kind.APP_LOG:
+                seen.extend(_seen_in(p, default_tz, base_dates))
+            if getattr(p, "wrapper", None) is None:
+                seen.extend(_seen_in_jcmd(p))
     if not seen:
         return None
     exact = [s for s in seen if s.exact]
@@ -129,7 +150,10 @@ def jvm_start_from_app_logs(planned: Sequence[Any], default_tz: tzinfo | None,
         return None
     ms = int(np.median(starts))
     s = min(use, key=lambda x: abs(x.ms - ms))
-    if s.exact:
+    if s.exact and s.text.endswith(" s"):
+        how = (f"`jcmd VM.uptime -date` output {s.path}:{s.line} ({s.text}): its date minus "
+               "the uptime it states (HotSpot's uptime, the GC log's clock: to a few ms)")
+    elif s.exact:
         how = (f"Spring Boot's startup record {s.path}:{s.line} stamp minus the uptime it "
                f"states {s.text} (RuntimeMXBean's uptime, the GC log's clock: to a few ms)")
     else:

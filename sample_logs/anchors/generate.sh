@@ -11,15 +11,21 @@ trap 'rm -rf "$classes"' EXIT
 javac -cp "$LIBS" -d "$classes" StartClock.java
 mkdir -p truth
 
-run() {  # case style zone pattern
-  local case=$1 style=$2 zone=$3 pattern=$4
+run() {  # case style zone pattern [jcmd]: with jcmd, `jcmd PID VM.uptime -date` 1.5 s in
+  local case=$1 style=$2 zone=$3 pattern=$4 jcmd=${5:-}
   rm -rf "$case" && mkdir -p "$case"
   TZ=$zone java -Xmx32m -XX:+UseG1GC \
     "-Xlog:gc*:file=$case/gc.log" \
     "-Xlog:gc:file=truth/$case-gc-both-clocks.log:time,uptime,level,tags" \
     -Danchors.style="$style" -Danchors.seconds=3 -Danchors.logFile="$case/app.log" \
     "-Danchors.pattern=$pattern" -Dlog4j.configurationFile=log4j2.xml \
-    -cp "$classes:$LIBS" com.example.anchors.StartClock
+    -cp "$classes:$LIBS" com.example.anchors.StartClock &
+  local pid=$!
+  if [ -n "$jcmd" ]; then
+    sleep 1.5
+    TZ=$zone timeout 20 jcmd "$pid" VM.uptime -date > "$case/jcmd-uptime.txt"
+  fi
+  wait "$pid"
   gzip -9nf "truth/$case-gc-both-clocks.log"
 }
 
@@ -32,3 +38,6 @@ run boot2-local boot2 Europe/Berlin \
 # no startup line, but log4j2's %r: milliseconds since the JVM started, on every record
 run relative-column none UTC \
   "%d{yyyy-MM-dd HH:mm:ss.SSS} %r [%t] %-5level %logger{36} - %msg%n"
+# no start in the app log; `jcmd PID VM.uptime -date` saved beside it (Asia/Tokyo)
+run jcmd-uptime none Asia/Tokyo \
+  "%d{yyyy-MM-dd HH:mm:ss.SSS} [%t] %-5level %logger{36} - %msg%n" jcmd

@@ -22,6 +22,9 @@ Expected before running:
   creation begins, after the uptime clock started: measured 26, 47 and 31 ms late on
   three runs of a probe printing now - getStartTime - getUptime (OpenJDK 17.0.15, this
   machine, under load). The start is 0 to 100 ms after the truth, and the warning says so.
+- `jcmd PID VM.uptime -date` saved beside the logs (jcmd-uptime): its date stamp (ms,
+  with offset) and the uptime it prints (ms, HotSpot's elapsed clock, the GC log's) are
+  taken microseconds apart: the start within 3 ms of the truth; the app log states none.
 - Every GC event of the uptime-only log gets ts = start + uptime.
 - Public logs: the start is the "Started" record's stamp minus U, to the ms.
 """
@@ -48,6 +51,7 @@ CASES = {
     "boot3-offset": (None, "Spring Boot", -2, 40),
     "boot2-local": ("Europe/Berlin", "Spring Boot", -2, 40),
     "relative-column": ("UTC", "%r", 0, 100),
+    "jcmd-uptime": ("Asia/Tokyo", "VM.uptime", -3, 3),
 }
 
 
