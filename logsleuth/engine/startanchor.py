@@ -40,6 +40,8 @@ from logsleuth.model import Kind
 
 _UPTIME_DATE = re.compile(rb"(?m)^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}): "
                           rb"(\d+\.\d{3}) s\r?$")  # jcmd VM.uptime -date
+_STARTED_BYTES = re.compile(rb"Started \S+ in \d+(?:\.\d+)? seconds \((?:process|JVM) running for ")
+SCAN_BYTES = 8 << 20  # how far into an app log a Spring Boot startup line is looked for
 SAME_JVM_MS = 1000  # starts closer than this are one JVM (clocks of whole ms, %r's bias)
 _STARTED = (r"Started \S+ in \d+(?:\.\d+)? seconds "
             r"\((?P<clock>process|JVM) running for (?P<up>\d+(?:\.\d+)?)\)")
@@ -54,24 +56,53 @@ class _Seen:
     text: str  # what the line says: the uptime it states, or its %r value
 
 
-def _head_fields(p: Any) -> tuple[pa.StructArray, np.ndarray] | None:
-    """The header lines' fields in an app log's head, and their 1-based line numbers."""
+def _head_fields(p: Any, text: bytes, first_line: int = 1
+                 ) -> tuple[pa.StructArray, np.ndarray] | None:
+    """The header lines' fields in ``text`` (whole lines of an app log), and their
+    1-based line numbers in the file (``text`` starts at line ``first_line``)."""
     from logsleuth.engine.planner import head_lines
 
     layout = p.layout
     if layout is None or not hasattr(layout, "fields_regex") or layout.timestamp is None:
         return None
-    lines = pa.array(head_lines(p.head), pa.large_string())
+    lines = pa.array(head_lines(text), pa.large_string())
     header = pc.fill_null(pc.match_substring_regex(lines, layout.header_regex), False)
-    where = np.flatnonzero(header.to_numpy(zero_copy_only=False)) + 1
+    where = np.flatnonzero(header.to_numpy(zero_copy_only=False)) + first_line
     if len(where) == 0:
         return None
     return pc.extract_regex(lines.filter(header), layout.fields_regex), where
 
 
+def _started_further(p: Any) -> tuple[bytes, int] | None:
+    """Spring Boot's startup line beyond the planner's head (a service logging much while
+    it starts): the first ``SCAN_BYTES`` are searched as bytes, once, on this rare path
+    (uptime-only GC logs); the line and its line number."""
+    from logsleuth.engine.local import HEAD_BYTES
+
+    if len(p.head) < HEAD_BYTES or getattr(p, "wrapper", None) is not None:
+        return None  # the head is the whole file, or inner text the raw bytes are not
+    with p.source.open() as stream:
+        data = stream.read(SCAN_BYTES)
+    m = _STARTED_BYTES.search(data)
+    if m is None:
+        return None
+    start = data.rfind(b"\n", 0, m.start()) + 1
+    end = data.find(b"\n", m.end())
+    return data[start:end if end >= 0 else len(data)] + b"\n", data.count(b"\n", 0, start) + 1
+
+
 def _seen_in(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date]) -> list[_Seen]:
-    """Every JVM start the head of one app log states."""
-    got = _head_fields(p)
+    """Every JVM start the head of one app log states (and a Spring Boot startup line
+    further on, when the head holds none)."""
+    found = _seen_at(p, p.head, 1, default_tz, base_dates)
+    if not any(s.exact for s in found) and (further := _started_further(p)) is not None:
+        found += [s for s in _seen_at(p, *further, default_tz, base_dates) if s.exact]
+    return found
+
+
+def _seen_at(p: Any, text: bytes, first_line: int, default_tz: tzinfo | None,
+             base_dates: dict[str, date]) -> list[_Seen]:
+    got = _head_fields(p, text, first_line)
     if got is None:
         return []
     parts, where = got

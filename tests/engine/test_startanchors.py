@@ -114,3 +114,27 @@ def test_two_jvm_starts_in_one_app_log_are_not_taken(tmp_path: Path) -> None:
     result = api.scan(tmp_path, tz="Europe/Berlin", workers=1)
     codes = [d.code for d in result.diagnostics]
     assert "gc-start-ambiguous" in codes and "gc-anchored" not in codes, codes
+
+
+def test_a_startup_line_beyond_the_head_is_found(tmp_path: Path) -> None:
+    """A service that logs much while it starts: 90 KB of startup records (beyond the
+    planner's 64 KiB head) before Spring Boot's line. Synthetic app log in the boot3-offset
+    run's layout, beside that run's real uptime-only GC log; the start is the line's stamp
+    minus the uptime it states, to the ms, and the message gives its line number."""
+    head = ("2026-12-06T21:28:05.{ms:03d}+05:30 DEBUG 27988 --- [           main] "
+            "o.s.b.f.s.DefaultListableBeanFactory    : Creating shared instance of singleton "
+            "bean 'bean{k}'\n")
+    filler = "".join(head.format(ms=k % 1000, k=k) for k in range(700))
+    started = ("2026-12-06T21:28:06.969+05:30  INFO 27988 --- [           main] "
+               "c.e.a.ShopApplication                    : Started ShopApplication in 0.03 "
+               "seconds (process running for 0.914)\n")
+    assert len(filler.encode()) > 80_000
+    (tmp_path / "app.log").write_text(filler + started)
+    (tmp_path / "gc.log").write_bytes((RUNS / "boot3-offset" / "gc.log").read_bytes())
+    result = api.scan(tmp_path, workers=1)
+    said = [d.message for d in result.diagnostics if d.code == "gc-anchored"]
+    assert len(said) == 1 and "app.log:701 " in said[0], said
+    gc = result.table("gc_events")
+    want = round(datetime.fromisoformat("2026-12-06T21:28:06.969+05:30").timestamp() * 1000
+                 - 914)
+    assert gc["ts"][0].value - gc["uptime_ms"][0].as_py() == pytest.approx(want, abs=1)
