@@ -23,6 +23,7 @@ starts more than ``SAME_JVM_MS`` apart (restarts), none is taken and the scan sa
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ SCAN_BYTES = 8 << 20  # how far into an app log a Spring Boot startup line is lo
 SAME_JVM_MS = 1000  # starts closer than this are one JVM (clocks of whole ms, %r's bias)
 _STARTED = (r"Started \S+ in \d+(?:\.\d+)? seconds "
             r"\((?P<clock>process|JVM) running for (?P<up>\d+(?:\.\d+)?)\)")
+_STARTED_PY = re.compile(_STARTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +93,49 @@ def _started_further(p: Any) -> tuple[bytes, int] | None:
     return data[start:end if end >= 0 else len(data)] + b"\n", data.count(b"\n", 0, start) + 1
 
 
+def _parsed_lines(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date]
+                  ) -> list[_Seen]:
+    """Spring Boot's startup records in a layout read without a line regex (JSON, ...):
+    the matching raw lines in the first ``SCAN_BYTES`` go through the input's own parser,
+    which gives their instants and messages."""
+    from logsleuth.engine.collectors import CollectorSet
+    from logsleuth.engine.reader import feed_stream
+    from logsleuth.engine.stats import InputStats
+    from logsleuth.engine.units import Partial, UnitOptions, WorkUnit, app_log_parser
+
+    with p.source.open() as stream:
+        data = stream.read(SCAN_BYTES)
+    starts = [data.rfind(b"\n", 0, m.start()) + 1 for m in _STARTED_BYTES.finditer(data)]
+    if not starts:
+        return []
+    picked = b"".join(data[a:(e if (e := data.find(b"\n", a)) >= 0 else len(data))] + b"\n"
+                      for a in starts)
+    options = UnitOptions(default_tz=default_tz, base_dates=dict(base_dates))
+    unit = WorkUnit(p.source, p.kind, p.layout, wrapper=getattr(p, "wrapper", None))
+    scratch = Partial(p.source.path, 0, InputStats(p.source.path), CollectorSet.create((), {}))
+    got: list[tuple[int | None, str | None]] = []
+
+    def sink(cb: Any) -> None:
+        got.extend(zip(cb.batch.column("ts").cast(pa.int64()).to_pylist(),
+                       cb.batch.column("message").to_pylist(), strict=True))
+
+    feed_stream(io.BytesIO(picked), app_log_parser(unit, options, scratch, sink),
+                chunk_size=options.chunk_size)
+    out = []
+    for (ms, msg), at in zip(got, starts, strict=False):
+        m = _STARTED_PY.search(msg or "")
+        if ms is not None and m is not None:
+            out.append(_Seen(round(ms - float(m["up"]) * 1000), True, p.source.path,
+                             data.count(b"\n", 0, at) + 1,
+                             f"({m['clock']} running for {m['up']})"))
+    return out
+
+
 def _seen_in(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date]) -> list[_Seen]:
     """Every JVM start the head of one app log states (and a Spring Boot startup line
     further on, when the head holds none)."""
+    if not hasattr(p.layout, "fields_regex"):
+        return _parsed_lines(p, default_tz, base_dates) if p.layout is not None else []
     found = _seen_at(p, p.head, 1, default_tz, base_dates)
     if not any(s.exact for s in found) and (further := _started_further(p)) is not None:
         found += [s for s in _seen_at(p, *further, default_tz, base_dates) if s.exact]

@@ -6,20 +6,21 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 LIBS=/usr/share/java/log4j-api.jar:/usr/share/java/log4j-core.jar
+JSON_LIBS=/usr/share/java/jackson-core.jar:/usr/share/java/jackson-databind.jar:/usr/share/java/jackson-annotations.jar
 classes=$(mktemp -d)
 trap 'rm -rf "$classes"' EXIT
 javac -cp "$LIBS" -d "$classes" StartClock.java
 mkdir -p truth
 
 run() {  # case style zone pattern [jcmd]: with jcmd, `jcmd PID VM.uptime -date` 1.5 s in
-  local case=$1 style=$2 zone=$3 pattern=$4 jcmd=${5:-}
+  local case=$1 style=$2 zone=$3 pattern=$4 jcmd=${5:-} config=${CONFIG:-log4j2.xml}
   rm -rf "$case" && mkdir -p "$case"
   TZ=$zone java -Xmx32m -XX:+UseG1GC \
     "-Xlog:gc*:file=$case/gc.log" \
     "-Xlog:gc:file=truth/$case-gc-both-clocks.log:time,uptime,level,tags" \
     -Danchors.style="$style" -Danchors.seconds=3 -Danchors.logFile="$case/app.log" \
-    "-Danchors.pattern=$pattern" -Dlog4j.configurationFile=log4j2.xml \
-    -cp "$classes:$LIBS" com.example.anchors.StartClock &
+    "-Danchors.pattern=$pattern" -Dlog4j.configurationFile="$config" \
+    -cp "$classes:$LIBS:$JSON_LIBS" com.example.anchors.StartClock &
   local pid=$!
   if [ -n "$jcmd" ]; then
     sleep 1.5
@@ -41,3 +42,5 @@ run relative-column none UTC \
 # no start in the app log; `jcmd PID VM.uptime -date` saved beside it (Asia/Tokyo)
 run jcmd-uptime none Asia/Tokyo \
   "%d{yyyy-MM-dd HH:mm:ss.SSS} [%t] %-5level %logger{36} - %msg%n" jcmd
+# Spring Boot 3's startup line in log4j2's JsonLayout (one event per line, epoch-ms instant)
+CONFIG=log4j2-json.xml run boot3-json boot3 UTC ""

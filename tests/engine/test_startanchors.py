@@ -52,6 +52,7 @@ CASES = {
     "boot2-local": ("Europe/Berlin", "Spring Boot", -2, 40),
     "relative-column": ("UTC", "%r", 0, 100),
     "jcmd-uptime": ("Asia/Tokyo", "VM.uptime", -3, 3),
+    "boot3-json": ("UTC", "Spring Boot", -2, 40),  # the same line in log4j2's JsonLayout
 }
 
 
