@@ -1,24 +1,26 @@
-"""The JVM start an app log states itself, for GC logs that print only uptimes.
+"""The JVM start the evidence states itself, for GC logs that print only uptimes.
 
-Two clocks that app logs print count from the JVM's start:
+Three statements count from the JVM's start on HotSpot's own clocks:
 
 - Spring Boot's startup line, ``Started X in T seconds (process running for U)`` (Boot 3;
   ``JVM running for`` before): ``U`` is ``RuntimeMXBean.getUptime()``, HotSpot's elapsed
   counter, the clock ``-Xlog``'s ``uptime`` decoration counts on. The record's stamp
-  minus ``U`` is the start to a few ms (both whole ms, read microseconds apart).
+  minus ``U`` is the start, late by the time the message takes to build (a few ms).
+- ``jcmd PID VM.uptime -date`` saved with the evidence: ``<ISO date with offset>: U s``,
+  the date and the same uptime read together: the start to a couple of ms, whatever
+  kind of input the output was saved in.
 - log4j2's ``%r`` column: ms since ``RuntimeMXBean.getStartTime()``, which HotSpot stamps
   when VM creation begins, after the uptime clock has started (26-48 ms later in runs of
   OpenJDK 17 on a loaded machine). Each record's stamp minus ``%r`` is the start, late
-  by that much; used only where no Spring Boot line states it.
+  by that much; used only where nothing exact states it.
 
-- ``jcmd PID VM.uptime -date`` saved with the evidence: ``<ISO date with offset>: U s``,
-  the date and HotSpot's uptime read together; the date minus ``U`` is the start to a
-  couple of ms, whatever kind of input the output was saved in (read from every head).
-
-All are read from the inputs' heads (the planner's first bytes, no second read), and
-are preferred to thread dumps (about a second) and to pause alignment (a search). One
-JVM start anchors every uptime-only GC log of a scan: when the heads state several
-starts more than ``SAME_JVM_MS`` apart (restarts), none is taken and the scan says why.
+They are read from the inputs' heads (the planner's first bytes); a Spring Boot line
+is also looked for in an app log's first ``SCAN_BYTES`` when the head holds none, and in
+layouts read without a line regex (JSON) the matching lines go through the input's own
+parser. Paid only when a GC log prints uptimes only. They are preferred to thread dumps
+(about a second) and to pause alignment (a search). One JVM start anchors every
+uptime-only GC log of a scan: when the evidence states several starts more than
+``SAME_JVM_MS`` apart (restarts), none is taken and the scan says why.
 """
 
 from __future__ import annotations
@@ -52,10 +54,14 @@ _STARTED_PY = re.compile(_STARTED)
 @dataclass(frozen=True, slots=True)
 class _Seen:
     ms: int  # the JVM start this line implies
-    exact: bool  # Spring Boot's uptime (exact) or log4j2's %r (late by tens of ms)
+    how: str  # "spring", "jcmd" (the uptime clock itself) or "relative" (%r: late)
     path: str
-    line: int  # 1-based, in the head
+    line: int  # 1-based, in the file
     text: str  # what the line says: the uptime it states, or its %r value
+
+    @property
+    def exact(self) -> bool:
+        return self.how != "relative"
 
 
 def _head_fields(p: Any, text: bytes, first_line: int = 1
@@ -125,7 +131,7 @@ def _parsed_lines(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date]
     for (ms, msg), at in zip(got, starts, strict=False):
         m = _STARTED_PY.search(msg or "")
         if ms is not None and m is not None:
-            out.append(_Seen(round(ms - float(m["up"]) * 1000), True, p.source.path,
+            out.append(_Seen(round(ms - float(m["up"]) * 1000), "spring", p.source.path,
                              data.count(b"\n", 0, at) + 1,
                              f"({m['clock']} running for {m['up']})"))
     return out
@@ -163,14 +169,14 @@ def _seen_at(p: Any, text: bytes, first_line: int, default_tz: tzinfo | None,
         for i in np.flatnonzero(pc.fill_null(hit, False).to_numpy(zero_copy_only=False)):
             up = ups[int(i)].as_py()
             clock = said.field("clock")[int(i)].as_py()
-            out.append(_Seen(round(ms[int(i)].as_py() - float(up) * 1000), True, path,
+            out.append(_Seen(round(ms[int(i)].as_py() - float(up) * 1000), "spring", path,
                              int(where[i]), f"({clock} running for {up})"))
     if "relative" in names and not out:
         rel = pc.cast(parts.field("relative"), pa.int64(), safe=False)
         ok = pc.fill_null(pc.and_(pc.is_valid(rel), pc.is_valid(ms)), False)
         for i in np.flatnonzero(ok.to_numpy(zero_copy_only=False)):
             r = rel[int(i)].as_py()
-            out.append(_Seen(ms[int(i)].as_py() - r, False, path, int(where[i]),
+            out.append(_Seen(ms[int(i)].as_py() - r, "relative", path, int(where[i]),
                              f"%r {r}"))
     return out
 
@@ -181,7 +187,7 @@ def _seen_in_jcmd(p: Any) -> list[_Seen]:
     for m in _UPTIME_DATE.finditer(p.head):
         when = datetime.strptime(m[1].decode(), "%Y-%m-%dT%H:%M:%S.%f%z")
         up = m[2].decode()
-        out.append(_Seen(round(when.timestamp() * 1000 - float(up) * 1000), True,
+        out.append(_Seen(round(when.timestamp() * 1000 - float(up) * 1000), "jcmd",
                          p.source.path, p.head.count(b"\n", 0, m.start()) + 1,
                          f"{m[1].decode()}: {up} s"))
     return out
@@ -191,9 +197,9 @@ def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 
-def jvm_start_from_app_logs(planned: Sequence[Any], default_tz: tzinfo | None,
-                            base_dates: dict[str, date],
-                            diagnostics: list[Diagnostic] | None = None) -> JvmStart | None:
+def jvm_start_stated(planned: Sequence[Any], default_tz: tzinfo | None,
+                     base_dates: dict[str, date],
+                     diagnostics: list[Diagnostic] | None = None) -> JvmStart | None:
     """The JVM start the inputs' heads state (jcmd's VM.uptime -date or Spring Boot's
     uptime, else log4j2's %r), or None when they state none, or several JVMs' (said in
     ``diagnostics``)."""
@@ -212,23 +218,23 @@ def jvm_start_from_app_logs(planned: Sequence[Any], default_tz: tzinfo | None,
     starts = np.array(sorted(s.ms for s in use))
     if starts[-1] - starts[0] > SAME_JVM_MS:
         if diagnostics is not None:
-            first, last = use[0], use[-1]
+            first, last = min(use, key=lambda x: x.ms), max(use, key=lambda x: x.ms)
             diagnostics.append(Diagnostic(
                 SourceLocation(first.path, first.line), "gc-start-ambiguous",
-                f"the app logs state {len(np.unique(starts // SAME_JVM_MS))} JVM starts "
-                f"({_when(int(starts[0]))} .. {_when(int(starts[-1]))}, last at "
-                f"{last.path}:{last.line}): restarts, so none of them is taken to place "
+                f"the evidence states JVM starts {_when(first.ms)} ({first.path}:{first.line}) "
+                f"to {_when(last.ms)} ({last.path}:{last.line}), more than "
+                f"{SAME_JVM_MS} ms apart: restarts, so none of them is taken to place "
                 "the uptime-only GC logs", level=DiagLevel.INFO,
                 help="pass --jvm-start with the start of the JVM that wrote the GC log"))
         return None
     ms = int(np.median(starts))
     s = min(use, key=lambda x: abs(x.ms - ms))
-    if s.exact and s.text.endswith(" s"):
+    if s.how == "jcmd":
         how = (f"`jcmd VM.uptime -date` output {s.path}:{s.line} ({s.text}): its date minus "
                "the uptime it states (HotSpot's uptime, the GC log's clock: to a few ms)")
-    elif s.exact:
+    elif s.how == "spring":
         how = (f"Spring Boot's startup record {s.path}:{s.line} stamp minus the uptime it "
-               f"states {s.text} (RuntimeMXBean's uptime, the GC log's clock: to a few ms)")
+               f"states {s.text} (RuntimeMXBean's uptime, the GC log's clock: a few ms late)")
     else:
         how = (f"log4j2's %r column of {s.path} (line {s.line}: stamp minus {s.text} ms; "
                f"{len(use)} records agree): %r counts from RuntimeMXBean's start time, "

@@ -91,13 +91,13 @@ def test_uptime_only_gc_log_is_placed_by_the_app_logs_own_clock(case: str) -> No
 def test_spring_boot_start_lines_of_public_logs(tmp_path: Path, name: str, stamp: str,
                                                 uptime_s: float) -> None:
     from logsleuth.engine.planner import LayoutChoice, plan_inputs
-    from logsleuth.engine.startanchor import jvm_start_from_app_logs
+    from logsleuth.engine.startanchor import jvm_start_stated
     from logsleuth.parsers.classify import KindOverrides
     from logsleuth.sources import discover
 
     found = discover([PUBLIC / name])
     planned = plan_inputs(found.sources, LayoutChoice(), KindOverrides.parse([]), [], UTC)
-    start = jvm_start_from_app_logs(planned, UTC, {}, [])
+    start = jvm_start_stated(planned, UTC, {}, [])
     assert start is not None
     expected = round(datetime.fromisoformat(stamp).timestamp() * 1000 - uptime_s * 1000)
     assert start.ms == expected and "Spring Boot" in start.why and name in start.why
