@@ -15,7 +15,7 @@ Three statements count from the JVM's start on HotSpot's own clocks:
   by that much; used only where nothing exact states it.
 
 They are read from the inputs' heads (the planner's first bytes); a Spring Boot line
-is also looked for in an app log's first ``SCAN_BYTES`` when the head holds none, and in
+is also looked for beyond the head when the head holds none (``SCAN_BYTES`` in all), and in
 layouts read without a line regex (JSON) the matching lines go through the input's own
 parser. Paid only when a GC log prints uptimes only. They are preferred to thread dumps
 (about a second) and to pause alignment (a search). One JVM start anchors every
@@ -44,7 +44,7 @@ from logsleuth.model import Kind
 _UPTIME_DATE = re.compile(rb"(?m)^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}): "
                           rb"(\d+\.\d{3}) s\r?$")  # jcmd VM.uptime -date
 _STARTED_BYTES = re.compile(rb"Started \S+ in \d+(?:\.\d+)? seconds \((?:process|JVM) running for ")
-SCAN_BYTES = 8 << 20  # how far into an app log a Spring Boot startup line is looked for
+SCAN_BYTES = 8 << 20  # bytes a scan reads beyond the heads for a Spring Boot startup line
 SAME_JVM_MS = 1000  # starts closer than this are one JVM (clocks of whole ms, %r's bias)
 _STARTED = (r"Started \S+ in \d+(?:\.\d+)? seconds "
             r"\((?P<clock>process|JVM) running for (?P<up>\d+(?:\.\d+)?)\)")
@@ -81,17 +81,30 @@ def _head_fields(p: Any, text: bytes, first_line: int = 1
     return pc.extract_regex(lines.filter(header), layout.fields_regex), where
 
 
-def _started_further(p: Any) -> tuple[bytes, int] | None:
-    """Spring Boot's startup line beyond the planner's head (a service logging much while
-    it starts): the first ``SCAN_BYTES`` are searched as bytes, once, on this rare path
-    (uptime-only GC logs); the line and its line number."""
+def _prefix(p: Any, budget: list[int]) -> bytes:
+    """The bytes a Spring Boot line is looked for in: the head when it holds one or is the
+    whole file, else the file's first bytes (raw, as the parser reads them), at most
+    ``SCAN_BYTES`` in all for the scan: the rolled archives of one service would otherwise
+    cost a read each (this runs only when a GC log prints uptimes only)."""
     from logsleuth.engine.local import HEAD_BYTES
 
-    if len(p.head) < HEAD_BYTES or getattr(p, "wrapper", None) is not None:
-        return None  # the head is the whole file, or inner text the raw bytes are not
+    wrapped = getattr(p, "wrapper", None) is not None  # the head is inner text then
+    if not wrapped and (_STARTED_BYTES.search(p.head) or len(p.head) < HEAD_BYTES
+                        or budget[0] <= len(p.head)):
+        return p.head
     with p.source.open() as stream:
-        data = stream.read(SCAN_BYTES)
-    m = _STARTED_BYTES.search(data)
+        data = stream.read(max(min(SCAN_BYTES, budget[0]), HEAD_BYTES))
+    budget[0] -= len(data)
+    return data
+
+
+def _started_further(p: Any, budget: list[int]) -> tuple[bytes, int] | None:
+    """Spring Boot's startup line beyond the planner's head (a service logging much while
+    it starts), searched as bytes: the line and its line number."""
+    if getattr(p, "wrapper", None) is not None:
+        return None
+    data = _prefix(p, budget)
+    m = _STARTED_BYTES.search(data) if data is not p.head else None
     if m is None:
         return None
     start = data.rfind(b"\n", 0, m.start()) + 1
@@ -99,18 +112,17 @@ def _started_further(p: Any) -> tuple[bytes, int] | None:
     return data[start:end if end >= 0 else len(data)] + b"\n", data.count(b"\n", 0, start) + 1
 
 
-def _parsed_lines(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date]
-                  ) -> list[_Seen]:
+def _parsed_lines(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date],
+                  budget: list[int]) -> list[_Seen]:
     """Spring Boot's startup records in a layout read without a line regex (JSON, ...):
-    the matching raw lines in the first ``SCAN_BYTES`` go through the input's own parser,
-    which gives their instants and messages."""
+    the matching raw lines of ``_prefix`` go through the input's own parser, which gives
+    their instants and messages."""
     from logsleuth.engine.collectors import CollectorSet
     from logsleuth.engine.reader import feed_stream
     from logsleuth.engine.stats import InputStats
     from logsleuth.engine.units import Partial, UnitOptions, WorkUnit, app_log_parser
 
-    with p.source.open() as stream:
-        data = stream.read(SCAN_BYTES)
+    data = _prefix(p, budget)
     starts = [data.rfind(b"\n", 0, m.start()) + 1 for m in _STARTED_BYTES.finditer(data)]
     if not starts:
         return []
@@ -137,13 +149,16 @@ def _parsed_lines(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date]
     return out
 
 
-def _seen_in(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date]) -> list[_Seen]:
+def _seen_in(p: Any, default_tz: tzinfo | None, base_dates: dict[str, date],
+             budget: list[int]) -> list[_Seen]:
     """Every JVM start the head of one app log states (and a Spring Boot startup line
     further on, when the head holds none)."""
     if not hasattr(p.layout, "fields_regex"):
-        return _parsed_lines(p, default_tz, base_dates) if p.layout is not None else []
+        return ([] if p.layout is None
+                else _parsed_lines(p, default_tz, base_dates, budget))
     found = _seen_at(p, p.head, 1, default_tz, base_dates)
-    if not any(s.exact for s in found) and (further := _started_further(p)) is not None:
+    if not any(s.exact for s in found) and (
+            further := _started_further(p, budget)) is not None:
         found += [s for s in _seen_at(p, *further, default_tz, base_dates) if s.exact]
     return found
 
@@ -204,11 +219,12 @@ def jvm_start_stated(planned: Sequence[Any], default_tz: tzinfo | None,
     uptime, else log4j2's %r), or None when they state none, or several JVMs' (said in
     ``diagnostics``)."""
     seen: list[_Seen] = []
+    budget = [SCAN_BYTES]  # bytes read beyond the heads, for the whole scan
     for p in planned:
         with reported(p.source.path, "reading this input's head for a stated JVM start",
                       diagnostics):
             if p.kind == Kind.APP_LOG:
-                seen.extend(_seen_in(p, default_tz, base_dates))
+                seen.extend(_seen_in(p, default_tz, base_dates, budget))
             if getattr(p, "wrapper", None) is None:
                 seen.extend(_seen_in_jcmd(p))
     if not seen:

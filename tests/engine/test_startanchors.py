@@ -139,3 +139,27 @@ def test_a_startup_line_beyond_the_head_is_found(tmp_path: Path) -> None:
     want = round(datetime.fromisoformat("2026-12-06T21:28:06.969+05:30").timestamp() * 1000
                  - 914)
     assert gc["ts"][0].value - gc["uptime_ms"][0].as_py() == pytest.approx(want, abs=1)
+
+
+def test_the_reads_beyond_the_heads_share_one_budget(tmp_path: Path, monkeypatch) -> None:
+    """Rolled archives of one service must not each cost a read of SCAN_BYTES: a.log
+    (100 KB, no startup line) spends a 100 KB budget, so b.log's line beyond its head is
+    not looked for; with the default budget it is."""
+    from logsleuth.engine import startanchor
+
+    rec = ("2026-12-06T21:28:05.{ms:03d}+05:30 DEBUG 27988 --- [           main] "
+           "o.s.b.f.s.DefaultListableBeanFactory    : Creating shared instance of singleton "
+           "bean 'bean{k}'\n")
+    filler = "".join(rec.format(ms=k % 1000, k=k) for k in range(800))
+    started = ("2026-12-06T21:28:06.969+05:30  INFO 27988 --- [           main] "
+               "c.e.a.ShopApplication                    : Started ShopApplication in 0.03 "
+               "seconds (process running for 0.914)\n")
+    (tmp_path / "a.log").write_text(filler)
+    (tmp_path / "b.log").write_text(filler + started)
+    (tmp_path / "gc.log").write_bytes((RUNS / "boot3-offset" / "gc.log").read_bytes())
+    monkeypatch.setattr(startanchor, "SCAN_BYTES", 100_000)
+    codes = [d.code for d in api.scan(tmp_path, workers=1).diagnostics]
+    assert "gc-anchored" not in codes, codes
+    monkeypatch.undo()
+    codes = [d.code for d in api.scan(tmp_path, workers=1).diagnostics]
+    assert "gc-anchored" in codes, codes
