@@ -217,7 +217,8 @@ def _utc(local: str, fmt: str = "%Y-%m-%d %H:%M:%S.%f") -> str:
 # (default decorations), the heap-dump notice (HeapDumpOnOutOfMemoryError: the error's own
 # line, "Dumping heap to ...", "Heap dump file created [...]") and kill -3 thread dumps (a
 # time line, "Full thread dump ...", threads, "JNI global refs: ...", then the heap summary)
-_JVM_LINE = re.compile(r"^(?:\[\d+\.\d+s\]\[\w+ *\]\[|Dumping heap to |Heap dump file created \[)")
+_JVM_LINE = re.compile(r"^(?:\[\d+\.\d+s\]\[\w+ *\]\[|Dumping heap to |Heap dump file created \["
+                       r"|Exception: \S+ thrown from the UncaughtExceptionHandler in thread )")
 _DUMP_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 
 
@@ -288,10 +289,14 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
         kind = next(ln for ln in first[3] if marker in ln)
         onset = {"ts_utc": _utc(first[1], fmt), "file": log, "line": first[0],
                  "error": kind.strip()}
+    # ZGC reports each OutOfMemoryError it throws in its own log ("Out Of Memory (main)"),
+    # which is all the evidence has when the app could no longer allocate to log it
+    gc_ooms = _gc_log_ooms(evidence) if case.resource == "heap" else []
+    if gc_ooms and (onset is None or gc_ooms[0]["ts_utc"] < onset["ts_utc"]):
+        onset = gc_ooms[0]
     # growth per event from the JVM's own readings, before the first OOM
-    stop_ms = 1 << 62 if first is None else int(
-        datetime.strptime(first[1], fmt).replace(
-            tzinfo=ZoneInfo(ZONE)).timestamp() * 1000)
+    stop_ms = 1 << 62 if onset is None else round(datetime.fromisoformat(
+        onset["ts_utc"].replace("Z", "+00:00")).timestamp() * 1000)
     column = {"heap": "leaked_bytes", "metaspace": "metaspace_used", "threads": "threads",
               "pool": "leaked_bytes",  # pool: connections taken and never closed
               "fd": "fds",  # fd: the MXBean's open descriptor count (-1 once at the limit)
@@ -345,10 +350,11 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
     return {
         "case": case.name, "mode": case.mode, "command": " ".join(cmd),
         "onset": onset,
-        "counts": {"records": len(recs), "events": len(events), "oom_records": len(ooms),
+        "counts": {"records": len(recs), "events": len(events),
+                   "oom_records": len(ooms) + len(gc_ooms), "gc_log_oom_lines": len(gc_ooms),
                    "oom_records_with_trace": sum(
                        1 for r in ooms if any(ln.startswith("\tat ") for ln in r[3])),
-                   "oom_records_traceless": sum(
+                   "oom_records_traceless": len(gc_ooms) + sum(
                        1 for r in ooms if not any(ln.startswith("\tat ") for ln in r[3])),
                    "jvm_events": int(rows[-1]["events"]) if rows else 0,
                    "jstack_dumps": len(dumps)},
@@ -359,6 +365,22 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
         "last_ts_utc": _utc(recs[-1][1], fmt) if recs else None,
         **extra,
     }
+
+
+def _gc_log_ooms(evidence: Path) -> list[dict[str, str | int]]:
+    """ZGC's "Out Of Memory (<thread>)" lines (not gc,stats' counter row "Memory: Out Of
+    Memory ..."), each an OutOfMemoryError thrown, by its wall-clock decoration."""
+    out: list[dict[str, str | int]] = []
+    rx = re.compile(r"^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4})\].*\] Out Of Memory \(")
+    for path in sorted(evidence.glob("gc.log*")):
+        for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            m = rx.match(line)
+            if m:
+                t = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f%z")
+                out.append({"ts_utc": t.astimezone(ZoneInfo("UTC")).isoformat(
+                    timespec="milliseconds").replace("+00:00", "Z"), "file": path.name,
+                    "line": i, "error": line.split("] ", 2)[-1].strip()})
+    return sorted(out, key=lambda o: str(o["ts_utc"]))
 
 
 def _flag_bytes(jvm: tuple[str, ...], flag: str) -> int | None:

@@ -46,6 +46,12 @@ shape-specific checks are in test_resources_round3.py):
   includes what was allocated while the cycle ran concurrently (at ~50 MB/s a few MiB), so
   the floor is noisier than a stop-the-world collector's; 10 % all the same. Ceiling 32 MiB
   (-Xmx32m, "Max Capacity: 32M"). onset, oom_records exact.
+  Amended after the first run, before any analysis: at the end ZGC throws
+  OutOfMemoryError to every allocation, the logger's too, so the app log holds no OOM
+  record at all (LeakLab's "unlogged" count); ZGC's own log reports each one thrown as
+  ``Out Of Memory (main)`` (not gc,stats' counter row "Memory: Out Of Memory ..."), with
+  its wall-clock decoration. The onset is the first such GC-log line, to the ms; the heap
+  OOM finding counts those lines (oom_records: app records plus these).
 - console-threads: everything on one console (``console.log``, stdout and stderr as a
   container keeps them): the app's log4j2 lines, ``-Xlog:gc`` (default decorations,
   uptime only, the JDK's default target stdout), HeapDumpOnOutOfMemoryError's notice
@@ -55,7 +61,8 @@ shape-specific checks are in test_resources_round3.py):
   their own schedule, not a share of the requests), each holding 64 KiB, until ``Java
   heap space``. Expected: the onset is the first app record with the OOM (the JVM's own
   notice line just before it is no record and does not make the record before it an OOM
-  record); oom_records counts the app's records only; a leak of jvm_threads_live at 1
+  record; nor is the JVM's "Exception: java.lang.OutOfMemoryError thrown from the
+  UncaughtExceptionHandler in thread ..." line); oom_records counts the app's records only; a leak of jvm_threads_live at 1
   thread per ``Job submitted``, 10 % (dumps stamped to the second, as threads-g1); no
   ceiling (no process limit stated); the heap gauge read from the console's GC lines.
 - direct-buffers: ``ByteBuffer.allocateDirect(16384)`` kept per ``Session closed`` (no
