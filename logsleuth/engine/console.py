@@ -20,8 +20,9 @@ import re
 
 import numpy as np
 
-_NEEDLES = (b"][gc", b"Full thread dump ", b"Dumping heap to ",
-            b" thrown from the UncaughtExceptionHandler in thread ")
+# the first bytes of those lines: a continuation line starting otherwise is none of them
+# (stack traces start with a tab, a blank or a lower-case package)
+_FIRST = np.frombuffer(b"[DHFE0123456789", np.uint8)
 JVM_LINE = re.compile(
     rb"^(?:\[[^\]\n]*\](?:\[[^\]\n]*\])*?\[gc[\w,]*\s*\]"  # -Xlog:gc with any decorations
     rb"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\r?\nFull thread dump |Full thread dump "  # kill -3
@@ -32,10 +33,19 @@ JVM_LINE = re.compile(
 def console_cut(data: bytes | bytearray, starts: np.ndarray, heads: np.ndarray,
                 nlines: np.ndarray) -> np.ndarray | None:
     """Per record, its lines before the first line the JVM wrote (``nlines`` where there is
-    none); None when the chunk holds no such line (the common case: a few byte searches)."""
-    end = int(starts[min(int(heads[-1] + nlines[-1]), len(starts) - 1)]) if len(heads) else 0
-    if not end or not any(data.find(n, 0, end) >= 0 for n in _NEEDLES):
+    none); None when the chunk holds no such line. The common case costs one gather of the
+    continuation lines' first bytes; the regex runs only where one of them could start."""
+    if not len(heads):
         return None
+    last = min(int(heads[-1] + nlines[-1]), len(starts) - 1)
+    cont = np.ones(last - int(heads[0]), dtype=bool)
+    cont[heads - heads[0]] = False
+    lines = np.flatnonzero(cont) + heads[0]
+    raw = np.frombuffer(data, np.uint8)
+    firsts = raw[np.minimum(starts[lines], len(raw) - 1)]
+    if not np.isin(firsts, _FIRST).any():
+        return None
+    end = int(starts[last])
     at = np.fromiter((m.start() for m in JVM_LINE.finditer(data, 0, end)), dtype=np.int64)
     if len(at) == 0:
         return None
