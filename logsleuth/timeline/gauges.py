@@ -209,8 +209,14 @@ def _contains(tokens: list[str]) -> str | None:
     return best if len(best) >= 3 else None
 
 
-def _default_unit(raw_units: list[str], unit_word: str | None) -> str:
-    """The definition's unit: the word after the number, else what the numbers carry."""
+# a key that names bytes (BufferPoolMXBean's memoryUsed, usedBytes, ...) when the number
+# carries no unit of its own
+_BYTE_KEY = re.compile(r"(?i)bytes?(?![a-z])|bytes?[A-Z_]|memory")
+
+
+def _default_unit(raw_units: list[str], unit_word: str | None, key: str = "") -> str:
+    """The definition's unit: the word after the number, else what the numbers carry,
+    else bytes where the key names them (``memoryUsed=19726336``), else a count."""
     if unit_word:
         return unit_word
     seen = {u.lower() for u in raw_units if u}
@@ -218,7 +224,7 @@ def _default_unit(raw_units: list[str], unit_word: str | None) -> str:
         return "B"
     if seen:
         return "ms"
-    return "count"
+    return "B" if key and _BYTE_KEY.search(key) else "count"
 
 
 def _rejects(t: np.ndarray, v: np.ndarray, span_ms: int = 0) -> str | None:
@@ -361,7 +367,7 @@ def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
         return None
     units = [] if var.unit else pc.struct_field(
         pc.extract_regex(distinct.filter(pa.array(hit)), regex), "unit").to_pylist()
-    unit = _default_unit([u for u in units if u], var.unit)
+    unit = _default_unit([u for u in units if u], var.unit, var.key or "")
     name = _slug([*lead, var.key])
     while name in names:
         name += "_2"

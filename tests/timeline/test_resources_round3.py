@@ -148,6 +148,13 @@ def test_direct_buffer_gauge_is_discovered_in_bytes() -> None:
                                  if g["metric"] == leak["metric"])
     assert leak["projection"]["ceiling"]["value"] == 16 << 20
     assert leak["metric"] in incident_paragraph(res)
+    # amended after the first analysis, which spoke of "16,384 count per event" and capped
+    # the buffer count by the 16 MiB byte limit: the key names bytes (memoryUsed), and a
+    # byte limit found by a glob caps no count
+    assert leak["unit"] == "B"
+    for lk in inc["leaks"]:
+        if lk["unit"] == "count":
+            assert lk["projection"]["ceiling"] is None, lk
 
 
 def test_a_step_of_the_live_set_is_seen_and_is_not_a_leak() -> None:
