@@ -260,7 +260,7 @@ def collectors_for(default_tz: tzinfo | None,
     """Which collectors a scan with ``opts`` runs (names for ``CollectorSet.create``) and
     their configuration, checked up front: a broken rule or metric definition stops the
     scan before any input is read. Public: the watcher and notebooks feed the same ones."""
-    names = ["levels", "metrics", "dumps"]
+    names = ["levels", "metrics", "dumps", "jvmconsole"]
     config: dict[str, Any] = {"default_tz": default_tz,
                               "metric_files": [str(m) for m in opts.metrics]}
     if opts.metrics:

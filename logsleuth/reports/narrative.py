@@ -5,6 +5,7 @@ Used by the terminal summary and the HTML report, so both say the same thing.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from logsleuth.reports.clock import DisplayZone, display_zone, evidence_zone
@@ -88,6 +89,7 @@ def _incident_text(result: Any, zone: DisplayZone) -> str:
         parts.append("The app logs carry no time zone (read as UTC; use --tz).")
     for leak in inc["leaks"]:
         parts.append(_leak_sentence(leak, "Before that, ", zone))
+    parts.extend(_heap_dumps(result))
     if inc["precursors"]:
         pre = "; ".join(f"{p['detail']} ({_lead(-int(p['lead_ms']))})"
                         for p in inc["precursors"][:3])
@@ -99,6 +101,19 @@ def _incident_text(result: Any, zone: DisplayZone) -> str:
             for s in symptoms[:4]) + ".")
     parts.extend(_cause(inc, zone))
     return " ".join(parts)
+
+
+def _heap_dumps(result: Any) -> list[str]:
+    """The dump -XX:+HeapDumpOnOutOfMemoryError wrote: the reader opens it, not a new one."""
+    table = getattr(result, "tables", {}).get("heap_dumps")
+    if table is None or table.num_rows == 0:
+        return []
+    d = table.slice(0, 1).to_pylist()[0]
+    size = f", {d['bytes'] / (1 << 20):.1f} MiB" if d["bytes"] else ""
+    more = f" ({table.num_rows} dumps in all)" if table.num_rows > 1 else ""
+    return [f"The JVM wrote a heap dump when the heap ran out: {d['path']} "
+            f"({Path(d['source']).name}:{d['line']}{size}){more}; open it in MAT's dominator "
+            f"tree first."]
 
 
 def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
