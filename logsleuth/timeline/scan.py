@@ -30,6 +30,7 @@ from logsleuth.timeline.bounds import ThinnedLines, bounded_series
 from logsleuth.timeline.ceilings import Ceiling, ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset, first_fatal
+from logsleuth.timeline.load import split_load
 from logsleuth.timeline.resources import (
     SECONDARY,
     exhausted_at_onset,
@@ -176,6 +177,13 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
                                                     else name.get(sp.winner, sp.winner))
                                             for sp in per.separations))
         leaks[i] = leak.with_per_event(per)
+    if leaks:  # growth that a live count explains is load (timeline/load.py)
+        own = metrics["origin"].astype(str) == "gauge" if "origin" in metrics.columns else True
+        counts = metrics.loc[own & (metrics["unit"].astype(str) == "count"), "metric"]
+        leaks, load = split_load(leaks, series, sorted(counts.astype(str).unique()),
+                                 (ev_ts, ev_ids, ev_counts, templates))
+        if load:
+            result.tables["load"] = pa.Table.from_pylist([x.to_json() for x in load])
     return leaks, metrics
 
 

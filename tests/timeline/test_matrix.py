@@ -269,3 +269,19 @@ def test_every_leak_names_an_event_or_says_why_not(case: str) -> None:
         assert (lk["per_event"] is None) == (why is not None), (lk["metric"], why)
         if why is not None:
             assert why["code"] and f"{why['windows']} " in why["message"], why
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_growth_that_live_sessions_explain_is_load(case: str) -> None:
+    """Leaking cases: the live-session count stays flat while memory grows per event, so
+    the load check must not take their leak away. A cut at the top of a session ramp:
+    the gauge follows the live sessions at the buffer each session holds (the run's knob)."""
+    t = truth(case)
+    load = scanned(case).tables.get("load")
+    got = {} if load is None else {r["metric"]: r for r in load.to_pylist()}
+    if t["leak"] is not None:
+        assert not got, f"a leak explained away as load: {got}"
+    elif t.get("cut", {}).get("kind") == "peak":
+        byte_load = [r for r in got.values() if r["kind"] == "gauge"]
+        assert byte_load, f"no gauge explained by a live count: {got}"
+        assert byte_load[0]["per_unit"] == pytest.approx(t["run"]["session_buffer"], rel=0.01)
