@@ -38,7 +38,7 @@ from logsleuth.timeline.resources import (
     post_gc_floor,
     refine_dump_times,
 )
-from logsleuth.timeline.rootcause import rank_root_causes
+from logsleuth.timeline.rootcause import event_causes, rank_root_causes, with_event_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
 from logsleuth.timeline.trend import LeakEstimate, estimate_leaks, with_event_rate
@@ -314,6 +314,11 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
     causes = rank_root_causes(notable, leaks, onset_ms, metrics=metrics,
                               events=analysis.exception_events())
     ev_ts, ev_ids, ev_counts, templates = analysis.events()
+    miner = getattr(analysis, "miner", None)
+    if leaks and miner is not None and len(notable):  # a WARN event the leak follows
+        ids = np.asarray(miner.match(pa.array(notable["message"].astype(str).tolist())))
+        names = np.array([*templates, ""], dtype=object)[np.where(ids >= 0, ids, len(templates))]
+        causes = with_event_causes(causes, event_causes(notable, leaks, names, onset_ms))
     hot = []
     if onset_ms is not None:
         index = TemplateIndex(ev_ids.astype(np.int32), templates)

@@ -285,3 +285,19 @@ def test_growth_that_live_sessions_explain_is_load(case: str) -> None:
         byte_load = [r for r in got.values() if r["kind"] == "gauge"]
         assert byte_load, f"no gauge explained by a live count: {got}"
         assert byte_load[0]["per_unit"] == pytest.approx(t["run"]["session_buffer"], rel=0.01)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if truth(c)["leak"] is not None])
+def test_a_warn_event_the_leak_follows_is_a_cause_and_a_routine_one_is_not(case: str) -> None:
+    """A rare WARN path that parks a buffer (no exception) is the cause to read, ranked first;
+    where the leak follows the routine INFO disconnect every session logs, no event is a
+    cause candidate and the logged exception stays first (the cause check above)."""
+    inc = incident(case)
+    assert inc is not None
+    events = [c for c in inc["root_cause_candidates"] if c["exception"] is None]
+    if truth(case)["run"].get("rare_leak_bytes"):
+        top = inc["root_cause_candidates"][0]
+        assert top["exception"] is None and top["tracks_leak"], top
+        assert top["template"].startswith(truth(case)["leak"]["event_template_prefix"]), top
+    else:
+        assert not events, events
