@@ -109,6 +109,11 @@ def by_count_gauge(metric: str, t: np.ndarray, v: np.ndarray,
     return best
 
 
+def _one_for_one(x: np.ndarray, v: np.ndarray, bar: float) -> bool:
+    per, r2 = _ols(x, v)
+    return abs(per - 1.0) <= BALANCE and _as_well(r2, bar)
+
+
 def by_event_balance(metric: str, t: np.ndarray, v: np.ndarray, ev_ts: np.ndarray,
                      ev_ids: np.ndarray, ev_counts: np.ndarray,
                      templates: list[str]) -> LoadExplanation | None:
@@ -128,15 +133,18 @@ def by_event_balance(metric: str, t: np.ndarray, v: np.ndarray, ev_ts: np.ndarra
         running = np.cumsum(w[order])
         idx = np.searchsorted(ets[order], t, side="right") - 1
         cum[int(tid)] = np.where(idx >= 0, running[np.maximum(idx, 0)], 0).astype(np.float64)
+    # A count that one event moves one for one by itself (a rare second event aside) is
+    # not a balance: it rises per event and never falls, which is a leak.
+    alone = {a for a, x in cum.items() if _one_for_one(x, v, r2_time)}
     best: LoadExplanation | None = None
     for a in cum:
         for b in cum:
-            if a == b:
+            if a == b or a in alone:
                 continue
             x = cum[a] - cum[b]
-            per, r2 = _ols(x, v)
-            if abs(per - 1.0) > BALANCE or not _as_well(r2, r2_time):
+            if not _one_for_one(x, v, r2_time):
                 continue
+            per, r2 = _ols(x, v)
             halves = _stable(x, v)
             if halves is not None and (best is None or r2 > best.r2):
                 best = LoadExplanation(metric, f"{templates[a]} - {templates[b]}", "balance",

@@ -61,3 +61,13 @@ def test_a_count_that_never_falls_on_a_close_is_not_a_balance() -> None:
     leaked = np.cumsum(opened).astype(np.float64)  # closed sessions stay registered
     ts, ids, counts = _events(t, opened, closed)
     assert by_event_balance("sessions", t, leaked, ts, ids, counts, ["opened", "closed"]) is None
+
+
+def test_a_count_one_event_moves_alone_is_not_a_balance_with_a_rare_event() -> None:
+    """A buffer count that rises per request is not 'requests minus heartbeats' just
+    because a heartbeat every 10 s subtracts next to nothing."""
+    t, _, opened, _ = _sessions()
+    beats = (np.arange(len(t)) % 10 == 0).astype(np.int64)
+    count = np.cumsum(opened).astype(np.float64)
+    ts, ids, counts = _events(t, opened, beats)
+    assert by_event_balance("buffers", t, count, ts, ids, counts, ["request", "beat"]) is None
