@@ -214,7 +214,8 @@ def _cause(inc: dict[str, Any], zone: DisplayZone) -> list[str]:
     if causes:
         c = causes[0]
         ex = c.get("example") or {}
-        parts.append(f"Look at {c['exception']} logged as \"{c['template']}\" ({c['count']:,} "
+        what = c["exception"] or "the event"
+        parts.append(f"Look at {what} logged as \"{c['template']}\" ({c['count']:,} "
                      f"times since {_when(c['first_seen'])}, first at {ex.get('path')}:"
                      f"{ex.get('line')}): {c['why']}.")
     return parts
