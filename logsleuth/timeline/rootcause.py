@@ -60,14 +60,19 @@ def _tracking(leaks: Sequence[LeakEstimate], metrics: pd.DataFrame | None, onset
     out: dict[str, float] = {}
     if metrics is None or not leaks:
         return out
+    # the columns read once, each leak's rows picked by position: filtering the whole
+    # frame per leak took every column, strings included (0.19 s of 1 GiB's analysis)
+    names = metrics["metric"].astype(str).to_numpy()
+    own = ((metrics["origin"].astype(str) == "gauge").to_numpy() if "origin" in metrics.columns
+           else np.ones(len(metrics), bool))
+    all_ts = to_ms(metrics["ts"])
+    all_values = metrics["value"].to_numpy(np.float64, na_value=np.nan)
     for leak in leaks:
-        m = metrics[metrics["metric"].astype(str) == leak.metric]
-        if "origin" in m.columns:
-            m = m[m["origin"].astype(str) == "gauge"]
-        mts = to_ms(m["ts"])
+        sel = (names == leak.metric) & own
+        mts, values = all_ts[sel], all_values[sel]
         keep = (mts < onset_ms if onset_ms is not None and not leak.growth_ranges_ms
                 else np.ones(len(mts), bool))
-        for fit in rank_candidates(mts[keep], m["value"].to_numpy(np.float64)[keep], ts, fps,
+        for fit in rank_candidates(mts[keep], values[keep], ts, fps,
                                    min_events=5, event_weights=counts,
                                    ranges_ms=leak.growth_ranges_ms or None):
             out[fit.key] = max(out.get(fit.key, 0.0), max(fit.best_r2, 0.0))
