@@ -84,19 +84,70 @@ class NoAttribution:
     template: str | None = None  # the best candidate, when there was one
     amount: float | None = None  # its amount per event, had it been named
     clock: Separation | None = None  # the candidate against a constant rate per second
+    unit: str = ""
+    # events whose counts per gauge interval move with ``template``'s (connect vs disconnect
+    # in short sessions), each with its amount per event and that correlation; ``decided``
+    # says whether timing at the gauge's samples told them apart ("lead-lag": ``template``
+    # adds to each rival's fit and no rival to its own) or not ("ambiguous"); None: no tie
+    alternatives: tuple[str, ...] = ()
+    alternative_amounts: tuple[float, ...] = ()
+    alternative_corr: tuple[float, ...] = ()
+    decided: str | None = None
+    separations: tuple[Separation, ...] = ()
 
     def named(self, template: str | None) -> NoAttribution:
         return replace(self, template=template)
 
+    def renamed(self, name: Callable[[str], str]) -> NoAttribution:
+        """Every key (the candidate, its tied rivals, the tests between them) by ``name``."""
+        def n(k: str | None) -> str | None:
+            return None if k is None or k == "clock" else name(k)
+        return replace(self, template=n(self.template),
+                       alternatives=tuple(name(a) for a in self.alternatives),
+                       separations=tuple(replace(sp, a=n(sp.a) or sp.a, b=n(sp.b) or sp.b,
+                                                 winner=n(sp.winner) if sp.winner else None)
+                                         for sp in self.separations))
+
     def to_json(self) -> dict[str, object]:
         text = self.message.replace("{event}", f"'{self.template}'")
+        if self.alternatives:
+            text = text.replace("{alt0}", f"'{self.alternatives[0]}'") + _tie_words(self)
         clock = None if self.clock is None else self.clock.to_json()
         if clock is not None and self.template is not None:
             clock["candidates"] = [self.template, "clock"]
             if self.clock is not None and self.clock.winner == self.clock.a:
                 clock["winner"] = self.template
         return {"code": self.code, "message": text, "windows": self.windows,
-                "template": self.template, "amount": self.amount, "clock": clock}
+                "template": self.template, "amount": self.amount, "clock": clock,
+                "alternatives": list(self.alternatives),
+                "alternative_amounts": list(self.alternative_amounts),
+                "alternative_corr": list(self.alternative_corr), "decided": self.decided,
+                "separations": [sp.to_json() for sp in self.separations]}
+
+
+def _tie_words(no: NoAttribution) -> str:
+    """The tied events with their figures, and whether timing told them apart."""
+    u = f" {no.unit}" if no.unit else ""
+    each = ", ".join(f"'{a}' ({m:.4g}{u} per event, counts correlated {c:.3f})"
+                     for a, m, c in zip(no.alternatives[:3], no.alternative_amounts,
+                                        no.alternative_corr, strict=False))
+    if len(no.alternatives) > 3:
+        each += f" and {len(no.alternatives) - 3} more"
+    sep = next((sp for sp in no.separations if no.template in (sp.a, sp.b)), None)
+    tests = ""
+    if sep is not None:
+        i = 0 if sep.a == no.template else 1
+        f, p, loo = ((sep.f_a, sep.p_a, sep.p_a_loo) if i == 0
+                     else (sep.f_b, sep.p_b, sep.p_b_loo))
+        f2, p2 = (sep.f_b, sep.p_b) if i == 0 else (sep.f_a, sep.p_a)
+        tests = (f" (what '{no.template}' adds to the other's fit: F {f:.1f}, p {p:.2g}, "
+                 f"{loo:.2g} with one interval left out; what the other adds: F {f2:.1f}, "
+                 f"p {p2:.2g}; {sep.n} intervals)")
+    if no.decided == "lead-lag":
+        return (f"; of the events whose counts move with it, {each}, timing names "
+                f"'{no.template}': its count changes where the gauge's do{tests}")
+    return (f"; it cannot be told apart from {each}: their counts move with its own or fit "
+            f"the growth as well, and timing at the gauge's samples does not decide{tests}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +375,73 @@ def explain_increments(metric_ts: object, metric_values: object, event_ts: objec
                                     event_weights, ranges_ms, min_events, markers, unit)
         if marked is not None:
             return marked
+    if isinstance(got, NoAttribution):
+        return _with_ties(replace(got, unit=unit), metric_ts, metric_values, event_ts,
+                          event_keys, event_weights, ranges_ms, min_events)
     return got
+
+
+def _with_ties(no: NoAttribution, metric_ts: object, metric_values: object, event_ts: object,
+               event_keys: Sequence[str] | pd.Series | np.ndarray,
+               weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
+               min_events: int, top: int = 10) -> NoAttribution:
+    """The events tied with the one a rejection names (``tied``: counts that move with its
+    counts, or a fit to the growth as good), each with its amount per event through the
+    origin, and the nested tests of timing between them (``separate``: which count changes
+    where the gauge's increments do). When timing names one over every other, that one is
+    the candidate (``decided`` lead-lag); else all are named and ``decided`` is ambiguous."""
+    if no.template is None:
+        return no
+    got = _interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
+    if got is None:
+        return no
+    t, same, y, arr, ets, uniques, tot = got
+    x = {no.template: interval_counts(t, same, *_event_times(no.template, arr, ets, weights))}
+    for j in np.argsort(-tot, kind="stable")[:top]:
+        k = str(uniques[j])
+        if tot[j] >= min_events and k not in x:
+            x[k] = interval_counts(t, same, *_event_times(k, arr, ets, weights))
+    base = x[no.template]
+
+    def corr(a: np.ndarray, b: np.ndarray) -> float:
+        if a.std() == 0 or b.std() == 0:
+            return 1.0 if a.std() == b.std() == 0 and a.any() and b.any() else 0.0
+        return float(np.corrcoef(a, b)[0, 1])
+
+    def tied(k: str, sep: Separation | None) -> bool:
+        """Counts that move together, or timing prefers the rival, or neither adds to the
+        other and neither alone misses the growth less (Vuong at 1 %): two steady events
+        are as good an explanation as each other, whatever their correlation."""
+        if corr(base, x[k]) >= COLLINEAR:
+            return True
+        if sep is None or float(x[k] @ y) <= 0 or x[k].std() == 0:
+            return False  # a count constant per interval is the clock (``clock`` tests it)
+        return sep.winner == k or (sep.winner is None and abs(sep.z) < Z_1PCT)
+
+    first = {k: separate(y, base, x[k], no.template, k) for k in x if k != no.template}
+    ties = [k for k, sp in first.items() if tied(k, sp)]
+    if not ties:
+        return no
+    keys = [no.template, *ties]
+    seps = [sp for sp in (first[k] for k in ties) if sp is not None] + [
+        sp for i, a in enumerate(ties) for b in ties[i + 1:]
+        if (sp := separate(y, x[a], x[b], a, b)) is not None]
+    lead = next((k for k in keys if sum(sp.winner == k for sp in seps) == len(keys) - 1
+                 and len(seps) == len(keys) * (len(keys) - 1) // 2), None)
+    name = lead or no.template
+    others = [k for k in keys if k != name]
+
+    def amount(k: str) -> float:
+        sxx = float(x[k] @ x[k])
+        return float(x[k] @ y) / sxx if sxx > 0 else 0.0
+    out = replace(no, alternatives=tuple(others),
+                  alternative_amounts=tuple(amount(k) for k in others),
+                  alternative_corr=tuple(corr(x[name], x[k]) for k in others),
+                  decided="lead-lag" if lead else "ambiguous", separations=tuple(seps))
+    if name != no.template:  # timing names a rival: the figures of the message stay its own
+        out = replace(out, template=name, amount=amount(name),
+                      message=no.message.replace("{event}", "{alt0}"))
+    return out
 
 
 # rejections a steady event rate explains: its counts could not be fitted, so the best

@@ -227,3 +227,25 @@ def test_every_leak_names_an_event_or_says_why_not(case: str) -> None:
         assert (lk["per_event"] is None) == (why is not None), (lk["metric"], why)
         if why is not None:
             assert why["code"] and f"{why['windows']} " in why["message"], why
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if truth(c)["leak"] is not None])
+def test_a_leak_no_event_is_named_for_names_the_tied_events(case: str) -> None:
+    """When the evidence cannot name one event (per_event null), the reason names every
+    event tied with the one it looked at, each with its amount per event, and says whether
+    timing told them apart; the run's own leaking event is among them (issue 15 item 4:
+    say so honestly when they cannot be told apart)."""
+    inc = incident(case)
+    assert inc is not None
+    leak = next(lk for lk in inc["leaks"] if lk["unit"] == "B")
+    why = leak["per_event_reason"]
+    if why is None or why["template"] is None:
+        return  # named, or nothing to name: the checks above judge it
+    named = [why["template"], *why["alternatives"]]
+    assert any(n.startswith(truth(case)["leak"]["event_template_prefix"]) for n in named), why
+    assert len(why["alternative_amounts"]) == len(why["alternatives"])
+    if why["alternatives"]:
+        assert why["decided"] in ("lead-lag", "ambiguous"), why
+        for name, amount in zip(why["alternatives"][:3], why["alternative_amounts"],
+                                strict=False):
+            assert f"'{name}' ({amount:.4g}" in why["message"], why["message"]
