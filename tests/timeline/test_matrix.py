@@ -68,7 +68,8 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "swallowed: no exception marks the disconnect. Per either event the slope is 269.8 B "
         "(truth 269.8), but which event, or any event rather than the clock, is not in the "
         "evidence; per_event_reason says so: flat-counts, naming the disconnect at ~271 B "
-        "'if the events drive it' (it named a weak fit of 'Message ... subscribe' before)"),
+        "'if the events drive it' (it named a weak fit of 'Message ... subscribe' before) and, "
+        "since s9, the connect at ~272 B tied with it (timing F 0.0 / 0.8)"),
 }
 
 @functools.cache
