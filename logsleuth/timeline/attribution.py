@@ -25,16 +25,30 @@ import pandas as pd
 from logsleuth.timeline._cols import NAT_MS, to_ms
 from logsleuth.timeline.separability import (
     KEEP,
+    MAX_WINDOWS,
     Separation,
     f_sf,
     gauge_intervals,
     interval_counts,
     separate,
 )
+from logsleuth.timeline.ties import (
+    COLLINEAR,
+    Z_1PCT,
+    as_good,
+    event_times,
+    interval_totals,
+    tie_words,
+    with_ties,
+)
+from logsleuth.timeline.visibility import (
+    TOO_STEADY,
+    flat_words,
+    resolution,
+    visible,
+)
 
 WINDOW_SAMPLES = (1, 2, 5, 10, 20, 30, 60, 120, 300)
-MAX_WINDOWS = 20_000  # windows x candidates is the memory of a fit: days of 1 Hz samples
-                      # are regressed in windows of several samples, not per sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +127,7 @@ class NoAttribution:
     def to_json(self) -> dict[str, object]:
         text = self.message.replace("{event}", f"'{self.template}'")
         if self.alternatives:
-            text = text.replace("{alt0}", f"'{self.alternatives[0]}'") + _tie_words(self)
+            text = text.replace("{alt0}", f"'{self.alternatives[0]}'") + tie_words(self)
         clock = None if self.clock is None else self.clock.to_json()
         if clock is not None and self.template is not None:
             clock["candidates"] = [self.template, "clock"]
@@ -125,31 +139,6 @@ class NoAttribution:
                 "alternative_amounts": list(self.alternative_amounts),
                 "alternative_corr": list(self.alternative_corr), "decided": self.decided,
                 "separations": [sp.to_json() for sp in self.separations]}
-
-
-def _tie_words(no: NoAttribution) -> str:
-    """The tied events with their figures, and whether timing told them apart."""
-    u = f" {no.unit}" if no.unit else ""
-    each = ", ".join(f"'{a}' ({m:.4g}{u} per event, counts correlated {c:.3f})"
-                     for a, m, c in zip(no.alternatives[:3], no.alternative_amounts,
-                                        no.alternative_corr, strict=False))
-    if len(no.alternatives) > 3:
-        each += f" and {len(no.alternatives) - 3} more"
-    sep = next((sp for sp in no.separations if no.template in (sp.a, sp.b)), None)
-    tests = ""
-    if sep is not None:
-        i = 0 if sep.a == no.template else 1
-        f, p, loo = ((sep.f_a, sep.p_a, sep.p_a_loo) if i == 0
-                     else (sep.f_b, sep.p_b, sep.p_b_loo))
-        f2, p2 = (sep.f_b, sep.p_b) if i == 0 else (sep.f_a, sep.p_a)
-        tests = (f" (what '{no.template}' adds to the other's fit: F {f:.1f}, p {p:.2g}, "
-                 f"{loo:.2g} with one interval left out; what the other adds: F {f2:.1f}, "
-                 f"p {p2:.2g}; {sep.n} intervals)")
-    if no.decided == "lead-lag":
-        return (f"; of the events whose counts move with it, {each}, timing names "
-                f"'{no.template}': its count changes where the gauge's do{tests}")
-    return (f"; it cannot be told apart from {each}: their counts move with its own or fit "
-            f"the growth as well, and timing at the gauge's samples does not decide{tests}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,76 +372,11 @@ def explain_increments(metric_ts: object, metric_values: object, event_ts: objec
         if marked is not None:
             return marked
     if isinstance(got, NoAttribution):
-        return _with_ties(replace(got, unit=unit), metric_ts, metric_values, event_ts,
+        return with_ties(replace(got, unit=unit), metric_ts, metric_values, event_ts,
                           event_keys, event_weights, ranges_ms, min_events)
     return got
 
 
-def _with_ties(no: NoAttribution, metric_ts: object, metric_values: object, event_ts: object,
-               event_keys: Sequence[str] | pd.Series | np.ndarray,
-               weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
-               min_events: int, top: int = 10) -> NoAttribution:
-    """The events tied with the one a rejection names (``tied``: counts that move with its
-    counts, or a fit to the growth as good), each with its amount per event through the
-    origin, and the nested tests of timing between them (``separate``: which count changes
-    where the gauge's increments do). When timing names one over every other, that one is
-    the candidate (``decided`` lead-lag); else all are named and ``decided`` is ambiguous."""
-    if no.template is None:
-        return no
-    got = _interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
-    if got is None:
-        return no
-    t, same, y, arr, ets, uniques, tot = got
-    x = {no.template: interval_counts(t, same, *_event_times(no.template, arr, ets, weights))}
-    for j in np.argsort(-tot, kind="stable")[:top]:
-        k = str(uniques[j])
-        if tot[j] >= min_events and k not in x:
-            x[k] = interval_counts(t, same, *_event_times(k, arr, ets, weights))
-    base = x[no.template]
-
-    def corr(a: np.ndarray, b: np.ndarray) -> float:
-        if a.std() == 0 or b.std() == 0:
-            return 1.0 if a.std() == b.std() == 0 and a.any() and b.any() else 0.0
-        return float(np.corrcoef(a, b)[0, 1])
-
-    def tied(k: str, sep: Separation | None) -> bool:
-        """Counts that move together, or an explanation as good (``_as_good``): two steady
-        events explain the growth as well as each other, whatever their counts'
-        correlation."""
-        if corr(base, x[k]) >= COLLINEAR:
-            return True
-        if float(x[k] @ y) <= 0 or x[k].std() == 0:
-            return False  # a count constant per interval is the clock (``clock`` tests it)
-        return _as_good(sep, k)
-
-    first = {k: separate(y, base, x[k], no.template, k) for k in x if k != no.template}
-    ties = [k for k, sp in first.items() if tied(k, sp)]
-    if not ties:
-        return no
-    keys = [no.template, *ties]
-    seps = [sp for sp in (first[k] for k in ties) if sp is not None] + [
-        sp for i, a in enumerate(ties) for b in ties[i + 1:]
-        if (sp := separate(y, x[a], x[b], a, b)) is not None]
-    lead = next((k for k in keys if sum(sp.winner == k for sp in seps) == len(keys) - 1
-                 and len(seps) == len(keys) * (len(keys) - 1) // 2), None)
-    name = lead or no.template
-    others = [k for k in keys if k != name]
-
-    def amount(k: str) -> float:
-        sxx = float(x[k] @ x[k])
-        return float(x[k] @ y) / sxx if sxx > 0 else 0.0
-    out = replace(no, alternatives=tuple(others),
-                  alternative_amounts=tuple(amount(k) for k in others),
-                  alternative_corr=tuple(corr(x[name], x[k]) for k in others),
-                  decided="lead-lag" if lead else "ambiguous", separations=tuple(seps))
-    if name != no.template:  # timing names a rival: the figures of the message stay its own
-        out = replace(out, template=name, amount=amount(name),
-                      message=no.message.replace("{event}", "{alt0}"))
-    return out
-
-
-# rejections a steady event rate explains: its counts could not be fitted, so the best
-# fit left (if any) is another, irregular event's
 FLAT_RESCUE = frozenset({"flat-counts", "weak-fit", "not-significant"})
 
 
@@ -483,7 +407,7 @@ def _explain(metric_ts: object, metric_values: object, event_ts: object,
     steady = [k for k in cols if k not in fitted][:5]  # most frequent first
     rivals = _collinear(fits, x, cols, y) + [
         f for f in _steady_fits(steady, x, cols, y, fits[0].events)
-        if _as_good(separate(y, x[:, cols[top.key]], x[:, cols[f.key]], top.key, f.key), f.key)]
+        if as_good(separate(y, x[:, cols[top.key]], x[:, cols[f.key]], top.key, f.key), f.key)]
     decided, seps = "unique", ()
     if rivals:
         top, decided, seps = _decide([top, *rivals], metric_ts, metric_values, event_ts,
@@ -537,58 +461,6 @@ def _intercept_adds(f: CandidateFit, n: int, alpha: float = 0.01) -> bool:
     return f_sf(max(sse_o - sse_i, 0.0) / (sse_i / (n - 2)), 1, n - 2) < alpha
 
 
-def reading_error(quantum: float) -> float:
-    """The spread (sd) of an increment's error on a gauge printed in steps of ``quantum``:
-    each of its two readings is off by up to one step, uniformly: quantum / sqrt(6)."""
-    return quantum / math.sqrt(6.0)
-
-
-TOO_STEADY = (": its count is too steady for this gauge to show it, so growth per event and "
-              "growth per unit of time cannot be told apart (as at a constant event rate)")
-SHOWS = 0.5  # share of the increments' variance a count's variation must be able to explain
-            # (the R² a fit needs, ``explain_increments``' min_r2)
-
-
-def visible(x: np.ndarray, amount: np.ndarray | float, quantum: float,
-            y: np.ndarray | None = None) -> np.ndarray:
-    """Whether each candidate's count variation can show in the gauge. At its amount per
-    event (through the origin: the level the events explain), the spread of its count per
-    window moves the increments by ``amount x sd``; that must exceed the gauge's reading
-    error (``reading_error``, when the gauge's steps are coarser than one event's amount)
-    to be fitted at all; with the increments ``y`` given, it must
-    also be able to explain at least ``SHOWS`` of their variance, the rest being the gauge's
-    noise (a pool's 8 KiB chunks, garbage not yet collected): else no fit of it can pass,
-    and a rejection says the count is too steady for the gauge, not that it fits weakly.
-    Counts that vary less leave growth per event and growth per unit of time
-    indistinguishable however a fit comes out. Grounded in the
-    measurement, not a fixed share of the count: ±3 sessions of 256 B a second are plain
-    on netty's exact counter and lost in a JDK pool's chunks; a count varying by 4.9 % and
-    one varying by 5.1 % are judged alike."""
-    x = np.atleast_2d(np.asarray(x, np.float64).T).T
-    sd = x.std(axis=0)
-    amount = np.abs(np.asarray(amount, np.float64))
-    moved = amount * sd
-    # steps no coarser than one event's amount may be the events' own (an exact counter of
-    # 1 KiB buffers prints whole KiB): every event shows, so no reading error applies
-    shows = (sd > 0) & ((moved > reading_error(quantum)) | (amount >= quantum))
-    return shows if y is None else shows & (moved * moved >= SHOWS * float(np.var(y)))
-
-
-def _flat_words(x: np.ndarray, amount: float, quantum: float, y: np.ndarray,
-                unit: str = "") -> str:
-    """How little a count varies, in the gauge's own terms (``visible``)."""
-    u = f" {unit}" if unit else ""
-    sd = float(x.std())
-    cv = sd / float(x.mean()) if x.mean() > 0 else 0.0
-    moved = abs(amount) * sd
-    spread = float(np.std(y))
-    return (f"varies by {100 * cv:.1f} % (cv; {sd:.3g} events sd) per gauge interval over "
-            f"{len(x)} intervals: at {amount:.4g}{u} per event that moves the gauge by "
-            f"{moved:.4g}{u} (sd), against increments spread by {spread:.4g}{u} (sd; "
-            f"{100 * SHOWS:g} % of their variance needed) and a reading error of "
-            f"{reading_error(quantum):.4g}{u} (printed in steps of {quantum:.4g}{u})")
-
-
 def _own_intervals(metric_ts: object, metric_values: object, event_ts: object,
                    event_keys: Sequence[str] | pd.Series | np.ndarray,
                    weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
@@ -613,7 +485,7 @@ def _own_intervals(metric_ts: object, metric_values: object, event_ts: object,
         if not len(uniques) or tot.max() < min_events:
             return None, empty, y, dt
         key = str(uniques[int(np.argmax(tot))])
-    ev, w = _event_times(key, arr, ets, weights)
+    ev, w = event_times(key, arr, ets, weights)
     return key, interval_counts(t, same, ev, w), y, dt
 
 
@@ -650,7 +522,7 @@ def _rejected(code: str, why: str, key: str, amount: float, metric_ts: object,
         cv = float(x.std() / x.mean())
         extra = f"; its count per gauge interval varies by {100 * cv:.1f} % (cv)"
         if not visible(x, amount, quantum, y)[0]:  # no fit of it could have passed
-            extra = "; its count " + _flat_words(x, amount, quantum, y, unit) + TOO_STEADY
+            extra = "; its count " + flat_words(x, amount, quantum, y, unit) + TOO_STEADY
             steady = code in ("weak-fit", "not-significant")
     sep = _clock(key, x, y, dt)
     # a best fit whose count still adds to a constant rate per second (at 5 %) is the
@@ -665,7 +537,7 @@ def _rejected(code: str, why: str, key: str, amount: float, metric_ts: object,
         sep = _clock(other, xo, y, dt)
         return NoAttribution(
             "flat-counts", "the event whose count fits the growth best, {event}, "
-            + _flat_words(xo, amt, quantum, y, unit) + TOO_STEADY
+            + flat_words(xo, amt, quantum, y, unit) + TOO_STEADY
             + f" ({amt:.4g} per event if the events drive it); every event whose count "
             "varies fits worse ("
             + why.replace("the best fit, {event}, ", "the best of them, ").replace(
@@ -673,30 +545,6 @@ def _rejected(code: str, why: str, key: str, amount: float, metric_ts: object,
             len(y), other, amt, sep)
     return NoAttribution("flat-counts" if steady else code, why + extra + _clock_words(sep),
                          len(y), key, amount, sep)
-
-
-def _interval_totals(metric_ts: object, metric_values: object, event_ts: object,
-                     event_keys: Sequence[str] | pd.Series | np.ndarray,
-                     weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                np.ndarray, np.ndarray] | None:
-    """The gauge's own intervals and each template's events inside them, shared by the
-    fallbacks that look past the regression: interval ends ``t``, the mask ``same`` of
-    intervals within one range, their increments ``y``, the keys, event times, distinct
-    templates and their (weighted) totals; None under three samples."""
-    t, v, same = gauge_intervals(to_ms(metric_ts), np.asarray(metric_values, np.float64),
-                                 ranges, MAX_WINDOWS)
-    if len(t) < 3 or not same.any():
-        return None
-    y = np.diff(v)[same]
-    arr = (np.asarray(event_keys) if isinstance(event_keys, np.ndarray | pd.Series)
-           else np.asarray(list(event_keys), dtype=object))
-    ets = to_ms(event_ts)
-    inside = (ets > t[0]) & (ets <= t[-1])
-    codes, uniques = pd.factorize(arr[inside])
-    tot = np.bincount(codes[codes >= 0], minlength=len(uniques),
-                      weights=None if weights is None else weights[inside][codes >= 0])
-    return t, same, y, arr, ets, np.asarray(uniques), tot
 
 
 def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
@@ -710,7 +558,7 @@ def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
     ``key`` does (through the origin, over the gauge's own intervals): then the honest
     reason is that a steady event and the clock cannot be told apart, not that ``key``
     fits weakly. Its key, cv, amount and counts, or None."""
-    got = _interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
+    got = interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
     if got is None:
         return None
     t, same, y, arr, ets, uniques, tot = got
@@ -721,14 +569,14 @@ def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
         r = y - b * x
         return float(r @ r), b
 
-    worst, _ = miss(interval_counts(t, same, *_event_times(key, arr, ets, weights)))
+    worst, _ = miss(interval_counts(t, same, *event_times(key, arr, ets, weights)))
     quantum = resolution(metric_values)
     best: tuple[float, str, float, float, np.ndarray] | None = None
     for j in np.argsort(-tot, kind="stable")[:top]:
         k = str(uniques[j])
         if tot[j] < min_events or k == key:
             continue
-        x = interval_counts(t, same, *_event_times(k, arr, ets, weights))
+        x = interval_counts(t, same, *event_times(k, arr, ets, weights))
         if (x > 0).sum() < MIN_PRESENT or x.mean() <= 0:
             continue
         sse, b = miss(x)
@@ -764,29 +612,12 @@ def _no_fit(metric_ts: object, metric_values: object, event_ts: object,
     if not visible(x, amount or 0.0, quantum, y)[0]:
         return NoAttribution(
             "flat-counts", "the most frequent event, {event}, "
-            + _flat_words(x, amount or 0.0, quantum, y, unit) + TOO_STEADY
+            + flat_words(x, amount or 0.0, quantum, y, unit) + TOO_STEADY
             + f" ({amount or 0.0:.4g} per event if the events drive it)"
             + _clock_words(sep), len(y), key, amount, sep)
     return NoAttribution("no-growth", "no event's count rises with the growth: the most "
                          f"frequent, {{event}}, fits a non-positive amount over {len(y)} "
                          "intervals" + _clock_words(sep), len(y), key, amount, sep)
-
-
-def resolution(values: object) -> float:
-    """The gauge's printed resolution: the greatest common divisor of its readings'
-    differences when they are whole numbers (1024 for a monitor printing whole KiB, 1 MiB
-    for a GC summary in whole MiB), else 0. Each reading is off by up to one of it, so an
-    increment between two readings is too: growth within it is rounding, not a regime.
-    On an exact gauge it is at most one event's amount (a multiple of it in every step)."""
-    v = np.asarray(values, np.float64)
-    v = v[np.isfinite(v)]
-    if len(v) < 2 or np.abs(v).max() >= 2.0 ** 62:
-        return 0.0
-    d = np.abs(np.diff(v))
-    d = d[d > 0]
-    if not len(d) or np.abs(d - np.round(d)).max() > 1e-6:
-        return 0.0
-    return float(np.gcd.reduce(np.round(d).astype(np.int64)))
 
 
 def _flat_cooccurrence(metric_ts: object, metric_values: object, event_ts: object,
@@ -803,7 +634,7 @@ def _flat_cooccurrence(metric_ts: object, metric_values: object, event_ts: objec
     """
     if markers is None or markers.ts is None or markers.keys is None or not len(markers.ts):
         return None
-    got = _interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
+    got = interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
     if got is None:
         return None
     t, same, y, arr, ets, uniques, tot = got
@@ -812,7 +643,7 @@ def _flat_cooccurrence(metric_ts: object, metric_values: object, event_ts: objec
             if tot[j] >= min_events and str(uniques[j]) not in causes]
     if len(keys) < 2:  # nothing to tell it from but the clock
         return None
-    times = {k: _event_times(k, arr, ets, weights) for k in keys}
+    times = {k: event_times(k, arr, ets, weights) for k in keys}
     x = {k: interval_counts(t, same, e, w) for k, (e, w) in times.items()}
     mk = np.asarray(markers.keys).astype(str)
     for fp in pd.unique(mk):
@@ -907,15 +738,13 @@ def _without_warmup(x: np.ndarray, y: np.ndarray, spans: np.ndarray,
     return out
 
 
-COLLINEAR = 0.9  # counts correlated at least this much cannot be told apart by amount
 COOCCUR = 0.9  # share of a cause's instances logged in the same ms as the event's records
-Z_1PCT = 2.58  # McNemar's paired z, two-sided 1 %
 
 
 def _collinear(fits: list[CandidateFit], x: np.ndarray, cols: dict[str, int],
                y: np.ndarray) -> list[CandidateFit]:
     """Fits whose counts move with the best's, nearly as good (R² within 0.05), or that
-    explain the growth as well by timing (``_as_good``): a fit that trails by chance
+    explain the growth as well by timing (``as_good``): a fit that trails by chance
     (steady connects 3 ms before their disconnects: R² 0.79 vs 0.73 over 15 windows) is a
     rival, not a loser."""
     top = fits[0]
@@ -928,7 +757,7 @@ def _collinear(fits: list[CandidateFit], x: np.ndarray, cols: dict[str, int],
             continue
         b = x[:, cols[f.key]]
         moves = a.std() > 0 and b.std() > 0 and float(np.corrcoef(a, b)[0, 1]) >= COLLINEAR
-        if (moves and f.best_r2 >= top.best_r2 - 0.05) or _as_good(
+        if (moves and f.best_r2 >= top.best_r2 - 0.05) or as_good(
                 separate(y, a, b, top.key, f.key), f.key):
             out.append(f)
     return out
@@ -946,14 +775,6 @@ def _steady_fits(keys: list[str], x: np.ndarray, cols: dict[str, int], y: np.nda
     return out
 
 
-def _as_good(sep: Separation | None, rival: str) -> bool:
-    """Timing prefers the rival, or names no winner and neither event alone misses the
-    growth less than the other (Vuong's paired z within 1 %): the rival explains the growth
-    as well as the event, whatever their fits' R² (which trail each other by chance)."""
-    return sep is not None and (sep.winner == rival or (
-        sep.winner is None and abs(sep.z) < Z_1PCT))
-
-
 @dataclass(frozen=True, slots=True)
 class Markers:
     """What besides timing may tell collinear events apart.
@@ -966,12 +787,6 @@ class Markers:
     keys: np.ndarray | None = None
     counts: np.ndarray | None = None
     cause_keys: frozenset[str] = frozenset()
-
-
-def _event_times(key: str, arr: np.ndarray, ets: np.ndarray,
-                 weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
-    pick = (arr == int(key)) if arr.dtype.kind in "iu" else (arr.astype(str) == key)
-    return ets[pick], None if weights is None else weights[pick]
 
 
 def _decide(cands: list[CandidateFit], metric_ts: object, metric_values: object,
@@ -999,7 +814,7 @@ def _decide(cands: list[CandidateFit], metric_ts: object, metric_values: object,
     t, v, same = gauge_intervals(to_ms(metric_ts), np.asarray(metric_values, np.float64),
                                  ranges, MAX_WINDOWS)
     y = np.diff(v)[same]
-    times = {c.key: _event_times(c.key, arr, ets_all, weights) for c in events}
+    times = {c.key: event_times(c.key, arr, ets_all, weights) for c in events}
     x = {k: interval_counts(t, same, e, w) for k, (e, w) in times.items()}
     seps: list[Separation] = []
     if len(events) == 1:  # the rest are its cause's own records: no rival event

@@ -220,8 +220,8 @@ def test_a_steady_event_that_fits_best_is_said_not_a_weak_rival():
         NoAttribution,
         PerEventAttribution,
         explain_increments,
-        reading_error,
     )
+    from logsleuth.timeline.visibility import reading_error
 
     named = 0
     for seed in range(30):
@@ -297,7 +297,8 @@ def test_a_tie_timing_decides_names_the_event_the_gauge_follows():
     gauge's increments do. A rejection that looked at the connect is corrected by timing:
     the disconnect is named (lead-lag) with its amount, the connect kept as the alternative
     with its own, and the message's figures still say whose they are."""
-    from logsleuth.timeline.attribution import NoAttribution, _with_ties, explain_increments
+    from logsleuth.timeline.attribution import NoAttribution, explain_increments
+    from logsleuth.timeline.ties import with_ties
 
     for seed in range(10):
         rng = np.random.default_rng(seed)
@@ -313,7 +314,7 @@ def test_a_tie_timing_decides_names_the_event_the_gauge_follows():
         assert got.template == "Client disconnected", (seed, got)
         looked = NoAttribution("flat-counts", "{event} varies by 2 %", 60,
                                "Client connected", 255.0, unit="B")
-        fixed = _with_ties(looked, t, v, ets, keys, None, None, 10).to_json()
+        fixed = with_ties(looked, t, v, ets, keys, None, None, 10).to_json()
         assert fixed["decided"] == "lead-lag" and fixed["template"] == "Client disconnected"
         assert fixed["alternatives"] == ["Client connected"], fixed
         assert fixed["amount"] == pytest.approx(256.0, rel=0.1), fixed
@@ -372,9 +373,8 @@ def test_candidacy_follows_the_gauge_not_a_share():
         NoAttribution,
         PerEventAttribution,
         explain_increments,
-        reading_error,
-        visible,
     )
+    from logsleuth.timeline.visibility import reading_error, visible
 
     y_kib = np.array([25600.0, 26624.0, 24576.0, 25600.0])  # ~ 256 B x the counts below
 
