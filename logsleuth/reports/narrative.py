@@ -130,8 +130,11 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
         text += (f", {_amount(per['amount'], leak['unit'])} per \"{per['template']}\" "
                  f"(R² {per['r2']:.2f}, {per['n']} windows)")
         if per.get("decided") == "ambiguous" and per.get("alternatives"):
-            text += (" - it cannot be told apart from \"" + "\", \"".join(
-                per["alternatives"][:2]) + "\", whose counts move with it")
+            amounts = per.get("alternative_amounts") or []
+            text += (" - it cannot be told apart from " + ", ".join(
+                f"\"{a}\"" + (f" ({_amount(amounts[i], leak['unit'])} per event)"
+                               if i < len(amounts) else "")
+                for i, a in enumerate(per["alternatives"][:2])) + ", whose counts move with it")
             text += _separation_words(per)
         elif per.get("decided") == "lead-lag":
             text += " (told apart from events that move with it by their timing)"
@@ -204,7 +207,8 @@ def _cause(inc: dict[str, Any], zone: DisplayZone) -> list[str]:
         if per is not None:
             rivals = (per.get("alternatives") or [])[:2] if per.get("decided") == "ambiguous" \
                 else []
-            also = "".join(f" (or \"{a}\", whose counts move with it)" for a in rivals)
+            also = (" (or \"" + "\" or \"".join(rivals) + "\", whose counts move with it)"
+                    if rivals else "")
             parts.append(f"The cause was never logged: no logged exception grows with the "
                          f"leak, which follows \"{per['template']}\"{also}; read what that "
                          "event's code opens or keeps and never releases.")

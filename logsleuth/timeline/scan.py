@@ -163,7 +163,7 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
                                  event_weights=ev_counts.astype(np.float64),
                                  ranges_ms=leak.growth_ranges_ms, markers=markers)
         if isinstance(per, NoAttribution):  # why not, naming the event it looked at
-            per = per.named(None if per.template is None else templates[int(per.template)])
+            per = per.renamed(lambda k: templates[int(k)])
         else:
             sel = ev_ids == int(per.template)
             leak = with_event_rate(leak, per.amount, ev_ts[sel], ev_counts[sel],

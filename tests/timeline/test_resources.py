@@ -169,7 +169,9 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "interval the after-GC floor moves in 0-1 MiB steps against ~17 KB per session. "
         "The best fit is 'Request handled' at 4,191 B per event (R2 0.08, 0.5 needed; "
         "truth: 'Session closed', 18,966 B); against a constant rate the event's count "
-        "adds F 3.3 (p 0.07) over 123 intervals: per_event null, weak-fit"),
+        "adds F 3.3 (p 0.07) over 123 intervals: per_event null (since s9: flat-counts, the "
+        "count's spread moving the gauge by 75 KB against increments spread by ~0.5 MiB, with "
+        "'Session closed' at 19,747 B named as tied, not told apart by timing)"),
     ("heap-g1", "per_event"): _COLLINEAR.format(corr=0.989, n=994, tests=(
         "on the whole growth range 'Request handled' adds F 3.4 (p 0.066) and 'Session closed' "
         "nothing; with the warm-up set aside 'Session closed' adds F 7.3 (p 0.007, but 0.12 "
@@ -189,7 +191,8 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "-6.6 %) with R2 -0.16 (0.5 required); against a constant rate per second its "
         "count adds F 12.2 (p 0.010, 0.030 with one interval left out) and the clock adds "
         "nothing: events over time, but not decided at 1 %. per_event is null and "
-        "per_event_reason says so (weak-fit)"),
+        "per_event_reason says so (weak-fit; since s9 flat-counts, naming the steadier "
+        "'Request handled' first at 462 B with 'Plugin reloaded' at 3,126 B as tied)"),
     ("threads-g1", "per_event"): (
         "not identified at 1 %: 'Job submitted' at 1.004 threads per event (truth 1.001) is "
         "named first by its fit, but 'Request handled' moves with it (counts correlated 0.95 "
