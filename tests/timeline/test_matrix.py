@@ -314,8 +314,12 @@ def test_a_leak_no_event_is_named_for_names_the_tied_events(case: str) -> None:
     assert inc is not None
     leak = next(lk for lk in inc["leaks"] if lk["unit"] == "B")
     why = leak["per_event_reason"]
-    if why is None or why["template"] is None:
-        return  # named, or nothing to name: the checks above judge it
+    if why is None:  # named: the checks above judge which event and how much
+        assert leak["per_event"] is not None, f"{case}: no event named and no reason why"
+        return
+    if why["template"] is None:  # no event to look at: then no tie to report either
+        assert not why.get("alternatives"), why
+        return
     named = [why["template"], *why["alternatives"]]
     assert any(n.startswith(truth(case)["leak"]["event_template_prefix"]) for n in named), why
     assert len(why["alternative_amounts"]) == len(why["alternatives"])
