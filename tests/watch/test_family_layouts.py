@@ -114,3 +114,24 @@ def test_a_near_empty_current_file_takes_the_archive_layout_in_scan(tmp_path: Pa
     _read_in_written_layout(api.scan([str(tmp_path)], keep_records=False, workers=1), expect)
     w = watch([str(tmp_path)], lambda: None, sum(expect.values()))
     _read_in_written_layout(w.latest, expect)
+
+
+def test_a_restored_watch_keeps_the_family_layout(tmp_path: Path) -> None:
+    """Stopped and continued from --state: the current file is planned again with its
+    family (alone, its two ERROR records gave %p) and its new INFO record is read."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.log").write_text(flood_text(400))
+    (logs / "app.log.1.gz").write_bytes(gzip.compress(archive_text().encode()))
+    state = str(tmp_path / "watch.state")
+
+    def options() -> WatchOptions:
+        return WatchOptions(paths=(str(logs),), scan=ScanOptions(), interval=0.2, poll=0.05,
+                            settle=0.5, notify=False, state=state, max_seconds=2.0)
+
+    Watcher(options(), lambda _e: None).run()
+    with open(logs / "app.log", "a") as f:
+        f.write(record(402, "INFO") + record(403, "WARN"))
+    w = Watcher(options(), lambda _e: None)
+    w.run()
+    _read_in_written_layout(w.latest, {"app.log": 4, "app.log.1.gz": 400})
