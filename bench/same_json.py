@@ -8,6 +8,7 @@ Usage (from the repository root)::
 
 ``snap`` runs ``logsleuth scan DIR --format json`` (full, ``--no-rules`` and
 ``--no-analysis``) on every directory of ``sample_logs/`` that holds evidence and on the
+real public logs of each ``tests/data/public`` category, and on the
 four bench shapes at a small size (``--size``, generated into ``bench/data`` if missing),
 and writes one JSON file per case. ``diff`` compares two snapshots byte for byte and
 exits non-zero on any difference, naming the cases.
@@ -37,6 +38,9 @@ def cases(size: str) -> dict[str, Path]:
                 any(f.is_file() and f.suffix not in {".md", ".csv"} for f in d.iterdir()) and \
                 not any(p.is_dir() for p in d.iterdir() if p.name != "nginx"):
             found["sample-" + str(d.relative_to(samples)).replace("/", "-")] = d
+    public = ROOT / "tests" / "data" / "public"
+    for d in sorted(p for p in public.iterdir() if p.is_dir()):  # real logs, per category
+        found["public-" + d.name] = d
     for shape in SHAPES:
         found[f"{shape}-{size}"] = prepare(shape, size, 1, ROOT / "bench" / "data").path
     return found
