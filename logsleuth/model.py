@@ -23,6 +23,7 @@ class Kind(StrEnum):
     THREAD_DUMP = "thread-dump"
     NGINX_ACCESS = "nginx-access"
     NGINX_ERROR = "nginx-error"
+    JVM_INFO = "jvm-info"  # saved jcmd output (VM.flags, VM.command_line, ...)
     UNKNOWN = "unknown"
 
 

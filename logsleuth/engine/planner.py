@@ -290,7 +290,9 @@ def plan_inputs(sources: Sequence[Any], choice: LayoutChoice,
                 if note:
                     diagnostics.append(layout_diagnostic(src.path, layout, note))
         planned.append(PlannedInput(src, kind, layout, head, wrapper))
-    return _order_families(share_family_layouts(planned), default_tz, diagnostics)
+    shared = share_family_layouts(planned)
+    _own_guess_dropped(planned, shared, diagnostics)
+    return _order_families(shared, default_tz, diagnostics)
 
 
 def share_family_layouts(planned: list[PlannedInput]) -> list[PlannedInput]:
@@ -302,36 +304,63 @@ def share_family_layouts(planned: list[PlannedInput]) -> list[PlannedInput]:
     read it alike, and ``%p`` then glues the file's few ``INFO  |`` records onto the trace
     before them. Among the layouts inferred for the files of one family, each file keeps
     the one that reads most of its own header lines; of those that tie, the one that reads
-    most of the family's. Built-in and user layouts are never replaced.
+    most of the family's, then the one inferred from the most header lines (a freshly
+    rolled file's one or two lines leave fields out that the archive's hundreds show).
+    A file of the family with no layout of its own (too few lines to infer one) gets the
+    family's layout (inferred or built-in) that reads its header lines. Built-in and user
+    layouts are never replaced. Public: the watcher plans each new file with it.
     """
     from logsleuth.layouts.compile import CompiledLayout
     from logsleuth.layouts.infer import header_hits
     from logsleuth.sources.family import family_key
 
     def inferred(p: PlannedInput) -> bool:
-        return (p.kind == Kind.APP_LOG and p.wrapper is None
-                and isinstance(p.layout, CompiledLayout)
-                and p.layout.name.startswith("inferred: "))
+        return isinstance(p.layout, CompiledLayout) and p.layout.name.startswith("inferred: ")
 
     groups: dict[tuple[str, str], list[int]] = {}
     for i, p in enumerate(planned):
-        if inferred(p):
+        if p.kind == Kind.APP_LOG and p.wrapper is None:
             groups.setdefault(family_key(p.source), []).append(i)
     out = list(planned)
     for members in groups.values():
-        layouts = list({planned[i].layout.pattern: planned[i].layout  # type: ignore[union-attr]
-                        for i in members}.values())
-        if len(layouts) < 2:
-            continue
-        heads = {i: _header_lines(head_lines(planned[i].head)) for i in members}
-        hits = {(i, k): sum(header_hits(lay, heads[i])) if heads[i] else 0  # type: ignore[arg-type]
-                for i in members for k, lay in enumerate(layouts)}
-        family = [sum(hits[(i, k)] for i in members) for k in range(len(layouts))]
+        bare = [i for i in members if planned[i].layout is None]
+        guessed = [i for i in members if inferred(planned[i])]
+        offered = {}  # pattern -> layout: what the family's files are read with
         for i in members:
-            best = max(range(len(layouts)), key=lambda k: (hits[(i, k)], family[k]))
-            if layouts[best] is not planned[i].layout:
-                out[i] = replace(planned[i], layout=layouts[best])
+            lay = planned[i].layout
+            if lay is not None and hasattr(lay, "pattern"):
+                offered.setdefault(lay.pattern, lay)
+        own = {k for k, lay in offered.items() if lay.name.startswith("inferred: ")}
+        if not offered or (len(own) < 2 and not bare):
+            continue
+        found = list(offered.values())
+        heads = {i: _header_lines(head_lines(planned[i].head)) for i in members}
+        support = {lay.pattern: max((len(heads[i]) for i in members
+                                     if planned[i].layout is lay), default=0) for lay in found}
+        hits = {(i, k): sum(header_hits(lay, heads[i])) if heads[i] else 0
+                for i in members for k, lay in enumerate(found)}
+        family = [sum(hits[(i, k)] for i in members) for k in range(len(found))]
+        for i in [*guessed, *bare]:
+            choices = [k for k in range(len(found)) if planned[i].layout is None
+                       or found[k].pattern in own]
+            best = max(choices, key=lambda k: (hits[(i, k)], family[k],
+                                               support[found[k].pattern]))
+            if planned[i].layout is None and heads[i] and not hits[(i, best)]:
+                continue  # its header lines are not the family's: it stays unread as it was
+            if found[best] is not planned[i].layout:
+                out[i] = replace(planned[i], layout=found[best])
     return out
+
+
+def _own_guess_dropped(before: Sequence[PlannedInput], after: Sequence[PlannedInput],
+                       diagnostics: list[Diagnostic]) -> None:
+    """A file that took its family's layout is no longer read with the guess its own
+    head gave: the warning about that guess goes (the family's layout has its own)."""
+    changed = {b.source.path for b, a in zip(before, after, strict=True)  # type: ignore[attr-defined]
+               if a.layout is not b.layout}
+    if changed:
+        diagnostics[:] = [d for d in diagnostics if not (
+            d.code in ("layout-unknown", "layout-uncertain") and d.location.path in changed)]
 
 
 def _reads_as_app_log(head: bytes, source: Any, overrides: Any) -> bool:

@@ -32,6 +32,7 @@ EVIDENCE_PARSERS: dict[Kind, tuple[str, str]] = {
     Kind.THREAD_DUMP: ("logsleuth.parsers.jstack", "parse_thread_dumps"),
     Kind.NGINX_ACCESS: ("logsleuth.parsers.nginx", "parse_nginx_access"),
     Kind.NGINX_ERROR: ("logsleuth.parsers.nginx", "parse_nginx_error"),
+    Kind.JVM_INFO: ("logsleuth.parsers.jcmd", "parse_jcmd"),
 }
 
 

@@ -122,6 +122,10 @@ def classify(head: bytes, *, name: str = "") -> Kind:
     text = text.lstrip("\ufeff")
     if _TD_TOP.match(text.lstrip("\r\n")):
         return Kind.THREAD_DUMP
+    from logsleuth.parsers.jcmd import sniff_jcmd
+
+    if sniff_jcmd(text):  # saved jcmd VM.flags, VM.command_line...: JVM facts
+        return Kind.JVM_INFO
     text = _without_dumps(text)
     n = sum(1 for ln in text.splitlines() if ln.strip())
     if _share(_NGINX_ACCESS, text, n) >= 0.5:

@@ -182,10 +182,15 @@ def load_analysis(run: Any, snap: Snapshot) -> None:
     meta = snap.meta["analysis"]
     run.running = load_collectors(run.names, run.config, snap)
     blobs = _bytes_of(snap, "streams.bytes")
-    for d in meta["streams"]:
+    # planned together, as they were first: a file that took its family's layout
+    # takes it again (planned alone, a near-empty current file fell back to its own guess)
+    chunks = [Chunk(d["key"], d["display"], blobs[d["key"]][1], 1, fs_path=d["fs_path"])
+              for d in meta["streams"]]
+    dated = [None if d["base_date"] is None else dt.date.fromisoformat(d["base_date"])
+             for d in meta["streams"]]
+    planned = run._plan_many(chunks, dated) if chunks else []
+    for d, s in zip(meta["streams"], planned, strict=True):
         carry, head = blobs[d["key"]]
-        dated = None if d["base_date"] is None else dt.date.fromisoformat(d["base_date"])
-        s = run._plan(Chunk(d["key"], d["display"], head, 1, fs_path=d["fs_path"]), dated)
         s.stats, s.line, s.carry, s.head = _stats(d["stats"]), int(d["line"]), carry, head
         if s.evidence:
             s.parser.stats = s.stats

@@ -99,6 +99,7 @@ CUTS: dict[Kind, Callable[[bytes], int]] = {
     Kind.THREAD_DUMP: _dump_cut,
     Kind.NGINX_ERROR: _error_cut,
     Kind.NGINX_ACCESS: len,
+    Kind.JVM_INFO: lambda _data: 0,  # a few lines written at once: read whole when quiet
 }
 
 

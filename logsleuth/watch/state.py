@@ -120,12 +120,14 @@ class RunningAnalysis:
         """Parse ``chunks`` (and held records gone quiet) into the running set; records read."""
         self.batch_records = 0
         now = time.monotonic()
+        ready: list[str] = []
         for c in chunks:
-            self._chunk(c, now)
+            self._chunk(c, now, ready)
         if flush_quiet:
-            for key, (_, since) in list(self._unplanned.items()):
-                if now - since >= self.settle:
-                    self._start(key, now)
+            ready += [key for key, (_, since) in self._unplanned.items()
+                      if now - since >= self.settle and key not in ready]
+        self._start(ready, now)
+        if flush_quiet:
             for s in self.streams.values():
                 if now - s.quiet_since >= self.settle:
                     if s.carry:
@@ -138,35 +140,34 @@ class RunningAnalysis:
         """Read the files still waiting to be planned on what they have now (the watcher
         stops); records read. Held last records stay held."""
         self.batch_records = 0
-        now = time.monotonic()
-        for key in list(self._unplanned):
-            self._start(key, now)
+        self._start(list(self._unplanned), time.monotonic())
         return self.batch_records
 
     def flush(self) -> int:
         """Every held record is complete (end of input, or a test's final state)."""
         self.batch_records = 0
-        now = time.monotonic()
-        for key in list(self._unplanned):
-            self._start(key, now)
+        self._start(list(self._unplanned), time.monotonic())
         for s in self.streams.values():
             if s.carry:
                 self._feed(s, b"", final=True)
         self.retention.apply(self)
         return self.batch_records
 
-    def _chunk(self, c: Chunk, now: float) -> None:
+    def _chunk(self, c: Chunk, now: float, ready: list[str]) -> None:
         s = self.streams.get(c.stream)
         if s is None:
             # what a file is (app log, GC log, dump...) and its layout are decided on its
             # first bytes, as scan decides them on its first 64 KiB: a new file's first
-            # bytes wait for that many, or PLAN_LINES lines, its end, or the settle time
+            # bytes wait for that many, or PLAN_LINES lines, its end, or the settle time;
+            # the files ready in one batch are planned together, as scan plans its inputs
             held = self._unplanned.get(c.stream)
             if held is not None:
                 c = replace(held[0], data=held[0].data + c.data, final=c.final)
+                now = held[1]
             self._unplanned[c.stream] = (c, now)
-            if len(c.data) >= PLAN_BYTES or c.final or c.data.count(b"\n") >= PLAN_LINES:
-                self._start(c.stream, now)
+            if c.stream not in ready and (len(c.data) >= PLAN_BYTES or c.final
+                                          or c.data.count(b"\n") >= PLAN_LINES):
+                ready.append(c.stream)
             return
         if c.restarted:  # truncated: what was held is complete, numbering starts over
             if s.carry:
@@ -176,12 +177,16 @@ class RunningAnalysis:
             s.quiet_since = now
             self._feed(s, c.data, final=c.final)
 
-    def _start(self, key: str, now: float) -> None:
-        """Plan a new stream on its first bytes and feed them."""
-        c, since = self._unplanned.pop(key)
-        s = self.streams[key] = self._plan(c)
-        s.quiet_since = since
-        self._feed(s, c.data, final=c.final)
+    def _start(self, keys: list[str], now: float) -> None:
+        """Plan new streams on their first bytes, together, and feed them."""
+        if not keys:
+            return
+        held = [self._unplanned.pop(key) for key in keys]
+        planned = self._plan_many([c for c, _ in held])
+        for key, (c, since), s in zip(keys, held, planned, strict=True):
+            self.streams[key] = s
+            s.quiet_since = since
+            self._feed(s, c.data, final=c.final)
 
     def _feed(self, s: _Stream, data: bytes, final: bool) -> None:
         if s.parser is None:
@@ -205,32 +210,60 @@ class RunningAnalysis:
     def _plan(self, c: Chunk, dated: Any = None) -> _Stream:
         """Kind and layout from the stream's first lines, or from its family's; ``dated``:
         a time-only layout's first date already chosen (a restored stream)."""
+        return self._plan_many([c], [dated])[0]
+
+    def _plan_many(self, chunks: list[Chunk], dated: list[Any] | None = None) -> list[_Stream]:
+        """Streams for new files, each planned on its first lines as scan plans an input,
+        then sharing layouts with the files of its family (those planned with it and those
+        read already) by scan's own rule (``share_family_layouts``): a freshly rolled file
+        of a few lines, or one opening with a long trace, is read in the layout inferred
+        from its family's many lines, and an archive found after a near-empty current
+        file is not read in that file's weak guess. Streams already read keep theirs."""
+        from logsleuth.engine.local import PlannedInput
+        from logsleuth.engine.planner import share_family_layouts
+
+        guesses = [self._guess(c) for c in chunks]
+        known = [PlannedInput(Source(s.display, Path(s.display), family=family_of(s.display)),
+                              s.kind, s.layout, s.head, s.wrapper)
+                 for s in self.streams.values() if s.parser is not None]
+        fresh = [PlannedInput(_source(c), kind, layout, head, wrapper)
+                 for c, (kind, layout, wrapper, head, _note) in zip(chunks, guesses, strict=True)]
+        shared = share_family_layouts(known + fresh)[len(known):]
+        out = []
+        for i, (c, p) in enumerate(zip(chunks, shared, strict=True)):
+            kind, layout, wrapper, _head, note = guesses[i]
+            if note and p.layout is layout:  # the same code and level as scan gives
+                from logsleuth.engine.planner import layout_diagnostic
+
+                self.diagnostics.append(layout_diagnostic(c.display, layout, note))
+            out.append(self._build(c, kind, p.layout, wrapper, dated[i] if dated else None))
+        return out
+
+    def _guess(self, c: Chunk) -> tuple[Kind, Any, Any, bytes, str | None]:
+        """Kind, layout, wrapper, (inner) head and the layout note, from ``c`` alone."""
         from logsleuth.engine.planner import (
             HEAD_BYTES,
             choose_layout,
             classify_kind,
             head_lines,
-            layout_diagnostic,
             unwrap_head,
         )
 
-        src = Source(path=c.display, fs_path=Path(c.display), family=family_of(c.display))
+        wrapper, head = unwrap_head(c.data[:HEAD_BYTES], self.choice)
+        kind = classify_kind(_source(c), head, self.overrides)
+        if wrapper is not None and kind == Kind.UNKNOWN:
+            kind = Kind.APP_LOG
+        layout, note = None, None
+        if kind == Kind.APP_LOG:
+            layout, note = choose_layout(head_lines(head), self.choice)
+        return kind, layout, wrapper, head, note
+
+    def _build(self, c: Chunk, kind: Kind, layout: Any, wrapper: Any,
+               dated: Any = None) -> _Stream:
+        from logsleuth.engine.planner import HEAD_BYTES
+
+        src = _source(c)
         stats = InputStats(c.display)
-        kin = next((s for s in self.streams.values() if s.kind == Kind.APP_LOG
-                    and s.parser is not None
-                    and _family_key(s.display) == _family_key(c.display)), None)
-        if kin is not None:
-            kind, layout, wrapper = Kind.APP_LOG, kin.layout, kin.wrapper
-        else:
-            wrapper, head = unwrap_head(c.data[:HEAD_BYTES], self.choice)
-            kind = classify_kind(src, head, self.overrides)
-            if wrapper is not None and kind == Kind.UNKNOWN:
-                kind = Kind.APP_LOG
-            layout = None
-            if kind == Kind.APP_LOG:
-                layout, note = choose_layout(head_lines(head), self.choice)
-                if note:  # the same code and level as scan gives (mixed: info)
-                    self.diagnostics.append(layout_diagnostic(c.display, layout, note))
         stats.kind = str(kind)
         if kind != Kind.APP_LOG:
             head = c.data[:HEAD_BYTES]
@@ -380,6 +413,5 @@ def _release_scratch(parser: Any) -> None:
         parser = getattr(parser, "inner", None)
 
 
-def _family_key(display: str) -> tuple[str, str]:
-    head, _, name = display.rpartition("/")
-    return head, family_of(name)
+def _source(c: Chunk) -> Source:
+    return Source(path=c.display, fs_path=Path(c.display), family=family_of(c.display))

@@ -57,7 +57,7 @@ def test_builtin_rules_lint_clean(builtin_dir: Path) -> None:
     # unknown record kind: at the value
     (GOOD.format(id="x").replace('message: {contains: "boom"}', "kind: gc"),
      "{p}:6:9: error[R014]: unknown kind 'gc'; expected one of ['app-log', 'gc-log', "
-     "'nginx-access', 'nginx-error', 'thread-dump', 'unknown']"),
+     "'jvm-info', 'nginx-access', 'nginx-error', 'thread-dump', 'unknown']"),
     # id that does not match the file name
     (GOOD.format(id="other"), "{p}:1:5: error[R032]: rule id 'other' does not match file "
                               "name 'x.yaml'"),
