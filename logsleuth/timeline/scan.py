@@ -30,7 +30,7 @@ from logsleuth.timeline.bounds import ThinnedLines, bounded_series
 from logsleuth.timeline.ceilings import Ceiling, ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset, first_fatal
-from logsleuth.timeline.load import split_load
+from logsleuth.timeline.load import LoadExplanation, split_load
 from logsleuth.timeline.resources import (
     SECONDARY,
     exhausted_at_onset,
@@ -180,11 +180,28 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
     if leaks:  # growth that a live count explains is load (timeline/load.py)
         own = metrics["origin"].astype(str) == "gauge" if "origin" in metrics.columns else True
         counts = metrics.loc[own & (metrics["unit"].astype(str) == "count"), "metric"]
+        units = {k.metric: k.unit for k in leaks}
         leaks, load = split_load(leaks, series, sorted(counts.astype(str).unique()),
                                  (ev_ts, ev_ids, ev_counts, templates))
         if load:
             result.tables["load"] = pa.Table.from_pylist([x.to_json() for x in load])
+            _say_load(result, load, units)
     return leaks, metrics
+
+
+def _say_load(result: Any, load: Sequence[LoadExplanation], units: Mapping[str, str]) -> None:
+    """Growth set aside as load is said, not dropped silently: a user who expected a leak
+    there learns what explained it and how well."""
+    from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
+
+    for x in load:
+        unit = units.get(x.metric, "")
+        by = f"'{x.by}'" if x.kind == "gauge" else f"opened minus closed ({x.by})"
+        result.diagnostics.append(Diagnostic(
+            SourceLocation("<analysis>"), "growth-is-load",
+            f"{x.metric} grows with {by} ({x.per_unit:,.4g}{' ' + unit if unit else ''} per "
+            f"unit of it, R² {x.r2:.4f} against it, {x.r2_time:.4f} against the clock): "
+            "load, not a leak", level=DiagLevel.INFO))
 
 
 def _markers(analysis: Any) -> Markers | None:

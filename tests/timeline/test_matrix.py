@@ -280,6 +280,9 @@ def test_growth_that_live_sessions_explain_is_load(case: str) -> None:
     t = truth(case)
     load = scanned(case).tables.get("load")
     got = {} if load is None else {r["metric"]: r for r in load.to_pylist()}
+    said = {d.message.split(" ", 1)[0] for d in scanned(case).diagnostics
+            if d.code == "growth-is-load"}
+    assert said == set(got), f"load rows {sorted(got)} but growth-is-load said for {said}"
     if t["leak"] is not None:
         assert not got, f"a leak explained away as load: {got}"
     elif t.get("cut", {}).get("kind") == "peak":
