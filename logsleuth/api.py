@@ -221,16 +221,20 @@ def _limits_elsewhere(result: ScanResult, planned: Sequence[Any]) -> None:
 def jvm_start_from_evidence(planned: Sequence[Any], default_tz: tzinfo | None,
                             diagnostics: list[Any],
                             base_dates: dict[str, Any] | None = None) -> int | None:
-    """Anchor uptime-only GC logs with a JVM start the thread dumps imply, else (last
-    resort) the one that aligns their pauses with the app log's silences (reported).
+    """Anchor uptime-only GC logs with the JVM start the evidence states (Spring Boot's
+    uptime, jcmd VM.uptime -date, log4j2's %r), else the one thread dumps imply, else
+    (last resort) the one that aligns their pauses with the app log's silences (each
+    reported, with what placed the logs).
     Public: the watcher anchors the GC logs it follows the same way."""
     from logsleuth.engine.jvmstart import gc_logs_lack_wall_clock, jvm_start_from_dumps
     from logsleuth.engine.pausealign import jvm_start_from_pauses
+    from logsleuth.engine.startanchor import jvm_start_stated
     from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 
     if not gc_logs_lack_wall_clock(planned, diagnostics):
         return None
-    start = jvm_start_from_dumps(planned, default_tz, diagnostics)
+    start = (jvm_start_stated(planned, default_tz, base_dates or {}, diagnostics)
+             or jvm_start_from_dumps(planned, default_tz, diagnostics))
     gc = next(p for p in planned if p.kind == Kind.GC_LOG)
     if start is None and (aligned := jvm_start_from_pauses(planned, default_tz, base_dates,
                                                            diagnostics)) is not None:

@@ -12,3 +12,4 @@ bash "$HERE/repro/run.sh" healthy "$HERE/healthy"
 python3 "$HERE/repro/matrix.py" --out "$HERE/matrix"   # ~5.5 min; also needs libjackson2-databind-java
 bash "$ROOT/tests/data/gc/generate.sh"
 bash "$ROOT/tests/data/dumps/generate.sh"
+bash "$HERE/anchors/generate.sh"        # ~10 s: uptime-only GC logs and the app-log clocks that place them

@@ -69,8 +69,12 @@ def split_ranges(path: str, size: int, header_regex: str,
 
 
 def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
+    from logsleuth.engine.continued import continuations
+
     units: list[WorkUnit] = []
-    for p in planned:
+    cont = continuations(planned)
+    tails = {prev: lead for prev, lead in cont.values()}
+    for n, p in enumerate(planned):
         src = p.source
         # a time-only layout carries its day from record to record: one unit per input
         dated = not getattr(getattr(p.layout, "timestamp", None), "needs_base_date", False)
@@ -81,9 +85,13 @@ def make_units(planned: Sequence[PlannedInput], workers: int) -> list[WorkUnit]:
             ranges = split_ranges(src.fs_path, src.size, p.layout.header_regex, parts)
         else:
             ranges = [(0, None)]
+        lead, tail = cont.get(n), tails.get(n)
         for i, (s, e) in enumerate(ranges):
-            units.append(WorkUnit(src, p.kind, p.layout, s, e, i,
-                                  wrapper=getattr(p, "wrapper", None)))
+            units.append(WorkUnit(
+                src, p.kind, p.layout, s, e, i, wrapper=getattr(p, "wrapper", None),
+                skip=lead[1].data.__len__() if lead and i == 0 else 0,
+                skip_lines=lead[1].lines if lead and i == 0 else 0,
+                tail=tail.data if tail and e is None else b""))
     return units
 
 

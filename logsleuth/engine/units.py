@@ -71,6 +71,11 @@ class WorkUnit:
     end: int | None = None
     part: int = 0
     wrapper: Any | None = None  # a parsers.wrappers.WrapperSpec: parse the inner text
+    # a record cut by a size-based rotation (engine.continued): the lines this file opens
+    # with belong to the previous file's last record, which reads them after its end
+    skip: int = 0  # bytes (and lines) at the start that the previous file's unit reads
+    skip_lines: int = 0
+    tail: bytes = b""  # the next file's opening lines, read after this one's end
 
 
 @dataclass(slots=True)
@@ -143,7 +148,34 @@ def _run_applog(unit: WorkUnit, options: UnitOptions, partial: Partial) -> None:
             if unit.start or unit.end is not None:
                 stream.seek(unit.start)
                 limit = None if unit.end is None else unit.end - unit.start
-            feed_stream(stream, parser, chunk_size=options.chunk_size, limit=limit)
+            if unit.skip:  # the previous file's unit reads these lines
+                stream.read(unit.skip)
+                limit = None if limit is None else limit - unit.skip
+            feed_stream(_Tailed(stream, unit.tail) if unit.tail else stream, parser,
+                        chunk_size=options.chunk_size, limit=limit,
+                        first_line=1 + unit.skip_lines)
+
+
+class _Tailed:
+    """A stream, then ``tail``: the next file's opening lines after this file's end."""
+
+    __slots__ = ("rest", "stream")
+
+    def __init__(self, stream: Any, tail: bytes) -> None:
+        self.stream, self.rest = stream, memoryview(tail)
+
+    def readinto1(self, buf: memoryview) -> int:
+        if self.stream is not None:
+            k = getattr(self.stream, "readinto1", self.stream.readinto)(buf)
+            if k:
+                return int(k)
+            self.stream = None
+        n = min(len(buf), len(self.rest))
+        buf[:n] = self.rest[:n]
+        self.rest = self.rest[n:]
+        return n
+
+    readinto = readinto1
 
 
 def _scratch(partial: Partial) -> Partial:

@@ -397,6 +397,8 @@ def _roles(slots: list[_Slot]) -> list[str]:
             why.append(f"{what} in {'brackets' if s.kind == 'bracket' else 'parentheses'}"
                        f" in slot {i + 1}, e.g. '{eg}'"
                        + (f" (optional: on {s.share:.0%} of lines)" if s.optional else ""))
+        elif s.kind == "int" and "relative" not in taken and _counts_up(s.toks):
+            s.role = "relative"  # log4j2's %r: ms since the JVM started, never a pid
         elif s.kind == "int":
             pair = i + 1 < len(slots) and slots[i + 1].kind == "int"  # logcat: pid tid
             s.role = ("pid" if pair or later_bracket[i] or "thread" in taken or "tid" in taken
@@ -407,7 +409,18 @@ def _roles(slots: list[_Slot]) -> list[str]:
 
 
 _CONV = {"level": "p", "thread": "t", "logger": "c", "pid": "pid", "tid": "tid",
-         "source": "cn"}
+         "source": "cn", "relative": "r"}
+
+
+def _counts_up(toks: Sequence[Tok]) -> bool:
+    """A number column that never goes down and takes several values, not one step at a
+    time: a clock (log4j2's %r), where a pid is one value per JVM, a thread id jumps about
+    and a sequence number (%sn) climbs by one a record."""
+    vals = [int(t.text) for t in toks if t.text.isdigit()]
+    steps = [b - a for a, b in itertools.pairwise(vals)]
+    rises = sum(d > 0 for d in steps)  # a pid rises only at restarts: a few times
+    return (len(vals) >= 5 and bool(steps) and min(steps) >= 0
+            and rises >= max(3, len(steps) // 10) and any(d > 1 for d in steps))
 
 
 def _exact(toks: Sequence[Tok], norm: str) -> str:

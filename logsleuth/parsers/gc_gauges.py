@@ -71,7 +71,8 @@ _BLOCK_META_RE = re.compile(r" Metaspace +used " + _SIZE.format("u")
 _HEAP_BLOCK_RE = re.compile(r"Heap (?P<when>before|after) GC invocations|\] Heap$|^Heap$",
                             re.MULTILINE)
 _REGIONS_RE = re.compile(r"GC\((?P<id>\d+)\) Old regions: (?P<b>\d+)->(?P<a>\d+)")
-_REGION_SIZE_RE = re.compile(r"Heap Region Size: (?P<v>\d+)(?P<u>[KMG])")
+# JDK 17 ``Heap Region Size: 1M`` (gc,init); JDK 11 ``Heap region size: 1M`` (gc,heap)
+_REGION_SIZE_RE = re.compile(r"Heap [Rr]egion [Ss]ize: (?P<v>\d+)(?P<u>[KMG])")
 _KB = {"B": 1 / 1024, "K": 1.0, "M": 1024.0, "G": 1024.0 ** 2}
 
 

@@ -51,6 +51,17 @@ _MEMORY = re.compile(r"(?i)used|memory|size|bytes|capacity|max|limit|total|commi
 _CEILING_KEYS = frozenset({"max", "limit", "maximum", "capacity", "cap", "of", "ceiling"})
 _BYTE_UNITS = frozenset({"b", "bytes", "byte", "k", "kb", "kib", "m", "mb", "mib", "g", "gb",
                          "gib", "t", "tb", "tib"})
+# A variable that names the series rather than measuring it (Dropwizard's Slf4jReporter:
+# "type=GAUGE, name=jvm.memory.heap.used, value=N"): the miner masks it, but every name is
+# a series of its own, so the rows are split by it and the name is put back as a literal
+_IDENTITY = re.compile(r"(?P<key>name|metric|meter|gauge)=<\*>(?P<tail>[,;]?)")
+_IDENTITY_VALUE = re.compile(r"[A-Za-z_][\w.:-]*")
+_IDENTITY_LITERAL = re.compile(r"(?:name|metric|meter|gauge)=([A-Za-z_][\w.:-]*)[,;]?")
+# a unitless number of a memory area (Dropwizard and Graphite-style reporters print bytes
+# without a unit): bytes, when the series' name says which memory it is
+_MEMORY_AREA = frozenset({"memory", "heap", "direct", "buffer", "buffers", "nonheap",
+                          "metaspace", "mapped", "offheap"})
+_COUNT_KEYS = frozenset({"count", "counts", "n", "objects", "buffers", "threads"})
 _CLOCK_RATES = (1e-3, 1.0, 1e3, 1e6, 1 / 60_000)  # s, ms, us, ns, min per ms of log time
 
 
@@ -59,6 +70,10 @@ class Variable:
     token: int  # token index in the template
     key: str
     unit: str | None  # a unit word after it (``MB``, ``bytes``, ``%``)
+    # the token after it is a variable that may be the unit: a human-readable printer
+    # (Micrometer's ``value=512 B`` / ``1.5 KiB`` / ``3.2 MiB``) changes the unit word as
+    # the value grows, so the template miner turns it into ``<*>``
+    unit_next: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +147,8 @@ def _variables(tokens: list[str]) -> list[Variable]:
         unit = "%" if suffix.startswith("%") else (
             tokens[i + 1].rstrip(",;)") if not suffix.strip(",;)") and nxt in UNIT_WORDS
             and not _VAR.search(tokens[i + 1]) else None)
+        unit_next = (unit is None and not suffix and i + 1 < len(tokens)
+                     and tokens[i + 1] == "<*>")
         m = _KEY_BEFORE.search(prefix)
         key = m.group(1) if m else None
         if key is None and not prefix.strip("(["):
@@ -142,7 +159,7 @@ def _variables(tokens: list[str]) -> list[Variable]:
             elif unit is not None and _WORD.fullmatch(prev.lstrip("([") or "-"):
                 key = prev.lstrip("([")  # "(limit 2048.0 KiB)", "[max 64 MB]"
         if key:
-            out.append(Variable(i, key, unit))
+            out.append(Variable(i, key, unit, unit_next))
     # "used=N max=N bytes": one byte unit at the end speaks for the memory-like numbers
     byte_unit = next((v.unit for v in out if v.unit and v.unit.lower() in _BYTE_UNITS), None)
     if byte_unit:
@@ -175,13 +192,25 @@ def _same_unit(a: str | None, b: str | None) -> bool:
     return la == lb or (la in _BYTE_UNITS and lb in _BYTE_UNITS)
 
 
-def _regex(tokens: list[str], target: int, sibling: int | None) -> str:
-    """An anchored RE2 pattern for the template, capturing the target (and its ceiling)."""
+# a unit word as its own token (the variable after a number): one of the known words
+_UNIT_TOKEN = "(?P<unit>(?i:" + "|".join(sorted((re.escape(u) for u in UNIT_WORDS),
+                                                key=len, reverse=True)) + "))"
+
+
+def _regex(tokens: list[str], target: int, sibling: int | None,
+           unit_next: bool = False) -> str:
+    """An anchored RE2 pattern for the template, capturing the target (and its ceiling);
+    with ``unit_next`` the variable token after the target is captured as its unit."""
     parts = []
     for i, tok in enumerate(tokens):
         out = []
+        if unit_next and i == target + 1:
+            parts.append(_UNIT_TOKEN)
+            continue
         for piece in _VAR.split(tok):
-            if piece == "<*>" and i == target:
+            if piece == "<*>" and i == target and unit_next:
+                out.append(f"(?P<value>{_NUMBER})")
+            elif piece == "<*>" and i == target:
                 out.append(f"(?P<value>{_NUMBER})(?P<unit>[A-Za-z]*)")
             elif piece == "<*>" and i == sibling:
                 out.append(f"(?P<max>{_NUMBER})(?P<max_unit>[A-Za-z]*)")
@@ -309,15 +338,61 @@ def _declared_share(table: pa.Table, taken: Mapping[str, np.ndarray]) -> float:
     return hits / max(table.num_rows, 1)
 
 
+def _by_identity(tokens: list[str], table: pa.Table,
+                 ) -> list[tuple[list[str], pa.Table]] | None:
+    """The template's rows split by the series each names (``name=<*>``), each with its
+    tokens where the name is a literal again; None when no variable names a series."""
+    at = [i for i, tok in enumerate(tokens) if _IDENTITY.fullmatch(tok)]
+    if not at:
+        return None
+    enc = table["message"].combine_chunks().dictionary_encode()
+    keys = []
+    for msg in enc.dictionary.to_pylist():
+        words = (msg or "").split()
+        vals = tuple(words[i].split("=", 1)[1].rstrip(",;") if len(words) == len(tokens)
+                     and "=" in words[i] else "" for i in at)
+        keys.append(vals if all(_IDENTITY_VALUE.fullmatch(v) for v in vals) else None)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    out = []
+    for vals in sorted({k for k in keys if k is not None}):
+        mine = np.flatnonzero(np.isin(codes, [c for c, k in enumerate(keys) if k == vals]))
+        if len(mine) < MIN_TICKS:
+            continue
+        named = list(tokens)
+        for i, v in zip(at, vals, strict=True):
+            m = _IDENTITY.fullmatch(tokens[i])
+            assert m is not None
+            named[i] = f"{m.group('key')}={v}{m.group('tail')}"
+        out.append((named, table.take(pa.array(mine))))
+    return out
+
+
+def _lead(tokens: list[str], first_var: int) -> list[str]:
+    """Words that name the series: a literal series name (``name=jvm.heap.used,``, an
+    exposition name before its ``{labels}``) whole, else the first two literal words."""
+    for tok in tokens:
+        m = _IDENTITY_LITERAL.fullmatch(tok)
+        if m is not None:
+            return _WORD.findall(m.group(1))
+    for tok in tokens[:first_var + 1]:  # labels may hold the first variable
+        base = tok.split("{", 1)[0]
+        if "{" in tok and not _VAR.search(base) and _EXPOSED_SEP.search(base):
+            return _WORD.findall(base)
+    return [w for t in tokens[:first_var] if not _VAR.search(t) for w in _WORD.findall(t)][:2]
+
+
 def _from_template(template: str, table: pa.Table, names: set[str], span_ms: int,
                    ) -> list[tuple[DiscoveredGauge, pa.Table]]:
     tokens = template.split()
+    split = _by_identity(tokens, table)
+    if split is not None:
+        return [g for named, rows in split
+                for g in _from_template(" ".join(named), rows, names, span_ms)]
     variables = _variables(tokens)
     contains = _contains(tokens)
     if not variables or contains is None:
         return []
-    lead = [w for t in tokens[:variables[0].token] if not _VAR.search(t)
-            for w in _WORD.findall(t)][:2]
+    lead = _lead(tokens, variables[0].token)
     # A series needs 3 distinct values, so 3 distinct messages (a startup line printed
     # alike by every run, e.g. JVM arguments with dozens of numbers, has one): no
     # variable of a template with fewer can be a gauge, and the regexes of the others
@@ -334,9 +409,11 @@ def _from_template(template: str, table: pa.Table, names: set[str], span_ms: int
                 or var.token in caps_some:
             continue
         sibling = next((s for s in variables if _caps(s, var)), None)
-        for sib in ([sibling, None] if sibling else [None]):
+        tries = [(sib, un) for un in ([True, False] if var.unit_next else [False])
+                 for sib in ([sibling, None] if sibling else [None])]
+        for sib, un in tries:
             got = _try(tokens, template, var, sib, contains, lead, table, names, seen_series,
-                       span_ms, messages)
+                       span_ms, messages, un)
             if got is not None:
                 out.append(got)
                 break
@@ -346,9 +423,10 @@ def _from_template(template: str, table: pa.Table, names: set[str], span_ms: int
 def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
          contains: str, lead: list[str], table: pa.Table, names: set[str],
          seen_series: list[np.ndarray], span_ms: int, messages: tuple[pa.Array, np.ndarray],
-         ) -> tuple[DiscoveredGauge, pa.Table] | None:
-    """``messages``: the table's distinct messages and each row's index into them."""
-    regex = _regex(tokens, var.token, None if sib is None else sib.token)
+         unit_next: bool = False) -> tuple[DiscoveredGauge, pa.Table] | None:
+    """``messages``: the table's distinct messages and each row's index into them;
+    ``unit_next``: read the unit from the variable token after the number."""
+    regex = _regex(tokens, var.token, None if sib is None else sib.token, unit_next)
     # Which rows match is decided once per distinct message, without captures (RE2's
     # DFA); the numbers are extracted once, by extract_metrics, for candidates left.
     distinct, codes = messages
@@ -362,6 +440,9 @@ def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
     units = [] if var.unit else pc.struct_field(
         pc.extract_regex(distinct.filter(pa.array(hit)), regex), "unit").to_pylist()
     unit = _default_unit([u for u in units if u], var.unit)
+    if unit == "count" and var.key.lower() not in _COUNT_KEYS and _MEMORY_AREA & {
+            w.lower() for w in [*lead, *_CAMEL.findall(var.key)]}:
+        unit = "B"
     name = _slug([*lead, var.key])
     while name in names:
         name += "_2"

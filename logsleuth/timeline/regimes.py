@@ -139,6 +139,19 @@ def _pieces(t: np.ndarray, v: np.ndarray) -> list[tuple[int, int, float]]:
     return out
 
 
+def _falls_from_top(sv: np.ndarray, top: int) -> int | None:
+    """Where a top held after the growth is given back, when the gauge then ends below
+    half of its rise (in-flight memory released as concurrency falls): the last bin
+    still at the top (within 5 % of the range), or None when the top is held."""
+    hi, lo = float(sv[top]), float(sv.min())
+    rng = hi - lo
+    if rng <= 0 or sv[-1] > hi - 0.5 * rng:
+        return None
+    near = np.flatnonzero(sv[top:] >= hi - 0.05 * rng)
+    fall = top + int(near[-1])
+    return fall if fall < len(sv) - 1 else None
+
+
 def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
             error_t: np.ndarray | None = None) -> Segmentation:
     """Regimes of a gauge sampled at ``t`` (epoch ms, sorted) with values ``v``."""
@@ -202,7 +215,14 @@ def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
             regimes.append(Regime(lab, int(st[p0]), int(st[q]), float(sv[p0]), float(sv[q]),
                                   s * HOUR_MS))
         tail_kind = "saturation" if k is not None else "plateau" if plateau_from else None
-        if tail_kind:
+        fall = _falls_from_top(sv, end) if tail_kind == "plateau" else None
+        if fall is not None:  # held its top, then gave it back: a plateau, then a release
+            regimes.append(Regime("plateau", int(st[end]), int(st[fall]), float(sv[end]),
+                                  float(sv[fall]), _slope(st[end:fall + 1], sv[end:fall + 1])
+                                  * HOUR_MS))
+            regimes.append(Regime("release", int(st[fall]), int(st[-1]), float(sv[fall]),
+                                  float(sv[-1]), _slope(st[fall:], sv[fall:]) * HOUR_MS))
+        elif tail_kind:
             regimes.append(Regime(tail_kind, int(st[end]), int(st[-1]), float(sv[end]),
                                   float(sv[-1]), _slope(st[end:], sv[end:]) * HOUR_MS))
         if best is not None:

@@ -73,6 +73,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * exception's text in the log message, false), -Dpush.truthFile (a CSV, outside the evidence,
  * where the monitor writes the server's own counters each tick), -Dpush.eventStyle (session or
  * request: how connects and disconnects are worded, session), -Dpush.monitorPeriodMs (1000).
+ * Later knobs (s9, off unless set): -Dpush.eventStyle=closed ("Session opened/closed: id=..."),
+ * -Dpush.rareLeakBytes with -Dpush.rareLeakPercent (a "Handshake timeout" path taken by that
+ * share of connections, which holds a direct buffer of that size and never frees it: the leaking
+ * event is then the timeout, and the truth file counts timeouts), -Dpush.sessionBufferBytes (a
+ * direct staging buffer held by every live session and released when it closes: memory that
+ * follows concurrency, not a leak).
  * The session id is also in the MDC (ThreadContext "sid") while a session is logged about, for
  * layouts that print it.
  */
@@ -142,6 +148,8 @@ final class Session {
     final long connectedAt = System.currentTimeMillis();
     volatile String userName;
     volatile boolean closed;
+    /** -Dpush.sessionBufferBytes: a staging buffer for this session's output, freed on close. */
+    volatile ByteBuf staging;
     private final AtomicInteger seq = new AtomicInteger();
 
     Session(String id, String userName, Channel channel) {
@@ -295,9 +303,23 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
     /** Ground truth kept by the server itself: disconnects logged, and buffers lost to the NPE. */
     static final AtomicLong DISCONNECTS = new AtomicLong();
     static final AtomicLong LEAKED_BUFFERS = new AtomicLong();
+    /** -Dpush.rareLeakBytes: handshake timeouts taken, and the bytes they hold forever. */
+    static final int RARE_LEAK_BYTES = Integer.getInteger("push.rareLeakBytes", 0);
+    static final double RARE_LEAK_PERCENT = Double.parseDouble(System.getProperty("push.rareLeakPercent", "5"));
+    static final AtomicLong RARE_EVENTS = new AtomicLong();
+    private static final java.util.List<ByteBuf> TIMED_OUT = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    static final int SESSION_BUFFER_BYTES = Integer.getInteger("push.sessionBufferBytes", 0);
+    /** The leaking event's count and the bytes it lost, as the truth file records them. */
+    static long leakEvents() {
+        return RARE_LEAK_BYTES > 0 ? RARE_EVENTS.get() : DISCONNECTS.get();
+    }
+    static long leakedBytes() {
+        return LEAKED_BUFFERS.get() * PacketEncoder.PACKET_SIZE + RARE_EVENTS.get() * RARE_LEAK_BYTES;
+    }
     private static final boolean ERROR_DETAIL = Boolean.getBoolean("push.errorDetail");
     /** session: "Client connected: ..." / "Client disconnected: ..."; request: an access-log wording. */
     private static final boolean REQUEST_STYLE = "request".equals(System.getProperty("push.eventStyle", "session"));
+    private static final boolean CLOSED_STYLE = "closed".equals(System.getProperty("push.eventStyle", "session"));
 
     private final SessionRegistry registry;
     private final PacketEncoder encoder;
@@ -325,11 +347,25 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
             try {
                 if (REQUEST_STYLE) {
                     LOG.info("Upgraded to websocket uri={} user={} remote={}", hs.requestUri(), user, ctx.channel().remoteAddress());
+                } else if (CLOSED_STYLE) {
+                    LOG.info("Session opened: id={} user={} remote={}", id, user, ctx.channel().remoteAddress());
                 } else {
                     LOG.info("Client connected: sessionId={} user={} remote={} sessions={}", id, user, ctx.channel().remoteAddress(), registry.size());
                 }
             } finally {
                 ThreadContext.remove("sid");
+            }
+            if (SESSION_BUFFER_BYTES > 0) {
+                s.staging = ctx.alloc().directBuffer(SESSION_BUFFER_BYTES, SESSION_BUFFER_BYTES);
+            }
+            if (RARE_LEAK_BYTES > 0 && ThreadLocalRandom.current().nextDouble(100.0) < RARE_LEAK_PERCENT) {
+                // BUG: the pending-auth buffer of a timed-out handshake is parked and never freed
+                ByteBuf pending = ctx.alloc().directBuffer(RARE_LEAK_BYTES, RARE_LEAK_BYTES);
+                TIMED_OUT.add(pending);
+                RARE_EVENTS.incrementAndGet();
+                LOG.warn("Handshake timeout: sessionId={} user={} sent no auth frame within 3000 ms, closing", id, user);
+                ctx.close();
+                return;
             }
             ByteBuf welcome = encoder.encodePacket(ctx.alloc(), s, new Packet(Packet.WELCOME, "welcome " + user));
             ctx.writeAndFlush(new BinaryWebSocketFrame(welcome));
@@ -355,9 +391,17 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
         if (s != null) {
             registry.remove(s);
             ThreadContext.put("sid", s.id);
+            ByteBuf staging = s.staging;
+            if (staging != null) {
+                s.staging = null;
+                staging.release();
+            }
             if (REQUEST_STYLE) {
                 LOG.info("Request completed uri=/ws status=101 durationMs={} bytesOut={}",
                         System.currentTimeMillis() - s.connectedAt, 128 + (s.id.hashCode() & 0x3ff));
+            } else if (CLOSED_STYLE) {
+                LOG.info("Session closed: id={} user={} after {} ms", s.id, s.userName,
+                        System.currentTimeMillis() - s.connectedAt);
             } else {
                 LOG.info("Client disconnected: sessionId={} user={} durationMs={} sessions={}",
                         s.id, s.userName, System.currentTimeMillis() - s.connectedAt, registry.size());
@@ -408,7 +452,30 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
  * 1 decimal> KiB in use (limit <KiB> KiB)".
  */
 final class DirectMemoryMonitor extends Thread {
-    private static final Logger LOG = LogManager.getLogger("com.example.push.metrics");
+    private static final Logger LOG = LogManager.getLogger(loggerName());
+
+    /** The logger a metrics library would print through (the monitor's own otherwise). */
+    private static String loggerName() {
+        switch (System.getProperty("push.monitorStyle", "k")) {
+            case "micrometer":
+                return "io.micrometer.core.instrument.logging.LoggingMeterRegistry";
+            case "dropwizard":
+                return "metrics";
+            default:
+                return "com.example.push.metrics";
+        }
+    }
+
+    /** Micrometer's humanReadableByteCount: B below 1 KiB, else KiB/MiB/... with up to 4 decimals. */
+    private static String humanBytes(long bytes) {
+        java.text.DecimalFormat df = new java.text.DecimalFormat("#.####",
+                java.text.DecimalFormatSymbols.getInstance(java.util.Locale.US));
+        if (bytes < 1024) {
+            return df.format(bytes) + " B";
+        }
+        int exp = (int) (Math.log(bytes) / Math.log(1024));
+        return df.format(bytes / Math.pow(1024, exp)) + " " + "KMGTPE".charAt(exp - 1) + "iB";
+    }
 
     DirectMemoryMonitor() {
         super("direct-memory-monitor");
@@ -453,8 +520,8 @@ final class DirectMemoryMonitor extends Thread {
             long jdkCapacity = pool == null ? -1 : pool.getTotalCapacity();
             long used = counter != null ? nettyUsed : jdkUsed;
             if (truth != null) {
-                truth.printf("%d,%d,%d,%d,%d,%d%n", System.currentTimeMillis(), PushHandler.DISCONNECTS.get(),
-                        PushHandler.LEAKED_BUFFERS.get() * PacketEncoder.PACKET_SIZE, nettyUsed, jdkUsed, jdkCount);
+                truth.printf("%d,%d,%d,%d,%d,%d%n", System.currentTimeMillis(), PushHandler.leakEvents(),
+                        PushHandler.leakedBytes(), nettyUsed, jdkUsed, jdkCount);
                 truth.flush();
             }
             switch (style) {
@@ -473,6 +540,13 @@ final class DirectMemoryMonitor extends Thread {
                 case "mb":
                     LOG.info(String.format(java.util.Locale.ROOT, "DirectMemory: used=%.2fMB max=%.2fMB",
                             used / 1048576.0, max / 1048576.0));
+                    break;
+                case "micrometer": // LoggingMeterRegistry's look for a custom meter (DecimalFormat #.####)
+                    LOG.info("netty.direct.memory.used{allocator=" + System.getProperty("io.netty.allocator.type")
+                            + ",app=push-server} value=" + humanBytes(used));
+                    break;
+                case "dropwizard": // Slf4jReporter's gauge line
+                    LOG.info("type=GAUGE, name=netty.direct.used, value={}", used);
                     break;
                 case "kib":
                     LOG.info(String.format(java.util.Locale.ROOT, "Direct buffers: %.1f KiB in use (limit %.1f KiB)",
@@ -501,8 +575,9 @@ final class DirectMemoryMonitor extends Thread {
         }
         try {
             PrintWriter w = new PrintWriter(new FileWriter(path, true));
-            w.printf("# packet_size=%d max_direct_memory=%d leak_on_disconnect=%s%n", PacketEncoder.PACKET_SIZE, max,
-                    System.getProperty("push.bug.leakOnDisconnect", "true"));
+            w.printf("# packet_size=%d max_direct_memory=%d leak_on_disconnect=%s%s%n", PacketEncoder.PACKET_SIZE, max,
+                    System.getProperty("push.bug.leakOnDisconnect", "true"),
+                    PushHandler.RARE_LEAK_BYTES > 0 ? " event_leak_bytes=" + PushHandler.RARE_LEAK_BYTES + " event=handshake-timeout" : "");
             w.println("epoch_ms,disconnects,leaked_bytes,netty_counter,jdk_direct_used,jdk_direct_count");
             return w;
         } catch (IOException e) {

@@ -212,6 +212,23 @@ def subscriber_worker(port: int, stop: threading.Event, stats: Stats, idx: int) 
         stop.wait(1.0)
 
 
+def ramp_worker(port: int, stop: threading.Event, stats: Stats, idx: int, join_at: float,
+                leave_at: float) -> None:
+    """A subscriber of the ramp: joins at ``join_at`` and leaves at ``leave_at`` (seconds from
+    the start), so the number of live connections rises for a while and then falls."""
+    t0 = time.monotonic()
+    if stop.wait(join_at):
+        return
+    mine = threading.Event()
+
+    def leave() -> None:
+        stop.wait(max(leave_at - (time.monotonic() - t0), 0.0))
+        mine.set()
+
+    threading.Thread(target=leave, daemon=True).start()
+    subscriber_worker(port, mine, stats, 100 + idx)
+
+
 def health_worker(port: int, stop: threading.Event, stats: Stats, interval: float) -> None:
     """GET /health through nginx, like a load balancer probe."""
     while not stop.is_set():
@@ -238,6 +255,11 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=100000, help="disconnects before churn stops")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--burst", action="store_true", help="bursty churn (rate varies in phases)")
+    ap.add_argument("--ramp", type=int, default=0,
+                    help="extra subscribers that join one by one, then leave one by one")
+    ap.add_argument("--ramp-up", type=float, default=60.0, help="seconds over which they join")
+    ap.add_argument("--ramp-hold", type=float, default=10.0, help="seconds all of them stay")
+    ap.add_argument("--ramp-down", type=float, default=40.0, help="seconds over which they leave")
     args = ap.parse_args()
 
     stop = threading.Event()
@@ -258,6 +280,16 @@ def main() -> None:
             daemon=True,
         )
         for i in range(args.churners)
+    ]
+    up, hold, down = args.ramp_up, args.ramp_hold, args.ramp_down
+    threads += [  # the first to join is the last to leave
+        threading.Thread(
+            target=ramp_worker,
+            args=(args.port, stop, stats, i, up * i / args.ramp,
+                  up + hold + down * (args.ramp - i) / args.ramp),
+            daemon=True,
+        )
+        for i in range(args.ramp)
     ]
     for t in threads:
         t.start()

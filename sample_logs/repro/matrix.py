@@ -17,6 +17,7 @@ liblog4j2-java, libjackson2-databind-java (JsonLayout), python3.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -24,11 +25,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 from zoneinfo import ZoneInfo
 
@@ -72,6 +75,21 @@ class Run:
     monitor_ms: int = 1000  # push.monitorPeriodMs: how often the gauge is printed
     restarts: int = 1  # with restart_after_s: JVMs that run (and stop) before the last one
     roll_size: str = "512 KB"  # push.logRollSize: log4j2's size trigger
+    # s9 blind round (off unless set; earlier runs' command lines unchanged):
+    rare_leak_bytes: int = 0  # push.rareLeakBytes: a rare "Handshake timeout" path leaks this
+    rare_leak_percent: float = 5.0  # push.rareLeakPercent: share of connections that take it
+    session_buffer: int = 0  # push.sessionBufferBytes: held per live session, freed on close
+    ramp: int = 0  # client.py --ramp: subscribers that join one by one, then leave one by one
+    wrap: str = ""  # "cri": the log goes to stdout, kept as a CRI runtime's 0.log would keep it
+
+    @property
+    def truth_event(self) -> str:
+        """The event the leak follows, as truth.EVENT_PREFIXES names it."""
+        return "timeout" if self.rare_leak_bytes else self.event
+
+    @property
+    def bounded_by_oom(self) -> bool:
+        return self.leak or self.rare_leak_bytes > 0
 
 
 RUNS = [
@@ -100,6 +118,15 @@ RUNS = [
     Run("blind-logback-kib-restart2-2000-swallowed", "unpooled", "netty", 2000, "kib", 2 << 20,
         cause_logged=False, layout="logback-comma", rate=15.0, restart_after_s=8.0,
         restarts=2, roll_size="128 KB"),
+    # Blind cases (s9): expectations in BLIND_EXPECTATIONS, committed before the analysis ran.
+    Run("blind-spring-micrometer-512-closed", "unpooled", "netty", 512, "micrometer", 2 << 20,
+        layout="spring-boot3", event="closed", monitor_ms=2000, rate=25.0),
+    Run("blind-cri-dropwizard-1024", "unpooled", "netty", 1024, "dropwizard", 4 << 20,
+        wrap="cri", rate=20.0),
+    Run("blind-rare-timeout-4096", "unpooled", "netty", 256, "usedmax", 2 << 20, leak=False,
+        cause_logged=False, rare_leak_bytes=4096, max_s=150.0),
+    Run("healthy-ramp-session-4096", "unpooled", "netty", 256, "k", 4 << 20, leak=False,
+        session_buffer=4096, ramp=150, churners=2, rate=10.0, max_s=115.0),
 ]
 
 
@@ -109,13 +136,20 @@ def log(msg: str) -> None:
 
 def log_config(run: Run, work: Path) -> Path:
     """log4j2-matrix.xml, with the run's PatternLayout when it is not the default one."""
-    if run.layout == "default":
+    if run.layout == "default" and not run.wrap:
         return HERE / "log4j2-matrix.xml"
     default = truthlib.LAYOUTS["default"].pattern
     text = (HERE / "log4j2-matrix.xml").read_text()
     assert text.count(default) == 1
+    text = text.replace(default, xml_escape(truthlib.LAYOUTS[run.layout].pattern))
+    if run.wrap:  # as in a container: the same layout on stdout, no file appender
+        for old, new in (('<AppenderRef ref="File"/>', '<AppenderRef ref="Console"/>'),
+                         ("<Appenders>", '<Appenders>\n    <Console name="Console" '
+                          'target="SYSTEM_OUT"><PatternLayout pattern="${pattern}"/></Console>')):
+            assert text.count(old) == 1
+            text = text.replace(old, new)
     dest = work / "log4j2.xml"
-    dest.write_text(text.replace(default, xml_escape(truthlib.LAYOUTS[run.layout].pattern)))
+    dest.write_text(text)
     return dest
 
 
@@ -150,6 +184,9 @@ def jvm_args(run: Run, app: Path, js: Path, truth_csv: Path) -> list[str]:
         *([] if run.event == "session" else [f"-Dpush.eventStyle={run.event}"]),
         *([] if run.monitor_ms == 1000 else [f"-Dpush.monitorPeriodMs={run.monitor_ms}"]),
         *([] if run.roll_size == "512 KB" else [f"-Dpush.logRollSize={run.roll_size}"]),
+        *([] if not run.rare_leak_bytes else [f"-Dpush.rareLeakBytes={run.rare_leak_bytes}",
+                                              f"-Dpush.rareLeakPercent={run.rare_leak_percent}"]),
+        *([] if not run.session_buffer else [f"-Dpush.sessionBufferBytes={run.session_buffer}"]),
     ]
 
 
@@ -202,7 +239,8 @@ def client(seconds: float, run: Run) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, str(HERE / "client.py"), "--port", str(PORT), "--seconds", str(seconds),
          "--subscribers", "4", "--churners", str(run.churners), "--rate", str(run.rate),
-         *(["--burst"] if run.burst else [])],
+         *(["--burst"] if run.burst else []),
+         *(["--ramp", str(run.ramp)] if run.ramp else [])],
         stdout=subprocess.PIPE)
 
 
@@ -212,8 +250,14 @@ def one_jvm(run: Run, work: Path, app: Path, js: Path, dumps: Path, *, until_oom
     cmd = [*jvm_args(run, app, js, work / "truth.csv"), "-cp",
            f"{work / 'classes'}:{':'.join(LIBS)}", "com.example.push.PushServer"]
     env = dict(os.environ, TZ=ZONE)
-    with (work / "jvm.out").open("ab") as out:
-        proc = subprocess.Popen(cmd, cwd=app, stdout=out, stderr=subprocess.STDOUT, env=env)
+    readers: list[threading.Thread] = []
+    if run.wrap:
+        proc = subprocess.Popen(cmd, cwd=app, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env)
+        readers = cri_capture(proc, app / truthlib.CRI_FILE)
+    else:
+        with (work / "jvm.out").open("ab") as out:
+            proc = subprocess.Popen(cmd, cwd=app, stdout=out, stderr=subprocess.STDOUT, env=env)
     cl = None
     seen_at = None
     try:
@@ -240,7 +284,59 @@ def one_jvm(run: Run, work: Path, app: Path, js: Path, dumps: Path, *, until_oom
         if cl is not None:
             cl.kill()
         stop(proc)
+        for t in readers:
+            t.join(10)
     return {"cmd": cmd, "oom_seen_after_s": seen_at, "client": summary, "exit": proc.returncode}
+
+
+def cri_capture(proc: subprocess.Popen[bytes], dest: Path) -> list[threading.Thread]:
+    """Keep the JVM's stdout and stderr as a CRI runtime does (kubelet's 0.log): each line as
+    ``<RFC3339Nano UTC> <stream> F <line>``, stamped when it is read. A transformation of the
+    real output in the runtime's documented format; the app's lines stay byte for byte."""
+    lock = threading.Lock()
+    out = dest.open("ab")
+
+    def pump(stream: Any, name: bytes) -> None:
+        for line in iter(stream.readline, b""):
+            ns = time.time_ns()
+            stamp = (datetime.fromtimestamp(ns // 1_000_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+                     + f".{ns % 1_000_000_000:09d}Z").encode()
+            with lock:
+                out.write(stamp + b" " + name + b" F " + line.rstrip(b"\n") + b"\n")
+                out.flush()
+
+    threads = [threading.Thread(target=pump, args=(proc.stdout, b"stdout"), daemon=True),
+               threading.Thread(target=pump, args=(proc.stderr, b"stderr"), daemon=True)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def kubelet_rotate(src: Path, dest: Path, max_size: int = 2 << 20) -> None:
+    """Keep a CRI log as the kubelet does with ``containerLogMaxSize: 2Mi``: whenever 0.log
+    passes the size it becomes ``0.log.<YYYYmmdd-HHMMSS>`` (the time of the rotation, here
+    its last line's), every rotated file but the newest is gzipped, and 0.log starts anew.
+    The lines are the captured ones, cut only between lines."""
+    lines = src.read_bytes().splitlines(keepends=True)
+    parts: list[list[bytes]] = [[]]
+    size = 0
+    for line in lines:
+        if size + len(line) > max_size and parts[-1]:
+            parts.append([])
+            size = 0
+        parts[-1].append(line)
+        size += len(line)
+    rotated = parts[:-1]
+    for i, part in enumerate(rotated):
+        stamp = datetime.strptime(part[-1][:19].decode(), "%Y-%m-%dT%H:%M:%S")
+        name = dest / f"{truthlib.CRI_FILE}.{stamp:%Y%m%d-%H%M%S}"
+        data = b"".join(part)
+        if i < len(rotated) - 1:
+            with gzip.open(f"{name}.gz", "wb") as gz:
+                gz.write(data)
+        else:
+            name.write_bytes(data)
+    (dest / truthlib.CRI_FILE).write_bytes(b"".join(parts[-1]))
 
 
 def do_run(run: Run, out: Path, classes: Path) -> None:
@@ -256,7 +352,8 @@ def do_run(run: Run, out: Path, classes: Path) -> None:
             jvms.append(one_jvm(run, work, app, js, dumps, until_oom=False,
                                 seconds=run.restart_after_s))
             time.sleep(2.0)
-        jvms.append(one_jvm(run, work, app, js, dumps, until_oom=run.leak, seconds=run.max_s))
+        jvms.append(one_jvm(run, work, app, js, dumps, until_oom=run.bounded_by_oom,
+                            seconds=run.max_s))
         log(f"{run.name}: {time.time() - t_start:.0f} s, "
             f"OOM seen after {jvms[-1]['oom_seen_after_s']} s, client {jvms[-1]['client']}")
         cases = [(run.name, app)] + ([(f"{run.name}-json", js)] if run.json_twin else [])
@@ -265,13 +362,16 @@ def do_run(run: Run, out: Path, classes: Path) -> None:
             if dest.exists():
                 shutil.rmtree(dest)
             dest.mkdir(parents=True)
-            for f in sorted(logs.glob("push-server*")):
+            if run.wrap:
+                kubelet_rotate(logs / truthlib.CRI_FILE, dest)
+            for f in [] if run.wrap else sorted(logs.glob("push-server*")):
                 shutil.copy2(f, dest / f.name)
             for f in sorted(app.glob("gc.log*")):
                 shutil.copy2(f, dest / f.name)
             for f in sorted(dumps.glob("jstack-*.txt")):
                 shutil.copy2(f, dest / f.name)
-            truth = truthlib.case_truth(dest, work / "truth.csv", ZONE, run.layout, run.event)
+            truth = truthlib.case_truth(dest, work / "truth.csv", ZONE, run.layout,
+                                        run.truth_event)
             truth.update(case=case, run=asdict(run), jvms=jvms, zone=ZONE)
             write_truth(out, case, truth)
             shutil.copy2(work / "truth.csv", out / f"{case}.server.csv")
@@ -308,8 +408,8 @@ def retruth(out: Path) -> None:
             new["cut"] = old["cut"] | {"first_oom_after_cut_utc": full["onset"]["ts_utc"]}  # type: ignore[index]
         else:
             run = old["run"]
-            new = truthlib.case_truth(out / case, csv, ZONE, run.get("layout", "default"),
-                                      run.get("event", "session"))
+            event = "timeout" if run.get("rare_leak_bytes") else run.get("event", "session")
+            new = truthlib.case_truth(out / case, csv, ZONE, run.get("layout", "default"), event)
         new.update(case=case, run=old["run"], jvms=old["jvms"], zone=ZONE)
         write_truth(out, case, new)
 

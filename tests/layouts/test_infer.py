@@ -654,3 +654,16 @@ def test_a_dated_line_no_layout_reads_is_named_in_a_warning(tmp_path: Path) -> N
     assert "1 timestamped sample line(s) fit none of them" in diag.message
     assert "'Nov 26, 2026 10:15:30 AM org.apache.catalina.startup.Catalina start'" in diag.message
     assert result.inputs[0].records == 8 and result.inputs[0].unparsed_lines == 0
+
+
+def test_a_climbing_number_column_is_log4j2s_relative_clock_not_a_pid() -> None:
+    """%r (ms since the JVM started) after the date was read as %pid, which hid the JVM
+    start it states (engine.startanchor); a pid that changes only at restarts stays one."""
+    rel = [f"2026-12-06 15:58:14.{494 + 3 * k:03d} {591 + 3 * k - k % 2} [main] INFO  "
+           f"com.example.Shop - Order handled id={k}" for k in range(40)]
+    inferred = infer_layout(rel)
+    assert inferred is not None and " %r [%t]" in inferred.pattern, inferred.pattern
+    restarts = [f"2026-12-06 15:58:{10 + k:02d}.000 {4100 if k < 20 else 5200} [main] INFO  "
+                f"com.example.Shop - Order handled id={k}" for k in range(40)]
+    inferred = infer_layout(restarts)
+    assert inferred is not None and " %pid [%t]" in inferred.pattern, inferred.pattern

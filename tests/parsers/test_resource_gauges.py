@@ -158,10 +158,18 @@ def test_heap_parallel_run_heap_after_gc_is_young_plus_old() -> None:
 
 
 def test_g1_old_regions_need_the_region_size() -> None:
-    """The public G1 log lacks its gc,init lines: regions cannot become bytes, so no
-    old-gen series rather than a wrong one; the G1 runs state ``Heap Region Size: 1M``."""
-    public = _gauges(DATA / "public" / "gc" / "ujl-g1-safepoint-os-cpu.log")
-    assert _rows(public, OLD) == []
+    """Regions become bytes by the region size the log states: JDK 10/11 print it in
+    lower case (``[gc,heap] Heap region size: 1M``, line 2 of the public log, once read
+    as missing), JDK 17 as ``Heap Region Size: 1M`` (gc,init). Without one, no old-gen
+    series rather than a wrong one."""
+    path = DATA / "public" / "gc" / "ujl-g1-safepoint-os-cpu.log"
+    public = _gauges(path)
+    olds = [ln for ln in path.read_text().splitlines() if " Old regions: " in ln]
+    assert len(_rows(public, OLD)) == len(olds) and _rows(public, OLD)[0] == (15, 11 << 20)
+    cut = b"".join(ln for ln in path.read_bytes().splitlines(keepends=True)
+                   if b"region size" not in ln)
+    df = parse_gc_log(cut, path.name, jvm_start_ms=START_MS).tables["metrics"].to_pandas()
+    assert _rows(df, OLD) == []
     assert len(_rows(public, METASPACE)) == 11
     import gzip
 

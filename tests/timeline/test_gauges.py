@@ -135,3 +135,60 @@ def test_repeated_messages_keep_every_sample_and_constant_lines_give_nothing() -
     assert found[0].samples == n
     got = rows.filter(pa.compute.equal(rows["metric"], found[0].metric))
     assert got["value"].to_pylist() == [float(u) for u in used]
+
+
+def _rows(messages: list[str]) -> object:
+    import pyarrow as pa
+
+    n = len(messages)
+    ts = pa.array(np.arange(n, dtype=np.int64) * 1000 + 1_700_000_000_000).cast(
+        pa.timestamp("ms", tz="UTC"))
+    return pa.table({"source": ["a.log"] * n, "line": pa.array(range(1, n + 1), pa.int64()),
+                     "ts": ts, "message": messages})
+
+
+def _human(b: int) -> str:
+    """Micrometer's LoggingMeterRegistry: B below 1 KiB, else KiB/MiB with up to 4 decimals."""
+    if b < 1024:
+        return f"{b} B"
+    exp = min(int(np.log(b) / np.log(1024)), 2)
+    return f"{round(b / 1024 ** exp, 4):g} {'KM'[exp - 1]}iB"
+
+
+def test_a_unit_word_that_changes_with_the_value_is_the_unit() -> None:
+    """Expected, written first: a human-readable printer switches B -> KiB -> MiB as the
+    value grows, so the miner makes the unit a variable; the word after the number is
+    still its unit, and every sample is read in bytes (not the bare number)."""
+    from logsleuth.timeline.gauges import discover_gauges
+
+    used = [300 + 9000 * i for i in range(240)]  # 300 B .. ~2 MiB
+    table = _rows([f"netty.direct.memory.used{{app=push}} value={_human(u)}" for u in used])
+    found, rows = discover_gauges({0: table}, ["netty.direct.memory.used{app=<*>} value=<*> <*>"])
+    assert [(g.metric, g.unit) for g in found] == [("netty_direct_memory_used_value", "B")]
+    got = rows.filter(pa_equal(rows, found[0].metric))["value"].to_numpy()
+    assert np.allclose(got, used, rtol=1e-4, atol=0.5)
+
+
+def pa_equal(rows: object, metric: str) -> object:
+    import pyarrow.compute as pc
+
+    return pc.equal(rows["metric"], metric)  # type: ignore[index]
+
+
+def test_a_reporter_line_per_named_series_gives_one_gauge_per_name() -> None:
+    """Expected, written first: Dropwizard's Slf4jReporter prints 'type=GAUGE, name=<n>,
+    value=<v>' for every gauge, which the miner folds into one template; each name is its
+    own series (never one mixed series), named after it, and a memory area's unitless
+    value is in bytes while a thread count stays a count."""
+    from logsleuth.timeline.gauges import discover_gauges
+
+    rng = np.random.default_rng(3)
+    used = 4096 + np.cumsum(rng.integers(0, 4, 120)) * 1024
+    msgs = []
+    for i in range(120):
+        msgs.append(f"type=GAUGE, name=netty.direct.used, value={used[i]}")
+        msgs.append(f"type=GAUGE, name=jvm.threads.count, value={30 + (i * 7) % 11}")
+    found, _ = discover_gauges({0: _rows(msgs)}, ["type=<*>, name=<*>, value=<*>"])
+    assert sorted((g.metric, g.unit) for g in found) == [
+        ("jvm_threads_count_value", "count"), ("netty_direct_used_value", "B")]
+    assert {g.samples for g in found} == {120}

@@ -85,6 +85,24 @@ def test_growth_that_stopped_long_ago_is_not_a_leak() -> None:
     assert est is not None and not est.is_leak
 
 
+def test_a_ramp_that_falls_back_is_growth_plateau_then_release() -> None:
+    """Sessions join for 60 s (each holding 4 KiB), stay 10 s and leave over 40 s (the s9
+    healthy ramp): no leak, and the fall is said as a release, not as a plateau that
+    lasted to the end."""
+    t = np.arange(0, 115_000, 1000)
+    live = np.clip(np.minimum(t / 400, (110_000 - t) / 266), 0, 150).astype(int)
+    v = 65_536 + 4096.0 * live
+    est = estimate_trend(t, v, metric="m", unit="B")
+    assert est is not None and not est.is_leak
+    kinds = [r.kind for r in est.regimes]
+    assert kinds[0] == "growth" and kinds.index("plateau") + 1 == kinds.index("release"), kinds
+    top = est.regimes[kinds.index("plateau")]
+    assert min(top.first_value, top.last_value) >= 0.9 * v.max()
+    fall = est.regimes[kinds.index("release")]
+    assert fall.first_value >= 0.9 * v.max() and fall.last_value < 0.5 * v.max()
+    assert fall.slope_per_hour < 0
+
+
 def test_a_top_held_until_the_resource_failed_is_saturation_not_a_stopped_growth() -> None:
     """A heap after GC (whole MiB, a floor) climbs 1 -> 28 MiB in 2 s, then holds 28-29 MiB
     for 4.6 s of back-to-back full GCs until ``GC overhead limit exceeded``, below the
