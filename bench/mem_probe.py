@@ -29,30 +29,52 @@ import psutil
 import pyarrow as pa
 
 import logsleuth.api as api
+import logsleuth.engine.local as local
 import logsleuth.timeline.scan as tscan
 from logsleuth.engine.memory import prefer_compact_pool
 
 MiB = 1 << 20
 
 
-class Sampler(threading.Thread):
-    """Peak RSS overall and per phase label."""
+def _pss_mib(pid: int) -> float:
+    """Proportional set size from ``smaps_rollup`` (0 when the process has gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
-    def __init__(self) -> None:
+
+class Sampler(threading.Thread):
+    """Peak RSS overall and per phase label; with ``tree``, also the peak PSS of this
+    process plus its children (the forked workers) per phase, and this process's share
+    at that moment: which phase sets the tree's peak, and who holds it."""
+
+    def __init__(self, tree: bool = False) -> None:
         super().__init__(daemon=True)
         self.proc = psutil.Process()
         self.phase = "other"
         self.peaks: dict[str, float] = {}
+        self.tree = tree
+        self.tree_peaks: dict[str, tuple[float, float]] = {}  # phase -> (tree, parent)
         self.stop = False
 
     def run(self) -> None:
         while not self.stop:
             self.sample()
-            time.sleep(0.02)
+            time.sleep(0.05 if self.tree else 0.02)
 
     def sample(self) -> None:
         rss = self.proc.memory_info().rss / MiB
         self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
+        if self.tree:
+            own = _pss_mib(self.proc.pid)
+            total = own + sum(_pss_mib(c.pid) for c in self.proc.children(recursive=True))
+            if total > self.tree_peaks.get(self.phase, (0.0, 0.0))[0]:
+                self.tree_peaks[self.phase] = (total, own)
 
 
 def _nbytes(x: Any) -> int:
@@ -89,10 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--no-rules", action="store_true")
     ap.add_argument("--no-analysis", action="store_true")
+    ap.add_argument("--tree", action="store_true",
+                    help="also sample the PSS of this process and its workers per phase")
     args = ap.parse_args(argv)
 
     prefer_compact_pool()  # as the command line does
-    s = Sampler()
+    s = Sampler(args.tree)
     report: dict[str, Any] = {"path": args.path, "workers": args.workers}
 
     def phase(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -144,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
                  "precursors", "_frame"):
         setattr(tscan, name, phase(name, getattr(tscan, name)))
     api.run_units = phase("units", api.run_units)
+    # inside the units: this process's own parsing, and its merges of partials
+    local.run_unit = phase("unit_parse", local.run_unit)
+    local._fold_into = phase("unit_merge", local._fold_into)
     api._reduce_collectors = phase("reduce", api._reduce_collectors)
     tscan.find_leaks = phase("leaks", tscan.find_leaks)
     tscan.rank_root_causes = phase("rootcause", tscan.rank_root_causes)
@@ -157,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     s.stop = True
     s.join()
     report["peak_rss_MiB"] = {k: round(v, 1) for k, v in s.peaks.items()}
+    if args.tree:
+        report["peak_tree_pss_MiB"] = {k: {"tree": round(t, 1), "parent": round(o, 1)}
+                                       for k, (t, o) in s.tree_peaks.items()}
     report["pyarrow_pool_max_MiB"] = round(pa.default_memory_pool().max_memory() / MiB, 1)
     report["records"] = sum(i.records for i in result.inputs)
     report["tables_after"] = {n: {"rows": t.num_rows, "MiB": round(t.nbytes / MiB, 2)}

@@ -7,8 +7,8 @@ Usage (from the repository root)::
     python bench/same_json.py diff bench/out/same-before bench/out/same-after
 
 ``snap`` runs ``logsleuth scan DIR --format json`` (full, ``--no-rules`` and
-``--no-analysis``) on every directory of ``sample_logs/`` that holds evidence (the
-matrix and resources cases included), on each category of ``tests/data/public/`` and on the
+``--no-analysis``) on every directory of ``sample_logs/`` that holds evidence and on the
+real public logs of each ``tests/data/public`` category, and on the
 four bench shapes at a small size (``--size``, generated into ``bench/data`` if missing),
 and writes one JSON file per case. ``diff`` compares two snapshots byte for byte and
 exits non-zero on any difference, naming the cases.
@@ -28,7 +28,7 @@ VARIANTS = {"full": (), "norules": ("--no-rules",), "noanalysis": ("--no-analysi
 
 
 def cases(size: str) -> dict[str, Path]:
-    """Every evidence directory of sample_logs, each tests/data/public category and the shapes."""
+    """Every evidence directory of sample_logs and the four generated shapes."""
     from run_suite import SHAPES, prepare
 
     found: dict[str, Path] = {}
@@ -38,9 +38,9 @@ def cases(size: str) -> dict[str, Path]:
                 any(f.is_file() and f.suffix not in {".md", ".csv"} for f in d.iterdir()) and \
                 not any(p.is_dir() for p in d.iterdir() if p.name != "nginx"):
             found["sample-" + str(d.relative_to(samples)).replace("/", "-")] = d
-    for d in sorted((ROOT / "tests" / "data" / "public").iterdir()):
-        if d.is_dir():
-            found["public-" + d.name] = d
+    public = ROOT / "tests" / "data" / "public"
+    for d in sorted(p for p in public.iterdir() if p.is_dir()):  # real logs, per category
+        found["public-" + d.name] = d
     for shape in SHAPES:
         found[f"{shape}-{size}"] = prepare(shape, size, 1, ROOT / "bench" / "data").path
     return found

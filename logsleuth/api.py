@@ -260,7 +260,7 @@ def collectors_for(default_tz: tzinfo | None,
     """Which collectors a scan with ``opts`` runs (names for ``CollectorSet.create``) and
     their configuration, checked up front: a broken rule or metric definition stops the
     scan before any input is read. Public: the watcher and notebooks feed the same ones."""
-    names = ["levels", "metrics", "dumps"]
+    names = ["levels", "metrics", "dumps", "jvmconsole"]
     config: dict[str, Any] = {"default_tz": default_tz,
                               "metric_files": [str(m) for m in opts.metrics]}
     if opts.metrics:
@@ -328,6 +328,20 @@ def _reduce_collectors(result: ScanResult, partials: Sequence[Partial], timezone
                 f"{studied.dropped} warning/error records were counted but not kept for the "
                 f"incident analysis (more than {MAX_NOTABLE_ROWS} warning/error seconds)",
                 level=DiagLevel.WARNING))
+        coarse = {name: kc.res_ms for name, kc in (("message templates", studied.template_counts),
+                                                   ("exception classes", studied.class_counts))
+                  if kc.res_ms > 1000}
+        if coarse:  # counts stay exact; their instants are known to the bucket only
+            from logsleuth.engine.analysis import MAX_KEYS
+            from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
+
+            result.diagnostics.append(Diagnostic(
+                SourceLocation("<analysis>"), "analysis-counts-coarsened",
+                "counted per " + ", ".join(f"{ms // 1000} s ({name})"
+                                           for name, ms in coarse.items())
+                + f" instead of per second: more than {MAX_KEYS} (second, key) pairs; "
+                "every record is counted",
+                level=DiagLevel.INFO))
         thinned = [c.bound.lines for p in partials
                    if (c := p.collectors.get("metrics")) is not None]
         if sum(s.bytes for s in result.inputs) >= PARALLEL_MIN_BYTES:

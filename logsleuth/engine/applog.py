@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.engine import freetext
+from logsleuth.engine.console import console_cut
 from logsleuth.engine.extract import extract, plan_extraction, program_plan, spans_to_strings
 from logsleuth.engine.fastfields import FieldProgram
 from logsleuth.engine.mixed import OtherLayouts, merge
@@ -60,6 +61,14 @@ class ChunkBatch:
     needle_rows: dict[str, np.ndarray] | None = None  # the collectors' shared needle scan
     # where each record's first line ends, as offsets into ``texts``' data buffer
     first_line_ends: np.ndarray | None = None
+    # each record's span with the lines the JVM wrote into a console after it (thread
+    # dumps, GC lines: engine.console), when any; ``texts`` holds the record's own lines
+    whole_texts: pa.Array | None = None
+
+    @property
+    def spans(self) -> pa.Array:
+        """Record texts with any JVM console lines after them (for embedded evidence)."""
+        return self.texts if self.whole_texts is None else self.whole_texts
 
     def rows_with(self, needles: Iterable[str]) -> np.ndarray | None:
         """Rows holding any of ``needles``, from the shared scan (None without one)."""
@@ -425,7 +434,12 @@ class AppLogParser:
             ms = self.stats.plausible(self.ts_converter(cols["ts"]),
                                       self._outer(heads, first_line))
         ts = self._times(ms, heads)
-        exc, root, frame = self._exceptions(buf, starts, heads, nlines)
+        whole = None  # the records' spans with the JVM's own console lines (engine.console)
+        own = console_cut(_searchable(buf), starts, heads, nlines)
+        if own is not None:
+            whole = texts
+            texts = spans_to_strings(pa.py_buffer(buf), starts[heads], starts[heads + own])
+        exc, root, frame = self._exceptions(buf, starts, heads, nlines if own is None else own)
         level = cols.get("level")
         if self.line_map is not None:
             nlines = np.diff(self._outer(np.append(heads, end_line), first_line)).astype(np.int32)
@@ -439,7 +453,7 @@ class AppLogParser:
             return
         extra = {k: v for k, v in cols.items() if k not in ("ts", "level", *_STRING_FIELDS)}
         self.sink(ChunkBatch(batch, texts, extra, lambda i: self._record(batch, texts, extra, i),
-                             first_line_ends=starts[heads + 1]))
+                             first_line_ends=starts[heads + 1], whole_texts=whole))
 
     def _exceptions(self, buf: memoryview, starts: np.ndarray, heads: np.ndarray,
                     nlines: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Array]:

@@ -231,6 +231,7 @@ REGISTRY: dict[str, str] = {
     "rules": "logsleuth.engine.rulescan:RuleCollector",
     "metrics": "logsleuth.engine.evidence:MetricCollector",
     "dumps": "logsleuth.engine.evidence:EmbeddedDumpCollector",
+    "jvmconsole": "logsleuth.engine.embeddedgc:ConsoleJvmCollector",
     "analysis": "logsleuth.engine.analysis:AnalysisCollector",
 }
 
@@ -277,7 +278,7 @@ class CollectorSet:
         found: list[tuple[Kind, EvidenceResult]] = []
         matcher = self._needles()
         if matcher.needles:
-            cb.needle_rows = matcher.rows_by_needle(cb.texts)
+            cb.needle_rows = matcher.rows_by_needle(cb.spans)  # a superset for the rules
         for c in self.items:
             found.extend(c.consume(cb) or ())
         for kind, result in found:

@@ -188,6 +188,27 @@ def _text(raw: pa.Array, message: pa.Array) -> pa.Array:
 _DUMP_BANNER = re.compile(b"Full thread dump")
 
 
+def _placed(table: pa.Table, before: int | None, after: int | None) -> pa.Table:
+    """A console's kill -3 dump at the ms: its own stamp is to the second, but it was
+    printed after the record before it and before the next one. Where those bound a
+    time within the stamp's second, the dump takes the middle of that span; where they
+    do not (another clock, a zone read differently), the stamp stands."""
+    if before is None or "ts" not in table.column_names or table.num_rows == 0:
+        return table
+    stamps = table["ts"].cast(pa.int64())
+    stamp = stamps[0].as_py()
+    if stamp is None or pc.count_distinct(stamps).as_py() != 1:
+        return table
+    lo = max(before, stamp)
+    hi = min(after if after is not None else stamp + 999, stamp + 999)
+    if lo > hi:
+        return table
+    at = table.schema.get_field_index("ts")
+    field = table.schema.field(at)
+    placed = pa.array([(lo + hi) // 2] * table.num_rows, pa.int64()).cast(field.type)
+    return table.set_column(at, field, placed)
+
+
 class EmbeddedDumpCollector:
     """kill -3 thread dumps inside console logs, parsed as thread-dump evidence."""
 
@@ -211,25 +232,29 @@ class EmbeddedDumpCollector:
         if shared is not None:
             rows = np.flatnonzero(shared)
         else:  # no shared scan: one search of the chunk's bytes, then the rows
-            if _DUMP_BANNER.search(memoryview(cb.texts.buffers()[2])) is None:
+            if _DUMP_BANNER.search(memoryview(cb.spans.buffers()[2])) is None:
                 return []
-            hits = pc.match_substring(cb.texts, b"Full thread dump")
+            hits = pc.match_substring(cb.spans, b"Full thread dump")
             rows = np.flatnonzero(hits.fill_null(False).to_numpy(zero_copy_only=False))
         if len(rows) == 0:
             return []
         from logsleuth.parsers.jstack import find_dumps, parse_thread_dumps
 
         source = str(cb.batch.column("source")[0])
+        ts = cb.batch.column("ts").cast(pa.int64()).to_pylist()
         out: list[tuple[Kind, EvidenceResult]] = []
         for i in rows.tolist():
-            text = cb.texts[i].as_py().decode("utf-8", "replace")
+            text = cb.spans[i].as_py().decode("utf-8", "replace")
             first = int(cb.batch.column("line")[i].as_py())
             lines = text.split("\n")
+            around = (ts[i], ts[i + 1] if i + 1 < len(ts) else None)
             for start, end in find_dumps(text):
                 piece = "\n".join(lines[start:end]).encode()
                 result = parse_thread_dumps(piece, source, default_tz=self._tz,
                                             line_offset=first - 1 + start)
                 for name, table in result.tables.items():
+                    table = _placed(table, *around)
+                    result.tables[name] = table
                     self.parts.setdefault(name, []).append(table)
                 out.append((Kind.THREAD_DUMP, result))
         return out

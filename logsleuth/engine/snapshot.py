@@ -249,6 +249,7 @@ CODECS: dict[str, Codec] = {
     "rules": (_dump_rules, _load_rules),
     "metrics": (_dump_metrics, _load_metrics),
     "dumps": (_dump_dumps, _load_dumps),
+    "jvmconsole": (_dump_dumps, _load_dumps),  # the same shape: tables by name
     "analysis": (_dump_analysis, _load_analysis),
 }
 

@@ -84,6 +84,20 @@ def _sniff_gc(head: bytes, text: str, n: int) -> bool:
     return _share(_GC, text, n) >= 0.3
 
 
+# a record header that no GC log line has: a date (or time) first, not in brackets, then
+# a blank (JDK 8's GC lines put a colon after theirs: "2026-...T03:10:00.100+0100: 5.1: [")
+_APP_HEADER = re.compile(r"^(?:\d{4}-\d{2}-\d{2}[T ])?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
+                         r"(?:Z|[+-]\d\d:?\d\d)?[ \t]", re.M)
+
+
+def _console(text: str) -> bool:
+    """A console capture: the JVM's -Xlog lines between more app-log records than there
+    are GC lines (a container's stdout); the app log is then the file's kind, and its GC
+    lines are read from the records that carry them (engine.embeddedgc)."""
+    records = len(_APP_HEADER.findall(text))
+    return records >= 5 and records > len(_GC.findall(text))
+
+
 def _without_dumps(text: str) -> str:
     """Drop kill -3 dumps printed into a console log: they say nothing about its kind."""
     if "Full thread dump " not in text:
@@ -114,7 +128,7 @@ def classify(head: bytes, *, name: str = "") -> Kind:
         return Kind.NGINX_ACCESS
     if _share(_NGINX_ERROR, text, n) >= 0.5:
         return Kind.NGINX_ERROR
-    if _sniff_gc(head, text, n):
+    if _sniff_gc(head, text, n) and not _console(text):
         return Kind.GC_LOG
     if _share(_APP, text, n) >= 0.5 or _json_log(text, n):
         return Kind.APP_LOG

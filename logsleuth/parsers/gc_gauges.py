@@ -4,7 +4,8 @@ The leak analysis reads one series table; a GC log feeds it without any
 definition from the user:
 
 - ``jvm_heap_after_gc``: the whole heap after every stop-the-world collection
-  (``gc_events.heap_after_kb``), any collector, JDK 8 and unified; to the KiB where the
+  (``gc_events.heap_after_kb``), any collector, JDK 8 and unified (ZGC: the live set its
+  ``gc,heap`` table states at mark end, where logged); to the KiB where the
   collection's young (``PSYoungGen``, ``DefNew``, ``ParNew``) and old generation lines
   both state their size after it (unified Parallel and Serial round the summary line to
   whole MiB). Capped by
@@ -70,6 +71,8 @@ _BLOCK_META_RE = re.compile(r" Metaspace +used " + _SIZE.format("u")
                             + r", (?:capacity [^,\n]*, )?committed " + _SIZE.format("c"))
 _HEAP_BLOCK_RE = re.compile(r"Heap (?P<when>before|after) GC invocations|\] Heap$|^Heap$",
                             re.MULTILINE)
+# ZGC's gc,heap table: "GC(7)      Live:  -  20M (66%)  20M (66%) ..." (mark end first)
+_ZGC_LIVE_RE = re.compile(r"GC\((?P<id>\d+)\)\s+Live:\s+-\s+(?P<v>\d+(?:\.\d+)?)(?P<u>[BKMG]) \(")
 _REGIONS_RE = re.compile(r"GC\((?P<id>\d+)\) Old regions: (?P<b>\d+)->(?P<a>\d+)")
 # JDK 17 ``Heap Region Size: 1M`` (gc,init); JDK 11 ``Heap region size: 1M`` (gc,heap)
 _REGION_SIZE_RE = re.compile(r"Heap [Rr]egion [Ss]ize: (?P<v>\d+)(?P<u>[KMG])")
@@ -84,11 +87,28 @@ def gc_gauges(text: str, events: pa.Table, source: str) -> pa.Table:
     """``metrics`` rows (origin gauge, and old-gen capacities as limits) of one GC log."""
     finer: dict[int, float] = {}  # event row -> whole heap after it, KiB (young + old)
     pools = _pool_rows(text, events, source, finer)
+    _zgc_live(text, events, finer)
     parts = [_heap_rows(events, source, finer)]
     if pools is not None:
         parts.append(pools)
     out = pa.concat_tables(parts)
     return out.filter(pc.is_valid(out["ts"])) if out.num_rows else out
+
+
+def _zgc_live(text: str, events: pa.Table, finer: dict[int, float]) -> None:
+    """ZGC's live set at mark end (``gc,heap`` table's ``Live:`` row) for its cycle's
+    summary. The summary's after figure is the heap at relocation end, which holds what
+    the application allocated while the cycle ran concurrently (MiBs at a high rate) and
+    garbage not relocated; the marked live set is the floor a leak raises."""
+    if "Live:" not in text:
+        return
+    live = {int(m["id"]): _kb(m["v"], m["u"]) for m in _ZGC_LIVE_RE.finditer(text)}
+    if not live:
+        return
+    phase = events["phase"].cast(pa.string()).to_pylist()
+    for row, (gid, ph) in enumerate(zip(events["gc_id"].to_pylist(), phase, strict=True)):
+        if gid in live and ph in _CONCURRENT_HEAP[:3]:
+            finer[row] = live[gid]
 
 
 def _table(source: str, lines: np.ndarray, ts: pa.Array, metric: list[str],

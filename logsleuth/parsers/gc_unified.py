@@ -54,6 +54,9 @@ STALL_RE = re.compile(
     r"(?P<d>\d+(?:\.\d+)?)ms\r?$",
     re.M,
 )
+# ZGC names each OutOfMemoryError it throws, and the thread ("Out Of Memory (main)"); not
+# gc,stats' counter row "Memory: Out Of Memory  0 / 0 ..."
+ZGC_OOM_RE = re.compile(r"\] (?P<what>Out Of Memory) \((?P<thread>[^)\n]*)\)\r?$", re.M)
 SHENANDOAH_TRIGGER_RE = re.compile(r"\] Trigger: (?P<why>[^\n]*?)\r?$", re.M)
 USING_RE = re.compile(
     r"(?:^|\] )Using (G1|Parallel|Serial|The Z Garbage Collector|Shenandoah"
@@ -265,13 +268,20 @@ def _zgc_extras(text: str, events: EventColumns) -> None:
 
 
 def _stalls(text: str) -> EventRows:
+    """ZGC's allocation and relocation stalls, and the OutOfMemoryErrors it throws when a
+    stalled allocation cannot be satisfied (kind ``oom``: the heap OOM, stated by the GC
+    log, which is all the evidence has when the application could not log it)."""
     rows = EventRows()
     counter = LineCounter(text)
-    for m in STALL_RE.finditer(text):
+    found = [(m, "stall") for m in STALL_RE.finditer(text)]
+    if "Out Of Memory (" in text:
+        found += [(m, "oom") for m in ZGC_OOM_RE.finditer(text)]
+        found.sort(key=lambda f: f[0].start())
+    for m, kind in found:
         ls, prefix = _prefix(text, m.start() + 1)
         rows.add(counter.line_at(ls), parse_decorations(prefix), None,
-                 "stall", m["what"], None, None, float(m["d"]), None, None, None, False,
-                 text[m.start() + 2:m.end()].rstrip("\r"))
+                 kind, m["what"], None, None, float(m["d"]) if kind == "stall" else None,
+                 None, None, None, False, text[m.start() + 2:m.end()].rstrip("\r"))
     return rows
 
 

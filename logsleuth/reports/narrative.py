@@ -5,6 +5,7 @@ Used by the terminal summary and the HTML report, so both say the same thing.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from logsleuth.reports.clock import DisplayZone, display_zone, evidence_zone
@@ -88,6 +89,7 @@ def _incident_text(result: Any, zone: DisplayZone) -> str:
         parts.append("The app logs carry no time zone (read as UTC; use --tz).")
     for leak in inc["leaks"]:
         parts.append(_leak_sentence(leak, "Before that, ", zone))
+    parts.extend(_heap_dumps(result))
     if inc["precursors"]:
         pre = "; ".join(f"{p['detail']} ({_lead(-int(p['lead_ms']))})"
                         for p in inc["precursors"][:3])
@@ -99,6 +101,19 @@ def _incident_text(result: Any, zone: DisplayZone) -> str:
             for s in symptoms[:4]) + ".")
     parts.extend(_cause(inc, zone))
     return " ".join(parts)
+
+
+def _heap_dumps(result: Any) -> list[str]:
+    """The dump -XX:+HeapDumpOnOutOfMemoryError wrote: the reader opens it, not a new one."""
+    table = getattr(result, "tables", {}).get("heap_dumps")
+    if table is None or table.num_rows == 0:
+        return []
+    d = table.slice(0, 1).to_pylist()[0]
+    size = f", {d['bytes'] / (1 << 20):.1f} MiB" if d["bytes"] else ""
+    more = f" ({table.num_rows} dumps in all)" if table.num_rows > 1 else ""
+    return [f"The JVM wrote a heap dump when the heap ran out: {d['path']} "
+            f"({Path(d['source']).name}:{d['line']}{size}){more}; open it in MAT's dominator "
+            f"tree first."]
 
 
 def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
@@ -115,8 +130,11 @@ def _leak_sentence(leak: dict[str, Any], lead: str, zone: DisplayZone) -> str:
         text += (f", {_amount(per['amount'], leak['unit'])} per \"{per['template']}\" "
                  f"(R² {per['r2']:.2f}, {per['n']} windows)")
         if per.get("decided") == "ambiguous" and per.get("alternatives"):
-            text += (" - it cannot be told apart from \"" + "\", \"".join(
-                per["alternatives"][:2]) + "\", whose counts move with it")
+            amounts = per.get("alternative_amounts") or []
+            text += (" - it cannot be told apart from " + ", ".join(
+                f"\"{a}\"" + (f" ({_amount(amounts[i], leak['unit'])} per event)"
+                               if i < len(amounts) else "")
+                for i, a in enumerate(per["alternatives"][:2])) + ", whose counts move with it")
             text += _separation_words(per)
         elif per.get("decided") == "lead-lag":
             text += " (told apart from events that move with it by their timing)"
@@ -189,7 +207,8 @@ def _cause(inc: dict[str, Any], zone: DisplayZone) -> list[str]:
         if per is not None:
             rivals = (per.get("alternatives") or [])[:2] if per.get("decided") == "ambiguous" \
                 else []
-            also = "".join(f" (or \"{a}\", whose counts move with it)" for a in rivals)
+            also = (" (or \"" + "\" or \"".join(rivals) + "\", whose counts move with it)"
+                    if rivals else "")
             parts.append(f"The cause was never logged: no logged exception grows with the "
                          f"leak, which follows \"{per['template']}\"{also}; read what that "
                          "event's code opens or keeps and never releases.")
@@ -199,7 +218,8 @@ def _cause(inc: dict[str, Any], zone: DisplayZone) -> list[str]:
     if causes:
         c = causes[0]
         ex = c.get("example") or {}
-        parts.append(f"Look at {c['exception']} logged as \"{c['template']}\" ({c['count']:,} "
+        what = c["exception"] or "the event"
+        parts.append(f"Look at {what} logged as \"{c['template']}\" ({c['count']:,} "
                      f"times since {_when(c['first_seen'])}, first at {ex.get('path')}:"
                      f"{ex.get('line')}): {c['why']}.")
     return parts

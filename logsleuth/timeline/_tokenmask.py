@@ -14,6 +14,7 @@ A token is a run of bytes >= ``-`` (0x2d) except ``/ = [ ]``; so
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -24,6 +25,8 @@ _SEPARATORS = (47, 61, 91, 93)  # / = [ ]
 # byte class in one C-speed bytes.translate pass: 0 separator, 1 word byte, 2 digit
 _CLASS = bytes(0 if b < 45 or b in _SEPARATORS else 2 if 48 <= b <= 57 else 1
                for b in range(256))
+DEFAULT_BLOCK = 1 << 18
+_LOCAL = threading.local()
 
 
 class Scratch:
@@ -32,7 +35,7 @@ class Scratch:
     __slots__ = ("block", "delta", "digit", "digit_cum", "end", "inside", "keep", "out", "start",
                  "tmp", "word")
 
-    def __init__(self, block: int = 1 << 18) -> None:
+    def __init__(self, block: int = DEFAULT_BLOCK) -> None:
         self._alloc(block)
 
     def ensure(self, size: int) -> None:
@@ -52,6 +55,20 @@ class Scratch:
         self.inside = np.empty(block, dtype=np.int8)
         self.keep = np.empty(block, dtype=bool)
         self.out = np.empty(block, dtype=np.uint8)
+
+
+def thread_scratch() -> Scratch:
+    """This thread's scratch buffers (~3 MiB), shared by every miner it runs.
+
+    One per miner was kept as long as the miner: a scan of many inputs holds one
+    merged miner per input in the parent (40 for the ``publicmix`` bench, ~100 MiB
+    of scratch at the start of the analysis). Blocks are masked and consumed one
+    call at a time, so miners on one thread never use the buffers at once.
+    """
+    s = getattr(_LOCAL, "scratch", None)
+    if s is None or s.block > DEFAULT_BLOCK:  # grown for one huge message: not reused
+        s = _LOCAL.scratch = Scratch(DEFAULT_BLOCK)
+    return s
 
 
 def _mask_block(data: np.ndarray, rel_starts: np.ndarray, s: Scratch) -> tuple[np.ndarray,

@@ -7,8 +7,9 @@ assigned to the sample interval they fall in; ``k`` is chosen adaptively (the
 window size giving the best fit, with at least ``min_windows`` windows), because
 measurement noise is per sample while the signal grows with the window.
 
-Fits are rejected honestly: low R², candidates that barely vary, and fits no
-better than the best fit over all candidates against shuffled increments.
+Fits are rejected honestly: low R², candidates whose count variation cannot show in
+the gauge (under its reading error), and fits no better than the best fit over all
+candidates against shuffled increments.
 """
 
 from __future__ import annotations
@@ -24,15 +25,30 @@ import pandas as pd
 from logsleuth.timeline._cols import NAT_MS, to_ms
 from logsleuth.timeline.separability import (
     KEEP,
+    MAX_WINDOWS,
     Separation,
+    f_sf,
     gauge_intervals,
     interval_counts,
     separate,
 )
+from logsleuth.timeline.ties import (
+    COLLINEAR,
+    Z_1PCT,
+    as_good,
+    event_times,
+    interval_totals,
+    tie_words,
+    with_ties,
+)
+from logsleuth.timeline.visibility import (
+    TOO_STEADY,
+    flat_words,
+    resolution,
+    visible,
+)
 
 WINDOW_SAMPLES = (1, 2, 5, 10, 20, 30, 60, 120, 300)
-MAX_WINDOWS = 20_000  # windows x candidates is the memory of a fit: days of 1 Hz samples
-                      # are regressed in windows of several samples, not per sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +100,45 @@ class NoAttribution:
     template: str | None = None  # the best candidate, when there was one
     amount: float | None = None  # its amount per event, had it been named
     clock: Separation | None = None  # the candidate against a constant rate per second
+    unit: str = ""
+    # events whose counts per gauge interval move with ``template``'s (connect vs disconnect
+    # in short sessions), each with its amount per event and that correlation; ``decided``
+    # says whether timing at the gauge's samples told them apart ("lead-lag": ``template``
+    # adds to each rival's fit and no rival to its own) or not ("ambiguous"); None: no tie
+    alternatives: tuple[str, ...] = ()
+    alternative_amounts: tuple[float, ...] = ()
+    alternative_corr: tuple[float, ...] = ()
+    decided: str | None = None
+    separations: tuple[Separation, ...] = ()
 
     def named(self, template: str | None) -> NoAttribution:
         return replace(self, template=template)
 
+    def renamed(self, name: Callable[[str], str]) -> NoAttribution:
+        """Every key (the candidate, its tied rivals, the tests between them) by ``name``."""
+        def n(k: str | None) -> str | None:
+            return None if k is None or k == "clock" else name(k)
+        return replace(self, template=n(self.template),
+                       alternatives=tuple(name(a) for a in self.alternatives),
+                       separations=tuple(replace(sp, a=n(sp.a) or sp.a, b=n(sp.b) or sp.b,
+                                                 winner=n(sp.winner) if sp.winner else None)
+                                         for sp in self.separations))
+
     def to_json(self) -> dict[str, object]:
         text = self.message.replace("{event}", f"'{self.template}'")
+        if self.alternatives:
+            text = text.replace("{alt0}", f"'{self.alternatives[0]}'") + tie_words(self)
         clock = None if self.clock is None else self.clock.to_json()
         if clock is not None and self.template is not None:
             clock["candidates"] = [self.template, "clock"]
             if self.clock is not None and self.clock.winner == self.clock.a:
                 clock["winner"] = self.template
         return {"code": self.code, "message": text, "windows": self.windows,
-                "template": self.template, "amount": self.amount, "clock": clock}
+                "template": self.template, "amount": self.amount, "clock": clock,
+                "alternatives": list(self.alternatives),
+                "alternative_amounts": list(self.alternative_amounts),
+                "alternative_corr": list(self.alternative_corr), "decided": self.decided,
+                "separations": [sp.to_json() for sp in self.separations]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +260,7 @@ def _rank_cols(metric_ts: object, metric_values: object, event_ts: object,
     ok = (t != NAT_MS) & np.isfinite(v)
     order = np.argsort(t[ok], kind="stable")
     t, v = t[ok][order], v[ok][order]
+    quantum = resolution(v)  # what the gauge can show, over all its readings
     inside_ranges, seg = _in_ranges(t, ranges)
     t, v, seg = t[inside_ranges], v[inside_ranges], seg[inside_ranges]
     ets = to_ms(event_ts)
@@ -267,9 +310,9 @@ def _rank_cols(metric_ts: object, metric_values: object, event_ts: object,
                 continue
         b0, r2_0, b1, a1, r2_1 = _fits(x, y)
         present = (x > 0).sum(axis=0)
-        mean = x.mean(axis=0)
-        cv = np.divide(x.std(axis=0), mean, out=np.zeros_like(mean), where=mean > 0)
-        varies = (present >= MIN_PRESENT) & (cv >= MIN_CV)
+        usable = present >= MIN_PRESENT
+        # fitted when its variation shows above the gauge's reading error; the fit decides
+        varies = usable & visible(x, np.where(b0 > 0, b0, np.abs(b1)), quantum)
         fits = [  # only growth can be attributed: a negative amount explains nothing here
             CandidateFit(str(uniques[keep[j]]), int(x[:, j].sum()), int(present[j]),
                          float(b0[j]), float(r2_0[j]), float(b1[j]), float(a1[j]), float(r2_1[j]))
@@ -279,9 +322,11 @@ def _rank_cols(metric_ts: object, metric_values: object, event_ts: object,
         score = fits[0].best_r2 if fits else -1.0
         if best is None or score > best[0]:
             step_ms = int(np.median(np.diff(edges)[same])) if same.any() else 0
-            col = np.cumsum(varies) - 1
-            cols = {str(uniques[keep[j]]): int(col[j]) for j in np.flatnonzero(varies)}
-            best = (score, fits, (x[:, varies], y), step_ms, cols, spans)
+            # every usable candidate's column: the fitted ones, and those too steady to
+            # fit, which may still explain the growth as well as the best (``_collinear``)
+            col = np.cumsum(usable) - 1
+            cols = {str(uniques[keep[j]]): int(col[j]) for j in np.flatnonzero(usable)}
+            best = (score, fits, (x[:, usable], y), step_ms, cols, spans)
     if best is None:
         return [], (np.zeros((0, 0)), np.zeros(0)), 0, {}, np.zeros((0, 3), np.int64)
     return best[1], best[2], best[3], best[4], best[5]
@@ -307,8 +352,10 @@ def explain_increments(metric_ts: object, metric_values: object, event_ts: objec
 
     ``event_keys`` are labels per event (template text, ``fingerprint``...). The
     origin model (no growth without events) is preferred unless the intercept
-    model fits clearly better (by 0.02 R²). ``event_weights`` lets one row stand for
-    several events (counts per time bucket), so long evidence need not be expanded.
+    model fits significantly better (nested F at 1 %). A candidate is fitted when its
+    count per window varies enough to show in the gauge (``visible``). ``event_weights``
+    lets one row stand for several events (counts per time bucket), so long evidence need
+    not be expanded.
     ``ranges_ms`` are the growth regimes: only windows inside one of them are fitted.
     ``markers`` (exception instants, exceptions' own templates) help tell collinear
     candidates apart when timing cannot (``_decide``), and name the event whose failure
@@ -324,11 +371,12 @@ def explain_increments(metric_ts: object, metric_values: object, event_ts: objec
                                     event_weights, ranges_ms, min_events, markers, unit)
         if marked is not None:
             return marked
+    if isinstance(got, NoAttribution):
+        return with_ties(replace(got, unit=unit), metric_ts, metric_values, event_ts,
+                          event_keys, event_weights, ranges_ms, min_events)
     return got
 
 
-# rejections a steady event rate explains: its counts could not be fitted, so the best
-# fit left (if any) is another, irregular event's
 FLAT_RESCUE = frozenset({"flat-counts", "weak-fit", "not-significant"})
 
 
@@ -344,7 +392,7 @@ def _explain(metric_ts: object, metric_values: object, event_ts: object,
         min_windows, event_weights, ranges_ms)
     if not fits:
         return _no_fit(metric_ts, metric_values, event_ts, event_keys, event_weights,
-                       ranges_ms, min_events)
+                       ranges_ms, min_events, unit)
     trimmed = _without_warmup(x[:, cols[fits[0].key]], y, spans, ranges_ms,
                               resolution(metric_values))
     if trimmed is not None:  # refit on the steady part of each growth range
@@ -355,14 +403,20 @@ def _explain(metric_ts: object, metric_values: object, event_ts: object,
             ranges_ms = trimmed
             fits, (x, y), window_ms, cols, spans = steady
     top = fits[0]
-    rivals = _collinear(fits, x, cols)
+    fitted = {f.key for f in fits}
+    steady = [k for k in cols if k not in fitted][:5]  # most frequent first
+    rivals = _collinear(fits, x, cols, y) + [
+        f for f in _steady_fits(steady, x, cols, y, fits[0].events)
+        if as_good(separate(y, x[:, cols[top.key]], x[:, cols[f.key]], top.key, f.key), f.key)]
     decided, seps = "unique", ()
     if rivals:
         top, decided, seps = _decide([top, *rivals], metric_ts, metric_values, event_ts,
                                      event_keys, event_weights, ranges_ms, markers)
         rivals = [f for f in [fits[0], *rivals] if f.key != top.key]
-    # the intercept model only when its amount is positive and it fits clearly better
-    use_origin = top.slope_origin > 0 and (top.r2_origin >= top.r2 - 0.02 or top.slope <= 0)
+    # the intercept model only when its amount is positive and it fits significantly better
+    # (nested F at 1 %): an intercept that wins by chance takes the level the events explain
+    # and leaves the amount to the counts' variation alone, imprecise when it is small
+    use_origin = top.slope_origin > 0 and (top.slope <= 0 or not _intercept_adds(top, len(y)))
     r2 = top.r2_origin if use_origin else top.r2
     amount = top.slope_origin if use_origin else top.slope
     if r2 < min_r2 or amount <= 0:  # a shrinking amount per event explains no growth
@@ -375,14 +429,14 @@ def _explain(metric_ts: object, metric_values: object, event_ts: object,
                f"{top.r2:.2f}); {short}")
         return _rejected("weak-fit" if grows else "no-growth", why, top.key,
                          top.slope_origin, metric_ts, metric_values, event_ts, event_keys,
-                         event_weights, ranges_ms)
-    p = _permutation_p(x, y, top.r2, permutations, seed)
+                         event_weights, ranges_ms, unit)
+    p = _permutation_p(x[:, [cols[f.key] for f in fits]], y, top.r2, permutations, seed)
     if p > alpha:
         return _rejected("not-significant",
                          f"the best fit, {{event}} (R² {r2:.2f}, {len(y)} windows), is no "
                          f"better than fits to shuffled increments (p {p:.2g}, {alpha:g} "
                          "needed)", top.key, amount, metric_ts, metric_values, event_ts,
-                         event_keys, event_weights, ranges_ms)
+                         event_keys, event_weights, ranges_ms, unit)
     return PerEventAttribution(
         template=top.key, amount=top.slope_origin if use_origin else top.slope, unit=unit,
         r2=r2, n=len(y), model="origin" if use_origin else "intercept",
@@ -394,7 +448,17 @@ def _explain(metric_ts: object, metric_values: object, event_ts: object,
 
 
 MIN_PRESENT = 5  # windows with events a candidate needs to be fitted
-MIN_CV = 0.05  # its counts per window must vary at least this much (coefficient of variation)
+
+
+def _intercept_adds(f: CandidateFit, n: int, alpha: float = 0.01) -> bool:
+    """Whether growth without events (the intercept) adds significantly to the origin fit:
+    the nested F of the two models, from their R² over the same windows."""
+    if n < 4:
+        return f.r2 > f.r2_origin + 0.02
+    sse_o, sse_i = 1.0 - f.r2_origin, 1.0 - f.r2
+    if sse_i <= 0:
+        return sse_o > 0
+    return f_sf(max(sse_o - sse_i, 0.0) / (sse_i / (n - 2)), 1, n - 2) < alpha
 
 
 def _own_intervals(metric_ts: object, metric_values: object, event_ts: object,
@@ -421,7 +485,7 @@ def _own_intervals(metric_ts: object, metric_values: object, event_ts: object,
         if not len(uniques) or tot.max() < min_events:
             return None, empty, y, dt
         key = str(uniques[int(np.argmax(tot))])
-    ev, w = _event_times(key, arr, ets, weights)
+    ev, w = event_times(key, arr, ets, weights)
     return key, interval_counts(t, same, ev, w), y, dt
 
 
@@ -438,8 +502,8 @@ def _clock_words(sep: Separation | None) -> str:
 
 def _clock(key: str, x: np.ndarray, y: np.ndarray, dt: np.ndarray) -> Separation | None:
     """The candidate against a constant rate per second, when the intervals' lengths vary
-    (else time and a steady event rate are the same model)."""
-    if len(y) < 2 or not dt.any() or dt.std() / dt.mean() < MIN_CV:
+    at all (of equal lengths, time and a steady event rate are the same model)."""
+    if len(y) < 2 or not dt.any() or dt.std() == 0:
         return None
     return separate(y, x, dt / 1000.0, key, "clock")
 
@@ -448,17 +512,18 @@ def _rejected(code: str, why: str, key: str, amount: float, metric_ts: object,
               metric_values: object, event_ts: object,
               event_keys: Sequence[str] | pd.Series | np.ndarray,
               weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
-              ) -> NoAttribution:
+              unit: str = "") -> NoAttribution:
     """A fit that fell short, with how its counts vary and how it fares against the clock."""
     _, x, y, dt = _own_intervals(metric_ts, metric_values, event_ts, event_keys, weights,
                                  ranges, key, 0)
-    extra = ""
+    extra, steady = "", False
+    quantum = resolution(metric_values)
     if len(x) and x.mean() > 0:
         cv = float(x.std() / x.mean())
         extra = f"; its count per gauge interval varies by {100 * cv:.1f} % (cv)"
-        if cv < MIN_CV:
-            extra += (": at a nearly constant event rate, growth per event and growth per "
-                      "unit of time cannot be told apart")
+        if not visible(x, amount, quantum, y)[0]:  # no fit of it could have passed
+            extra = "; its count " + flat_words(x, amount, quantum, y, unit) + TOO_STEADY
+            steady = code in ("weak-fit", "not-significant")
     sep = _clock(key, x, y, dt)
     # a best fit whose count still adds to a constant rate per second (at 5 %) is the
     # informative reason (metaspace-g1's reloads: F 12 against the clock, not decided at
@@ -468,42 +533,18 @@ def _rejected(code: str, why: str, key: str, amount: float, metric_ts: object,
     rival = None if leads else _flat_rival(metric_ts, metric_values, event_ts, event_keys,
                                            weights, ranges, key)
     if rival is not None:  # a steady event fits the growth better than any that varies
-        other, cv, amt, xo = rival
+        other, _, amt, xo = rival
         sep = _clock(other, xo, y, dt)
         return NoAttribution(
-            "flat-counts", f"the event whose count fits the growth best, {{event}}, varies by "
-            f"{100 * cv:.1f} % (cv) per gauge interval over {len(y)} intervals (at least "
-            f"{100 * MIN_CV:g} % needed): at a nearly constant event rate, growth per event "
-            f"and growth per unit of time cannot be told apart ({amt:.4g} per event if the "
-            "events drive it); every event whose count varies fits worse ("
+            "flat-counts", "the event whose count fits the growth best, {event}, "
+            + flat_words(xo, amt, quantum, y, unit) + TOO_STEADY
+            + f" ({amt:.4g} per event if the events drive it); every event whose count "
+            "varies fits worse ("
             + why.replace("the best fit, {event}, ", "the best of them, ").replace(
                 "{event}", "the best of them") + ")" + _clock_words(sep),
             len(y), other, amt, sep)
-    return NoAttribution(code, why + extra + _clock_words(sep), len(y), key, amount, sep)
-
-
-def _interval_totals(metric_ts: object, metric_values: object, event_ts: object,
-                     event_keys: Sequence[str] | pd.Series | np.ndarray,
-                     weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                np.ndarray, np.ndarray] | None:
-    """The gauge's own intervals and each template's events inside them, shared by the
-    fallbacks that look past the regression: interval ends ``t``, the mask ``same`` of
-    intervals within one range, their increments ``y``, the keys, event times, distinct
-    templates and their (weighted) totals; None under three samples."""
-    t, v, same = gauge_intervals(to_ms(metric_ts), np.asarray(metric_values, np.float64),
-                                 ranges, MAX_WINDOWS)
-    if len(t) < 3 or not same.any():
-        return None
-    y = np.diff(v)[same]
-    arr = (np.asarray(event_keys) if isinstance(event_keys, np.ndarray | pd.Series)
-           else np.asarray(list(event_keys), dtype=object))
-    ets = to_ms(event_ts)
-    inside = (ets > t[0]) & (ets <= t[-1])
-    codes, uniques = pd.factorize(arr[inside])
-    tot = np.bincount(codes[codes >= 0], minlength=len(uniques),
-                      weights=None if weights is None else weights[inside][codes >= 0])
-    return t, same, y, arr, ets, np.asarray(uniques), tot
+    return NoAttribution("flat-counts" if steady else code, why + extra + _clock_words(sep),
+                         len(y), key, amount, sep)
 
 
 def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
@@ -511,12 +552,13 @@ def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
                 weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
                 key: str, top: int = 10, min_events: int = 10,
                 ) -> tuple[str, float, float, np.ndarray] | None:
-    """A candidate left out of the fits because its count barely varies (under MIN_CV)
+    """A candidate too steady for the gauge to show (``visible`` against the increments:
+    no fit of it could pass)
     whose growth per event misses the gauge's increments less than the rejected best fit
     ``key`` does (through the origin, over the gauge's own intervals): then the honest
     reason is that a steady event and the clock cannot be told apart, not that ``key``
     fits weakly. Its key, cv, amount and counts, or None."""
-    got = _interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
+    got = interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
     if got is None:
         return None
     t, same, y, arr, ets, uniques, tot = got
@@ -527,16 +569,20 @@ def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
         r = y - b * x
         return float(r @ r), b
 
-    worst, _ = miss(interval_counts(t, same, *_event_times(key, arr, ets, weights)))
+    worst, _ = miss(interval_counts(t, same, *event_times(key, arr, ets, weights)))
+    quantum = resolution(metric_values)
     best: tuple[float, str, float, float, np.ndarray] | None = None
     for j in np.argsort(-tot, kind="stable")[:top]:
         k = str(uniques[j])
         if tot[j] < min_events or k == key:
             continue
-        x = interval_counts(t, same, *_event_times(k, arr, ets, weights))
-        if (x > 0).sum() < MIN_PRESENT or x.mean() <= 0 or x.std() / x.mean() >= MIN_CV:
-            continue  # a varying candidate was ranked already
+        x = interval_counts(t, same, *event_times(k, arr, ets, weights))
+        if (x > 0).sum() < MIN_PRESENT or x.mean() <= 0:
+            continue
         sse, b = miss(x)
+        if x.std() == 0 or visible(x, b, quantum, y)[0]:
+            continue  # a constant count is the clock (``clock``); one that could show was
+                      # fitted on its merits
         if b > 0 and sse < worst and (best is None or sse < best[0]):
             best = (sse, k, float(x.std() / x.mean()), b, x)
     return None if best is None else (best[1], best[2], best[3], best[4])
@@ -544,7 +590,8 @@ def _flat_rival(metric_ts: object, metric_values: object, event_ts: object,
 
 def _no_fit(metric_ts: object, metric_values: object, event_ts: object,
             event_keys: Sequence[str] | pd.Series | np.ndarray, weights: np.ndarray | None,
-            ranges: Sequence[tuple[int, int]] | None, min_events: int) -> NoAttribution:
+            ranges: Sequence[tuple[int, int]] | None, min_events: int, unit: str = "",
+            ) -> NoAttribution:
     """Why no candidate could be fitted at all (the rare path: figures recomputed here)."""
     key, x, y, dt = _own_intervals(metric_ts, metric_values, event_ts, event_keys, weights,
                                    ranges, None, min_events)
@@ -561,34 +608,16 @@ def _no_fit(metric_ts: object, metric_values: object, event_ts: object,
         return NoAttribution("few-windows", f"the most frequent event, {{event}}, falls in "
                              f"{present} of {len(y)} gauge intervals ({MIN_PRESENT} needed)",
                              len(y), key, amount, sep)
-    cv = float(x.std() / x.mean())
-    if cv < MIN_CV:
+    quantum = resolution(metric_values)
+    if not visible(x, amount or 0.0, quantum, y)[0]:
         return NoAttribution(
-            "flat-counts", f"the most frequent event, {{event}}, varies by {100 * cv:.1f} % "
-            f"(cv) per gauge interval over {len(y)} intervals (at least {100 * MIN_CV:g} % "
-            "needed): at a nearly constant event rate, growth per event and growth per unit "
-            f"of time cannot be told apart ({amount:.4g} per event if the events drive it)"
+            "flat-counts", "the most frequent event, {event}, "
+            + flat_words(x, amount or 0.0, quantum, y, unit) + TOO_STEADY
+            + f" ({amount or 0.0:.4g} per event if the events drive it)"
             + _clock_words(sep), len(y), key, amount, sep)
     return NoAttribution("no-growth", "no event's count rises with the growth: the most "
                          f"frequent, {{event}}, fits a non-positive amount over {len(y)} "
                          "intervals" + _clock_words(sep), len(y), key, amount, sep)
-
-
-def resolution(values: object) -> float:
-    """The gauge's printed resolution: the greatest common divisor of its readings'
-    differences when they are whole numbers (1024 for a monitor printing whole KiB, 1 MiB
-    for a GC summary in whole MiB), else 0. Each reading is off by up to one of it, so an
-    increment between two readings is too: growth within it is rounding, not a regime.
-    On an exact gauge it is at most one event's amount (a multiple of it in every step)."""
-    v = np.asarray(values, np.float64)
-    v = v[np.isfinite(v)]
-    if len(v) < 2 or np.abs(v).max() >= 2.0 ** 62:
-        return 0.0
-    d = np.abs(np.diff(v))
-    d = d[d > 0]
-    if not len(d) or np.abs(d - np.round(d)).max() > 1e-6:
-        return 0.0
-    return float(np.gcd.reduce(np.round(d).astype(np.int64)))
 
 
 def _flat_cooccurrence(metric_ts: object, metric_values: object, event_ts: object,
@@ -605,7 +634,7 @@ def _flat_cooccurrence(metric_ts: object, metric_values: object, event_ts: objec
     """
     if markers is None or markers.ts is None or markers.keys is None or not len(markers.ts):
         return None
-    got = _interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
+    got = interval_totals(metric_ts, metric_values, event_ts, event_keys, weights, ranges)
     if got is None:
         return None
     t, same, y, arr, ets, uniques, tot = got
@@ -614,7 +643,7 @@ def _flat_cooccurrence(metric_ts: object, metric_values: object, event_ts: objec
             if tot[j] >= min_events and str(uniques[j]) not in causes]
     if len(keys) < 2:  # nothing to tell it from but the clock
         return None
-    times = {k: _event_times(k, arr, ets, weights) for k in keys}
+    times = {k: event_times(k, arr, ets, weights) for k in keys}
     x = {k: interval_counts(t, same, e, w) for k, (e, w) in times.items()}
     mk = np.asarray(markers.keys).astype(str)
     for fp in pd.unique(mk):
@@ -634,11 +663,11 @@ def _flat_cooccurrence(metric_ts: object, metric_values: object, event_ts: objec
         if z < Z_1PCT:
             continue
         xt = x[top]
-        if xt.mean() <= 0 or xt.std() / xt.mean() >= MIN_CV:
-            return None  # it varies: the regression saw it and its verdict stands
-        amount = float(xt @ y / (xt @ xt))
-        if amount <= 0:
+        if xt.mean() <= 0:
             return None
+        amount = float(xt @ y / (xt @ xt))
+        if amount <= 0 or visible(xt, amount, resolution(metric_values), y)[0]:
+            return None  # its variation shows in the gauge: the regression's verdict stands
         sse = float(((y - amount * xt) ** 2).sum())
         r2 = 1.0 - sse / float((y * y).sum()) if (y * y).sum() > 0 else 0.0
         # the events whose counts move with it: told apart by the exception alone
@@ -709,25 +738,40 @@ def _without_warmup(x: np.ndarray, y: np.ndarray, spans: np.ndarray,
     return out
 
 
-COLLINEAR = 0.9  # counts correlated at least this much cannot be told apart by amount
 COOCCUR = 0.9  # share of a cause's instances logged in the same ms as the event's records
-Z_1PCT = 2.58  # McNemar's paired z, two-sided 1 %
 
 
 def _collinear(fits: list[CandidateFit], x: np.ndarray, cols: dict[str, int],
-               ) -> list[CandidateFit]:
-    """Fits nearly as good as the best whose counts move with the best's."""
+               y: np.ndarray) -> list[CandidateFit]:
+    """Fits whose counts move with the best's, nearly as good (R² within 0.05), or that
+    explain the growth as well by timing (``as_good``): a fit that trails by chance
+    (steady connects 3 ms before their disconnects: R² 0.79 vs 0.73 over 15 windows) is a
+    rival, not a loser."""
     top = fits[0]
     if top.key not in cols:
         return []
     a = x[:, cols[top.key]]
     out = []
     for f in fits[1:6]:
-        if f.key not in cols or f.best_r2 < top.best_r2 - 0.05:
+        if f.key not in cols:
             continue
         b = x[:, cols[f.key]]
-        if a.std() > 0 and b.std() > 0 and float(np.corrcoef(a, b)[0, 1]) >= COLLINEAR:
+        moves = a.std() > 0 and b.std() > 0 and float(np.corrcoef(a, b)[0, 1]) >= COLLINEAR
+        if (moves and f.best_r2 >= top.best_r2 - 0.05) or as_good(
+                separate(y, a, b, top.key, f.key), f.key):
             out.append(f)
+    return out
+
+
+def _steady_fits(keys: list[str], x: np.ndarray, cols: dict[str, int], y: np.ndarray,
+                 events: int) -> list[CandidateFit]:
+    """Fits of candidates too steady to be ranked (``visible``), with a positive amount."""
+    out = []
+    for k in keys:
+        c = x[:, [cols[k]]]
+        b0, r2_0, b1, a1, r2_1 = (float(v[0]) for v in _fits(c, y))
+        if b0 > 0 or b1 > 0:
+            out.append(CandidateFit(k, int(c.sum()), int((c > 0).sum()), b0, r2_0, b1, a1, r2_1))
     return out
 
 
@@ -743,12 +787,6 @@ class Markers:
     keys: np.ndarray | None = None
     counts: np.ndarray | None = None
     cause_keys: frozenset[str] = frozenset()
-
-
-def _event_times(key: str, arr: np.ndarray, ets: np.ndarray,
-                 weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
-    pick = (arr == int(key)) if arr.dtype.kind in "iu" else (arr.astype(str) == key)
-    return ets[pick], None if weights is None else weights[pick]
 
 
 def _decide(cands: list[CandidateFit], metric_ts: object, metric_values: object,
@@ -776,7 +814,7 @@ def _decide(cands: list[CandidateFit], metric_ts: object, metric_values: object,
     t, v, same = gauge_intervals(to_ms(metric_ts), np.asarray(metric_values, np.float64),
                                  ranges, MAX_WINDOWS)
     y = np.diff(v)[same]
-    times = {c.key: _event_times(c.key, arr, ets_all, weights) for c in events}
+    times = {c.key: event_times(c.key, arr, ets_all, weights) for c in events}
     x = {k: interval_counts(t, same, e, w) for k, (e, w) in times.items()}
     seps: list[Separation] = []
     if len(events) == 1:  # the rest are its cause's own records: no rival event

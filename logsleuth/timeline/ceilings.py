@@ -64,6 +64,7 @@ def ceilings_for(metrics: pd.DataFrame, limits: Mapping[str, float] | None = Non
         lim = metrics[metrics["origin"] == "limit"]
         gauges = [n for n in names if n not in set(lim["metric"].astype(str))]
         stated = []
+        units = _units(metrics)
         for (metric, caps), grp in lim.groupby(["metric", "caps"], sort=True):
             first = grp.sort_values(["ts", "line"], kind="stable").iloc[0]
             value = float(grp["value"].mode().iloc[0])  # the value most often stated
@@ -76,6 +77,8 @@ def ceilings_for(metrics: pd.DataFrame, limits: Mapping[str, float] | None = Non
                 exact = g in caps
                 if not exact and not any(fnmatch.fnmatchcase(g, c) for c in caps):
                     continue
+                if not exact and _unlike(units.get(g), units.get(metric)):
+                    continue  # a glob's byte limit does not cap a count (buffers, threads)
                 key = (exact, n, -pd.Timestamp(ts).value if pd.notna(ts) else 0)
                 if best is None or key > best[0]:
                     best = (key, Ceiling(value, metric, where))
@@ -84,6 +87,21 @@ def ceilings_for(metrics: pd.DataFrame, limits: Mapping[str, float] | None = Non
     for g, value in (limits or {}).items():
         out[g] = Ceiling(float(value), "--limit", None)
     return out
+
+
+def _units(metrics: pd.DataFrame) -> dict[str, str]:
+    """Each metric's unit (its first row's), where the table states units."""
+    if "unit" not in metrics.columns:
+        return {}
+    first = metrics.drop_duplicates("metric")
+    return {str(m): str(u) for m, u in zip(first["metric"], first["unit"], strict=True)
+            if isinstance(u, str)}
+
+
+def _unlike(a: str | None, b: str | None) -> bool:
+    """One is bytes and the other a count: a ceiling of one kind is no limit of the other."""
+    kinds = {"B": "bytes", "count": "count"}
+    return a in kinds and b in kinds and kinds[a] != kinds[b]
 
 
 def limits_from_heads(planned: Iterable[object]) -> pa.Table:

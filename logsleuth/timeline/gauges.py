@@ -232,6 +232,19 @@ def _slug(words: list[str]) -> str:
     return s if s and s[0].isalpha() else f"gauge_{s}".strip("_")
 
 
+def series_name(lead: list[str], key: str) -> str:
+    """The series' name as an SRE writes it: the words before the number, then its key, in
+    snake case (``DirectMemory: used=`` -> ``direct_memory_used``, ``openFileDescriptors``
+    -> ``open_file_descriptors``), each word once (``Direct buffers: 12 KiB`` names the
+    number ``buffers``: ``direct_buffers``, not ``direct_buffers_buffers``)."""
+    words: list[str] = []
+    for w in [*lead, key]:
+        for part in _CAMEL.findall(w) or [w]:
+            if part.lower() not in words:
+                words.append(part.lower())
+    return _slug(words)
+
+
 def _contains(tokens: list[str]) -> str | None:
     literal = [t for t in tokens if not _VAR.search(t)]
     if not literal:
@@ -445,7 +458,7 @@ def _try(tokens: list[str], template: str, var: Variable, sib: Variable | None,
     if unit == "count" and var.key.lower() not in _COUNT_KEYS and _MEMORY_AREA & {
             w.lower() for w in [*lead, *_CAMEL.findall(var.key)]}:
         unit = "B"
-    name = _slug([*lead, var.key])
+    name = series_name(lead, var.key)
     while name in names:
         name += "_2"
     spec: dict[str, object] = {

@@ -201,7 +201,8 @@ _DIRECT = ResourceAdvice(
 _COUNTED = (("thread", "threads"), ("descriptor", "descriptors"), ("fd", "descriptors"),
             ("fds", "descriptors"), ("open_files", "open files"), ("files_open", "open files"),
             ("class", "classes"), ("classes", "classes"), ("connection", "connections"),
-            ("connections", "connections"), ("pool", "connections"), ("hikari", "connections"),
+            ("connections", "connections"), ("buffer", "buffers"), ("buffers", "buffers"),
+            ("pool", "connections"), ("hikari", "connections"),
             ("active", "connections"), ("session", "sessions"), ("sessions", "sessions"),
             ("socket", "sockets"), ("sockets", "sockets"), ("handle", "handles"))
 
@@ -226,8 +227,8 @@ def advice(metric: str) -> ResourceAdvice | None:
     m = metric.lower()
     if {"fd", "fds"} & set(m.split("_")) or "descriptor" in m or "open_files" in m:
         return _DESCRIPTORS
+    if "direct" in m or "buffer" in m:  # a buffer pool is memory, not connections
+        return _DIRECT
     if any(w in m for w in ("pool", "active", "connection", "hikari")):
         return _POOL
-    if "direct" in m:
-        return _DIRECT
     return None

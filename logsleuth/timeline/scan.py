@@ -30,6 +30,7 @@ from logsleuth.timeline.bounds import ThinnedLines, bounded_series
 from logsleuth.timeline.ceilings import Ceiling, ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset, first_fatal
+from logsleuth.timeline.load import split_load
 from logsleuth.timeline.resources import (
     SECONDARY,
     exhausted_at_onset,
@@ -37,7 +38,7 @@ from logsleuth.timeline.resources import (
     post_gc_floor,
     refine_dump_times,
 )
-from logsleuth.timeline.rootcause import rank_root_causes
+from logsleuth.timeline.rootcause import event_causes, rank_root_causes, with_event_causes
 from logsleuth.timeline.symptoms import first_symptoms, precursors
 from logsleuth.timeline.templates import TemplateIndex
 from logsleuth.timeline.trend import LeakEstimate, estimate_leaks, with_event_rate
@@ -162,7 +163,7 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
                                  event_weights=ev_counts.astype(np.float64),
                                  ranges_ms=leak.growth_ranges_ms, markers=markers)
         if isinstance(per, NoAttribution):  # why not, naming the event it looked at
-            per = per.named(None if per.template is None else templates[int(per.template)])
+            per = per.renamed(lambda k: templates[int(k)])
         else:
             sel = ev_ids == int(per.template)
             leak = with_event_rate(leak, per.amount, ev_ts[sel], ev_counts[sel],
@@ -176,6 +177,13 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
                                                     else name.get(sp.winner, sp.winner))
                                             for sp in per.separations))
         leaks[i] = leak.with_per_event(per)
+    if leaks:  # growth that a live count explains is load (timeline/load.py)
+        own = metrics["origin"].astype(str) == "gauge" if "origin" in metrics.columns else True
+        counts = metrics.loc[own & (metrics["unit"].astype(str) == "count"), "metric"]
+        leaks, load = split_load(leaks, series, sorted(counts.astype(str).unique()),
+                                 (ev_ts, ev_ids, ev_counts, templates))
+        if load:
+            result.tables["load"] = pa.Table.from_pylist([x.to_json() for x in load])
     return leaks, metrics
 
 
@@ -306,6 +314,11 @@ def analyze_scan(result: Any, analysis: Any, timezone: TimezoneGuess | None,
     causes = rank_root_causes(notable, leaks, onset_ms, metrics=metrics,
                               events=analysis.exception_events())
     ev_ts, ev_ids, ev_counts, templates = analysis.events()
+    miner = getattr(analysis, "miner", None)
+    if leaks and miner is not None and len(notable):  # a WARN event the leak follows
+        ids = np.asarray(miner.match(pa.array(notable["message"].astype(str).tolist())))
+        names = np.array([*templates, ""], dtype=object)[np.where(ids >= 0, ids, len(templates))]
+        causes = with_event_causes(causes, event_causes(notable, leaks, names, onset_ms))
     hot = []
     if onset_ms is not None:
         index = TemplateIndex(ev_ids.astype(np.int32), templates)

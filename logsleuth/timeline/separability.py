@@ -29,6 +29,8 @@ ALPHA = 0.01  # what the winner adds beyond its rival: significant at 1 %
 KEEP = 0.05  # what the rival adds beyond the winner: not significant at 5 %, or the
 Z_ALPHA = 2.58  # winner is the closer single explanation by Vuong's paired z at 1 %
 MIN_WINDOWS = 8
+MAX_WINDOWS = 20_000  # windows x candidates is the memory of a fit: days of 1 Hz samples
+                      # are regressed in windows of several samples, not per sample
 
 
 def _betacf(a: float, b: float, x: float) -> float:

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from logsleuth.timeline._tokenmask import MARK, Scratch, mask_digit_tokens
+from logsleuth.timeline._tokenmask import MARK, Scratch, mask_digit_tokens, thread_scratch
 
 WILDCARD = "<*>"
 
@@ -126,7 +126,7 @@ class TemplateMiner:
     ids returned for earlier chunks stay valid; ``templates`` gives current texts.
     """
 
-    __slots__ = ("_cache", "_depth", "_groups", "_masks", "_scratch", "_sim", "_tokens")
+    __slots__ = ("_cache", "_depth", "_groups", "_masks", "_sim", "_tokens")
 
     def __init__(self, *, masks: Sequence[MaskStep] = DEFAULT_MASKS,
                  sim_threshold: float = 0.5, depth: int = 2) -> None:
@@ -136,16 +136,14 @@ class TemplateMiner:
         self._tokens: list[list[str]] = []  # template id -> tokens
         self._groups: dict[tuple[object, ...], list[int]] = {}
         self._cache: dict[str, int] = {}  # tier-1 masked string -> template id
-        self._scratch: Scratch | None = None  # reusable buffers, not semantic state
 
     def __getstate__(self) -> dict[str, object]:
-        # scratch buffers are megabytes of nothing: never ship them between processes
-        return {k: getattr(self, k) for k in self.__slots__ if k != "_scratch"}
+        return {k: getattr(self, k) for k in self.__slots__}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         for k, v in state.items():
-            setattr(self, k, v)
-        self._scratch = None
+            if k in self.__slots__:  # pickles of older versions carried "_scratch"
+                setattr(self, k, v)
 
     @property
     def templates(self) -> list[str]:
@@ -183,11 +181,9 @@ class TemplateMiner:
 
     def _ids(self, messages: pa.Array | pa.ChunkedArray | Iterable[str | None],
              learn: bool) -> np.ndarray:
-        if self._scratch is None:
-            self._scratch = Scratch()
         parts = []
         cache = self._cache
-        for codes, distinct in _encode_blocks(_as_array(messages), self._scratch):
+        for codes, distinct in _encode_blocks(_as_array(messages), thread_scratch()):
             lookup = np.empty(len(distinct) + 1, dtype=np.int32)
             lookup[-1] = -1  # code -1 (null) indexes the last slot
             todo = [i for i, s in enumerate(distinct) if s not in cache]

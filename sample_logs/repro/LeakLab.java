@@ -9,6 +9,7 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -28,6 +29,14 @@ import org.apache.logging.log4j.Logger;
  *   pool       every exported order takes a HikariCP connection and never closes it
  *   fd         every handled upload leaves its checksum stream open (one file descriptor);
  *              requests open and close theirs; a monitor logs the open descriptor count
+ *   direct     every closed session keeps a ByteBuffer.allocateDirect(lab.leakBytes) (no
+ *              netty); a monitor logs the BufferPoolMXBean "direct" pool every 500 ms
+ *   step       healthy and busy: a high allocation rate, one cache loaded once at
+ *              lab.stepAtMs (the live set steps up, then stays flat) followed by
+ *              lab.fullGcs System.gc() calls; nothing leaks
+ *   console    a thread leak on its own schedule (jobs come independently of requests),
+ *              each parked job thread holding lab.leakBytes of heap: the heap ends full;
+ *              logged to the console, where the JVM's own output lands too
  * The application log says nothing about memory. Ground truth goes to lab.truthFile (outside
  * the evidence): per 250 ms, the counters of the run and the JVM's own view of the resource.
  * Every run is bounded by lab.seconds and ends by itself; nothing listens on a network.
@@ -61,6 +70,13 @@ public final class LeakLab {
     Thread truth = new Thread(() -> truthLoop(System.getProperty("lab.truthFile")), "truth");
     truth.setDaemon(true);
     truth.start();
+    if (mode.equals("direct")) {
+      Thread monitor = new Thread(LeakLab::bufferMonitor, "buffer-monitor");
+      monitor.setDaemon(true);
+      monitor.start();
+    }
+    long stepAt = Long.getLong("lab.stepAtMs", 12000);
+    boolean stepped = false;
     if (mode.equals("fd")) {
       uploads = new Uploads(new File(System.getProperty("lab.spoolDir")));
       Thread monitor = new Thread(LeakLab::fdMonitor, "resource-monitor");
@@ -87,6 +103,19 @@ public final class LeakLab {
       int perSec = Math.max(10, (int) (rate * (0.5 + ((sec * 7919) % 10) / 10.0)));
       long id = REQUESTS.incrementAndGet();
       try {
+        if (mode.equals("step") && !stepped && System.currentTimeMillis() - start >= stepAt) {
+          stepped = true;  // one cache load, once: the live set steps up and stays there
+          long cache = Long.getLong("lab.cacheBytes", 24L << 20);
+          for (long b = 0; b < cache; b += 4096) {
+            RETAINED.add(new byte[4096 - 16]);
+          }
+          EVENTS.incrementAndGet();
+          LEAKED.addAndGet(cache);
+          LOG.info("Cache loaded entries={} bytes={}", RETAINED.size(), cache);
+          for (int i = 0, n = Integer.getInteger("lab.fullGcs", 3); i < n; i++) {
+            System.gc();  // the loader compacts after the load, as some services do
+          }
+        }
         switch (mode) {
           case "heap" -> {
             work(8);  // the work of the request: garbage, released when it returns or fails
@@ -100,6 +129,48 @@ public final class LeakLab {
               LEAKED.addAndGet(leakBytes);
               LOG.info("Session closed session={} requests={}", session++, requests);
               requests = 0;
+            }
+          }
+          case "direct" -> {
+            work(8);
+            requests++;
+            LOG.info("Request handled id={} path=/api/stream status=200", id);
+            if (--sessionLeft == 0) {
+              sessionLeft = 1 + rnd.nextInt(8);
+              // the session's socket buffer, kept in the session registry forever
+              RETAINED.add(ByteBuffer.allocateDirect(leakBytes));
+              EVENTS.incrementAndGet();
+              LEAKED.addAndGet(leakBytes);
+              LOG.info("Session closed session={} requests={}", session++, requests);
+              requests = 0;
+            }
+          }
+          case "step" -> {
+            sink = new byte[64 * 1024];  // a high allocation rate, all of it short-lived
+            work(8);
+            LOG.info("Request handled id={} path=/api/search status=200", id);
+            if (--sessionLeft == 0) {
+              sessionLeft = 1 + rnd.nextInt(8);
+              LOG.info("Session closed session={}", session++);
+            }
+          }
+          case "console" -> {
+            work(8);
+            LOG.info("Request handled id={} path=/api/jobs status=200", id);
+            // jobs come on their own schedule, not as a share of the requests
+            if (rnd.nextInt(1000) < 40 + ((sec * 4111) % 13) * 25) {
+              long job = session++;
+              byte[] held = new byte[leakBytes];  // the job's buffer, held while it waits
+              Thread t = new Thread(() -> {
+                while (held.length > 0) {
+                  LockSupport.park();  // waits for a completion signal that never comes
+                }
+              }, "job-worker-" + job);
+              t.setDaemon(true);
+              t.start();
+              EVENTS.incrementAndGet();
+              LEAKED.addAndGet(leakBytes);
+              LOG.info("Job submitted job={} worker={}", job, t.getName());
             }
           }
           case "undersized" -> {
@@ -255,6 +326,30 @@ public final class LeakLab {
     }
   }
 
+  /** A service's own health line for the JDK's direct buffer pool, every 500 ms. */
+  private static void bufferMonitor() {
+    while (true) {
+      for (java.lang.management.BufferPoolMXBean p
+          : ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
+        if (p.getName().equals("direct")) {
+          LOG.info("NIO direct buffers: count={} memoryUsed={} totalCapacity={}",
+              p.getCount(), p.getMemoryUsed(), p.getTotalCapacity());
+        }
+      }
+      LockSupport.parkNanos(500_000_000L);
+    }
+  }
+
+  private static long directUsed() {
+    for (java.lang.management.BufferPoolMXBean p
+        : ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
+      if (p.getName().equals("direct")) {
+        return p.getMemoryUsed();
+      }
+    }
+    return -1;
+  }
+
   private static long openFds() {
     try {
       return ((com.sun.management.UnixOperatingSystemMXBean)
@@ -268,7 +363,7 @@ public final class LeakLab {
     List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans();
     try (PrintWriter out = new PrintWriter(new FileWriter(path))) {
       out.println("ms,requests,events,leaked_bytes,ooms,unlogged,heap_used,old_after_gc,metaspace_used,"
-          + "classes_loaded,threads,fds");
+          + "classes_loaded,threads,fds,direct_used");
       while (true) {
         long oldAfter = -1;
         long meta = -1;
@@ -282,11 +377,11 @@ public final class LeakLab {
             meta = p.getUsage().getUsed();
           }
         }
-        out.printf("%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d%n", System.currentTimeMillis(),
+        out.printf("%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d%n", System.currentTimeMillis(),
             REQUESTS.get(), EVENTS.get(), LEAKED.get(), OOMS.get(), UNLOGGED.get(),
             ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), oldAfter, meta,
             ManagementFactory.getClassLoadingMXBean().getLoadedClassCount(),
-            ManagementFactory.getThreadMXBean().getThreadCount(), openFds());
+            ManagementFactory.getThreadMXBean().getThreadCount(), openFds(), directUsed());
         out.flush();
         Thread.sleep(250);
       }

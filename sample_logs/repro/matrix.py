@@ -81,6 +81,7 @@ class Run:
     session_buffer: int = 0  # push.sessionBufferBytes: held per live session, freed on close
     ramp: int = 0  # client.py --ramp: subscribers that join one by one, then leave one by one
     wrap: str = ""  # "cri": the log goes to stdout, kept as a CRI runtime's 0.log would keep it
+    peak_cut: bool = False  # no leak: also derive "<name>-peak", cut at the top of the climb
 
     @property
     def truth_event(self) -> str:
@@ -126,7 +127,7 @@ RUNS = [
     Run("blind-rare-timeout-4096", "unpooled", "netty", 256, "usedmax", 2 << 20, leak=False,
         cause_logged=False, rare_leak_bytes=4096, max_s=150.0),
     Run("healthy-ramp-session-4096", "unpooled", "netty", 256, "k", 4 << 20, leak=False,
-        session_buffer=4096, ramp=150, churners=2, rate=10.0, max_s=115.0),
+        session_buffer=4096, ramp=150, churners=2, rate=10.0, max_s=115.0, peak_cut=True),
 ]
 
 
@@ -382,6 +383,17 @@ def do_run(run: Run, out: Path, classes: Path) -> None:
             truth.update(case=cut.name, run=asdict(run), jvms=jvms, zone=ZONE)
             write_truth(out, cut.name, truth)
             shutil.copy2(work / "truth.csv", out / f"{cut.name}.server.csv")
+        if run.peak_cut:
+            derive_peak(run, out, jvms)
+
+
+def derive_peak(run: Run, out: Path, jvms: list[Any]) -> None:
+    """``<name>-peak``: the kept evidence of a run without a leak, cut at its climb's top."""
+    src, dest = out / run.name, out / f"{run.name}-peak"
+    truth = truthlib.peak_cut_case(src, dest, out / f"{run.name}.server.csv", ZONE)
+    truth.update(case=dest.name, run=asdict(run), jvms=jvms, zone=ZONE)
+    write_truth(out, dest.name, truth)
+    shutil.copy2(out / f"{run.name}.server.csv", out / f"{dest.name}.server.csv")
 
 
 def write_truth(out: Path, case: str, truth: dict[str, object]) -> None:
@@ -397,6 +409,10 @@ def retruth(out: Path) -> None:
         old = json.loads(path.read_text())
         case = old["case"]
         csv = out / f"{case}.server.csv"
+        if old.get("cut", {}).get("kind") == "peak":
+            run = next(r for r in RUNS if r.name == old["cut"]["source_case"])
+            derive_peak(run, out, old["jvms"])
+            continue
         if "cut" in old:
             src = out / old["cut"]["source_case"]
             full = truthlib.case_truth(src, out / f"{src.name}.server.csv", ZONE)
@@ -419,6 +435,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE.parent / "matrix")
     ap.add_argument("--retruth", action="store_true",
                     help="only recompute the truth files from the kept evidence")
+    ap.add_argument("--peak-cuts", action="store_true",
+                    help="only derive the peak cuts of the named runs from their kept evidence")
     ap.add_argument("runs", nargs="*", help="run names (default: all)")
     args = ap.parse_args()
     if args.retruth:
@@ -427,6 +445,11 @@ def main() -> None:
     todo = [r for r in RUNS if not args.runs or r.name in args.runs]
     if args.runs and len(todo) != len(args.runs):
         raise SystemExit(f"unknown run; known: {[r.name for r in RUNS]}")
+    if args.peak_cuts:
+        for run in [r for r in todo if r.peak_cut]:
+            kept = json.loads((args.out / f"{run.name}.truth.json").read_text())
+            derive_peak(run, args.out, kept["jvms"])
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="pushmatrix-classes.") as tmp:
         classes = Path(tmp)

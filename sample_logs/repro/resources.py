@@ -21,6 +21,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -58,7 +59,9 @@ class Case:
     nofile: int = 0  # the process' descriptor limit (soft and hard, as `ulimit -n`), 0: inherited
     gc_log: str = GC_LOG  # the -Xlog option: decorations, selection, rotation differ by case
     log4j: str = "log4j2-resources.xml"  # the app log's layout (LAYOUTS: how truth reads it)
-    dump_tool: str = "jstack"  # jstack: one file per dump; jcmd: appended to threads.txt
+    dump_tool: str = "jstack"  # jstack: one file per dump; jcmd: appended to threads.txt;
+    # sigquit: kill -3, the JVM prints the dump to its stdout (the console)
+    console: bool = False  # the JVM's stdout and stderr are the evidence (console.log)
 
 
 CASES = {c.name: c for c in (
@@ -103,6 +106,22 @@ CASES = {c.name: c for c in (
     Case("threads-executor", "threads", ("-Xmx32m", "-XX:+UseSerialGC", "-Xss256k"), 25,
          "Job submitted", "threads", True, {"lab.rate": "60", "lab.threadStyle": "executor"},
          dump_every_s=2.5, dump_tool="jcmd", gc_log="-Xlog:gc:file=gc.log:time,uptime,level,tags"),
+    # third round: ZGC's own log lines; everything on one console; JDK direct buffers
+    # without netty, through a health line no definition names; a healthy busy JVM whose
+    # live set steps up once
+    Case("heap-zgc", "heap", ("-Xms32m", "-Xmx32m", "-XX:+UseZGC"), 45, "Session closed",
+         "heap", True, {"lab.leakBytes": "16384", "lab.rate": "400"}),
+    Case("console-threads", "console",
+         ("-Xms32m", "-Xmx32m", "-XX:+UseG1GC", "-Xss256k", "-XX:+HeapDumpOnOutOfMemoryError",
+          "-XX:HeapDumpPath={work}/oom.hprof"), 50, "Job submitted", "threads", True,
+         {"lab.rate": "80", "lab.leakBytes": str(64 << 10)}, dump_every_s=2.5,
+         dump_tool="sigquit", gc_log="-Xlog:gc", log4j="log4j2-resources-console.xml",
+         console=True),
+    Case("direct-buffers", "direct", ("-Xmx64m", "-XX:+UseG1GC", "-XX:MaxDirectMemorySize=16m"),
+         45, "Session closed", "direct", True, {"lab.leakBytes": "16384", "lab.rate": "300"}),
+    Case("step-g1", "step", ("-Xms96m", "-Xmx96m", "-XX:+UseG1GC"), 40, "Session closed",
+         "heap", False, {"lab.rate": "400", "lab.stepAtMs": "12000",
+                         "lab.cacheBytes": str(24 << 20), "lab.fullGcs": "3"}),
 )}
 
 # how truth reads each app-log layout: the record header's time and its strptime format
@@ -135,11 +154,13 @@ def run_case(case: Case, out: Path, classes: Path) -> dict[str, object]:
                  "log4j.configurationFile": str(HERE / case.log4j), **case.props}
         if case.mode == "pool":  # slf4j-simple writes the app log
             props["org.slf4j.simpleLogger.logFile"] = str(evidence / "app.log")
-        cmd = ["java", *case.jvm, case.gc_log, *(f"-D{k}={v}" for k, v in props.items()),
+        jvm = [a.replace("{work}", str(work)) for a in case.jvm]
+        cmd = ["java", *jvm, case.gc_log, *(f"-D{k}={v}" for k, v in props.items()),
                "-cp", f"{classes}:{':'.join(case.libs)}", "com.example.leaklab.LeakLab"]
         env = dict(os.environ, TZ=ZONE)
         t0 = time.monotonic()
-        with (work / "jvm.out").open("wb") as jout:
+        stdout = evidence / "console.log" if case.console else work / "jvm.out"
+        with stdout.open("wb") as jout:
             proc = subprocess.Popen(cmd, cwd=evidence, stdout=jout, stderr=subprocess.STDOUT,
                                     env=env, preexec_fn=_nofile(case.nofile))
         next_dump = t0 + case.dump_every_s
@@ -154,15 +175,19 @@ def run_case(case: Case, out: Path, classes: Path) -> dict[str, object]:
         rows = list(csv.DictReader((work / "truth.csv").open()))
         truth = truth_of(case, evidence, rows, cmd)
     # kept small, as log rotation would leave them (an appended dump file too)
-    for path in [evidence / "app.log", *sorted(evidence.glob("gc.log*")),
-                 *evidence.glob("threads.txt")]:
+    for path in [*evidence.glob("app.log"), *sorted(evidence.glob("gc.log*")),
+                 *evidence.glob("threads.txt"), *evidence.glob("console.log")]:
         subprocess.run(["gzip", "-n", "-9", str(path)], check=True)
     return truth
 
 
 def _dump(case: Case, evidence: Path, pid: int) -> None:
     """One thread dump: jstack to its own file, or jcmd appended to one file, as a loop of
-    ``jcmd $pid Thread.print >> threads.txt`` leaves it (each dump opens with "<pid>:")."""
+    ``jcmd $pid Thread.print >> threads.txt`` leaves it (each dump opens with "<pid>:"), or
+    SIGQUIT (``kill -3``): the JVM prints the dump to its own stdout, the console."""
+    if case.dump_tool == "sigquit":
+        os.kill(pid, signal.SIGQUIT)
+        return
     if case.dump_tool == "jcmd":
         with (evidence / "threads.txt").open("a") as f:
             subprocess.run(["jcmd", str(pid), "Thread.print"], stdout=f,
@@ -188,11 +213,47 @@ def _utc(local: str, fmt: str = "%Y-%m-%d %H:%M:%S.%f") -> str:
         "+00:00", "Z")
 
 
+# what the JVM itself prints to its stdout between a console's log records: -Xlog:gc lines
+# (default decorations), the heap-dump notice (HeapDumpOnOutOfMemoryError: the error's own
+# line, "Dumping heap to ...", "Heap dump file created [...]") and kill -3 thread dumps (a
+# time line, "Full thread dump ...", threads, "JNI global refs: ...", then the heap summary)
+_JVM_LINE = re.compile(r"^(?:\[\d+\.\d+s\]\[\w+ *\]\[|Dumping heap to |Heap dump file created \["
+                       r"|Exception: \S+ thrown from the UncaughtExceptionHandler in thread )")
+_DUMP_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+
+
+def jvm_lines(lines: list[str]) -> set[int]:
+    """0-based indexes of a console's lines the JVM wrote (not any log record's)."""
+    out: set[int] = set()
+    in_dump = False
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if _DUMP_START.match(line) and nxt.startswith("Full thread dump "):
+            in_dump = True
+        if in_dump:
+            out.add(i)
+            # the dump ends with its heap summary: "Heap", indented lines, then a record
+            if line.startswith("JNI global refs:"):
+                in_dump = "heap"
+            elif in_dump == "heap" and line and not line.startswith((" ", "Heap")):
+                in_dump = False
+                out.discard(i)
+        if _JVM_LINE.match(line) or (line.startswith("java.lang.OutOfMemoryError")
+                                     and nxt.startswith("Dumping heap to ")):
+            out.add(i)
+    return out
+
+
 def log_records(path: Path, header: re.Pattern[str] = LAYOUTS["log4j2-resources.xml"][0]
                 ) -> list[tuple[int, str, str, list[str]]]:
-    """(line, local time, level, lines) of every record of a log4j2 text log."""
+    """(line, local time, level, lines) of every record of a log4j2 text log; on a console,
+    the lines the JVM wrote between records belong to none (``jvm_lines``)."""
     recs: list[tuple[int, str, str, list[str]]] = []
-    for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+    lines = path.read_text(errors="replace").splitlines()
+    jvm = jvm_lines(lines)
+    for i, line in enumerate(lines, 1):
+        if i - 1 in jvm:
+            continue
         m = header.match(line)
         if m:
             recs.append((i, m.group(1), "", [line]))
@@ -214,7 +275,8 @@ def _slope(xs: list[float], ys: list[float]) -> float | None:
 def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
              cmd: list[str]) -> dict[str, object]:
     header, fmt = LAYOUTS.get(case.log4j, LAYOUTS["log4j2-resources.xml"])
-    recs = log_records(evidence / "app.log", header)
+    log = "console.log" if case.console else "app.log"
+    recs = log_records(evidence / log, header)
     # the failure: an OutOfMemoryError, for the pool a connection request that timed out,
     # for descriptors any record saying the process ran out of them (with a trace or not)
     marker = {"pool": "Connection is not available",
@@ -225,15 +287,20 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
     onset = None
     if first is not None:
         kind = next(ln for ln in first[3] if marker in ln)
-        onset = {"ts_utc": _utc(first[1], fmt), "file": "app.log", "line": first[0],
+        onset = {"ts_utc": _utc(first[1], fmt), "file": log, "line": first[0],
                  "error": kind.strip()}
+    # ZGC reports each OutOfMemoryError it throws in its own log ("Out Of Memory (main)"),
+    # which is all the evidence has when the app could no longer allocate to log it
+    gc_ooms = _gc_log_ooms(evidence) if case.resource == "heap" else []
+    if gc_ooms and (onset is None or gc_ooms[0]["ts_utc"] < onset["ts_utc"]):
+        onset = gc_ooms[0]
     # growth per event from the JVM's own readings, before the first OOM
-    stop_ms = 1 << 62 if first is None else int(
-        datetime.strptime(first[1], fmt).replace(
-            tzinfo=ZoneInfo(ZONE)).timestamp() * 1000)
+    stop_ms = 1 << 62 if onset is None else round(datetime.fromisoformat(
+        onset["ts_utc"].replace("Z", "+00:00")).timestamp() * 1000)
     column = {"heap": "leaked_bytes", "metaspace": "metaspace_used", "threads": "threads",
               "pool": "leaked_bytes",  # pool: connections taken and never closed
-              "fd": "fds"}  # fd: the MXBean's open descriptor count (-1 once at the limit)
+              "fd": "fds",  # fd: the MXBean's open descriptor count (-1 once at the limit)
+              "direct": "direct_used"}  # BufferPoolMXBean "direct" memoryUsed
     before = [r for r in rows if int(r["ms"]) < stop_ms
               and (case.resource != "fd" or int(r["fds"]) >= 0)]
     xs = [float(r["events"]) for r in before]
@@ -253,6 +320,8 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
         if case.resource == "fd":
             leak["fd_limit"] = case.nofile
             leak["streams_left_open"] = int(rows[-1]["leaked_bytes"]) if rows else 0
+        if case.resource == "direct":
+            leak["direct_limit"] = _flag_bytes(case.jvm, "-XX:MaxDirectMemorySize=")
         if case.resource == "heap":
             payload = int(case.props["lab.leakBytes"])
             chunks = int(case.props.get("lab.leakChunks", "1"))
@@ -265,13 +334,27 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
                     -(-(16 + 4 * chunks) // 8) * 8)
             leak["retained_bytes_per_event"] = {"min": one + 4, "max": one + 8}
     dumps = _dump_texts(evidence)
+    extra: dict[str, object] = {}
+    if case.mode == "step":  # the one step of the live set, from the JVM's own counters
+        step = [r for r in rows if int(r["events"]) > 0]
+        extra["step"] = {"bytes": int(case.props["lab.cacheBytes"]),
+                         "at_utc": _utc_ms(int(step[0]["ms"])) if step else None,
+                         "full_gcs": int(case.props["lab.fullGcs"])}
+    if case.console:  # what else the JVM wrote to the console, counted by a stdlib reading
+        text = (evidence / log).read_text(errors="replace")
+        extra["console"] = {
+            "gc_lines": len(re.findall(r"(?m)^\[\d+\.\d+s\]\[info *\]\[gc *\] GC\(\d+\) ",
+                                       text)),
+            "heap_dumps": text.count("\nHeap dump file created ["),
+            "thread_dumps": len(dumps)}
     return {
         "case": case.name, "mode": case.mode, "command": " ".join(cmd),
         "onset": onset,
-        "counts": {"records": len(recs), "events": len(events), "oom_records": len(ooms),
+        "counts": {"records": len(recs), "events": len(events),
+                   "oom_records": len(ooms) + len(gc_ooms), "gc_log_oom_lines": len(gc_ooms),
                    "oom_records_with_trace": sum(
                        1 for r in ooms if any(ln.startswith("\tat ") for ln in r[3])),
-                   "oom_records_traceless": sum(
+                   "oom_records_traceless": len(gc_ooms) + sum(
                        1 for r in ooms if not any(ln.startswith("\tat ") for ln in r[3])),
                    "jvm_events": int(rows[-1]["events"]) if rows else 0,
                    "jstack_dumps": len(dumps)},
@@ -280,12 +363,49 @@ def truth_of(case: Case, evidence: Path, rows: list[dict[str, str]],
                              for d in dumps],
         "first_ts_utc": _utc(recs[0][1], fmt) if recs else None,
         "last_ts_utc": _utc(recs[-1][1], fmt) if recs else None,
+        **extra,
     }
 
 
+def _gc_log_ooms(evidence: Path) -> list[dict[str, str | int]]:
+    """ZGC's "Out Of Memory (<thread>)" lines (not gc,stats' counter row "Memory: Out Of
+    Memory ..."), each an OutOfMemoryError thrown, by its wall-clock decoration."""
+    out: list[dict[str, str | int]] = []
+    rx = re.compile(r"^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4})\].*\] Out Of Memory \(")
+    for path in sorted(evidence.glob("gc.log*")):
+        for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            m = rx.match(line)
+            if m:
+                t = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f%z")
+                out.append({"ts_utc": t.astimezone(ZoneInfo("UTC")).isoformat(
+                    timespec="milliseconds").replace("+00:00", "Z"), "file": path.name,
+                    "line": i, "error": line.split("] ", 2)[-1].strip()})
+    return sorted(out, key=lambda o: str(o["ts_utc"]))
+
+
+def _flag_bytes(jvm: tuple[str, ...], flag: str) -> int | None:
+    """A size flag of the command line in bytes (16m, 512k, 1g, or bytes)."""
+    for a in jvm:
+        if a.startswith(flag):
+            v = a[len(flag):].lower()
+            mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(v[-1:], 1)
+            return int(v.rstrip("kmg")) * mult
+    return None
+
+
+def _utc_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, ZoneInfo("UTC")).isoformat(
+        timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _dump_texts(evidence: Path) -> list[str]:
-    """Each thread dump's text: one jstack file each, or the dumps of an appended file."""
+    """Each thread dump's text: one jstack file each, or the dumps of an appended file or
+    of a console (up to its "JNI global refs" line: log records interleave after it)."""
     texts = [d.read_text() for d in sorted(evidence.glob("jstack-*.txt"))]
+    console = evidence / "console.log"
+    if console.exists():
+        parts = re.split(r"(?m)^(?=Full thread dump )", console.read_text(errors="replace"))[1:]
+        texts += [p.split("\nJNI global refs:", 1)[0] for p in parts]
     appended = evidence / "threads.txt"
     if appended.exists():
         texts += re.split(r"(?m)^(?=Full thread dump )", appended.read_text())[1:]

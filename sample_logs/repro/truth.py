@@ -261,21 +261,13 @@ def _cut_lines(data: bytes, keep: Callable[[bytes], bool]) -> tuple[bytes, bool]
     return data, False
 
 
-def cut_case(src: Path, dest: Path, fraction: float, truth_csv: Path,
-             zone_name: str) -> dict[str, object]:
-    """The case as its files stood at an instant before the first OOM.
+def _cut_files(src: Path, dest: Path, cut_ms: int, zone: ZoneInfo) -> None:
+    """The evidence files as they stood on disk at ``cut_ms``.
 
     Archives rolled before the instant stay byte for byte; the file that was being written
     at that instant becomes the active ``push-server.log``, cut at the last record header
     before it; ``gc.log`` is cut the same way and later thread dumps are left out.
     """
-    zone = ZoneInfo(zone_name)
-    full = case_truth(src, truth_csv, zone_name)
-    assert full["onset"] is not None, "cut needs a run that failed"
-    recs = records(src, zone)
-    first_ms = int(recs[0]["ms"])  # type: ignore[arg-type]
-    onset_ms = int(datetime.fromisoformat(full["onset"]["ts_utc"]).timestamp() * 1000)  # type: ignore[index]
-    cut_ms = first_ms + int(fraction * (onset_ms - first_ms))
     if dest.exists():
         for f in dest.iterdir():
             f.unlink()
@@ -305,6 +297,19 @@ def cut_case(src: Path, dest: Path, fraction: float, truth_csv: Path,
         stamp = datetime.strptime(dump.stem.split("-", 1)[1], "%Y%m%dT%H%M%S").replace(tzinfo=zone)
         if stamp.timestamp() * 1000 <= cut_ms:
             (dest / dump.name).write_bytes(dump.read_bytes())
+
+
+def cut_case(src: Path, dest: Path, fraction: float, truth_csv: Path,
+             zone_name: str) -> dict[str, object]:
+    """The case as its files stood at an instant before the first OOM (see ``_cut_files``)."""
+    zone = ZoneInfo(zone_name)
+    full = case_truth(src, truth_csv, zone_name)
+    assert full["onset"] is not None, "cut needs a run that failed"
+    recs = records(src, zone)
+    first_ms = int(recs[0]["ms"])  # type: ignore[arg-type]
+    onset_ms = int(datetime.fromisoformat(full["onset"]["ts_utc"]).timestamp() * 1000)  # type: ignore[index]
+    cut_ms = first_ms + int(fraction * (onset_ms - first_ms))
+    _cut_files(src, dest, cut_ms, zone)
     truth = case_truth(dest, truth_csv, zone_name)
     assert truth["onset"] is None
     truth["cut"] = {"at_utc": iso(cut_ms), "fraction": fraction, "source_case": src.name,
@@ -313,4 +318,23 @@ def cut_case(src: Path, dest: Path, fraction: float, truth_csv: Path,
     server = server_leak(server_ticks(truth_csv), cut_ms)
     truth["leak"]["server"] = server  # type: ignore[index]
     truth["leak"]["bytes_per_event"] = round(server["gauge_bytes_per_disconnect"], 2)  # type: ignore[index, arg-type]
+    return truth
+
+
+def peak_cut_case(src: Path, dest: Path, truth_csv: Path, zone_name: str) -> dict[str, object]:
+    """A run without a leak, its evidence cut at the top of its climb: the first server tick
+    at which netty's counter is within 1 % of the run's maximum. What was held then is
+    released later, but the cut evidence does not show the release (see ``_cut_files``)."""
+    ticks = [r for seg in server_ticks(truth_csv) for r in seg["rows"]]  # type: ignore[attr-defined]
+    top = max(int(r["netty_counter"]) for r in ticks)
+    at = next(r for r in ticks if int(r["netty_counter"]) >= 0.99 * top)
+    cut_ms = int(at["ms"])
+    _cut_files(src, dest, cut_ms, ZoneInfo(zone_name))
+    truth = case_truth(dest, truth_csv, zone_name)
+    assert truth["onset"] is None and truth["leak"] is None, "peak cut is for a run without a leak"
+    last = ticks[-1]
+    truth["cut"] = {"at_utc": iso(cut_ms), "kind": "peak", "source_case": src.name,
+                    "gauge_at_cut_bytes": int(at["netty_counter"]), "gauge_max_bytes": top,
+                    "gauge_at_end_of_run_bytes": int(last["netty_counter"]),
+                    "end_of_run_utc": iso(int(last["ms"]))}
     return truth

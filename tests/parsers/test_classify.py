@@ -106,3 +106,21 @@ def test_resolve_tz() -> None:
     assert datetime(2026, 7, 1, tzinfo=berlin).utcoffset() == timedelta(hours=2)
     with pytest.raises(PatternError):
         resolve_tz("Mars/Olympus")
+
+
+CONSOLE = (
+    "[0.003s][info][gc] Using G1\n"
+    "[0.364s][info][gc] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 6M->1M(32M) 2.353ms\n"
+    + "".join(f"2026-12-06 17:04:18.{i:03d} INFO  [main] c.e.Server - Request handled id={i}\n"
+              for i in range(8))
+    + "[1.364s][info][gc] GC(1) Pause Young (Normal) (G1 Evacuation Pause) 13M->3M(32M) 5.9ms\n")
+
+
+def test_a_console_of_app_records_and_gc_lines_is_an_app_log() -> None:
+    """A container's stdout: the JVM's -Xlog:gc lines (its default target) among more app
+    records is an app log, whose GC lines are read where they sit (engine.embeddedgc);
+    a GC log with a few odd lines stays a GC log."""
+    assert classify(CONSOLE.encode()) == Kind.APP_LOG
+    gc_heavy = "".join(f"[{i}.5s][info][gc] GC({i}) Pause Young (Normal) (G1 Evacuation "
+                       f"Pause) 9M->3M(32M) 1.0ms\n" for i in range(20)) + CONSOLE
+    assert classify(gc_heavy.encode()) == Kind.GC_LOG

@@ -207,7 +207,10 @@ def test_post_gc_floor_is_the_lowest_value_from_then_on() -> None:
 
 @pytest.mark.parametrize(("metric", "word"), [
     (HEAP, "dominator tree"), (METASPACE, "class-loader leak"), (THREADS, "name prefix"),
-    ("process_open_fds", "lsof"), ("hikari_active", "leakDetectionThreshold")])
+    ("process_open_fds", "lsof"), ("hikari_active", "leakDetectionThreshold"),
+    # a JDK buffer pool is direct memory, not a connection pool
+    ("jvm_buffer_pool_direct_used", "DirectByteBuffer"),
+    ("jvm_buffer_pool_direct_count", "DirectByteBuffer")])
 def test_advice_names_the_next_step(metric: str, word: str) -> None:
     got = advice(metric)
     assert got is not None and word in got.next_step

@@ -20,7 +20,7 @@ import pytest
 from logsleuth import api
 from logsleuth.engine.gaugerows import is_candidate
 from logsleuth.parsers.metrics import load_metric_text
-from logsleuth.timeline.gauges import _variables
+from logsleuth.timeline.gauges import _variables, series_name
 
 LEAK = 1024
 MAX = 64 << 20
@@ -66,6 +66,18 @@ def test_candidates_are_named_numbers() -> None:
     assert keys == ["used", "capacity"]
 
 
+def test_names_read_as_series_names() -> None:
+    """Snake case from the words before the number and its key, each word once: the names
+    the blind cases gave before read ``direct_buffers_buffers``, ``directmemory_used``."""
+    assert series_name(["Direct", "buffers"], "buffers") == "direct_buffers"
+    assert series_name(["DirectMemory"], "used") == "direct_memory_used"
+    assert series_name(["Resource", "usage"], "openFileDescriptors") == (
+        "resource_usage_open_file_descriptors")
+    assert series_name(["Request", "completed"], "bytesOut") == "request_completed_bytes_out"
+    assert series_name(["HikariPool"], "max_fds") == "hikari_pool_max_fds"
+    assert series_name([], "9lives") == "gauge_9lives"
+
+
 def test_a_gauge_no_definition_covers_is_found_and_leaks(service: Path) -> None:
     result = api.scan(service, workers=1, keep_records=False, tz="UTC")
     gauges = result.tables["gauges"].to_pylist()
@@ -74,7 +86,7 @@ def test_a_gauge_no_definition_covers_is_found_and_leaks(service: Path) -> None:
     inc = result.incident.to_json()
     assert inc["state"] == "leaking" and inc["onset"] is None
     leak = inc["leaks"][0]
-    assert leak["unit"] == "B" and leak["metric"].endswith("memoryused")
+    assert leak["unit"] == "B" and leak["metric"].endswith("_memory_used")
     assert leak["gauge"]["template"].startswith("BufferPoolMXBean[direct]")
     assert leak["gauge"]["example"]["line"] >= 1
     assert leak["per_event"]["template"] == "Request handled id=<*> took <*>"

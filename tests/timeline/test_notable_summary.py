@@ -104,3 +104,22 @@ def test_notable_rows_beyond_the_cap_are_counted_as_dropped(
     capped = api.scan([log], workers=1, keep_records=False)
     said = [d for d in capped.diagnostics if d.code == "analysis-rows-capped"]
     assert len(said) == 1 and int(said[0].message.split()[0]) > 0  # chunks differ: not equal
+
+
+def test_counts_coarsened_past_their_bound_are_said_and_stay_exact(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``MAX_KEYS`` (second, template) pairs the counts go to 2, 4, 8 ... s buckets:
+    the scan says so (info diagnostic) and every record is still counted."""
+    log = tmp_path / "app.log"
+    generate(log, layout="log4j2", zone="UTC", failure="direct", minutes=10)
+    fine = api.scan([log], workers=1, keep_records=False)
+    assert not [d for d in fine.diagnostics if d.code == "analysis-counts-coarsened"]
+    monkeypatch.setattr(an, "EXACT_KEYS", 100)
+    monkeypatch.setattr(an, "MAX_KEYS", 200)  # 10 minutes of templates: coarser than 1 s
+    coarse = api.scan([log], workers=1, keep_records=False)
+    said = [d for d in coarse.diagnostics if d.code == "analysis-counts-coarsened"]
+    assert len(said) == 1 and said[0].level == "info"
+    assert "(message templates)" in said[0].message and "200" in said[0].message
+    totals = {r["template"]: r["count"] for r in fine.tables["templates"].to_pylist()}
+    assert {r["template"]: r["count"]
+            for r in coarse.tables["templates"].to_pylist()} == totals  # counts stay exact
