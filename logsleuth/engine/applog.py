@@ -104,6 +104,28 @@ def _as_str(arr: pa.Array) -> pa.Array:
         )
 
 
+def trimmed_levels(values: pa.Array) -> pa.DictionaryArray:
+    """A padded level column (``%-5level``) trimmed, as the string dictionary the records
+    keep: its few distinct values are trimmed and checked as UTF-8 once each, not per row
+    (three passes over every row's level before: 0.07 s per 256 MiB of ``incident``).
+
+    Equal to dictionary-encoding the trimmed rows: values that trim alike share a code,
+    numbered in order of first appearance as ``dictionary_encode`` numbers them.
+    """
+    enc = values.dictionary_encode()
+    words = pc.utf8_trim(enc.dictionary.cast(pa.string()), " ")
+    again = words.dictionary_encode()
+    if len(again.dictionary) == len(words):
+        return pa.DictionaryArray.from_arrays(enc.indices, words)
+    return pa.DictionaryArray.from_arrays(again.indices.take(enc.indices), again.dictionary)
+
+
+def _level_column(level: pa.Array) -> pa.DictionaryArray:
+    if isinstance(level, pa.DictionaryArray):  # trimmed_levels made it
+        return level
+    return _as_str(level).dictionary_encode()
+
+
 def record_batch(source: str, lines: np.ndarray, n_lines: np.ndarray,
                  **columns: pa.Array | None) -> pa.RecordBatch:
     """A batch of RECORD_SCHEMA; columns not given (or None) are null.
@@ -267,7 +289,8 @@ class AppLogParser:
                     return heads, cols, texts
                 texts = self._spans(data, starts, heads, end_line)
         for name in self._fast_trim if found is not None else self._plan.trim:
-            cols[name] = pc.utf8_trim(cols[name].cast(pa.large_string()), " ")
+            cols[name] = (trimmed_levels(cols[name]) if name == "level"
+                          else pc.utf8_trim(cols[name].cast(pa.large_string()), " "))
         return heads, cols, texts
 
     # -- helpers -------------------------------------------------------------
@@ -422,7 +445,7 @@ class AppLogParser:
             nlines = np.diff(self._outer(np.append(heads, end_line), first_line)).astype(np.int32)
         batch = record_batch(
             self.source, self._outer(heads, first_line), nlines, ts=ts,
-            level=_as_str(level).dictionary_encode() if level is not None else None,
+            level=_level_column(level) if level is not None else None,
             **{f: _as_str(cols[f]) for f in _STRING_FIELDS if f in cols},
             exception=exc, root_exception=root, root_frame=frame)
         self.stats.records += n
@@ -434,20 +457,28 @@ class AppLogParser:
 
     def _exceptions(self, buf: memoryview, starts: np.ndarray, heads: np.ndarray,
                     nlines: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Array]:
-        """Outermost and root exception class, and the root's top frame, per record."""
-        exc: list[str | None] = [None] * len(heads)
-        root: list[str | None] = [None] * len(heads)
-        frame: list[str | None] = [None] * len(heads)
+        """Outermost and root exception class, and the root's top frame, per record.
+
+        Python reads only the records with continuation lines; their summaries are
+        spread over the chunk's rows with one ``take``. Three lists of a ``None`` per
+        record, converted by Arrow, cost 0.04 s per 256 MiB of one-line records.
+        """
         rows = np.flatnonzero(nlines > 1)
-        if len(rows):
-            data = _searchable(buf)
-            read = self._traces.read
-            head = starts[heads[rows]].tolist()
-            begin = starts[heads[rows] + 1].tolist()
-            end = starts[heads[rows] + nlines[rows]].tolist()
-            for i, h, a, b in zip(rows.tolist(), head, begin, end, strict=True):
-                exc[i], root[i], frame[i] = read(data, buf, a, b, h)
-        return pa.array(exc, pa.string()), pa.array(root, pa.string()), pa.array(frame, pa.string())
+        if len(rows) == 0:
+            none = pa.nulls(len(heads), pa.string())
+            return none, none, none
+        data = _searchable(buf)
+        read = self._traces.read
+        head = starts[heads[rows]].tolist()
+        begin = starts[heads[rows] + 1].tolist()
+        end = starts[heads[rows] + nlines[rows]].tolist()
+        summaries = [read(data, buf, a, b, h) for h, a, b in zip(head, begin, end, strict=True)]
+        index = np.full(len(heads), -1, dtype=np.int64)
+        index[rows] = np.arange(len(rows))
+        spread = pa.array(index, mask=index < 0)
+        exc, root, frame = (pa.array(col, pa.string()).take(spread)
+                            for col in zip(*summaries, strict=True))
+        return exc, root, frame
 
     def _record(self, batch: pa.RecordBatch, texts: pa.Array, extra: dict[str, pa.Array],
                 i: int) -> Record:

@@ -213,7 +213,9 @@ class RuleCollector:
                 hay = hays[on_message] = (batch.column("message") if on_message
                                           else texts).take(take)
             got = pc.extract_regex(hay, _named_first_group(ex.regex.pattern))
-            values = pc.cast(got.field("v"), pa.float64(), safe=False)
+            # struct_field, not .field: a record the rule matched without this number
+            # (the throwable's class alone) reads null, not "", which no cast takes
+            values = pc.cast(pc.struct_field(got, "v"), pa.float64(), safe=False)
             out[ex.name] = (values.fill_null(np.nan).to_numpy(zero_copy_only=False), ex.unit)
         return out
 

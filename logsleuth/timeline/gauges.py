@@ -193,8 +193,10 @@ def _same_unit(a: str | None, b: str | None) -> bool:
 
 
 # a unit word as its own token (the variable after a number): one of the known words
+# (longest first, then alphabetical: a set's order changes with the hash seed, and this
+# regex is printed in discovered metric definitions)
 _UNIT_TOKEN = "(?P<unit>(?i:" + "|".join(sorted((re.escape(u) for u in UNIT_WORDS),
-                                                key=len, reverse=True)) + "))"
+                                                key=lambda u: (-len(u), u))) + "))"
 
 
 def _regex(tokens: list[str], target: int, sibling: int | None,

@@ -318,3 +318,25 @@ def test_level_counts_merge_equal_a_counter_of_every_record() -> None:
         table["source"].to_pylist(), table["minute"].cast(pa.int64()).to_pylist(),
         table["level"].to_pylist(), table["count"].to_pylist(), strict=True)})
     assert got == minutes
+
+
+def test_bulk_extraction_of_records_matched_without_the_number(tmp_path) -> None:
+    """The rule matches on the throwable's class alone; its extractors find no number in
+    these records. Read in bulk (past ``FAST_PATH_MIN`` candidates) they once made the
+    cast of "" fail and the parser count every line unparsed."""
+    from logsleuth import api
+    from logsleuth.engine.rulescan import FAST_PATH_MIN
+
+    n = FAST_PATH_MIN + 6
+    lines = []
+    for i in range(n):
+        lines += [f"2020-04-14 00:00:{i % 60:02d}.{i:03d} ERROR [loop-1] a.Handler - write failed",
+                  "io.netty.util.internal.OutOfDirectMemoryError: direct memory exhausted",
+                  "\tat io.netty.util.internal.PlatformDependent.incrementMemoryCounter(P.java:1)"]
+    (tmp_path / "app.log").write_text("\n".join(lines) + "\n")
+    result = api.scan(tmp_path, workers=1)
+    (stats,) = result.inputs
+    assert (stats.records, stats.unparsed_lines, stats.diagnostics) == (n, 0, [])
+    found = {f.rule: f for f in result.findings}
+    assert found["netty-out-of-direct-memory"].count == n
+    assert found["netty-out-of-direct-memory"].extracted == {}

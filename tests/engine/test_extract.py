@@ -59,3 +59,47 @@ def test_plan_uses_one_pass_for_the_common_log4j2_layout() -> None:
     plan = plan_extraction(lay.fields_regex)
     assert len(plan.passes) == 1
     assert plan.msg_from_prefix and plan.prefix_groups == ("ts", "level", "thread", "logger")
+
+
+@pytest.mark.parametrize("values", [
+    [b"INFO ", b"DEBUG", b"INFO ", None, b"WARN ", b"ERROR"],
+    [b"WARN", b"WARN ", b"INFO ", b"WARN  ", b"INFO"],  # values that trim alike
+    [],
+])
+def test_trimmed_levels_equal_encoding_the_trimmed_rows(values: list[bytes | None]) -> None:
+    from logsleuth.engine.applog import trimmed_levels
+
+    col = pa.array(values, pa.large_binary())
+    want = pc.utf8_trim(col.cast(pa.large_string()), " ").cast(pa.string()).dictionary_encode()
+    got = trimmed_levels(col)
+    assert got.type == want.type
+    assert got.dictionary.equals(want.dictionary)
+    assert got.indices.equals(want.indices)
+
+
+def test_trace_summaries_land_on_their_records_only() -> None:
+    import io
+
+    layout = next(lay for lay in TEXT_LAYOUTS if lay.name == "log4j2-file")
+    lines = [
+        "2020-04-14 00:00:00.252 INFO  [main] a.B - one line",
+        "2020-04-14 00:00:00.253 ERROR [main] a.B - failed",
+        "java.lang.IllegalStateException: boom",
+        "\tat a.B.run(B.java:1)",
+        "2020-04-14 00:00:00.254 INFO  [main] a.B - another line",
+        "2020-04-14 00:00:00.255 WARN  [main] a.B - again",
+        "java.io.IOException: gone",
+        "\tat a.C.call(C.java:2)",
+        "Caused by: java.net.SocketException: reset",
+        "\tat a.D.read(D.java:3)",
+    ]
+    got: list[dict] = []
+    parser = AppLogParser("x", layout, None, InputStats("x"), lambda cb: got.extend(
+        cb.batch.to_pylist()))
+    feed_stream(io.BytesIO(("\n".join(lines) + "\n").encode()), parser, chunk_size=1 << 16)
+    assert [(r["exception"], r["root_exception"], r["root_frame"]) for r in got] == [
+        (None, None, None),
+        ("java.lang.IllegalStateException", "java.lang.IllegalStateException", "a.B.run"),
+        (None, None, None),
+        ("java.io.IOException", "java.net.SocketException", "a.D.read"),
+    ]

@@ -204,3 +204,18 @@ def test_a_reporter_line_per_named_series_gives_one_gauge_per_name() -> None:
     assert sorted((g.metric, g.unit) for g in found) == [
         ("jvm_threads_count_value", "count"), ("netty_direct_used_value", "B")]
     assert {g.samples for g in found} == {120}
+
+
+def test_unit_token_is_the_same_whatever_the_hash_seed() -> None:
+    """Discovered definitions print this regex: a set's order (hash-seeded) once made the
+    scan JSON of one input differ from run to run."""
+    import subprocess
+    import sys
+
+    code = "from logsleuth.timeline.gauges import _UNIT_TOKEN; print(_UNIT_TOKEN)"
+    root = Path(__file__).resolve().parents[2]
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=root, env={"PYTHONHASHSEED": seed,
+                                                      "PYTHONPATH": str(root)}).stdout
+            for seed in ("1", "2", "3", "4")}
+    assert len(seen) == 1
