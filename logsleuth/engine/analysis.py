@@ -182,14 +182,40 @@ def _notable_level(level: pa.Array) -> pa.Array:
                         False)
 
 
-class _Level:
-    """Counts per (bucket, id) at one bucket width: compact pieces, merged when they grow."""
+RUNS_COALESCE = REBUCKET_BLOCK  # adjacent small runs are joined up to this many keys
 
-    __slots__ = ("compacted", "counts", "keys", "pending")
+
+def _sorted_distinct(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One piece's keys sorted and made distinct (its counts summed): a piece is a chunk's
+    or a unit's, so this costs a piece's size."""
+    if len(keys) > 1 and not (keys[1:] > keys[:-1]).all():
+        if not (keys[1:] >= keys[:-1]).all():
+            order = np.argsort(keys, kind="stable")  # pieces come nearly in time order
+            keys, counts = keys[order], counts[order]
+        else:  # the sums go into a copy: the piece may be another partial's
+            counts = counts.copy()
+        keys, counts = _sum_repeats(keys, counts)
+    return keys, counts
+
+
+class _Level:
+    """Counts per (bucket, id) at one bucket width: sorted runs, folded when they grow.
+
+    Compact means ``keys`` is a list of runs, each sorted and distinct, the runs in order
+    and disjoint (every key of a run below every key of the next). Units are merged in
+    time order, so a unit's keys join as a new run once the few keys of the seconds it
+    shares with the run before are summed: a merge's temporaries are a unit's size, not
+    the union's (a million keys past ``MAX_KEYS``, 8 MiB an array, sorted in one piece
+    by every compaction of the parent before: its peak at 4 GiB). Pieces that overlap
+    more than the last run (inputs of the same span merged) are folded the long way.
+    """
+
+    __slots__ = ("compacted", "counts", "keys", "pending", "runs")
 
     def __init__(self) -> None:
-        self.keys: list[np.ndarray] = []  # sorted (bucket << _KEY_BITS | id) per piece
+        self.keys: list[np.ndarray] = []  # the runs, then the pieces not yet compacted
         self.counts: list[np.ndarray] = []
+        self.runs = 0  # how many of ``keys`` are compact runs
         self.pending = 0  # keys in pieces not yet compacted
         self.compacted = 0
 
@@ -203,24 +229,106 @@ class _Level:
         return self.pending > max(EXACT_KEYS // 2, 2 * self.compacted)
 
     def compact(self) -> int:
-        """Fold the pieces into one; the number of distinct keys.
-
-        The keys are summed as they are (no split into bucket and id and back), and
-        the pieces go before the sums are made: the parent compacts a million keys of
-        merged units at a time, and each array of them is 8 MiB.
-        """
-        if len(self.keys) > 1 or self.pending:
-            keys, counts = np.concatenate(self.keys), np.concatenate(self.counts)
-            self.keys, self.counts = [], []
-            if len(keys) > 1 and not (keys[1:] >= keys[:-1]).all():
-                order = np.argsort(keys, kind="stable")  # pieces come in time order
-                keys, counts = keys[order], counts[order]
-                del order
-            keys, counts = _sum_repeats(keys, counts)
-            uniq = keys
-            self.keys, self.counts = [uniq], [counts]
-            self.pending, self.compacted = 0, len(uniq)
+        """Fold the pending pieces into the runs; the number of distinct keys."""
+        if len(self.keys) == self.runs:
+            return self.compacted
+        rk, rc = self.keys[:self.runs], self.counts[:self.runs]
+        pk, pc_ = self.keys[self.runs:], self.counts[self.runs:]
+        self.keys, self.counts = rk, rc
+        while pk:
+            k, c = _sorted_distinct(pk.pop(0), pc_.pop(0))
+            if not len(k):
+                continue
+            if rk and k[0] <= rk[-1][-1]:  # shares keys with the last run's end
+                last_k, last_c = rk[-1], rc[-1]
+                if k[0] < last_k[0] and len(rk) > 1 and k[0] <= rk[-2][-1]:
+                    self._fold_all(pk, pc_, k, c)  # out of order: sort the whole
+                    return self.compacted
+                i = int(np.searchsorted(last_k, k[0]))
+                j = int(np.searchsorted(k, last_k[-1], side="right"))
+                tk, tc = _sorted_distinct(np.concatenate([last_k[i:], k[:j]]),
+                                          np.concatenate([last_c[i:], c[:j]]))
+                if i:
+                    rk[-1], rc[-1] = last_k[:i], last_c[:i]
+                else:
+                    rk.pop()
+                    rc.pop()
+                rk.append(tk)
+                rc.append(tc)
+                k, c = k[j:], c[j:]
+                if not len(k):
+                    continue
+            rk.append(k)
+            rc.append(c)
+        self._coalesce()
         return self.compacted
+
+    def _coalesce(self) -> None:
+        """Adjacent small runs joined (ordered already: no sort), so a unit's many chunk
+        pieces do not stay thousands of arrays; the counts brought up to date."""
+        keys: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        group: list[int] = []
+        size = 0
+
+        def flush() -> None:
+            if len(group) == 1:
+                keys.append(self.keys[group[0]])
+                counts.append(self.counts[group[0]])
+            elif group:
+                keys.append(np.concatenate([self.keys[g] for g in group]))
+                counts.append(np.concatenate([self.counts[g] for g in group]))
+            group.clear()
+
+        for n, k in enumerate(self.keys):
+            if group and size + len(k) > RUNS_COALESCE:
+                flush()
+                size = 0
+            group.append(n)
+            size += len(k)
+        flush()
+        self.keys, self.counts = keys, counts
+        self.runs = len(keys)
+        self.pending, self.compacted = 0, sum(len(k) for k in keys)
+
+    def _fold_all(self, pk: list[np.ndarray], pc_: list[np.ndarray],
+                  k: np.ndarray, c: np.ndarray) -> None:
+        """Every run and piece sorted as one (pieces out of time order)."""
+        keys = np.concatenate([*self.keys, k, *pk])
+        counts = np.concatenate([*self.counts, c, *pc_])
+        self.keys, self.counts = [], []
+        pk.clear()
+        pc_.clear()
+        del k, c
+        keys, counts = _sorted_distinct(keys, counts)
+        self.keys, self.counts = [keys], [counts]
+        self.runs, self.pending, self.compacted = 1, 0, len(keys)
+
+    def whole(self) -> tuple[np.ndarray, np.ndarray]:
+        """The compact keys and counts as one pair of arrays (kept so)."""
+        self.compact()
+        if not self.keys:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if len(self.keys) > 1:
+            keys, counts = np.concatenate(self.keys), np.concatenate(self.counts)
+            self.keys, self.counts, self.runs = [keys], [counts], 1
+        return self.keys[0], self.counts[0]
+
+    def buckets(self) -> tuple[int, int, int]:
+        """First and last bucket and how many distinct buckets the compact keys hold."""
+        self.compact()
+        first = last = None
+        n = 0
+        for k in self.keys:
+            if not len(k):
+                continue
+            b = k >> _KEY_BITS
+            n += 1 + int(np.count_nonzero(b[1:] != b[:-1]))
+            if last is not None and int(b[0]) == last:
+                n -= 1  # a bucket split between two runs
+            first = int(b[0]) if first is None else first
+            last = int(b[-1])
+        return (first if first is not None else 0), (last if last is not None else -1), n
 
 
 class _KeyCounts:
@@ -266,26 +374,26 @@ class _KeyCounts:
     def _coarsen(self, to: int | None = None) -> None:
         """The coarsest width, compacted, re-bucketed to ``to`` (at least once by
         ``COARSEN``) and then until it holds at most ``MAX_KEYS`` keys; the finer
-        widths hold more keys still, so they go."""
+        widths hold more keys still, so they go. Run by run: the temporaries are a
+        run's, and the runs' shared boundary buckets are summed as they join."""
         width = self.top
         level = self.levels.pop(width)
         self.levels.clear()
         level.compact()
-        keys = level.keys[0] if level.keys else np.zeros(0, np.int64)
-        counts = level.counts[0] if level.counts else np.zeros(0, np.int64)
-        del level
         target = to if to is not None else width * COARSEN
         while True:
             if target > width:
-                keys, counts = _rebucket(keys, counts, target // width)
-                width = target
-            if len(keys) <= MAX_KEYS:
+                kept = _Level()
+                while level.keys:
+                    keys, counts = level.keys.pop(0), level.counts.pop(0)
+                    kept.append(*_rebucket(keys, counts, target // width))
+                    del keys, counts
+                kept.compact()
+                level, width = kept, target
+            if level.compacted <= MAX_KEYS:
                 break
             target = width * COARSEN
-        kept = _Level()
-        kept.append(keys, counts)
-        kept.compact()
-        self.levels[width] = kept
+        self.levels[width] = level
 
     def add(self, ts: np.ndarray, ids: np.ndarray) -> None:
         """Count events at epoch ms ``ts`` (-1: no time) of ``ids`` (-1: none)."""
@@ -365,10 +473,7 @@ class _KeyCounts:
         cut into units or how the partials arrived."""
         self.compact()
         width = self.res_ms
-        level = self.levels[width]
-        if not level.keys:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        keys, counts = level.keys[0], level.counts[0]
+        keys, counts = self.levels[width].whole()
         return (keys >> _KEY_BITS) * width + width // 2, keys & _ID_MASK, counts
 
 
@@ -393,11 +498,10 @@ class _Floor:
         counts.compact()
         self.finest = max(self.finest, counts.res_ms)
         for width, level in counts.levels.items():
-            if level.keys and len(level.keys[0]):
-                buckets = level.keys[0] >> _KEY_BITS  # sorted
+            first, last, n = level.buckets()
+            if n:
                 self.spans.setdefault(width, []).append(
-                    (int(buckets[0]) * width, int(buckets[-1]) * width + width - 1,
-                     1 + int(np.count_nonzero(buckets[1:] != buckets[:-1]))))
+                    (first * width, last * width + width - 1, n))
         for width in sorted(self.spans):
             # a lower bound of the union's buckets: each span adds its own, less the
             # buckets it could share with the spans before it (those in the overlap)

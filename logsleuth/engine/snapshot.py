@@ -166,8 +166,7 @@ def _dump_counts(counts: Any, snap: Snapshot, at: str) -> dict[str, Any]:
     widths = sorted(counts.levels)
     for w in widths:
         level = counts.levels[w]
-        keys = level.keys[0] if level.keys else np.zeros(0, np.int64)
-        cnt = level.counts[0] if level.counts else np.zeros(0, np.int64)
+        keys, cnt = level.whole()  # compact runs, saved as one sorted array
         snap.tables[f"{at}.{w}"] = pa.table({"key": pa.array(keys, pa.int64()),
                                              "count": pa.array(cnt, pa.int64())})
     return {"widths": widths}

@@ -67,9 +67,9 @@ def coarsen_counts(counts: Any, fine_cut: int, coarse_cut: int,
 
     counts.compact()
     for width, level in counts.levels.items():
-        if not level.keys or not len(level.keys[0]):
+        keys, cnt = level.whole()
+        if not len(keys):
             continue
-        keys, cnt = level.keys[0], level.counts[0]
         ms = (keys >> _KEY_BITS) * width
         old = ms < fine_cut
         if not old.any():
@@ -78,7 +78,7 @@ def coarsen_counts(counts: Any, fine_cut: int, coarse_cut: int,
         moved = np.where(old, ms - ms % w + w // 2, ms) // width
         uniq, sums = _count_keys(moved, keys & _ID_MASK, cnt.astype(np.float64))
         level.keys, level.counts = [uniq], [sums.astype(np.int64)]
-        level.pending, level.compacted = 0, len(uniq)
+        level.runs, level.pending, level.compacted = 1, 0, len(uniq)
 
 
 def coarsen_levels(levels: Any, coarse_cut: int, ancient_cut: int | None = None) -> None:

@@ -340,3 +340,40 @@ def test_bulk_extraction_of_records_matched_without_the_number(tmp_path) -> None
     found = {f.rule: f for f in result.findings}
     assert found["netty-out-of-direct-memory"].count == n
     assert found["netty-out-of-direct-memory"].extracted == {}
+
+
+def test_level_runs_equal_a_counter_and_stay_ordered(monkeypatch) -> None:
+    """Pieces folded into sorted, disjoint runs: in time order they join as runs (the
+    shared boundary buckets summed), out of order they are sorted as one; either way the
+    counts are a plain Counter's, and the whole is one sorted distinct array."""
+    from logsleuth.engine import analysis as an
+
+    monkeypatch.setattr(an, "RUNS_COALESCE", 50)  # keep the runs apart at this size
+    rng = np.random.default_rng(11)
+    pieces = []
+    for start in range(0, 2_000, 200):  # units sharing their boundary buckets
+        b = np.sort(rng.integers(start, start + 210, 120))
+        k = b << _KEY_BITS | rng.integers(0, 9, 120)  # unsorted within a bucket
+        pieces.append((k, rng.integers(1, 5, 120)))
+    for order in (range(len(pieces)), [3, 0, 7, 1, 9, 2, 8, 4, 6, 5]):
+        level = an._Level()
+        want: Counter[int] = Counter()
+        for n, i in enumerate(order):
+            k, c = pieces[i]
+            level.append(k.copy(), c.copy())
+            for key, cnt in zip(k.tolist(), c.tolist(), strict=True):
+                want[key] += cnt
+            if n % 3 == 2:
+                level.compact()
+        n_keys = level.compact()
+        assert n_keys == len(want)
+        for a, b in zip(level.keys, level.keys[1:], strict=False):
+            assert a[-1] < b[0]  # runs ordered and disjoint
+        if order == range(len(pieces)):
+            assert len(level.keys) > 1  # joined as runs, not sorted as one
+        first, last, n_buckets = level.buckets()
+        assert (first, last) == (min(want) >> _KEY_BITS, max(want) >> _KEY_BITS)
+        assert n_buckets == len({key >> _KEY_BITS for key in want})
+        keys, counts = level.whole()
+        assert (np.diff(keys) > 0).all()
+        assert dict(zip(keys.tolist(), counts.tolist(), strict=True)) == want
