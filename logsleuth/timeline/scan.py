@@ -30,7 +30,7 @@ from logsleuth.timeline.bounds import ThinnedLines, bounded_series
 from logsleuth.timeline.ceilings import Ceiling, ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
 from logsleuth.timeline.incident import Incident, Onset, first_fatal
-from logsleuth.timeline.load import LoadExplanation, split_load
+from logsleuth.timeline.load import BesideLoad, LoadExplanation, split_load
 from logsleuth.timeline.resources import (
     SECONDARY,
     exhausted_at_onset,
@@ -181,12 +181,31 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
         own = metrics["origin"].astype(str) == "gauge" if "origin" in metrics.columns else True
         counts = metrics.loc[own & (metrics["unit"].astype(str) == "count"), "metric"]
         units = {k.metric: k.unit for k in leaks}
-        leaks, load = split_load(leaks, series, sorted(counts.astype(str).unique()),
-                                 (ev_ts, ev_ids, ev_counts, templates))
+        leaks, load, beside = split_load(leaks, series, sorted(counts.astype(str).unique()),
+                                         (ev_ts, ev_ids, ev_counts, templates))
         if load:
             result.tables["load"] = pa.Table.from_pylist([x.to_json() for x in load])
             _say_load(result, load, units)
+        if beside:
+            result.tables["beside_load"] = pa.Table.from_pylist([x.to_json() for x in beside])
+            _say_beside(result, beside, units)
     return leaks, metrics
+
+
+def _say_beside(result: Any, beside: Sequence[BesideLoad], units: Mapping[str, str]) -> None:
+    """A leak that a live count seemed to explain says why it was kept: a user who sees
+    the count rise with the memory learns which event adds memory beside it."""
+    from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
+
+    for x in beside:
+        unit = units.get(x.metric, "")
+        result.diagnostics.append(Diagnostic(
+            SourceLocation("<analysis>"), "growth-beside-load",
+            f"{x.metric} rises with '{x.by}', but " + " or ".join(f"'{e}'" for e in x.events)
+            + f" adds {x.amount:,.4g}{' ' + unit if unit else ''} per event beside it "
+            f"({x.share:.0%} of the growth"
+            + ("; tied: these counts cannot tell which" if len(x.events) > 1 else "")
+            + "): a leak, not load", level=DiagLevel.INFO))
 
 
 def _say_load(result: Any, load: Sequence[LoadExplanation], units: Mapping[str, str]) -> None:

@@ -124,6 +124,14 @@ BLIND_EXPECTATIONS = {
 # (case, check) -> what the analysis gives today instead of the truth (issue 15 items 1-5).
 # Identifiability of each, measured from the run's own evidence: test_identifiability.py.
 KNOWN_MISSES: dict[tuple[str, str], str] = {
+    ("ramp-leak-session-512", "leak"): (
+        "not identifiable from the counts: during the ramp the gauge is 4096 B per live "
+        "session (connected minus disconnected) plus 512 B per disconnect, which is the same "
+        "as 3584 B per live session plus 512 B per connect. The per-event attribution, blind "
+        "to the live count, names 'Client connected' at 940.9 B (decided: unique); the load "
+        "check keeps the leak and fits 507.4 B per event beside the live count (truth 512.0, "
+        "-0.9 %), tied between 'Client disconnected', 'Failed to publish offline presence' "
+        "and 'Client connected' (beside_load table, growth-beside-load diagnostic)"),
     ("pooled-jdk-256-bufferpool-swallowed", "leak"): (
         "not identifiable from this evidence: jvm_buffer_pool_direct_used leaks (ceiling 1 MiB "
         "reached at 05:22:54.919Z) but per_event is null. Disconnect counts per 1 s gauge "
@@ -308,13 +316,35 @@ def test_growth_that_live_sessions_explain_is_load(case: str) -> None:
             if d.code == "growth-is-load"}
     assert said == set(got), f"load rows {sorted(got)} but growth-is-load said for {said}"
     if t["leak"] is not None:
-        assert not got, f"a leak explained away as load: {got}"
+        # memory is never set aside; a live count may be load only where sessions ramp
+        # (amended after the first run of ramp-leak-session-512: its expectation said "no
+        # load row", but its sessions= counts really rise with the 150 joining subscribers)
+        memory = [r for r in got.values() if r["kind"] != "balance"]
+        assert not memory, f"a leak explained away as load: {memory}"
+        assert t["run"].get("ramp") or not got, f"a flat live count called load: {got}"
     elif t.get("cut", {}).get("kind") == "peak":
         # a memory gauge explained per live session: by a printed count gauge, or (where no
         # count is printed) by the live count an opened/closed pair of events implies
         byte_load = [r for r in got.values() if r["kind"] in ("gauge", "events")]
         assert byte_load, f"no gauge explained by a live count: {got}"
         assert byte_load[0]["per_unit"] == pytest.approx(t["run"]["session_buffer"], rel=0.01)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if truth(c)["leak"] is not None])
+def test_a_leak_beside_a_rising_live_count_is_measured_beside_it(case: str) -> None:
+    """A leak during a ramp of sessions: the memory rises with the live count, and the
+    growth per event beside what each live session holds is the leak, the truth's event
+    among the events it is tied to (the run's knob, within 1 %). Flat live counts: none."""
+    t = truth(case)
+    table = scanned(case).tables.get("beside_load")
+    rows = [] if table is None else table.to_pylist()
+    if not t["run"].get("ramp"):
+        assert not rows, rows
+        return
+    assert rows, "the memory's rise with the live count was not measured beside it"
+    row = rows[0]
+    assert any(e.startswith(t["leak"]["event_template_prefix"]) for e in row["events"]), row
+    assert row["amount"] == pytest.approx(t["leak"]["bytes_per_event"], rel=0.01), row
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if truth(c)["leak"] is not None])
