@@ -167,9 +167,9 @@ def by_events(metric: str, t: np.ndarray, v: np.ndarray, cum: Mapping[int, np.nd
 
 
 def grows_per_event(v: np.ndarray, live: np.ndarray, cum: Mapping[int, np.ndarray],
-                    ) -> list[tuple[int, float, float, float]]:
+                    ) -> list[tuple[int, float, float, float, float]]:
     """The events that add to ``v`` every time they happen, beside what each unit of the
-    live count holds: (event, amount per event, share of the growth, t), best evidence
+    live count holds: (event, amount per event, share of the growth, t, R²), best evidence
     first; empty when none does. Fitted as v = a * live + b * events + c, b clearly
     positive and material. Events whose counts span the same space tie (the opened and
     the closed event of the live count itself: a * (o - c) + b * c = (a - b) * (o - c) +
@@ -177,7 +177,7 @@ def grows_per_event(v: np.ndarray, live: np.ndarray, cum: Mapping[int, np.ndarra
     growth = float(v[-1] - v[0])
     if growth <= 0 or len(v) < MIN_SAMPLES + 2:
         return []
-    found: list[tuple[int, float, float, float]] = []
+    found: list[tuple[int, float, float, float, float]] = []
     for tid, x in cum.items():
         design = np.column_stack([live, x, np.ones_like(x)])
         coef, *_ = np.linalg.lstsq(design, v, rcond=None)
@@ -190,7 +190,7 @@ def grows_per_event(v: np.ndarray, live: np.ndarray, cum: Mapping[int, np.ndarra
         share = b * float(x[-1] - x[0]) / growth
         if var <= 0 or b / np.sqrt(var) < PER_EVENT_T or share < PER_EVENT_SHARE:
             continue
-        found.append((tid, b, share, b / float(np.sqrt(var))))
+        found.append((tid, b, share, b / float(np.sqrt(var)), float(1 - res.var() / v.var())))
     found.sort(key=lambda f: -f[3])
     return [f for f in found if f[3] >= found[0][3] * (1 - 1e-6)] if found else []
 
@@ -248,10 +248,11 @@ class BesideLoad:
     events: tuple[str, ...]  # tied when several: the counts cannot tell which one leaks
     amount: float
     share: float
+    r2: float  # of the joint fit (live count, event, intercept)
 
     def to_json(self) -> dict[str, object]:
         return {"metric": self.metric, "by": self.by, "events": list(self.events),
-                "amount": self.amount, "share": self.share}
+                "amount": self.amount, "share": self.share, "r2": self.r2}
 
 
 def _live(got: LoadExplanation, t: np.ndarray, cum: Mapping[int, np.ndarray],
@@ -312,5 +313,5 @@ def split_load(leaks: list[LeakEstimate], series: Series, count_gauges: list[str
         else:
             beside.append(BesideLoad(leak.metric, got.by,
                                      tuple(templates[e[0]] for e in extra),
-                                     extra[0][1], extra[0][2]))
+                                     extra[0][1], extra[0][2], extra[0][4]))
     return [k for k in leaks if k.metric not in load], list(load.values()), beside

@@ -25,7 +25,12 @@ from logsleuth.model import Severity
 from logsleuth.parsers.jstack_analysis import THREADS, thread_name_groups
 from logsleuth.parsers.metrics import METRICS_SCHEMA
 from logsleuth.timeline.anomalies import template_anomalies
-from logsleuth.timeline.attribution import Markers, NoAttribution, explain_increments
+from logsleuth.timeline.attribution import (
+    Markers,
+    NoAttribution,
+    PerEventAttribution,
+    explain_increments,
+)
 from logsleuth.timeline.bounds import ThinnedLines, bounded_series
 from logsleuth.timeline.ceilings import Ceiling, ceilings_for
 from logsleuth.timeline.gauges import DiscoveredGauge, discover_gauges
@@ -189,7 +194,27 @@ def find_leaks(result: Any, analysis: Any, limits: Mapping[str, float] | None = 
         if beside:
             result.tables["beside_load"] = pa.Table.from_pylist([x.to_json() for x in beside])
             _say_beside(result, beside, units)
+            leaks = [_per_event_beside(k, beside) for k in leaks]
     return leaks, metrics
+
+
+def _per_event_beside(leak: LeakEstimate, beside: Sequence[BesideLoad]) -> LeakEstimate:
+    """The amount per event of a leak that rises with a live count is the one fitted
+    beside the count: fitted alone, the event also carries what each live unit holds
+    (940.9 B per connect for 512 B per disconnect during a ramp of 4 KiB sessions). The
+    events tied beside the count are alternatives at the same amount, and ambiguous; the
+    event first named keeps its place when it is among them."""
+    per = leak.per_event
+    got = next((b for b in beside if b.metric == leak.metric), None)
+    if got is None or not isinstance(per, PerEventAttribution):
+        return leak
+    names = list(got.events)
+    first = per.template if per.template in names else names[0]
+    rest = tuple(n for n in names if n != first)
+    return leak.with_per_event(replace(
+        per, template=first, amount=got.amount, r2=got.r2, model="beside-load",
+        intercept=0.0, alternatives=rest, alternative_amounts=(got.amount,) * len(rest),
+        decided="ambiguous" if rest else "unique", separations=()))
 
 
 def _say_beside(result: Any, beside: Sequence[BesideLoad], units: Mapping[str, str]) -> None:
