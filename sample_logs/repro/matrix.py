@@ -132,6 +132,8 @@ RUNS = [
     # committed before the analysis ran on them.
     Run("ramp-leak-session-512", "unpooled", "netty", 512, "k", 1 << 20,
         session_buffer=4096, ramp=150, churners=2, rate=10.0, max_s=90.0),
+    Run("ramp-slow-leak-session-1024", "unpooled", "netty", 1024, "k", 2 << 20,
+        session_buffer=4096, ramp=30, churners=2, rate=10.0, max_s=150.0),
     Run("healthy-ramp-closed-4096", "unpooled", "netty", 256, "usedmax", 4 << 20, leak=False,
         event="closed", session_buffer=4096, ramp=150, churners=2, rate=10.0, max_s=115.0,
         peak_cut=True),

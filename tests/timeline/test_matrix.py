@@ -108,6 +108,15 @@ BLIND_EXPECTATIONS = {
         "load row, no growth-is-load); per_event on 'Client disconnected' within 1 % of the "
         "truth (512 B: the gauge minus what live sessions hold, per disconnect, from the "
         "server's own counters); onset = first OOM; ceiling 1 MiB; cause = the encoder NPE"),
+    "ramp-slow-leak-session-1024": (
+        "the NPE bug ON, 1024 B per 'Client disconnected' (~20/s), while only 30 extra "
+        "subscribers (4 KiB each) join over 60 s, stay 10 s and leave over 40 s: the live "
+        "count ('sessions=N') rises slowly and then flat and falls while the memory keeps "
+        "climbing, so the growth per live session is not stable; the 2 MiB ceiling is "
+        "reached around the ramp's way down (~100 s). A leak, not load (no memory gauge in "
+        "the load table); per_event on 'Client disconnected' within 1 % of the truth "
+        "(1024 B: the gauge minus what live sessions hold, per disconnect); onset = first "
+        "OOM; ceiling 2 MiB; cause = the encoder NPE"),
     "healthy-ramp-closed-4096": (
         "no leak, as healthy-ramp-session-4096 but worded 'Session opened: id=...' / 'Session "
         "closed: id=... after N ms' (no live count printed anywhere) and the gauge printed as "
