@@ -167,13 +167,16 @@ def by_events(metric: str, t: np.ndarray, v: np.ndarray, cum: Mapping[int, np.nd
 
 
 def grows_per_event(v: np.ndarray, live: np.ndarray, cum: Mapping[int, np.ndarray],
-                    ) -> list[tuple[int, float, float, float, float]]:
+                    material_live: bool = False) -> list[tuple[int, float, float, float, float]]:
     """The events that add to ``v`` every time they happen, beside what each unit of the
     live count holds: (event, amount per event, share of the growth, t, R²), best evidence
     first; empty when none does. Fitted as v = a * live + b * events + c, b clearly
     positive and material. Events whose counts span the same space tie (the opened and
     the closed event of the live count itself: a * (o - c) + b * c = (a - b) * (o - c) +
-    b * o), and are all returned: which of them leaks is not in these counts."""
+    b * o), and are all returned: which of them leaks is not in these counts. With
+    ``material_live`` the live count must matter too (its term as clearly non-zero, and
+    moving the gauge by that share of the growth): a leak whose live count barely moves
+    keeps the fit its events alone give."""
     growth = float(v[-1] - v[0])
     if growth <= 0 or len(v) < MIN_SAMPLES + 2:
         return []
@@ -185,10 +188,14 @@ def grows_per_event(v: np.ndarray, live: np.ndarray, cum: Mapping[int, np.ndarra
         gram = design.T @ design
         if np.linalg.matrix_rank(gram) < 3:
             continue  # the event is the live count (or constant) here: nothing beside it
-        var = float(res @ res) / (len(v) - 3) * np.linalg.inv(gram)[1, 1]
+        inv = np.linalg.inv(gram) * (float(res @ res) / (len(v) - 3))
+        var = float(inv[1, 1])
         b = float(coef[1])
         share = b * float(x[-1] - x[0]) / growth
         if var <= 0 or b / np.sqrt(var) < PER_EVENT_T or share < PER_EVENT_SHARE:
+            continue
+        if material_live and (inv[0, 0] <= 0 or abs(coef[0]) / np.sqrt(inv[0, 0]) < PER_EVENT_T
+                              or abs(coef[0]) * np.ptp(live) < PER_EVENT_SHARE * growth):
             continue
         found.append((tid, b, share, b / float(np.sqrt(var)), float(1 - res.var() / v.var())))
     found.sort(key=lambda f: -f[3])
@@ -267,6 +274,33 @@ def _live(got: LoadExplanation, t: np.ndarray, cum: Mapping[int, np.ndarray],
     return _asof(t, *counts[got.by])
 
 
+def _beside_moving_count(metric: str, t: np.ndarray, v: np.ndarray,
+                        cum: Mapping[int, np.ndarray],
+                        counts: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                        balances: Mapping[str, LoadExplanation],
+                        events: tuple[np.ndarray, np.ndarray, np.ndarray, list[str]],
+                        ) -> BesideLoad | None:
+    """A leak that no live count explains, during which one moves all the same (a slow
+    ramp of sessions): its growth per event, fitted beside that count where the count is
+    an exact balance of events (a printed count lags: it would bias both terms)."""
+    ev_ts, ev_ids, ev_counts, templates = events
+    best: BesideLoad | None = None
+    for name, (ct, cv) in counts.items():
+        bal = balances.get(name)
+        if bal is None:
+            inside = (ct >= t[0]) & (ct <= t[-1])
+            bal = by_event_balance(name, ct[inside], cv[inside], ev_ts, ev_ids,
+                                   ev_counts.astype(np.float64), templates)
+        if bal is None or bal.pair is None or not all(e in cum for e in bal.pair):
+            continue
+        live = cum[bal.pair[0]] - cum[bal.pair[1]]
+        extra = grows_per_event(v, live, cum, material_live=True)
+        if extra and (best is None or extra[0][4] > best.r2):
+            best = BesideLoad(metric, name, tuple(templates[e[0]] for e in extra),
+                              extra[0][1], extra[0][2], extra[0][4])
+    return best
+
+
 def split_load(leaks: list[LeakEstimate], series: Series, count_gauges: list[str],
                events: tuple[np.ndarray, np.ndarray, np.ndarray, list[str]],
                ) -> tuple[list[LeakEstimate], list[LoadExplanation], list[BesideLoad]]:
@@ -305,6 +339,9 @@ def split_load(leaks: list[LeakEstimate], series: Series, count_gauges: list[str
         if got is None:
             got = by_events(leak.metric, t, v, cum, templates)
         if got is None:
+            moved = _beside_moving_count(leak.metric, t, v, cum, counts, balances, events)
+            if moved is not None:
+                beside.append(moved)
             continue
         live, ok = _live(got, t, cum, counts, balances)
         extra = grows_per_event(v[ok], live[ok], {k: x[ok] for k, x in cum.items()})

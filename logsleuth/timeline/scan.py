@@ -211,10 +211,15 @@ def _per_event_beside(leak: LeakEstimate, beside: Sequence[BesideLoad]) -> LeakE
     names = list(got.events)
     first = per.template if per.template in names else names[0]
     rest = tuple(n for n in names if n != first)
+    # an exception logged in the same millisecond as the named event's records told it
+    # apart: evidence a live count does not confound, so it keeps its decision
+    kept = per.decided == "co-occurrence" and per.template == first
     return leak.with_per_event(replace(
         per, template=first, amount=got.amount, r2=got.r2, model="beside-load",
-        intercept=0.0, alternatives=rest, alternative_amounts=(got.amount,) * len(rest),
-        decided="ambiguous" if rest else "unique", separations=()))
+        intercept=0.0, alternatives=per.alternatives if kept else rest,
+        alternative_amounts=per.alternative_amounts if kept else (got.amount,) * len(rest),
+        decided="co-occurrence" if kept else "ambiguous" if rest else "unique",
+        separations=per.separations if kept else ()))
 
 
 def _say_beside(result: Any, beside: Sequence[BesideLoad], units: Mapping[str, str]) -> None:
