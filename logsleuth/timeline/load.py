@@ -256,10 +256,12 @@ class BesideLoad:
     amount: float
     share: float
     r2: float  # of the joint fit (live count, event, intercept)
+    decided: str | None = None  # "co-occurrence" when an exception named one of the tied
 
     def to_json(self) -> dict[str, object]:
         return {"metric": self.metric, "by": self.by, "events": list(self.events),
-                "amount": self.amount, "share": self.share, "r2": self.r2}
+                "amount": self.amount, "share": self.share, "r2": self.r2,
+                "decided": self.decided}
 
 
 def _live(got: LoadExplanation, t: np.ndarray, cum: Mapping[int, np.ndarray],

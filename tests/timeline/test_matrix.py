@@ -133,16 +133,6 @@ BLIND_EXPECTATIONS = {
 # (case, check) -> what the analysis gives today instead of the truth (issue 15 items 1-5).
 # Identifiability of each, measured from the run's own evidence: test_identifiability.py.
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("ramp-leak-session-512", "leak"): (
-        "not identifiable from the counts: during the ramp the gauge is 4096 B per live "
-        "session (connected minus disconnected) plus 512 B per disconnect, which is the same "
-        "as 3584 B per live session plus 512 B per connect. Fitted alone (blind to the live "
-        "count) the attribution named 'Client connected' at 940.9 B, decided: unique; the load "
-        "check keeps the leak, fits 507.4 B per event beside the live count (truth 512.0, "
-        "-0.9 %) and per_event says so: 507.4 B per 'Client connected', decided: ambiguous, "
-        "'Client disconnected' and 'Failed to publish offline presence' tied at the same "
-        "amount (beside_load table, growth-beside-load diagnostic). Only the NPE records' "
-        "timing could name the disconnect, and nothing uses it beside a live count yet"),
     ("pooled-jdk-256-bufferpool-swallowed", "leak"): (
         "not identifiable from this evidence: jvm_buffer_pool_direct_used leaks (ceiling 1 MiB "
         "reached at 05:22:54.919Z) but per_event is null. Disconnect counts per 1 s gauge "
