@@ -19,13 +19,13 @@ report can send the reader to the dump that exists.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from logsleuth.engine.applog import ChunkBatch
+from logsleuth.engine.evidence import TablePartsCollector
 from logsleuth.model import EvidenceResult, Kind
 
 # a unified-logging line whose tags start with gc ([0.364s][info][gc] / [gc,heap ])
@@ -64,22 +64,11 @@ def jvm_start_bounds(lines: list[tuple[str, int | None, int | None]]) -> tuple[i
     return round(lo), round(hi if hi is not None and hi >= lo else lo)
 
 
-class ConsoleJvmCollector:
+class ConsoleJvmCollector(TablePartsCollector):
     """Unified GC lines and heap-dump notices inside app-log records (a console)."""
 
     name = "jvmconsole"
     needles = (_NEEDLE, _DUMP_NEEDLE)
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.parts: dict[str, list[pa.Table]] = {}
-        self._tz = config.get("default_tz")
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"parts": self.parts}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.parts = state["parts"]
-        self._tz = None
 
     def consume(self, cb: ChunkBatch) -> list[tuple[Kind, EvidenceResult]]:
         shared = cb.rows_with(self.needles)
@@ -143,20 +132,5 @@ class ConsoleJvmCollector:
                 table = table.set_column(at, table.schema.field(at), mapped.cast(
                     table.schema.field(at).type))
             result.tables[name] = table
-            self.parts.setdefault(name, []).append(table)
+            self.keep(name, table)
         return result
-
-    def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None:
-        return None
-
-    def merge(self, other: ConsoleJvmCollector) -> None:
-        for name, tables in other.parts.items():
-            self.parts.setdefault(name, []).extend(tables)
-
-    def shift_lines(self, path: str, delta: int) -> None:
-        from logsleuth.engine.evidence import _shift
-
-        self.parts = {k: _shift(v, path, delta) for k, v in self.parts.items()}
-
-    def tables(self) -> dict[str, list[pa.Table]]:
-        return self.parts

@@ -209,10 +209,9 @@ def _placed(table: pa.Table, before: int | None, after: int | None) -> pa.Table:
     return table.set_column(at, field, placed)
 
 
-class EmbeddedDumpCollector:
-    """kill -3 thread dumps inside console logs, parsed as thread-dump evidence."""
-
-    name = "dumps"
+class TablePartsCollector:
+    """What a collector of evidence found inside records keeps: tables per name, merged by
+    concatenation, shifted when a unit's line numbers move (shared plumbing only)."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.parts: dict[str, list[pa.Table]] = {}
@@ -224,6 +223,28 @@ class EmbeddedDumpCollector:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.parts = state["parts"]
         self._tz = None
+
+    def keep(self, name: str, table: pa.Table) -> None:
+        self.parts.setdefault(name, []).append(table)
+
+    def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None:
+        return None
+
+    def merge(self, other: TablePartsCollector) -> None:
+        for name, tables in other.parts.items():
+            self.parts.setdefault(name, []).extend(tables)
+
+    def shift_lines(self, path: str, delta: int) -> None:
+        self.parts = {k: _shift(v, path, delta) for k, v in self.parts.items()}
+
+    def tables(self) -> dict[str, list[pa.Table]]:
+        return self.parts
+
+
+class EmbeddedDumpCollector(TablePartsCollector):
+    """kill -3 thread dumps inside console logs, parsed as thread-dump evidence."""
+
+    name = "dumps"
 
     needles = ("Full thread dump",)
 
@@ -255,19 +276,6 @@ class EmbeddedDumpCollector:
                 for name, table in result.tables.items():
                     table = _placed(table, *around)
                     result.tables[name] = table
-                    self.parts.setdefault(name, []).append(table)
+                    self.keep(name, table)
                 out.append((Kind.THREAD_DUMP, result))
         return out
-
-    def consume_evidence(self, kind: Kind, result: EvidenceResult) -> None:
-        return None
-
-    def merge(self, other: EmbeddedDumpCollector) -> None:
-        for name, tables in other.parts.items():
-            self.parts.setdefault(name, []).extend(tables)
-
-    def shift_lines(self, path: str, delta: int) -> None:
-        self.parts = {k: _shift(v, path, delta) for k, v in self.parts.items()}
-
-    def tables(self) -> dict[str, list[pa.Table]]:
-        return self.parts

@@ -309,6 +309,8 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
     static final AtomicLong RARE_EVENTS = new AtomicLong();
     private static final java.util.List<ByteBuf> TIMED_OUT = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     static final int SESSION_BUFFER_BYTES = Integer.getInteger("push.sessionBufferBytes", 0);
+    /** Bytes the live sessions' staging buffers hold now (truth file only, with a session buffer). */
+    static final AtomicLong SESSION_HELD = new AtomicLong();
     /** The leaking event's count and the bytes it lost, as the truth file records them. */
     static long leakEvents() {
         return RARE_LEAK_BYTES > 0 ? RARE_EVENTS.get() : DISCONNECTS.get();
@@ -357,6 +359,7 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
             }
             if (SESSION_BUFFER_BYTES > 0) {
                 s.staging = ctx.alloc().directBuffer(SESSION_BUFFER_BYTES, SESSION_BUFFER_BYTES);
+                SESSION_HELD.addAndGet(SESSION_BUFFER_BYTES);
             }
             if (RARE_LEAK_BYTES > 0 && ThreadLocalRandom.current().nextDouble(100.0) < RARE_LEAK_PERCENT) {
                 // BUG: the pending-auth buffer of a timed-out handshake is parked and never freed
@@ -395,6 +398,7 @@ final class PushHandler extends SimpleChannelInboundHandler<Object> {
             if (staging != null) {
                 s.staging = null;
                 staging.release();
+                SESSION_HELD.addAndGet(-SESSION_BUFFER_BYTES);
             }
             if (REQUEST_STYLE) {
                 LOG.info("Request completed uri=/ws status=101 durationMs={} bytesOut={}",
@@ -520,8 +524,9 @@ final class DirectMemoryMonitor extends Thread {
             long jdkCapacity = pool == null ? -1 : pool.getTotalCapacity();
             long used = counter != null ? nettyUsed : jdkUsed;
             if (truth != null) {
-                truth.printf("%d,%d,%d,%d,%d,%d%n", System.currentTimeMillis(), PushHandler.leakEvents(),
-                        PushHandler.leakedBytes(), nettyUsed, jdkUsed, jdkCount);
+                truth.printf("%d,%d,%d,%d,%d,%d%s%n", System.currentTimeMillis(), PushHandler.leakEvents(),
+                        PushHandler.leakedBytes(), nettyUsed, jdkUsed, jdkCount,
+                        PushHandler.SESSION_BUFFER_BYTES > 0 ? "," + PushHandler.SESSION_HELD.get() : "");
                 truth.flush();
             }
             switch (style) {
@@ -578,7 +583,8 @@ final class DirectMemoryMonitor extends Thread {
             w.printf("# packet_size=%d max_direct_memory=%d leak_on_disconnect=%s%s%n", PacketEncoder.PACKET_SIZE, max,
                     System.getProperty("push.bug.leakOnDisconnect", "true"),
                     PushHandler.RARE_LEAK_BYTES > 0 ? " event_leak_bytes=" + PushHandler.RARE_LEAK_BYTES + " event=handshake-timeout" : "");
-            w.println("epoch_ms,disconnects,leaked_bytes,netty_counter,jdk_direct_used,jdk_direct_count");
+            w.println("epoch_ms,disconnects,leaked_bytes,netty_counter,jdk_direct_used,jdk_direct_count"
+                    + (PushHandler.SESSION_BUFFER_BYTES > 0 ? ",session_held" : ""));
             return w;
         } catch (IOException e) {
             LOG.error("Cannot write truth file {}", path, e);

@@ -156,10 +156,12 @@ def server_ticks(csv: Path) -> list[dict[str, object]]:
             meta = dict(kv.split("=", 1) for kv in line[1:].split())
             segments.append({"meta": meta, "rows": []})
         elif line and line[0].isdigit():
-            ms, disc, leaked, netty, jdk, count = (int(x) for x in line.split(","))
+            ms, disc, leaked, netty, jdk, count, *held = (int(x) for x in line.split(","))
             segments[-1]["rows"].append(  # type: ignore[attr-defined]
                 {"ms": ms, "disconnects": disc, "leaked_bytes": leaked, "netty_counter": netty,
-                 "jdk_direct_used": jdk, "jdk_direct_count": count})
+                 "jdk_direct_used": jdk, "jdk_direct_count": count,
+                 # what live sessions' staging buffers held then (-Dpush.sessionBufferBytes)
+                 "session_held": held[0] if held else 0})
     return segments
 
 
@@ -171,7 +173,9 @@ def server_leak(segments: list[dict[str, object]], before_ms: int | None) -> dic
     warm-up); a restart contributes each JVM's ticks with their own intercept. Unpooled
     buffers give exactly the packet size; the pooled allocator's pages and chunks cost a
     little more per leaked buffer, and that is what exhausts memory, so the slope is the
-    truth and the packet size is reported beside it.
+    truth and the packet size is reported beside it. What live sessions hold at a tick
+    (``session_held``, released when they close) is taken off the gauge first: it follows
+    concurrency, and the leak is what stays once every session has closed.
     """
     sxx = sxy = 0.0
     fits = []
@@ -183,7 +187,7 @@ def server_leak(segments: list[dict[str, object]], before_ms: int | None) -> dic
         last = rows[-1]
         gauge = "netty_counter" if last["netty_counter"] >= 0 else "jdk_direct_used"
         xs = [float(r["disconnects"]) for r in rows]
-        ys = [float(r[gauge]) for r in rows]
+        ys = [float(r[gauge]) - float(r["session_held"]) for r in rows]
         mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
         seg_xx = sum((x - mx) ** 2 for x in xs)
         seg_xy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
@@ -321,7 +325,8 @@ def cut_case(src: Path, dest: Path, fraction: float, truth_csv: Path,
     return truth
 
 
-def peak_cut_case(src: Path, dest: Path, truth_csv: Path, zone_name: str) -> dict[str, object]:
+def peak_cut_case(src: Path, dest: Path, truth_csv: Path, zone_name: str,
+                  layout: str = "default", event: str = "session") -> dict[str, object]:
     """A run without a leak, its evidence cut at the top of its climb: the first server tick
     at which netty's counter is within 1 % of the run's maximum. What was held then is
     released later, but the cut evidence does not show the release (see ``_cut_files``)."""
@@ -330,7 +335,7 @@ def peak_cut_case(src: Path, dest: Path, truth_csv: Path, zone_name: str) -> dic
     at = next(r for r in ticks if int(r["netty_counter"]) >= 0.99 * top)
     cut_ms = int(at["ms"])
     _cut_files(src, dest, cut_ms, ZoneInfo(zone_name))
-    truth = case_truth(dest, truth_csv, zone_name)
+    truth = case_truth(dest, truth_csv, zone_name, layout, event)
     assert truth["onset"] is None and truth["leak"] is None, "peak cut is for a run without a leak"
     last = ticks[-1]
     truth["cut"] = {"at_utc": iso(cut_ms), "kind": "peak", "source_case": src.name,
