@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
 import sys
+import threading
 import traceback
 
 import typer
@@ -96,4 +99,28 @@ def main() -> None:
     # the result) for 0.2 s after each scan. Frozen objects are skipped; atexit
     # handlers and finalizers (temporary directories) still run.
     gc.freeze()
-    sys.exit(code)
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    """Leave without the interpreter's teardown once the command's work is done.
+
+    Tearing down ~900 modules and the objects they hold took 0.06-0.09 s of wall
+    after each scan's output was written (256 MiB incident, paired runs: 0.085 s
+    median from ``main``'s return to the process's end, 0.026 s with this). atexit
+    handlers (and so ``weakref.finalize``: temporary directories) run first and the
+    standard streams are flushed; what only ``__del__`` at teardown would do is
+    skipped. Threads that are not daemons, a stream that cannot be flushed or an
+    interpreter without ``atexit._run_exitfuncs`` take the ordinary exit.
+    """
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    if run_exitfuncs is None or any(not t.daemon for t in threading.enumerate()
+                                    if t is not threading.main_thread()):
+        sys.exit(code)
+    run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: the ordinary exit reports it
+        sys.exit(code)
+    os._exit(int(code))

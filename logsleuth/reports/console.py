@@ -6,10 +6,6 @@ import contextlib
 import io
 from collections.abc import Callable, Iterator
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
 from logsleuth.reports.clock import DisplayZone, display_zone
 from logsleuth.result import ScanResult
 
@@ -19,6 +15,10 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     if not enabled:
         yield None
         return
+    # rich only where a terminal shows it: ``--format json`` and pipes never load it
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn("scanning"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("scan", total=None)
@@ -37,6 +37,9 @@ def summary(result: ScanResult, zone: DisplayZone | None = None) -> str:
     """What was read and what it holds, as plain text (no colour when not a tty).
 
     Instants show in ``zone`` (default: the evidence's own), stated once on top."""
+    from rich.console import Console  # only the text summary needs rich
+    from rich.table import Table
+
     from logsleuth.reports.narrative import incident_paragraph, unread_warning
 
     zone = zone or display_zone(result)
