@@ -76,9 +76,12 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Slope and R² of y on x with an intercept (0, 0 when x or y does not move)."""
     if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return 0.0, 0.0
-    slope, icept = np.polyfit(x, y, 1)
-    res = y - (slope * x + icept)
-    return float(slope), float(1.0 - res.var() / y.var())
+    # the closed form, not np.polyfit: the load checks fit hundreds of event pairs per
+    # scan, and polyfit's SVD made them most of the analysis' time
+    dx, dy = x - x.mean(), y - y.mean()
+    slope = float(dx @ dy) / float(dx @ dx)
+    res = dy - slope * dx
+    return slope, float(1.0 - float(res @ res) / float(dy @ dy))
 
 
 def _asof(t: np.ndarray, ct: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,21 +125,40 @@ def by_count_gauge(metric: str, t: np.ndarray, v: np.ndarray,
     return best
 
 
-def _cumulative(t: np.ndarray, ev_ts: np.ndarray, ev_ids: np.ndarray,
-                ev_counts: np.ndarray) -> dict[int, np.ndarray]:
+class EventIndex:
+    """The events of a scan, each template's instants sorted and counted up once: every
+    leak's regime asks for the same few templates, and selecting them from every
+    (second, template) row per question was most of the load checks' time."""
+
+    def __init__(self, ev_ts: np.ndarray, ev_ids: np.ndarray, weights: np.ndarray) -> None:
+        self.ts, self.ids, self.weights = ev_ts, ev_ids, weights
+        self._runs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def top(self, lo: int, hi: int) -> np.ndarray:
+        """The most frequent templates between ``lo`` and ``hi``, most frequent first
+        (ties: the smaller id first)."""
+        inside = (self.ts >= lo) & (self.ts <= hi)
+        if not inside.any():
+            return np.zeros(0, np.int64)
+        n = np.bincount(self.ids[inside].astype(np.int64))
+        order = np.argsort(-n, kind="stable")
+        return order[n[order] > 0][:TOP_EVENTS]
+
+    def counted(self, tid: int, t: np.ndarray) -> np.ndarray:
+        """How many ``tid`` events happened up to each instant of ``t``."""
+        if tid not in self._runs:
+            sel = self.ids == tid
+            ets, w = self.ts[sel], self.weights[sel]
+            order = np.argsort(ets, kind="stable")
+            self._runs[tid] = ets[order], np.cumsum(w[order])
+        ets, running = self._runs[tid]
+        idx = np.searchsorted(ets, t, side="right") - 1
+        return np.where(idx >= 0, running[np.maximum(idx, 0)], 0).astype(np.float64)
+
+
+def _cumulative(t: np.ndarray, index: EventIndex) -> dict[int, np.ndarray]:
     """Each of the regime's most frequent events, counted up to each sample time."""
-    inside = (ev_ts >= t[0]) & (ev_ts <= t[-1])
-    ids, n = np.unique(ev_ids[inside], return_counts=True)
-    top = ids[np.argsort(-n, kind="stable")[:TOP_EVENTS]]
-    cum: dict[int, np.ndarray] = {}
-    for tid in top:
-        sel = ev_ids == tid
-        ets, w = ev_ts[sel], ev_counts[sel]
-        order = np.argsort(ets, kind="stable")
-        running = np.cumsum(w[order])
-        idx = np.searchsorted(ets[order], t, side="right") - 1
-        cum[int(tid)] = np.where(idx >= 0, running[np.maximum(idx, 0)], 0).astype(np.float64)
-    return cum
+    return {int(tid): index.counted(int(tid), t) for tid in index.top(t[0], t[-1])}
 
 
 def by_events(metric: str, t: np.ndarray, v: np.ndarray, cum: Mapping[int, np.ndarray],
@@ -207,15 +229,14 @@ def _one_for_one(x: np.ndarray, v: np.ndarray, bar: float) -> bool:
     return abs(per - 1.0) <= BALANCE and _as_well(r2, bar)
 
 
-def by_event_balance(metric: str, t: np.ndarray, v: np.ndarray, ev_ts: np.ndarray,
-                     ev_ids: np.ndarray, ev_counts: np.ndarray,
+def by_event_balance(metric: str, t: np.ndarray, v: np.ndarray, index: EventIndex,
                      templates: list[str]) -> LoadExplanation | None:
     """The pair of events whose balance (first minus second, counted up to each sample)
     the count ``v`` follows one for one, at least as well as the clock; None when none."""
     if len(v) < MIN_SAMPLES:
         return None
     r2_time = _ols((t - t[0]).astype(np.float64), v)[1]
-    cum = _cumulative(t, ev_ts, ev_ids, ev_counts)
+    cum = _cumulative(t, index)
     # A count that one event moves one for one by itself (a rare second event aside) is
     # not a balance: it rises per event and never falls, which is a leak.
     alone = {a for a, x in cum.items() if _one_for_one(x, v, r2_time)}
@@ -280,19 +301,16 @@ def _beside_moving_count(metric: str, t: np.ndarray, v: np.ndarray,
                         cum: Mapping[int, np.ndarray],
                         counts: Mapping[str, tuple[np.ndarray, np.ndarray]],
                         balances: Mapping[str, LoadExplanation],
-                        events: tuple[np.ndarray, np.ndarray, np.ndarray, list[str]],
-                        ) -> BesideLoad | None:
+                        index: EventIndex, templates: list[str]) -> BesideLoad | None:
     """A leak that no live count explains, during which one moves all the same (a slow
     ramp of sessions): its growth per event, fitted beside that count where the count is
     an exact balance of events (a printed count lags: it would bias both terms)."""
-    ev_ts, ev_ids, ev_counts, templates = events
     best: BesideLoad | None = None
     for name, (ct, cv) in counts.items():
         bal = balances.get(name)
         if bal is None:
             inside = (ct >= t[0]) & (ct <= t[-1])
-            bal = by_event_balance(name, ct[inside], cv[inside], ev_ts, ev_ids,
-                                   ev_counts.astype(np.float64), templates)
+            bal = by_event_balance(name, ct[inside], cv[inside], index, templates)
         if bal is None or bal.pair is None or not all(e in cum for e in bal.pair):
             continue
         live = cum[bal.pair[0]] - cum[bal.pair[1]]
@@ -311,12 +329,12 @@ def split_load(leaks: list[LeakEstimate], series: Series, count_gauges: list[str
     A count gauge explains other gauges only when it is no leak itself (or its own growth
     is a balance of events): memory that follows a leaking thread count is that leak."""
     ev_ts, ev_ids, ev_counts, templates = events
-    weights = ev_counts.astype(np.float64)
+    index = EventIndex(ev_ts, ev_ids, ev_counts.astype(np.float64))
     load: dict[str, LoadExplanation] = {}
     for leak in leaks:
         if leak.unit == "count":
             t, v = _regime(leak, series)
-            got = by_event_balance(leak.metric, t, v, ev_ts, ev_ids, weights, templates)
+            got = by_event_balance(leak.metric, t, v, index, templates)
             if got is not None:
                 load[leak.metric] = got
     balances = dict(load)
@@ -334,14 +352,15 @@ def split_load(leaks: list[LeakEstimate], series: Series, count_gauges: list[str
         t, v = _regime(leak, series)
         if len(v) < MIN_SAMPLES:
             continue
-        cum = _cumulative(t, ev_ts, ev_ids, weights)
+        cum = _cumulative(t, index)
         per = leak.per_event
         got = by_count_gauge(leak.metric, t, v, counts,
                              per.r2 if isinstance(per, PerEventAttribution) else None)
         if got is None:
             got = by_events(leak.metric, t, v, cum, templates)
         if got is None:
-            moved = _beside_moving_count(leak.metric, t, v, cum, counts, balances, events)
+            moved = _beside_moving_count(leak.metric, t, v, cum, counts, balances, index,
+                                         templates)
             if moved is not None:
                 beside.append(moved)
             continue

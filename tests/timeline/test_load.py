@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from logsleuth.timeline.load import by_count_gauge, by_event_balance
+from logsleuth.timeline.load import EventIndex, by_count_gauge, by_event_balance
 
 RNG = np.random.default_rng(7)
 
@@ -52,7 +52,8 @@ def test_a_live_count_that_is_opened_minus_closed_is_load() -> None:
     t, _, opened, closed = _sessions()
     live = np.cumsum(opened) - np.cumsum(closed) + 5.0
     ts, ids, counts = _events(t, opened, closed)
-    got = by_event_balance("sessions", t, live, ts, ids, counts, ["opened", "closed"])
+    got = by_event_balance("sessions", t, live, EventIndex(ts, ids, counts),
+                           ["opened", "closed"])
     assert got is not None and got.by == "opened - closed" and abs(got.per_unit - 1) < 0.01
 
 
@@ -60,7 +61,8 @@ def test_a_count_that_never_falls_on_a_close_is_not_a_balance() -> None:
     t, _, opened, closed = _sessions()
     leaked = np.cumsum(opened).astype(np.float64)  # closed sessions stay registered
     ts, ids, counts = _events(t, opened, closed)
-    assert by_event_balance("sessions", t, leaked, ts, ids, counts, ["opened", "closed"]) is None
+    assert by_event_balance("sessions", t, leaked, EventIndex(ts, ids, counts),
+                            ["opened", "closed"]) is None
 
 
 def test_a_count_one_event_moves_alone_is_not_a_balance_with_a_rare_event() -> None:
@@ -70,4 +72,5 @@ def test_a_count_one_event_moves_alone_is_not_a_balance_with_a_rare_event() -> N
     beats = (np.arange(len(t)) % 10 == 0).astype(np.int64)
     count = np.cumsum(opened).astype(np.float64)
     ts, ids, counts = _events(t, opened, beats)
-    assert by_event_balance("buffers", t, count, ts, ids, counts, ["request", "beat"]) is None
+    assert by_event_balance("buffers", t, count, EventIndex(ts, ids, counts),
+                            ["request", "beat"]) is None
