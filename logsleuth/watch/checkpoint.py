@@ -32,7 +32,9 @@ from logsleuth.errors import DiagLevel, Diagnostic, SourceLocation
 from logsleuth.model import Kind
 from logsleuth.watch.follow import Chunk
 
-STATE_VERSION = 2  # 1: offsets only (the analysis was rebuilt by reading again)
+STATE_VERSION = 3  # 1: offsets only (the analysis was rebuilt by reading again)
+# 3: the jvmconsole collector (GC lines and heap-dump notices inside a console's records);
+# a state without it cannot continue: that collector would have missed what was read
 
 
 # -- the file ------------------------------------------------------------------------

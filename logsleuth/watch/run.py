@@ -136,7 +136,12 @@ class Watcher:
         if meta["context"] != self.context:  # the zone or JVM start read when it began
             self.context = meta["context"]  # (the files that told them may be gone now)
             self.analysis = self._analysis(self.context)
-        load_analysis(self.analysis, snap)
+        try:
+            load_analysis(self.analysis, snap)
+        except (KeyError, ValueError) as err:  # e.g. collectors of another version
+            raise PatternError.at(path, "bad-state",
+                                  f"the saved analysis does not fit this version ({err}); "
+                                  "remove it to start afresh") from None
         return True
 
     def checkpoint(self) -> None:

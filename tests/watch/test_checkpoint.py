@@ -181,6 +181,32 @@ def test_state_is_compact_and_refuses_other_options(tmp_path: Path) -> None:
         _watcher(root, state).restore()
 
 
+def test_a_state_from_another_version_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A state written before a collector existed (here: saved without jvmconsole, as
+    before session 9) cannot continue, since that collector missed what was read: a
+    one-line bad-state error naming the file, not a traceback."""
+    from logsleuth.watch.checkpoint import write_state
+
+    root, state = tmp_path / "logs", tmp_path / "watch.state"
+    root.mkdir()
+    w = _watcher(root, state)
+    _feed(w, root, _files(), range(1))
+    w.checkpoint()
+    snap = read_state(str(state))
+    lists = [k for k, v in snap.meta.items() if k.endswith(".names") and "jvmconsole" in v]
+    assert lists, "no saved collector list names jvmconsole"
+    for k in lists:
+        snap.meta[k] = [n for n in snap.meta[k] if n != "jvmconsole"]
+    write_state(str(state), snap)
+    with pytest.raises(PatternError, match="does not fit this version") as err:
+        _watcher(root, state).restore()
+    assert str(state) in str(err.value) and "\n" not in str(err.value).strip()
+    snap.meta["version"] = STATE_VERSION - 1
+    write_state(str(state), snap)
+    with pytest.raises(PatternError, match=f"version {STATE_VERSION - 1} is not"):
+        _watcher(root, state).restore()
+
+
 def test_restart_keeps_the_zone_read_when_it_began(tmp_path: Path) -> None:
     """The zone inferred from a GC log's offsets stays the state's after the GC log is
     gone (rotated away): the records read after the restart are on the same clock."""
