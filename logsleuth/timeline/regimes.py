@@ -95,23 +95,22 @@ def _releases(v: np.ndarray) -> list[int]:
     return out
 
 
-def tolerance(v: np.ndarray) -> tuple[float, float]:
+def tolerance(v: np.ndarray) -> float:
     """How near the ceiling counts as reaching it: within one of the gauge's typical
     rises between samples. A monitor printing whole KiB stops a rounding short of the
     limit; a pooled allocator grows a chunk at a time: when one more rise would pass
     the ceiling, the next allocation fails."""
     steps = np.diff(v)
     up = steps[steps > 0]
-    return 0.0, float(np.median(up)) if len(up) else 0.0
+    return float(np.median(up)) if len(up) else 0.0
 
 
-def _reached(t: np.ndarray, v: np.ndarray, ceiling: float | None, tol: tuple[float, float],
+def _reached(t: np.ndarray, v: np.ndarray, ceiling: float | None, step: float,
              error_t: np.ndarray) -> int | None:
     """First bin index at the ceiling (within its rounding, or one rise of it), or None."""
     if ceiling is None or ceiling <= 0:
         return None
-    quantum, step = tol
-    hit = np.flatnonzero((v >= ceiling - quantum) | ((v + step > ceiling) & (step > 0)))
+    hit = np.flatnonzero((v >= ceiling) | ((v + step > ceiling) & (step > 0)))
     first = int(hit[0]) if len(hit) else None
     if len(error_t):
         # a failure message says the ceiling was hit then, at the level the gauge holds:
@@ -157,7 +156,7 @@ def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
     """Regimes of a gauge sampled at ``t`` (epoch ms, sorted) with values ``v``."""
     error_t = np.zeros(0, np.int64) if error_t is None else np.sort(error_t)
     width = bin_width(t)
-    tol = tolerance(v)
+    rise = tolerance(v)
     tb, vb = resample(t, v, width)
     regimes: list[Regime] = []
     rel = _releases(vb)
@@ -184,7 +183,7 @@ def segment(t: np.ndarray, v: np.ndarray, *, ceiling: float | None = None,
         if len(st) == 0:
             continue
         errs = error_t[(error_t >= st[0]) & (error_t <= (tb[b] if b < len(tb) else np.inf))]
-        k = _reached(st, sv, ceiling, tol, errs)
+        k = _reached(st, sv, ceiling, rise, errs)
         if k is not None and reached_ms is None:
             reached_ms = int(st[k])
         end = len(st) - 1 if k is None else k

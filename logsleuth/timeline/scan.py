@@ -206,7 +206,7 @@ def _told_apart(got: BesideLoad, templates: Sequence[str], ev_ts: np.ndarray,
     same millisecond as one event's records (at least COOCCUR of its instances) far more
     often than with each other's (McNemar at 1 %). An exception's own message record is
     the cause logged, not the event. Tied as before when nothing tells them apart."""
-    from logsleuth.timeline.attribution import COOCCUR, Z_1PCT, _same_ms
+    from logsleuth.timeline.attribution import cooccurring
 
     if len(got.events) < 2 or markers is None or markers.ts is None or markers.keys is None:
         return got
@@ -222,15 +222,9 @@ def _told_apart(got: BesideLoad, templates: Sequence[str], ev_ts: np.ndarray,
         marks = np.repeat(markers.ts[mk == fp], counts[mk == fp])
         if len(marks) < 10:
             continue
-        hit = {e: _same_ms(marks, t) for e, t in times.items()}
-        top = max(cands, key=lambda e: float(hit[e].mean()))
-        if float(hit[top].mean()) < COOCCUR:
-            continue
-        apart = all(
-            (n10 := int((hit[top] & ~hit[e]).sum())) + (n01 := int((~hit[top] & hit[e]).sum()))
-            and (n10 - n01) / np.sqrt(n10 + n01) >= Z_1PCT for e in cands if e != top)
-        if apart:
-            return replace(got, events=(top,), decided="co-occurrence")
+        told = cooccurring(marks, times)
+        if told is not None:
+            return replace(got, events=(told[0],), decided="co-occurrence")
     return got
 
 

@@ -116,10 +116,6 @@ def with_ties(no: NoAttribution, metric_ts: object, metric_values: object, event
     return out
 
 
-# rejections a steady event rate explains: its counts could not be fitted, so the best
-# fit left (if any) is another, irregular event's
-
-
 def interval_totals(metric_ts: object, metric_values: object, event_ts: object,
                      event_keys: Sequence[str] | pd.Series | np.ndarray,
                      weights: np.ndarray | None, ranges: Sequence[tuple[int, int]] | None,
